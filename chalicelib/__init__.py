@@ -1,0 +1,1 @@
+"""After-sales service platform: engines, storage and API behind the Chalice app."""

@@ -1,0 +1,9 @@
+"""HTTP API: Chalice blueprints, thin. Each route parses, calls one service function, returns JSON."""
+from .definitions import bp as definitions_bp
+from .health import bp as health_bp
+from .members import bp as members_bp
+from .records import bp as records_bp
+
+BLUEPRINTS = (health_bp, definitions_bp, records_bp, members_bp)
+
+__all__ = ["BLUEPRINTS"]

@@ -1,0 +1,79 @@
+"""What every route shares: error mapping (the one place errors become HTTP), body parsing with
+size and depth limits, the caller from the token, and the route decorator that ties them."""
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any, Callable
+
+from chalice import Blueprint, Response
+
+from .. import jsonutil
+from ..auth import caller_from_request, route_authorizer
+from ..config import get_settings
+from ..errors import AppError, BadRequest, PayloadTooLarge
+from ..services.caller import Caller
+from ..storage import configure_models
+
+log = logging.getLogger("aftersales.api")
+_configured = False
+
+
+def json_response(body: Any, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(body=jsonutil.dumps(body), status_code=status,
+                    headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def error_response(exc: AppError) -> Response:
+    return json_response(exc.to_body(), exc.status)
+
+
+def route(bp: Blueprint, path: str, *, methods: list[str], public: bool = False) -> Callable:
+    """@route(bp, '/x', methods=['GET']) → view(request_ctx, caller, **url_params)."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(**params: Any) -> Response:
+            global _configured
+            request = bp.current_request
+            try:
+                if not _configured:
+                    configure_models()
+                    _configured = True
+                caller = None if public else caller_from_request(request.headers or {}, request.context or {})
+                result = view(request, caller, **params)
+                return result if isinstance(result, Response) else json_response(result)
+            except AppError as exc:
+                if exc.status >= 500:
+                    log.error("request failed: %s", exc.message)
+                return error_response(exc)
+            except Exception:  # never leak internals; log with the stack for the operator
+                log.exception("unhandled error on %s %s", request.method, request.path)
+                return json_response({"error": {"code": "internal_error", "message": "internal error", "details": []}}, 500)
+
+        options = {} if public else {"authorizer": route_authorizer()}
+        bp.route(path, methods=methods, content_types=["application/json"], cors=True, **options)(wrapper)
+        return wrapper
+
+    return decorator
+
+
+def body_of(request) -> Any:
+    raw = request.raw_body or b""
+    if len(raw) > get_settings().max_body_bytes:
+        raise PayloadTooLarge(f"request body is larger than {get_settings().max_body_bytes} bytes")
+    if not raw.strip():
+        raise BadRequest("request body is empty; send a JSON object", code="empty_body")
+    return jsonutil.loads(raw)
+
+
+def header(request, name: str) -> str | None:
+    headers = request.headers or {}
+    return headers.get(name.lower()) or headers.get(name)
+
+
+def query_params(request) -> dict[str, str]:
+    return dict(request.query_params or {})
+
+
+__all__ = ["Caller", "route", "body_of", "header", "query_params", "json_response"]

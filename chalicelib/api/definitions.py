@@ -1,0 +1,53 @@
+"""Definition routes: upload a version, list, describe, get a version, publish, JSON Schema."""
+from chalice import Blueprint
+
+from ..errors import BadRequest
+from ..forms.schema import form_json_schema
+from ..services import definitions as service
+from .common import body_of, json_response, query_params, route
+
+bp = Blueprint(__name__)
+
+
+def _int(value: str, path: str) -> int:
+    if not value.isdigit():
+        raise BadRequest(f"{path} must be a positive integer", details=[{"path": path, "message": "not an integer"}])
+    return int(value)
+
+
+@route(bp, "/definitions", methods=["GET"])
+def list_definitions(request, caller):
+    return service.list_definitions(caller, query_params(request).get("kind"))
+
+
+@route(bp, "/definitions/{kind}/{name}/versions", methods=["POST"])
+def upload(request, caller, kind, name):
+    publish = query_params(request).get("publish", "true") != "false"
+    return json_response(service.upload(caller, kind, name, body_of(request), publish=publish), 201)
+
+
+@route(bp, "/definitions/{kind}/{name}", methods=["GET"])
+def describe(request, caller, kind, name):
+    return service.describe(caller, kind, name)
+
+
+@route(bp, "/definitions/{kind}/{name}/versions/{version}", methods=["GET"])
+def get_version(request, caller, kind, name, version):
+    return service.get_version_body(caller, kind, name, _int(version, "version"))
+
+
+@route(bp, "/definitions/{kind}/{name}/versions/{version}/publish", methods=["POST"])
+def publish(request, caller, kind, name, version):
+    return service.publish(caller, kind, name, _int(version, "version"))
+
+
+@route(bp, "/forms/{form}/schema", methods=["GET"])
+def form_schema(request, caller, form):
+    version_param = query_params(request).get("version")
+    if version_param:
+        version = _int(version_param, "query.version")
+        parsed = service.version_of(caller.tenant, "form", form, version)
+    else:
+        version, parsed = service.published(caller.tenant, "form", form)
+    caller.require_any(parsed.permissions.read, f"reading the {form} form")
+    return form_json_schema(parsed, version)

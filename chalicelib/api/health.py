@@ -1,0 +1,11 @@
+"""Liveness: no auth, no DynamoDB call (so it is cheap to probe)."""
+from chalice import Blueprint
+
+from .common import route
+
+bp = Blueprint(__name__)
+
+
+@route(bp, "/health", methods=["GET"], public=True)
+def health(request, caller):
+    return {"status": "ok"}

@@ -1,0 +1,22 @@
+"""Tenant members (admin): the users that user fields may name."""
+from chalice import Blueprint
+
+from ..services import members as service
+from .common import body_of, route
+
+bp = Blueprint(__name__)
+
+
+@route(bp, "/members/{user_id}", methods=["PUT"])
+def put_member(request, caller, user_id):
+    return service.put(caller, user_id, body_of(request))
+
+
+@route(bp, "/members/{user_id}", methods=["GET"])
+def get_member(request, caller, user_id):
+    return service.get(caller, user_id)
+
+
+@route(bp, "/me", methods=["GET"])
+def me(request, caller):
+    return {"tenant": caller.tenant, "user_id": caller.user_id, "roles": sorted(caller.roles), "name": caller.name}

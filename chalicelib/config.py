@@ -1,0 +1,55 @@
+"""Settings, read once from the stage's environment variables (.chalice/config.json sets them)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    ddb_endpoint: str | None
+    definitions_table: str
+    records_table: str
+    auth_mode: str  # "local" (HS256 tokens we verify) or "cognito" (API Gateway verified them)
+    local_jwt_secret: str
+    jwt_issuer: str
+    definition_cache_seconds: float
+    max_body_bytes: int
+    cursor_secret: str
+    idempotency_ttl_seconds: int
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    auth_mode = _env("AUTH_MODE", "cognito")
+    secret = _env("LOCAL_JWT_SECRET", "")
+    if auth_mode == "local" and len(secret) < 32:
+        raise RuntimeError("AUTH_MODE=local needs LOCAL_JWT_SECRET of at least 32 characters")
+    return Settings(
+        stage=_env("STAGE", "local"),
+        region=_env("AWS_DEFAULT_REGION", "us-east-1"),
+        ddb_endpoint=os.environ.get("DDB_ENDPOINT") or None,
+        definitions_table=_env("DEFINITIONS_TABLE", "aftersales-local-definitions"),
+        records_table=_env("RECORDS_TABLE", "aftersales-local-records"),
+        auth_mode=auth_mode,
+        local_jwt_secret=secret,
+        jwt_issuer=_env("JWT_ISSUER", "aftersales-local"),
+        definition_cache_seconds=float(_env("DEFINITION_CACHE_SECONDS", "5")),
+        max_body_bytes=int(_env("MAX_BODY_BYTES", str(256 * 1024))),
+        # Cursors are signed so a caller cannot forge a start key into another partition.
+        cursor_secret=_env("CURSOR_SECRET", secret or "unset-cursor-secret-change-me"),
+        idempotency_ttl_seconds=int(_env("IDEMPOTENCY_TTL_SECONDS", str(24 * 3600))),
+    )
+
+
+def reset_settings() -> None:
+    """Tests change the environment between cases."""
+    get_settings.cache_clear()

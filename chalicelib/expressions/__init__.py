@@ -1,0 +1,86 @@
+"""A small, safe expression language for conditions and computed fields in tenant definitions.
+
+Pipeline (modelled on jmespath): lexer -> parser (tree of frozen dataclasses) -> evaluator
+(a visitor reading data only through Mapping/list access).  Nothing here uses eval, exec,
+compile or getattr on user input, and every failure is a chalicelib.errors.ExpressionError
+(ExpressionLimitExceeded when a hard limit in .limits is crossed).
+
+    >>> compile_expression("sum(parts_used.qty) > 2").evaluate({"parts_used": [{"qty": 2}, {"qty": 1}]})
+    True
+"""
+from __future__ import annotations
+
+import difflib
+import functools
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from ..errors import ExpressionError
+from .evaluator import evaluate
+from .limits import MAX_CACHED_EXPRESSIONS
+from .parser import Field, Node, Variable, children, parse
+
+__all__ = ["Expression", "compile_expression", "check_expression"]
+
+DEFAULT_VARIABLES = ("$user", "$now", "$today")
+
+
+class Expression:
+    """A parsed expression: immutable, shared through the compile cache, safe to reuse."""
+
+    __slots__ = ("source", "field_roots", "variables", "_tree", "_first_positions")
+
+    def __init__(self, source: str, tree: Node) -> None:
+        positions: dict[str, int] = {}
+        for node in _walk(tree):
+            if isinstance(node, (Field, Variable)):
+                positions[node.name] = min(node.position, positions.get(node.name, node.position))
+        self.source = source
+        self._tree = tree
+        self._first_positions = positions  # where each name first appears, for check_expression
+        self.field_roots = frozenset(name for name in positions if not name.startswith("$"))
+        self.variables = frozenset(name for name in positions if name.startswith("$"))
+
+    def evaluate(self, context: Mapping[str, Any]) -> Any:
+        """Decimal, str, bool, None, list or dict; lists/dicts taken from the context come back as-is."""
+        return evaluate(self._tree, context, self.source)
+
+    def __repr__(self) -> str:
+        return f"Expression({self.source!r})"
+
+
+def _walk(tree: Node):
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        yield node
+        pending.extend(children(node))
+
+
+@functools.lru_cache(maxsize=MAX_CACHED_EXPRESSIONS)
+def _compile_cached(source: str) -> Expression:
+    return Expression(source, parse(source))
+
+
+def compile_expression(source: str) -> Expression:
+    """Parse once; later calls with the same source return the same Expression object."""
+    if not isinstance(source, str):
+        raise ExpressionError(f"expression must be a string, got {type(source).__name__}")
+    return _compile_cached(source)
+
+
+def check_expression(source: str, known_fields: Collection[str],
+                     known_variables: Collection[str] = DEFAULT_VARIABLES) -> Expression:
+    """Compile, and also reject references to fields or $variables the definition does not have."""
+    expression = compile_expression(source)
+    known = {"field": set(known_fields), "variable": set(known_variables)}
+    unknown = [(position, name) for name, position in expression._first_positions.items()
+               if name not in known["variable" if name.startswith("$") else "field"]]
+    if unknown:
+        position, name = min(unknown)
+        kind = "variable" if name.startswith("$") else "field"
+        close = difflib.get_close_matches(name, sorted(known[kind]), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ExpressionError(f"unknown {kind} '{name}'{hint} at position {position}",
+                              position=position, source=source)
+    return expression

@@ -1,0 +1,195 @@
+"""Walks a parsed tree against a context mapping and returns the value (the visitor).
+
+Data is only ever read through Mapping lookups and list indexing - never getattr - so names
+like __class__ are just missing fields.  Every node visit and every element touched by a
+projection or list function costs one step from a fixed budget, which (with the parser's size
+limits) bounds the run time of any expression on any record.
+"""
+from __future__ import annotations
+
+import decimal
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any
+
+from ..errors import ExpressionError, ExpressionLimitExceeded
+from .functions import FUNCTIONS
+from .limits import MAX_EVALUATION_STEPS
+from .parser import Binary, Call, Field, GetAttr, Index, ListLiteral, Literal, Logical, Node, Unary, Variable
+from .values import (LIST_TYPES, NUMBER_CONTEXT, check_list, check_string, contains_item, from_context,
+                     is_number, truthy, type_name, values_equal)
+
+
+def evaluate(tree: Node, context: Mapping[str, Any], source: str = "") -> Any:
+    if not isinstance(context, Mapping):
+        raise ExpressionError("expression context must be a mapping", source=source)
+    try:
+        return _Evaluator(context, source).visit(tree)
+    except RecursionError:
+        # Defence in depth: the size limits should make these impossible.
+        raise ExpressionLimitExceeded("expression too complex to evaluate", source=source) from None
+
+
+class _Evaluator:
+    def __init__(self, context: Mapping[str, Any], source: str) -> None:
+        self.context = context
+        self.source = source
+        self.steps = 0
+
+    # --- runtime services used by functions ----------------------------------------------
+    def charge(self, steps: int) -> None:
+        self.steps += steps
+        if self.steps > MAX_EVALUATION_STEPS:
+            raise ExpressionLimitExceeded(f"expression took more than {MAX_EVALUATION_STEPS} steps")
+
+    def variable(self, name: str) -> Any:
+        return from_context(self.context.get(name))
+
+    # --- dispatch --------------------------------------------------------------------------
+    def visit(self, node: Node) -> Any:
+        self.charge(1)
+        try:
+            return _VISITORS[type(node)](self, node)
+        except ExpressionError as exc:
+            if exc.position is not None:
+                raise
+            # The innermost node that failed lends its position to the message.
+            raise type(exc)(f"{exc.message} at position {node.position}",
+                            position=node.position, source=self.source) from None
+
+    def _literal(self, node: Literal) -> Any:
+        return node.value
+
+    def _list(self, node: ListLiteral) -> list:
+        return [self.visit(item) for item in node.items]
+
+    def _field(self, node: Field) -> Any:
+        return from_context(self.context.get(node.name))
+
+    def _variable(self, node: Variable) -> Any:
+        return self.variable(node.name)
+
+    def _get_attr(self, node: GetAttr) -> Any:
+        return self._member(self.visit(node.target), node.name)
+
+    def _member(self, value: Any, name: str) -> Any:
+        if isinstance(value, Mapping):
+            return from_context(value.get(name))
+        if not isinstance(value, LIST_TYPES):
+            return None  # a field of a scalar or of null is simply missing
+        # Projection: `rows.qty` takes qty from every row; rows that are lists themselves are
+        # flattened one level, so `orders.lines.qty` is a flat list of quantities.
+        self.charge(len(value))
+        result: list = []
+        for item in value:
+            if isinstance(item, LIST_TYPES):
+                self.charge(len(item))
+                result.extend(self._scalar_member(inner, name) for inner in item)
+            else:
+                result.append(self._scalar_member(item, name))
+            check_list(result)
+        return result
+
+    @staticmethod
+    def _scalar_member(item: Any, name: str) -> Any:
+        return from_context(item.get(name)) if isinstance(item, Mapping) else None
+
+    def _index(self, node: Index) -> Any:
+        value, index = self.visit(node.target), self.visit(node.index)
+        if isinstance(value, LIST_TYPES) and is_number(index) and index == index.to_integral_value():
+            position = int(index)
+            return from_context(value[position]) if -len(value) <= position < len(value) else None
+        if isinstance(value, Mapping) and isinstance(index, str):
+            return from_context(value.get(index))
+        return None  # out of range, wrong kind of index, or nothing to index: missing, like a field
+
+    def _unary(self, node: Unary) -> Any:
+        operand = self.visit(node.operand)
+        if node.operator == "not":
+            return not truthy(operand)
+        if operand is None:
+            return None
+        if not is_number(operand):
+            raise ExpressionError(f"cannot negate a {type_name(operand)}")
+        return NUMBER_CONTEXT.minus(operand)
+
+    def _logical(self, node: Logical) -> bool:
+        left = truthy(self.visit(node.left))
+        if left == (node.operator == "or"):
+            return left  # short-circuit: the right side is never evaluated
+        return truthy(self.visit(node.right))
+
+    def _binary(self, node: Binary) -> Any:
+        left, right = self.visit(node.left), self.visit(node.right)
+        return _OPERATORS[node.operator](self, left, right)
+
+    def _call(self, node: Call) -> Any:
+        spec = FUNCTIONS.get(node.name)
+        if spec is None or (problem := spec.arity_problem(len(node.args))):  # trees built by hand
+            raise ExpressionError(f"unknown function '{node.name}'" if spec is None else problem)
+        if spec.lazy:
+            return spec.implementation(self, *(partial(self.visit, arg) for arg in node.args))
+        return spec.implementation(self, *(self.visit(arg) for arg in node.args))
+
+
+_VISITORS: dict[type, Callable[[_Evaluator, Any], Any]] = {
+    Literal: _Evaluator._literal, ListLiteral: _Evaluator._list, Field: _Evaluator._field,
+    Variable: _Evaluator._variable, GetAttr: _Evaluator._get_attr, Index: _Evaluator._index,
+    Unary: _Evaluator._unary, Logical: _Evaluator._logical, Binary: _Evaluator._binary, Call: _Evaluator._call,
+}
+
+
+def _arithmetic(symbol: str, operation: Callable[[Any, Any], Any]) -> Callable[[_Evaluator, Any, Any], Any]:
+    def apply(runtime: _Evaluator, left: Any, right: Any) -> Any:
+        if left is None or right is None:
+            return None  # a blank operand gives a blank result, as in a spreadsheet cell
+        if not (is_number(left) and is_number(right)):
+            raise ExpressionError(f"cannot apply '{symbol}' to {type_name(left)} and {type_name(right)}")
+        if symbol in ("/", "%") and right.is_zero():
+            raise ExpressionError("division by zero")
+        try:
+            return operation(left, right)
+        except decimal.Overflow:
+            raise ExpressionLimitExceeded("number too large") from None
+        except ArithmeticError:  # e.g. a remainder whose quotient has more than 28 digits
+            raise ExpressionError(f"'{symbol}' result cannot be represented") from None
+    return apply
+
+
+_add_numbers = _arithmetic("+", NUMBER_CONTEXT.add)
+
+
+def _plus(runtime: _Evaluator, left: Any, right: Any) -> Any:
+    if isinstance(left, str) and isinstance(right, str):
+        return check_string(left + right)
+    if isinstance(left, LIST_TYPES) and isinstance(right, LIST_TYPES):
+        runtime.charge(len(left) + len(right))
+        return check_list([*left, *right])
+    return _add_numbers(runtime, left, right)
+
+
+def _ordering(symbol: str, test: Callable[[Any, Any], bool]) -> Callable[[_Evaluator, Any, Any], bool]:
+    def apply(runtime: _Evaluator, left: Any, right: Any) -> bool:
+        if left is None or right is None:
+            return False
+        if (is_number(left) and is_number(right)) or (isinstance(left, str) and isinstance(right, str)):
+            return test(left, right)
+        raise ExpressionError(f"cannot compare {type_name(left)} and {type_name(right)} with '{symbol}'")
+    return apply
+
+
+_OPERATORS: dict[str, Callable[[_Evaluator, Any, Any], Any]] = {
+    "+": _plus,
+    "-": _arithmetic("-", NUMBER_CONTEXT.subtract),
+    "*": _arithmetic("*", NUMBER_CONTEXT.multiply),
+    "/": _arithmetic("/", NUMBER_CONTEXT.divide),
+    "%": _arithmetic("%", NUMBER_CONTEXT.remainder),
+    "==": lambda runtime, left, right: values_equal(left, right, runtime.charge),
+    "!=": lambda runtime, left, right: not values_equal(left, right, runtime.charge),
+    "<": _ordering("<", lambda left, right: left < right),
+    "<=": _ordering("<=", lambda left, right: left <= right),
+    ">": _ordering(">", lambda left, right: left > right),
+    ">=": _ordering(">=", lambda left, right: left >= right),
+    "in": lambda runtime, left, right: contains_item(right, left, runtime.charge),
+    "not in": lambda runtime, left, right: not contains_item(right, left, runtime.charge),
+}

@@ -1,0 +1,267 @@
+"""The allow-list of functions an expression may call.
+
+Only names registered here exist; the parser rejects anything else (and wrong argument counts)
+before an expression is ever stored.  Each implementation receives the runtime (for step
+charging and context variables) followed by its evaluated arguments - or, for lazy functions
+such as if() and coalesce(), zero-argument callables that evaluate an argument on demand.
+Null handling is deliberately forgiving: a blank field should give a blank result, not an error.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Any, Protocol
+
+from ..errors import ExpressionError, ExpressionLimitExceeded
+from . import dates
+from .limits import MAX_MATCH_SUBJECT_LENGTH, MAX_NUMBER_LITERAL_LENGTH
+from .patterns import compile_pattern
+from .values import (LIST_TYPES, NUMBER_CONTEXT, check_string, contains_item, from_context, is_number,
+                     number, to_text, truthy, type_name)
+
+
+class Runtime(Protocol):
+    def charge(self, steps: int) -> None: ...
+    def variable(self, name: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    implementation: Callable[..., Any]
+    min_args: int
+    max_args: int | None                 # None: any number from min_args up
+    lazy: bool = False                   # arguments arrive as thunks, evaluated only if used
+    literal_checks: Mapping[int, Callable[[Any], Any]] = field(default_factory=dict)  # run at parse time
+
+    def arity_problem(self, count: int) -> str | None:
+        if self.min_args <= count and (self.max_args is None or count <= self.max_args):
+            return None
+        if self.max_args is None:
+            expected = f"at least {self.min_args}"
+        elif self.min_args == self.max_args:
+            expected = str(self.min_args)
+        else:
+            expected = f"{self.min_args} to {self.max_args}"
+        return f"{self.name}() takes {expected} argument{'' if expected == '1' else 's'}, got {count}"
+
+
+FUNCTIONS: dict[str, FunctionSpec] = {}
+
+
+def _function(name: str, min_args: int, max_args: int | None = -1, **options: Any):
+    def register(implementation: Callable[..., Any]) -> Callable[..., Any]:
+        upper = min_args if max_args == -1 else max_args
+        FUNCTIONS[name] = FunctionSpec(name, implementation, min_args, upper, **options)
+        return implementation
+    return register
+
+
+def _expect(function: str, value: Any, kind: str) -> Any:
+    if type_name(value) != kind:
+        raise ExpressionError(f"{function}() expects a {kind}, got {type_name(value)}")
+    return value
+
+
+def _items(function: str, rt: Runtime, value: Any) -> list:
+    """Elements of a list argument, converted, with the per-element work charged up front."""
+    if value is None:
+        return []
+    _expect(function, value, "list")
+    rt.charge(len(value))
+    return [from_context(item) for item in value]
+
+
+def _numbers(function: str, rt: Runtime, value: Any) -> list[Decimal]:
+    found = [item for item in _items(function, rt, value) if item is not None]
+    for item in found:
+        _expect(function, item, "number")
+    return found
+
+
+def _string_function(name: str, transform: Callable[[str], str]) -> None:
+    @_function(name, 1)
+    def apply(rt: Runtime, value: Any) -> Any:
+        return None if value is None else check_string(transform(_expect(name, value, "string")))
+
+
+def _number_function(name: str, transform: Callable[[Decimal], Decimal]) -> None:
+    @_function(name, 1)
+    def apply(rt: Runtime, value: Any) -> Any:
+        return None if value is None else transform(_expect(name, value, "number"))
+
+
+_string_function("lower", str.lower)
+_string_function("upper", str.upper)
+_string_function("trim", str.strip)
+_number_function("abs", NUMBER_CONTEXT.abs)
+_number_function("floor", lambda n: n.to_integral_value(rounding=ROUND_FLOOR))
+_number_function("ceil", lambda n: n.to_integral_value(rounding=ROUND_CEILING))
+
+
+@_function("len", 1)
+def _len(rt: Runtime, value: Any) -> Decimal:
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, (str, LIST_TYPES, Mapping)):
+        return Decimal(len(value))
+    raise ExpressionError(f"len() expects a string, list or object, got {type_name(value)}")
+
+
+@_function("contains", 2)
+def _contains(rt: Runtime, haystack: Any, needle: Any) -> bool:
+    return contains_item(haystack, needle, rt.charge)
+
+
+def _affix_function(name: str, test: Callable[[str, str], bool]) -> None:
+    @_function(name, 2)
+    def apply(rt: Runtime, text: Any, affix: Any) -> bool:
+        if text is None or affix is None:
+            return False
+        return test(_expect(name, text, "string"), _expect(name, affix, "string"))
+
+
+_affix_function("starts_with", str.startswith)
+_affix_function("ends_with", str.endswith)
+
+
+@_function("concat", 1, None)
+def _concat(rt: Runtime, *values: Any) -> str:
+    return check_string("".join(check_string(to_text(value)) for value in values))
+
+
+@_function("coalesce", 1, None, lazy=True)
+def _coalesce(rt: Runtime, *thunks: Callable[[], Any]) -> Any:
+    for thunk in thunks:
+        if (value := thunk()) is not None:
+            return value
+    return None
+
+
+@_function("if", 3, lazy=True)
+def _if(rt: Runtime, condition: Callable[[], Any], then: Callable[[], Any], otherwise: Callable[[], Any]) -> Any:
+    return then() if truthy(condition()) else otherwise()
+
+
+@_function("round", 1, 2)
+def _round(rt: Runtime, value: Any, places: Any = Decimal(0)) -> Any:
+    if value is None or places is None:
+        return None
+    _expect("round", value, "number")
+    if not is_number(places) or places != places.to_integral_value() or abs(places) > 20:
+        raise ExpressionError("round() places must be a whole number between -20 and 20")
+    try:
+        return value.quantize(Decimal(1).scaleb(-int(places)), rounding=ROUND_HALF_UP, context=NUMBER_CONTEXT)
+    except ArithmeticError:
+        raise ExpressionError("round(): the result has too many digits") from None
+
+
+def _extreme_function(name: str, pick: Callable[..., Any]) -> None:
+    @_function(name, 1, None)
+    def apply(rt: Runtime, *values: Any) -> Any:
+        candidates = values[0] if len(values) == 1 and isinstance(values[0], LIST_TYPES) else values
+        present = [item for item in _items(name, rt, list(candidates)) if item is not None]
+        kinds = {type_name(item) for item in present}
+        if kinds - {"number"} and kinds - {"string"}:
+            raise ExpressionError(f"{name}() compares numbers or strings, got {', '.join(sorted(kinds))}")
+        return pick(present) if present else None
+
+
+_extreme_function("min", min)
+_extreme_function("max", max)
+
+
+@_function("sum", 1)
+def _sum(rt: Runtime, values: Any) -> Decimal:
+    return functools.reduce(NUMBER_CONTEXT.add, _numbers("sum", rt, values), Decimal(0))
+
+
+@_function("avg", 1)
+def _avg(rt: Runtime, values: Any) -> Decimal | None:
+    found = _numbers("avg", rt, values)
+    if not found:
+        return None
+    return NUMBER_CONTEXT.divide(functools.reduce(NUMBER_CONTEXT.add, found), Decimal(len(found)))
+
+
+@_function("count", 1)
+def _count(rt: Runtime, values: Any) -> Decimal:
+    return Decimal(sum(1 for item in _items("count", rt, values) if item is not None))
+
+
+@_function("is_empty", 1)
+def _is_empty(rt: Runtime, value: Any) -> bool:
+    return value is None or (isinstance(value, (str, LIST_TYPES, Mapping)) and len(value) == 0)
+
+
+_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", re.ASCII)
+
+
+@_function("to_number", 1)
+def _to_number(rt: Runtime, value: Any) -> Decimal | None:
+    if value is None or is_number(value):
+        return value
+    text = _expect("to_number", value, "string").strip()
+    if not text:
+        return None
+    if len(text) > MAX_NUMBER_LITERAL_LENGTH:
+        raise ExpressionLimitExceeded(f"to_number(): longer than {MAX_NUMBER_LITERAL_LENGTH} characters")
+    if not _NUMBER_TEXT.fullmatch(text):
+        raise ExpressionError(f"to_number(): {text!r} is not a number")
+    return number(text)
+
+
+@_function("to_string", 1)
+def _to_string(rt: Runtime, value: Any) -> str:
+    return check_string(to_text(value))
+
+
+@_function("matches", 2, literal_checks={1: compile_pattern})
+def _matches(rt: Runtime, text: Any, pattern: Any) -> bool:
+    if text is None or pattern is None:
+        return False
+    _expect("matches", text, "string")
+    if len(text) > MAX_MATCH_SUBJECT_LENGTH:
+        raise ExpressionLimitExceeded(f"matches(): text longer than {MAX_MATCH_SUBJECT_LENGTH} characters")
+    return compile_pattern(_expect("matches", pattern, "string")).fullmatch(text) is not None
+
+
+@_function("today", 0)
+def _today(rt: Runtime) -> str:
+    given = rt.variable("$today")
+    return given if given is not None else dates.utc_now().date().isoformat()
+
+
+@_function("now", 0)
+def _now(rt: Runtime) -> str:
+    given = rt.variable("$now")
+    return given if given is not None else dates.format_temporal(dates.utc_now())
+
+
+def _temporal(function: str, value: Any) -> Any:
+    return dates.parse_temporal(_expect(function, value, "string"), function)
+
+
+def _date_function(name: str, arity: int, compute: Callable[..., Any]) -> None:
+    """Date functions share one rule: any null argument gives null."""
+    @_function(name, arity)
+    def apply(rt: Runtime, *args: Any) -> Any:
+        if any(arg is None for arg in args):
+            return None
+        return compute(*args)
+
+
+_date_function("date", 1, lambda d: _temporal("date", d).isoformat()[:10])
+_date_function("add_days", 2, lambda d, n: dates.format_temporal(
+    dates.add_days(_temporal("add_days", d), _expect("add_days", n, "number"))))
+_date_function("days_between", 2, lambda a, b: dates.days_between(
+    _temporal("days_between", a), _temporal("days_between", b)))
+_date_function("hours_between", 2, lambda a, b: dates.hours_between(
+    _temporal("hours_between", a), _temporal("hours_between", b)))
+_date_function("year", 1, lambda d: Decimal(_temporal("year", d).year))
+_date_function("month", 1, lambda d: Decimal(_temporal("month", d).month))
+_date_function("day", 1, lambda d: Decimal(_temporal("day", d).day))
+_date_function("weekday", 1, lambda d: Decimal(_temporal("weekday", d).isoweekday()))

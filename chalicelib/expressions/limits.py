@@ -1,0 +1,30 @@
+"""Hard limits of the expression language, in one place so reviewers can see the whole safety budget.
+
+Expressions are written by tenant admins and run on every record save, so each limit bounds either
+parse cost (source, depth, nodes), evaluation cost (steps) or memory (strings, lists, numbers).
+Crossing any of them raises chalicelib.errors.ExpressionLimitExceeded.
+"""
+from __future__ import annotations
+
+# Parse time.
+MAX_SOURCE_LENGTH = 4_000          # characters of expression source
+MAX_AST_DEPTH = 40                 # nesting of the syntax tree (also caps parser/evaluator recursion)
+MAX_AST_NODES = 1_000              # nodes in the syntax tree
+MAX_NUMBER_LITERAL_LENGTH = 40     # characters in one number literal (and in a to_number() input)
+
+# Evaluation time, per Expression.evaluate() call.
+MAX_EVALUATION_STEPS = 20_000      # node visits plus per-element work in projections and list functions
+MAX_STRING_LENGTH = 100_000        # characters in any string the expression produces
+MAX_LIST_LENGTH = 10_000           # items in any list the expression produces
+MAX_VALUE_NESTING = 32             # nesting of context values compared by == / in (record JSON is shallower)
+
+# Regular expressions in matches(): the pattern is checked for nested repetition as well.
+MAX_PATTERN_LENGTH = 200
+MAX_MATCH_SUBJECT_LENGTH = 10_000
+
+# Decimal arithmetic: 28 significant digits, |exponent| <= 999, so no value can grow without bound.
+NUMBER_PRECISION = 28
+NUMBER_MAX_EXPONENT = 999
+
+# Parsed expressions kept by compile_expression().
+MAX_CACHED_EXPRESSIONS = 2_048

@@ -1,0 +1,217 @@
+"""Form definitions: parsed with pydantic, then checked as a whole; every problem has a JSON path."""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any, Iterable
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import DefinitionError, ExpressionError
+from .fields import INDEXABLE_TYPES, NAME_PATTERN, FormField, SubTableField
+
+MAX_INDEXES = 4  # one GSI slot per indexed field (see docs/ARCHITECTURE.md)
+EXPRESSION_VARIABLES = ("$user", "$now", "$today")
+
+
+class FormPermissions(BaseModel):
+    """Which roles may do what on this form's records. '*' means every member of the tenant."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    create: list[str] = Field(default_factory=lambda: ["admin"])
+    read: list[str] = Field(default_factory=lambda: ["admin"])
+    update: list[str] = Field(default_factory=lambda: ["admin"])
+    delete: list[str] = Field(default_factory=lambda: ["admin"])
+
+
+class StorageOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Write sharding of this form's list indexes; fixed once the form exists (checked on upload).
+    shards: int = Field(default=1, ge=1, le=16)
+
+
+class FormDefinition(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(pattern=NAME_PATTERN)
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=4000)
+    title_field: str | None = None
+    fields: list[FormField] = Field(min_length=1, max_length=200)
+    indexes: list[str] = Field(default_factory=list, max_length=MAX_INDEXES)
+    storage: StorageOptions = Field(default_factory=StorageOptions)
+    permissions: FormPermissions = Field(default_factory=FormPermissions)
+
+    def field(self, name: str):
+        return self.fields_by_name.get(name)
+
+    @cached_property
+    def fields_by_name(self) -> dict:
+        return {f.name: f for f in self.fields}
+
+    @property
+    def auto_number_field(self):
+        return next((f for f in self.fields if f.type == "auto_number"), None)
+
+    def index_slot(self, field_name: str) -> int | None:
+        """1-based GSI slot of an indexed field, or None."""
+        return self.indexes.index(field_name) + 1 if field_name in self.indexes else None
+
+
+def json_path(loc: Iterable[Any], field_types: set[str] | None = None) -> str:
+    """pydantic loc → 'fields[3].max_length' (dropping discriminated-union tags)."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif field_types and part in field_types:
+            continue
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+_FIELD_TYPES = {"text", "textarea", "number", "money", "percent", "date", "datetime", "time", "duration", "select",
+                "multiselect", "checkbox", "rating", "phone", "email", "url", "geolocation", "image", "file",
+                "signature", "user", "lookup", "computed", "subtable", "auto_number"}
+
+
+def pydantic_problems(exc: ValidationError, prefix: str = "") -> list[dict]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        path = json_path(err["loc"], _FIELD_TYPES)
+        problems.append({"path": f"{prefix}{path}" if path else prefix.rstrip("."), "message": err["msg"]})
+    return problems
+
+
+def parse_form_definition(raw: Any, *, previous: FormDefinition | None = None) -> FormDefinition:
+    """Validate a form definition; raise DefinitionError listing every problem with its path."""
+    if not isinstance(raw, dict):
+        raise DefinitionError("a form definition must be a JSON object", details=[{"path": "", "message": "expected object"}])
+    try:
+        form = FormDefinition.model_validate(raw)
+    except ValidationError as exc:
+        raise DefinitionError("form definition is invalid", details=pydantic_problems(exc)) from exc
+    problems = semantic_problems(form, previous)
+    if problems:
+        raise DefinitionError("form definition is invalid", details=problems)
+    return form
+
+
+def semantic_problems(form: FormDefinition, previous: FormDefinition | None) -> list[dict]:
+    from ..expressions import check_expression  # imported here: keeps definition import light
+    from .values import default_problem
+
+    problems: list[dict] = []
+    top_names = [f.name for f in form.fields]
+
+    def check_expr(path: str, source: str | None, known: list[str]) -> None:
+        if source is None:
+            return
+        try:
+            check_expression(source, known, EXPRESSION_VARIABLES)
+        except ExpressionError as exc:
+            problems.append({"path": path, "message": exc.message})
+
+    def check_fields(fields, base: str, known: list[str], *, in_row: bool) -> None:
+        seen: set[str] = set()
+        for i, f in enumerate(fields):
+            path = f"{base}[{i}]"
+            if f.name in seen:
+                problems.append({"path": f"{path}.name", "message": f"duplicate field name '{f.name}'"})
+            seen.add(f.name)
+            if f.unique and (in_row or not f.supports_unique):
+                problems.append({"path": f"{path}.unique", "message": f"unique is not supported on {'sub-table ' if in_row else ''}{f.type} fields"})
+            for attr in ("visible_if", "required_if", "readonly_if"):
+                check_expr(f"{path}.{attr}", getattr(f, attr), known)
+            if f.type == "computed":
+                check_expr(f"{path}.expression", f.expression, known)
+            if f.default is not None:
+                if f.computed_by_server or f.type == "subtable":
+                    problems.append({"path": f"{path}.default", "message": f"{f.type} fields take no default"})
+                else:
+                    message = default_problem(f, f.default)
+                    if message:
+                        problems.append({"path": f"{path}.default", "message": message})
+            for lo, hi in (("minimum", "maximum"), ("min_length", "max_length"), ("min_items", "max_items"), ("min_rows", "max_rows")):
+                a, b = getattr(f, lo, None), getattr(f, hi, None)
+                if a is not None and b is not None and a > b:
+                    problems.append({"path": f"{path}.{lo}", "message": f"{lo} is greater than {hi}"})
+            if f.type in ("select", "multiselect"):
+                values = [o.value for o in f.options]
+                if len(values) != len(set(values)):
+                    problems.append({"path": f"{path}.options", "message": "option values must be unique"})
+            if isinstance(f, SubTableField):
+                row_known = known + [rf.name for rf in f.fields]
+                check_fields(f.fields, f"{path}.fields", row_known, in_row=True)
+
+    check_fields(form.fields, "fields", top_names, in_row=False)
+
+    if sum(1 for f in form.fields if f.type == "auto_number") > 1:
+        problems.append({"path": "fields", "message": "a form may have at most one auto_number field"})
+    if form.title_field and form.title_field not in top_names:
+        problems.append({"path": "title_field", "message": f"unknown field '{form.title_field}'"})
+    by_name = {f.name: f for f in form.fields}
+    for i, name in enumerate(form.indexes):
+        f = by_name.get(name)
+        if f is None:
+            problems.append({"path": f"indexes[{i}]", "message": f"unknown field '{name}'"})
+        elif f.type not in INDEXABLE_TYPES:
+            problems.append({"path": f"indexes[{i}]", "message": f"{f.type} fields cannot be indexed"})
+    if len(form.indexes) != len(set(form.indexes)):
+        problems.append({"path": "indexes", "message": "indexed fields must be unique"})
+    problems.extend(_computed_cycles(form))
+    if previous is not None:
+        if previous.storage.shards != form.storage.shards:
+            problems.append({"path": "storage.shards", "message": f"shards cannot change once a form exists (was {previous.storage.shards})"})
+        if previous.indexes != form.indexes[: len(previous.indexes)]:
+            problems.append({"path": "indexes", "message": f"existing indexes must keep their order; append new ones (was {previous.indexes})"})
+    return problems
+
+
+def _computed_cycles(form: FormDefinition) -> list[dict]:
+    from ..expressions import compile_expression
+
+    computed = {f.name: f for f in form.fields if f.type == "computed"}
+    deps: dict[str, set[str]] = {}
+    for name, f in computed.items():
+        try:
+            deps[name] = set(compile_expression(f.expression).field_roots) & set(computed)
+        except ExpressionError:
+            deps[name] = set()  # already reported
+    problems, done, active = [], set(), set()
+
+    def visit(name: str) -> bool:
+        if name in done:
+            return False
+        if name in active:
+            return True
+        active.add(name)
+        cyclic = any(visit(d) for d in deps[name])
+        active.discard(name)
+        done.add(name)
+        return cyclic
+
+    for name in computed:
+        if name not in done and visit(name):
+            idx = next(i for i, f in enumerate(form.fields) if f.name == name)
+            problems.append({"path": f"fields[{idx}].expression", "message": f"computed field '{name}' depends on itself"})
+    return problems
+
+
+def computed_order(form: FormDefinition) -> list:
+    """Computed fields in dependency order (cycles were rejected at upload)."""
+    from ..expressions import compile_expression
+
+    computed = {f.name: f for f in form.fields if f.type == "computed"}
+    ordered, seen = [], set()
+
+    def visit(name: str) -> None:
+        if name in seen:
+            return
+        seen.add(name)
+        for dep in compile_expression(computed[name].expression).field_roots & set(computed):
+            visit(dep)
+        ordered.append(computed[name])
+
+    for name in computed:
+        visit(name)
+    return ordered

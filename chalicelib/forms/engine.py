@@ -1,0 +1,200 @@
+"""Validate a record against a form version: defaults, visibility, required/read-only rules,
+value checks, computed fields. Pure: returns what storage must check (references, unique values)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dc_field
+from decimal import Decimal
+from typing import Any
+
+from ..errors import AppError, ValidationFailed
+from ..expressions import compile_expression
+from .definition import FormDefinition, computed_order
+from .values import Invalid, check_value
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A value that must exist when the record is written: a tenant member or a record of a form."""
+
+    kind: str  # "user" | "record"
+    target: str  # user id or record id
+    form: str | None = None
+    role: str | None = None
+
+
+@dataclass
+class ValidatedRecord:
+    data: dict
+    references: list[Reference] = dc_field(default_factory=list)
+    unique_values: dict[str, Any] = dc_field(default_factory=dict)
+    changed_fields: list[str] = dc_field(default_factory=list)
+
+
+def _truthy(value: Any) -> bool:
+    return value not in (None, False, "", [], {}) and value != 0
+
+
+def _condition(source: str | None, context: dict, default: bool) -> bool:
+    if not source:
+        return default
+    try:
+        return _truthy(compile_expression(source).evaluate(context))
+    except AppError:
+        # A condition that cannot be evaluated on this data (e.g. type mismatch) counts as not met.
+        return False
+
+
+def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None = None,
+                    variables: dict | None = None) -> ValidatedRecord:
+    """Create when previous is None, else a partial update: keys in patch replace, null clears."""
+    if not isinstance(patch, dict):
+        raise ValidationFailed("record data must be an object", details=[{"path": "data", "message": "expected object"}])
+    variables = variables or {}
+    problems: list[dict] = []
+    by_name = form.fields_by_name
+    merged: dict[str, Any] = dict(previous or {})
+    for key, value in patch.items():
+        f = by_name.get(key)
+        if f is None:
+            problems.append({"path": f"data.{key}", "message": "unknown field"})
+        elif f.computed_by_server:
+            continue  # set by the server; a client echoing it back is harmless
+        elif value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    if previous is None:
+        for f in form.fields:
+            if f.name not in merged and f.default is not None and f.name not in patch:
+                merged[f.name] = f.default
+
+    out: dict[str, Any] = {k: v for k, v in merged.items() if k in by_name and by_name[k].computed_by_server}
+    references: list[Reference] = []
+    context = {**merged, **variables}
+    for f in form.fields:
+        if f.computed_by_server:
+            continue
+        path = f"data.{f.name}"
+        visible = _condition(f.visible_if, context, True)
+        value = merged.get(f.name)
+        if not visible:
+            continue  # hidden fields keep no value and are never required
+        if previous is not None and f.name in patch and not _equal(previous.get(f.name), value):
+            if f.read_only or _condition(f.readonly_if, {**previous, **variables}, False):
+                problems.append({"path": path, "message": "is read-only"})
+                continue
+        if value is None:
+            if f.required or _condition(f.required_if, context, False):
+                problems.append({"path": path, "message": "is required"})
+            continue
+        if f.type == "subtable":
+            rows = _check_rows(f, value, path, context, variables, problems, references)
+            if rows is not None:
+                out[f.name] = rows
+            continue
+        try:
+            out[f.name] = check_value(f, value)
+        except Invalid as exc:
+            problems.append({"path": path, "message": str(exc)})
+            continue
+        _collect_reference(f, out[f.name], references)
+
+    if problems:
+        raise ValidationFailed("record is invalid", details=problems)
+    _apply_computed(form, out, variables)
+    unique = {f.name: out[f.name] for f in form.fields if f.unique and out.get(f.name) is not None}
+    changed = sorted(k for k in set(out) | set(previous or {}) if not _equal((previous or {}).get(k), out.get(k)))
+    return ValidatedRecord(data=out, references=_dedupe(references), unique_values=unique, changed_fields=changed)
+
+
+def _check_rows(f, rows: Any, path: str, parent: dict, variables: dict, problems: list, references: list):
+    if not isinstance(rows, list):
+        problems.append({"path": path, "message": "must be a list of rows"})
+        return None
+    if not f.min_rows <= len(rows) <= f.max_rows:
+        problems.append({"path": path, "message": f"must have between {f.min_rows} and {f.max_rows} rows"})
+        return None
+    out_rows = []
+    row_names = {rf.name for rf in f.fields}
+    for i, row in enumerate(rows):
+        row_path = f"{path}[{i}]"
+        if not isinstance(row, dict):
+            problems.append({"path": row_path, "message": "must be an object"})
+            continue
+        for key in set(row) - row_names:
+            problems.append({"path": f"{row_path}.{key}", "message": "unknown field"})
+        clean = {k: v for k, v in row.items() if k in row_names and v is not None}
+        for rf in f.fields:
+            if rf.name not in clean and rf.default is not None and not rf.computed_by_server:
+                clean[rf.name] = rf.default
+        context = {**parent, **clean, **variables}
+        out_row: dict[str, Any] = {}
+        for rf in f.fields:
+            if rf.computed_by_server or not _condition(rf.visible_if, context, True):
+                continue
+            value = clean.get(rf.name)
+            if value is None:
+                if rf.required or _condition(rf.required_if, context, False):
+                    problems.append({"path": f"{row_path}.{rf.name}", "message": "is required"})
+                continue
+            try:
+                out_row[rf.name] = check_value(rf, value)
+            except Invalid as exc:
+                problems.append({"path": f"{row_path}.{rf.name}", "message": str(exc)})
+                continue
+            _collect_reference(rf, out_row[rf.name], references)
+        for rf in f.fields:
+            if rf.type == "computed":
+                out_row[rf.name] = _computed_value(rf, {**parent, **out_row, **variables})
+        out_rows.append(out_row)
+    return out_rows
+
+
+def _collect_reference(f, value: Any, references: list) -> None:
+    if f.type == "user":
+        references.append(Reference("user", value, role=f.role))
+    elif f.type == "lookup":
+        references.append(Reference("record", value, form=f.form))
+
+
+def _apply_computed(form: FormDefinition, data: dict, variables: dict) -> None:
+    for f in computed_order(form):
+        value = _computed_value(f, {**data, **variables})
+        if value is None:
+            data.pop(f.name, None)
+        else:
+            data[f.name] = value
+
+
+def _computed_value(f, context: dict) -> Any:
+    try:
+        value = compile_expression(f.expression).evaluate(context)
+    except AppError:
+        return None  # e.g. a division by zero on this data: the value is simply unknown
+    if value is None:
+        return None
+    if f.result == "number":
+        if not isinstance(value, Decimal) or not value.is_finite():
+            return None
+        try:
+            return value.quantize(Decimal(1).scaleb(-f.scale))
+        except ArithmeticError:
+            return None  # too large to hold at this scale
+    if f.result == "boolean":
+        return _truthy(value)
+    if f.result == "date":
+        return value[:10] if isinstance(value, str) else None
+    return value if isinstance(value, str) else str(value)
+
+
+def _equal(a: Any, b: Any) -> bool:
+    return a == b and type(a) is type(b) or (isinstance(a, (int, Decimal)) and isinstance(b, (int, Decimal)) and not isinstance(a, bool) and not isinstance(b, bool) and a == b)
+
+
+def _dedupe(references: list[Reference]) -> list[Reference]:
+    seen, out = set(), []
+    for ref in references:
+        if ref not in seen:
+            seen.add(ref)
+            out.append(ref)
+    return out

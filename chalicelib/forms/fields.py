@@ -1,0 +1,232 @@
+"""Field types of the form engine, as pydantic models discriminated on `type`.
+
+Each field model knows only its own static settings; checking values lives in values.py and
+JSON Schema export in schema.py, so the three stay readable side by side.
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+MAX_SIGNIFICANT_DIGITS = 15  # values round-trip exactly through JSON doubles and DynamoDB numbers
+# Nested quantifiers such as (a+)+ backtrack exponentially: rejected at upload.
+_NESTED_QUANTIFIER = re.compile(r"\([^)]*[+*][^)]*\)\s*[+*{]")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Option(_Strict):
+    value: str = Field(min_length=1, max_length=100)
+    label: str = Field(default="", max_length=200)
+
+
+class _FieldBase(_Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    label: str = Field(default="", max_length=200)
+    description: str = Field(default="", max_length=2000)
+    required: bool = False
+    unique: bool = False
+    read_only: bool = False
+    visible_if: str | None = Field(default=None, max_length=4000)
+    required_if: str | None = Field(default=None, max_length=4000)
+    readonly_if: str | None = Field(default=None, max_length=4000)
+    default: Any = None
+
+    # Settings that only make sense for some types are rejected for the others in definition.py.
+    supports_unique: ClassVar[bool] = False
+    computed_by_server: ClassVar[bool] = False
+
+
+class TextField(_FieldBase):
+    type: Literal["text"]
+    min_length: int = Field(default=0, ge=0, le=1000)
+    max_length: int = Field(default=255, ge=1, le=1000)
+    pattern: str | None = Field(default=None, max_length=200)
+    supports_unique: ClassVar[bool] = True
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"pattern does not compile: {exc}") from exc
+        if _NESTED_QUANTIFIER.search(value):
+            raise ValueError("pattern has nested quantifiers (catastrophic backtracking risk)")
+        return value
+
+
+class TextAreaField(_FieldBase):
+    type: Literal["textarea"]
+    max_length: int = Field(default=10000, ge=1, le=100000)
+
+
+class NumberField(_FieldBase):
+    type: Literal["number"]
+    scale: int = Field(default=0, ge=0, le=6)  # digits after the decimal point; 0 = integer
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    supports_unique: ClassVar[bool] = True
+
+
+class MoneyField(_FieldBase):
+    type: Literal["money"]
+    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+    scale: int = Field(default=2, ge=0, le=4)
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+
+
+class PercentField(_FieldBase):
+    type: Literal["percent"]
+    scale: int = Field(default=2, ge=0, le=4)
+    minimum: Decimal | None = Decimal(0)
+    maximum: Decimal | None = Decimal(100)
+
+
+class DateField(_FieldBase):
+    type: Literal["date"]
+    minimum: str | None = None
+    maximum: str | None = None
+
+
+class DateTimeField(_FieldBase):
+    type: Literal["datetime"]
+
+
+class TimeField(_FieldBase):
+    type: Literal["time"]
+
+
+class DurationField(_FieldBase):
+    type: Literal["duration"]  # whole seconds
+    minimum: int | None = Field(default=0, ge=0)
+    maximum: int | None = Field(default=None, ge=0)
+
+
+class SelectField(_FieldBase):
+    type: Literal["select"]
+    options: list[Option] = Field(min_length=1, max_length=500)
+    supports_unique: ClassVar[bool] = True
+
+
+class MultiSelectField(_FieldBase):
+    type: Literal["multiselect"]
+    options: list[Option] = Field(min_length=1, max_length=500)
+    min_items: int = Field(default=0, ge=0)
+    max_items: int | None = Field(default=None, ge=1)
+
+
+class CheckboxField(_FieldBase):
+    type: Literal["checkbox"]
+
+
+class RatingField(_FieldBase):
+    type: Literal["rating"]
+    max: int = Field(default=5, ge=2, le=10)
+
+
+class PhoneField(_FieldBase):
+    type: Literal["phone"]
+    supports_unique: ClassVar[bool] = True
+
+
+class EmailField(_FieldBase):
+    type: Literal["email"]
+    supports_unique: ClassVar[bool] = True
+
+
+class UrlField(_FieldBase):
+    type: Literal["url"]
+
+
+class GeolocationField(_FieldBase):
+    type: Literal["geolocation"]
+
+
+class _AttachmentBase(_FieldBase):
+    multiple: bool = False
+    max_files: int = Field(default=10, ge=1, le=50)
+    max_size_mb: int = Field(default=20, ge=1, le=100)
+
+
+class ImageField(_AttachmentBase):
+    type: Literal["image"]
+    accept: list[str] = Field(default_factory=lambda: ["image/jpeg", "image/png", "image/webp", "image/heic"])
+
+
+class FileField(_AttachmentBase):
+    type: Literal["file"]
+    accept: list[str] = Field(default_factory=list)  # empty = any content type
+
+
+class SignatureField(_FieldBase):
+    type: Literal["signature"]
+    accept: list[str] = Field(default_factory=lambda: ["image/png", "image/svg+xml"])
+
+
+class UserField(_FieldBase):
+    type: Literal["user"]
+    role: str | None = Field(default=None, max_length=64)  # the member must hold this role
+
+
+class LookupField(_FieldBase):
+    type: Literal["lookup"]
+    form: str = Field(pattern=NAME_PATTERN)
+
+
+class ComputedField(_FieldBase):
+    type: Literal["computed"]
+    expression: str = Field(min_length=1, max_length=4000)
+    result: Literal["number", "text", "boolean", "date"] = "number"
+    scale: int = Field(default=2, ge=0, le=6)
+    computed_by_server: ClassVar[bool] = True
+
+
+class AutoNumberField(_FieldBase):
+    type: Literal["auto_number"]
+    # {YYYY} {YY} {MM} pick the counter period; {seq:N} is the zero-padded sequence.
+    format: str = Field(default="{seq:6}", max_length=60, pattern=r"^[A-Za-z0-9_\-/.#]*(\{(YYYY|YY|MM|seq:[1-9]|seq:1[0-2])\}[A-Za-z0-9_\-/.#]*)+$")
+    computed_by_server: ClassVar[bool] = True
+
+    @field_validator("format")
+    @classmethod
+    def _has_sequence(cls, value: str) -> str:
+        if value.count("{seq:") != 1:
+            raise ValueError("format needs exactly one {seq:N} placeholder")
+        return value
+
+
+RowField = Annotated[
+    Union[TextField, TextAreaField, NumberField, MoneyField, PercentField, DateField, DateTimeField, TimeField,
+          DurationField, SelectField, MultiSelectField, CheckboxField, RatingField, PhoneField, EmailField,
+          UrlField, GeolocationField, ImageField, FileField, SignatureField, UserField, LookupField, ComputedField],
+    Field(discriminator="type"),
+]
+
+
+class SubTableField(_FieldBase):
+    type: Literal["subtable"]
+    fields: list[RowField] = Field(min_length=1, max_length=50)
+    min_rows: int = Field(default=0, ge=0)
+    max_rows: int = Field(default=100, ge=1, le=200)
+
+
+FormField = Annotated[
+    Union[TextField, TextAreaField, NumberField, MoneyField, PercentField, DateField, DateTimeField, TimeField,
+          DurationField, SelectField, MultiSelectField, CheckboxField, RatingField, PhoneField, EmailField,
+          UrlField, GeolocationField, ImageField, FileField, SignatureField, UserField, LookupField, ComputedField,
+          SubTableField, AutoNumberField],
+    Field(discriminator="type"),
+]
+
+INDEXABLE_TYPES = {"text", "number", "money", "date", "select", "checkbox", "phone", "email", "user", "lookup",
+                   "auto_number", "rating"}

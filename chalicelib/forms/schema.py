@@ -1,0 +1,165 @@
+"""JSON Schema (draft 2020-12) of a form version, for any front-end form renderer.
+
+It states the same static rules as values.py / engine.py, so a record valid under one is valid
+under the other. Rules that depend on other fields (visible_if, required_if, readonly_if) are
+carried as x- annotations: the engine evaluates them, a renderer may too.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .definition import FormDefinition
+from .values import (CONTENT_TYPE_RE, DATE_RE, DATETIME_RE, EMAIL_RE, PHONE_RE, RECORD_ID_RE, TIME_RE,
+                     UPLOAD_KEY_RE, URL_RE, USER_ID_RE, MAX_UPLOAD_NAME, number_bound)
+
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def _number(scale: int, minimum, maximum) -> dict:
+    bound = number_bound(scale)
+    schema: dict = {"type": "integer"} if scale == 0 else {"type": "number", "multipleOf": Decimal(1).scaleb(-scale)}
+    schema["exclusiveMinimum"], schema["exclusiveMaximum"] = -bound, bound
+    if minimum is not None:
+        schema["minimum"] = minimum
+    if maximum is not None:
+        schema["maximum"] = maximum
+    return schema
+
+
+def _attachment(accept: list[str], max_bytes: int) -> dict:
+    ctype: dict = {"type": "string", "pattern": CONTENT_TYPE_RE.pattern}
+    if accept:
+        ctype = {"enum": list(accept)}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["key", "content_type", "size"],
+        "properties": {
+            "key": {"type": "string", "pattern": UPLOAD_KEY_RE.pattern},
+            "name": {"type": "string", "maxLength": MAX_UPLOAD_NAME},
+            "content_type": ctype,
+            "size": {"type": "integer", "minimum": 0, "maximum": max_bytes},
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        },
+    }
+
+
+def field_schema(f) -> dict:
+    t = f.type
+    if t in ("text", "textarea"):
+        s: dict = {"type": "string", "maxLength": f.max_length}
+        if t == "text":
+            if f.min_length:
+                s["minLength"] = f.min_length
+            if f.pattern:
+                s["pattern"] = f.pattern
+        else:
+            s["x-multiline"] = True
+    elif t in ("number", "money", "percent"):
+        s = _number(f.scale, f.minimum, f.maximum)
+        if t == "money":
+            s["x-currency"] = f.currency
+    elif t == "date":
+        s = {"type": "string", "format": "date", "pattern": DATE_RE.pattern}
+        if f.minimum:
+            s["x-minimum"] = f.minimum
+        if f.maximum:
+            s["x-maximum"] = f.maximum
+    elif t == "datetime":
+        s = {"type": "string", "format": "date-time", "pattern": DATETIME_RE.pattern}
+    elif t == "time":
+        s = {"type": "string", "pattern": TIME_RE.pattern}
+    elif t == "duration":
+        s = {"type": "integer", "x-unit": "seconds"}
+        if f.minimum is not None:
+            s["minimum"] = f.minimum
+        if f.maximum is not None:
+            s["maximum"] = f.maximum
+    elif t == "select":
+        s = {"enum": [o.value for o in f.options], "x-options": [o.model_dump() for o in f.options]}
+    elif t == "multiselect":
+        s = {"type": "array", "items": {"enum": [o.value for o in f.options]}, "uniqueItems": True,
+             "minItems": f.min_items, "x-options": [o.model_dump() for o in f.options]}
+        if f.max_items is not None:
+            s["maxItems"] = f.max_items
+    elif t == "checkbox":
+        s = {"type": "boolean"}
+    elif t == "rating":
+        s = {"type": "integer", "minimum": 1, "maximum": f.max}
+    elif t == "phone":
+        s = {"type": "string", "maxLength": 20, "pattern": PHONE_RE.pattern}
+    elif t == "email":
+        s = {"type": "string", "maxLength": 254, "pattern": EMAIL_RE.pattern}
+    elif t == "url":
+        s = {"type": "string", "maxLength": 2048, "pattern": URL_RE.pattern}
+    elif t == "geolocation":
+        s = {"type": "object", "additionalProperties": False, "required": ["lat", "lng"], "properties": {
+            "lat": _number(8, Decimal(-90), Decimal(90)), "lng": _number(8, Decimal(-180), Decimal(180)),
+            "accuracy": _number(2, Decimal(0), None)}}
+    elif t in ("image", "file"):
+        one = _attachment(f.accept, f.max_size_mb * 1024 * 1024)
+        s = {"type": "array", "items": one, "maxItems": f.max_files} if f.multiple else one
+    elif t == "signature":
+        s = _attachment(f.accept, 5 * 1024 * 1024)
+    elif t == "user":
+        s = {"type": "string", "maxLength": 128, "pattern": USER_ID_RE.pattern, "x-reference": "member"}
+        if f.role:
+            s["x-role"] = f.role
+    elif t == "lookup":
+        s = {"type": "string", "pattern": RECORD_ID_RE.pattern, "x-reference": f"form:{f.form}"}
+    elif t == "subtable":
+        s = {"type": "array", "minItems": f.min_rows, "maxItems": f.max_rows, "items": _object_schema(f.fields)}
+    else:  # computed, auto_number: set by the server, whatever a client sends is ignored
+        s = {"readOnly": True}
+        if t == "computed":
+            s["x-expression"] = f.expression
+        else:
+            s["x-format"] = f.format
+    s["x-type"] = t
+    if f.label:
+        s["title"] = f.label
+    if f.description:
+        s["description"] = f.description
+    if f.default is not None:
+        s["default"] = f.default
+    for attr in ("visible_if", "required_if", "readonly_if"):
+        if getattr(f, attr):
+            s[f"x-{attr.replace('_', '-')}"] = getattr(f, attr)
+    if f.read_only:
+        s["x-read-only"] = True  # immutable after create; JSON Schema readOnly would mean "server-set"
+    return s
+
+
+def _nullable(f, schema: dict) -> dict:
+    if f.computed_by_server or _statically_required(f):
+        return schema
+    return {"anyOf": [schema, {"type": "null"}], **{k: v for k, v in schema.items() if k.startswith("x-") or k in ("title", "description", "default")}}
+
+
+def _statically_required(f) -> bool:
+    """Required in every situation, hence in the schema's `required` list."""
+    return f.required and not f.visible_if
+
+
+def _object_schema(fields) -> dict:
+    props = {f.name: _nullable(f, field_schema(f)) for f in fields}
+    required = [f.name for f in fields if _statically_required(f) and f.default is None and not f.computed_by_server]
+    schema = {"type": "object", "additionalProperties": False, "properties": props}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def form_json_schema(form: FormDefinition, version: int, tenant_base_url: str = "urn:aftersales") -> dict:
+    schema = {
+        "$schema": DIALECT,
+        "$id": f"{tenant_base_url}:forms:{form.name}:v{version}",
+        "title": form.title,
+        **_object_schema(form.fields),
+        "x-form": form.name,
+        "x-version": version,
+        "x-indexes": list(form.indexes),
+    }
+    if form.description:
+        schema["description"] = form.description
+    return schema

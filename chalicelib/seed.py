@@ -1,0 +1,68 @@
+"""Installs the shipped after-sales app (definitions/after_sales) into a tenant, idempotently.
+
+Used by the local stack (bootstrap_local) and by tests; a real tenant gets the same definitions
+through the HTTP API (see README)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .auth import issue_local_token
+from .forms.definition import parse_form_definition
+from .services import definitions
+from .services.caller import Caller
+from .storage import create_tables
+from .storage import definitions as definition_store
+from .storage import members as member_store
+
+APP_DIR = Path(__file__).resolve().parent.parent / "definitions" / "after_sales"
+DEMO_TENANT = "demo"
+
+
+def load_app_manifest(app_dir: Path = APP_DIR) -> dict:
+    return json.loads((app_dir / "app.json").read_text())
+
+
+def load_form(name: str, app_dir: Path = APP_DIR) -> dict:
+    return json.loads((app_dir / "forms" / f"{name}.json").read_text())
+
+
+def install_app(tenant: str, installer: str = "admin", app_dir: Path = APP_DIR) -> dict:
+    """Upload each form whose published version differs from the shipped one; add demo members."""
+    manifest = load_app_manifest(app_dir)
+    caller = Caller(tenant=tenant, user_id=installer, roles=frozenset({"admin"}))
+    installed = {}
+    for name in manifest["forms"]:
+        raw = load_form(name, app_dir)
+        checksum = _checksum(raw)
+        head = definition_store.get_head(tenant, "form", name, consistent=True)
+        if head is not None and head.published:
+            current = definition_store.get_version(tenant, "form", name, head.published)
+            if current is not None and current.checksum == checksum:
+                installed[name] = head.published
+                continue
+        installed[name] = definitions.upload(caller, "form", name, raw, publish=True)["version"]
+    for user in manifest["demo_users"]:
+        member_store.put_member(member_store.Member(tenant, user["user_id"], user["display_name"], user.get("email"),
+                                                    user["roles"], True))
+    return installed
+
+
+def _checksum(raw: dict) -> str:
+    import hashlib
+    parsed = parse_form_definition(raw)
+    canonical = json.dumps(parsed.model_dump(mode="json", exclude_defaults=False), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def demo_tokens(tenant: str = DEMO_TENANT, app_dir: Path = APP_DIR) -> list[dict]:
+    return [{"user": u["user_id"], "roles": u["roles"], "name": u["display_name"],
+             "token": issue_local_token(tenant, u["user_id"], u["roles"], u["display_name"])}
+            for u in load_app_manifest(app_dir)["demo_users"]]
+
+
+def bootstrap_local() -> list[dict]:
+    """Local stack: tables, the shipped app in tenant 'demo', and a token per demo user."""
+    create_tables()
+    install_app(DEMO_TENANT)
+    return demo_tokens()

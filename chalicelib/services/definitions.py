@@ -1,0 +1,158 @@
+"""Definitions: upload (validate, then store as a new immutable version), list, get, publish.
+
+Parsed versions are cached per process forever (they never change); which version is published
+is re-checked at most every DEFINITION_CACHE_SECONDS with one small GetItem (the freshness check).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from typing import Any, Callable
+
+from .. import jsonutil
+from ..config import get_settings
+from ..errors import BadRequest, Conflict, DefinitionError, NotFound
+from ..forms.definition import FormDefinition, parse_form_definition
+from ..forms.fields import NAME_PATTERN
+from ..storage import definitions as store
+from .caller import Caller
+from .clock import utc_now
+
+import re
+
+_NAME = re.compile(NAME_PATTERN)
+MAX_DEFINITION_BYTES = 300 * 1024  # DynamoDB items are at most 400 KB
+
+
+def _parse_form(raw: Any, previous: FormDefinition | None) -> FormDefinition:
+    return parse_form_definition(raw, previous=previous)
+
+
+# kind → parser(raw, previous parsed or None). Later engines (workflow, report, roles) register here.
+PARSERS: dict[str, Callable[[Any, Any], Any]] = {"form": _parse_form}
+
+_versions: dict[tuple, Any] = {}
+_heads: dict[tuple, tuple[float, store.Head | None]] = {}
+_lock = threading.Lock()
+
+
+def register_kind(kind: str, parser: Callable[[Any, Any], Any]) -> None:
+    PARSERS[kind] = parser
+
+
+def _check_kind_and_name(kind: str, name: str) -> Callable:
+    parser = PARSERS.get(kind)
+    if parser is None:
+        raise NotFound(f"unknown definition kind '{kind}'", details=[{"path": "kind", "message": f"one of {sorted(PARSERS)}"}])
+    if not _NAME.match(name):
+        raise BadRequest("definition names are lower-case identifiers", details=[{"path": "name", "message": f"must match {NAME_PATTERN}"}])
+    return parser
+
+
+def upload(caller: Caller, kind: str, name: str, raw: Any, *, publish: bool) -> dict:
+    caller.require_admin("uploading definitions")
+    parser = _check_kind_and_name(kind, name)
+    if isinstance(raw, dict) and raw.get("name", name) != name:
+        raise DefinitionError("definition name does not match the URL", details=[{"path": "name", "message": f"expected '{name}'"}])
+    if isinstance(raw, dict) and kind == "form":
+        raw = {**raw, "name": name}
+    text = jsonutil.dumps(raw)
+    if len(text.encode()) > MAX_DEFINITION_BYTES:
+        raise DefinitionError(f"definition is larger than {MAX_DEFINITION_BYTES} bytes", details=[{"path": "", "message": "too large"}])
+    head = store.get_head(caller.tenant, kind, name, consistent=True)
+    previous = None
+    if head is not None:
+        previous = _load_version(caller.tenant, kind, name, head.published or head.latest)
+    parsed = parser(raw, previous)
+    canonical = json.dumps(parsed.model_dump(mode="json", exclude_defaults=False), sort_keys=True, separators=(",", ":"))
+    checksum = hashlib.sha256(canonical.encode()).hexdigest()
+    version = store.add_version(caller.tenant, kind, name, text, checksum, caller.user_id, utc_now(),
+                                head.latest if head else 0, publish)
+    _forget_head(caller.tenant, kind, name)
+    return {"kind": kind, "name": name, "version": version, "published": publish or (head.published if head else None),
+            "checksum": checksum}
+
+
+def publish(caller: Caller, kind: str, name: str, version: int) -> dict:
+    caller.require_admin("publishing definitions")
+    _check_kind_and_name(kind, name)
+    store.publish(caller.tenant, kind, name, version, utc_now())
+    _forget_head(caller.tenant, kind, name)
+    return {"kind": kind, "name": name, "published": version}
+
+
+def list_definitions(caller: Caller, kind: str | None) -> dict:
+    heads = store.list_heads(caller.tenant, kind)
+    return {"items": [{"kind": h.kind, "name": h.name, "latest": h.latest, "published": h.published,
+                       "updated_at": h.updated_at} for h in heads]}
+
+
+def describe(caller: Caller, kind: str, name: str) -> dict:
+    _check_kind_and_name(kind, name)
+    head = store.get_head(caller.tenant, kind, name)
+    if head is None:
+        raise NotFound(f"{kind} '{name}' does not exist")
+    versions = store.list_versions(caller.tenant, kind, name)
+    return {"kind": kind, "name": name, "latest": head.latest, "published": head.published,
+            "versions": [{"version": v.version, "checksum": v.checksum, "created_at": v.created_at,
+                          "created_by": v.created_by} for v in versions]}
+
+
+def get_version_body(caller: Caller, kind: str, name: str, version: int) -> dict:
+    _check_kind_and_name(kind, name)
+    stored = store.get_version(caller.tenant, kind, name, version)
+    if stored is None:
+        raise NotFound(f"{kind} '{name}' has no version {version}")
+    return {"kind": kind, "name": name, "version": version, "checksum": stored.checksum,
+            "created_at": stored.created_at, "created_by": stored.created_by, "definition": jsonutil.loads(stored.body)}
+
+
+def published(tenant: str, kind: str, name: str) -> tuple[int, Any]:
+    """(version, parsed definition) in use for new records. Cached; see module docstring."""
+    key = (tenant, kind, name)
+    now = time.monotonic()
+    with _lock:
+        cached = _heads.get(key)
+    if cached is None or now - cached[0] > get_settings().definition_cache_seconds:
+        head = store.get_head(tenant, kind, name)
+        with _lock:
+            _heads[key] = (now, head)
+    else:
+        head = cached[1]
+    if head is None or head.published is None:
+        raise NotFound(f"{kind} '{name}' does not exist or has no published version")
+    return head.published, _load_version(tenant, kind, name, head.published)
+
+
+def version_of(tenant: str, kind: str, name: str, version: int) -> Any:
+    """A specific version (records are validated against the version they were made with)."""
+    return _load_version(tenant, kind, name, version)
+
+
+def _load_version(tenant: str, kind: str, name: str, version: int) -> Any:
+    key = (tenant, kind, name, version)
+    with _lock:
+        if key in _versions:
+            return _versions[key]
+    stored = store.get_version(tenant, kind, name, version)
+    if stored is None:
+        raise NotFound(f"{kind} '{name}' has no version {version}")
+    parsed = PARSERS[kind](jsonutil.loads(stored.body), None)
+    with _lock:
+        if len(_versions) > 2000:  # bounded: a warm Lambda serves many tenants
+            _versions.clear()
+        _versions[key] = parsed
+    return parsed
+
+
+def _forget_head(tenant: str, kind: str, name: str) -> None:
+    with _lock:
+        _heads.pop((tenant, kind, name), None)
+
+
+def clear_caches() -> None:
+    with _lock:
+        _versions.clear()
+        _heads.clear()

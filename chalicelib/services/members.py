@@ -1,0 +1,42 @@
+"""Members: admins register the users of their tenant (user fields must name one)."""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import NotFound, ValidationFailed
+from ..forms.definition import pydantic_problems
+from ..forms.values import USER_ID_RE
+from ..storage import members as store
+from .caller import Caller
+
+
+class MemberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    display_name: str = Field(default="", max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    roles: list[str] = Field(default_factory=list, max_length=20)
+    active: bool = True
+
+
+def put(caller: Caller, user_id: str, body: Any) -> dict:
+    caller.require_admin("managing members")
+    if not USER_ID_RE.match(user_id):
+        raise ValidationFailed("user id is malformed", details=[{"path": "user_id", "message": f"must match {USER_ID_RE.pattern}"}])
+    try:
+        member = MemberIn.model_validate(body)
+    except ValidationError as exc:
+        raise ValidationFailed("member is invalid", details=pydantic_problems(exc)) from exc
+    store.put_member(store.Member(caller.tenant, user_id, member.display_name, member.email, member.roles, member.active))
+    return {"user_id": user_id, **member.model_dump()}
+
+
+def get(caller: Caller, user_id: str) -> dict:
+    if user_id != caller.user_id:
+        caller.require_admin("reading other members")
+    member = store.get_member(caller.tenant, user_id)
+    if member is None:
+        raise NotFound(f"member {user_id} does not exist")
+    return {"user_id": member.user_id, "display_name": member.display_name, "email": member.email,
+            "roles": member.roles, "active": member.active}

@@ -1,0 +1,214 @@
+"""Record use cases: create, get, update, soft-delete, list. Routes call these; they call the form
+engine (pure) and the storage layer, and decide nothing about HTTP."""
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from .. import jsonutil
+from ..errors import BadRequest, Conflict, NotFound, ValidationFailed
+from ..forms.definition import FormDefinition
+from ..forms.engine import validate_record
+from ..ids import is_valid_id, new_id
+from ..storage import listing
+from ..storage import records as store
+from . import definitions
+from .caller import Caller
+from .clock import utc_now
+
+MAX_PAGE = 100
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
+
+
+def _form(tenant: str, form_name: str) -> tuple[int, FormDefinition]:
+    return definitions.published(tenant, "form", form_name)
+
+
+def render(rec: store.StoredRecord) -> dict:
+    return jsonutil.to_plain({
+        "id": rec.id, "form": rec.form, "form_version": rec.form_version, "version": rec.version,
+        "number": rec.number, "data": rec.data, "created_at": rec.created_at, "created_by": rec.created_by,
+        "updated_at": rec.updated_at, "updated_by": rec.updated_by, "deleted": rec.deleted})
+
+
+def _plan(form: FormDefinition, data: dict, tenant: str) -> store.WritePlan:
+    return store.WritePlan(shards=form.storage.shards,
+                           index_values={i + 1: data.get(name) for i, name in enumerate(form.indexes)})
+
+
+def _number_formatter(form: FormDefinition, now: str):
+    field = form.auto_number_field
+    if field is None:
+        return None
+    fmt = field.format
+    period = ("Y" + now[:4] if "{YYYY}" in fmt or "{YY}" in fmt else "") + ("M" + now[5:7] if "{MM}" in fmt else "")
+    period = period or "all"
+    width = int(re.search(r"\{seq:(\d+)\}", fmt).group(1))
+
+    def format_number(seq: int) -> str:
+        return (fmt.replace("{YYYY}", now[:4]).replace("{YY}", now[2:4]).replace("{MM}", now[5:7])
+                .replace(f"{{seq:{width}}}", str(seq).zfill(width)))
+
+    return period, format_number, field.name
+
+
+def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | None) -> tuple[dict, bool]:
+    version, form = _form(caller.tenant, form_name)
+    caller.require_any(form.permissions.create, f"creating {form_name} records")
+    data = _data_of(body)
+    if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
+        raise BadRequest("Idempotency-Key must be 8-128 characters of letters, digits and _.:-",
+                         details=[{"path": "headers.Idempotency-Key", "message": "malformed"}])
+    now = utc_now()
+    validated = validate_record(form, data, variables=caller.variables(now))
+    rec = store.StoredRecord(tenant=caller.tenant, id=new_id(), form=form_name, form_version=version, version=1,
+                             data=validated.data, created_at=now, created_by=caller.user_id, updated_at=now,
+                             updated_by=caller.user_id)
+    plan = _plan(form, validated.data, caller.tenant)
+    plan.unique_claims = dict(validated.unique_values)
+    plan.references = validated.references
+    numbering = _number_formatter(form, now)
+    if numbering:
+        period, format_number, field_name = numbering
+        plan.counter = (period, format_number)
+
+        def _render(r: store.StoredRecord) -> dict:
+            r.data[field_name] = r.number
+            return render(r)
+    else:
+        _render = render
+    if idempotency_key:
+        # The key is bound to this caller and body: a reuse with another body is an error, not a replay.
+        digest = hashlib.sha256(jsonutil.dumps([caller.user_id, form_name, data]).encode()).hexdigest()
+        plan.idempotency = (idempotency_key, digest)
+    return store.create_record(rec, plan, _render)
+
+
+def get(caller: Caller, form_name: str, record_id: str) -> dict:
+    _version, form = _form(caller.tenant, form_name)
+    caller.require_any(form.permissions.read, f"reading {form_name} records")
+    return render(_load(caller.tenant, form_name, record_id))
+
+
+def _load(tenant: str, form_name: str, record_id: str, *, consistent: bool = False) -> store.StoredRecord:
+    rec = store.get_record(tenant, record_id, consistent=consistent) if is_valid_id(record_id) else None
+    if rec is None or rec.form != form_name or rec.deleted:
+        raise NotFound(f"{form_name} record {record_id} does not exist")
+    return rec
+
+
+def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: str | None) -> dict:
+    _published, published_form = _form(caller.tenant, form_name)
+    caller.require_any(published_form.permissions.update, f"updating {form_name} records")
+    data = _data_of(body)
+    expected = _expected_version(body, if_match)
+    rec = _load(caller.tenant, form_name, record_id, consistent=True)
+    if rec.version != expected:
+        raise Conflict("record was changed by someone else", code="version_conflict",
+                       details={"current_version": rec.version, "current": render(rec)})
+    # A record keeps the form version it was made with.
+    form = definitions.version_of(caller.tenant, "form", form_name, rec.form_version)
+    now = utc_now()
+    validated = validate_record(form, data, previous=rec.data, variables=caller.variables(now))
+    old_refs = set(validate_record_refs(form, rec))
+    plan = _plan(form, validated.data, caller.tenant)
+    plan.references = [r for r in validated.references if r not in old_refs]
+    old_unique = {f.name: rec.data.get(f.name) for f in form.fields if f.unique and rec.data.get(f.name) is not None}
+    plan.unique_claims = {k: v for k, v in validated.unique_values.items() if old_unique.get(k) != v}
+    plan.unique_releases = {k: v for k, v in old_unique.items() if validated.unique_values.get(k) != v}
+    new = store.StoredRecord(**{**rec.__dict__, "data": validated.data, "version": rec.version + 1,
+                                "updated_at": now, "updated_by": caller.user_id})
+    store.update_record(new, expected, plan)
+    return render(new) | {"changed_fields": validated.changed_fields}
+
+
+def validate_record_refs(form: FormDefinition, rec: store.StoredRecord):
+    """References the stored record already had (they were checked when written)."""
+    try:
+        return validate_record(form, {}, previous=rec.data).references
+    except ValidationFailed:
+        return []  # an old record that no longer validates: check every reference again
+
+
+def delete(caller: Caller, form_name: str, record_id: str, if_match: str | None, version_param: str | None) -> dict:
+    _published, form = _form(caller.tenant, form_name)
+    caller.require_any(form.permissions.delete, f"deleting {form_name} records")
+    expected = _expected_version({"version": _int_or_none(version_param, "query.version")} if version_param else {}, if_match)
+    rec = _load(caller.tenant, form_name, record_id, consistent=True)
+    form = definitions.version_of(caller.tenant, "form", form_name, rec.form_version)
+    now = utc_now()
+    gone = store.StoredRecord(**{**rec.__dict__, "deleted": True, "version": rec.version + 1, "updated_at": now,
+                                 "updated_by": caller.user_id})
+    plan = _plan(form, rec.data, caller.tenant)
+    # Releasing unique values lets a new record reuse them; the old record keeps its data for audit.
+    plan.unique_releases = {f.name: rec.data[f.name] for f in form.fields if f.unique and rec.data.get(f.name) is not None}
+    store.update_record(gone, expected, plan)
+    return {"id": record_id, "deleted": True, "version": gone.version}
+
+
+def list_records(caller: Caller, form_name: str, params: dict[str, str]) -> dict:
+    _version, form = _form(caller.tenant, form_name)
+    caller.require_any(form.permissions.read, f"reading {form_name} records")
+    limit = _int_or_none(params.get("limit"), "query.limit") or 25
+    if not 1 <= limit <= MAX_PAGE:
+        raise BadRequest(f"limit must be between 1 and {MAX_PAGE}", details=[{"path": "query.limit", "message": "out of range"}])
+    filters: list[tuple[int, Any]] = []
+    for key, raw in params.items():
+        if key in ("limit", "cursor"):
+            continue
+        if not key.startswith("filter."):
+            raise BadRequest(f"unknown query parameter '{key}'", details=[{"path": f"query.{key}", "message": "use filter.<field>, limit or cursor"}])
+        name = key[len("filter."):]
+        slot = form.index_slot(name)
+        if slot is None:
+            raise BadRequest(f"field '{name}' is not indexed; filter on one of: {', '.join(form.indexes) or 'none'}",
+                             code="filter_not_indexed", details=[{"path": f"query.{key}", "message": "not an indexed field"}])
+        filters.append((slot, _filter_value(form.field(name), raw, key)))
+    filters.sort()
+    primary, extra = (filters[0], filters[1:]) if filters else (None, [])
+    items, cursor = listing.list_records(caller.tenant, form_name, form.storage.shards, primary=primary, extra=extra,
+                                         limit=limit, cursor=params.get("cursor"))
+    return {"items": [render(r) for r in items], "next_cursor": cursor}
+
+
+def _filter_value(field, raw: str, path: str) -> Any:
+    from decimal import Decimal, InvalidOperation
+    if field.type in ("number", "money", "rating"):
+        try:
+            return Decimal(raw)
+        except InvalidOperation as exc:
+            raise BadRequest(f"{path} must be a number", details=[{"path": f"query.{path}", "message": "not a number"}]) from exc
+    if field.type == "checkbox":
+        if raw not in ("true", "false"):
+            raise BadRequest(f"{path} must be true or false", details=[{"path": f"query.{path}", "message": "not a boolean"}])
+        return raw == "true"
+    return raw
+
+
+def _data_of(body: Any) -> dict:
+    if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+        raise ValidationFailed("body must be an object with a 'data' object", details=[{"path": "data", "message": "expected object"}])
+    unknown = set(body) - {"data", "version"}
+    if unknown:
+        raise ValidationFailed("unknown keys in body", details=[{"path": k, "message": "unknown key"} for k in sorted(unknown)])
+    return body["data"]
+
+
+def _expected_version(body: Any, if_match: str | None) -> int:
+    value = body.get("version") if isinstance(body, dict) else None
+    if if_match is not None:
+        value = _int_or_none(if_match.strip('"W/'), "headers.If-Match")
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValidationFailed("the record version you changed is required (body 'version' or If-Match header)",
+                               code="version_required", details=[{"path": "version", "message": "required positive integer"}])
+    return value
+
+
+def _int_or_none(raw: str | None, path: str) -> int | None:
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise BadRequest(f"{path} must be an integer", details=[{"path": path, "message": "not an integer"}]) from exc

@@ -1,0 +1,60 @@
+"""Key layout in one place. Every key begins with the tenant, so no query can cross tenants."""
+from __future__ import annotations
+
+import zlib
+from decimal import Decimal
+from typing import Any
+
+
+def tenant_pk(tenant: str) -> str:
+    return f"T#{tenant}"
+
+
+def definition_sk(kind: str, name: str, version: int) -> str:
+    return f"def#{kind}#{name}#v{version:06d}"
+
+
+def head_sk(kind: str, name: str) -> str:
+    return f"head#{kind}#{name}"  # own prefix: heads list without reading bodies
+
+
+def record_pk(tenant: str, record_id: str) -> str:
+    return f"T#{tenant}#R#{record_id}"
+
+
+def member_pk(tenant: str, user_id: str) -> str:
+    return f"T#{tenant}#M#{user_id}"
+
+
+def unique_pk(tenant: str, form: str, field: str, value: Any) -> str:
+    return f"T#{tenant}#U#{form}#{field}#{index_value(value)}"
+
+
+def counter_pk(tenant: str, form: str, period: str) -> str:
+    return f"T#{tenant}#C#{form}#{period}"
+
+
+def idempotency_pk(tenant: str, scope: str, key: str) -> str:
+    return f"T#{tenant}#K#{scope}#{key}"
+
+
+def shard_of(record_id: str, shards: int) -> int:
+    return zlib.crc32(record_id.encode()) % shards if shards > 1 else 0
+
+
+def form_list_pk(tenant: str, form: str, shard: int) -> str:
+    return f"T#{tenant}#F#{form}#S{shard}"
+
+
+def field_list_pk(tenant: str, form: str, slot: int, value: Any, shard: int) -> str:
+    return f"T#{tenant}#F#{form}#I{slot}#{index_value(value)}#S{shard}"
+
+
+def index_value(value: Any) -> str:
+    """Canonical text of an indexed value, so 5, 5.0 and Decimal('5.00') share one key."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, Decimal)):
+        number = Decimal(str(value)).normalize()
+        return format(number, "f")
+    return str(value)

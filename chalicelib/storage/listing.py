@@ -1,0 +1,109 @@
+"""List queries over write-sharded GSIs, merged newest-first, with opaque signed cursors.
+
+A form's list index is split into `shards` partitions (keys.shard_of); a page queries each shard
+(a Query, never a Scan), merges by record id (time-ordered), and the cursor remembers where each
+shard stopped. Extra equality filters on other indexed fields run as FilterExpressions.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from ..config import get_settings
+from ..errors import BadRequest
+from . import keys
+from .models import RecordItem
+from .records import StoredRecord, from_item
+
+MAX_PAGES_PER_SHARD = 5  # bounds the work of one request when filters discard most items
+
+
+def list_records(tenant: str, form: str, shards: int, *, primary: tuple[int, Any] | None,
+                 extra: list[tuple[int, Any]], limit: int, cursor: str | None) -> tuple[list[StoredRecord], str | None]:
+    query_id = _query_id(tenant, form, primary, extra)
+    positions = _decode_cursor(cursor, query_id) if cursor else {str(s): "" for s in range(shards)}
+    index = RecordItem.list_index(primary[0] if primary else None)
+    fetched: dict[str, tuple[list[RecordItem], str | None]] = {}
+    for shard_text, position in positions.items():
+        if position is None:
+            continue  # this shard is exhausted
+        shard = int(shard_text)
+        hash_key = (keys.field_list_pk(tenant, form, primary[0], primary[1], shard) if primary
+                    else keys.form_list_pk(tenant, form, shard))
+        fetched[shard_text] = _fetch_shard(index, hash_key, position, limit, _filter(tenant, form, extra, shard))
+    merged = sorted(((item.lsk, shard, item) for shard, (items, _) in fetched.items() for item in items),
+                    key=lambda t: t[0], reverse=True)[:limit]
+    taken: dict[str, list[str]] = {}
+    for lsk, shard, _item in merged:
+        taken.setdefault(shard, []).append(lsk)
+    next_positions: dict[str, str | None] = dict(positions)
+    for shard, (items, last_key) in fetched.items():
+        took = taken.get(shard, [])
+        if len(took) == len(items):
+            next_positions[shard] = last_key  # None when DynamoDB had no more
+        elif took:
+            next_positions[shard] = took[-1]
+    more = any(p is not None for p in next_positions.values())
+    return [from_item(item) for _, _, item in merged], (_encode_cursor(next_positions, query_id) if more else None)
+
+
+def _fetch_shard(index, hash_key: str, position: str, limit: int, filter_condition) -> tuple[list[RecordItem], str | None]:
+    items: list[RecordItem] = []
+    start = _start_key(index, hash_key, position) if position else None
+    for _ in range(MAX_PAGES_PER_SHARD):
+        result = index.query(hash_key, scan_index_forward=False, limit=limit - len(items), page_size=limit,
+                             filter_condition=filter_condition, last_evaluated_key=start)
+        items.extend(result)
+        start = result.last_evaluated_key
+        if start is None or len(items) >= limit:
+            break
+    return items, (start["lsk"]["S"] if start else None)
+
+
+def _start_key(index, hash_key: str, lsk: str) -> dict:
+    tenant_part = hash_key.split("#F#", 1)[0]
+    hash_attr = index._hash_key_attribute().attr_name
+    return {hash_attr: {"S": hash_key}, "lsk": {"S": lsk}, "pk": {"S": f"{tenant_part}#R#{lsk}"}, "sk": {"S": "R"}}
+
+
+def _filter(tenant: str, form: str, extra: list[tuple[int, Any]], shard: int):
+    condition = None
+    for slot, value in extra:
+        attr = getattr(RecordItem, f"ix{slot}pk")
+        term = attr == keys.field_list_pk(tenant, form, slot, value, shard)
+        condition = term if condition is None else condition & term
+    return condition
+
+
+def _query_id(tenant: str, form: str, primary, extra) -> str:
+    text = json.dumps([tenant, form, primary and [primary[0], keys.index_value(primary[1])],
+                       sorted([s, keys.index_value(v)] for s, v in extra)])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _sign(payload: bytes) -> str:
+    secret = get_settings().cursor_secret.encode()
+    return base64.urlsafe_b64encode(hmac.new(secret, payload, hashlib.sha256).digest()[:18]).decode()
+
+
+def _encode_cursor(positions: dict[str, str | None], query_id: str) -> str:
+    payload = base64.urlsafe_b64encode(json.dumps({"q": query_id, "p": positions}, separators=(",", ":")).encode())
+    return f"{payload.decode()}.{_sign(payload)}"
+
+
+def _decode_cursor(cursor: str, query_id: str) -> dict[str, str | None]:
+    try:
+        payload, signature = cursor.split(".", 1)
+        if not hmac.compare_digest(signature, _sign(payload.encode())):
+            raise ValueError("bad signature")
+        body = json.loads(base64.urlsafe_b64decode(payload.encode()))
+    except (ValueError, TypeError) as exc:
+        raise BadRequest("cursor is invalid", code="invalid_cursor",
+                         details=[{"path": "query.cursor", "message": "not a cursor issued by this API"}]) from exc
+    if body.get("q") != query_id:
+        raise BadRequest("cursor belongs to a different query", code="invalid_cursor",
+                         details=[{"path": "query.cursor", "message": "use the cursor with the same form and filters"}])
+    return body["p"]

@@ -1,0 +1,187 @@
+"""PynamoDB models. Two tables; every partition key starts with the tenant ("T#<tenant>#...").
+
+Definitions table: one partition per tenant (definitions are few and small).
+Records table: one partition per record and per auxiliary item (unique value, counter, member,
+idempotency key), so load spreads over partitions whatever the tenant's size; list and filter
+queries go through write-sharded GSIs (see docs/ARCHITECTURE.md).
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from ..config import get_settings
+
+INDEX_SLOTS = 4  # matches forms.definition.MAX_INDEXES
+
+
+class _Base(Model):
+    class Meta:
+        abstract = True
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class DefinitionItem(_Base):
+    """Immutable definition versions (sk '<kind>#<name>#v000001') and heads (sk '<kind>#<name>#head')."""
+
+    class Meta:
+        table_name = "definitions"
+
+    kind = UnicodeAttribute()
+    name = UnicodeAttribute()
+    version = NumberAttribute(null=True)
+    body = UnicodeAttribute(null=True)  # the validated definition JSON text
+    checksum = UnicodeAttribute(null=True)
+    latest = NumberAttribute(null=True)  # head only: newest version number
+    published = NumberAttribute(null=True)  # head only: version in use for new records
+    created_at = UnicodeAttribute(null=True)
+    created_by = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+
+
+class _ListIndex(GlobalSecondaryIndex):
+    """All list indexes share the range key lsk (the record id, newest first)."""
+
+    class Meta:
+        abstract = True
+        projection = AllProjection()
+
+    lsk = UnicodeAttribute(range_key=True)
+
+
+class ByForm(_ListIndex):
+    class Meta:
+        index_name = "by_form"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+
+
+class ByIx1(_ListIndex):
+    class Meta:
+        index_name = "by_ix1"
+        projection = AllProjection()
+
+    ix1pk = UnicodeAttribute(hash_key=True)
+
+
+class ByIx2(_ListIndex):
+    class Meta:
+        index_name = "by_ix2"
+        projection = AllProjection()
+
+    ix2pk = UnicodeAttribute(hash_key=True)
+
+
+class ByIx3(_ListIndex):
+    class Meta:
+        index_name = "by_ix3"
+        projection = AllProjection()
+
+    ix3pk = UnicodeAttribute(hash_key=True)
+
+
+class ByIx4(_ListIndex):
+    class Meta:
+        index_name = "by_ix4"
+        projection = AllProjection()
+
+    ix4pk = UnicodeAttribute(hash_key=True)
+
+
+class RecordItem(_Base):
+    """A form record: pk 'T#<t>#R#<id>', sk 'R'. Soft-deleted records drop their list keys."""
+
+    class Meta:
+        table_name = "records"
+
+    tenant = UnicodeAttribute()
+    form = UnicodeAttribute()
+    form_version = NumberAttribute()
+    version = NumberAttribute()
+    number = UnicodeAttribute(null=True)
+    data = UnicodeAttribute()  # JSON text: exact decimals, and no 400 KB surprises from map overhead
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+    deleted = BooleanAttribute(default=False)
+    # List keys: 'T#<t>#F#<form>#S<shard>' and per indexed field 'T#<t>#F#<form>#I<slot>#<value>#S<shard>'.
+    lsk = UnicodeAttribute(null=True)  # record id: time-ordered, shared range key of all list indexes
+    gsi1pk = UnicodeAttribute(null=True)
+    ix1pk = UnicodeAttribute(null=True)
+    ix2pk = UnicodeAttribute(null=True)
+    ix3pk = UnicodeAttribute(null=True)
+    ix4pk = UnicodeAttribute(null=True)
+
+    by_form = ByForm()
+    by_ix1 = ByIx1()
+    by_ix2 = ByIx2()
+    by_ix3 = ByIx3()
+    by_ix4 = ByIx4()
+
+    @classmethod
+    def list_index(cls, slot: int | None):
+        """slot None → the form-wide index; 1..4 → the indexed-field slot."""
+        return (cls.by_form, cls.by_ix1, cls.by_ix2, cls.by_ix3, cls.by_ix4)[slot or 0]
+
+
+class MemberItem(_Base):
+    """A user of a tenant: pk 'T#<t>#M#<user>', sk 'M'. User fields are checked against these."""
+
+    class Meta:
+        table_name = "records"
+
+    tenant = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    display_name = UnicodeAttribute(default="")
+    email = UnicodeAttribute(null=True)
+    roles = ListAttribute(of=UnicodeAttribute, default=list)
+    active = BooleanAttribute(default=True)
+
+
+class UniqueItem(_Base):
+    """Claims a unique value: pk 'T#<t>#U#<form>#<field>#<value>', sk 'U'."""
+
+    class Meta:
+        table_name = "records"
+
+    record_id = UnicodeAttribute()
+
+
+class CounterItem(_Base):
+    """Auto-number counter: pk 'T#<t>#C#<form>#<period>', sk 'C'."""
+
+    class Meta:
+        table_name = "records"
+
+    n = NumberAttribute()
+
+
+class IdempotencyItem(_Base):
+    """First result of a request with an Idempotency-Key: pk 'T#<t>#K#<scope>#<key>', sk 'K'. TTL expires_at."""
+
+    class Meta:
+        table_name = "records"
+
+    request_hash = UnicodeAttribute()
+    status_code = NumberAttribute()
+    response = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+
+RECORDS_TABLE_MODELS = (RecordItem, MemberItem, UniqueItem, CounterItem, IdempotencyItem)
+ALL_MODELS = (DefinitionItem, *RECORDS_TABLE_MODELS)
+
+
+def configure_models() -> None:
+    """Point every model at this stage's tables and endpoint (called once per process, and by tests)."""
+    settings = get_settings()
+    for model in ALL_MODELS:
+        model.Meta.table_name = settings.definitions_table if model is DefinitionItem else settings.records_table
+        model.Meta.host = settings.ddb_endpoint
+        model.Meta.region = settings.region
+        model._connection = None  # drop a cached connection bound to the old table/endpoint

@@ -1,0 +1,257 @@
+"""Record writes. Each create/update/delete is ONE TransactWriteItems: the record, its unique-value
+claims, the auto-number counter, reference existence checks and the idempotency key move together."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from .. import jsonutil
+from ..errors import Conflict, ServiceUnavailable, ValidationFailed
+from . import keys
+from .models import CounterItem, IdempotencyItem, MemberItem, RecordItem, UniqueItem
+
+MAX_TRANSACTION_ITEMS = 100
+MAX_COUNTER_RETRIES = 8
+
+
+@dataclass
+class StoredRecord:
+    tenant: str
+    id: str
+    form: str
+    form_version: int
+    version: int
+    data: dict
+    created_at: str
+    created_by: str
+    updated_at: str
+    updated_by: str
+    number: str | None = None
+    deleted: bool = False
+
+
+@dataclass
+class WritePlan:
+    """What a write must do besides the record itself (computed by the service from the form)."""
+
+    shards: int = 1
+    index_values: dict[int, Any] = field(default_factory=dict)  # slot → value
+    unique_claims: dict[str, Any] = field(default_factory=dict)  # field → value to claim
+    unique_releases: dict[str, Any] = field(default_factory=dict)  # field → value to release
+    references: list = field(default_factory=list)  # forms.engine.Reference
+    counter: tuple[str, Callable[[int], str]] | None = None  # (period, format(seq) → number)
+    idempotency: tuple[str, str] | None = None  # (key, request hash)
+
+
+# Last counter value seen per counter key: lets one container number without reading first.
+_counter_guess: dict[str, int] = {}
+_counter_lock = threading.Lock()
+
+
+def _to_item(rec: StoredRecord, plan: WritePlan) -> RecordItem:
+    item = RecordItem(keys.record_pk(rec.tenant, rec.id), "R", tenant=rec.tenant, form=rec.form,
+                      form_version=rec.form_version, version=rec.version, number=rec.number,
+                      data=jsonutil.dumps(rec.data), created_at=rec.created_at, created_by=rec.created_by,
+                      updated_at=rec.updated_at, updated_by=rec.updated_by, deleted=rec.deleted)
+    if not rec.deleted:  # soft-deleted records leave every list index (sparse GSIs)
+        shard = keys.shard_of(rec.id, plan.shards)
+        item.lsk = rec.id
+        item.gsi1pk = keys.form_list_pk(rec.tenant, rec.form, shard)
+        for slot, value in plan.index_values.items():
+            if value is not None:
+                setattr(item, f"ix{slot}pk", keys.field_list_pk(rec.tenant, rec.form, slot, value, shard))
+    return item
+
+
+def from_item(item: RecordItem) -> StoredRecord:
+    return StoredRecord(tenant=item.tenant, id=item.pk.rsplit("#", 1)[1], form=item.form,
+                        form_version=int(item.form_version), version=int(item.version), data=jsonutil.loads(item.data),
+                        created_at=item.created_at, created_by=item.created_by, updated_at=item.updated_at,
+                        updated_by=item.updated_by, number=item.number, deleted=bool(item.deleted))
+
+
+def get_record(tenant: str, record_id: str, *, consistent: bool = False) -> StoredRecord | None:
+    try:
+        return from_item(RecordItem.get(keys.record_pk(tenant, record_id), "R", consistent_read=consistent))
+    except DoesNotExist:
+        return None
+
+
+def create_record(rec: StoredRecord, plan: WritePlan, render: Callable[[StoredRecord], dict]) -> tuple[dict, bool]:
+    """Write a new record. Returns (response body, replayed): replayed=True when the Idempotency-Key was
+    already used, in which case nothing new is written and the first response comes back."""
+    for _attempt in range(MAX_COUNTER_RETRIES):
+        counter_key, expected = None, None
+        if plan.counter:
+            counter_key = keys.counter_pk(rec.tenant, rec.form, plan.counter[0])
+            with _counter_lock:
+                expected = _counter_guess.get(counter_key, 0)
+            rec.number = plan.counter[1](expected + 1)
+        body = render(rec)
+        tx = _Transaction()
+        tx.put(_to_item(rec, plan), RecordItem.pk.does_not_exist(), "record")
+        _add_unique_claims(tx, rec, plan)
+        _add_reference_checks(tx, rec.tenant, plan.references)
+        if plan.idempotency:
+            key, request_hash = plan.idempotency
+            tx.put(IdempotencyItem(keys.idempotency_pk(rec.tenant, rec.form, key), "K", request_hash=request_hash,
+                                   status_code=201, response=jsonutil.dumps(body), expires_at=_expiry(rec.created_at)),
+                   IdempotencyItem.pk.does_not_exist(), "idempotency")
+        if counter_key:
+            counter = CounterItem(counter_key, "C")
+            condition = CounterItem.n == expected if expected else CounterItem.pk.does_not_exist()
+            tx.update(counter, [CounterItem.n.set(expected + 1)], condition, "counter")
+        failed = tx.commit()
+        if not failed:
+            if counter_key:
+                with _counter_lock:
+                    _counter_guess[counter_key] = max(_counter_guess.get(counter_key, 0), expected + 1)
+            return body, False
+        if "idempotency" in failed:
+            stored = failed["idempotency"]
+            if stored is None:
+                stored = IdempotencyItem.get(keys.idempotency_pk(rec.tenant, rec.form, plan.idempotency[0]), "K")
+                stored = {"request_hash": stored.request_hash, "response": stored.response}
+            if stored["request_hash"] != plan.idempotency[1]:
+                raise ValidationFailed("Idempotency-Key was already used with a different request",
+                                       code="idempotency_key_reused",
+                                       details=[{"path": "headers.Idempotency-Key", "message": "reused with a different body"}])
+            return jsonutil.loads(stored["response"]), True
+        _raise_for_claims_and_references(failed, plan)
+        if "counter" in failed:
+            current = failed["counter"].get("n") if failed["counter"] else None
+            with _counter_lock:
+                _counter_guess[counter_key] = int(current) if current is not None else _read_counter(counter_key)
+            continue
+        raise ServiceUnavailable("record could not be written; retry")  # pragma: no cover
+    raise ServiceUnavailable("auto-number is busy; retry", code="counter_contention")
+
+
+def update_record(rec: StoredRecord, expected_version: int, plan: WritePlan) -> None:
+    """Replace the record if it is still at expected_version (optimistic lock)."""
+    tx = _Transaction()
+    condition = (RecordItem.version == expected_version) & (RecordItem.deleted == False)  # noqa: E712
+    tx.put(_to_item(rec, plan), condition, "record")
+    _add_unique_claims(tx, rec, plan)
+    for field_name, value in plan.unique_releases.items():
+        tx.delete(UniqueItem(keys.unique_pk(rec.tenant, rec.form, field_name, value), "U"),
+                  UniqueItem.record_id == rec.id, f"release:{field_name}")
+    _add_reference_checks(tx, rec.tenant, plan.references)
+    failed = tx.commit()
+    if not failed:
+        return
+    if "record" in failed:
+        current = failed["record"]
+        raise Conflict("record was changed by someone else", code="version_conflict", details={
+            "current_version": int(current["version"]) if current and "version" in current else None,
+            "deleted": bool(current.get("deleted")) if current else True})
+    _raise_for_claims_and_references(failed, plan)
+    raise Conflict("record could not be updated; retry")  # a release lost a race: retry is safe
+
+
+def _add_unique_claims(tx: "_Transaction", rec: StoredRecord, plan: WritePlan) -> None:
+    for field_name, value in plan.unique_claims.items():
+        tx.put(UniqueItem(keys.unique_pk(rec.tenant, rec.form, field_name, value), "U", record_id=rec.id),
+               UniqueItem.pk.does_not_exist() | (UniqueItem.record_id == rec.id), f"unique:{field_name}")
+
+
+def _add_reference_checks(tx: "_Transaction", tenant: str, references: list) -> None:
+    for ref in references:
+        if ref.kind == "user":
+            condition = MemberItem.pk.exists() & (MemberItem.active == True)  # noqa: E712
+            if ref.role:
+                condition &= MemberItem.roles.contains(ref.role)
+            tx.check(MemberItem, keys.member_pk(tenant, ref.target), "M", condition, ref)
+        else:
+            condition = RecordItem.pk.exists() & (RecordItem.form == ref.form) & (RecordItem.deleted == False)  # noqa: E712
+            tx.check(RecordItem, keys.record_pk(tenant, ref.target), "R", condition, ref)
+
+
+def _raise_for_claims_and_references(failed: dict, plan: WritePlan) -> None:
+    problems = []
+    for label in failed:
+        if isinstance(label, str) and label.startswith("unique:"):
+            name = label.split(":", 1)[1]
+            problems.append({"path": f"data.{name}", "message": f"value {plan.unique_claims[name]!s} is already used by another record"})
+        elif not isinstance(label, str):
+            what = f"user {label.target} is not an active member" + (f" with role {label.role}" if label.role else "") \
+                if label.kind == "user" else f"{label.form} record {label.target} does not exist"
+            problems.append({"path": "data", "message": what, "reference": label.target})
+    if problems:
+        raise ValidationFailed("record refers to missing data or repeats a unique value", details=problems)
+
+
+def _read_counter(counter_key: str) -> int:
+    try:
+        return int(CounterItem.get(counter_key, "C", consistent_read=True).n)
+    except DoesNotExist:
+        return 0
+
+
+def _expiry(created_at: str) -> int:
+    from datetime import datetime
+
+    from ..config import get_settings
+    moment = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+    return int(moment.timestamp()) + get_settings().idempotency_ttl_seconds
+
+
+class _Transaction:
+    """TransactWrite that remembers a label per item, so a cancellation says which item failed and,
+    with ReturnValuesOnConditionCheckFailure=ALL_OLD, what it held (no second read)."""
+
+    def __init__(self) -> None:
+        self._checks: list = []
+        self._deletes: list = []
+        self._puts: list = []
+        self._updates: list = []
+
+    def check(self, model, hash_key, range_key, condition, label) -> None:
+        self._checks.append((label, lambda tx: tx.condition_check(model, hash_key, range_key, condition=condition)))
+
+    def delete(self, item, condition, label) -> None:
+        self._deletes.append((label, lambda tx: tx.delete(item, condition=condition)))
+
+    def put(self, item, condition, label) -> None:
+        self._puts.append((label, lambda tx: tx.save(item, condition=condition, return_values="ALL_OLD")))
+
+    def update(self, item, actions, condition, label) -> None:
+        self._updates.append((label, lambda tx: tx.update(item, actions, condition=condition, return_values="ALL_OLD")))
+
+    def commit(self) -> dict:
+        """{} on success, else {label: old item as plain dict or None} for each item that failed its condition."""
+        ordered = self._checks + self._deletes + self._puts + self._updates  # PynamoDB's wire order
+        if len(ordered) > MAX_TRANSACTION_ITEMS:
+            raise ValidationFailed(f"change touches {len(ordered)} items; the limit is {MAX_TRANSACTION_ITEMS}",
+                                   code="too_many_references")
+        try:
+            with TransactWrite(connection=RecordItem._get_connection().connection) as tx:
+                for _label, add in ordered:
+                    add(tx)
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            failed = {}
+            for (label, _add), reason in zip(ordered, reasons):
+                if reason is not None and reason.code == "ConditionalCheckFailed":
+                    failed[label] = _plain(reason.raw_item)
+            if not failed:
+                codes = [r.code for r in reasons if r is not None]
+                if "TransactionConflict" in codes or exc.cause_response_code in ("TransactionCanceledException", "ThrottlingException"):
+                    raise Conflict("another change to the same data is in progress; retry", code="transaction_conflict") from exc
+                raise
+            return failed
+        return {}
+
+
+def _plain(raw: dict | None) -> dict | None:
+    if not raw:
+        return None
+    out = {}
+    for name, typed in raw.items():
+        (kind, value), = typed.items()
+        out[name] = value if kind != "N" else float(value) if "." in value else int(value)
+    return out

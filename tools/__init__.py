@@ -1,0 +1,1 @@
+"""Developer tooling (local stack, DynamoDB Local); never imported by the deployed app."""

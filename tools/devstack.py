@@ -1,0 +1,144 @@
+"""The local stack behind `make run`: DynamoDB Local on disk + seeded demo tenant + `chalice local`.
+
+    python -m tools.devstack        # Ctrl-C stops everything
+
+Env: PORT (API, default 8000), DDB_PORT (DynamoDB Local, default 8001). Data lives in .local/dynamodb/
+and the local JWT secret in .local/jwt-secret, so a restart keeps tables, records and tokens valid.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from tools import ddb_local
+
+ROOT = ddb_local.ROOT
+LOCAL_DIR = ROOT / ".local"
+DB_DIR = LOCAL_DIR / "dynamodb"
+SECRET_FILE = LOCAL_DIR / "jwt-secret"
+EXAMPLE_PATH = "/"  # shown in the example curl line; any authenticated GET route will do
+
+
+class _Shutdown(Exception):
+    """Raised from the SIGINT/SIGTERM handler to unwind main() into its cleanup."""
+
+
+def _on_signal(signum, frame):
+    raise _Shutdown(signum)
+
+
+def jwt_secret() -> str:
+    """The local HS256 secret: generated once, then reused so issued tokens survive a restart."""
+    LOCAL_DIR.mkdir(exist_ok=True)
+    if not SECRET_FILE.exists():
+        # O_EXCL + mode 0600: the file is never readable by others, not even briefly.
+        fd = os.open(SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48) + "\n")
+    SECRET_FILE.chmod(0o600)
+    return SECRET_FILE.read_text().strip()
+
+
+def app_env(ddb_endpoint: str) -> dict[str, str]:
+    """What the app (and the seeding) needs to talk to the local stack."""
+    return {
+        "DDB_ENDPOINT": ddb_endpoint,
+        "AWS_DEFAULT_REGION": ddb_local.REGION,
+        "AWS_ACCESS_KEY_ID": "local",  # DynamoDB Local accepts any credentials
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AUTH_MODE": "local",
+        "LOCAL_JWT_SECRET": jwt_secret(),
+    }
+
+
+def chalice_command(port: int) -> list[str]:
+    # chalice has no `python -m chalice`; its console script sits next to the venv's python.
+    script = Path(sys.executable).with_name("chalice")
+    exe = str(script) if script.exists() else shutil.which("chalice")
+    if not exe:
+        raise SystemExit("devstack: the `chalice` command is missing; run `make run` to build the venv")
+    return [exe, "local", "--stage", "local", "--no-autoreload", "--port", str(port)]
+
+
+def print_banner(base_url: str, users: list[dict]) -> None:
+    print(f"\nAPI: {base_url}\n")
+    for user in users:
+        print(f"  {user['user']}  roles={','.join(user['roles'])}\n    token: {user['token']}")
+    if users:
+        print("\nExample:\n  curl -s -H 'Content-Type: application/json' "
+              f"-H 'Authorization: Bearer {users[0]['token']}' {base_url}{EXAMPLE_PATH}")
+    print("\nCtrl-C stops chalice and DynamoDB Local.\n", flush=True)
+
+
+def _stop_process_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """SIGTERM (chalice just ends; SIGINT would print click's "Aborted!"), SIGKILL if it lingers."""
+    if proc.poll() is not None:
+        return
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=timeout)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    proc.wait()
+
+
+def main() -> int:
+    # Explicit handlers: Ctrl-C reaches only this process group (children run in their own),
+    # and a shell starts background jobs with SIGINT ignored, which Python would keep.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _on_signal)
+
+    api_port = int(os.environ.get("PORT", "8000"))
+    ddb_port = int(os.environ.get("DDB_PORT", "8001"))
+    ddb = ddb_local.DynamoDBLocal(port=ddb_port, db_path=DB_DIR)
+    chalice = None
+    try:
+        ddb_local.ensure_java()
+        ddb_local.ensure_installed()
+        print(f"devstack: DynamoDB Local on {ddb_port}, data in {DB_DIR.relative_to(ROOT)}/", flush=True)
+        ddb.start()
+
+        env = app_env(ddb.endpoint)
+        os.environ.update(env)  # the in-process seeding reads the same settings as the app
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
+        # Imported only now: the app's modules may read the environment at import time.
+        from chalicelib.seed import bootstrap_local
+
+        users = bootstrap_local()
+        print_banner(f"http://127.0.0.1:{api_port}", users)
+
+        chalice = subprocess.Popen(
+            chalice_command(api_port), cwd=ROOT, env=dict(os.environ), stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        code = chalice.wait()
+        print(f"devstack: chalice exited with code {code}", file=sys.stderr)
+        return code or 1  # chalice never ends by itself when all is well
+    except _Shutdown:
+        print("\ndevstack: stopping ...", flush=True)
+        return 0
+    except (ddb_local.DynamoDBLocalUnavailable, subprocess.CalledProcessError) as exc:
+        print(f"devstack: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        # A second Ctrl-C must not interrupt the cleanup half-way and orphan a server.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+        if chalice is not None:
+            _stop_process_group(chalice)
+        ddb.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
