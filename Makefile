@@ -16,6 +16,9 @@ VENV_STAMP := $(VENV)/.installed
 # npm writes this file on every install; newer than package-lock.json means node_modules is current.
 NODE_STAMP := node_modules/.package-lock.json
 COGNITO_DEFAULT_ARN := arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_EXAMPLE
+# Extra CloudFormation merged into chalice's SAM template: resources.json, else the per-stage file.
+STAGE ?= dev
+MERGE_TEMPLATE ?= $(firstword $(wildcard .chalice/resources.json .chalice/resources-$(STAGE).json) .chalice/resources.json)
 
 .PHONY: run test package bench clean distclean venv deps
 
@@ -29,7 +32,7 @@ package: $(VENV_STAMP)
 	rm -rf build/package
 	AWS_DEFAULT_REGION=us-east-1 \
 	COGNITO_USER_POOL_ARN=$${COGNITO_USER_POOL_ARN:-$(COGNITO_DEFAULT_ARN)} \
-	$(VENV)/bin/chalice package --stage dev --merge-template .chalice/resources.json build/package
+	$(VENV)/bin/chalice package --stage $(STAGE) --merge-template $(MERGE_TEMPLATE) build/package
 	$(VENV)/bin/cfn-lint build/package/sam.json
 
 bench: deps

@@ -12,11 +12,15 @@ MAX_DEPTH = 32
 
 def loads(text: str | bytes) -> Any:
     try:
-        value = json.loads(text, parse_float=Decimal)
+        value = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"request body is not valid JSON: {exc}", code="invalid_json") from exc
     _check_depth(value)
     return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def _check_depth(value: Any) -> None:

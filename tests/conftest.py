@@ -112,6 +112,16 @@ def api(moto_backend):
 
 
 @pytest.fixture
+def any_api(backend):
+    """The API over moto and over DynamoDB Local (integration tier)."""
+    from chalice.test import Client
+
+    from app import app
+    with Client(app) as client:
+        yield ApiClient(client.http)
+
+
+@pytest.fixture
 def demo_api(api):
     """The API with the shipped after-sales app installed in tenant 'demo'."""
     from chalicelib.seed import install_app

@@ -21,7 +21,7 @@ ROOT = ddb_local.ROOT
 LOCAL_DIR = ROOT / ".local"
 DB_DIR = LOCAL_DIR / "dynamodb"
 SECRET_FILE = LOCAL_DIR / "jwt-secret"
-EXAMPLE_PATH = "/"  # shown in the example curl line; any authenticated GET route will do
+EXAMPLE_PATH = "/me"  # shown in the example curl line: any authenticated GET route will do
 
 
 class _Shutdown(Exception):

@@ -18,7 +18,8 @@ from typing import Any
 from ..errors import ExpressionError
 from .evaluator import evaluate
 from .limits import MAX_CACHED_EXPRESSIONS
-from .parser import Field, Node, Variable, children, parse
+from .nodes import Field, Node, Variable, children
+from .parser import parse
 
 __all__ = ["Expression", "compile_expression", "check_expression"]
 

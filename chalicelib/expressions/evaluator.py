@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import ExpressionError, ExpressionLimitExceeded
 from .functions import FUNCTIONS
 from .limits import MAX_EVALUATION_STEPS
-from .parser import Binary, Call, Field, GetAttr, Index, ListLiteral, Literal, Logical, Node, Unary, Variable
+from .nodes import Binary, Call, Field, GetAttr, Index, ListLiteral, Literal, Logical, Node, Unary, Variable
 from .values import (LIST_TYPES, NUMBER_CONTEXT, check_list, check_string, contains_item, from_context,
                      is_number, truthy, type_name, values_equal)
 

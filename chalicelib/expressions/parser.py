@@ -1,95 +1,22 @@
-"""Recursive-descent parser: tokens -> a tree of small frozen dataclasses.
+"""Recursive-descent parser: tokens -> a tree of the frozen dataclasses in .nodes.
 
 Precedence, lowest first:  or | and | not | comparisons (== != < <= > >= in, not in) | + - |
 * / % | unary - | postfix (.name, [index]) | primary.  Every way of nesting (parentheses, unary
-operators, call arguments, list items, indexes) passes through _enter(), which counts depth and
+operators, call arguments, list items, indexes) passes through _nested(), which counts depth and
 stops at MAX_AST_DEPTH long before Python's own recursion limit.  Function names and argument
 counts are checked here, so a stored expression can only fail at run time on its data.
 """
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from ..errors import ExpressionError, ExpressionLimitExceeded
 from .functions import FUNCTIONS
 from .lexer import Token, syntax_error, tokenize
 from .limits import MAX_AST_DEPTH, MAX_AST_NODES
-
-_NODE = dict(frozen=True, slots=True)
-_POSITION = dict(default=0, compare=False, repr=False)  # for messages only; ignored by ==
-
-
-@dataclass(**_NODE)
-class Literal:
-    value: Any                      # Decimal, str, bool or None
-    position: int = field(**_POSITION)
-
-
-@dataclass(**_NODE)
-class ListLiteral:
-    items: tuple[Node, ...]
-    position: int = field(**_POSITION)
-
-
-@dataclass(**_NODE)
-class Field:
-    name: str                       # a top-level record field
-    position: int = field(**_POSITION)
-
-
-@dataclass(**_NODE)
-class Variable:
-    name: str                       # includes the '$', e.g. '$user'
-    position: int = field(**_POSITION)
-
-
-@dataclass(**_NODE)
-class GetAttr:
-    target: Node
-    name: str
-    position: int = field(**_POSITION)
-
-
-@dataclass(**_NODE)
-class Index:
-    target: Node
-    index: Node
-    position: int = field(**_POSITION)
-
-
-@dataclass(**_NODE)
-class Unary:
-    operator: str                   # 'not' or '-'
-    operand: Node
-    position: int = field(**_POSITION)
-
-
-@dataclass(**_NODE)
-class Logical:
-    operator: str                   # 'and' or 'or': kept apart from Binary because they short-circuit
-    left: Node
-    right: Node
-    position: int = field(**_POSITION)
-
-
-@dataclass(**_NODE)
-class Binary:
-    operator: str                   # arithmetic, comparison, 'in' or 'not in'
-    left: Node
-    right: Node
-    position: int = field(**_POSITION)
-
-
-@dataclass(**_NODE)
-class Call:
-    name: str
-    args: tuple[Node, ...]
-    position: int = field(**_POSITION)
-
-
-Node = Union[Literal, ListLiteral, Field, Variable, GetAttr, Index, Unary, Logical, Binary, Call]
+from .nodes import (Binary, Call, Field, GetAttr, Index, ListLiteral, Literal, Logical, Node, Unary,
+                    Variable, children)
 
 COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">="})
 _ADDITIVE = frozenset({"+", "-"})
@@ -97,24 +24,13 @@ _MULTIPLICATIVE = frozenset({"*", "/", "%"})
 _CONSTANTS = {"true": True, "false": False, "null": None}
 
 
-def children(node: Node) -> tuple[Node, ...]:
-    if isinstance(node, (Literal, Field, Variable)):
-        return ()
-    if isinstance(node, ListLiteral):
-        return node.items
-    if isinstance(node, Call):
-        return node.args
-    if isinstance(node, GetAttr):
-        return (node.target,)
-    if isinstance(node, Index):
-        return (node.target, node.index)
-    if isinstance(node, Unary):
-        return (node.operand,)
-    return (node.left, node.right)
-
-
 def parse(source: str) -> Node:
-    tree = _Parser(source).parse()
+    try:
+        tree = _Parser(source).parse()
+    except RecursionError:
+        # Defence in depth: _nested() stops at MAX_AST_DEPTH, using ~15 frames per level, far
+        # below Python's limit unless the caller is already very deep.
+        raise ExpressionLimitExceeded("expression nested too deeply", source=source) from None
     _check_size(tree, source)
     return tree
 
@@ -167,14 +83,12 @@ class _Parser:
             else "string"
         return syntax_error(f"unexpected {what}{hint}", token.position, self.source)
 
-    def _enter(self, position: int) -> None:
+    def _nested(self, position: int, parse_next: Any) -> Node:
+        """Parse one nested part, counting depth so hostile nesting stops long before Python's limit."""
         self.depth += 1
         if self.depth > MAX_AST_DEPTH:
             raise ExpressionLimitExceeded(f"expression nested deeper than {MAX_AST_DEPTH} levels at position "
                                           f"{position}", position=position, source=self.source)
-
-    def _nested(self, position: int, parse_next: Any) -> Node:
-        self._enter(position)
         node = parse_next()
         self.depth -= 1
         return node

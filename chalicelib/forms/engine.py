@@ -20,6 +20,7 @@ class Reference:
     target: str  # user id or record id
     form: str | None = None
     role: str | None = None
+    path: str = dc_field(default="", compare=False)  # where it was found, for error messages
 
 
 @dataclass
@@ -97,7 +98,7 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
         except Invalid as exc:
             problems.append({"path": path, "message": str(exc)})
             continue
-        _collect_reference(f, out[f.name], references)
+        _collect_reference(f, out[f.name], references, path)
 
     if problems:
         raise ValidationFailed("record is invalid", details=problems)
@@ -142,7 +143,7 @@ def _check_rows(f, rows: Any, path: str, parent: dict, variables: dict, problems
             except Invalid as exc:
                 problems.append({"path": f"{row_path}.{rf.name}", "message": str(exc)})
                 continue
-            _collect_reference(rf, out_row[rf.name], references)
+            _collect_reference(rf, out_row[rf.name], references, f"{row_path}.{rf.name}")
         for rf in f.fields:
             if rf.type == "computed":
                 out_row[rf.name] = _computed_value(rf, {**parent, **out_row, **variables})
@@ -150,11 +151,11 @@ def _check_rows(f, rows: Any, path: str, parent: dict, variables: dict, problems
     return out_rows
 
 
-def _collect_reference(f, value: Any, references: list) -> None:
+def _collect_reference(f, value: Any, references: list, path: str) -> None:
     if f.type == "user":
-        references.append(Reference("user", value, role=f.role))
+        references.append(Reference("user", value, role=f.role, path=path))
     elif f.type == "lookup":
-        references.append(Reference("record", value, form=f.form))
+        references.append(Reference("record", value, form=f.form, path=path))
 
 
 def _apply_computed(form: FormDefinition, data: dict, variables: dict) -> None:
@@ -194,7 +195,7 @@ def _equal(a: Any, b: Any) -> bool:
 def _dedupe(references: list[Reference]) -> list[Reference]:
     seen, out = set(), []
     for ref in references:
-        if ref not in seen:
+        if ref not in seen:  # path does not take part in equality
             seen.add(ref)
             out.append(ref)
     return out

@@ -160,15 +160,29 @@ def _add_unique_claims(tx: "_Transaction", rec: StoredRecord, plan: WritePlan) -
 
 
 def _add_reference_checks(tx: "_Transaction", tenant: str, references: list) -> None:
+    # A transaction may touch an item once: references to the same target share one check.
+    groups: dict[tuple[str, str], list] = {}
     for ref in references:
-        if ref.kind == "user":
+        groups.setdefault((ref.kind, ref.target), []).append(ref)
+    for (kind, target), refs in groups.items():
+        if kind == "user":
             condition = MemberItem.pk.exists() & (MemberItem.active == True)  # noqa: E712
-            if ref.role:
-                condition &= MemberItem.roles.contains(ref.role)
-            tx.check(MemberItem, keys.member_pk(tenant, ref.target), "M", condition, ref)
-        else:
-            condition = RecordItem.pk.exists() & (RecordItem.form == ref.form) & (RecordItem.deleted == False)  # noqa: E712
-            tx.check(RecordItem, keys.record_pk(tenant, ref.target), "R", condition, ref)
+            for role in sorted({r.role for r in refs if r.role}):
+                condition &= MemberItem.roles.contains(role)
+            tx.check(MemberItem, keys.member_pk(tenant, target), "M", condition, refs[0])
+            continue
+        forms = {r.form for r in refs}
+        if len(forms) > 1:  # one id used for lookups of different forms: at most one can be right
+            _raise_wrong_forms(tenant, target, refs)
+        condition = RecordItem.pk.exists() & (RecordItem.form == refs[0].form) & (RecordItem.deleted == False)  # noqa: E712
+        tx.check(RecordItem, keys.record_pk(tenant, target), "R", condition, refs[0])
+
+
+def _raise_wrong_forms(tenant: str, target: str, refs: list) -> None:
+    existing = get_record(tenant, target)
+    actual = existing.form if existing and not existing.deleted else None
+    raise ValidationFailed("record refers to missing data", details=[
+        {"path": r.path or "data", "message": f"{r.form} record {target} does not exist"} for r in refs if r.form != actual])
 
 
 def _raise_for_claims_and_references(failed: dict, plan: WritePlan) -> None:
@@ -180,7 +194,7 @@ def _raise_for_claims_and_references(failed: dict, plan: WritePlan) -> None:
         elif not isinstance(label, str):
             what = f"user {label.target} is not an active member" + (f" with role {label.role}" if label.role else "") \
                 if label.kind == "user" else f"{label.form} record {label.target} does not exist"
-            problems.append({"path": "data", "message": what, "reference": label.target})
+            problems.append({"path": label.path or "data", "message": what})
     if problems:
         raise ValidationFailed("record refers to missing data or repeats a unique value", details=problems)
 
