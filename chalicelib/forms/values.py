@@ -141,7 +141,7 @@ def check_value(field, value: Any) -> Any:
             raise Invalid(f"must be at most {field.maximum} seconds")
         return seconds
     if t == "select":
-        if value not in {o.value for o in field.options}:
+        if not isinstance(value, str) or value not in {o.value for o in field.options}:
             raise Invalid("must be one of: " + ", ".join(o.value for o in field.options))
         return value
     if t == "multiselect":
