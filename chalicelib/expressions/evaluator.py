@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import ExpressionError, ExpressionLimitExceeded
 from .functions import FUNCTIONS
-from .limits import MAX_EVALUATION_STEPS
+from .limits import MAX_EVALUATION_STEPS, NUMBER_MAX_EXPONENT
 from .nodes import Binary, Call, Field, GetAttr, Index, ListLiteral, Literal, Logical, Node, Unary, Variable
 from .values import (LIST_TYPES, NUMBER_CONTEXT, check_list, check_string, contains_item, from_context,
                      is_number, truthy, type_name, values_equal)
@@ -53,9 +53,16 @@ class _Evaluator:
         except ExpressionError as exc:
             if exc.position is not None:
                 raise
-            # The innermost node that failed lends its position to the message.
-            raise type(exc)(f"{exc.message} at position {node.position}",
-                            position=node.position, source=self.source) from None
+            error = exc
+        # One net for every decimal/date signal from operators and functions alike (e.g. sum()
+        # overflowing), so no ArithmeticError can escape whichever code path produced it.
+        except decimal.Overflow:
+            error = ExpressionLimitExceeded(f"number too large (limit 1e{NUMBER_MAX_EXPONENT})")
+        except ArithmeticError:
+            error = ExpressionError("result cannot be represented as a number")
+        # The innermost node that failed lends its position to the message.
+        raise type(error)(f"{error.message} at position {node.position}",
+                          position=node.position, source=self.source) from None
 
     def _literal(self, node: Literal) -> Any:
         return node.value
@@ -147,12 +154,7 @@ def _arithmetic(symbol: str, operation: Callable[[Any, Any], Any]) -> Callable[[
             raise ExpressionError(f"cannot apply '{symbol}' to {type_name(left)} and {type_name(right)}")
         if symbol in ("/", "%") and right.is_zero():
             raise ExpressionError("division by zero")
-        try:
-            return operation(left, right)
-        except decimal.Overflow:
-            raise ExpressionLimitExceeded("number too large") from None
-        except ArithmeticError:  # e.g. a remainder whose quotient has more than 28 digits
-            raise ExpressionError(f"'{symbol}' result cannot be represented") from None
+        return operation(left, right)  # overflow and other decimal signals: see visit()
     return apply
 
 

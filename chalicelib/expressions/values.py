@@ -59,7 +59,7 @@ def from_context(value: Any) -> Any:
     if isinstance(value, (set, frozenset)):  # e.g. DynamoDB string/number sets
         try:
             return sorted(value)
-        except TypeError:
+        except (TypeError, ArithmeticError):  # mixed types, or a NaN among Decimals
             return list(value)
     if isinstance(value, datetime):
         return format_datetime(value)

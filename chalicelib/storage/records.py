@@ -2,7 +2,9 @@
 claims, the auto-number counter, reference existence checks and the idempotency key move together."""
 from __future__ import annotations
 
+import random
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -15,7 +17,7 @@ from . import keys
 from .models import CounterItem, IdempotencyItem, MemberItem, RecordItem, UniqueItem
 
 MAX_TRANSACTION_ITEMS = 100
-MAX_COUNTER_RETRIES = 8
+MAX_CREATE_ATTEMPTS = 30  # optimistic numbering: each round under contention lets one writer through
 
 
 @dataclass
@@ -84,7 +86,9 @@ def get_record(tenant: str, record_id: str, *, consistent: bool = False) -> Stor
 def create_record(rec: StoredRecord, plan: WritePlan, render: Callable[[StoredRecord], dict]) -> tuple[dict, bool]:
     """Write a new record. Returns (response body, replayed): replayed=True when the Idempotency-Key was
     already used, in which case nothing new is written and the first response comes back."""
-    for _attempt in range(MAX_COUNTER_RETRIES):
+    for attempt in range(MAX_CREATE_ATTEMPTS):
+        if attempt:
+            _backoff(attempt)
         counter_key, expected = None, None
         if plan.counter:
             counter_key = keys.counter_pk(rec.tenant, rec.form, plan.counter[0])
@@ -105,7 +109,12 @@ def create_record(rec: StoredRecord, plan: WritePlan, render: Callable[[StoredRe
             counter = CounterItem(counter_key, "C")
             condition = CounterItem.n == expected if expected else CounterItem.pk.does_not_exist()
             tx.update(counter, [CounterItem.n.set(expected + 1)], condition, "counter")
-        failed = tx.commit()
+        try:
+            failed = tx.commit()
+        except Conflict as exc:
+            if exc.code == "transaction_conflict":
+                continue  # another transaction held one of our items; nothing was written
+            raise
         if not failed:
             if counter_key:
                 with _counter_lock:
@@ -197,6 +206,11 @@ def _raise_for_claims_and_references(failed: dict, plan: WritePlan) -> None:
             problems.append({"path": label.path or "data", "message": what})
     if problems:
         raise ValidationFailed("record refers to missing data or repeats a unique value", details=problems)
+
+
+def _backoff(attempt: int) -> None:
+    """Full jitter, capped: spreads retrying writers so the next round has fewer collisions."""
+    time.sleep(random.uniform(0, min(0.25, 0.004 * 2 ** attempt)))
 
 
 def _read_counter(counter_key: str) -> int:

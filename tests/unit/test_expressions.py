@@ -309,6 +309,11 @@ def test_number_limits():
     limit_error("x * x * x * x", {"x": Decimal("1e300")})
     limit_error("x + 1", {"x": 10 ** 5000})
     limit_error("x + 1", {"x": Decimal("1e5000")})
+    for source in ("sum([x, x])", "avg([x, x])", "abs(x) * 2", "-x - x", "sum(rows.v)"):
+        limit_error(source, {"x": Decimal("9e999"), "rows": [{"v": Decimal("9e999")}] * 2})
+    with pytest.raises(ExpressionError, match="cannot be represented"):
+        run("x % 3", {"x": Decimal("9e999")})  # the integer quotient would need 1,000 digits
+    assert run("x * x", {"x": Decimal("1e-999")}) == 0  # underflow quietly becomes zero
     assert run("1 / 99999999999999999999 / 99999999999999999999 / 99999999999999999999") > 0
 
 

@@ -35,7 +35,8 @@ TOKENS = (["(", ")", "[", "]", ",", ".", "+", "-", "*", "/", "%", "==", "!=", "<
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-10**30, max_value=10**30), st.floats(allow_nan=True),
     st.decimals(allow_nan=True, allow_infinity=True), st.text(max_size=12),
-    st.sampled_from(["2024-02-29", "2024-03-10T08:30:00+02:00", "2024-13-01", "", "0", "abc"]))
+    st.sampled_from(["2024-02-29", "2024-03-10T08:30:00+02:00", "2024-13-01", "", "0", "abc"]),
+    st.sampled_from([Decimal("9e999"), Decimal("-9e999"), Decimal("1e-999"), Decimal("1e5000"), 10**1000, 1e308]))
 values = st.recursive(scalars, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(FIELD_NAMES), inner, max_size=4)), max_leaves=12)
 contexts = st.dictionaries(st.sampled_from(FIELD_NAMES + VARIABLES), values, max_size=6)
