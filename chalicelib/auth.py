@@ -7,8 +7,6 @@ import os
 import time
 from typing import Any
 
-import jwt
-
 from .config import get_settings
 from .errors import Unauthorized
 from .services.caller import Caller
@@ -32,6 +30,8 @@ def route_authorizer():
 
 
 def issue_local_token(tenant: str, user_id: str, roles: list[str], name: str = "", ttl_seconds: int = 12 * 3600) -> str:
+    import jwt  # imported on use: deployed stages (Cognito) never need it at cold start
+
     settings = get_settings()
     now = int(time.time())
     claims = {"sub": user_id, TENANT_CLAIM: tenant, ROLES_CLAIM: roles, "name": name, "iss": settings.jwt_issuer,
@@ -55,6 +55,8 @@ def _verify_local(headers: dict) -> dict:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("a bearer token is required", details=[{"path": "headers.Authorization", "message": "expected 'Bearer <token>'"}])
+    import jwt
+
     settings = get_settings()
     try:
         # algorithms pinned: 'none' and key-confusion tokens are refused by PyJWT.

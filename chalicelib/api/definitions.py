@@ -2,7 +2,6 @@
 from chalice import Blueprint
 
 from ..errors import BadRequest
-from ..forms.schema import form_json_schema
 from ..services import definitions as service
 from .common import body_of, json_response, query_params, route
 
@@ -50,4 +49,6 @@ def form_schema(request, caller, form):
     else:
         version, parsed = service.published(caller.tenant, "form", form)
     caller.require_any(parsed.permissions.read, f"reading the {form} form")
+    from ..forms.schema import form_json_schema  # only this route needs it
+
     return form_json_schema(parsed, version)

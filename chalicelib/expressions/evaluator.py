@@ -16,8 +16,8 @@ from ..errors import ExpressionError, ExpressionLimitExceeded
 from .functions import FUNCTIONS
 from .limits import MAX_EVALUATION_STEPS, NUMBER_MAX_EXPONENT
 from .nodes import Binary, Call, Field, GetAttr, Index, ListLiteral, Literal, Logical, Node, Unary, Variable
-from .values import (LIST_TYPES, NUMBER_CONTEXT, check_list, check_string, contains_item, from_context,
-                     is_number, truthy, type_name, values_equal)
+from .values import (LIST_TYPES, NUMBER_CONTEXT, check_list, check_list_length, check_string_length,
+                     contains_item, from_context, is_number, truthy, type_name, values_equal)
 
 
 def evaluate(tree: Node, context: Mapping[str, Any], source: str = "") -> Any:
@@ -47,9 +47,12 @@ class _Evaluator:
 
     # --- dispatch --------------------------------------------------------------------------
     def visit(self, node: Node) -> Any:
-        self.charge(1)
         try:
-            return _VISITORS[type(node)](self, node)
+            self.charge(1)
+            visitor = _VISITORS.get(type(node))
+            if visitor is None:  # only reachable with hand-built trees
+                raise ExpressionError(f"not an expression node: {type(node).__name__}")
+            return visitor(self, node)
         except ExpressionError as exc:
             if exc.position is not None:
                 raise
@@ -61,8 +64,8 @@ class _Evaluator:
         except ArithmeticError:
             error = ExpressionError("result cannot be represented as a number")
         # The innermost node that failed lends its position to the message.
-        raise type(error)(f"{error.message} at position {node.position}",
-                          position=node.position, source=self.source) from None
+        position = getattr(node, "position", None)  # a node of ours: a dataclass field, never user data
+        raise type(error)(f"{error.message} at position {position}", position=position, source=self.source) from None
 
     def _literal(self, node: Literal) -> Any:
         return node.value
@@ -163,10 +166,12 @@ _add_numbers = _arithmetic("+", NUMBER_CONTEXT.add)
 
 def _plus(runtime: _Evaluator, left: Any, right: Any) -> Any:
     if isinstance(left, str) and isinstance(right, str):
-        return check_string(left + right)
+        check_string_length(len(left) + len(right))
+        return left + right
     if isinstance(left, LIST_TYPES) and isinstance(right, LIST_TYPES):
+        check_list_length(len(left) + len(right))
         runtime.charge(len(left) + len(right))
-        return check_list([*left, *right])
+        return [*left, *right]
     return _add_numbers(runtime, left, right)
 
 

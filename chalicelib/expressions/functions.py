@@ -17,10 +17,10 @@ from typing import Any, Protocol
 
 from ..errors import ExpressionError, ExpressionLimitExceeded
 from . import dates
-from .limits import MAX_MATCH_SUBJECT_LENGTH, MAX_NUMBER_LITERAL_LENGTH
+from .limits import MAX_NUMBER_LITERAL_LENGTH
 from .patterns import compile_pattern
-from .values import (LIST_TYPES, NUMBER_CONTEXT, check_string, contains_item, from_context, is_number,
-                     number, to_text, truthy, type_name)
+from .values import (LIST_TYPES, NUMBER_CONTEXT, check_string, check_string_length, contains_item, from_context,
+                     is_number, number, to_text, truthy, type_name)
 
 
 class Runtime(Protocol):
@@ -46,15 +46,17 @@ class FunctionSpec:
             expected = str(self.min_args)
         else:
             expected = f"{self.min_args} to {self.max_args}"
-        return f"{self.name}() takes {expected} argument{'' if expected == '1' else 's'}, got {count}"
+        plural = "" if expected in ("1", "at least 1") else "s"
+        return f"{self.name}() takes {expected} argument{plural}, got {count}"
 
 
 FUNCTIONS: dict[str, FunctionSpec] = {}
+_EXACTLY_MIN = object()  # default for max_args: the function takes exactly min_args arguments
 
 
-def _function(name: str, min_args: int, max_args: int | None = -1, **options: Any):
+def _function(name: str, min_args: int, max_args: Any = _EXACTLY_MIN, **options: Any):
     def register(implementation: Callable[..., Any]) -> Callable[..., Any]:
-        upper = min_args if max_args == -1 else max_args
+        upper = min_args if max_args is _EXACTLY_MIN else max_args
         FUNCTIONS[name] = FunctionSpec(name, implementation, min_args, upper, **options)
         return implementation
     return register
@@ -130,7 +132,9 @@ _affix_function("ends_with", str.endswith)
 
 @_function("concat", 1, None)
 def _concat(rt: Runtime, *values: Any) -> str:
-    return check_string("".join(check_string(to_text(value)) for value in values))
+    parts = [to_text(value) for value in values]
+    check_string_length(sum(len(part) for part in parts))
+    return "".join(parts)
 
 
 @_function("coalesce", 1, None, lazy=True)
@@ -163,7 +167,7 @@ def _extreme_function(name: str, pick: Callable[..., Any]) -> None:
     @_function(name, 1, None)
     def apply(rt: Runtime, *values: Any) -> Any:
         candidates = values[0] if len(values) == 1 and isinstance(values[0], LIST_TYPES) else values
-        present = [item for item in _items(name, rt, list(candidates)) if item is not None]
+        present = [item for item in _items(name, rt, candidates) if item is not None]
         kinds = {type_name(item) for item in present}
         if kinds - {"number"} and kinds - {"string"}:
             raise ExpressionError(f"{name}() compares numbers or strings, got {', '.join(sorted(kinds))}")
@@ -223,10 +227,7 @@ def _to_string(rt: Runtime, value: Any) -> str:
 def _matches(rt: Runtime, text: Any, pattern: Any) -> bool:
     if text is None or pattern is None:
         return False
-    _expect("matches", text, "string")
-    if len(text) > MAX_MATCH_SUBJECT_LENGTH:
-        raise ExpressionLimitExceeded(f"matches(): text longer than {MAX_MATCH_SUBJECT_LENGTH} characters")
-    return compile_pattern(_expect("matches", pattern, "string")).fullmatch(text) is not None
+    return compile_pattern(_expect("matches", pattern, "string")).fullmatch(_expect("matches", text, "string"))
 
 
 @_function("today", 0)

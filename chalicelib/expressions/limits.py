@@ -18,9 +18,10 @@ MAX_STRING_LENGTH = 100_000        # characters in any string the expression pro
 MAX_LIST_LENGTH = 10_000           # items in any list the expression produces
 MAX_VALUE_NESTING = 32             # nesting of context values compared by == / in (record JSON is shallower)
 
-# Regular expressions in matches(): the pattern is checked for nested repetition as well.
+# Regular expressions in matches() (see patterns.py for how backtracking is bounded).
 MAX_PATTERN_LENGTH = 200
 MAX_MATCH_SUBJECT_LENGTH = 10_000
+MATCH_BACKTRACK_BUDGET = 100_000_000  # worst-case backtracking steps per match (~0.3 s)
 
 # Decimal arithmetic: 28 significant digits, |exponent| <= 999, so no value can grow without bound.
 NUMBER_PRECISION = 28

@@ -1,40 +1,48 @@
 """Regular expressions for matches(): bounded, screened for catastrophic backtracking, cached.
 
-Python's re has no timeout, so cost is bounded up front: the pattern and the subject are
-length-limited, and patterns whose backtracking can go exponential - a variable repetition or an
-alternation inside another repetition, as in (a+)+ or (ab|a)* - are refused.  Sequential
-quantifiers (a*a*a*) stay polynomial and are allowed; the subject limit keeps them tolerable.
+Python's re has no timeout, so cost is bounded before matching:
+  * exponential backtracking needs a variable repetition or an alternation inside another
+    repetition, as in (a+)+ or (ab|a)* - such patterns are refused outright;
+  * what remains is at worst polynomial: each variable repetition multiplies the work by at most
+    min(len(text), its span), so a pattern like \\d*\\d*\\d*x may only run on text short enough to
+    keep that product within MATCH_BACKTRACK_BUDGET (one or two open-ended repeats: any text up
+    to MAX_MATCH_SUBJECT_LENGTH).
 """
 from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from re import _constants as sre_constants  # stable since 3.11; same tree the re module compiles
 from re import _parser as sre_parser
 from typing import Any
 
 from ..errors import ExpressionError, ExpressionLimitExceeded
-from .limits import MAX_PATTERN_LENGTH
+from .limits import MATCH_BACKTRACK_BUDGET, MAX_MATCH_SUBJECT_LENGTH, MAX_PATTERN_LENGTH
 
-_REPEATS = {sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, sre_constants.POSSESSIVE_REPEAT}
+_BACKTRACKING_REPEATS = {sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT}
 _MAX_CACHED_PATTERNS = 256
 
 
-@functools.lru_cache(maxsize=_MAX_CACHED_PATTERNS)
-def _compile(pattern: str) -> re.Pattern[str]:
-    try:
-        parsed = sre_parser.parse(pattern)
-        compiled = re.compile(pattern)
-    except (re.error, RecursionError, OverflowError, ValueError) as exc:
-        raise ExpressionError(f"matches(): invalid pattern: {exc}") from None
-    if _may_backtrack_exponentially(parsed):
-        raise ExpressionError(
-            "matches(): pattern nests a repetition or alternation inside another repetition, "
-            "which can take exponential time; simplify it (e.g. (a+)+ -> a+)")
-    return compiled
+@dataclass(frozen=True)
+class ScreenedPattern:
+    regex: re.Pattern[str]
+    spans: tuple[int, ...]  # high - low of each backtracking variable repetition
+
+    def fullmatch(self, text: str) -> bool:
+        if len(text) > MAX_MATCH_SUBJECT_LENGTH:
+            raise ExpressionLimitExceeded(f"matches(): text longer than {MAX_MATCH_SUBJECT_LENGTH} characters")
+        worst_case = 1
+        for span in self.spans:
+            worst_case *= max(1, min(len(text), span))  # choices this repetition can backtrack over
+            if worst_case > MATCH_BACKTRACK_BUDGET:
+                raise ExpressionLimitExceeded(
+                    f"matches(): text of {len(text)} characters is too long for a pattern with "
+                    f"{len(self.spans)} variable repetitions; simplify the pattern")
+        return self.regex.fullmatch(text) is not None
 
 
-def compile_pattern(pattern: Any) -> re.Pattern[str]:
+def compile_pattern(pattern: Any) -> ScreenedPattern:
     if not isinstance(pattern, str):
         raise ExpressionError("matches() expects the pattern to be a string")
     if len(pattern) > MAX_PATTERN_LENGTH:
@@ -42,20 +50,39 @@ def compile_pattern(pattern: Any) -> re.Pattern[str]:
     return _compile(pattern)
 
 
-def _may_backtrack_exponentially(parsed: Any) -> bool:
-    # Iterative walk over (items, inside_repetition); patterns are short, but no recursion is needed.
-    pending = [(list(parsed), False)]
+@functools.lru_cache(maxsize=_MAX_CACHED_PATTERNS)
+def _compile(pattern: str) -> ScreenedPattern:
+    try:
+        parsed = sre_parser.parse(pattern)
+        regex = re.compile(pattern)
+    except (re.error, RecursionError, OverflowError, ValueError) as exc:
+        raise ExpressionError(f"matches(): invalid pattern: {exc}") from None
+    spans = _variable_repeat_spans(parsed)
+    if spans is None:
+        raise ExpressionError(
+            "matches(): pattern nests a repetition or alternation inside another repetition, "
+            "which can take exponential time; simplify it (e.g. (a+)+ -> a+)")
+    return ScreenedPattern(regex, tuple(spans))
+
+
+def _variable_repeat_spans(parsed: Any) -> list[int] | None:
+    """Spans of the variable repetitions, or None when one sits inside another repetition."""
+    spans: list[int] = []
+    pending = [(list(parsed), False)]  # (items, inside a repetition); iterative, no recursion
     while pending:
         items, repeated = pending.pop()
         for op, arg in items:
-            if op in _REPEATS:
+            if op in _BACKTRACKING_REPEATS or op == sre_constants.POSSESSIVE_REPEAT:
                 low, high, body = arg
-                if repeated and high != low:
-                    return True
+                if high != low:
+                    if repeated:
+                        return None
+                    if op in _BACKTRACKING_REPEATS:  # possessive repeats never give characters back
+                        spans.append(high - low)
                 pending.append((list(body), repeated or high > 1))
             elif op == sre_constants.BRANCH:
                 if repeated:
-                    return True
+                    return None
                 pending.extend((list(branch), repeated) for branch in arg[1])
             elif op == sre_constants.SUBPATTERN:
                 pending.append((list(arg[-1]), repeated))
@@ -65,4 +92,4 @@ def _may_backtrack_exponentially(parsed: Any) -> bool:
                 pending.append((list(arg), repeated))
             elif op == sre_constants.GROUPREF_EXISTS:
                 pending.extend((list(branch), repeated) for branch in arg[1:] if branch is not None)
-    return False
+    return spans

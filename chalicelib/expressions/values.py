@@ -144,15 +144,24 @@ def contains_item(items: Any, needle: Any, charge: Callable[[int], None]) -> boo
     raise ExpressionError(f"cannot look for a {type_name(needle)} in a {type_name(items)}")
 
 
-def check_string(value: str) -> str:
-    if len(value) > MAX_STRING_LENGTH:
+def check_string_length(length: int) -> None:
+    """Called before building a string where possible, so an oversized one is never allocated."""
+    if length > MAX_STRING_LENGTH:
         raise ExpressionLimitExceeded(f"string longer than {MAX_STRING_LENGTH} characters")
+
+
+def check_string(value: str) -> str:
+    check_string_length(len(value))
     return value
 
 
-def check_list(value: list) -> list:
-    if len(value) > MAX_LIST_LENGTH:
+def check_list_length(length: int) -> None:
+    if length > MAX_LIST_LENGTH:
         raise ExpressionLimitExceeded(f"list longer than {MAX_LIST_LENGTH} items")
+
+
+def check_list(value: list) -> list:
+    check_list_length(len(value))
     return value
 
 

@@ -115,12 +115,19 @@ def published(tenant: str, kind: str, name: str) -> tuple[int, Any]:
     now = time.monotonic()
     with _lock:
         cached = _heads.get(key)
-    if cached is None or now - cached[0] > get_settings().definition_cache_seconds:
-        head = store.get_head(tenant, kind, name)
+    if cached is not None and now - cached[0] <= get_settings().definition_cache_seconds:
+        head = cached[1]
+    elif cached is not None:
+        head = store.get_head(tenant, kind, name)  # freshness check: a few bytes, no body
         with _lock:
             _heads[key] = (now, head)
     else:
-        head = cached[1]
+        found = store.get_published(tenant, kind, name)  # cold: head and published body in one read
+        head = found[0] if found else None
+        if found and head.published and found[1]:
+            _remember(tenant, kind, name, head.published, found[1])
+        with _lock:
+            _heads[key] = (now, head)
     if head is None or head.published is None:
         raise NotFound(f"{kind} '{name}' does not exist or has no published version")
     return head.published, _load_version(tenant, kind, name, head.published)
@@ -139,7 +146,15 @@ def _load_version(tenant: str, kind: str, name: str, version: int) -> Any:
     stored = store.get_version(tenant, kind, name, version)
     if stored is None:
         raise NotFound(f"{kind} '{name}' has no version {version}")
-    parsed = PARSERS[kind](jsonutil.loads(stored.body), None)
+    return _remember(tenant, kind, name, version, stored.body)
+
+
+def _remember(tenant: str, kind: str, name: str, version: int, body: str) -> Any:
+    key = (tenant, kind, name, version)
+    with _lock:
+        if key in _versions:
+            return _versions[key]
+    parsed = PARSERS[kind](jsonutil.loads(body), None)
     with _lock:
         if len(_versions) > 2000:  # bounded: a warm Lambda serves many tenants
             _versions.clear()

@@ -40,6 +40,15 @@ def _version(item: DefinitionItem) -> Version:
     return Version(item.kind, item.name, int(item.version), item.body, item.checksum or "", item.created_at or "", item.created_by or "")
 
 
+def get_published(tenant: str, kind: str, name: str) -> tuple[Head, str | None] | None:
+    """The head with a copy of the published version's body: one read for a cold cache."""
+    try:
+        item = DefinitionItem.get(tenant_pk(tenant), head_sk(kind, name))
+    except DoesNotExist:
+        return None
+    return _head(item), item.body
+
+
 def get_head(tenant: str, kind: str, name: str, *, consistent: bool = False) -> Head | None:
     try:
         item = DefinitionItem.get(tenant_pk(tenant), head_sk(kind, name), consistent_read=consistent,
@@ -82,7 +91,7 @@ def add_version(tenant: str, kind: str, name: str, body: str, checksum: str, use
             actions = [DefinitionItem.latest.set(version), DefinitionItem.updated_at.set(now),
                        DefinitionItem.kind.set(kind), DefinitionItem.name.set(name)]
             if publish:
-                actions.append(DefinitionItem.published.set(version))
+                actions += [DefinitionItem.published.set(version), DefinitionItem.body.set(body)]
             condition = (DefinitionItem.latest == expected_latest) if expected_latest else DefinitionItem.pk.does_not_exist()
             tx.update(head, actions, condition=condition)
     except TransactWriteError as exc:
@@ -91,9 +100,14 @@ def add_version(tenant: str, kind: str, name: str, body: str, checksum: str, use
 
 
 def publish(tenant: str, kind: str, name: str, version: int, now: str) -> None:
+    stored = get_version(tenant, kind, name, version)
+    if stored is None:
+        raise NotFound(f"{kind} '{name}' has no version {version}")
     head = DefinitionItem(tenant_pk(tenant), head_sk(kind, name))
     try:
-        head.update(actions=[DefinitionItem.published.set(version), DefinitionItem.updated_at.set(now)],
+        # versions are immutable, so copying the body onto the head cannot go stale
+        head.update(actions=[DefinitionItem.published.set(version), DefinitionItem.body.set(stored.body),
+                             DefinitionItem.updated_at.set(now)],
                     condition=DefinitionItem.pk.exists() & (DefinitionItem.latest >= version))
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":

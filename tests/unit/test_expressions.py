@@ -151,7 +151,9 @@ def test_unknown_function_and_arity_fail_at_parse_time_even_in_untaken_branches(
         compile_expression("if(true, 1, len(a, b))")
     with pytest.raises(ExpressionError, match=r"round\(\) takes 1 to 2 arguments, got 3"):
         compile_expression("round(1, 2, 3)")
-    with pytest.raises(ExpressionError, match=r"concat\(\) takes at least 1 argument"):
+    with pytest.raises(ExpressionError, match=r"today\(\) takes 0 arguments, got 1"):
+        compile_expression("today(1)")
+    with pytest.raises(ExpressionError, match=r"concat\(\) takes at least 1 argument, got 0"):
         compile_expression("concat()")
 
 
@@ -259,6 +261,7 @@ def test_limit_constants():
     assert (limits.MAX_SOURCE_LENGTH, limits.MAX_AST_DEPTH, limits.MAX_AST_NODES) == (4_000, 40, 1_000)
     assert (limits.MAX_EVALUATION_STEPS, limits.MAX_STRING_LENGTH, limits.MAX_LIST_LENGTH) == (20_000, 100_000, 10_000)
     assert (limits.MAX_NUMBER_LITERAL_LENGTH, limits.MAX_PATTERN_LENGTH, limits.MAX_MATCH_SUBJECT_LENGTH) == (40, 200, 10_000)
+    assert limits.MATCH_BACKTRACK_BUDGET == 10 ** 8
 
 
 def limit_error(source: str, context: dict | None = None) -> ExpressionLimitExceeded:
@@ -353,6 +356,18 @@ def test_catastrophic_regex_is_refused_not_run():
         with pytest.raises(ExpressionError):
             run("matches(s, p)", {"s": "a" * 5000 + "!", "p": pattern})
     assert time.perf_counter() - started < 1.0
+
+
+def test_polynomial_regex_cost_is_budgeted_by_text_length():
+    cubic = {"p": r"\d*\d*\d*x"}  # three overlapping open repetitions: cost ~ len(text) ** 3
+    started = time.perf_counter()
+    assert run("matches(s, p)", {**cubic, "s": "1" * 464}) is False
+    assert "too long for a pattern with 3 variable repetitions" in limit_error(
+        "matches(s, p)", {**cubic, "s": "1" * 465}).message
+    assert run("matches(s, p)", {"p": r"\d*\d*x", "s": "1" * limits.MAX_MATCH_SUBJECT_LENGTH}) is False
+    assert run("matches(s, p)", {"p": r"\d*+\d*+\d*+x", "s": "1" * 9_000}) is False  # possessive: no backtracking
+    assert run("matches(s, '[^@ ]+@[^@ ]+[.][a-z]+')", {"s": "ann@example.com"}) is True
+    assert time.perf_counter() - started < 2.0
 
 
 def test_regex_patterns_are_cached():
