@@ -7,6 +7,7 @@ and the local JWT secret in .local/jwt-secret, so a restart keeps tables, record
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -116,6 +117,10 @@ def main() -> int:
         from chalicelib.seed import bootstrap_local
 
         users = bootstrap_local()
+        # Tokens also go to a file, so scripts and the README's curl examples can pick them up.
+        tokens_file = LOCAL_DIR / "tokens.json"
+        tokens_file.write_text(json.dumps({u["user"]: u["token"] for u in users}, indent=2))
+        tokens_file.chmod(0o600)
         print_banner(f"http://127.0.0.1:{api_port}", users)
 
         chalice = subprocess.Popen(
