@@ -9,6 +9,14 @@ from .helpers import AGENT, ENGINEER, SUPERVISOR, new_customer, new_work_order, 
 MISSING_ID = "01JDQ3V9W6Y5R8T2M4N7P0K1AB"
 
 
+@pytest.fixture
+def demo_api(any_api):
+    """These record tests run twice: on moto and on DynamoDB Local (the integration tier)."""
+    from chalicelib.seed import install_app
+    install_app("demo")
+    return any_api
+
+
 def test_create_get_and_numbering(demo_api):
     customer = new_customer(demo_api)
     first = new_work_order(demo_api, customer["id"])
