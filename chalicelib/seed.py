@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from . import jsonutil
 from .auth import issue_local_token
 from .forms.definition import parse_form_definition
 from .services import definitions
@@ -42,6 +43,15 @@ def install_app(tenant: str, installer: str = "admin", app_dir: Path = APP_DIR) 
                 installed[name] = head.published
                 continue
         installed[name] = definitions.upload(caller, "form", name, raw, publish=True)["version"]
+    for name in manifest.get("workflows", []):
+        raw = json.loads((app_dir / "workflows" / f"{name}.json").read_text())
+        head = definition_store.get_head(tenant, "workflow", name, consistent=True)
+        if head is not None and head.published:
+            current = definition_store.get_version(tenant, "workflow", name, head.published)
+            if current is not None and jsonutil.dumps(jsonutil.loads(current.body)) == jsonutil.dumps({**raw, "name": name}):
+                installed[f"workflow:{name}"] = head.published
+                continue
+        installed[f"workflow:{name}"] = definitions.upload(caller, "workflow", name, raw, publish=True)["version"]
     for user in manifest["demo_users"]:
         member_store.put_member(member_store.Member(tenant, user["user_id"], user["display_name"], user.get("email"),
                                                     user["roles"], True))

@@ -3,7 +3,8 @@ from .definitions import bp as definitions_bp
 from .health import bp as health_bp
 from .members import bp as members_bp
 from .records import bp as records_bp
+from .workflow import bp as workflow_bp
 
-BLUEPRINTS = (health_bp, definitions_bp, records_bp, members_bp)
+BLUEPRINTS = (health_bp, definitions_bp, records_bp, members_bp, workflow_bp)
 
 __all__ = ["BLUEPRINTS"]

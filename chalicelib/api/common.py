@@ -28,18 +28,22 @@ def error_response(exc: AppError) -> Response:
     return json_response(exc.to_body(), exc.status)
 
 
+def configure_once() -> None:
+    global _configured
+    if not _configured:
+        configure_models()
+        _configured = True
+
+
 def route(bp: Blueprint, path: str, *, methods: list[str], public: bool = False) -> Callable:
     """@route(bp, '/x', methods=['GET']) → view(request_ctx, caller, **url_params)."""
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(**params: Any) -> Response:
-            global _configured
             request = bp.current_request
             try:
-                if not _configured:
-                    configure_models()
-                    _configured = True
+                configure_once()
                 caller = None if public else caller_from_request(request.headers or {}, request.context or {})
                 result = view(request, caller, **params)
                 return result if isinstance(result, Response) else json_response(result)

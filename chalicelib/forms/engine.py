@@ -46,8 +46,9 @@ def _condition(source: str | None, context: dict, default: bool) -> bool:
 
 
 def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None = None,
-                    variables: dict | None = None) -> ValidatedRecord:
-    """Create when previous is None, else a partial update: keys in patch replace, null clears."""
+                    variables: dict | None = None, system: bool = False) -> ValidatedRecord:
+    """Create when previous is None, else a partial update: keys in patch replace, null clears.
+    system=True is the workflow writing (SetFields): read-only rules, which guard users, do not apply."""
     if not isinstance(patch, dict):
         raise ValidationFailed("record data must be an object", details=[{"path": "data", "message": "expected object"}])
     variables = variables or {}
@@ -80,7 +81,7 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
         value = merged.get(f.name)
         if not visible:
             continue  # hidden fields keep no value and are never required
-        if previous is not None and f.name in patch and not _equal(previous.get(f.name), value):
+        if previous is not None and not system and f.name in patch and not _equal(previous.get(f.name), value):
             if f.read_only or _condition(f.readonly_if, {**previous, **variables}, False):
                 problems.append({"path": path, "message": "is read-only"})
                 continue

@@ -26,19 +26,35 @@ _NAME = re.compile(NAME_PATTERN)
 MAX_DEFINITION_BYTES = 300 * 1024  # DynamoDB items are at most 400 KB
 
 
-def _parse_form(raw: Any, previous: FormDefinition | None) -> FormDefinition:
+def _parse_form(raw: Any, previous: FormDefinition | None, tenant: str | None) -> FormDefinition:
     return parse_form_definition(raw, previous=previous)
 
 
-# kind → parser(raw, previous parsed or None). Later engines (workflow, report, roles) register here.
-PARSERS: dict[str, Callable[[Any, Any], Any]] = {"form": _parse_form}
+def _parse_workflow(raw: Any, previous: Any, tenant: str | None):
+    """A workflow is named after the form it runs on; at upload its field names are checked against
+    that form's published version (re-parsing a stored version skips that: it was checked)."""
+    from ..workflow import parse_workflow
+    form = None
+    if tenant is not None:
+        name = raw.get("name") if isinstance(raw, dict) else None
+        try:
+            _v, form = published(tenant, "form", name)
+        except NotFound as exc:
+            raise DefinitionError(f"form '{name}' must exist before its workflow",
+                                  details=[{"path": "name", "message": "no published form of this name"}]) from exc
+    return parse_workflow(raw, form=form, previous=previous)
+
+
+# kind → parser(raw, previous parsed or None, tenant or None) → parsed or (parsed, warnings).
+# Later engines (report, roles) register here and get versioning, publish, cache and the upload API.
+PARSERS: dict[str, Callable[[Any, Any, str | None], Any]] = {"form": _parse_form, "workflow": _parse_workflow}
 
 _versions: dict[tuple, Any] = {}
 _heads: dict[tuple, tuple[float, store.Head | None]] = {}
 _lock = threading.Lock()
 
 
-def register_kind(kind: str, parser: Callable[[Any, Any], Any]) -> None:
+def register_kind(kind: str, parser: Callable[[Any, Any, str | None], Any]) -> None:
     PARSERS[kind] = parser
 
 
@@ -56,7 +72,7 @@ def upload(caller: Caller, kind: str, name: str, raw: Any, *, publish: bool) -> 
     parser = _check_kind_and_name(kind, name)
     if isinstance(raw, dict) and raw.get("name", name) != name:
         raise DefinitionError("definition name does not match the URL", details=[{"path": "name", "message": f"expected '{name}'"}])
-    if isinstance(raw, dict) and kind == "form":
+    if isinstance(raw, dict):
         raw = {**raw, "name": name}
     text = jsonutil.dumps(raw)
     if len(text.encode()) > MAX_DEFINITION_BYTES:
@@ -65,14 +81,19 @@ def upload(caller: Caller, kind: str, name: str, raw: Any, *, publish: bool) -> 
     previous = None
     if head is not None:
         previous = _load_version(caller.tenant, kind, name, head.published or head.latest)
-    parsed = parser(raw, previous)
+    parsed, warnings = _split(parser(raw, previous, caller.tenant))
     canonical = json.dumps(parsed.model_dump(mode="json", exclude_defaults=False), sort_keys=True, separators=(",", ":"))
     checksum = hashlib.sha256(canonical.encode()).hexdigest()
     version = store.add_version(caller.tenant, kind, name, text, checksum, caller.user_id, utc_now(),
                                 head.latest if head else 0, publish)
     _forget_head(caller.tenant, kind, name)
-    return {"kind": kind, "name": name, "version": version, "published": publish or (head.published if head else None),
-            "checksum": checksum}
+    return {"kind": kind, "name": name, "version": version,
+            "published": version if publish else (head.published if head else None),
+            "checksum": checksum, "warnings": warnings}
+
+
+def _split(result: Any) -> tuple[Any, list]:
+    return result if isinstance(result, tuple) else (result, [])
 
 
 def publish(caller: Caller, kind: str, name: str, version: int) -> dict:
@@ -154,7 +175,7 @@ def _remember(tenant: str, kind: str, name: str, version: int, body: str) -> Any
     with _lock:
         if key in _versions:
             return _versions[key]
-    parsed = PARSERS[kind](jsonutil.loads(body), None)
+    parsed, _warnings = _split(PARSERS[kind](jsonutil.loads(body), None, None))
     with _lock:
         if len(_versions) > 2000:  # bounded: a warm Lambda serves many tenants
             _versions.clear()

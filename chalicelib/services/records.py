@@ -13,7 +13,8 @@ from ..forms.engine import validate_record
 from ..ids import is_valid_id, new_id
 from ..storage import listing
 from ..storage import records as store
-from . import definitions
+from ..storage import workflow as wf_store
+from . import definitions, workflow
 from .caller import Caller
 from .clock import utc_now
 
@@ -29,7 +30,18 @@ def render(rec: store.StoredRecord) -> dict:
     return jsonutil.to_plain({
         "id": rec.id, "form": rec.form, "form_version": rec.form_version, "version": rec.version,
         "number": rec.number, "data": rec.data, "created_at": rec.created_at, "created_by": rec.created_by,
-        "updated_at": rec.updated_at, "updated_by": rec.updated_by, "deleted": rec.deleted})
+        "updated_at": rec.updated_at, "updated_by": rec.updated_by, "deleted": rec.deleted,
+        "workflow": _workflow_view(rec.workflow)})
+
+
+def _workflow_view(instance: dict | None) -> dict | None:
+    if not instance:
+        return None
+    return {"workflow": instance["workflow"], "version": instance["version"], "state": instance["state"],
+            "status": instance["status"], "entered_at": instance["entered_at"],
+            "assignees": [t["assignee"] for t in instance.get("tasks", [])],
+            "timers": [{"name": t["name"], "due_at": t["due_at"]} for t in instance.get("timers", [])],
+            "approval": instance.get("approval"), "error": instance.get("error")}
 
 
 def _plan(form: FormDefinition, data: dict, tenant: str) -> store.WritePlan:
@@ -62,12 +74,22 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
                          details=[{"path": "headers.Idempotency-Key", "message": "malformed"}])
     now = utc_now()
     validated = validate_record(form, data, variables=caller.variables(now))
+    outcome, _wf = workflow.start_for_create(caller, form, validated.data, now)
+    final = validate_record(form, {}, previous=outcome.data, system=True) if outcome else validated
     rec = store.StoredRecord(tenant=caller.tenant, id=new_id(), form=form_name, form_version=version, version=1,
-                             data=validated.data, created_at=now, created_by=caller.user_id, updated_at=now,
-                             updated_by=caller.user_id)
-    plan = _plan(form, validated.data, caller.tenant)
-    plan.unique_claims = dict(validated.unique_values)
-    plan.references = validated.references
+                             data=final.data, created_at=now, created_by=caller.user_id, updated_at=now,
+                             updated_by=caller.user_id, workflow=outcome.instance.to_dict() if outcome else None)
+    plan = _plan(form, final.data, caller.tenant)
+    plan.unique_claims = dict(final.unique_values)
+    plan.references = final.references
+    entry = workflow.history_entry("create", caller.user_id, from_state=None, outcome=outcome,
+                                   changed=sorted(final.data))
+
+    def _extra(r: store.StoredRecord) -> list[tuple]:
+        # built per attempt: the auto-number is known only then
+        return [wf_store.history_put(r.tenant, r.form, r.id, 1, r.created_at, entry),
+                *wf_store.workflow_changes(r.tenant, r.form, r.id, r.number, None, r.workflow)]
+    plan.extra_for = _extra
     numbering = _number_formatter(form, now)
     if numbering:
         period, format_number, field_name = numbering
@@ -109,24 +131,35 @@ def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: 
                        details={"current_version": rec.version, "current": render(rec)})
     # A record keeps the form version it was made with.
     form = definitions.version_of(caller.tenant, "form", form_name, rec.form_version)
+    if rec.workflow:
+        _r, _f, inst, wf = workflow._load(caller, form_name, record_id)
+        workflow.check_editable(caller, wf, inst, data)
     now = utc_now()
     validated = validate_record(form, data, previous=rec.data, variables=caller.variables(now))
-    old_refs = set(validate_record_refs(form, rec))
-    plan = _plan(form, validated.data, caller.tenant)
-    plan.references = [r for r in validated.references if r not in old_refs]
-    old_unique = {f.name: rec.data.get(f.name) for f in form.fields if f.unique and rec.data.get(f.name) is not None}
-    plan.unique_claims = {k: v for k, v in validated.unique_values.items() if old_unique.get(k) != v}
-    plan.unique_releases = {k: v for k, v in old_unique.items() if validated.unique_values.get(k) != v}
     new = store.StoredRecord(**{**rec.__dict__, "data": validated.data, "version": rec.version + 1,
                                 "updated_at": now, "updated_by": caller.user_id})
-    store.update_record(new, expected, plan)
+    entry = workflow.history_entry("update", caller.user_id, changed=validated.changed_fields)
+    store.update_record(new, expected, workflow._plan_for(caller.tenant, form, rec, new, entry))
     return render(new) | {"changed_fields": validated.changed_fields}
 
 
-def validate_record_refs(form: FormDefinition, rec: store.StoredRecord):
-    """References the stored record already had (they were checked when written)."""
+def reference_diff(form: FormDefinition, old: dict, new: dict) -> list:
+    """References in `new` that `old` did not already have (those were checked when written)."""
+    before = set(validate_record_refs(form, old))
+    return [r for r in validate_record(form, {}, previous=new, system=True).references if r not in before]
+
+
+def unique_diff(form: FormDefinition, old: dict, new: dict) -> tuple[dict, dict]:
+    """(claims, releases) of unique values between two versions of a record's data."""
+    before = {f.name: old.get(f.name) for f in form.fields if f.unique and old.get(f.name) is not None}
+    after = {f.name: new.get(f.name) for f in form.fields if f.unique and new.get(f.name) is not None}
+    return ({k: v for k, v in after.items() if before.get(k) != v}, {k: v for k, v in before.items() if after.get(k) != v})
+
+
+def validate_record_refs(form: FormDefinition, data: dict):
+    """References a stored record already had (they were checked when written)."""
     try:
-        return validate_record(form, {}, previous=rec.data).references
+        return validate_record(form, {}, previous=data, system=True).references
     except ValidationFailed:
         return []  # an old record that no longer validates: check every reference again
 
@@ -140,9 +173,13 @@ def delete(caller: Caller, form_name: str, record_id: str, if_match: str | None,
     now = utc_now()
     gone = store.StoredRecord(**{**rec.__dict__, "deleted": True, "version": rec.version + 1, "updated_at": now,
                                  "updated_by": caller.user_id})
+    gone.workflow = None if not rec.workflow else {**rec.workflow, "tasks": [], "timers": [], "status": "cancelled"}
     plan = _plan(form, rec.data, caller.tenant)
     # Releasing unique values lets a new record reuse them; the old record keeps its data for audit.
     plan.unique_releases = {f.name: rec.data[f.name] for f in form.fields if f.unique and rec.data.get(f.name) is not None}
+    plan.extra = [wf_store.history_put(caller.tenant, form_name, record_id, gone.version, now,
+                                       workflow.history_entry("delete", caller.user_id)),
+                  *wf_store.workflow_changes(caller.tenant, form_name, record_id, rec.number, rec.workflow, gone.workflow)]
     store.update_record(gone, expected, plan)
     return {"id": record_id, "deleted": True, "version": gone.version}
 

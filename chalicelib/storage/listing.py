@@ -24,7 +24,7 @@ MAX_PAGES_PER_SHARD = 5  # bounds the work of one request when filters discard m
 def list_records(tenant: str, form: str, shards: int, *, primary: tuple[int, Any] | None,
                  extra: list[tuple[int, Any]], limit: int, cursor: str | None) -> tuple[list[StoredRecord], str | None]:
     query_id = _query_id(tenant, form, primary, extra)
-    positions = _decode_cursor(cursor, query_id) if cursor else {str(s): "" for s in range(shards)}
+    positions = decode_positions(cursor, query_id) if cursor else {str(s): "" for s in range(shards)}
     index = RecordItem.list_index(primary[0] if primary else None)
     fetched: dict[str, tuple[list[RecordItem], str | None]] = {}
     for shard_text, position in positions.items():
@@ -47,7 +47,7 @@ def list_records(tenant: str, form: str, shards: int, *, primary: tuple[int, Any
         elif took:
             next_positions[shard] = took[-1]
     more = any(p is not None for p in next_positions.values())
-    return [from_item(item) for _, _, item in merged], (_encode_cursor(next_positions, query_id) if more else None)
+    return [from_item(item) for _, _, item in merged], (encode_positions(next_positions, query_id) if more else None)
 
 
 def _fetch_shard(index, hash_key: str, position: str, limit: int, filter_condition) -> tuple[list[RecordItem], str | None]:
@@ -89,12 +89,12 @@ def _sign(payload: bytes) -> str:
     return base64.urlsafe_b64encode(hmac.new(secret, payload, hashlib.sha256).digest()[:18]).decode()
 
 
-def _encode_cursor(positions: dict[str, str | None], query_id: str) -> str:
+def encode_positions(positions: dict[str, str | None], query_id: str) -> str:
     payload = base64.urlsafe_b64encode(json.dumps({"q": query_id, "p": positions}, separators=(",", ":")).encode())
     return f"{payload.decode()}.{_sign(payload)}"
 
 
-def _decode_cursor(cursor: str, query_id: str) -> dict[str, str | None]:
+def decode_positions(cursor: str, query_id: str) -> dict[str, str | None]:
     try:
         payload, signature = cursor.split(".", 1)
         if not hmac.compare_digest(signature, _sign(payload.encode())):

@@ -109,6 +109,7 @@ class RecordItem(_Base):
     updated_at = UnicodeAttribute()
     updated_by = UnicodeAttribute()
     deleted = BooleanAttribute(default=False)
+    workflow = UnicodeAttribute(null=True)  # JSON of workflow.Instance when a workflow runs on the record
     # List keys: 'T#<t>#F#<form>#S<shard>' and per indexed field 'T#<t>#F#<form>#I<slot>#<value>#S<shard>'.
     lsk = UnicodeAttribute(null=True)  # record id: time-ordered, shared range key of all list indexes
     gsi1pk = UnicodeAttribute(null=True)
@@ -127,6 +128,58 @@ class RecordItem(_Base):
     def list_index(cls, slot: int | None):
         """slot None → the form-wide index; 1..4 → the indexed-field slot."""
         return (cls.by_form, cls.by_ix1, cls.by_ix2, cls.by_ix3, cls.by_ix4)[slot or 0]
+
+
+class HistoryItem(_Base):
+    """Audit entry: pk = the record's pk, sk 'H#<version:010d>' — one per record version, so no gaps."""
+
+    class Meta:
+        table_name = "records"
+
+    tenant = UnicodeAttribute()
+    record_id = UnicodeAttribute()
+    form = UnicodeAttribute()
+    at = UnicodeAttribute()
+    entry = UnicodeAttribute()  # JSON: actor, kind, action, from, to, path, changed fields, events
+
+
+class TaskItem(_Base):
+    """An open task: pk = the record's pk, sk 'TASK#<assignee>'; inbox via by_form GSI
+    (gsi1pk 'T#<t>#INBOX#<assignee>', lsk '<created_at>#<record id>')."""
+
+    class Meta:
+        table_name = "records"
+
+    tenant = UnicodeAttribute()
+    record_id = UnicodeAttribute()
+    form = UnicodeAttribute()
+    number = UnicodeAttribute(null=True)
+    state = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    assignee = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    due_at = UnicodeAttribute(null=True)
+    gsi1pk = UnicodeAttribute()
+    lsk = UnicodeAttribute()
+    inbox = ByForm()
+
+
+class TimerItem(_Base):
+    """An armed timer: pk = the record's pk, sk 'TIMER#<name>'; due timers via by_form GSI
+    (gsi1pk 'TIMERS#<shard>', lsk '<due_at>#<tenant>#<record id>#<name>') — a Query, never a Scan."""
+
+    class Meta:
+        table_name = "records"
+
+    tenant = UnicodeAttribute()
+    record_id = UnicodeAttribute()
+    form = UnicodeAttribute()
+    name = UnicodeAttribute()
+    due_at = UnicodeAttribute()
+    armed_at = UnicodeAttribute()
+    gsi1pk = UnicodeAttribute()
+    lsk = UnicodeAttribute()
+    due = ByForm()
 
 
 class MemberItem(_Base):
@@ -173,7 +226,7 @@ class IdempotencyItem(_Base):
     expires_at = NumberAttribute()
 
 
-RECORDS_TABLE_MODELS = (RecordItem, MemberItem, UniqueItem, CounterItem, IdempotencyItem)
+RECORDS_TABLE_MODELS = (RecordItem, HistoryItem, TaskItem, TimerItem, MemberItem, UniqueItem, CounterItem, IdempotencyItem)
 ALL_MODELS = (DefinitionItem, *RECORDS_TABLE_MODELS)
 
 

@@ -34,6 +34,7 @@ class StoredRecord:
     updated_by: str
     number: str | None = None
     deleted: bool = False
+    workflow: dict | None = None  # workflow.Instance as a dict
 
 
 @dataclass
@@ -47,6 +48,10 @@ class WritePlan:
     references: list = field(default_factory=list)  # forms.engine.Reference
     counter: tuple[str, Callable[[int], str]] | None = None  # (period, format(seq) → number)
     idempotency: tuple[str, str] | None = None  # (key, request hash)
+    # Items written with the record (history, tasks, timers): (op "put"|"delete", item, condition, label)
+    extra: list[tuple] = field(default_factory=list)
+    # Built after numbering, when the extra items need the final record (e.g. its number)
+    extra_for: Callable[["StoredRecord"], list[tuple]] | None = None
 
 
 # Last counter value seen per counter key: lets one container number without reading first.
@@ -58,7 +63,8 @@ def _to_item(rec: StoredRecord, plan: WritePlan) -> RecordItem:
     item = RecordItem(keys.record_pk(rec.tenant, rec.id), "R", tenant=rec.tenant, form=rec.form,
                       form_version=rec.form_version, version=rec.version, number=rec.number,
                       data=jsonutil.dumps(rec.data), created_at=rec.created_at, created_by=rec.created_by,
-                      updated_at=rec.updated_at, updated_by=rec.updated_by, deleted=rec.deleted)
+                      updated_at=rec.updated_at, updated_by=rec.updated_by, deleted=rec.deleted,
+                      workflow=jsonutil.dumps(rec.workflow) if rec.workflow else None)
     if not rec.deleted:  # soft-deleted records leave every list index (sparse GSIs)
         shard = keys.shard_of(rec.id, plan.shards)
         item.lsk = rec.id
@@ -73,7 +79,8 @@ def from_item(item: RecordItem) -> StoredRecord:
     return StoredRecord(tenant=item.tenant, id=item.pk.rsplit("#", 1)[1], form=item.form,
                         form_version=int(item.form_version), version=int(item.version), data=jsonutil.loads(item.data),
                         created_at=item.created_at, created_by=item.created_by, updated_at=item.updated_at,
-                        updated_by=item.updated_by, number=item.number, deleted=bool(item.deleted))
+                        updated_by=item.updated_by, number=item.number, deleted=bool(item.deleted),
+                        workflow=jsonutil.loads(item.workflow) if item.workflow else None)
 
 
 def get_record(tenant: str, record_id: str, *, consistent: bool = False) -> StoredRecord | None:
@@ -100,6 +107,7 @@ def create_record(rec: StoredRecord, plan: WritePlan, render: Callable[[StoredRe
         tx.put(_to_item(rec, plan), RecordItem.pk.does_not_exist(), "record")
         _add_unique_claims(tx, rec, plan)
         _add_reference_checks(tx, rec.tenant, plan.references)
+        _add_extra(tx, plan, rec)
         if plan.idempotency:
             key, request_hash = plan.idempotency
             tx.put(IdempotencyItem(keys.idempotency_pk(rec.tenant, rec.form, key), "K", request_hash=request_hash,
@@ -150,6 +158,7 @@ def update_record(rec: StoredRecord, expected_version: int, plan: WritePlan) -> 
         tx.delete(UniqueItem(keys.unique_pk(rec.tenant, rec.form, field_name, value), "U"),
                   UniqueItem.record_id == rec.id, f"release:{field_name}")
     _add_reference_checks(tx, rec.tenant, plan.references)
+    _add_extra(tx, plan, rec)
     failed = tx.commit()
     if not failed:
         return
@@ -159,7 +168,16 @@ def update_record(rec: StoredRecord, expected_version: int, plan: WritePlan) -> 
             "current_version": int(current["version"]) if current and "version" in current else None,
             "deleted": bool(current.get("deleted")) if current else True})
     _raise_for_claims_and_references(failed, plan)
-    raise Conflict("record could not be updated; retry")  # a release lost a race: retry is safe
+    raise Conflict("record could not be updated; retry", code="transaction_conflict",
+                   details=[{"path": "", "message": f"condition failed on {label}"} for label in failed])
+
+
+def _add_extra(tx: "_Transaction", plan: WritePlan, rec: StoredRecord) -> None:
+    for op, item, condition, label in plan.extra + (plan.extra_for(rec) if plan.extra_for else []):
+        if op == "put":
+            tx.put(item, condition, label)
+        else:
+            tx.delete(item, condition, label)
 
 
 def _add_unique_claims(tx: "_Transaction", rec: StoredRecord, plan: WritePlan) -> None:

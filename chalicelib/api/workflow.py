@@ -1,0 +1,46 @@
+"""Workflow routes: actions on a record (list, take, dry-run), history, the task inbox, diagram
+data; and the scheduled Lambda that fires due timers."""
+from chalice import Blueprint, Rate
+
+from ..errors import BadRequest
+from ..services import workflow as service
+from .common import body_of, configure_once, query_params, route
+
+bp = Blueprint(__name__)
+
+
+@route(bp, "/forms/{form}/records/{record_id}/actions", methods=["GET"])
+def list_actions(request, caller, form, record_id):
+    return service.list_actions(caller, form, record_id)
+
+
+@route(bp, "/forms/{form}/records/{record_id}/actions/{action}", methods=["POST"])
+def take_action(request, caller, form, record_id, action):
+    dry_run = query_params(request).get("dry_run", "false")
+    if dry_run not in ("true", "false"):
+        raise BadRequest("dry_run must be true or false", details=[{"path": "query.dry_run", "message": "invalid"}])
+    return service.act(caller, form, record_id, action, body_of(request), dry_run=dry_run == "true")
+
+
+@route(bp, "/forms/{form}/records/{record_id}/history", methods=["GET"])
+def history(request, caller, form, record_id):
+    return service.history(caller, form, record_id, query_params(request).get("after"))
+
+
+@route(bp, "/tasks", methods=["GET"])
+def inbox(request, caller):
+    return service.inbox(caller, query_params(request))
+
+
+@route(bp, "/workflows/{name}/diagram", methods=["GET"])
+def diagram(request, caller, name):
+    version = query_params(request).get("version")
+    if version is not None and not version.isdigit():
+        raise BadRequest("version must be a positive integer", details=[{"path": "query.version", "message": "not an integer"}])
+    return service.diagram(caller, name, int(version) if version else None)
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES))
+def fire_timers(event):
+    configure_once()
+    return service.fire_due_timers()

@@ -1,0 +1,334 @@
+"""Workflow use cases: start on create, list/take actions (or dry-run them), history, the task
+inbox, diagram data, and firing due timers. Every step is ONE transaction with the record."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ..errors import AppError, BadRequest, Conflict, NotFound, ValidationFailed
+from ..forms.definition import FormDefinition
+from ..forms.engine import validate_record
+from ..storage import listing
+from ..storage import records as record_store
+from ..storage import workflow as store
+from ..workflow import Instance, StepError, available_actions, fire_timer, start, take_action
+from ..workflow.definition import AssigneeRule, TaskState, WorkflowDefinition
+from . import definitions
+from .caller import ADMIN_ROLE, Caller
+from .clock import utc_now
+
+log = logging.getLogger("aftersales.workflow")
+MAX_INBOX_PAGE = 100
+
+
+def published_workflow(tenant: str, form_name: str) -> tuple[int, WorkflowDefinition] | None:
+    """The workflow that new records of this form start (workflow name = form name), if any."""
+    try:
+        return definitions.published(tenant, "workflow", form_name)
+    except NotFound:
+        return None
+
+
+class ServiceContext:
+    """What the pure engine may ask of the world: who is who, dispatch, validated field writes."""
+
+    def __init__(self, tenant: str, form: FormDefinition) -> None:
+        self.tenant, self.form = tenant, form
+
+    def resolve(self, rule: AssigneeRule, data: dict) -> list[str]:
+        keys: list[str] = []
+        if rule.Role:
+            keys = [f"role:{rule.Role}"]
+        elif rule.Field_:
+            value = data.get(rule.Field_)
+            keys = [f"user:{value}"] if isinstance(value, str) and value else []
+        elif rule.Users:
+            keys = [f"user:{u}" for u in rule.Users]
+        elif rule.Lookup:
+            keys = self._lookup(rule.Lookup, data)
+        if not keys and rule.Fallback:
+            return self.resolve(rule.Fallback, data)
+        return keys
+
+    def _lookup(self, lookup, data: dict) -> list[str]:
+        value = data.get(lookup.ValueField)
+        if value is None:
+            return []
+        try:
+            _v, target = definitions.published(self.tenant, "form", lookup.Form)
+        except NotFound:
+            return []
+        slot = target.index_slot(lookup.MatchField)
+        if slot is None:
+            return []
+        items, _ = listing.list_records(self.tenant, lookup.Form, target.storage.shards, primary=(slot, value),
+                                        extra=[], limit=1, cursor=None)
+        user = items[0].data.get(lookup.UserField) if items else None
+        return [f"user:{user}"] if isinstance(user, str) and user else []
+
+    def dispatch(self, spec: dict, data: dict) -> str:
+        """Baseline rule until the dispatch engine lands: an on-duty engineer of the order's region
+        who has not declined it, preferring the highest skill level for the product line."""
+        try:
+            _v, engineer_form = definitions.published(self.tenant, "form", spec.get("Form", "engineer"))
+        except NotFound as exc:
+            raise StepError("Dispatch.NoCandidate", "no engineer form") from exc
+        slot = engineer_form.index_slot("region")
+        region = data.get("region")
+        if slot is None or region is None:
+            raise StepError("Dispatch.NoCandidate", "orders and engineers need an indexed region")
+        excluded = {u.strip() for u in str(data.get(spec.get("Exclude", "")) or "").split(",") if u.strip()}
+        engineers, _ = listing.list_records(self.tenant, engineer_form.name, engineer_form.storage.shards,
+                                            primary=(slot, region), extra=[], limit=100, cursor=None)
+        line = data.get("product_line")
+        candidates = []
+        for eng in engineers:
+            user = eng.data.get("user")
+            if not user or user in excluded or eng.data.get("on_duty") is False:
+                continue
+            level = max([int(s.get("level", 0)) for s in eng.data.get("skills", []) if not line or s.get("product_line") == line] or [0])
+            candidates.append((-level, user))
+        if not candidates:
+            raise StepError("Dispatch.NoCandidate", f"no eligible engineer in region {region}")
+        return sorted(candidates)[0][1]
+
+    def apply_fields(self, data: dict, updates: dict) -> dict:
+        return validate_record(self.form, updates, previous=data, system=True).data
+
+
+def _variables(caller_or_none: Caller | None, now: str) -> dict:
+    if caller_or_none is None:
+        return {"$user": {"id": "system", "roles": [], "name": "scheduler"}, "$now": now, "$today": now[:10]}
+    return caller_or_none.variables(now)
+
+
+def start_for_create(caller: Caller, form: FormDefinition, data: dict, now: str):
+    """(outcome, workflow) for a new record, or (None, None) when the form has no workflow."""
+    found = published_workflow(caller.tenant, form.name)
+    if found is None:
+        return None, None
+    version, wf = found
+    outcome = start(wf, version, data, now, ServiceContext(caller.tenant, form), _variables(caller, now))
+    return outcome, wf
+
+
+def history_entry(kind: str, actor: str, *, action: str | None = None, from_state: str | None = None,
+                  outcome=None, changed: list[str] | None = None, comment: str = "") -> dict:
+    entry: dict[str, Any] = {"kind": kind, "actor": actor, "changed_fields": changed or []}
+    if action:
+        entry["action"] = action
+    if comment:
+        entry["comment"] = comment
+    if outcome is not None:
+        entry.update({"from": from_state, "to": outcome.instance.state, "path": outcome.path,
+                      "status": outcome.instance.status, "events": outcome.events,
+                      "notifications": outcome.notifications, "emails": outcome.emails})
+    return entry
+
+
+def _load(caller: Caller, form_name: str, record_id: str):
+    from .records import _load as load_record
+    rec = load_record(caller.tenant, form_name, record_id, consistent=True)
+    if not rec.workflow:
+        raise NotFound(f"{form_name} record {record_id} has no workflow")
+    form = definitions.version_of(caller.tenant, "form", form_name, rec.form_version)
+    inst = Instance.from_dict(rec.workflow)
+    wf = definitions.version_of(caller.tenant, "workflow", inst.workflow, inst.version)
+    return rec, form, inst, wf
+
+
+def list_actions(caller: Caller, form_name: str, record_id: str) -> dict:
+    _published, form = definitions.published(caller.tenant, "form", form_name)
+    caller.require_any(form.permissions.read, f"reading {form_name} records")
+    rec, form, inst, wf = _load(caller, form_name, record_id)
+    now = utc_now()
+    actions = available_actions(wf, inst, rec.data, caller.user_id, caller.roles, ADMIN_ROLE in caller.roles,
+                                caller.variables(now))
+    return {"record_id": record_id, "version": rec.version, "state": inst.state, "status": inst.status,
+            "assignees": [t.assignee for t in inst.tasks], "actions": actions}
+
+
+def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, *, dry_run: bool = False) -> dict:
+    from .records import render
+    _published, published_form = definitions.published(caller.tenant, "form", form_name)
+    caller.require_any(published_form.permissions.read, f"reading {form_name} records")
+    if not isinstance(body, dict):
+        raise ValidationFailed("body must be an object", details=[{"path": "", "message": "expected object"}])
+    unknown = set(body) - {"version", "data", "comment", "delegate_to"}
+    if unknown:
+        raise ValidationFailed("unknown keys in body", details=[{"path": k, "message": "unknown key"} for k in sorted(unknown)])
+    expected = body.get("version")
+    if not isinstance(expected, int) or isinstance(expected, bool):
+        raise ValidationFailed("the record version you acted on is required", code="version_required",
+                               details=[{"path": "version", "message": "required integer"}])
+    comment = body.get("comment") or ""
+    if not isinstance(comment, str) or len(comment) > 2000:
+        raise ValidationFailed("comment must be text of at most 2000 characters", details=[{"path": "comment", "message": "invalid"}])
+    rec, form, inst, wf = _load(caller, form_name, record_id)
+    if rec.version != expected:
+        raise Conflict("record was changed by someone else", code="version_conflict",
+                       details={"current_version": rec.version, "state": inst.state})
+    now = utc_now()
+    variables = caller.variables(now)
+    patch = body.get("data") or {}
+    data = rec.data
+    if patch:
+        check_editable(caller, wf, inst, patch)
+        data = validate_record(form, patch, previous=rec.data, variables=variables).data
+    ctx = ServiceContext(caller.tenant, form)
+    outcome = take_action(wf, inst, data, action, user_id=caller.user_id, roles=caller.roles,
+                          is_admin=ADMIN_ROLE in caller.roles, now=now, ctx=ctx, variables=variables,
+                          comment=comment, delegate_to=body.get("delegate_to"))
+    validated = validate_record(form, {}, previous=outcome.data, system=True)  # computed fields follow SetFields
+    new = record_store.StoredRecord(**{**rec.__dict__, "data": validated.data, "version": rec.version + 1,
+                                       "updated_at": now, "updated_by": caller.user_id,
+                                       "workflow": outcome.instance.to_dict()})
+    changed = sorted(k for k in set(rec.data) | set(new.data) if rec.data.get(k) != new.data.get(k))
+    entry = history_entry("action", caller.user_id, action=action, from_state=inst.state, outcome=outcome,
+                          changed=changed, comment=comment)
+    result = {"record": render(new), "transition": {"from": inst.state, "to": outcome.instance.state,
+                                                      "path": outcome.path, "events": outcome.events}}
+    if dry_run:
+        return {**result, "dry_run": True}
+    plan = _plan_for(caller.tenant, form, rec, new, entry)
+    record_store.update_record(new, expected, plan)
+    return result
+
+
+def _plan_for(tenant: str, form: FormDefinition, old, new, entry: dict, fired: tuple[str, str] | None = None):
+    from .records import _plan, reference_diff, unique_diff
+    plan = _plan(form, new.data, tenant)
+    plan.references = reference_diff(form, old.data, new.data)
+    plan.unique_claims, plan.unique_releases = unique_diff(form, old.data, new.data)
+    plan.extra = [store.history_put(tenant, new.form, new.id, new.version, new.updated_at, entry),
+                  *store.workflow_changes(tenant, new.form, new.id, new.number, old.workflow, new.workflow, fired)]
+    return plan
+
+
+def check_editable(caller: Caller, wf: WorkflowDefinition, inst: Instance, patch: dict) -> None:
+    """While a workflow runs, a Task state with `Editable` decides who edits which fields."""
+    if ADMIN_ROLE in caller.roles or inst.status != "running":
+        return
+    state = wf.States.get(inst.state)
+    if not isinstance(state, TaskState) or state.Editable is None:
+        return
+    keys = {f"user:{caller.user_id}"} | {f"role:{r}" for r in caller.roles}
+    if not any(t.assignee in keys for t in inst.tasks):
+        raise_forbidden(f"only the assignees of {inst.state} may edit this record now")
+    locked = sorted(set(patch) - set(state.Editable))
+    if locked:
+        from ..errors import Forbidden
+        raise Forbidden(f"these fields are not editable in state {inst.state}", code="field_not_editable",
+                        details=[{"path": f"data.{f}", "message": f"not editable in {inst.state}"} for f in locked])
+
+
+def raise_forbidden(message: str) -> None:
+    from ..errors import Forbidden
+    raise Forbidden(message, code="not_assignee")
+
+
+def history(caller: Caller, form_name: str, record_id: str, after: str | None) -> dict:
+    from .records import _load as load_record
+    _published, form = definitions.published(caller.tenant, "form", form_name)
+    caller.require_any(form.permissions.read, f"reading {form_name} records")
+    load_record(caller.tenant, form_name, record_id)
+    after_seq = None
+    if after:
+        if not after.isdigit():
+            raise BadRequest("after must be a version number", details=[{"path": "query.after", "message": "not an integer"}])
+        after_seq = int(after)
+    entries = store.list_history(caller.tenant, record_id, limit=100, after=after_seq)
+    return {"items": entries, "next_after": entries[-1]["seq"] if len(entries) == 100 else None}
+
+
+def inbox(caller: Caller, params: dict) -> dict:
+    limit = int(params.get("limit", "25")) if str(params.get("limit", "25")).isdigit() else 0
+    if not 1 <= limit <= MAX_INBOX_PAGE:
+        raise BadRequest(f"limit must be between 1 and {MAX_INBOX_PAGE}", details=[{"path": "query.limit", "message": "out of range"}])
+    assignees = sorted({f"user:{caller.user_id}"} | {f"role:{r}" for r in caller.roles})
+    query_id = f"inbox:{caller.tenant}:{','.join(assignees)}"
+    positions = listing.decode_positions(params["cursor"], query_id) if params.get("cursor") else {a: "" for a in assignees}
+    fetched = {a: store.inbox_page(caller.tenant, a, pos or None, limit) for a, pos in positions.items() if pos is not None}
+    merged = sorted(((t["_lsk"], a, t) for a, (items, _) in fetched.items() for t in items), key=lambda x: x[0])[:limit]
+    taken: dict[str, list[str]] = {}
+    for lsk, a, _t in merged:
+        taken.setdefault(a, []).append(lsk)
+    next_positions = dict(positions)
+    for a, (items, more_after) in fetched.items():
+        took = taken.get(a, [])
+        if len(took) == len(items):
+            next_positions[a] = more_after
+        elif took:
+            next_positions[a] = took[-1]
+    seen, tasks = set(), []
+    for _lsk, _a, t in merged:  # a task for me and for my role on one record shows once
+        key = (t["record_id"], t["state"])
+        if key not in seen:
+            seen.add(key)
+            tasks.append({k: v for k, v in t.items() if k != "_lsk"})
+    more = any(p is not None for p in next_positions.values())
+    return {"items": tasks, "next_cursor": listing.encode_positions(next_positions, query_id) if more else None}
+
+
+def diagram(caller: Caller, name: str, version: int | None) -> dict:
+    if version is None:
+        version, wf = definitions.published(caller.tenant, "workflow", name)
+    else:
+        wf = definitions.version_of(caller.tenant, "workflow", name, version)
+    return {"workflow": name, "version": version, "start": wf.StartAt,
+            "states": [{"name": n, "type": s.Type, "comment": s.Comment} for n, s in wf.States.items()],
+            "edges": [{"from": a, "to": b, "label": label} for a, b, label in wf.edges]}
+
+
+def fire_due_timers(now: str | None = None, limit_per_shard: int = 100) -> dict:
+    """Scheduled Lambda body: fire every due timer. Safe to run twice at once and to retry: a timer
+    is consumed only by the transaction that also moves its record (conditions on both)."""
+    now = now or utc_now()
+    fired = skipped = failed = 0
+    for shard in range(store.TIMER_SHARDS):
+        for due in store.due_timers(shard, now, limit_per_shard):
+            try:
+                done = _fire_one(due, now)
+                fired += done
+                skipped += not done
+            except Conflict:
+                skipped += 1  # someone else moved the record or fired this timer first
+            except AppError as exc:
+                failed += 1
+                log.error("timer %s on %s failed: %s", due["name"], due["record_id"], exc.message)
+    return {"fired": fired, "skipped": skipped, "failed": failed}
+
+
+def _fire_one(due: dict, now: str) -> bool:
+    from .records import _load as load_record
+    system = Caller(tenant=due["tenant"], user_id="system", roles=frozenset())
+    try:
+        rec = load_record(due["tenant"], due["form"], due["record_id"], consistent=True)
+    except NotFound:
+        rec = None
+    inst = Instance.from_dict(rec.workflow) if rec and rec.workflow else None
+    outcome = None
+    if inst is not None:
+        form = definitions.version_of(due["tenant"], "form", due["form"], rec.form_version)
+        wf = definitions.version_of(due["tenant"], "workflow", inst.workflow, inst.version)
+        live = next((t for t in inst.timers if t.name == due["name"] and t.armed_at == due["armed_at"]), None)
+        if live is not None:
+            outcome = fire_timer(wf, inst, rec.data, due["name"], now, ServiceContext(due["tenant"], form),
+                                 _variables(None, now))
+    if outcome is None:  # stale: the state was left or the record is gone; drop the leftover item
+        from ..storage.models import TimerItem
+        from ..storage import keys
+        try:
+            TimerItem(keys.record_pk(due["tenant"], due["record_id"]), f"TIMER#{due['name']}").delete(
+                condition=TimerItem.armed_at == due["armed_at"])
+        except Exception:  # already gone
+            pass
+        return False
+    validated = validate_record(form, {}, previous=outcome.data, system=True)
+    new = record_store.StoredRecord(**{**rec.__dict__, "data": validated.data, "version": rec.version + 1,
+                                       "updated_at": now, "updated_by": "system", "workflow": outcome.instance.to_dict()})
+    changed = sorted(k for k in set(rec.data) | set(new.data) if rec.data.get(k) != new.data.get(k))
+    entry = history_entry("timer", "system", action=due["name"], from_state=inst.state, outcome=outcome, changed=changed)
+    plan = _plan_for(due["tenant"], form, rec, new, entry, fired=(due["name"], due["armed_at"]))
+    record_store.update_record(new, rec.version, plan)
+    return True

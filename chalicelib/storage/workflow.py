@@ -1,0 +1,95 @@
+"""Workflow items stored next to their record (same partition): history, open tasks, armed timers.
+They are written in the record's own transaction, so a step is all-or-nothing."""
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from .. import jsonutil
+from . import keys
+from .models import HistoryItem, TaskItem, TimerItem
+
+TIMER_SHARDS = 8  # the due-timer index is global (the scheduler serves every tenant): spread it
+
+
+def inbox_pk(tenant: str, assignee: str) -> str:
+    return f"T#{tenant}#INBOX#{assignee}"
+
+
+def timer_shard_pk(shard: int) -> str:
+    return f"TIMERS#{shard}"
+
+
+def _timer_shard(record_id: str) -> int:
+    return zlib.crc32(record_id.encode()) % TIMER_SHARDS
+
+
+def history_put(tenant: str, form: str, record_id: str, seq: int, at: str, entry: dict) -> tuple:
+    item = HistoryItem(keys.record_pk(tenant, record_id), f"H#{seq:010d}", tenant=tenant, record_id=record_id,
+                       form=form, at=at, entry=jsonutil.dumps(entry))
+    # one entry per record version; the record's own version condition already serialises writers
+    return ("put", item, HistoryItem.pk.does_not_exist(), "history")
+
+
+def workflow_changes(tenant: str, form: str, record_id: str, number: str | None, old: dict | None, new: dict | None,
+                     fired: tuple[str, str] | None = None) -> list[tuple]:
+    """Deletes and puts that turn the stored tasks/timers of `old` into those of `new`. `fired` =
+    (timer name, armed_at) of the timer being handled: its item is only touched if still the same."""
+    pk = keys.record_pk(tenant, record_id)
+    old_tasks = {t["assignee"]: t for t in (old or {}).get("tasks", [])}
+    new_tasks = {t["assignee"]: t for t in (new or {}).get("tasks", [])}
+    old_timers = {t["name"]: t for t in (old or {}).get("timers", [])}
+    new_timers = {t["name"]: t for t in (new or {}).get("timers", [])}
+    ops: list[tuple] = []
+    for assignee in old_tasks.keys() - new_tasks.keys():
+        ops.append(("delete", TaskItem(pk, f"TASK#{assignee}"), None, f"task-:{assignee}"))
+    for assignee, task in new_tasks.items():
+        if old_tasks.get(assignee) != task:
+            ops.append(("put", TaskItem(pk, f"TASK#{assignee}", tenant=tenant, record_id=record_id, form=form, number=number,
+                                        state=task["state"], kind=task["kind"], assignee=assignee,
+                                        created_at=task["created_at"], due_at=task.get("due_at"),
+                                        gsi1pk=inbox_pk(tenant, assignee), lsk=f"{task['created_at']}#{record_id}"),
+                        None, f"task+:{assignee}"))
+    fired_name, fired_armed = fired if fired else (None, None)
+    for name in old_timers.keys() - new_timers.keys():
+        condition = TimerItem.armed_at == fired_armed if name == fired_name else None
+        ops.append(("delete", TimerItem(pk, f"TIMER#{name}"), condition, "timer_fired" if condition is not None else f"timer-:{name}"))
+    if fired_name and fired_name not in old_timers:  # stale firing: only remove the leftover item
+        ops.append(("delete", TimerItem(pk, f"TIMER#{fired_name}"), TimerItem.armed_at == fired_armed, "timer_fired"))
+    for name, timer in new_timers.items():
+        if old_timers.get(name) != timer or name == fired_name:
+            ops.append(("put", TimerItem(pk, f"TIMER#{name}", tenant=tenant, record_id=record_id, form=form, name=name,
+                                         due_at=timer["due_at"], armed_at=timer["armed_at"],
+                                         gsi1pk=timer_shard_pk(_timer_shard(record_id)),
+                                         lsk=f"{timer['due_at']}#{tenant}#{record_id}#{name}"),
+                        (TimerItem.armed_at == fired_armed) if name == fired_name else None,
+                        "timer_fired" if name == fired_name else f"timer+:{name}"))
+    return ops
+
+
+def list_history(tenant: str, record_id: str, limit: int = 100, after: int | None = None) -> list[dict]:
+    condition = HistoryItem.sk.startswith("H#") if after is None else HistoryItem.sk > f"H#{after:010d}"
+    items = HistoryItem.query(keys.record_pk(tenant, record_id), condition, limit=limit)
+    return [{"seq": int(i.sk[2:]), "at": i.at, **jsonutil.loads(i.entry)} for i in items]
+
+
+def inbox_page(tenant: str, assignee: str, start: str | None, limit: int) -> tuple[list[dict], str | None]:
+    """One assignee's open tasks, oldest first. `start` is the lsk to continue after."""
+    last_key = None
+    if start:
+        record_id = start.rsplit("#", 1)[1]
+        last_key = {"gsi1pk": {"S": inbox_pk(tenant, assignee)}, "lsk": {"S": start},
+                    "pk": {"S": keys.record_pk(tenant, record_id)}, "sk": {"S": f"TASK#{assignee}"}}
+    result = TaskItem.inbox.query(inbox_pk(tenant, assignee), limit=limit, page_size=limit, last_evaluated_key=last_key)
+    items = [{"record_id": t.record_id, "form": t.form, "number": t.number, "state": t.state, "kind": t.kind,
+              "assignee": t.assignee, "created_at": t.created_at, "due_at": t.due_at, "_lsk": t.lsk} for t in result]
+    more = result.last_evaluated_key is not None
+    return items, (items[-1]["_lsk"] if items and more else None)
+
+
+def due_timers(shard: int, now: str, limit: int = 100) -> list[dict[str, Any]]:
+    result = TimerItem.due.query(timer_shard_pk(shard), TimerItem.lsk <= f"{now}~", limit=limit, page_size=limit)
+    return [{"tenant": t.tenant, "record_id": t.record_id, "form": t.form, "name": t.name, "due_at": t.due_at,
+             "armed_at": t.armed_at} for t in result]
+
+

@@ -1,0 +1,212 @@
+"""Whole-definition checks of a workflow, each problem with its JSON path: targets exist, every
+state is reachable, no loop made only of automatic states, names refer to real form fields."""
+from __future__ import annotations
+
+from ..errors import ExpressionError
+from ..expressions import check_expression
+from .definition import (AUTOMATIC_TYPES, ActionState, ApprovalState, ChoiceState, EXPRESSION_VARIABLES,
+                         TaskState, WaitState, WorkflowDefinition)
+
+EXTRA_VARIABLES = (*EXPRESSION_VARIABLES, "$state")
+
+
+def graph_problems(wf: WorkflowDefinition, form) -> tuple[list[dict], list[dict]]:
+    problems: list[dict] = []
+    warnings: list[dict] = []
+    states = wf.States
+    if wf.StartAt not in states:
+        problems.append({"path": "StartAt", "message": f"unknown state '{wf.StartAt}'"})
+    for name, state in states.items():
+        base = f"States.{name}"
+        if not _valid_name(name):
+            problems.append({"path": base, "message": "state names are letters, digits and _ (max 64)"})
+        for target, where in _targets(state):
+            if target not in states:
+                problems.append({"path": f"{base}.{where}", "message": f"unknown state '{target}'"})
+        if isinstance(state, ActionState) and bool(state.Next) == state.End:
+            problems.append({"path": base, "message": "an Action state needs exactly one of Next, End"})
+        if isinstance(state, ChoiceState) and not state.Default:
+            warnings.append({"path": f"{base}.Default", "message": "no Default: a record matching no choice stops with an error"})
+        if isinstance(state, ChoiceState):
+            for i, rule in enumerate(state.Choices):
+                if not rule.Next:
+                    problems.append({"path": f"{base}.Choices[{i}].Next", "message": "a top-level choice rule needs Next"})
+        deadlines = [d.Name for d in getattr(state, "Deadlines", [])]
+        if len(deadlines) != len(set(deadlines)):
+            problems.append({"path": f"{base}.Deadlines", "message": "deadline names must be unique in a state"})
+    for d_i, deadline in enumerate(wf.Deadlines):
+        for i, stop in enumerate(deadline.StopAt):
+            if stop not in states:
+                problems.append({"path": f"Deadlines[{d_i}].StopAt[{i}]", "message": f"unknown state '{stop}'"})
+        for e_i, e in enumerate(deadline.Escalate):
+            if e.Goto and e.Goto not in states:
+                problems.append({"path": f"Deadlines[{d_i}].Escalate[{e_i}].Goto", "message": f"unknown state '{e.Goto}'"})
+    if len({d.Name for d in wf.Deadlines}) != len(wf.Deadlines):
+        problems.append({"path": "Deadlines", "message": "deadline names must be unique"})
+    if problems:
+        return problems, warnings
+    reachable = _reachable(wf)
+    for name in states:
+        if name not in reachable:
+            problems.append({"path": f"States.{name}", "message": "unreachable from StartAt"})
+    cycle = _automatic_cycle(wf)
+    if cycle:
+        problems.append({"path": f"States.{cycle[0]}", "message": "loop made only of automatic states: " + " → ".join(cycle)})
+    if form is not None:
+        problems += _field_problems(wf, form)
+    return problems, warnings
+
+
+def _valid_name(name: str) -> bool:
+    import re
+    return re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", name) is not None
+
+
+def _targets(state) -> list[tuple[str, str]]:
+    out = []
+    if isinstance(state, TaskState):
+        out += [(a.Next, f"Actions.{key}.Next") for key, a in state.Actions.items()]
+    elif isinstance(state, ApprovalState):
+        out += [(state.OnApprove, "OnApprove"), (state.OnReject, "OnReject")]
+    elif isinstance(state, ChoiceState):
+        out += [(c.Next, f"Choices[{i}].Next") for i, c in enumerate(state.Choices) if c.Next]
+        if state.Default:
+            out.append((state.Default, "Default"))
+    elif isinstance(state, WaitState):
+        out.append((state.Next, "Next"))
+    elif isinstance(state, ActionState):
+        if state.Next:
+            out.append((state.Next, "Next"))
+        out += [(c.Next, f"Catch[{i}].Next") for i, c in enumerate(state.Catch)]
+    for d_i, deadline in enumerate(getattr(state, "Deadlines", [])):
+        out += [(e.Goto, f"Deadlines[{d_i}].Escalate[{e_i}].Goto") for e_i, e in enumerate(deadline.Escalate) if e.Goto]
+    return out
+
+
+def _reachable(wf: WorkflowDefinition) -> set[str]:
+    seen, stack = set(), [wf.StartAt] + [e.Goto for d in wf.Deadlines for e in d.Escalate if e.Goto]
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        stack += [target for target, _ in _targets(wf.States[name])]
+    return seen
+
+
+def _automatic_cycle(wf: WorkflowDefinition) -> list[str] | None:
+    """A cycle through Choice/Action states only would spin without a human or a timer."""
+    auto = {n for n, s in wf.States.items() if s.Type in AUTOMATIC_TYPES}
+    graph = {n: [t for t, _ in _targets(wf.States[n]) if t in auto] for n in auto}
+    color: dict[str, int] = {}
+    for root in sorted(auto):
+        if color.get(root):
+            continue
+        stack = [(root, iter(graph[root]))]
+        path = [root]
+        color[root] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                color[node] = 2
+                stack.pop()
+                path.pop()
+            elif color.get(child) == 1:
+                return path[path.index(child):] + [child]
+            elif not color.get(child):
+                color[child] = 1
+                stack.append((child, iter(graph[child])))
+                path.append(child)
+    return None
+
+
+def _field_problems(wf: WorkflowDefinition, form) -> list[dict]:
+    problems: list[dict] = []
+    fields = form.fields_by_name
+    known = list(fields)
+
+    def need_field(path: str, name: str | None, types: tuple[str, ...] | None = None) -> None:
+        if name is None:
+            return
+        root = name[2:] if name.startswith("$.") else name
+        root = root.split(".")[0].split("[")[0]
+        if root not in fields:
+            problems.append({"path": path, "message": f"unknown field '{root}' on form {form.name}"})
+        elif types and fields[root].type not in types:
+            problems.append({"path": path, "message": f"field '{root}' must be of type {'/'.join(types)}"})
+
+    def need_expr(path: str, source: str | None) -> None:
+        if source is None:
+            return
+        try:
+            check_expression(source, known, EXTRA_VARIABLES)
+        except ExpressionError as exc:
+            problems.append({"path": path, "message": exc.message})
+
+    def rule(path: str, r) -> None:
+        if r is None:
+            return
+        need_field(f"{path}.Field", r.Field_, ("user",))
+        if r.Lookup:
+            need_field(f"{path}.Lookup.ValueField", r.Lookup.ValueField)
+        rule(f"{path}.Fallback", r.Fallback)
+
+    def choice(path: str, c) -> None:
+        need_field(f"{path}.Variable", c.Variable)
+        need_expr(f"{path}.Condition", c.Condition)
+        for key in ("And", "Or"):
+            for i, sub in enumerate(getattr(c, key) or []):
+                choice(f"{path}.{key}[{i}]", sub)
+        if c.Not:
+            choice(f"{path}.Not", c.Not)
+
+    for d_i, d in enumerate(wf.Deadlines):
+        if d.SecondsBy:
+            need_field(f"Deadlines[{d_i}].SecondsBy.Field", d.SecondsBy.Field_)
+        for e_i, e in enumerate(d.Escalate):
+            rule(f"Deadlines[{d_i}].Escalate[{e_i}].Notify", e.Notify)
+            rule(f"Deadlines[{d_i}].Escalate[{e_i}].Reassign", e.Reassign)
+    for name, s in wf.States.items():
+        base = f"States.{name}"
+        for d_i, d in enumerate(getattr(s, "Deadlines", [])):
+            if d.SecondsBy:
+                need_field(f"{base}.Deadlines[{d_i}].SecondsBy.Field", d.SecondsBy.Field_)
+            for e_i, e in enumerate(d.Escalate):
+                rule(f"{base}.Deadlines[{d_i}].Escalate[{e_i}].Notify", e.Notify)
+                rule(f"{base}.Deadlines[{d_i}].Escalate[{e_i}].Reassign", e.Reassign)
+        if isinstance(s, TaskState):
+            rule(f"{base}.Assignee", s.Assignee)
+            for i, f in enumerate(s.Editable or []):
+                need_field(f"{base}.Editable[{i}]", f)
+            for key, a in s.Actions.items():
+                for i, f in enumerate(a.Requires):
+                    need_field(f"{base}.Actions.{key}.Requires[{i}]", f)
+                need_expr(f"{base}.Actions.{key}.Condition", a.Condition)
+        elif isinstance(s, ApprovalState):
+            rule(f"{base}.Approvers", s.Approvers)
+            for i, level in enumerate(s.Levels or []):
+                rule(f"{base}.Levels[{i}]", level)
+        elif isinstance(s, ChoiceState):
+            for i, c in enumerate(s.Choices):
+                choice(f"{base}.Choices[{i}]", c)
+        elif isinstance(s, WaitState):
+            need_field(f"{base}.TimestampField", s.TimestampField, ("datetime", "date"))
+        elif isinstance(s, ActionState):
+            for i, step in enumerate(s.Steps):
+                path = f"{base}.Steps[{i}]"
+                for field_name, source in getattr(step, "SetFields", {}).items():
+                    need_field(f"{path}.SetFields.{field_name}", field_name)
+                    need_expr(f"{path}.SetFields.{field_name}", source)
+                if hasattr(step, "Dispatch"):
+                    need_field(f"{path}.Dispatch.Field", step.Dispatch.get("Field", "assigned_engineer"), ("user",))
+                if hasattr(step, "SendEmail"):
+                    need_field(f"{path}.SendEmail.ToField", step.SendEmail.get("ToField"))
+                if hasattr(step, "CreateRecord"):
+                    spec = step.CreateRecord
+                    if not isinstance(spec.get("Form"), str) or not isinstance(spec.get("Data", {}), dict):
+                        problems.append({"path": f"{path}.CreateRecord", "message": "needs Form (name) and Data ({field: expression})"})
+                    else:
+                        for field_name, source in spec.get("Data", {}).items():
+                            need_expr(f"{path}.CreateRecord.Data.{field_name}", source if isinstance(source, str) else "null")
+    return problems

@@ -1,0 +1,301 @@
+"""Workflow definitions in the spirit of the Amazon States Language (PascalCase keys, `Type`,
+`Next`/`End`), with human Task and Approval states added. Parsed with pydantic; then checked as a
+graph (unknown targets, unreachable states, automatic-only loops) and against the form's fields."""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..errors import DefinitionError, ExpressionError
+from ..forms.definition import EXPRESSION_VARIABLES, pydantic_problems
+from ..forms.fields import NAME_PATTERN
+
+STATE_NAME = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
+MAX_STATES = 100
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+
+class LookupRule(_Strict):
+    """The user in `UserField` of the `Form` record whose `MatchField` equals this record's `ValueField`
+    (e.g. the supervisor of the record's region). MatchField must be indexed on that form."""
+
+    Form: str = Field(pattern=NAME_PATTERN)
+    MatchField: str
+    ValueField: str
+    UserField: str
+
+
+class AssigneeRule(_Strict):
+    """Exactly one of: Role (anyone holding it), Field (a user field of the record), Users, Lookup."""
+
+    Role: str | None = Field(default=None, max_length=64)
+    Field_: str | None = Field(default=None, alias="Field")
+    Users: list[str] | None = Field(default=None, max_length=50)
+    Lookup: LookupRule | None = None
+    Fallback: "AssigneeRule | None" = None  # used when the rule finds nobody (e.g. region without supervisor)
+
+    @model_validator(mode="after")
+    def _exactly_one(self):
+        if sum(x is not None for x in (self.Role, self.Field_, self.Users, self.Lookup)) != 1:
+            raise ValueError("give exactly one of Role, Field, Users, Lookup")
+        return self
+
+
+class ActionDef(_Strict):
+    Label: str = Field(default="", max_length=100)
+    Next: str
+    Requires: list[str] = Field(default_factory=list)  # fields that must have a value after the action
+    Condition: str | None = Field(default=None, max_length=4000)  # the action is offered only when true
+    CommentRequired: bool = False
+
+
+class DurationByField(_Strict):
+    Field_: str = Field(alias="Field")
+    Map: dict[str, int]
+    Default: int | None = None
+
+
+class Escalation(_Strict):
+    Notify: AssigneeRule | None = None
+    Reassign: AssigneeRule | None = None
+    Goto: str | None = None
+
+
+class Deadline(_Strict):
+    Name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    Seconds: int | None = Field(default=None, ge=1, le=366 * 86400)
+    SecondsBy: DurationByField | None = None
+    RemindBefore: int | None = Field(default=None, ge=1)
+    Escalate: list[Escalation] = Field(default_factory=list, max_length=5)
+
+    @model_validator(mode="after")
+    def _one_duration(self):
+        if (self.Seconds is None) == (self.SecondsBy is None):
+            raise ValueError("give exactly one of Seconds, SecondsBy")
+        return self
+
+
+class WorkflowDeadline(Deadline):
+    """Runs across states from the start (e.g. resolution SLA); cancelled on entering a StopAt state or an end."""
+
+    StopAt: list[str] = Field(default_factory=list)
+
+
+class _StateBase(_Strict):
+    Comment: str = Field(default="", max_length=1000)
+
+
+class TaskState(_StateBase):
+    Type: Literal["Task"]
+    Assignee: AssigneeRule
+    Editable: list[str] | None = None  # None: the form's own permissions apply
+    Actions: dict[str, ActionDef] = Field(min_length=1, max_length=20)
+    Deadlines: list[Deadline] = Field(default_factory=list, max_length=5)
+
+
+class ApprovalState(_StateBase):
+    Type: Literal["Approval"]
+    Mode: Literal["single", "chain", "all", "any", "threshold"]
+    Approvers: AssigneeRule | None = None  # single / all / any / threshold
+    Levels: list[AssigneeRule] | None = Field(default=None, max_length=10)  # chain
+    ThresholdPercent: int | None = Field(default=None, ge=1, le=100)
+    OnApprove: str
+    OnReject: str
+    Deadlines: list[Deadline] = Field(default_factory=list, max_length=5)
+
+    @model_validator(mode="after")
+    def _mode_fits(self):
+        if self.Mode == "chain":
+            if not self.Levels:
+                raise ValueError("Mode chain needs Levels")
+        elif self.Approvers is None:
+            raise ValueError(f"Mode {self.Mode} needs Approvers")
+        if self.Mode == "threshold" and self.ThresholdPercent is None:
+            raise ValueError("Mode threshold needs ThresholdPercent")
+        if self.Mode in ("all", "threshold") and self.Approvers and self.Approvers.Role:
+            raise ValueError(f"Mode {self.Mode} counts votes, so Approvers must name users (Users, Field or Lookup), not a Role")
+        return self
+
+
+class ChoiceRule(_Strict):
+    """ASL comparison on a field (`Variable`: "$.priority" or "priority"), And/Or/Not, or Condition."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    Variable: str | None = None
+    Condition: str | None = Field(default=None, max_length=4000)
+    And: list["ChoiceRule"] | None = None
+    Or: list["ChoiceRule"] | None = None
+    Not: "ChoiceRule | None" = None
+    Next: str | None = None
+    StringEquals: str | None = None
+    StringLessThan: str | None = None
+    StringGreaterThan: str | None = None
+    StringLessThanEquals: str | None = None
+    StringGreaterThanEquals: str | None = None
+    StringMatches: str | None = None
+    NumericEquals: float | None = None
+    NumericLessThan: float | None = None
+    NumericGreaterThan: float | None = None
+    NumericLessThanEquals: float | None = None
+    NumericGreaterThanEquals: float | None = None
+    BooleanEquals: bool | None = None
+    TimestampEquals: str | None = None
+    TimestampLessThan: str | None = None
+    TimestampGreaterThan: str | None = None
+    TimestampLessThanEquals: str | None = None
+    TimestampGreaterThanEquals: str | None = None
+    IsPresent: bool | None = None
+    IsNull: bool | None = None
+
+    @property
+    def comparisons(self) -> dict[str, Any]:
+        return {k: v for k, v in self.model_dump(exclude_none=True).items() if k not in ("Variable", "Condition", "And", "Or", "Not", "Next")}
+
+    @model_validator(mode="after")
+    def _one_test(self):
+        kinds = sum(x is not None for x in (self.Condition, self.And, self.Or, self.Not)) + (1 if self.Variable else 0)
+        if kinds != 1:
+            raise ValueError("give exactly one of Variable (with one comparison), Condition, And, Or, Not")
+        if self.Variable is not None and len(self.comparisons) != 1:
+            raise ValueError("a Variable rule needs exactly one comparison operator")
+        if self.Variable is None and self.comparisons:
+            raise ValueError("comparison operators need a Variable")
+        return self
+
+
+class ChoiceState(_StateBase):
+    Type: Literal["Choice"]
+    Choices: list[ChoiceRule] = Field(min_length=1, max_length=50)
+    Default: str | None = None
+
+
+class WaitState(_StateBase):
+    Type: Literal["Wait"]
+    Seconds: int | None = Field(default=None, ge=1, le=366 * 86400)
+    TimestampField: str | None = None
+    Next: str
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.Seconds is None) == (self.TimestampField is None):
+            raise ValueError("give exactly one of Seconds, TimestampField")
+        return self
+
+
+class SetFieldsStep(_Strict):
+    SetFields: dict[str, str]  # field → expression
+
+
+class CreateRecordStep(_Strict):
+    CreateRecord: dict[str, Any]  # {"Form": name, "Data": {field: expression}}
+
+
+class EmitEventStep(_Strict):
+    EmitEvent: str = Field(pattern=r"^[a-z][a-z0-9_.]{0,99}$")
+
+
+class DispatchStep(_Strict):
+    Dispatch: dict[str, Any] = Field(default_factory=dict)  # {"Field": "assigned_engineer", "Policy": name}
+
+
+class SendEmailStep(_Strict):
+    SendEmail: dict[str, str]  # {"Template": name, "ToField": field}
+
+
+Step = Union[SetFieldsStep, CreateRecordStep, EmitEventStep, DispatchStep, SendEmailStep]
+
+
+class Retrier(_Strict):
+    ErrorEquals: list[str] = Field(min_length=1)
+    MaxAttempts: int = Field(default=2, ge=0, le=5)
+
+
+class Catcher(_Strict):
+    ErrorEquals: list[str] = Field(min_length=1)
+    Next: str
+
+
+class ActionState(_StateBase):
+    """Automatic work, done inside the same transaction as the transition that reaches it."""
+
+    Type: Literal["Action"]
+    Steps: list[Step] = Field(min_length=1, max_length=20)
+    Retry: list[Retrier] = Field(default_factory=list)
+    Catch: list[Catcher] = Field(default_factory=list)
+    Next: str | None = None
+    End: bool = False
+
+
+class SucceedState(_StateBase):
+    Type: Literal["Succeed"]
+
+
+class FailState(_StateBase):
+    Type: Literal["Fail"]
+    Error: str = Field(default="Failed", max_length=100)
+    Cause: str = Field(default="", max_length=1000)
+
+
+State = Annotated[Union[TaskState, ApprovalState, ChoiceState, WaitState, ActionState, SucceedState, FailState],
+                  Field(discriminator="Type")]
+HUMAN_TYPES = ("Task", "Approval")
+AUTOMATIC_TYPES = ("Choice", "Action")
+
+
+class WorkflowDefinition(_Strict):
+    name: str = Field(pattern=NAME_PATTERN)  # = the form it runs on
+    title: str = Field(default="", max_length=200)
+    Comment: str = Field(default="", max_length=2000)
+    StartAt: str
+    States: dict[str, State] = Field(min_length=1, max_length=MAX_STATES)
+    Deadlines: list[WorkflowDeadline] = Field(default_factory=list, max_length=5)
+
+    @cached_property
+    def edges(self) -> list[tuple[str, str, str]]:
+        """(from, to, label) for every transition the definition allows."""
+        out = []
+        for name, s in self.States.items():
+            if isinstance(s, TaskState):
+                out += [(name, a.Next, f"action:{key}") for key, a in s.Actions.items()]
+            elif isinstance(s, ApprovalState):
+                out += [(name, s.OnApprove, "approve"), (name, s.OnReject, "reject")]
+            elif isinstance(s, ChoiceState):
+                out += [(name, c.Next, f"choice:{i}") for i, c in enumerate(s.Choices) if c.Next]
+                if s.Default:
+                    out.append((name, s.Default, "default"))
+            elif isinstance(s, WaitState):
+                out.append((name, s.Next, "wait"))
+            elif isinstance(s, ActionState):
+                if s.Next:
+                    out.append((name, s.Next, "next"))
+                out += [(name, c.Next, "catch:" + ",".join(c.ErrorEquals)) for c in s.Catch]
+            for deadline in getattr(s, "Deadlines", []):
+                out += [(name, e.Goto, f"deadline:{deadline.Name}") for e in deadline.Escalate if e.Goto]
+        for deadline in self.Deadlines:
+            out += [("*", e.Goto, f"sla:{deadline.Name}") for e in deadline.Escalate if e.Goto]
+        return out
+
+
+def parse_workflow(raw: Any, *, form=None, previous=None) -> tuple[WorkflowDefinition, list[dict]]:
+    """Validate; return (definition, warnings). `form` (the parsed form definition) enables field checks."""
+    if not isinstance(raw, dict):
+        raise DefinitionError("a workflow definition must be a JSON object", details=[{"path": "", "message": "expected object"}])
+    try:
+        wf = WorkflowDefinition.model_validate(raw)
+    except ValidationError as exc:
+        raise DefinitionError("workflow definition is invalid", details=pydantic_problems(exc)) from exc
+    from .checks import graph_problems
+    problems, warnings = graph_problems(wf, form)
+    if problems:
+        raise DefinitionError("workflow definition is invalid", details=problems)
+    return wf, warnings
+
+
+__all__ = ["WorkflowDefinition", "parse_workflow", "TaskState", "ApprovalState", "ChoiceState", "WaitState",
+           "ActionState", "SucceedState", "FailState", "AssigneeRule", "HUMAN_TYPES", "AUTOMATIC_TYPES",
+           "EXPRESSION_VARIABLES", "ExpressionError"]

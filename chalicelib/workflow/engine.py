@@ -1,0 +1,386 @@
+"""Workflow runtime, pure: given a definition, the instance, the record data and what happened
+(start, a human action, a timer), compute the next instance, data and side effects. The service
+persists the Outcome in one DynamoDB transaction; nothing here does I/O except through `ctx`."""
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol
+
+from ..errors import AppError, Conflict, Forbidden, ValidationFailed
+from ..expressions import compile_expression
+from .choice import evaluate_choice
+from .definition import (ActionState, ApprovalState, AssigneeRule, ChoiceState, FailState, SucceedState, TaskState,
+                         WaitState, WorkflowDefinition)
+from .instance import Instance, Outcome, Task, Timer, caller_keys
+
+MAX_AUTOMATIC_STEPS = 50  # hard stop for a run of automatic states (loops are also rejected at upload)
+
+
+class WorkflowContext(Protocol):
+    def resolve(self, rule: AssigneeRule, data: dict) -> list[str]: ...  # assignee keys
+    def dispatch(self, spec: dict, data: dict) -> str: ...  # user id, or raise StepError("Dispatch.NoCandidate")
+    def apply_fields(self, data: dict, updates: dict) -> dict: ...  # validated by the form engine
+
+
+class StepError(Exception):
+    """An automatic step failed with an ASL-style error name (matched by Retry/Catch ErrorEquals)."""
+
+    def __init__(self, error: str, cause: str = "") -> None:
+        super().__init__(f"{error}: {cause}")
+        self.error, self.cause = error, cause
+
+
+def _ts(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _plus(now: str, seconds: int) -> str:
+    return _iso(_ts(now) + timedelta(seconds=seconds))
+
+
+class Run:
+    """One step of execution: holds the working copies and collects effects."""
+
+    def __init__(self, wf: WorkflowDefinition, inst: Instance, data: dict, now: str, ctx: WorkflowContext, variables: dict):
+        self.wf, self.inst, self.data, self.now, self.ctx = wf, copy.deepcopy(inst), copy.deepcopy(data), now, ctx
+        self.variables = variables
+        self.outcome = Outcome(instance=self.inst, data=self.data, path=[inst.state])
+
+    def expr_context(self) -> dict:
+        return {**self.data, **self.variables, "$state": self.inst.state}
+
+    def enter(self, name: str) -> None:
+        """Leave the current state (its tasks and timers go) and run until a human/wait/end state."""
+        for _ in range(MAX_AUTOMATIC_STEPS):
+            state = self.wf.States[name]
+            self.inst.state, self.inst.entered_at = name, self.now
+            self.inst.tasks, self.inst.approval = [], None
+            self.inst.timers = [t for t in self.inst.timers if t.state == "*" and name not in self._stop_at(t.name)]
+            self.outcome.path.append(name)
+            self.outcome.events.append({"type": "workflow.entered", "state": name})
+            following = self._on_enter(state)
+            if following is None:
+                self.outcome.data = self.data
+                return
+            name = following
+        raise ValidationFailed(f"workflow ran more than {MAX_AUTOMATIC_STEPS} automatic states in one step",
+                               code="workflow_step_limit")
+
+    def _stop_at(self, timer_name: str) -> list[str]:
+        name = timer_name.split(":", 1)[1]
+        deadline = next((d for d in self.wf.Deadlines if d.Name == name), None)
+        return deadline.StopAt if deadline else []
+
+    def arm_workflow_deadlines(self) -> None:
+        for deadline in self.wf.Deadlines:
+            seconds = self._seconds(deadline)
+            if seconds:
+                self.inst.timers.append(Timer(f"sla:{deadline.Name}", "*", _plus(self.now, seconds), self.now))
+                if deadline.RemindBefore and deadline.RemindBefore < seconds:
+                    self.inst.timers.append(Timer(f"slaremind:{deadline.Name}", "*",
+                                                  _plus(self.now, seconds - deadline.RemindBefore), self.now))
+
+    def _seconds(self, deadline) -> int | None:
+        if deadline.SecondsBy is not None:
+            key = self.data.get(deadline.SecondsBy.Field_)
+            return deadline.SecondsBy.Map.get(str(key), deadline.SecondsBy.Default)
+        return deadline.Seconds
+
+    def _on_enter(self, state) -> str | None:
+        if isinstance(state, TaskState):
+            self._assign(self.ctx.resolve(state.Assignee, self.data), "task")
+            self._arm_deadlines(state)
+            return None
+        if isinstance(state, ApprovalState):
+            rule = state.Levels[0] if state.Mode == "chain" else state.Approvers
+            keys = self.ctx.resolve(rule, self.data)
+            self.inst.approval = {"level": 0, "votes": {}, "eligible": keys}
+            self._assign(keys, "approval")
+            self._arm_deadlines(state)
+            return None
+        if isinstance(state, WaitState):
+            due = _plus(self.now, state.Seconds) if state.Seconds else self._timestamp_field(state.TimestampField)
+            if due <= self.now:
+                return state.Next
+            self.inst.timers.append(Timer("wait", self.inst.state, due, self.now))
+            return None
+        if isinstance(state, ChoiceState):
+            for rule in state.Choices:
+                if evaluate_choice(rule, self.expr_context()):
+                    return rule.Next
+            if state.Default:
+                return state.Default
+            return self._fail("States.NoChoiceMatched", f"no choice matched in {self.inst.state}")
+        if isinstance(state, ActionState):
+            return self._run_action(state)
+        if isinstance(state, SucceedState):
+            self.inst.status, self.inst.timers = "succeeded", []
+            self.outcome.events.append({"type": "workflow.succeeded"})
+            return None
+        if isinstance(state, FailState):
+            return self._fail(state.Error, state.Cause)
+        raise AssertionError(f"unknown state type {state!r}")  # pragma: no cover
+
+    def _fail(self, error: str, cause: str) -> None:
+        self.inst.status, self.inst.error, self.inst.timers = "failed", {"error": error, "cause": cause}, []
+        self.outcome.events.append({"type": "workflow.failed", "error": error, "cause": cause})
+        return None
+
+    def _timestamp_field(self, field: str) -> str:
+        value = self.data.get(field)
+        if not isinstance(value, str):
+            return self.now  # nothing to wait for
+        return value if "T" in value else value + "T00:00:00.000Z"
+
+    def _assign(self, keys: list[str], kind: str) -> None:
+        self.inst.tasks = [Task(k, self.inst.state, kind, self.now) for k in dict.fromkeys(keys)]
+        if not self.inst.tasks:
+            self.outcome.events.append({"type": "workflow.unassigned", "state": self.inst.state})
+
+    def _arm_deadlines(self, state) -> None:
+        for deadline in state.Deadlines:
+            seconds = self._seconds(deadline)
+            if not seconds:
+                continue
+            due = _plus(self.now, seconds)
+            self.inst.timers.append(Timer(f"deadline:{deadline.Name}", self.inst.state, due, self.now))
+            if deadline.RemindBefore and deadline.RemindBefore < seconds:
+                self.inst.timers.append(Timer(f"remind:{deadline.Name}", self.inst.state,
+                                              _plus(self.now, seconds - deadline.RemindBefore), self.now))
+            for task in self.inst.tasks:
+                task.due_at = min(filter(None, [task.due_at, due]))
+
+    def _run_action(self, state: ActionState) -> str | None:
+        for step in state.Steps:
+            attempts = 0
+            while True:
+                try:
+                    self._run_step(step)
+                    break
+                except StepError as exc:
+                    retry = next((r for r in state.Retry if _matches(r.ErrorEquals, exc.error)), None)
+                    if retry and attempts < retry.MaxAttempts:
+                        attempts += 1
+                        continue
+                    catch = next((c for c in state.Catch if _matches(c.ErrorEquals, exc.error)), None)
+                    self.outcome.events.append({"type": "workflow.step_failed", "error": exc.error, "cause": exc.cause})
+                    if catch:
+                        return catch.Next
+                    return self._fail(exc.error, exc.cause)
+        return state.Next if not state.End else self._end()
+
+    def _end(self) -> None:
+        self.inst.status, self.inst.timers = "succeeded", []
+        return None
+
+    def _run_step(self, step) -> None:
+        context = self.expr_context()
+        if hasattr(step, "SetFields"):
+            updates = {}
+            for field, source in step.SetFields.items():
+                try:
+                    updates[field] = compile_expression(source).evaluate(context)
+                except AppError as exc:
+                    raise StepError("States.ExpressionError", exc.message) from exc
+            self._apply(updates)
+        elif hasattr(step, "Dispatch"):
+            field = step.Dispatch.get("Field", "assigned_engineer")
+            self._apply({field: self.ctx.dispatch(step.Dispatch, self.data)})
+            self.outcome.events.append({"type": "workflow.dispatched", "field": field, "user": self.data.get(field)})
+        elif hasattr(step, "EmitEvent"):
+            self.outcome.events.append({"type": step.EmitEvent, "custom": True})
+        elif hasattr(step, "SendEmail"):
+            to = self.data.get(step.SendEmail.get("ToField", ""))
+            self.outcome.emails.append({"template": step.SendEmail.get("Template"), "to": to})
+        elif hasattr(step, "CreateRecord"):
+            spec = step.CreateRecord
+            try:
+                data = {k: compile_expression(v).evaluate(context) if isinstance(v, str) else v
+                        for k, v in spec.get("Data", {}).items()}
+            except AppError as exc:
+                raise StepError("States.ExpressionError", exc.message) from exc
+            self.outcome.creates.append({"form": spec["Form"], "data": data})
+
+    def _apply(self, updates: dict) -> None:
+        try:
+            self.data = self.ctx.apply_fields(self.data, updates)
+        except ValidationFailed as exc:
+            raise StepError("States.DataError", "; ".join(f"{d['path']}: {d['message']}" for d in exc.details or [])) from exc
+
+
+def _matches(names: list[str], error: str) -> bool:
+    return "States.ALL" in names or error in names
+
+
+def start(wf: WorkflowDefinition, version: int, data: dict, now: str, ctx: WorkflowContext, variables: dict) -> Outcome:
+    inst = Instance(workflow=wf.name, version=version, state="", entered_at=now)
+    run = Run(wf, inst, data, now, ctx, variables)
+    run.outcome.path = []
+    run.arm_workflow_deadlines()
+    run.enter(wf.StartAt)
+    return run.outcome
+
+
+def _require_task(inst: Instance, keys: set[str], is_admin: bool, kind: str) -> None:
+    if inst.status != "running":
+        raise Conflict(f"the workflow is {inst.status}; no actions are open", code="workflow_not_running")
+    if not any(t.assignee in keys for t in inst.tasks if t.kind == kind) and not is_admin:
+        raise Forbidden("this step is not assigned to you", code="not_assignee",
+                        details=[{"path": "", "message": f"assigned to: {', '.join(t.assignee for t in inst.tasks) or 'nobody'}"}])
+
+
+def available_actions(wf: WorkflowDefinition, inst: Instance, data: dict, user_id: str, roles, is_admin: bool,
+                      variables: dict) -> list[dict]:
+    if inst.status != "running":
+        return []
+    state = wf.States[inst.state]
+    keys = caller_keys(user_id, roles)
+    mine = any(t.assignee in keys for t in inst.tasks) or is_admin
+    if not mine:
+        return []
+    if isinstance(state, TaskState):
+        context = {**data, **variables, "$state": inst.state}
+        out = []
+        for name, action in state.Actions.items():
+            if action.Condition and not compile_expression(action.Condition).evaluate(context):
+                continue
+            out.append({"action": name, "label": action.Label or name, "next": action.Next, "requires": action.Requires,
+                        "missing": [f for f in action.Requires if _empty(data.get(f))],
+                        "comment_required": action.CommentRequired, "editable": state.Editable})
+        return out
+    if isinstance(state, ApprovalState):
+        if user_id in (inst.approval or {}).get("votes", {}):
+            return []
+        return [{"action": a, "label": a, "next": n, "requires": [], "missing": [], "comment_required": a == "reject",
+                 "editable": []} for a, n in (("approve", state.OnApprove), ("reject", state.OnReject), ("delegate", inst.state))]
+    return []
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def take_action(wf: WorkflowDefinition, inst: Instance, data: dict, action: str, *, user_id: str, roles, is_admin: bool,
+                now: str, ctx: WorkflowContext, variables: dict, comment: str = "", delegate_to: str | None = None) -> Outcome:
+    state = wf.States.get(inst.state)
+    keys = caller_keys(user_id, roles)
+    run = Run(wf, inst, data, now, ctx, variables)
+    if isinstance(state, TaskState):
+        _require_task(inst, keys, is_admin, "task")
+        spec = state.Actions.get(action)
+        offered = {a["action"] for a in available_actions(wf, inst, data, user_id, roles, is_admin, variables)}
+        if spec is None or action not in offered:
+            raise Conflict(f"action '{action}' is not available in state {inst.state}", code="action_not_available",
+                           details=[{"path": "action", "message": f"available: {', '.join(sorted(offered)) or 'none'}"}])
+        missing = [f for f in spec.Requires if _empty(data.get(f))]
+        if missing:
+            raise ValidationFailed(f"action '{action}' needs these fields", code="action_requires_fields",
+                                   details=[{"path": f"data.{f}", "message": "is required for this action"} for f in missing])
+        if spec.CommentRequired and not comment.strip():
+            raise ValidationFailed("this action needs a comment", details=[{"path": "comment", "message": "is required"}])
+        run.enter(spec.Next)
+        return run.outcome
+    if isinstance(state, ApprovalState):
+        _require_task(inst, keys, is_admin, "approval")
+        return _approval(run, state, action, user_id, keys, is_admin, comment, delegate_to)
+    raise Conflict(f"state {inst.state} takes no actions", code="action_not_available")
+
+
+def _approval(run: Run, state: ApprovalState, action: str, user_id: str, keys: set[str], is_admin: bool,
+              comment: str, delegate_to: str | None) -> Outcome:
+    approval = run.inst.approval
+    if user_id in approval["votes"]:
+        raise Conflict("you have already voted on this approval", code="already_voted")
+    if action == "delegate":
+        if not delegate_to:
+            raise ValidationFailed("delegate needs delegate_to", details=[{"path": "delegate_to", "message": "is required"}])
+        target = f"user:{delegate_to}"
+        mine = next((t for t in run.inst.tasks if t.assignee in keys), None)
+        if mine is None:
+            raise Forbidden("only a pending approver can delegate", code="not_assignee")
+        approval["eligible"] = [target if k == mine.assignee and k.startswith("user:") else k for k in approval["eligible"]]
+        if target not in approval["eligible"]:
+            approval["eligible"].append(target)
+        run.inst.tasks = [t for t in run.inst.tasks if t is not mine or not mine.assignee.startswith("user:")]
+        run.inst.tasks.append(Task(target, run.inst.state, "approval", run.now, mine.due_at))
+        run.outcome.events.append({"type": "approval.delegated", "from": user_id, "to": delegate_to})
+        run.outcome.path = [run.inst.state]
+        return run.outcome
+    if action not in ("approve", "reject"):
+        raise Conflict(f"action '{action}' is not available in an approval", code="action_not_available")
+    if action == "reject" and not comment.strip():
+        raise ValidationFailed("a rejection needs a comment", details=[{"path": "comment", "message": "is required"}])
+    approval["votes"][user_id] = action
+    run.outcome.events.append({"type": f"approval.{action}d", "user": user_id})
+    user_key = f"user:{user_id}"
+    run.inst.tasks = [t for t in run.inst.tasks if t.assignee != user_key]
+    votes = list(approval["votes"].values())
+    eligible = [k for k in approval["eligible"] if k.startswith("user:")]
+    decided = None
+    if state.Mode in ("single", "any", "chain"):
+        decided = action
+    elif state.Mode == "all":
+        decided = "reject" if action == "reject" else ("approve" if votes.count("approve") >= len(eligible) else None)
+    elif state.Mode == "threshold":
+        total = max(len(eligible), 1)
+        approvals, rejections = votes.count("approve"), votes.count("reject")
+        if approvals * 100 >= state.ThresholdPercent * total:
+            decided = "approve"
+        elif (total - rejections) * 100 < state.ThresholdPercent * total:
+            decided = "reject"  # the threshold can no longer be reached
+    if decided == "approve" and state.Mode == "chain" and approval["level"] + 1 < len(state.Levels):
+        level = approval["level"] + 1
+        keys_next = run.ctx.resolve(state.Levels[level], run.data)
+        run.inst.approval = {"level": level, "votes": {}, "eligible": keys_next}
+        run.inst.tasks = [Task(k, run.inst.state, "approval", run.now) for k in dict.fromkeys(keys_next)]
+        run.outcome.path = [run.inst.state]
+        return run.outcome
+    if decided is None:
+        run.outcome.path = [run.inst.state]
+        return run.outcome
+    run.enter(state.OnApprove if decided == "approve" else state.OnReject)
+    return run.outcome
+
+
+def fire_timer(wf: WorkflowDefinition, inst: Instance, data: dict, timer_name: str, now: str, ctx: WorkflowContext,
+               variables: dict) -> Outcome | None:
+    """None when the timer is no longer armed (the state was left, or it already fired)."""
+    timer = next((t for t in inst.timers if t.name == timer_name), None)
+    if inst.status != "running" or timer is None or timer.state not in (inst.state, "*"):
+        return None
+    run = Run(wf, inst, data, now, ctx, variables)
+    run.inst.timers = [t for t in run.inst.timers if t.name != timer_name]
+    state = wf.States[inst.state]
+    if timer_name == "wait":
+        run.enter(state.Next)
+        return run.outcome
+    kind, _, deadline_name = timer_name.partition(":")
+    deadlines = wf.Deadlines if kind in ("sla", "slaremind") else getattr(state, "Deadlines", [])
+    kind = {"sla": "deadline", "slaremind": "remind"}.get(kind, kind)
+    deadline = next(d for d in deadlines if d.Name == deadline_name)
+    assignees = [t.assignee for t in run.inst.tasks]
+    if kind == "remind":
+        run.outcome.notifications.append({"kind": "sla.reminder", "deadline": deadline_name, "to": assignees})
+        run.outcome.path = [inst.state]
+        return run.outcome
+    run.outcome.events.append({"type": "sla.breached", "deadline": deadline_name, "state": inst.state})
+    for escalation in deadline.Escalate:
+        if escalation.Notify:
+            run.outcome.notifications.append({"kind": "sla.breached", "deadline": deadline_name,
+                                              "to": ctx.resolve(escalation.Notify, run.data)})
+        if escalation.Reassign:
+            keys = ctx.resolve(escalation.Reassign, run.data)
+            kind_of_task = run.inst.tasks[0].kind if run.inst.tasks else "task"
+            run.inst.tasks = [Task(k, inst.state, kind_of_task, now) for k in dict.fromkeys(keys)]
+            if run.inst.approval is not None:
+                run.inst.approval["eligible"] = keys
+        if escalation.Goto:
+            run.enter(escalation.Goto)
+            return run.outcome
+    run.outcome.path = [inst.state]
+    return run.outcome
