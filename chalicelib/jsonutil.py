@@ -47,5 +47,6 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-def dumps(value: Any) -> str:
-    return json.dumps(to_plain(value), separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+def dumps(value: Any, *, canonical: bool = False) -> str:
+    """canonical=True sorts keys (for hashes); otherwise key order is kept (definitions: button order)."""
+    return json.dumps(to_plain(value), separators=(",", ":"), ensure_ascii=False, sort_keys=canonical)

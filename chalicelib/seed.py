@@ -65,6 +65,23 @@ def _checksum(raw: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def install_demo_data(tenant: str, app_dir: Path = APP_DIR) -> int:
+    """Demo records (regions, engineers); a record whose unique value exists already is skipped."""
+    from .errors import ValidationFailed
+    from .services import records
+
+    caller = Caller(tenant=tenant, user_id="admin", roles=frozenset({"admin"}))
+    created = 0
+    for item in json.loads((app_dir / "demo_data.json").read_text())["records"]:
+        try:
+            records.create(caller, item["form"], {"data": item["data"]}, None)
+            created += 1
+        except ValidationFailed as exc:
+            if not any("already used" in d.get("message", "") for d in exc.details or []):
+                raise
+    return created
+
+
 def demo_tokens(tenant: str = DEMO_TENANT, app_dir: Path = APP_DIR) -> list[dict]:
     return [{"user": u["user_id"], "roles": u["roles"], "name": u["display_name"],
              "token": issue_local_token(tenant, u["user_id"], u["roles"], u["display_name"])}
@@ -75,4 +92,5 @@ def bootstrap_local() -> list[dict]:
     """Local stack: tables, the shipped app in tenant 'demo', and a token per demo user."""
     create_tables()
     install_app(DEMO_TENANT)
+    install_demo_data(DEMO_TENANT)
     return demo_tokens()

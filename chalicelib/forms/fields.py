@@ -177,6 +177,7 @@ class SignatureField(_FieldBase):
 class UserField(_FieldBase):
     type: Literal["user"]
     role: str | None = Field(default=None, max_length=64)  # the member must hold this role
+    supports_unique: ClassVar[bool] = True
 
 
 class LookupField(_FieldBase):

@@ -102,7 +102,7 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
         _render = render
     if idempotency_key:
         # The key is bound to this caller and body: a reuse with another body is an error, not a replay.
-        digest = hashlib.sha256(jsonutil.dumps([caller.user_id, form_name, data]).encode()).hexdigest()
+        digest = hashlib.sha256(jsonutil.dumps([caller.user_id, form_name, data], canonical=True).encode()).hexdigest()
         plan.idempotency = (idempotency_key, digest)
     return store.create_record(rec, plan, _render)
 

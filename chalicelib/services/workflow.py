@@ -80,7 +80,7 @@ class ServiceContext:
         excluded = {u.strip() for u in str(data.get(spec.get("Exclude", "")) or "").split(",") if u.strip()}
         engineers, _ = listing.list_records(self.tenant, engineer_form.name, engineer_form.storage.shards,
                                             primary=(slot, region), extra=[], limit=100, cursor=None)
-        line = data.get("product_line")
+        line = data.get(spec.get("SkillField", "product_line"))
         candidates = []
         for eng in engineers:
             user = eng.data.get("user")

@@ -15,7 +15,7 @@ def new_customer(api, name="ACME", tenant=None, **data):
 
 def work_order_data(customer_id, **extra):
     return {"customer": customer_id, "fault_description": "Compressor makes a grinding noise",
-            "service_address": "88 Century Avenue, Shanghai", "region": "north", **extra}
+            "service_address": "88 Century Avenue, Shanghai", "region": "north", "product_line": "hvac", **extra}
 
 
 def new_work_order(api, customer_id, tenant=None, headers=None, **extra):

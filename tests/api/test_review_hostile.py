@@ -427,7 +427,6 @@ def test_out_of_range_number_in_definition_cannot_brick_the_form(api):
         assert_error_envelope(response, 422)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: upload response 'published' is the boolean true (publish or ...) instead of the version number")
 def test_upload_response_published_is_a_version_number(api):
     body = ok_upload(api, "thing", [{"name": "a", "type": "text"}])
     assert body["published"] == 1 and not isinstance(body["published"], bool)

@@ -1,0 +1,194 @@
+"""The shipped work-order workflow end to end through the HTTP API (chalice test client + moto)."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from .helpers import AGENT, new_customer, work_order_data
+
+SUP = dict(user="sup.north", roles=["supervisor"])
+ZHANG = dict(user="eng.zhang", roles=["engineer"])
+CHEN = dict(user="eng.chen", roles=["engineer"])
+MANAGER = dict(user="mgr.zhao", roles=["manager"])
+SIGNATURE = {"key": "t/demo/sig.png", "content_type": "image/png", "size": 2048}
+
+
+@pytest.fixture
+def flow_api(demo_api):
+    from chalicelib.seed import install_demo_data
+    install_demo_data("demo")
+    return demo_api
+
+
+class Order:
+    def __init__(self, api, record):
+        self.api, self.id, self.version = api, record["id"], record["version"]
+        self.path = f"/forms/work_order/records/{self.id}"
+
+    def act(self, action, who, expect=200, **body):
+        response = self.api.call("POST", f"{self.path}/actions/{action}", body={"version": self.version, **body}, **who)
+        assert response.status_code == expect, response.json
+        if expect == 200:
+            self.version = response.json["record"]["version"]
+            return response.json
+        return response.json["error"]
+
+    def get(self, who=AGENT):
+        return self.api.call("GET", self.path, **who).json
+
+    def actions(self, who):
+        return [a["action"] for a in self.api.call("GET", f"{self.path}/actions", **who).json["actions"]]
+
+
+def create_order(api, **extra):
+    customer = new_customer(api)
+    response = api.call("POST", "/forms/work_order/records", body={"data": work_order_data(customer["id"], **extra)}, **AGENT)
+    assert response.status_code == 201, response.json
+    return Order(api, response.json), response.json
+
+
+def test_full_lifecycle(flow_api):
+    order, created = create_order(flow_api, priority="high", warranty_status="out_of_warranty")
+    wf = created["workflow"]
+    assert wf["state"] == "Review" and wf["assignees"] == ["user:sup.north"]  # routed by region
+    assert {t["name"] for t in wf["timers"]} == {"sla:resolution", "slaremind:resolution", "deadline:response", "remind:response"}
+    assert order.actions(ZHANG) == []
+    assert order.act("auto_dispatch", ZHANG, expect=403)["code"] == "not_assignee"
+    assert order.actions(SUP) == ["auto_dispatch", "assign", "cancel"]
+
+    moved = order.act("auto_dispatch", SUP)
+    assert moved["transition"]["path"] == ["Review", "AutoDispatch", "AwaitAcceptance"]
+    assert moved["record"]["data"]["assigned_engineer"] == "eng.zhang"  # higher skill wins
+    inbox = flow_api.call("GET", "/tasks", **ZHANG).json["items"]
+    assert [(t["record_id"], t["state"]) for t in inbox] == [(order.id, "AwaitAcceptance")]
+    assert flow_api.call("GET", "/tasks", **SUP).json["items"] == []
+
+    assert order.act("reject", ZHANG, expect=422)["details"][0]["path"] == "comment"
+    redispatched = order.act("reject", ZHANG, comment="Too far today")
+    assert redispatched["record"]["data"]["assigned_engineer"] == "eng.chen"
+    assert redispatched["record"]["data"]["rejected_engineers"] == "eng.zhang,"
+    assert flow_api.call("GET", "/tasks", **ZHANG).json["items"] == []
+
+    order.act("accept", CHEN)
+    assert order.get()["data"]["accepted_at"]
+    order.act("arrive", CHEN)
+    # on site: only the assignee edits, and only the fields the state allows
+    assert flow_api.call("PATCH", order.path, body={"version": order.version, "data": {"priority": "low"}}, **CHEN).status_code == 403
+    parts = [{"part": _part(flow_api), "quantity": 3, "unit_price": 900}]
+    patched = flow_api.call("PATCH", order.path, body={"version": order.version, "data": {"parts_used": parts}}, **CHEN)
+    assert patched.status_code == 200 and patched.json["data"]["parts_total"] == 2700
+    order.version = patched.json["version"]
+    assert "complete" not in order.actions(CHEN)  # over the limit: parts need approval first
+    assert order.act("complete", CHEN, expect=409)["code"] == "action_not_available"
+
+    asked = order.act("request_parts", CHEN)
+    assert asked["transition"]["path"] == ["OnSite", "PartsCheck", "PartsApproval"]
+    assert order.actions(SUP) == ["approve", "reject", "delegate"]
+    order.act("approve", SUP)
+    assert order.get()["data"]["parts_approved"] is True and order.get()["workflow"]["state"] == "OnSite"
+
+    missing = order.act("complete", CHEN, expect=422)
+    assert {d["path"] for d in missing["details"]} == {"data.service_report", "data.customer_signature"}
+    done = order.act("complete", CHEN, data={"service_report": "Replaced the valve", "customer_signature": SIGNATURE})
+    assert done["transition"]["to"] == "CustomerFeedback"
+    assert done["record"]["data"]["completed_at"]
+    assert {t["name"] for t in done["record"]["workflow"]["timers"]} == {"deadline:survey_window"}  # resolution SLA stopped
+
+    order.act("close", AGENT, data={"satisfaction_rating": 2, "satisfaction_comment": "Slow"})
+    assert order.get()["workflow"]["state"] == "FollowUp"
+    order.act("resolve", MANAGER, comment="Called the customer, offered a discount")
+    final = order.get()
+    assert final["workflow"]["status"] == "succeeded" and final["workflow"]["state"] == "Closed"
+    assert order.actions(MANAGER) == []
+
+    history = flow_api.call("GET", f"{order.path}/history", **AGENT).json["items"]
+    assert [h["seq"] for h in history] == list(range(1, final["version"] + 1))  # no gaps
+    assert history[0]["kind"] == "create" and history[-1]["to"] == "Closed"
+    kinds = [(h["kind"], h.get("action")) for h in history]
+    assert ("action", "reject") in kinds and ("update", None) in kinds
+    completed = next(h for h in history if h.get("action") == "complete")
+    assert completed["emails"] == [{"template": "satisfaction_survey", "to": final["data"]["customer"]}]
+    assert {"type": "work_order.completed", "custom": True} in completed["events"]
+
+
+def _part(api):
+    response = api.call("POST", "/forms/spare_part/records", body={"data": {"part_no": "VLV-1", "name": "Valve", "unit_price": 900}},
+                        user="sup.north", roles=["supervisor"])
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+def test_dry_run_writes_nothing(flow_api):
+    order, _ = create_order(flow_api)
+    response = flow_api.call("POST", f"{order.path}/actions/auto_dispatch?dry_run=true", body={"version": 1}, **SUP)
+    assert response.status_code == 200 and response.json["dry_run"] is True
+    assert response.json["transition"]["to"] == "AwaitAcceptance"
+    after = order.get()
+    assert after["version"] == 1 and after["workflow"]["state"] == "Review"
+
+
+def test_stale_version_and_unknown_action(flow_api):
+    order, _ = create_order(flow_api)
+    order.version = 5
+    assert order.act("auto_dispatch", SUP, expect=409)["code"] == "version_conflict"
+    order.version = 1
+    assert order.act("fly", SUP, expect=409)["code"] == "action_not_available"
+
+
+def test_no_engineer_falls_back_to_manual_dispatch(flow_api):
+    order, _ = create_order(flow_api, region="south")  # no engineers, no supervisor record
+    assert order.get()["workflow"]["assignees"] == ["role:supervisor"]  # Lookup found nobody: Fallback
+    moved = order.act("auto_dispatch", SUP)
+    assert moved["transition"]["path"][-1] == "ManualDispatch"
+    error = order.act("assign", SUP, expect=422)
+    assert error["code"] == "action_requires_fields"
+    order.act("assign", SUP, data={"assigned_engineer": "eng.zhang"})
+    assert order.get()["workflow"]["assignees"] == ["user:eng.zhang"]
+
+
+def test_timers_escalate_and_are_safe_to_fire_twice(flow_api):
+    from chalicelib.services.workflow import fire_due_timers
+    order, created = create_order(flow_api, priority="urgent")
+    order.act("auto_dispatch", SUP)
+    later = (datetime.now(timezone.utc) + timedelta(hours=1, minutes=5)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    first = fire_due_timers(later)
+    assert first["fired"] >= 1
+    again = fire_due_timers(later)
+    assert again["fired"] == 0  # consumed: a second run changes nothing
+    record = order.get()
+    # acceptance deadline (1 h) passed: declined automatically and re-dispatched to the other engineer
+    assert record["workflow"]["state"] == "AwaitAcceptance"
+    assert record["data"]["assigned_engineer"] == "eng.chen"
+    history = flow_api.call("GET", f"{order.path}/history", **AGENT).json["items"]
+    timer_entries = [h for h in history if h["kind"] == "timer"]
+    assert {h["action"] for h in timer_entries} >= {"deadline:acceptance"}
+    breached = [n for h in timer_entries for n in h["notifications"] if n["kind"] == "sla.breached"]
+    assert breached, "the response SLA for an urgent order is 30 min; it must have escalated"
+
+
+def test_definition_checks_at_upload(flow_api):
+    bad = {"StartAt": "A", "States": {
+        "A": {"Type": "Choice", "Choices": [{"Variable": "$.nope", "StringEquals": "x", "Next": "B"}], "Default": "A2"},
+        "A2": {"Type": "Action", "Steps": [{"SetFields": {"priority": "'high'"}}], "Next": "A"},
+        "B": {"Type": "Task", "Assignee": {"Field": "region"}, "Actions": {"go": {"Next": "Nowhere"}}},
+        "Orphan": {"Type": "Succeed"}}}
+    response = flow_api.call("POST", "/definitions/workflow/work_order/versions", body=bad)
+    assert response.status_code == 422
+    paths = {d["path"] for d in response.json["error"]["details"]}
+    assert "States.B.Actions.go.Next" in paths
+    bad["States"]["B"]["Actions"]["go"]["Next"] = "Orphan"
+    response = flow_api.call("POST", "/definitions/workflow/work_order/versions", body=bad)
+    details = {d["path"]: d["message"] for d in response.json["error"]["details"]}
+    assert "automatic states" in details["States.A"]
+    bad["States"]["A2"]["Next"] = "B"
+    response = flow_api.call("POST", "/definitions/workflow/work_order/versions", body=bad)
+    details = {d["path"]: d["message"] for d in response.json["error"]["details"]}
+    assert "unknown field 'nope'" in details["States.A.Choices[0].Variable"]
+    assert "must be of type user" in details["States.B.Assignee.Field"]
+    assert flow_api.call("POST", "/definitions/workflow/no_such_form/versions", body=bad).status_code == 422
+
+
+def test_diagram(flow_api):
+    diagram = flow_api.call("GET", "/workflows/work_order/diagram", **AGENT).json
+    names = {s["name"] for s in diagram["states"]}
+    assert {"Review", "AutoDispatch", "Closed"} <= names
+    assert {"from": "Review", "to": "AutoDispatch", "label": "action:auto_dispatch"} in diagram["edges"]
