@@ -77,9 +77,9 @@ def test_partial_update_with_optimistic_lock(demo_api):
 def test_read_only_fields_cannot_be_changed_by_update(demo_api):
     order = new_work_order(demo_api, new_customer(demo_api)["id"])
     response = demo_api.call("PATCH", f"/forms/work_order/records/{order['id']}",
-                             body={"version": 1, "data": {"satisfaction_rating": 5}}, user="admin", roles=["admin"])
+                             body={"version": 1, "data": {"accepted_at": "2026-11-25T09:00:00Z"}}, user="admin", roles=["admin"])
     assert response.status_code == 422
-    assert response.json["error"]["details"][0]["path"] == "data.satisfaction_rating"
+    assert response.json["error"]["details"][0]["path"] == "data.accepted_at"
 
 
 def test_soft_delete(demo_api):

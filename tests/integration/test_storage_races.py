@@ -52,12 +52,12 @@ def test_concurrent_updates_exactly_one_wins(racing_tenant):
     tenant = racing_tenant
     order, _ = records.create(AGENT, "work_order", order_body(tenant), None)
     outcomes = run_parallel(lambda i: records.update(SUPERVISOR, "work_order", order["id"],
-                                                     {"version": 1, "data": {"service_report": f"writer {i}"}}, None), 20)
+                                                     {"version": 1, "data": {"fault_description": f"writer {i}"}}, None), 20)
     winners = [o for kind, o in outcomes if kind == "ok"]
     assert len(winners) == 1
     assert all(kind == "Conflict" for kind, _ in outcomes if kind != "ok")
     final = records.get(AGENT, "work_order", order["id"])
-    assert final["version"] == 2 and final["data"]["service_report"] == winners[0]["data"]["service_report"]
+    assert final["version"] == 2 and final["data"]["fault_description"] == winners[0]["data"]["fault_description"]
 
 
 @pytest.mark.ddblocal
@@ -103,3 +103,18 @@ def test_crud_and_lists_behave_the_same_on_both_backends(tenant):
     assert page2["next_cursor"] is None
     records.delete(SUPERVISOR, "work_order", urgent[0], None, "1")
     assert [i["id"] for i in records.list_records(AGENT, "work_order", {"filter.priority": "urgent"})["items"]] == list(reversed(urgent[1:]))
+
+
+@pytest.mark.ddblocal
+def test_concurrent_workflow_actions_exactly_one_applies(racing_tenant):
+    from chalicelib.services import workflow
+    order, _ = records.create(AGENT, "work_order", order_body(racing_tenant), None)
+    assert order["workflow"]["state"] == "Review"
+    outcomes = run_parallel(lambda i: workflow.act(SUPERVISOR, "work_order", order["id"],
+                                                   "auto_dispatch" if i % 2 else "cancel", {"version": 1, "comment": "x"}), 20)
+    assert sum(kind == "ok" for kind, _ in outcomes) == 1
+    assert all(kind == "Conflict" for kind, _ in outcomes if kind != "ok")
+    history = workflow.history(AGENT, "work_order", order["id"], None)["items"]
+    assert [h["seq"] for h in history] == [1, 2]  # exactly one transition recorded, no gaps
+    final = records.get(AGENT, "work_order", order["id"])
+    assert final["version"] == 2 and final["workflow"]["state"] != "Review"
