@@ -47,7 +47,16 @@ def list_records(tenant: str, form: str, shards: int, *, primary: tuple[int, Any
         elif took:
             next_positions[shard] = took[-1]
     more = any(p is not None for p in next_positions.values())
-    return [from_item(item) for _, _, item in merged], (encode_positions(next_positions, query_id) if more else None)
+    return _full_records(tenant, [lsk for lsk, _, _ in merged]), (encode_positions(next_positions, query_id) if more else None)
+
+
+def _full_records(tenant: str, ids: list[str]) -> list[StoredRecord]:
+    """The index holds keys only: fetch the page's records in one BatchGetItem (≤ 100 keys)."""
+    if not ids:
+        return []
+    found = {item.pk.rsplit("#", 1)[1]: item for item in RecordItem.batch_get([(keys.record_pk(tenant, i), "R") for i in ids])}
+    # a record deleted between the query and the get simply drops out of the page
+    return [from_item(found[i]) for i in ids if i in found and not found[i].deleted]
 
 
 def _fetch_shard(index, hash_key: str, position: str, limit: int, filter_condition) -> tuple[list[RecordItem], str | None]:

@@ -8,7 +8,7 @@ queries go through write-sharded GSIs (see docs/ARCHITECTURE.md).
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from ..config import get_settings
@@ -42,6 +42,16 @@ class DefinitionItem(_Base):
     updated_at = UnicodeAttribute(null=True)
 
 
+LIST_KEY_ATTRIBUTES = ["gsi1pk", "ix1pk", "ix2pk", "ix3pk", "ix4pk"]
+
+
+def _list_projection(own: str) -> IncludeProjection:
+    """Only the list keys are projected: an update that changes no indexed value writes no index item
+    (an ALL projection would copy every record write into all five indexes). Pages are then filled
+    with one BatchGetItem; further filters run on the projected keys of the other slots."""
+    return IncludeProjection([a for a in LIST_KEY_ATTRIBUTES if a != own])
+
+
 class _ListIndex(GlobalSecondaryIndex):
     """All list indexes share the range key lsk (the record id, newest first)."""
 
@@ -55,7 +65,7 @@ class _ListIndex(GlobalSecondaryIndex):
 class ByForm(_ListIndex):
     class Meta:
         index_name = "by_form"
-        projection = AllProjection()
+        projection = _list_projection("gsi1pk")
 
     gsi1pk = UnicodeAttribute(hash_key=True)
 
@@ -63,7 +73,7 @@ class ByForm(_ListIndex):
 class ByIx1(_ListIndex):
     class Meta:
         index_name = "by_ix1"
-        projection = AllProjection()
+        projection = _list_projection("ix1pk")
 
     ix1pk = UnicodeAttribute(hash_key=True)
 
@@ -71,7 +81,7 @@ class ByIx1(_ListIndex):
 class ByIx2(_ListIndex):
     class Meta:
         index_name = "by_ix2"
-        projection = AllProjection()
+        projection = _list_projection("ix2pk")
 
     ix2pk = UnicodeAttribute(hash_key=True)
 
@@ -79,7 +89,7 @@ class ByIx2(_ListIndex):
 class ByIx3(_ListIndex):
     class Meta:
         index_name = "by_ix3"
-        projection = AllProjection()
+        projection = _list_projection("ix3pk")
 
     ix3pk = UnicodeAttribute(hash_key=True)
 
@@ -87,9 +97,20 @@ class ByIx3(_ListIndex):
 class ByIx4(_ListIndex):
     class Meta:
         index_name = "by_ix4"
-        projection = AllProjection()
+        projection = _list_projection("ix4pk")
 
     ix4pk = UnicodeAttribute(hash_key=True)
+
+
+class ByOwner(GlobalSecondaryIndex):
+    """Tasks by assignee (the inbox) and timers by due time: small items, fully projected."""
+
+    class Meta:
+        index_name = "by_owner"
+        projection = AllProjection()
+
+    opk = UnicodeAttribute(hash_key=True)
+    lsk = UnicodeAttribute(range_key=True)
 
 
 class RecordItem(_Base):
@@ -123,6 +144,7 @@ class RecordItem(_Base):
     by_ix2 = ByIx2()
     by_ix3 = ByIx3()
     by_ix4 = ByIx4()
+    by_owner = ByOwner()  # declared here so the table is created with it; tasks/timers query it
 
     @classmethod
     def list_index(cls, slot: int | None):
@@ -144,8 +166,8 @@ class HistoryItem(_Base):
 
 
 class TaskItem(_Base):
-    """An open task: pk = the record's pk, sk 'TASK#<assignee>'; inbox via by_form GSI
-    (gsi1pk 'T#<t>#INBOX#<assignee>', lsk '<created_at>#<record id>')."""
+    """An open task: pk = the record's pk, sk 'TASK#<assignee>'; inbox via the by_owner GSI
+    (opk 'T#<t>#INBOX#<assignee>', lsk '<created_at>#<record id>')."""
 
     class Meta:
         table_name = "records"
@@ -159,14 +181,14 @@ class TaskItem(_Base):
     assignee = UnicodeAttribute()
     created_at = UnicodeAttribute()
     due_at = UnicodeAttribute(null=True)
-    gsi1pk = UnicodeAttribute()
+    opk = UnicodeAttribute()
     lsk = UnicodeAttribute()
-    inbox = ByForm()
+    inbox = ByOwner()
 
 
 class TimerItem(_Base):
-    """An armed timer: pk = the record's pk, sk 'TIMER#<name>'; due timers via by_form GSI
-    (gsi1pk 'TIMERS#<shard>', lsk '<due_at>#<tenant>#<record id>#<name>') — a Query, never a Scan."""
+    """An armed timer: pk = the record's pk, sk 'TIMER#<name>'; due timers via the by_owner GSI
+    (opk 'TIMERS#<shard>', lsk '<due_at>#<tenant>#<record id>#<name>') — a Query, never a Scan."""
 
     class Meta:
         table_name = "records"
@@ -177,9 +199,9 @@ class TimerItem(_Base):
     name = UnicodeAttribute()
     due_at = UnicodeAttribute()
     armed_at = UnicodeAttribute()
-    gsi1pk = UnicodeAttribute()
+    opk = UnicodeAttribute()
     lsk = UnicodeAttribute()
-    due = ByForm()
+    due = ByOwner()
 
 
 class MemberItem(_Base):

@@ -48,7 +48,7 @@ def workflow_changes(tenant: str, form: str, record_id: str, number: str | None,
             ops.append(("put", TaskItem(pk, f"TASK#{assignee}", tenant=tenant, record_id=record_id, form=form, number=number,
                                         state=task["state"], kind=task["kind"], assignee=assignee,
                                         created_at=task["created_at"], due_at=task.get("due_at"),
-                                        gsi1pk=inbox_pk(tenant, assignee), lsk=f"{task['created_at']}#{record_id}"),
+                                        opk=inbox_pk(tenant, assignee), lsk=f"{task['created_at']}#{record_id}"),
                         None, f"task+:{assignee}"))
     fired_name, fired_armed = fired if fired else (None, None)
     for name in old_timers.keys() - new_timers.keys():
@@ -60,7 +60,7 @@ def workflow_changes(tenant: str, form: str, record_id: str, number: str | None,
         if old_timers.get(name) != timer or name == fired_name:
             ops.append(("put", TimerItem(pk, f"TIMER#{name}", tenant=tenant, record_id=record_id, form=form, name=name,
                                          due_at=timer["due_at"], armed_at=timer["armed_at"],
-                                         gsi1pk=timer_shard_pk(_timer_shard(record_id)),
+                                         opk=timer_shard_pk(_timer_shard(record_id)),
                                          lsk=f"{timer['due_at']}#{tenant}#{record_id}#{name}"),
                         (TimerItem.armed_at == fired_armed) if name == fired_name else None,
                         "timer_fired" if name == fired_name else f"timer+:{name}"))
@@ -78,7 +78,7 @@ def inbox_page(tenant: str, assignee: str, start: str | None, limit: int) -> tup
     last_key = None
     if start:
         record_id = start.rsplit("#", 1)[1]
-        last_key = {"gsi1pk": {"S": inbox_pk(tenant, assignee)}, "lsk": {"S": start},
+        last_key = {"opk": {"S": inbox_pk(tenant, assignee)}, "lsk": {"S": start},
                     "pk": {"S": keys.record_pk(tenant, record_id)}, "sk": {"S": f"TASK#{assignee}"}}
     result = TaskItem.inbox.query(inbox_pk(tenant, assignee), limit=limit, page_size=limit, last_evaluated_key=last_key)
     items = [{"record_id": t.record_id, "form": t.form, "number": t.number, "state": t.state, "kind": t.kind,
