@@ -90,3 +90,12 @@ class ExpressionLimitExceeded(ExpressionError):
 class ServiceUnavailable(AppError):
     status = 503
     code = "service_unavailable"
+
+
+def parse_count(raw: str, path: str, *, minimum: int = 0) -> int:
+    """A non-negative integer from a URL/header: ASCII digits only (int() would take '²', '1_0', 5,000 digits)."""
+    import re
+    if not isinstance(raw, str) or not re.fullmatch(r"[0-9]{1,9}", raw) or int(raw) < minimum:
+        raise BadRequest(f"{path} must be an integer of at most 9 digits" + (f", at least {minimum}" if minimum else ""),
+                         details=[{"path": path, "message": "not a valid integer"}])
+    return int(raw)

@@ -24,16 +24,29 @@ def _reject_constant(name: str) -> Any:
 
 
 def _check_depth(value: Any) -> None:
-    # Iterative, so hostile nesting cannot blow the interpreter stack.
+    # Iterative, so hostile nesting cannot blow the interpreter stack. Also refuses lone UTF-16
+    # surrogates ("\ud800"): valid JSON escapes, but not text, and not storable.
     stack = [(value, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise BadRequest(f"JSON nested deeper than {MAX_DEPTH} levels", code="too_deep")
         if isinstance(node, dict):
+            for key in node:
+                _check_text(key)
             stack.extend((child, depth + 1) for child in node.values())
         elif isinstance(node, list):
             stack.extend((child, depth + 1) for child in node)
+        elif isinstance(node, str):
+            _check_text(node)
+
+
+def _check_text(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadRequest("JSON contains an unpaired UTF-16 surrogate", code="invalid_json",
+                         details=[{"path": "", "message": "strings must be valid Unicode"}]) from exc
 
 
 def to_plain(value: Any) -> Any:

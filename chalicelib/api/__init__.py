@@ -5,6 +5,9 @@ from .members import bp as members_bp
 from .records import bp as records_bp
 from .workflow import bp as workflow_bp
 
+from .common import error_envelope_middleware
+
+health_bp.register_middleware(error_envelope_middleware, "http")  # blueprint middleware applies app-wide
 BLUEPRINTS = (health_bp, definitions_bp, records_bp, members_bp, workflow_bp)
 
 __all__ = ["BLUEPRINTS"]

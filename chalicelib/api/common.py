@@ -80,4 +80,25 @@ def query_params(request) -> dict[str, str]:
     return dict(request.query_params or {})
 
 
-__all__ = ["Caller", "route", "body_of", "header", "query_params", "json_response"]
+def flag(params: dict[str, str], name: str, default: bool) -> bool:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    if raw not in ("true", "false"):
+        raise BadRequest(f"{name} must be true or false", details=[{"path": f"query.{name}", "message": "invalid"}])
+    return raw == "true"
+
+
+def error_envelope_middleware(event, get_response):
+    """Chalice answers some requests itself (415 wrong content type, 405 ...) with {'Code','Message'}:
+    give those the platform's error envelope too."""
+    response = get_response(event)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and "Code" in body and "error" not in body:
+        code = {415: "unsupported_media_type", 405: "method_not_allowed", 404: "not_found"}.get(response.status_code, "error")
+        return json_response({"error": {"code": code, "message": str(body.get("Message", "")), "details": []}},
+                             response.status_code)
+    return response
+
+
+__all__ = ["Caller", "route", "body_of", "header", "query_params", "json_response", "flag", "error_envelope_middleware"]

@@ -1,17 +1,15 @@
 """Definition routes: upload a version, list, describe, get a version, publish, JSON Schema."""
 from chalice import Blueprint
 
-from ..errors import BadRequest
+from ..errors import parse_count
 from ..services import definitions as service
-from .common import body_of, json_response, query_params, route
+from .common import body_of, flag, json_response, query_params, route
 
 bp = Blueprint(__name__)
 
 
 def _int(value: str, path: str) -> int:
-    if not value.isdigit():
-        raise BadRequest(f"{path} must be a positive integer", details=[{"path": path, "message": "not an integer"}])
-    return int(value)
+    return parse_count(value, path)
 
 
 @route(bp, "/definitions", methods=["GET"])
@@ -21,7 +19,7 @@ def list_definitions(request, caller):
 
 @route(bp, "/definitions/{kind}/{name}/versions", methods=["POST"])
 def upload(request, caller, kind, name):
-    publish = query_params(request).get("publish", "true") != "false"
+    publish = flag(query_params(request), "publish", True)
     return json_response(service.upload(caller, kind, name, body_of(request), publish=publish), 201)
 
 

@@ -2,9 +2,9 @@
 data; and the scheduled Lambda that fires due timers."""
 from chalice import Blueprint, Rate
 
-from ..errors import BadRequest
+from ..errors import parse_count
 from ..services import workflow as service
-from .common import body_of, configure_once, query_params, route
+from .common import body_of, configure_once, flag, query_params, route
 
 bp = Blueprint(__name__)
 
@@ -16,10 +16,8 @@ def list_actions(request, caller, form, record_id):
 
 @route(bp, "/forms/{form}/records/{record_id}/actions/{action}", methods=["POST"])
 def take_action(request, caller, form, record_id, action):
-    dry_run = query_params(request).get("dry_run", "false")
-    if dry_run not in ("true", "false"):
-        raise BadRequest("dry_run must be true or false", details=[{"path": "query.dry_run", "message": "invalid"}])
-    return service.act(caller, form, record_id, action, body_of(request), dry_run=dry_run == "true")
+    dry_run = flag(query_params(request), "dry_run", False)
+    return service.act(caller, form, record_id, action, body_of(request), dry_run=dry_run)
 
 
 @route(bp, "/forms/{form}/records/{record_id}/history", methods=["GET"])
@@ -35,9 +33,7 @@ def inbox(request, caller):
 @route(bp, "/workflows/{name}/diagram", methods=["GET"])
 def diagram(request, caller, name):
     version = query_params(request).get("version")
-    if version is not None and not version.isdigit():
-        raise BadRequest("version must be a positive integer", details=[{"path": "query.version", "message": "not an integer"}])
-    return service.diagram(caller, name, int(version) if version else None)
+    return service.diagram(caller, name, parse_count(version, "query.version", minimum=1) if version is not None else None)
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))

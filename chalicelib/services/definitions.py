@@ -74,13 +74,16 @@ def upload(caller: Caller, kind: str, name: str, raw: Any, *, publish: bool) -> 
         raise DefinitionError("definition name does not match the URL", details=[{"path": "name", "message": f"expected '{name}'"}])
     if isinstance(raw, dict):
         raw = {**raw, "name": name}
+    _check_numbers(raw)
     text = jsonutil.dumps(raw)
     if len(text.encode()) > MAX_DEFINITION_BYTES:
         raise DefinitionError(f"definition is larger than {MAX_DEFINITION_BYTES} bytes", details=[{"path": "", "message": "too large"}])
     head = store.get_head(caller.tenant, kind, name, consistent=True)
     previous = None
     if head is not None:
-        previous = _load_version(caller.tenant, kind, name, head.published or head.latest)
+        # Compared with the newest version, not the published one: index slots and shards must
+        # stay compatible with every version records may have been written under.
+        previous = _load_version(caller.tenant, kind, name, head.latest)
     parsed, warnings = _split(parser(raw, previous, caller.tenant))
     canonical = json.dumps(parsed.model_dump(mode="json", exclude_defaults=False), sort_keys=True, separators=(",", ":"))
     checksum = hashlib.sha256(canonical.encode()).hexdigest()
@@ -90,6 +93,23 @@ def upload(caller: Caller, kind: str, name: str, raw: Any, *, publish: bool) -> 
     return {"kind": kind, "name": name, "version": version,
             "published": version if publish else (head.published if head else None),
             "checksum": checksum, "warnings": warnings}
+
+
+def _check_numbers(raw: Any) -> None:
+    """Definitions are stored as JSON text with numbers as doubles: refuse what would not survive."""
+    from decimal import Decimal
+    problems, stack = [], [(raw, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((v, f"{path}.{k}" if path else str(k)) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(node))
+        elif isinstance(node, Decimal) and (not node.is_finite() or abs(node) > Decimal(10) ** 15
+                                             or len(node.as_tuple().digits) > 15):
+            problems.append({"path": path, "message": "numbers in definitions have at most 15 significant digits and magnitude below 1e15"})
+    if problems:
+        raise DefinitionError("definition has numbers that cannot be stored exactly", details=problems)
 
 
 def _split(result: Any) -> tuple[Any, list]:

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from .. import jsonutil
-from ..errors import BadRequest, Conflict, NotFound, ValidationFailed
+from ..errors import BadRequest, Conflict, NotFound, ValidationFailed, parse_count
 from ..forms.definition import FormDefinition
 from ..forms.engine import validate_record
 from ..ids import is_valid_id, new_id
@@ -95,8 +95,12 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
         period, format_number, field_name = numbering
         plan.counter = (period, format_number)
 
+        number_slot = form.index_slot(field_name)
+
         def _render(r: store.StoredRecord) -> dict:
             r.data[field_name] = r.number
+            if number_slot:  # known only now: index it with the number it got
+                plan.index_values[number_slot] = r.number
             return render(r)
     else:
         _render = render
@@ -126,9 +130,12 @@ def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: 
     data = _data_of(body)
     expected = _expected_version(body, if_match)
     rec = _load(caller.tenant, form_name, record_id, consistent=True)
+    can_read = caller.has_any(published_form.permissions.read)
     if rec.version != expected:
-        raise Conflict("record was changed by someone else", code="version_conflict",
-                       details={"current_version": rec.version, "current": render(rec)})
+        details = {"current_version": rec.version}
+        if can_read:  # the current record only for those who may read it
+            details["current"] = render(rec)
+        raise Conflict("record was changed by someone else", code="version_conflict", details=details)
     # A record keeps the form version it was made with.
     form = definitions.version_of(caller.tenant, "form", form_name, rec.form_version)
     if rec.workflow:
@@ -140,6 +147,8 @@ def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: 
                                 "updated_at": now, "updated_by": caller.user_id})
     entry = workflow.history_entry("update", caller.user_id, changed=validated.changed_fields)
     store.update_record(new, expected, workflow._plan_for(caller.tenant, form, rec, new, entry))
+    if not can_read:
+        return {"id": new.id, "version": new.version, "changed_fields": validated.changed_fields}
     return render(new) | {"changed_fields": validated.changed_fields}
 
 
@@ -187,7 +196,8 @@ def delete(caller: Caller, form_name: str, record_id: str, if_match: str | None,
 def list_records(caller: Caller, form_name: str, params: dict[str, str]) -> dict:
     _version, form = _form(caller.tenant, form_name)
     caller.require_any(form.permissions.read, f"reading {form_name} records")
-    limit = _int_or_none(params.get("limit"), "query.limit") or 25
+    limit = _int_or_none(params.get("limit"), "query.limit")
+    limit = 25 if limit is None else limit
     if not 1 <= limit <= MAX_PAGE:
         raise BadRequest(f"limit must be between 1 and {MAX_PAGE}", details=[{"path": "query.limit", "message": "out of range"}])
     filters: list[tuple[int, Any]] = []
@@ -213,9 +223,12 @@ def _filter_value(field, raw: str, path: str) -> Any:
     from decimal import Decimal, InvalidOperation
     if field.type in ("number", "money", "rating"):
         try:
-            return Decimal(raw)
-        except InvalidOperation as exc:
-            raise BadRequest(f"{path} must be a number", details=[{"path": f"query.{path}", "message": "not a number"}]) from exc
+            number = Decimal(raw) if len(raw) <= 40 else None
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite() or abs(number.adjusted()) > 20:
+            raise BadRequest(f"{path} must be a number", details=[{"path": f"query.{path}", "message": "not a number"}])
+        return number
     if field.type == "checkbox":
         if raw not in ("true", "false"):
             raise BadRequest(f"{path} must be true or false", details=[{"path": f"query.{path}", "message": "not a boolean"}])
@@ -235,7 +248,7 @@ def _data_of(body: Any) -> dict:
 def _expected_version(body: Any, if_match: str | None) -> int:
     value = body.get("version") if isinstance(body, dict) else None
     if if_match is not None:
-        value = _int_or_none(if_match.strip('"W/'), "headers.If-Match")
+        value = _int_or_none(if_match.removeprefix("W/").strip('"'), "headers.If-Match")
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ValidationFailed("the record version you changed is required (body 'version' or If-Match header)",
                                code="version_required", details=[{"path": "version", "message": "required positive integer"}])
@@ -243,9 +256,4 @@ def _expected_version(body: Any, if_match: str | None) -> int:
 
 
 def _int_or_none(raw: str | None, path: str) -> int | None:
-    if raw is None:
-        return None
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise BadRequest(f"{path} must be an integer", details=[{"path": path, "message": "not an integer"}]) from exc
+    return None if raw is None else parse_count(raw, path)

@@ -1,6 +1,7 @@
 """Key layout in one place. Every key begins with the tenant, so no query can cross tenants."""
 from __future__ import annotations
 
+import hashlib
 import zlib
 from decimal import Decimal
 from typing import Any
@@ -50,11 +51,17 @@ def field_list_pk(tenant: str, form: str, slot: int, value: Any, shard: int) -> 
     return f"T#{tenant}#F#{form}#I{slot}#{index_value(value)}#S{shard}"
 
 
+MAX_KEY_VALUE_BYTES = 512  # DynamoDB keys hold 2,048 bytes; long values are hashed to stay well inside
+
+
 def index_value(value: Any) -> str:
-    """Canonical text of an indexed value, so 5, 5.0 and Decimal('5.00') share one key."""
+    """Canonical text of an indexed/unique value, so 5, 5.0 and Decimal('5.00') share one key."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float, Decimal)):
         number = Decimal(str(value)).normalize()
         return format(number, "f")
-    return str(value)
+    text = str(value)
+    if len(text.encode("utf-8")) > MAX_KEY_VALUE_BYTES:
+        return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return text

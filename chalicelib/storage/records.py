@@ -12,11 +12,12 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from .. import jsonutil
-from ..errors import Conflict, ServiceUnavailable, ValidationFailed
+from ..errors import BadRequest, Conflict, PayloadTooLarge, ServiceUnavailable, ValidationFailed
 from . import keys
 from .models import CounterItem, IdempotencyItem, MemberItem, RecordItem, UniqueItem
 
 MAX_TRANSACTION_ITEMS = 100
+MAX_RECORD_BYTES = 350 * 1024  # DynamoDB items hold 400 KB; the rest is keys, workflow state and headroom
 MAX_CREATE_ATTEMPTS = 30  # optimistic numbering: each round under contention lets one writer through
 
 
@@ -60,9 +61,13 @@ _counter_lock = threading.Lock()
 
 
 def _to_item(rec: StoredRecord, plan: WritePlan) -> RecordItem:
+    data_text = jsonutil.dumps(rec.data)
+    if len(data_text.encode("utf-8")) > MAX_RECORD_BYTES:
+        raise PayloadTooLarge(f"record data is larger than {MAX_RECORD_BYTES // 1024} KB once computed fields are added",
+                              code="record_too_large", details=[{"path": "data", "message": "too large to store"}])
     item = RecordItem(keys.record_pk(rec.tenant, rec.id), "R", tenant=rec.tenant, form=rec.form,
                       form_version=rec.form_version, version=rec.version, number=rec.number,
-                      data=jsonutil.dumps(rec.data), created_at=rec.created_at, created_by=rec.created_by,
+                      data=data_text, created_at=rec.created_at, created_by=rec.created_by,
                       updated_at=rec.updated_at, updated_by=rec.updated_by, deleted=rec.deleted,
                       workflow=jsonutil.dumps(rec.workflow) if rec.workflow else None)
     if not rec.deleted:  # soft-deleted records leave every list index (sparse GSIs)
@@ -106,7 +111,7 @@ def create_record(rec: StoredRecord, plan: WritePlan, render: Callable[[StoredRe
         tx = _Transaction()
         tx.put(_to_item(rec, plan), RecordItem.pk.does_not_exist(), "record")
         _add_unique_claims(tx, rec, plan)
-        _add_reference_checks(tx, rec.tenant, plan.references)
+        _add_reference_checks(tx, rec, plan.references)
         _add_extra(tx, plan, rec)
         if plan.idempotency:
             key, request_hash = plan.idempotency
@@ -145,7 +150,7 @@ def create_record(rec: StoredRecord, plan: WritePlan, render: Callable[[StoredRe
                 _counter_guess[counter_key] = int(current) if current is not None else _read_counter(counter_key)
             continue
         raise ServiceUnavailable("record could not be written; retry")  # pragma: no cover
-    raise ServiceUnavailable("auto-number is busy; retry", code="counter_contention")
+    raise ServiceUnavailable("too many concurrent writes to the same data; retry", code="write_contention")
 
 
 def update_record(rec: StoredRecord, expected_version: int, plan: WritePlan) -> None:
@@ -157,7 +162,7 @@ def update_record(rec: StoredRecord, expected_version: int, plan: WritePlan) -> 
     for field_name, value in plan.unique_releases.items():
         tx.delete(UniqueItem(keys.unique_pk(rec.tenant, rec.form, field_name, value), "U"),
                   UniqueItem.record_id == rec.id, f"release:{field_name}")
-    _add_reference_checks(tx, rec.tenant, plan.references)
+    _add_reference_checks(tx, rec, plan.references)
     _add_extra(tx, plan, rec)
     failed = tx.commit()
     if not failed:
@@ -186,10 +191,16 @@ def _add_unique_claims(tx: "_Transaction", rec: StoredRecord, plan: WritePlan) -
                UniqueItem.pk.does_not_exist() | (UniqueItem.record_id == rec.id), f"unique:{field_name}")
 
 
-def _add_reference_checks(tx: "_Transaction", tenant: str, references: list) -> None:
+def _add_reference_checks(tx: "_Transaction", rec: StoredRecord, references: list) -> None:
     # A transaction may touch an item once: references to the same target share one check.
+    tenant = rec.tenant
     groups: dict[tuple[str, str], list] = {}
     for ref in references:
+        if ref.kind == "record" and ref.target == rec.id:
+            if ref.form != rec.form:  # the record itself, written in this transaction
+                raise ValidationFailed("record refers to missing data", details=[
+                    {"path": ref.path or "data", "message": f"{ref.form} record {ref.target} does not exist"}])
+            continue
         groups.setdefault((ref.kind, ref.target), []).append(ref)
     for (kind, target), refs in groups.items():
         if kind == "user":
@@ -285,9 +296,15 @@ class _Transaction:
                 if reason is not None and reason.code == "ConditionalCheckFailed":
                     failed[label] = _plain(reason.raw_item)
             if not failed:
-                codes = [r.code for r in reasons if r is not None]
-                if "TransactionConflict" in codes or exc.cause_response_code in ("TransactionCanceledException", "ThrottlingException"):
+                codes = {r.code for r in reasons if r is not None}
+                if "TransactionConflict" in codes:
                     raise Conflict("another change to the same data is in progress; retry", code="transaction_conflict") from exc
+                if codes & {"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"} or \
+                        exc.cause_response_code in ("ThrottlingException", "ProvisionedThroughputExceededException"):
+                    raise ServiceUnavailable("the database is busy; retry shortly", code="throttled") from exc
+                if "ValidationError" in codes or exc.cause_response_code == "ValidationException":
+                    raise BadRequest("the change cannot be stored as sent", code="unstorable",
+                                     details=[{"path": "", "message": r.message or r.code} for r in reasons if r is not None]) from exc
                 raise
             return failed
         return {}
