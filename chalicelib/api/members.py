@@ -1,7 +1,6 @@
 """Tenant members (admin): the users that user fields may name."""
 from chalice import Blueprint
 
-from ..services import members as service
 from .common import body_of, route
 
 bp = Blueprint(__name__)
@@ -9,11 +8,15 @@ bp = Blueprint(__name__)
 
 @route(bp, "/members/{user_id}", methods=["PUT"])
 def put_member(request, caller, user_id):
+    from ..services import members as service  # admin-only path: keep it out of the cold start
+
     return service.put(caller, user_id, body_of(request))
 
 
 @route(bp, "/members/{user_id}", methods=["GET"])
 def get_member(request, caller, user_id):
+    from ..services import members as service
+
     return service.get(caller, user_id)
 
 

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from ..errors import ExpressionError, ExpressionLimitExceeded
 from . import dates
-from .limits import MAX_NUMBER_LITERAL_LENGTH
+from .limits import MATCH_WORK_PER_STEP, MAX_NUMBER_LITERAL_LENGTH
 from .patterns import compile_pattern
 from .values import (LIST_TYPES, NUMBER_CONTEXT, check_string, check_string_length, contains_item, from_context,
                      is_number, number, to_text, truthy, type_name)
@@ -227,7 +227,11 @@ def _to_string(rt: Runtime, value: Any) -> str:
 def _matches(rt: Runtime, text: Any, pattern: Any) -> bool:
     if text is None or pattern is None:
         return False
-    return compile_pattern(_expect("matches", pattern, "string")).fullmatch(_expect("matches", text, "string"))
+    screened = compile_pattern(_expect("matches", pattern, "string"))
+    subject = _expect("matches", text, "string")
+    # Regex work counts against the evaluation budget, so many matches cannot add up unbounded.
+    rt.charge(screened.worst_case(len(subject)) // MATCH_WORK_PER_STEP)
+    return screened.fullmatch(subject)
 
 
 @_function("today", 0)

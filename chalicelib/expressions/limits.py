@@ -22,6 +22,8 @@ MAX_VALUE_NESTING = 32             # nesting of context values compared by == / 
 MAX_PATTERN_LENGTH = 200
 MAX_MATCH_SUBJECT_LENGTH = 10_000
 MATCH_BACKTRACK_BUDGET = 100_000_000  # worst-case backtracking steps per match (~0.3 s)
+MATCH_WORK_PER_STEP = 10_000          # backtracking steps charged as one evaluation step: a match at
+                                      # the budget costs half of MAX_EVALUATION_STEPS
 
 # Decimal arithmetic: 28 significant digits, |exponent| <= 999, so no value can grow without bound.
 NUMBER_PRECISION = 28

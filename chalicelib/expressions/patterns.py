@@ -28,17 +28,25 @@ _MAX_CACHED_PATTERNS = 256
 class ScreenedPattern:
     regex: re.Pattern[str]
     spans: tuple[int, ...]  # high - low of each backtracking variable repetition
+    anchored: bool = False  # starts with ^ / \A: a search tries one start position, not len + 1
+
+    def worst_case(self, length: int, *, search: bool = False) -> int:
+        """Backtracking steps a match on text of this length can take at worst (capped just above
+        the budget, so huge spans cost nothing to multiply)."""
+        cost = length + 1 if search and not self.anchored else 1
+        for span in self.spans:
+            cost *= max(1, min(length, span))  # choices this repetition can backtrack over
+            if cost > MATCH_BACKTRACK_BUDGET:
+                return MATCH_BACKTRACK_BUDGET + 1
+        return cost
 
     def fullmatch(self, text: str) -> bool:
         if len(text) > MAX_MATCH_SUBJECT_LENGTH:
             raise ExpressionLimitExceeded(f"matches(): text longer than {MAX_MATCH_SUBJECT_LENGTH} characters")
-        worst_case = 1
-        for span in self.spans:
-            worst_case *= max(1, min(len(text), span))  # choices this repetition can backtrack over
-            if worst_case > MATCH_BACKTRACK_BUDGET:
-                raise ExpressionLimitExceeded(
-                    f"matches(): text of {len(text)} characters is too long for a pattern with "
-                    f"{len(self.spans)} variable repetitions; simplify the pattern")
+        if self.worst_case(len(text)) > MATCH_BACKTRACK_BUDGET:
+            raise ExpressionLimitExceeded(
+                f"matches(): text of {len(text)} characters is too long for a pattern with "
+                f"{len(self.spans)} variable repetitions; simplify the pattern")
         return self.regex.fullmatch(text) is not None
 
 
@@ -62,7 +70,13 @@ def _compile(pattern: str) -> ScreenedPattern:
         raise ExpressionError(
             "matches(): pattern nests a repetition or alternation inside another repetition, "
             "which can take exponential time; simplify it (e.g. (a+)+ -> a+)")
-    return ScreenedPattern(regex, tuple(spans))
+    return ScreenedPattern(regex, tuple(spans), _anchored(parsed, regex))
+
+
+def _anchored(parsed: Any, regex: re.Pattern[str]) -> bool:
+    if not len(parsed) or regex.flags & re.MULTILINE:  # (?m)^ may match after any newline
+        return False
+    return parsed[0] in ((sre_constants.AT, sre_constants.AT_BEGINNING), (sre_constants.AT, sre_constants.AT_BEGINNING_STRING))
 
 
 def _variable_repeat_spans(parsed: Any) -> list[int] | None:

@@ -6,20 +6,35 @@ JSON Schema export in schema.py, so the three stay readable side by side.
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+from ..errors import ExpressionError
+from ..expressions.patterns import compile_pattern
+
+NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"  # pydantic runs it with Rust regex: $ is the very end
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 MAX_SIGNIFICANT_DIGITS = 15  # values round-trip exactly through JSON doubles and DynamoDB numbers
-# Nested quantifiers such as (a+)+ backtrack exponentially: rejected at upload.
-_NESTED_QUANTIFIER = re.compile(r"\([^)]*[+*][^)]*\)\s*[+*{]")
+MAX_DURATION_SECONDS = 10**12  # ~31,700 years: any real duration, and int() stays cheap
+
+
+def _json_number(value: Any) -> Any:
+    # Definitions arrive as JSON parsed to int / Decimal (float from json.loads): numbers only.
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise ValueError("must be a number")
+    return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+
+
+Number = Annotated[Decimal, BeforeValidator(_json_number)]
 
 
 class _Strict(BaseModel):
+    # strict: "required": "yes" or "max_length": "10" are mistakes, not values to coerce.
     # defer_build: validators are built on first parse, not at import (Lambda cold start).
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
 class Option(_Strict):
@@ -56,12 +71,10 @@ class TextField(_FieldBase):
     def _pattern_compiles(cls, value: str | None) -> str | None:
         if value is None:
             return value
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"pattern does not compile: {exc}") from exc
-        if _NESTED_QUANTIFIER.search(value):
-            raise ValueError("pattern has nested quantifiers (catastrophic backtracking risk)")
+        try:  # the same screening as matches(); the cost for max_length is checked in definition.py
+            compile_pattern(value)
+        except ExpressionError as exc:
+            raise ValueError(exc.message.removeprefix("matches(): ")) from None
         return value
 
 
@@ -73,8 +86,8 @@ class TextAreaField(_FieldBase):
 class NumberField(_FieldBase):
     type: Literal["number"]
     scale: int = Field(default=0, ge=0, le=6)  # digits after the decimal point; 0 = integer
-    minimum: Decimal | None = None
-    maximum: Decimal | None = None
+    minimum: Number | None = None
+    maximum: Number | None = None
     supports_unique: ClassVar[bool] = True
 
 
@@ -82,21 +95,32 @@ class MoneyField(_FieldBase):
     type: Literal["money"]
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
     scale: int = Field(default=2, ge=0, le=4)
-    minimum: Decimal | None = None
-    maximum: Decimal | None = None
+    minimum: Number | None = None
+    maximum: Number | None = None
 
 
 class PercentField(_FieldBase):
     type: Literal["percent"]
     scale: int = Field(default=2, ge=0, le=4)
-    minimum: Decimal | None = Decimal(0)
-    maximum: Decimal | None = Decimal(100)
+    minimum: Number | None = Decimal(0)
+    maximum: Number | None = Decimal(100)
 
 
 class DateField(_FieldBase):
     type: Literal["date"]
-    minimum: str | None = None
+    minimum: str | None = None  # YYYY-MM-DD, inclusive
     maximum: str | None = None
+
+    @field_validator("minimum", "maximum")
+    @classmethod
+    def _is_date(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                if not re.fullmatch(DATE_PATTERN[1:-1], value) or not date.fromisoformat(value):
+                    raise ValueError
+            except ValueError:
+                raise ValueError("must be a date YYYY-MM-DD") from None
+        return value
 
 
 class DateTimeField(_FieldBase):
@@ -109,8 +133,8 @@ class TimeField(_FieldBase):
 
 class DurationField(_FieldBase):
     type: Literal["duration"]  # whole seconds
-    minimum: int | None = Field(default=0, ge=0)
-    maximum: int | None = Field(default=None, ge=0)
+    minimum: int | None = Field(default=0, ge=0, le=MAX_DURATION_SECONDS)
+    maximum: int | None = Field(default=None, ge=0, le=MAX_DURATION_SECONDS)
 
 
 class SelectField(_FieldBase):

@@ -1,25 +1,71 @@
 """Checking and normalising one field value. Pure functions; JSON Schema export mirrors these rules."""
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from .fields import MAX_SIGNIFICANT_DIGITS
+from .fields import DATE_PATTERN, MAX_DURATION_SECONDS, MAX_SIGNIFICANT_DIGITS
 
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Sources are ECMA-262 regexes (exported as JSON Schema `pattern`); the engine runs them through
+# ecma_regex() so that `$` means end of text there too ("a@b.co\n" is not an e-mail address).
+# [0-9] rather than \d: Python's \d also matches other scripts' digits, ECMA's does not.
 # RFC 3339 date-time (seconds required, offset required), the same rule as JSON Schema "date-time".
-DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
-TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
-PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-URL_RE = re.compile(r"^https?://[^\s]+$")
-USER_ID_RE = re.compile(r"^[A-Za-z0-9_.@:\-]{1,128}$")
-RECORD_ID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-UPLOAD_KEY_RE = re.compile(r"^[A-Za-z0-9!_.*'()/\-]{1,512}$")
-CONTENT_TYPE_RE = re.compile(r"^[a-z0-9.+\-]+/[a-z0-9.+\-]+$")
+DATETIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+PHONE_PATTERN = r"^\+?[0-9][0-9 \-]{4,19}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+URL_PATTERN = r"^https?://[^\s]+$"
+USER_ID_PATTERN = r"^[A-Za-z0-9_.@:\-]{1,128}$"
+RECORD_ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
+UPLOAD_KEY_PATTERN = r"^[A-Za-z0-9!_.*'()/\-]{1,512}$"
+CONTENT_TYPE_PATTERN = r"^[a-z0-9.+\-]+/[a-z0-9.+\-]+$"
 MAX_UPLOAD_NAME = 255
+MAX_COMPUTED_TEXT = 10_000
+
+
+def ecma_source(source: str) -> str:
+    """Python spelling of an ECMA-262 regex: an unescaped `$` outside a class becomes \\Z (Python's
+    `$` also matches before a trailing newline, ECMA's only at the end)."""
+    out, i, in_class = [], 0, False
+    while i < len(source):
+        ch = source[i]
+        if ch == "\\":
+            out.append(source[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            head = re.match(r"\[\^?\]?", source[i:]).group()  # a leading ] is a literal in Python
+            out.append(head)
+            i += len(head)
+            continue
+        elif ch == "$":
+            ch = r"\Z"
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=512)
+def ecma_regex(source: str) -> re.Pattern[str]:
+    return re.compile(ecma_source(source))
+
+
+DATE_RE = ecma_regex(DATE_PATTERN)
+DATETIME_RE = ecma_regex(DATETIME_PATTERN)
+TIME_RE = ecma_regex(TIME_PATTERN)
+PHONE_RE = ecma_regex(PHONE_PATTERN)
+EMAIL_RE = ecma_regex(EMAIL_PATTERN)
+URL_RE = ecma_regex(URL_PATTERN)
+USER_ID_RE = ecma_regex(USER_ID_PATTERN)
+RECORD_ID_RE = ecma_regex(RECORD_ID_PATTERN)
+UPLOAD_KEY_RE = ecma_regex(UPLOAD_KEY_PATTERN)
+CONTENT_TYPE_RE = ecma_regex(CONTENT_TYPE_PATTERN)
 
 
 class Invalid(Exception):
@@ -41,19 +87,39 @@ def check_number(value: Any, scale: int, minimum: Decimal | None, maximum: Decim
     if not number.is_finite():
         raise Invalid("must be a finite number")
     bound = number_bound(scale)
-    if not -bound < number < bound:
+    if not -bound < number < bound:  # exact comparison, whatever the exponent
         raise Invalid(f"must be between -{bound} and {bound} (exclusive)")
-    if number != number.to_integral_value() and number.normalize().as_tuple().exponent < -scale:
+    # adjusted() is exact; normalize() would round to the context (1E-999999999 underflows to 0).
+    # Past both checks the quantize below has at most 15 digits, so it cannot fail.
+    step = Decimal(1).scaleb(-scale)
+    if number and (number.adjusted() < -scale or number != number.quantize(step)):
         raise Invalid("must be a whole number" if scale == 0 else f"must have at most {scale} decimal places")
     if minimum is not None and number < minimum:
         raise Invalid(f"must be at least {minimum}")
     if maximum is not None and number > maximum:
         raise Invalid(f"must be at most {maximum}")
-    return number.quantize(Decimal(1)) if scale == 0 else number
+    return number.quantize(step) if scale == 0 else number
+
+
+def check_duration(value: Any, minimum: int | None, maximum: int | None) -> int:
+    if isinstance(value, Decimal):
+        # Bound before int(): int(Decimal("1e999999999")) would build a billion-digit integer.
+        if not value.is_finite() or abs(value) > MAX_DURATION_SECONDS or value != value.to_integral_value():
+            raise Invalid(f"must be a whole number of seconds up to {MAX_DURATION_SECONDS}")
+    elif not isinstance(value, int) or isinstance(value, bool):
+        raise Invalid("must be a whole number of seconds")
+    seconds = int(value)
+    if abs(seconds) > MAX_DURATION_SECONDS:
+        raise Invalid(f"must be a whole number of seconds up to {MAX_DURATION_SECONDS}")
+    if minimum is not None and seconds < minimum:
+        raise Invalid(f"must be at least {minimum} seconds")
+    if maximum is not None and seconds > maximum:
+        raise Invalid(f"must be at most {maximum} seconds")
+    return seconds
 
 
 def parse_date(value: Any) -> date:
-    if not isinstance(value, str) or not DATE_RE.match(value):
+    if not isinstance(value, str) or not DATE_RE.fullmatch(value):
         raise Invalid("must be a date YYYY-MM-DD")
     try:
         return date.fromisoformat(value)
@@ -62,7 +128,7 @@ def parse_date(value: Any) -> date:
 
 
 def normalize_datetime(value: Any) -> str:
-    if not isinstance(value, str) or not DATETIME_RE.match(value):
+    if not isinstance(value, str) or not DATETIME_RE.fullmatch(value):
         raise Invalid("must be an RFC 3339 date-time with seconds and offset, e.g. 2026-11-25T09:30:00Z")
     try:
         moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
@@ -74,7 +140,7 @@ def normalize_datetime(value: Any) -> str:
 
 
 def check_string(value: Any, pattern: re.Pattern, message: str, max_length: int) -> str:
-    if not isinstance(value, str) or len(value) > max_length or not pattern.search(value):
+    if not isinstance(value, str) or len(value) > max_length or not pattern.fullmatch(value):
         raise Invalid(message)
     return value
 
@@ -86,9 +152,9 @@ def check_attachment(value: Any, accept: list[str], max_bytes: int) -> dict:
     if unknown:
         raise Invalid(f"unknown attachment keys: {', '.join(sorted(unknown))}")
     key, ctype, size = value.get("key"), value.get("content_type"), value.get("size")
-    if not isinstance(key, str) or not UPLOAD_KEY_RE.match(key):
+    if not isinstance(key, str) or not UPLOAD_KEY_RE.fullmatch(key):
         raise Invalid("attachment key is missing or malformed")
-    if not isinstance(ctype, str) or not CONTENT_TYPE_RE.match(ctype):
+    if not isinstance(ctype, str) or not CONTENT_TYPE_RE.fullmatch(ctype):
         raise Invalid("attachment content_type is missing or malformed")
     if accept and ctype not in accept:
         raise Invalid(f"content type {ctype} is not accepted ({', '.join(accept)})")
@@ -114,7 +180,7 @@ def check_value(field, value: Any) -> Any:
         if t == "text":
             if len(value) < field.min_length:
                 raise Invalid(f"must be at least {field.min_length} characters")
-            if field.pattern and not re.search(field.pattern, value):
+            if field.pattern and not ecma_regex(field.pattern).search(value):  # JSON Schema semantics
                 raise Invalid(f"must match the pattern {field.pattern}")
         return value
     if t in ("number", "money", "percent"):
@@ -131,15 +197,7 @@ def check_value(field, value: Any) -> Any:
     if t == "time":
         return check_string(value, TIME_RE, "must be a time HH:MM or HH:MM:SS", 8)
     if t == "duration":
-        if not isinstance(value, int) or isinstance(value, bool):
-            if not (isinstance(value, Decimal) and value == value.to_integral_value()):
-                raise Invalid("must be a whole number of seconds")
-        seconds = int(value)
-        if field.minimum is not None and seconds < field.minimum:
-            raise Invalid(f"must be at least {field.minimum} seconds")
-        if field.maximum is not None and seconds > field.maximum:
-            raise Invalid(f"must be at most {field.maximum} seconds")
-        return seconds
+        return check_duration(value, field.minimum, field.maximum)
     if t == "select":
         if not isinstance(value, str) or value not in {o.value for o in field.options}:
             raise Invalid("must be one of: " + ", ".join(o.value for o in field.options))
@@ -198,3 +256,30 @@ def default_problem(field, value: Any) -> str | None:
     except Invalid as exc:
         return f"default {exc}"
     return None
+
+
+def computed_result(result: str, scale: int, value: Any) -> Any:
+    """Clean what a computed field's expression returned for its result type (not "boolean",
+    which the engine decides); None when it is not a value of that type."""
+    if result == "number":
+        if not isinstance(value, Decimal) or not value.is_finite() or abs(value) >= number_bound(scale):
+            return None  # unknown, like any other value the field cannot hold
+        return value.quantize(Decimal(1).scaleb(-scale))  # <= 15 digits after the bound check
+    if result == "date":
+        try:
+            return value if parse_date(value) else None
+        except Invalid:
+            pass
+        try:
+            return normalize_datetime(value)[:10]  # a date-time counts as its UTC date
+        except Invalid:
+            return None
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, (int, Decimal)):
+        text = format(value, "f") if isinstance(value, Decimal) else str(value)  # never 1E+2
+    elif isinstance(value, str):
+        text = value
+    else:
+        return None  # lists and objects have no single text form
+    return text[:MAX_COMPUTED_TEXT]

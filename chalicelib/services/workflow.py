@@ -3,21 +3,24 @@ inbox, diagram data, and firing due timers. Every step is ONE transaction with t
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
+from ..config import get_settings
 from ..errors import AppError, BadRequest, Conflict, NotFound, ValidationFailed
 from ..forms.definition import FormDefinition
 from ..forms.engine import validate_record
 from ..storage import listing
 from ..storage import records as record_store
 from ..storage import workflow as store
-from ..workflow import Instance, StepError, available_actions, fire_timer, start, take_action
-from ..workflow.definition import AssigneeRule, TaskState, WorkflowDefinition
+# The workflow engine (chalicelib.workflow: ~30 ms of pydantic classes) is imported where used, so a
+# cold start that serves a plain read does not pay for it.
 from . import definitions
 from .caller import ADMIN_ROLE, Caller
 from .clock import utc_now
 
 log = logging.getLogger("aftersales.workflow")
+_lookup_cache: dict[tuple, tuple[float, tuple[str, ...]]] = {}
 MAX_INBOX_PAGE = 100
 
 
@@ -54,6 +57,20 @@ class ServiceContext:
         value = data.get(lookup.ValueField)
         if value is None:
             return []
+        # Reference data (a region's supervisor) changes rarely: cached as briefly as definitions are.
+        key = (self.tenant, lookup.Form, lookup.MatchField, str(value), lookup.UserField)
+        cached = _lookup_cache.get(key)
+        ttl = get_settings().definition_cache_seconds
+        if cached and time.monotonic() - cached[0] <= ttl:
+            return list(cached[1])
+        found = self._lookup_uncached(lookup, value)
+        if ttl > 0:
+            if len(_lookup_cache) > 5000:
+                _lookup_cache.clear()
+            _lookup_cache[key] = (time.monotonic(), tuple(found))
+        return found
+
+    def _lookup_uncached(self, lookup, value) -> list[str]:
         try:
             _v, target = definitions.published(self.tenant, "form", lookup.Form)
         except NotFound:
@@ -69,6 +86,7 @@ class ServiceContext:
     def dispatch(self, spec: dict, data: dict) -> str:
         """Baseline rule until the dispatch engine lands: an on-duty engineer of the order's region
         who has not declined it, preferring the highest skill level for the product line."""
+        from ..workflow import StepError
         try:
             _v, engineer_form = definitions.published(self.tenant, "form", spec.get("Form", "engineer"))
         except NotFound as exc:
@@ -107,6 +125,7 @@ def start_for_create(caller: Caller, form: FormDefinition, data: dict, now: str)
     found = published_workflow(caller.tenant, form.name)
     if found is None:
         return None, None
+    from ..workflow import start
     version, wf = found
     outcome = start(wf, version, data, now, ServiceContext(caller.tenant, form), _variables(caller, now))
     return outcome, wf
@@ -127,6 +146,7 @@ def history_entry(kind: str, actor: str, *, action: str | None = None, from_stat
 
 
 def _load(caller: Caller, form_name: str, record_id: str):
+    from ..workflow import Instance
     from .records import _load as load_record
     rec = load_record(caller.tenant, form_name, record_id, consistent=True)
     if not rec.workflow:
@@ -138,6 +158,7 @@ def _load(caller: Caller, form_name: str, record_id: str):
 
 
 def list_actions(caller: Caller, form_name: str, record_id: str) -> dict:
+    from ..workflow import available_actions
     _published, form = definitions.published(caller.tenant, "form", form_name)
     caller.require_any(form.permissions.read, f"reading {form_name} records")
     rec, form, inst, wf = _load(caller, form_name, record_id)
@@ -149,6 +170,7 @@ def list_actions(caller: Caller, form_name: str, record_id: str) -> dict:
 
 
 def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, *, dry_run: bool = False) -> dict:
+    from ..workflow import take_action
     from .records import render
     _published, published_form = definitions.published(caller.tenant, "form", form_name)
     caller.require_any(published_form.permissions.read, f"reading {form_name} records")
@@ -207,6 +229,7 @@ def _plan_for(tenant: str, form: FormDefinition, old, new, entry: dict, fired: t
 
 def check_editable(caller: Caller, wf: WorkflowDefinition, inst: Instance, patch: dict) -> None:
     """While a workflow runs, a Task state with `Editable` decides who edits which fields."""
+    from ..workflow.definition import TaskState
     if ADMIN_ROLE in caller.roles or inst.status != "running":
         return
     state = wf.States.get(inst.state)
@@ -300,6 +323,7 @@ def fire_due_timers(now: str | None = None, limit_per_shard: int = 100) -> dict:
 
 
 def _fire_one(due: dict, now: str) -> bool:
+    from ..workflow import Instance, fire_timer
     from .records import _load as load_record
     system = Caller(tenant=due["tenant"], user_id="system", roles=frozenset())
     try:
