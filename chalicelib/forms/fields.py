@@ -116,7 +116,7 @@ class DateField(_FieldBase):
     def _is_date(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                if not re.fullmatch(DATE_PATTERN[1:-1], value) or not date.fromisoformat(value):
+                if not re.fullmatch(DATE_PATTERN, value) or not date.fromisoformat(value):
                     raise ValueError
             except ValueError:
                 raise ValueError("must be a date YYYY-MM-DD") from None

@@ -9,8 +9,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .definition import FormDefinition
-from .values import (CONTENT_TYPE_RE, DATE_RE, DATETIME_RE, EMAIL_RE, PHONE_RE, RECORD_ID_RE, TIME_RE,
-                     UPLOAD_KEY_RE, URL_RE, USER_ID_RE, MAX_UPLOAD_NAME, number_bound)
+from .fields import DATE_PATTERN, MAX_DURATION_SECONDS
+from .values import (CONTENT_TYPE_PATTERN, DATETIME_PATTERN, EMAIL_PATTERN, MAX_UPLOAD_NAME, PHONE_PATTERN,
+                     RECORD_ID_PATTERN, TIME_PATTERN, UPLOAD_KEY_PATTERN, URL_PATTERN, USER_ID_PATTERN, number_bound)
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -27,7 +28,7 @@ def _number(scale: int, minimum, maximum) -> dict:
 
 
 def _attachment(accept: list[str], max_bytes: int) -> dict:
-    ctype: dict = {"type": "string", "pattern": CONTENT_TYPE_RE.pattern}
+    ctype: dict = {"type": "string", "pattern": CONTENT_TYPE_PATTERN}
     if accept:
         ctype = {"enum": list(accept)}
     return {
@@ -35,7 +36,7 @@ def _attachment(accept: list[str], max_bytes: int) -> dict:
         "additionalProperties": False,
         "required": ["key", "content_type", "size"],
         "properties": {
-            "key": {"type": "string", "pattern": UPLOAD_KEY_RE.pattern},
+            "key": {"type": "string", "pattern": UPLOAD_KEY_PATTERN},
             "name": {"type": "string", "maxLength": MAX_UPLOAD_NAME},
             "content_type": ctype,
             "size": {"type": "integer", "minimum": 0, "maximum": max_bytes},
@@ -48,9 +49,10 @@ def field_schema(f) -> dict:
     t = f.type
     if t in ("text", "textarea"):
         s: dict = {"type": "string", "maxLength": f.max_length}
+        min_length = max(getattr(f, "min_length", 0), _required_minimum(f))
+        if min_length:
+            s["minLength"] = min_length
         if t == "text":
-            if f.min_length:
-                s["minLength"] = f.min_length
             if f.pattern:
                 s["pattern"] = f.pattern
         else:
@@ -60,26 +62,24 @@ def field_schema(f) -> dict:
         if t == "money":
             s["x-currency"] = f.currency
     elif t == "date":
-        s = {"type": "string", "format": "date", "pattern": DATE_RE.pattern}
+        s = {"type": "string", "format": "date", "pattern": DATE_PATTERN}
         if f.minimum:
             s["x-minimum"] = f.minimum
         if f.maximum:
             s["x-maximum"] = f.maximum
     elif t == "datetime":
-        s = {"type": "string", "format": "date-time", "pattern": DATETIME_RE.pattern}
+        s = {"type": "string", "format": "date-time", "pattern": DATETIME_PATTERN}
     elif t == "time":
-        s = {"type": "string", "pattern": TIME_RE.pattern}
+        s = {"type": "string", "pattern": TIME_PATTERN}
     elif t == "duration":
-        s = {"type": "integer", "x-unit": "seconds"}
-        if f.minimum is not None:
-            s["minimum"] = f.minimum
-        if f.maximum is not None:
-            s["maximum"] = f.maximum
+        s = {"type": "integer", "x-unit": "seconds",
+             "minimum": -MAX_DURATION_SECONDS if f.minimum is None else f.minimum,
+             "maximum": MAX_DURATION_SECONDS if f.maximum is None else f.maximum}
     elif t == "select":
         s = {"enum": [o.value for o in f.options], "x-options": [o.model_dump() for o in f.options]}
     elif t == "multiselect":
         s = {"type": "array", "items": {"enum": [o.value for o in f.options]}, "uniqueItems": True,
-             "minItems": f.min_items, "x-options": [o.model_dump() for o in f.options]}
+             "minItems": max(f.min_items, _required_minimum(f)), "x-options": [o.model_dump() for o in f.options]}
         if f.max_items is not None:
             s["maxItems"] = f.max_items
     elif t == "checkbox":
@@ -87,28 +87,29 @@ def field_schema(f) -> dict:
     elif t == "rating":
         s = {"type": "integer", "minimum": 1, "maximum": f.max}
     elif t == "phone":
-        s = {"type": "string", "maxLength": 20, "pattern": PHONE_RE.pattern}
+        s = {"type": "string", "maxLength": 20, "pattern": PHONE_PATTERN}
     elif t == "email":
-        s = {"type": "string", "maxLength": 254, "pattern": EMAIL_RE.pattern}
+        s = {"type": "string", "maxLength": 254, "pattern": EMAIL_PATTERN}
     elif t == "url":
-        s = {"type": "string", "maxLength": 2048, "pattern": URL_RE.pattern}
+        s = {"type": "string", "maxLength": 2048, "pattern": URL_PATTERN}
     elif t == "geolocation":
         s = {"type": "object", "additionalProperties": False, "required": ["lat", "lng"], "properties": {
             "lat": _number(8, Decimal(-90), Decimal(90)), "lng": _number(8, Decimal(-180), Decimal(180)),
             "accuracy": _number(2, Decimal(0), None)}}
     elif t in ("image", "file"):
         one = _attachment(f.accept, f.max_size_mb * 1024 * 1024)
-        s = {"type": "array", "items": one, "maxItems": f.max_files} if f.multiple else one
+        s = {"type": "array", "items": one, "minItems": _required_minimum(f), "maxItems": f.max_files} if f.multiple else one
     elif t == "signature":
         s = _attachment(f.accept, 5 * 1024 * 1024)
     elif t == "user":
-        s = {"type": "string", "maxLength": 128, "pattern": USER_ID_RE.pattern, "x-reference": "member"}
+        s = {"type": "string", "maxLength": 128, "pattern": USER_ID_PATTERN, "x-reference": "member"}
         if f.role:
             s["x-role"] = f.role
     elif t == "lookup":
-        s = {"type": "string", "pattern": RECORD_ID_RE.pattern, "x-reference": f"form:{f.form}"}
+        s = {"type": "string", "pattern": RECORD_ID_PATTERN, "x-reference": f"form:{f.form}"}
     elif t == "subtable":
-        s = {"type": "array", "minItems": f.min_rows, "maxItems": f.max_rows, "items": _object_schema(f.fields)}
+        s = {"type": "array", "minItems": max(f.min_rows, _required_minimum(f)), "maxItems": f.max_rows,
+             "items": _object_schema(f.fields)}
     else:  # computed, auto_number: set by the server, whatever a client sends is ignored
         s = {"readOnly": True}
         if t == "computed":
@@ -134,6 +135,11 @@ def _nullable(f, schema: dict) -> dict:
     if f.computed_by_server or _statically_required(f):
         return schema
     return {"anyOf": [schema, {"type": "null"}], **{k: v for k, v in schema.items() if k.startswith("x-") or k in ("title", "description", "default")}}
+
+
+def _required_minimum(f) -> int:
+    """The engine counts "" and [] as missing, so a statically required value has length >= 1."""
+    return 1 if _statically_required(f) else 0
 
 
 def _statically_required(f) -> bool:
