@@ -73,6 +73,50 @@ def _compile(pattern: str) -> ScreenedPattern:
     return ScreenedPattern(regex, tuple(spans), _anchored(parsed, regex))
 
 
+_CLASS_HEAD = re.compile(r"\[\^?\]?")  # a ] right after [ or [^ is a literal in Python
+_VARIABLE_QUANTIFIER = re.compile(r"[*+]|\{([0-9]*),([0-9]*)\}")
+
+
+def tokens(source: str) -> list[tuple[int, str, bool]]:
+    """(position, text, is_syntax) of a pattern's source: escapes and whole [classes] are single
+    tokens with is_syntax False; every other character is its own syntax token."""
+    out, i = [], 0
+    while i < len(source):
+        if source[i] == "\\":
+            out.append((i, source[i:i + 2], False))
+        elif source[i] == "[":
+            j = i + len(_CLASS_HEAD.match(source, i).group())
+            while j < len(source) and source[j] != "]":
+                j += 2 if source[j] == "\\" else 1
+            out.append((i, source[i:j + 1], False))
+        else:
+            out.append((i, source[i], True))
+        i += len(out[-1][1])
+    return out
+
+
+def repeats_an_alternation(source: str) -> bool:
+    """Whether an alternation sits inside a group repeated more than once, judged as written.
+    Python's parser turns (\\w|\\d)+ into [\\w\\d]+, which the tree check then finds harmless,
+    but ECMA engines (JSON Schema patterns also run in clients) backtrack over both branches."""
+    open_groups: list[bool] = []  # per open group: holds a | at any depth
+    for i, text, syntax in tokens(source):
+        if not syntax:
+            continue
+        if text == "(":
+            open_groups.append(False)
+        elif text == "|" and open_groups:
+            open_groups[-1] = True
+        elif text == ")" and open_groups:
+            alternation = open_groups.pop()
+            quantifier = _VARIABLE_QUANTIFIER.match(source, i + 1)
+            if alternation and quantifier and (quantifier.group(2) == "" or int(quantifier.group(2) or 0) > 1):
+                return True
+            if open_groups:
+                open_groups[-1] = open_groups[-1] or alternation
+    return False
+
+
 def _anchored(parsed: Any, regex: re.Pattern[str]) -> bool:
     if not len(parsed) or regex.flags & re.MULTILINE:  # (?m)^ may match after any newline
         return False

@@ -139,6 +139,12 @@ def semantic_problems(form: FormDefinition, previous: FormDefinition | None) -> 
                 values = [o.value for o in f.options]
                 if len(values) != len(set(values)):
                     problems.append({"path": f"{path}.options", "message": "option values must be unique"})
+                if f.type == "multiselect" and f.min_items > len(values):
+                    problems.append({"path": f"{path}.min_items", "message": "min_items is more than the number of options"})
+            if f.type == "text" and f.pattern:
+                problem = pattern_cost_problem(f.pattern, f.max_length)
+                if problem:
+                    problems.append({"path": f"{path}.pattern", "message": problem})
             if isinstance(f, SubTableField):
                 row_known = known + [rf.name for rf in f.fields]
                 check_fields(f.fields, f"{path}.fields", row_known, in_row=True)
@@ -165,6 +171,18 @@ def semantic_problems(form: FormDefinition, previous: FormDefinition | None) -> 
         if previous.indexes != form.indexes[: len(previous.indexes)]:
             problems.append({"path": "indexes", "message": f"existing indexes must keep their order; append new ones (was {previous.indexes})"})
     return problems
+
+
+def pattern_cost_problem(pattern: str, max_length: int) -> str | None:
+    """A text pattern runs as a search (JSON Schema semantics) on up to max_length characters:
+    the same worst-case budget as matches() applies."""
+    from ..expressions.limits import MATCH_BACKTRACK_BUDGET
+    from ..expressions.patterns import compile_pattern
+
+    if compile_pattern(pattern).worst_case(max_length, search=True) <= MATCH_BACKTRACK_BUDGET:
+        return None
+    return (f"pattern can backtrack too much on {max_length} characters; lower max_length, anchor it "
+            "with ^ or use fewer open-ended repetitions")
 
 
 def _computed_cycles(form: FormDefinition) -> list[dict]:

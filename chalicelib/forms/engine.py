@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import AppError, ValidationFailed
 from ..expressions import compile_expression
 from .definition import FormDefinition, computed_order
-from .values import Invalid, check_value
+from .values import Invalid, check_value, computed_result
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,11 @@ class ValidatedRecord:
 
 def _truthy(value: Any) -> bool:
     return value not in (None, False, "", [], {}) and value != 0
+
+
+def _missing(value: Any) -> bool:
+    # `required` means "has a value": an empty text or list satisfies it no more than null does.
+    return value is None or value == "" or value == []
 
 
 def _condition(source: str | None, context: dict, default: bool) -> bool:
@@ -72,34 +77,28 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
 
     out: dict[str, Any] = {k: v for k, v in merged.items() if k in by_name and by_name[k].computed_by_server}
     references: list[Reference] = []
-    context = {**merged, **variables}
+    # Conditions see computed values as of this input (not absent on create nor stale on update);
+    # the stored ones are computed again below from the checked values.
+    preview = dict(merged)
+    _apply_computed(form, preview, variables)
+    context = {**preview, **variables}
+    before = {**(previous or {}), **variables}
     for f in form.fields:
-        if f.computed_by_server:
-            continue
-        path = f"data.{f.name}"
-        visible = _condition(f.visible_if, context, True)
-        value = merged.get(f.name)
-        if not visible:
+        if f.computed_by_server or not _condition(f.visible_if, context, True):
             continue  # hidden fields keep no value and are never required
-        if previous is not None and not system and f.name in patch and not _equal(previous.get(f.name), value):
-            if f.read_only or _condition(f.readonly_if, {**previous, **variables}, False):
-                problems.append({"path": path, "message": "is read-only"})
-                continue
-        if value is None:
-            if f.required or _condition(f.required_if, context, False):
-                problems.append({"path": path, "message": "is required"})
-            continue
+        path, value = f"data.{f.name}", merged.get(f.name)
+        locked = (previous is not None and not system and f.name in patch
+                  and (f.read_only or _condition(f.readonly_if, before, False)))
         if f.type == "subtable":
-            rows = _check_rows(f, value, path, context, variables, problems, references)
-            if rows is not None:
-                out[f.name] = rows
-            continue
-        try:
-            out[f.name] = check_value(f, value)
-        except Invalid as exc:
-            problems.append({"path": path, "message": str(exc)})
-            continue
-        _collect_reference(f, out[f.name], references, path)
+            old_rows = previous.get(f.name) if previous is not None and not system and f.name in patch else None
+            normalize = lambda rows, f=f, path=path: _check_rows(f, rows, path, context, before, old_rows, problems, references)
+        else:
+            normalize = lambda v, f=f: check_value(f, v)
+        required = _missing(value) and (f.required or _condition(f.required_if, context, False))
+        checked = _checked(value, normalize, path, problems, locked=locked, old=(previous or {}).get(f.name), required=required)
+        if checked is not _NOTHING:
+            out[f.name] = checked
+            _collect_reference(f, checked, references, path)
 
     if problems:
         raise ValidationFailed("record is invalid", details=problems)
@@ -109,13 +108,37 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
     return ValidatedRecord(data=out, references=_dedupe(references), unique_values=unique, changed_fields=changed)
 
 
-def _check_rows(f, rows: Any, path: str, parent: dict, variables: dict, problems: list, references: list):
+_NOTHING = object()
+
+
+def _checked(value: Any, normalize, path: str, problems: list, *, locked: bool, old: Any, required: bool) -> Any:
+    """One visible field's normalised value, or _NOTHING when it stores none (or broke a rule)."""
+    normalized, message = None, None
+    if value is not None:
+        try:
+            normalized = normalize(value)
+        except Invalid as exc:
+            message = str(exc)
+    # Normalised values are compared: the same instant in another offset is not a change.
+    if locked and (message or not _equal(old, normalized)):
+        problems.append({"path": path, "message": "is read-only"})
+    elif message:
+        problems.append({"path": path, "message": message})
+    elif required:
+        problems.append({"path": path, "message": "is required"})
+    elif value is not None:
+        return normalized
+    return _NOTHING
+
+
+def _check_rows(f, rows: Any, path: str, parent: dict, before: dict, old_rows: Any, problems: list, references: list):
+    """Rows have no ids: on an update row i is matched with previous row i, so a read-only row
+    field may not change at an existing position; rows beyond the previous count are new."""
     if not isinstance(rows, list):
-        problems.append({"path": path, "message": "must be a list of rows"})
-        return None
+        raise Invalid("must be a list of rows")
     if not f.min_rows <= len(rows) <= f.max_rows:
-        problems.append({"path": path, "message": f"must have between {f.min_rows} and {f.max_rows} rows"})
-        return None
+        raise Invalid(f"must have between {f.min_rows} and {f.max_rows} rows")
+    old_rows = old_rows if isinstance(old_rows, list) else []
     out_rows = []
     row_names = {rf.name for rf in f.fields}
     for i, row in enumerate(rows):
@@ -129,25 +152,26 @@ def _check_rows(f, rows: Any, path: str, parent: dict, variables: dict, problems
         for rf in f.fields:
             if rf.name not in clean and rf.default is not None and not rf.computed_by_server:
                 clean[rf.name] = rf.default
-        context = {**parent, **clean, **variables}
+        context = {**parent, **clean}
+        for rf in f.fields:  # row conditions see the row's computed values too
+            if rf.type == "computed":
+                context[rf.name] = _computed_value(rf, context)
+        old = old_rows[i] if i < len(old_rows) and isinstance(old_rows[i], dict) else None
         out_row: dict[str, Any] = {}
         for rf in f.fields:
             if rf.computed_by_server or not _condition(rf.visible_if, context, True):
                 continue
-            value = clean.get(rf.name)
-            if value is None:
-                if rf.required or _condition(rf.required_if, context, False):
-                    problems.append({"path": f"{row_path}.{rf.name}", "message": "is required"})
-                continue
-            try:
-                out_row[rf.name] = check_value(rf, value)
-            except Invalid as exc:
-                problems.append({"path": f"{row_path}.{rf.name}", "message": str(exc)})
-                continue
-            _collect_reference(rf, out_row[rf.name], references, f"{row_path}.{rf.name}")
+            value, field_path = clean.get(rf.name), f"{row_path}.{rf.name}"
+            locked = old is not None and (rf.read_only or _condition(rf.readonly_if, {**before, **old}, False))
+            required = _missing(value) and (rf.required or _condition(rf.required_if, context, False))
+            checked = _checked(value, lambda v, rf=rf: check_value(rf, v), field_path, problems,
+                               locked=locked, old=(old or {}).get(rf.name), required=required)
+            if checked is not _NOTHING:
+                out_row[rf.name] = checked
+                _collect_reference(rf, checked, references, field_path)
         for rf in f.fields:
             if rf.type == "computed":
-                out_row[rf.name] = _computed_value(rf, {**parent, **out_row, **variables})
+                out_row[rf.name] = _computed_value(rf, {**parent, **out_row})
         out_rows.append(out_row)
     return out_rows
 
@@ -175,18 +199,9 @@ def _computed_value(f, context: dict) -> Any:
         return None  # e.g. a division by zero on this data: the value is simply unknown
     if value is None:
         return None
-    if f.result == "number":
-        if not isinstance(value, Decimal) or not value.is_finite():
-            return None
-        try:
-            return value.quantize(Decimal(1).scaleb(-f.scale))
-        except ArithmeticError:
-            return None  # too large to hold at this scale
     if f.result == "boolean":
         return _truthy(value)
-    if f.result == "date":
-        return value[:10] if isinstance(value, str) else None
-    return value if isinstance(value, str) else str(value)
+    return computed_result(f.result, f.scale, value)
 
 
 def _equal(a: Any, b: Any) -> bool:

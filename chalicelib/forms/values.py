@@ -104,7 +104,7 @@ def check_number(value: Any, scale: int, minimum: Decimal | None, maximum: Decim
 def check_duration(value: Any, minimum: int | None, maximum: int | None) -> int:
     if isinstance(value, Decimal):
         # Bound before int(): int(Decimal("1e999999999")) would build a billion-digit integer.
-        if not value.is_finite() or abs(value) > MAX_DURATION_SECONDS or value != value.to_integral_value():
+        if not value.is_finite() or value.copy_abs() > MAX_DURATION_SECONDS or value != value.to_integral_value():
             raise Invalid(f"must be a whole number of seconds up to {MAX_DURATION_SECONDS}")
     elif not isinstance(value, int) or isinstance(value, bool):
         raise Invalid("must be a whole number of seconds")
@@ -262,7 +262,7 @@ def computed_result(result: str, scale: int, value: Any) -> Any:
     """Clean what a computed field's expression returned for its result type (not "boolean",
     which the engine decides); None when it is not a value of that type."""
     if result == "number":
-        if not isinstance(value, Decimal) or not value.is_finite() or abs(value) >= number_bound(scale):
+        if not isinstance(value, Decimal) or not value.is_finite() or value.copy_abs() >= number_bound(scale):
             return None  # unknown, like any other value the field cannot hold
         return value.quantize(Decimal(1).scaleb(-scale))  # <= 15 digits after the bound check
     if result == "date":

@@ -1,7 +1,13 @@
-"""Create the tables (local stack, tests). Deployed stages get them from .chalice/resources.json."""
+"""Create the tables (local stack, tests) and bring an existing local table's indexes up to date.
+Deployed stages get their tables from .chalice/resources-<stage>.json (CloudFormation)."""
 from __future__ import annotations
 
+import logging
+import time
+
 from .models import DefinitionItem, RecordItem, configure_models
+
+log = logging.getLogger("aftersales.storage")
 
 
 def create_tables(wait: bool = True) -> None:
@@ -9,12 +15,58 @@ def create_tables(wait: bool = True) -> None:
     for model in (DefinitionItem, RecordItem):
         if not model.exists():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=wait)
+        else:
+            _add_missing_indexes(model, wait)
     _enable_ttl()
+
+
+def _client():
+    return RecordItem._get_connection().connection.client
+
+
+def _add_missing_indexes(model, wait: bool) -> None:
+    """A local table made by an older version of the code lacks newer GSIs: add them (one per
+    UpdateTable call, as DynamoDB requires). A changed projection needs the index dropped and made again."""
+    schema = model._get_schema()
+    wanted = {g["index_name"]: g for g in schema.get("global_secondary_indexes", [])}
+    if not wanted:
+        return
+    client = _client()
+    table = client.describe_table(TableName=model.Meta.table_name)["Table"]
+    existing = {g["IndexName"]: g for g in table.get("GlobalSecondaryIndexes", [])}
+    for name, index in wanted.items():
+        current = existing.get(name)
+        projection = index["projection"]
+        if current is not None:
+            if current["Projection"].get("ProjectionType") != projection["ProjectionType"]:
+                log.info("index %s: projection changed, recreating", name)
+                client.update_table(TableName=model.Meta.table_name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": name}}])
+                _wait_active(client, model.Meta.table_name, wait)
+            else:
+                continue
+        attributes = {a["AttributeName"]: a["AttributeType"] for a in index["attribute_definitions"]}
+        client.update_table(
+            TableName=model.Meta.table_name,
+            AttributeDefinitions=[{"AttributeName": k, "AttributeType": v} for k, v in attributes.items()],
+            GlobalSecondaryIndexUpdates=[{"Create": {"IndexName": name, "KeySchema": sorted(index["key_schema"], key=lambda k: k["KeyType"] != "HASH"),
+                                                     "Projection": projection}}])
+        log.info("index %s added to %s", name, model.Meta.table_name)
+        _wait_active(client, model.Meta.table_name, wait)
+
+
+def _wait_active(client, table_name: str, wait: bool, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while wait and time.monotonic() < deadline:
+        table = client.describe_table(TableName=table_name)["Table"]
+        indexes = table.get("GlobalSecondaryIndexes", [])
+        if table["TableStatus"] == "ACTIVE" and all(g.get("IndexStatus") == "ACTIVE" for g in indexes):
+            return
+        time.sleep(0.5)
 
 
 def _enable_ttl() -> None:
     # Idempotency items expire by TTL; PynamoDB has no TTL switch, so use its botocore client.
-    client = RecordItem._get_connection().connection.client
+    client = _client()
     try:
         status = client.describe_time_to_live(TableName=RecordItem.Meta.table_name)
         if status["TimeToLiveDescription"].get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):

@@ -3,6 +3,7 @@ import json
 from decimal import Decimal
 
 import jsonschema
+from jsonschema import ValidationError, validators
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -11,11 +12,13 @@ from chalicelib.errors import ValidationFailed
 from chalicelib.forms.definition import parse_form_definition
 from chalicelib.forms.engine import validate_record
 from chalicelib.forms.schema import form_json_schema
+from chalicelib.forms.values import ecma_regex
 
 ID = "01JDQ3V9W6Y5R8T2M4N7P0K1AB"
 OPTIONS = [{"value": "a"}, {"value": "b"}, {"value": "c"}]
 FORM = parse_form_definition({"name": "everything", "title": "Every static rule", "fields": [
     {"name": "text", "type": "text", "min_length": 2, "max_length": 8, "pattern": "^[a-z]"},
+    {"name": "code", "type": "text", "pattern": "^[a-z]+$"},
     {"name": "req", "type": "text", "required": True},
     {"name": "req_default", "type": "select", "required": True, "default": "a", "options": OPTIONS},
     {"name": "area", "type": "textarea", "max_length": 20},
@@ -48,14 +51,35 @@ FORM = parse_form_definition({"name": "everything", "title": "Every static rule"
     {"name": "no", "type": "auto_number", "format": "N-{seq:4}"},
 ]})
 SCHEMA = json.loads(jsonutil.dumps(form_json_schema(FORM, 1)), parse_float=Decimal)  # what a client receives
-VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+def _ecma_pattern(validator, pattern, instance, schema):
+    # JSON Schema patterns are ECMA-262: `$` is the end of text, not also before a final newline
+    # (python-jsonschema uses re.search as is). Clients such as ajv run them that way.
+    if validator.is_type(instance, "string") and not ecma_regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _json_integer(checker, instance):
+    # JSON Schema: an integer is any number with a zero fractional part, so 1.000 (a Decimal here) is one.
+    base = jsonschema.Draft202012Validator.TYPE_CHECKER
+    return base.is_type(instance, "integer") or (
+        isinstance(instance, Decimal) and instance.is_finite() and instance == instance.to_integral_value())
+
+
+EcmaValidator = validators.extend(
+    jsonschema.Draft202012Validator, validators={"pattern": _ecma_pattern},
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _json_integer))
+VALIDATOR = EcmaValidator(SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
 numbers = st.one_of(st.integers(-10**16, 10**16), st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=-10**6, max_value=10**6),
                     st.sampled_from([Decimal("0.01"), Decimal("12.5"), Decimal("99.999"), 0, 1, 100, 101, -1]))
 texts = st.one_of(st.text(max_size=12), st.sampled_from(["ab", "abc", "Abc", "a", "2026-02-28", "2026-02-30", "2026-11-25T09:30:00Z",
                                                          "2026-11-25T09:30:00+08:00", "2026-13-01T00:00:00Z", "09:30", "24:00",
-                                                         "+86 138-0013-8000", "a@b.cn", "https://x.cn/a", "eng.zhang", ID, "a", "b", "d"]))
-attachment = st.fixed_dictionaries({"key": st.sampled_from(["t/a.jpg", "bad key!"]), "content_type": st.sampled_from(["image/png", "image/jpeg", "text/plain"]),
+                                                         "+86 138-0013-8000", "a@b.cn", "https://x.cn/a", "eng.zhang", ID, "a", "b", "d",
+                                                         "", "a@b.cn\n", "09:30\n", "2026-02-28\n", "eng.zhang\n", ID + "\n",
+                                                         "https://x.cn/a\n", "13800138000\n", "abc\n"]))
+attachment = st.fixed_dictionaries({"key": st.sampled_from(["t/a.jpg", "bad key!", "t/a.jpg\n"]), "content_type": st.sampled_from(["image/png", "image/jpeg", "text/plain"]),
                                     "size": st.sampled_from([0, 10, 2 * 1024 * 1024, -1])}, optional={"name": st.text(max_size=3)})
 scalars = st.one_of(st.none(), st.booleans(), numbers, texts)
 values = st.one_of(scalars, st.lists(st.one_of(texts, attachment), max_size=3), attachment,
