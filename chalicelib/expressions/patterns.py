@@ -110,7 +110,8 @@ def repeats_an_alternation(source: str) -> bool:
         elif text == ")" and open_groups:
             alternation = open_groups.pop()
             quantifier = _VARIABLE_QUANTIFIER.match(source, i + 1)
-            if alternation and quantifier and (quantifier.group(2) == "" or int(quantifier.group(2) or 0) > 1):
+            upper = quantifier and quantifier.group(2)  # None for * and +, "" for {n,}
+            if alternation and quantifier and (not upper or int(upper) > 1):
                 return True
             if open_groups:
                 open_groups[-1] = open_groups[-1] or alternation

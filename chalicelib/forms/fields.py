@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from ..errors import ExpressionError
-from ..expressions.patterns import compile_pattern
+from ..expressions.patterns import compile_pattern, repeats_an_alternation
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"  # pydantic runs it with Rust regex: $ is the very end
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -75,6 +75,8 @@ class TextField(_FieldBase):
             compile_pattern(value)
         except ExpressionError as exc:
             raise ValueError(exc.message.removeprefix("matches(): ")) from None
+        if repeats_an_alternation(value):
+            raise ValueError("pattern repeats an alternation, which can take exponential time; use a class: (a|b)+ -> [ab]+")
         return value
 
 

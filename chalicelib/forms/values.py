@@ -7,6 +7,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
+from ..expressions.patterns import tokens
 from .fields import DATE_PATTERN, MAX_DURATION_SECONDS, MAX_SIGNIFICANT_DIGITS
 
 # Sources are ECMA-262 regexes (exported as JSON Schema `pattern`); the engine runs them through
@@ -29,26 +30,7 @@ MAX_COMPUTED_TEXT = 10_000
 def ecma_source(source: str) -> str:
     """Python spelling of an ECMA-262 regex: an unescaped `$` outside a class becomes \\Z (Python's
     `$` also matches before a trailing newline, ECMA's only at the end)."""
-    out, i, in_class = [], 0, False
-    while i < len(source):
-        ch = source[i]
-        if ch == "\\":
-            out.append(source[i:i + 2])
-            i += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-            head = re.match(r"\[\^?\]?", source[i:]).group()  # a leading ] is a literal in Python
-            out.append(head)
-            i += len(head)
-            continue
-        elif ch == "$":
-            ch = r"\Z"
-        out.append(ch)
-        i += 1
-    return "".join(out)
+    return "".join("\\Z" if syntax and text == "$" else text for _, text, syntax in tokens(source))
 
 
 @functools.lru_cache(maxsize=512)
