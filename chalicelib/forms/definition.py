@@ -16,7 +16,7 @@ EXPRESSION_VARIABLES = ("$user", "$now", "$today")
 class FormPermissions(BaseModel):
     """Which roles may do what on this form's records. '*' means every member of the tenant."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
     create: list[str] = Field(default_factory=lambda: ["admin"])
     read: list[str] = Field(default_factory=lambda: ["admin"])
     update: list[str] = Field(default_factory=lambda: ["admin"])
@@ -24,13 +24,13 @@ class FormPermissions(BaseModel):
 
 
 class StorageOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
     # Write sharding of this form's list indexes; fixed once the form exists (checked on upload).
     shards: int = Field(default=1, ge=1, le=16)
 
 
 class FormDefinition(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
     name: str = Field(pattern=NAME_PATTERN)
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=4000)

@@ -3,6 +3,7 @@ value checks, computed fields. Pure: returns what storage must check (references
 from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
+from functools import partial
 from decimal import Decimal
 from typing import Any
 
@@ -87,13 +88,13 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
         if f.computed_by_server or not _condition(f.visible_if, context, True):
             continue  # hidden fields keep no value and are never required
         path, value = f"data.{f.name}", merged.get(f.name)
-        locked = (previous is not None and not system and f.name in patch
-                  and (f.read_only or _condition(f.readonly_if, before, False)))
+        guarded = previous is not None and not system and f.name in patch  # read-only rules apply
+        locked = guarded and (f.read_only or _condition(f.readonly_if, before, False))
         if f.type == "subtable":
-            old_rows = previous.get(f.name) if previous is not None and not system and f.name in patch else None
-            normalize = lambda rows, f=f, path=path: _check_rows(f, rows, path, context, before, old_rows, problems, references)
+            normalize = partial(_check_rows, f, path=path, parent=context, before=before, problems=problems,
+                                references=references, old_rows=previous.get(f.name) if guarded else None)
         else:
-            normalize = lambda v, f=f: check_value(f, v)
+            normalize = partial(check_value, f)
         required = _missing(value) and (f.required or _condition(f.required_if, context, False))
         checked = _checked(value, normalize, path, problems, locked=locked, old=(previous or {}).get(f.name), required=required)
         if checked is not _NOTHING:
@@ -131,7 +132,7 @@ def _checked(value: Any, normalize, path: str, problems: list, *, locked: bool, 
     return _NOTHING
 
 
-def _check_rows(f, rows: Any, path: str, parent: dict, before: dict, old_rows: Any, problems: list, references: list):
+def _check_rows(f, rows: Any, *, path: str, parent: dict, before: dict, old_rows: Any, problems: list, references: list):
     """Rows have no ids: on an update row i is matched with previous row i, so a read-only row
     field may not change at an existing position; rows beyond the previous count are new."""
     if not isinstance(rows, list):
@@ -164,7 +165,7 @@ def _check_rows(f, rows: Any, path: str, parent: dict, before: dict, old_rows: A
             value, field_path = clean.get(rf.name), f"{row_path}.{rf.name}"
             locked = old is not None and (rf.read_only or _condition(rf.readonly_if, {**before, **old}, False))
             required = _missing(value) and (rf.required or _condition(rf.required_if, context, False))
-            checked = _checked(value, lambda v, rf=rf: check_value(rf, v), field_path, problems,
+            checked = _checked(value, partial(check_value, rf), field_path, problems,
                                locked=locked, old=(old or {}).get(rf.name), required=required)
             if checked is not _NOTHING:
                 out_row[rf.name] = checked

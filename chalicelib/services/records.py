@@ -85,10 +85,13 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
     entry = workflow.history_entry("create", caller.user_id, from_state=None, outcome=outcome,
                                    changed=sorted(final.data))
 
+    creates = outcome.creates if outcome else []
+
     def _extra(r: store.StoredRecord) -> list[tuple]:
         # built per attempt: the auto-number is known only then
         return [wf_store.history_put(r.tenant, r.form, r.id, 1, r.created_at, entry),
-                *wf_store.workflow_changes(r.tenant, r.form, r.id, r.number, None, r.workflow)]
+                *wf_store.workflow_changes(r.tenant, r.form, r.id, r.number, None, r.workflow),
+                *workflow.related_creates(r.tenant, creates, r)]
     plan.extra_for = _extra
     numbering = _number_formatter(form, now)
     if numbering:

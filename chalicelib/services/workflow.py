@@ -212,19 +212,52 @@ def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, 
                                                       "path": outcome.path, "events": outcome.events}}
     if dry_run:
         return {**result, "dry_run": True}
-    plan = _plan_for(caller.tenant, form, rec, new, entry)
+    plan = _plan_for(caller.tenant, form, rec, new, entry, creates=outcome.creates)
     record_store.update_record(new, expected, plan)
     return result
 
 
-def _plan_for(tenant: str, form: FormDefinition, old, new, entry: dict, fired: tuple[str, str] | None = None):
+def _plan_for(tenant: str, form: FormDefinition, old, new, entry: dict, fired: tuple[str, str] | None = None,
+              creates: list[dict] | None = None):
     from .records import _plan, reference_diff, unique_diff
     plan = _plan(form, new.data, tenant)
     plan.references = reference_diff(form, old.data, new.data)
     plan.unique_claims, plan.unique_releases = unique_diff(form, old.data, new.data)
     plan.extra = [store.history_put(tenant, new.form, new.id, new.version, new.updated_at, entry),
-                  *store.workflow_changes(tenant, new.form, new.id, new.number, old.workflow, new.workflow, fired)]
+                  *store.workflow_changes(tenant, new.form, new.id, new.number, old.workflow, new.workflow, fired),
+                  *related_creates(tenant, creates or [], new)]
     return plan
+
+
+def related_creates(tenant: str, creates: list[dict], source) -> list[tuple]:
+    """Records a workflow's CreateRecord steps make, validated by their own form, written in the
+    same transaction as the step (so a failed step leaves no orphan)."""
+    from ..ids import new_id
+    from .records import _plan
+    ops: list[tuple] = []
+    for spec in creates:
+        try:
+            version, target = definitions.published(tenant, "form", spec["form"])
+        except NotFound as exc:
+            raise ValidationFailed(f"CreateRecord: form '{spec['form']}' does not exist",
+                                   details=[{"path": "CreateRecord.Form", "message": "no published form"}]) from exc
+        if target.auto_number_field is not None:
+            raise ValidationFailed(f"CreateRecord into '{spec['form']}' is not supported: it has an auto_number field",
+                                   details=[{"path": "CreateRecord.Form", "message": "auto-numbered forms are created through the API"}])
+        try:
+            validated = validate_record(target, spec["data"], system=True)
+        except ValidationFailed as exc:
+            raise ValidationFailed(f"CreateRecord: the new {spec['form']} record is invalid",
+                                   details=[{**d, "path": f"CreateRecord.{d['path']}"} for d in exc.details or []]) from exc
+        rec = record_store.StoredRecord(tenant=tenant, id=new_id(), form=spec["form"], form_version=version, version=1,
+                                       data=validated.data, created_at=source.updated_at, created_by="workflow",
+                                       updated_at=source.updated_at, updated_by="workflow")
+        plan = _plan(target, validated.data, tenant)
+        plan.unique_claims, plan.references = dict(validated.unique_values), validated.references
+        ops += record_store.related_create_ops(rec, plan)
+        ops.append(store.history_put(tenant, rec.form, rec.id, 1, rec.created_at,
+                                     history_entry("create", "workflow", comment=f"created by {source.form} {source.id}")))
+    return ops
 
 
 def check_editable(caller: Caller, wf: WorkflowDefinition, inst: Instance, patch: dict) -> None:
@@ -294,6 +327,7 @@ def inbox(caller: Caller, params: dict) -> dict:
 
 
 def diagram(caller: Caller, name: str, version: int | None) -> dict:
+    caller.require_admin("viewing workflow diagrams")
     if version is None:
         version, wf = definitions.published(caller.tenant, "workflow", name)
     else:
@@ -353,6 +387,6 @@ def _fire_one(due: dict, now: str) -> bool:
                                        "updated_at": now, "updated_by": "system", "workflow": outcome.instance.to_dict()})
     changed = sorted(k for k in set(rec.data) | set(new.data) if rec.data.get(k) != new.data.get(k))
     entry = history_entry("timer", "system", action=due["name"], from_state=inst.state, outcome=outcome, changed=changed)
-    plan = _plan_for(due["tenant"], form, rec, new, entry, fired=(due["name"], due["armed_at"]))
+    plan = _plan_for(due["tenant"], form, rec, new, entry, fired=(due["name"], due["armed_at"]), creates=outcome.creates)
     record_store.update_record(new, rec.version, plan)
     return True

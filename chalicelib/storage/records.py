@@ -181,8 +181,28 @@ def _add_extra(tx: "_Transaction", plan: WritePlan, rec: StoredRecord) -> None:
     for op, item, condition, label in plan.extra + (plan.extra_for(rec) if plan.extra_for else []):
         if op == "put":
             tx.put(item, condition, label)
+        elif op == "check":
+            model, hash_key, range_key = item
+            tx.check(model, hash_key, range_key, condition, label)
         else:
             tx.delete(item, condition, label)
+
+
+def related_create_ops(rec: StoredRecord, plan: WritePlan) -> list[tuple]:
+    """Extra ops that create another record in the same transaction (a workflow's CreateRecord):
+    the record, its unique claims and its reference checks."""
+    ops: list[tuple] = [("put", _to_item(rec, plan), RecordItem.pk.does_not_exist(), f"create:{rec.form}")]
+    for field_name, value in plan.unique_claims.items():
+        ops.append(("put", UniqueItem(keys.unique_pk(rec.tenant, rec.form, field_name, value), "U", record_id=rec.id),
+                    UniqueItem.pk.does_not_exist(), f"related-unique:{rec.form}.{field_name}"))
+    for ref in plan.references:
+        if ref.kind == "user":
+            condition = MemberItem.pk.exists() & (MemberItem.active == True)  # noqa: E712
+            ops.append(("check", (MemberItem, keys.member_pk(rec.tenant, ref.target), "M"), condition, ref))
+        else:
+            condition = RecordItem.pk.exists() & (RecordItem.form == ref.form) & (RecordItem.deleted == False)  # noqa: E712
+            ops.append(("check", (RecordItem, keys.record_pk(rec.tenant, ref.target), "R"), condition, ref))
+    return ops
 
 
 def _add_unique_claims(tx: "_Transaction", rec: StoredRecord, plan: WritePlan) -> None:

@@ -188,7 +188,45 @@ def test_definition_checks_at_upload(flow_api):
 
 
 def test_diagram(flow_api):
-    diagram = flow_api.call("GET", "/workflows/work_order/diagram", **AGENT).json
+    assert flow_api.call("GET", "/workflows/work_order/diagram", **AGENT).status_code == 403
+    diagram = flow_api.call("GET", "/workflows/work_order/diagram").json
     names = {s["name"] for s in diagram["states"]}
     assert {"Review", "AutoDispatch", "Closed"} <= names
     assert {"from": "Review", "to": "AutoDispatch", "label": "action:auto_dispatch"} in diagram["edges"]
+
+
+def test_create_record_step_and_approval_modes(api):
+    """A tenant-made workflow: CreateRecord writes a related record in the same transaction; a
+    countersign approval needs every approver."""
+    def upload(kind, name, body):
+        response = api.call("POST", f"/definitions/{kind}/{name}/versions", body=body)
+        assert response.status_code == 201, response.json
+        return response.json
+
+    everyone = {"create": ["*"], "read": ["*"], "update": ["*"], "delete": ["admin"]}
+    upload("form", "note", {"title": "Note", "fields": [{"name": "text", "type": "text", "required": True},
+                                                       {"name": "ticket", "type": "lookup", "form": "ticket"}],
+                            "permissions": everyone})
+    upload("form", "ticket", {"title": "Ticket", "fields": [{"name": "title", "type": "text", "required": True},
+                                                           {"name": "approved", "type": "checkbox"}],
+                              "permissions": everyone})
+    warnings = upload("workflow", "ticket", {"StartAt": "Open", "States": {
+        "Open": {"Type": "Action", "Steps": [{"CreateRecord": {"Form": "note", "Data": {"text": "concat('opened: ', title)"}}}],
+                 "Next": "Sign"},
+        "Sign": {"Type": "Approval", "Mode": "all", "Approvers": {"Users": ["ann", "bob"]},
+                 "OnApprove": "Approved", "OnReject": "Done"},
+        "Approved": {"Type": "Action", "Steps": [{"SetFields": {"approved": "true"}}], "End": True},
+        "Done": {"Type": "Succeed"}}})["warnings"]
+    assert warnings == []
+    created = api.call("POST", "/forms/ticket/records", body={"data": {"title": "Broken door"}}, user="u", roles=["staff"])
+    assert created.status_code == 201, created.json
+    notes = api.call("GET", "/forms/note/records").json["items"]
+    assert [n["data"]["text"] for n in notes] == ["opened: Broken door"]
+    path = f"/forms/ticket/records/{created.json['id']}/actions"
+    ann = api.call("POST", f"{path}/approve", body={"version": 1}, user="ann", roles=["staff"])
+    assert ann.status_code == 200 and ann.json["record"]["workflow"]["state"] == "Sign"  # still waiting for bob
+    assert api.call("POST", f"{path}/approve", body={"version": 2}, user="ann", roles=["staff"]).status_code in (403, 409)  # voted already
+    assert api.call("POST", f"{path}/approve", body={"version": 2}, user="carl", roles=["staff"]).status_code == 403
+    bob = api.call("POST", f"{path}/approve", body={"version": 2}, user="bob", roles=["staff"])
+    assert bob.status_code == 200
+    assert bob.json["record"]["workflow"]["status"] == "succeeded" and bob.json["record"]["data"]["approved"] is True

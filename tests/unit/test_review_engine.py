@@ -260,3 +260,9 @@ def test_row_read_only_is_positional_and_new_rows_may_set_it():
         with pytest.raises(ValidationFailed):
             validate_record(form, {"rows": [{**same, **changed}]}, previous=previous)
     validate_record(form, {"rows": [{**same, "q": 7}]}, previous=previous, system=True)
+
+
+@pytest.mark.parametrize("extra", [{"storage": {"shards": "2"}}, {"permissions": {"read": "admin"}}, {"title": 5}])
+def test_form_level_types_are_exact(extra):
+    with pytest.raises(DefinitionError):
+        make({"name": "a", "type": "text"}, **extra)
