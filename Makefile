@@ -8,6 +8,8 @@
 #   make clean     build output and caches; `make distclean` also drops .venv and node_modules
 
 SHELL := /bin/bash
+# Both cores by default (pytest-xdist); `make test PYTEST_ARGS=` runs in one process.
+PYTEST_ARGS ?= -n 2
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python

@@ -116,12 +116,14 @@ class DateField(_FieldBase):
     @field_validator("minimum", "maximum")
     @classmethod
     def _is_date(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                if not re.fullmatch(DATE_PATTERN, value) or not date.fromisoformat(value):
-                    raise ValueError
-            except ValueError:
-                raise ValueError("must be a date YYYY-MM-DD") from None
+        if value is None:
+            return value
+        try:  # the regex too: fromisoformat also takes 20260101 and 2026-W01-1
+            valid = re.fullmatch(DATE_PATTERN, value) is not None and date.fromisoformat(value) is not None
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ValueError("must be a date YYYY-MM-DD")
         return value
 
 

@@ -1,7 +1,7 @@
 """ASL Choice rules evaluated against record data (no expression parsing for plain comparisons)."""
 from __future__ import annotations
 
-import fnmatch
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -56,7 +56,7 @@ def evaluate_choice(rule, context: dict) -> bool:
         if not isinstance(value, str):
             return False
         if operator == "StringMatches":
-            return fnmatch.fnmatchcase(value, expected)
+            return _string_matches(value, expected)
         return _compare(operator[len("String"):], value, expected)
     if operator.startswith("Numeric"):
         number = _number(value)
@@ -64,21 +64,62 @@ def evaluate_choice(rule, context: dict) -> bool:
     if operator == "BooleanEquals":
         return isinstance(value, bool) and value == expected
     if operator.startswith("Timestamp"):
-        if not isinstance(value, str):
-            return False
-        return _compare(operator[len("Timestamp"):], _normal_ts(value), _normal_ts(expected))
+        moment, bound = _instant(value), _instant(expected)
+        if moment is None or bound is None:
+            return False  # not a timestamp: no match (as a string vs number comparison)
+        return _compare(operator[len("Timestamp"):], moment, bound)
     return False
 
 
-def _normal_ts(value: str) -> str:
-    from datetime import datetime, timezone
+def _asl_segments(pattern: str) -> list[str]:
+    """ASL StringMatches pattern → the literal pieces between its wildcards. `*` matches any run of
+    characters, `\\*` is a literal `*` and `\\\\` a literal backslash; every other character
+    (`?`, `[`, ...) stands for itself."""
+    segments, current, i = [], [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern) and pattern[i + 1] in "*\\":
+            current.append(pattern[i + 1])
+            i += 2
+            continue
+        if ch == "*":
+            segments.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    segments.append("".join(current))
+    return segments
+
+
+def _string_matches(value: str, pattern: str) -> bool:
+    """Glob match without backtracking: prefix, suffix, and the middle pieces found left to right."""
+    segments = _asl_segments(pattern)
+    if len(segments) == 1:
+        return value == segments[0]
+    first, *middle, last = segments
+    if len(value) < len(first) + len(last) or not value.startswith(first) or not value.endswith(last):
+        return False
+    position, stop = len(first), len(value) - len(last)
+    for piece in middle:
+        found = value.find(piece, position, stop)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    return True
+
+
+def _instant(value: Any) -> datetime | None:
+    """An RFC 3339 timestamp (or a date: its UTC midnight) as an aware datetime; None if it is not one."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
     except ValueError:
-        return value
+        return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat()
+    return moment.astimezone(timezone.utc)
 
 
 def _compare(op: str, a: Any, b: Any) -> bool:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 
 from ..errors import DefinitionError, ExpressionError
-from ..forms.definition import EXPRESSION_VARIABLES, pydantic_problems
+from ..forms.definition import EXPRESSION_VARIABLES, json_path
 from ..forms.fields import NAME_PATTERN
 
 STATE_NAME = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
@@ -117,9 +117,18 @@ class ApprovalState(_StateBase):
             raise ValueError(f"Mode {self.Mode} needs Approvers")
         if self.Mode == "threshold" and self.ThresholdPercent is None:
             raise ValueError("Mode threshold needs ThresholdPercent")
-        if self.Mode in ("all", "threshold") and self.Approvers and self.Approvers.Role:
+        if self.Mode in ("all", "threshold") and _names_role(self.Approvers):
             raise ValueError(f"Mode {self.Mode} counts votes, so Approvers must name users (Users, Field or Lookup), not a Role")
         return self
+
+
+def _names_role(rule: AssigneeRule | None) -> bool:
+    """True when the rule or any of its Fallbacks is a Role (a role key cannot cast countable votes)."""
+    while rule is not None:
+        if rule.Role is not None:
+            return True
+        rule = rule.Fallback
+    return False
 
 
 class ChoiceRule(_Strict):
@@ -207,7 +216,23 @@ class SendEmailStep(_Strict):
     SendEmail: dict[str, str]  # {"Template": name, "ToField": field}
 
 
-Step = Union[SetFieldsStep, CreateRecordStep, EmitEventStep, DispatchStep, SendEmailStep]
+_STEP_KINDS = {"SetFields": SetFieldsStep, "CreateRecord": CreateRecordStep, "EmitEvent": EmitEventStep,
+               "Dispatch": DispatchStep, "SendEmail": SendEmailStep}
+
+
+def _step_kind(raw: Any) -> str | None:
+    """A step is discriminated by its one key (so a bad step reports one problem, not one per kind)."""
+    if isinstance(raw, BaseModel):
+        return next((k for k in _STEP_KINDS if k in type(raw).model_fields), None)
+    if isinstance(raw, dict):
+        kinds = [k for k in _STEP_KINDS if k in raw]
+        return kinds[0] if len(kinds) == 1 else None
+    return None
+
+
+Step = Annotated[Union[tuple(Annotated[cls, Tag(key)] for key, cls in _STEP_KINDS.items())],
+                 Discriminator(_step_kind, custom_error_type="invalid_step",
+                               custom_error_message="a step has exactly one of: " + ", ".join(_STEP_KINDS))]
 
 
 class Retrier(_Strict):
@@ -281,6 +306,27 @@ class WorkflowDefinition(_Strict):
         return out
 
 
+_STATE_TYPES = {"Task", "Approval", "Choice", "Wait", "Action", "Succeed", "Fail"}
+
+
+def _problem_path(loc: tuple) -> str:
+    """pydantic loc → JSON path, dropping the union tags pydantic inserts (the state `Type` after
+    `States.<name>`, the step kind after `Steps[i]`); a state may itself be named like a type."""
+    parts = list(loc)
+    out = []
+    for i, part in enumerate(parts):
+        if i == 2 and parts[0] == "States" and part in _STATE_TYPES:
+            continue
+        if i >= 2 and isinstance(parts[i - 1], int) and parts[i - 2] == "Steps" and part in _STEP_KINDS:
+            continue
+        out.append(part)
+    return json_path(out)
+
+
+def _pydantic_problems(exc: ValidationError) -> list[dict]:
+    return [{"path": _problem_path(tuple(err["loc"])), "message": err["msg"]} for err in exc.errors(include_url=False)]
+
+
 def parse_workflow(raw: Any, *, form=None, previous=None) -> tuple[WorkflowDefinition, list[dict]]:
     """Validate; return (definition, warnings). `form` (the parsed form definition) enables field checks."""
     if not isinstance(raw, dict):
@@ -288,7 +334,7 @@ def parse_workflow(raw: Any, *, form=None, previous=None) -> tuple[WorkflowDefin
     try:
         wf = WorkflowDefinition.model_validate(raw)
     except ValidationError as exc:
-        raise DefinitionError("workflow definition is invalid", details=pydantic_problems(exc)) from exc
+        raise DefinitionError("workflow definition is invalid", details=_pydantic_problems(exc)) from exc
     from .checks import graph_problems
     problems, warnings = graph_problems(wf, form)
     if problems:

@@ -56,7 +56,7 @@ class Run:
 
     def enter(self, name: str) -> None:
         """Leave the current state (its tasks and timers go) and run until a human/wait/end state."""
-        for _ in range(MAX_AUTOMATIC_STEPS):
+        for _ in range(MAX_AUTOMATIC_STEPS + 1):  # up to MAX automatic states, then where the run stops
             state = self.wf.States[name]
             self.inst.state, self.inst.entered_at = name, self.now
             self.inst.tasks, self.inst.approval = [], None
@@ -135,7 +135,13 @@ class Run:
         value = self.data.get(field)
         if not isinstance(value, str):
             return self.now  # nothing to wait for
-        return value if "T" in value else value + "T00:00:00.000Z"
+        try:  # compared with `now` and stored as the timer's sort key: same UTC format as `now`
+            moment = _ts(value if "T" in value else value + "T00:00:00Z")
+        except ValueError:
+            return self.now
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return _iso(moment)
 
     def _assign(self, keys: list[str], kind: str) -> None:
         self.inst.tasks = [Task(k, self.inst.state, kind, self.now) for k in dict.fromkeys(keys)]
@@ -176,6 +182,7 @@ class Run:
 
     def _end(self) -> None:
         self.inst.status, self.inst.timers = "succeeded", []
+        self.outcome.events.append({"type": "workflow.succeeded"})
         return None
 
     def _run_step(self, step) -> None:
@@ -247,7 +254,7 @@ def available_actions(wf: WorkflowDefinition, inst: Instance, data: dict, user_i
         context = {**data, **variables, "$state": inst.state}
         out = []
         for name, action in state.Actions.items():
-            if action.Condition and not compile_expression(action.Condition).evaluate(context):
+            if action.Condition and not _holds(action.Condition, context):
                 continue
             out.append({"action": name, "label": action.Label or name, "next": action.Next, "requires": action.Requires,
                         "missing": [f for f in action.Requires if _empty(data.get(f))],
@@ -259,6 +266,15 @@ def available_actions(wf: WorkflowDefinition, inst: Instance, data: dict, user_i
         return [{"action": a, "label": a, "next": n, "requires": [], "missing": [], "comment_required": a == "reject",
                  "editable": []} for a, n in (("approve", state.OnApprove), ("reject", state.OnReject), ("delegate", inst.state))]
     return []
+
+
+def _holds(condition: str, context: dict) -> bool:
+    """A Condition that cannot be evaluated on this data (e.g. text compared with a number) does not
+    hold: the action is not offered, and the state's other actions stay usable."""
+    try:
+        return bool(compile_expression(condition).evaluate(context))
+    except AppError:
+        return False
 
 
 def _empty(value: Any) -> bool:
@@ -303,6 +319,9 @@ def _approval(run: Run, state: ApprovalState, action: str, user_id: str, keys: s
         mine = next((t for t in run.inst.tasks if t.assignee in keys), None)
         if mine is None:
             raise Forbidden("only a pending approver can delegate", code="not_assignee")
+        if target in approval["eligible"] or delegate_to in approval["votes"] or target == f"user:{user_id}":
+            raise Conflict(f"{delegate_to} already has a vote on this approval", code="already_approver",
+                           details=[{"path": "delegate_to", "message": "already an approver here"}])
         approval["eligible"] = [target if k == mine.assignee and k.startswith("user:") else k for k in approval["eligible"]]
         if target not in approval["eligible"]:
             approval["eligible"].append(target)
@@ -373,9 +392,9 @@ def fire_timer(wf: WorkflowDefinition, inst: Instance, data: dict, timer_name: s
         if escalation.Notify:
             run.outcome.notifications.append({"kind": "sla.breached", "deadline": deadline_name,
                                               "to": ctx.resolve(escalation.Notify, run.data)})
-        if escalation.Reassign:
+        if escalation.Reassign and isinstance(state, (TaskState, ApprovalState)):  # a Wait has nobody to replace
             keys = ctx.resolve(escalation.Reassign, run.data)
-            kind_of_task = run.inst.tasks[0].kind if run.inst.tasks else "task"
+            kind_of_task = "approval" if isinstance(state, ApprovalState) else "task"
             run.inst.tasks = [Task(k, inst.state, kind_of_task, now) for k in dict.fromkeys(keys)]
             if run.inst.approval is not None:
                 run.inst.approval["eligible"] = keys

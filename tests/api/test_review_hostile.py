@@ -256,7 +256,6 @@ def test_unicode_and_control_characters_round_trip(api):
 # Field value holes
 # ---------------------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="BUG: value regexes use `$` with .match/.search, so a trailing newline passes (email/phone/time/url/user); unique email bypassed with 'a@b.co\\n'")
 def test_trailing_newline_values_are_rejected(api):
     ok_upload(api, "person", [{"name": "email", "type": "email", "unique": True}, {"name": "phone", "type": "phone"},
                               {"name": "at", "type": "time"}, {"name": "site", "type": "url"}])
@@ -265,7 +264,6 @@ def test_trailing_newline_values_are_rejected(api):
         assert create(api, "person", data).status_code == 422, data
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: duration accepts 1e5000 (Decimal), int() of it is stored and jsonutil.dumps raises -> 500; no magnitude bound")
 def test_duration_with_huge_exponent_is_422(api):
     ok_upload(api, "timer", [{"name": "dur", "type": "duration"}])
     response = api.call("POST", "/forms/timer/records", raw=b'{"data": {"dur": 1e5000}}')
@@ -279,11 +277,14 @@ def test_very_long_unique_value_is_4xx_not_500(api):
 
 
 def test_record_over_item_size_limit_is_4xx_not_500(api):
-    fields = [{"name": "t", "type": "textarea", "max_length": 100000}]
-    fields += [{"name": f"c{i}", "type": "computed", "result": "text", "expression": "concat(t, t)"} for i in range(5)]
+    # Each request body is under the 256 KB limit, but updates merge into a record over 350 KB.
+    fields = [{"name": f"t{i}", "type": "textarea", "max_length": 100000} for i in range(4)]
     ok_upload(api, "big", fields)
-    response = create(api, "big", {"t": "x" * 50000})
+    record = create(api, "big", {"t0": "x" * 100000, "t1": "x" * 100000}).json
+    response = api.call("PATCH", f"/forms/big/records/{record['id']}",
+                        body={"version": 1, "data": {"t2": "y" * 100000, "t3": "y" * 100000}})
     assert response.status_code in (413, 422), response.body[:200]
+    assert api.call("GET", f"/forms/big/records/{record['id']}").json["version"] == 1  # nothing written
 
 
 def test_self_reference_update_is_not_500(api):
@@ -293,7 +294,6 @@ def test_self_reference_update_is_not_500(api):
     assert response.status_code in (200, 422), response.body[:200]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: read_only / readonly_if on sub-table row fields are never checked (engine._check_rows)")
 def test_subtable_row_read_only_is_enforced(api):
     ok_upload(api, "order", [{"name": "rows", "type": "subtable", "fields": [
         {"name": "qty", "type": "number", "read_only": True}, {"name": "note", "type": "text"}]}])
@@ -302,7 +302,6 @@ def test_subtable_row_read_only_is_enforced(api):
     assert response.status_code == 422
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: visible_if/required_if/readonly_if see raw input, not computed values (computed fields absent on create, stale on update)")
 def test_required_if_on_computed_field_sees_the_new_value(api):
     ok_upload(api, "calc", [{"name": "amount", "type": "number"}, {"name": "total", "type": "computed", "expression": "amount * 2"},
                             {"name": "approval", "type": "text", "required_if": "total > 100"}])
@@ -316,7 +315,6 @@ def test_filter_on_indexed_auto_number_finds_new_record(api):
     assert [r["id"] for r in listed.json["items"]] == [rec["id"]]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: computed result 'text' stores Python repr for lists (\"[Decimal('1')]\"); result 'date' stores any string[:10]")
 def test_computed_text_and_date_results_are_clean(api):
     ok_upload(api, "txt", [{"name": "rows", "type": "subtable", "fields": [{"name": "q", "type": "number"}]},
                            {"name": "s", "type": "computed", "result": "text", "expression": "rows.q"},
@@ -325,7 +323,6 @@ def test_computed_text_and_date_results_are_clean(api):
     assert "Decimal" not in str(data.get("s")) and data.get("d") is None
 
 
-@pytest.mark.xfail(strict=True, reason="BUG?: required text accepts '' (and required multiselect accepts []), so 'required' is satisfied by nothing")
 def test_required_text_rejects_empty_string(api):
     ok_upload(api, "thing", [{"name": "name", "type": "text", "required": True}])
     assert create(api, "thing", {"name": ""}).status_code == 422
@@ -392,13 +389,11 @@ def test_degenerate_definitions_are_422_and_not_stored(api, fields, extra):
     assert api.call("GET", "/definitions/form/degenerate").status_code == 404
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: text-field patterns are screened by a weak regex only; (a|aa)+ and ((a+))+ (catastrophic backtracking) are accepted")
 @pytest.mark.parametrize("pattern", ["^(a|aa)+$", "^((a+))+$", "^(\\w|\\d)+$"])
 def test_catastrophic_text_patterns_are_rejected(api, pattern):
     assert_error_envelope(upload(api, "redos", [{"name": "s", "type": "text", "pattern": pattern}]), 422)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: DateField.minimum/maximum are never validated at upload; 'yesterday' is stored, then every record with the date -> 500")
 def test_date_bounds_are_validated_at_upload(api):
     response = upload(api, "dmin", [{"name": "d", "type": "date", "minimum": "yesterday"}])
     if response.status_code == 201:  # if accepted, records must at least not crash
