@@ -29,7 +29,7 @@ from chalicelib.config import reset_settings  # noqa: E402
 def _reset_process_state() -> None:
     from chalicelib.api import common
     from chalicelib.services import definitions
-    from chalicelib.services import workflow
+    from chalicelib.services import workflow_context as workflow
     from chalicelib.storage import records
 
     workflow._lookup_cache.clear()

@@ -3,10 +3,8 @@ inbox, diagram data, and firing due timers. Every step is ONE transaction with t
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
-from ..config import get_settings
 from ..errors import AppError, BadRequest, Conflict, NotFound, ValidationFailed
 from ..forms.definition import FormDefinition
 from ..forms.engine import validate_record
@@ -18,9 +16,9 @@ from ..storage import workflow as store
 from . import definitions
 from .caller import ADMIN_ROLE, Caller
 from .clock import utc_now
+from .workflow_context import ServiceContext
 
 log = logging.getLogger("aftersales.workflow")
-_lookup_cache: dict[tuple, tuple[float, tuple[str, ...]]] = {}
 MAX_INBOX_PAGE = 100
 
 
@@ -30,88 +28,6 @@ def published_workflow(tenant: str, form_name: str) -> tuple[int, WorkflowDefini
         return definitions.published(tenant, "workflow", form_name)
     except NotFound:
         return None
-
-
-class ServiceContext:
-    """What the pure engine may ask of the world: who is who, dispatch, validated field writes."""
-
-    def __init__(self, tenant: str, form: FormDefinition) -> None:
-        self.tenant, self.form = tenant, form
-
-    def resolve(self, rule: AssigneeRule, data: dict) -> list[str]:
-        keys: list[str] = []
-        if rule.Role:
-            keys = [f"role:{rule.Role}"]
-        elif rule.Field_:
-            value = data.get(rule.Field_)
-            keys = [f"user:{value}"] if isinstance(value, str) and value else []
-        elif rule.Users:
-            keys = [f"user:{u}" for u in rule.Users]
-        elif rule.Lookup:
-            keys = self._lookup(rule.Lookup, data)
-        if not keys and rule.Fallback:
-            return self.resolve(rule.Fallback, data)
-        return keys
-
-    def _lookup(self, lookup, data: dict) -> list[str]:
-        value = data.get(lookup.ValueField)
-        if value is None:
-            return []
-        # Reference data (a region's supervisor) changes rarely: cached as briefly as definitions are.
-        key = (self.tenant, lookup.Form, lookup.MatchField, str(value), lookup.UserField)
-        cached = _lookup_cache.get(key)
-        ttl = get_settings().definition_cache_seconds
-        if cached and time.monotonic() - cached[0] <= ttl:
-            return list(cached[1])
-        found = self._lookup_uncached(lookup, value)
-        if ttl > 0:
-            if len(_lookup_cache) > 5000:
-                _lookup_cache.clear()
-            _lookup_cache[key] = (time.monotonic(), tuple(found))
-        return found
-
-    def _lookup_uncached(self, lookup, value) -> list[str]:
-        try:
-            _v, target = definitions.published(self.tenant, "form", lookup.Form)
-        except NotFound:
-            return []
-        slot = target.index_slot(lookup.MatchField)
-        if slot is None:
-            return []
-        items, _ = listing.list_records(self.tenant, lookup.Form, target.storage.shards, primary=(slot, value),
-                                        extra=[], limit=1, cursor=None)
-        user = items[0].data.get(lookup.UserField) if items else None
-        return [f"user:{user}"] if isinstance(user, str) and user else []
-
-    def dispatch(self, spec: dict, data: dict) -> str:
-        """Baseline rule until the dispatch engine lands: an on-duty engineer of the order's region
-        who has not declined it, preferring the highest skill level for the product line."""
-        from ..workflow import StepError
-        try:
-            _v, engineer_form = definitions.published(self.tenant, "form", spec.get("Form", "engineer"))
-        except NotFound as exc:
-            raise StepError("Dispatch.NoCandidate", "no engineer form") from exc
-        slot = engineer_form.index_slot("region")
-        region = data.get("region")
-        if slot is None or region is None:
-            raise StepError("Dispatch.NoCandidate", "orders and engineers need an indexed region")
-        excluded = {u.strip() for u in str(data.get(spec.get("Exclude", "")) or "").split(",") if u.strip()}
-        engineers, _ = listing.list_records(self.tenant, engineer_form.name, engineer_form.storage.shards,
-                                            primary=(slot, region), extra=[], limit=100, cursor=None)
-        line = data.get(spec.get("SkillField", "product_line"))
-        candidates = []
-        for eng in engineers:
-            user = eng.data.get("user")
-            if not user or user in excluded or eng.data.get("on_duty") is False:
-                continue
-            level = max([int(s.get("level", 0)) for s in eng.data.get("skills", []) if not line or s.get("product_line") == line] or [0])
-            candidates.append((-level, user))
-        if not candidates:
-            raise StepError("Dispatch.NoCandidate", f"no eligible engineer in region {region}")
-        return sorted(candidates)[0][1]
-
-    def apply_fields(self, data: dict, updates: dict) -> dict:
-        return validate_record(self.form, updates, previous=data, system=True).data
 
 
 def _variables(caller_or_none: Caller | None, now: str) -> dict:
@@ -201,11 +117,7 @@ def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, 
     outcome = take_action(wf, inst, data, action, user_id=caller.user_id, roles=caller.roles,
                           is_admin=ADMIN_ROLE in caller.roles, now=now, ctx=ctx, variables=variables,
                           comment=comment, delegate_to=body.get("delegate_to"))
-    validated = validate_record(form, {}, previous=outcome.data, system=True)  # computed fields follow SetFields
-    new = record_store.StoredRecord(**{**rec.__dict__, "data": validated.data, "version": rec.version + 1,
-                                       "updated_at": now, "updated_by": caller.user_id,
-                                       "workflow": outcome.instance.to_dict()})
-    changed = sorted(k for k in set(rec.data) | set(new.data) if rec.data.get(k) != new.data.get(k))
+    new, changed = _next_record(rec, form, outcome, now, caller.user_id)
     entry = history_entry("action", caller.user_id, action=action, from_state=inst.state, outcome=outcome,
                           changed=changed, comment=comment)
     result = {"record": render(new), "transition": {"from": inst.state, "to": outcome.instance.state,
@@ -215,6 +127,16 @@ def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, 
     plan = _plan_for(caller.tenant, form, rec, new, entry, creates=outcome.creates)
     record_store.update_record(new, expected, plan)
     return result
+
+
+def _next_record(rec, form: FormDefinition, outcome, now: str, actor: str):
+    """The record after a workflow step: data re-validated (computed fields follow SetFields),
+    version + 1, the new instance; plus the names of the fields that changed."""
+    validated = validate_record(form, {}, previous=outcome.data, system=True)
+    new = record_store.StoredRecord(**{**rec.__dict__, "data": validated.data, "version": rec.version + 1,
+                                       "updated_at": now, "updated_by": actor, "workflow": outcome.instance.to_dict()})
+    changed = sorted(k for k in set(rec.data) | set(new.data) if rec.data.get(k) != new.data.get(k))
+    return new, changed
 
 
 def _plan_for(tenant: str, form: FormDefinition, old, new, entry: dict, fired: tuple[str, str] | None = None,
@@ -382,10 +304,7 @@ def _fire_one(due: dict, now: str) -> bool:
         except Exception:  # already gone
             pass
         return False
-    validated = validate_record(form, {}, previous=outcome.data, system=True)
-    new = record_store.StoredRecord(**{**rec.__dict__, "data": validated.data, "version": rec.version + 1,
-                                       "updated_at": now, "updated_by": "system", "workflow": outcome.instance.to_dict()})
-    changed = sorted(k for k in set(rec.data) | set(new.data) if rec.data.get(k) != new.data.get(k))
+    new, changed = _next_record(rec, form, outcome, now, "system")
     entry = history_entry("timer", "system", action=due["name"], from_state=inst.state, outcome=outcome, changed=changed)
     plan = _plan_for(due["tenant"], form, rec, new, entry, fired=(due["name"], due["armed_at"]), creates=outcome.creates)
     record_store.update_record(new, rec.version, plan)

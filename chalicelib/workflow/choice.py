@@ -59,8 +59,10 @@ def evaluate_choice(rule, context: dict) -> bool:
             return _string_matches(value, expected)
         return _compare(operator[len("String"):], value, expected)
     if operator.startswith("Numeric"):
-        number = _number(value)
-        return number is not None and _compare(operator[len("Numeric"):], number, Decimal(str(expected)))
+        number, bound = _number(value), _number(expected)
+        if number is None or bound is None or not (number.is_finite() and bound.is_finite()):
+            return False  # NaN/Infinity do not order (Decimal would raise)
+        return _compare(operator[len("Numeric"):], number, bound)
     if operator == "BooleanEquals":
         return isinstance(value, bool) and value == expected
     if operator.startswith("Timestamp"):

@@ -54,10 +54,13 @@ class ActionDef(_Strict):
     CommentRequired: bool = False
 
 
+_Duration = Annotated[int, Field(ge=1, le=366 * 86400)]  # as Deadline.Seconds: a mapped 0 or -5 is a mistake
+
+
 class DurationByField(_Strict):
     Field_: str = Field(alias="Field")
-    Map: dict[str, int]
-    Default: int | None = None
+    Map: dict[str, _Duration]
+    Default: _Duration | None = None
 
 
 class Escalation(_Strict):
@@ -137,8 +140,8 @@ class ChoiceRule(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     Variable: str | None = None
     Condition: str | None = Field(default=None, max_length=4000)
-    And: list["ChoiceRule"] | None = None
-    Or: list["ChoiceRule"] | None = None
+    And: list["ChoiceRule"] | None = Field(default=None, min_length=1)  # ASL: an empty And/Or is invalid
+    Or: list["ChoiceRule"] | None = Field(default=None, min_length=1)
     Not: "ChoiceRule | None" = None
     Next: str | None = None
     StringEquals: str | None = None

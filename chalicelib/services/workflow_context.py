@@ -1,0 +1,96 @@
+"""What the pure workflow engine may ask of the world (WorkflowContext): who is behind an assignee
+rule, which engineer to dispatch, and field writes validated by the form engine."""
+from __future__ import annotations
+
+import time
+
+from ..config import get_settings
+from ..errors import NotFound
+from ..forms.definition import FormDefinition
+from ..forms.engine import validate_record
+from ..storage import listing
+from . import definitions
+
+_lookup_cache: dict[tuple, tuple[float, tuple[str, ...]]] = {}
+
+
+class ServiceContext:
+    """What the pure engine may ask of the world: who is who, dispatch, validated field writes."""
+
+    def __init__(self, tenant: str, form: FormDefinition) -> None:
+        self.tenant, self.form = tenant, form
+
+    def resolve(self, rule: AssigneeRule, data: dict) -> list[str]:
+        keys: list[str] = []
+        if rule.Role:
+            keys = [f"role:{rule.Role}"]
+        elif rule.Field_:
+            value = data.get(rule.Field_)
+            keys = [f"user:{value}"] if isinstance(value, str) and value else []
+        elif rule.Users:
+            keys = [f"user:{u}" for u in rule.Users]
+        elif rule.Lookup:
+            keys = self._lookup(rule.Lookup, data)
+        if not keys and rule.Fallback:
+            return self.resolve(rule.Fallback, data)
+        return keys
+
+    def _lookup(self, lookup, data: dict) -> list[str]:
+        value = data.get(lookup.ValueField)
+        if value is None:
+            return []
+        # Reference data (a region's supervisor) changes rarely: cached as briefly as definitions are.
+        key = (self.tenant, lookup.Form, lookup.MatchField, str(value), lookup.UserField)
+        cached = _lookup_cache.get(key)
+        ttl = get_settings().definition_cache_seconds
+        if cached and time.monotonic() - cached[0] <= ttl:
+            return list(cached[1])
+        found = self._lookup_uncached(lookup, value)
+        if ttl > 0:
+            if len(_lookup_cache) > 5000:
+                _lookup_cache.clear()
+            _lookup_cache[key] = (time.monotonic(), tuple(found))
+        return found
+
+    def _lookup_uncached(self, lookup, value) -> list[str]:
+        try:
+            _v, target = definitions.published(self.tenant, "form", lookup.Form)
+        except NotFound:
+            return []
+        slot = target.index_slot(lookup.MatchField)
+        if slot is None:
+            return []
+        items, _ = listing.list_records(self.tenant, lookup.Form, target.storage.shards, primary=(slot, value),
+                                        extra=[], limit=1, cursor=None)
+        user = items[0].data.get(lookup.UserField) if items else None
+        return [f"user:{user}"] if isinstance(user, str) and user else []
+
+    def dispatch(self, spec: dict, data: dict) -> str:
+        """Baseline rule until the dispatch engine lands: an on-duty engineer of the order's region
+        who has not declined it, preferring the highest skill level for the product line."""
+        from ..workflow import StepError
+        try:
+            _v, engineer_form = definitions.published(self.tenant, "form", spec.get("Form", "engineer"))
+        except NotFound as exc:
+            raise StepError("Dispatch.NoCandidate", "no engineer form") from exc
+        slot = engineer_form.index_slot("region")
+        region = data.get("region")
+        if slot is None or region is None:
+            raise StepError("Dispatch.NoCandidate", "orders and engineers need an indexed region")
+        excluded = {u.strip() for u in str(data.get(spec.get("Exclude", "")) or "").split(",") if u.strip()}
+        engineers, _ = listing.list_records(self.tenant, engineer_form.name, engineer_form.storage.shards,
+                                            primary=(slot, region), extra=[], limit=100, cursor=None)
+        line = data.get(spec.get("SkillField", "product_line"))
+        candidates = []
+        for eng in engineers:
+            user = eng.data.get("user")
+            if not user or user in excluded or eng.data.get("on_duty") is False:
+                continue
+            level = max([int(s.get("level", 0)) for s in eng.data.get("skills", []) if not line or s.get("product_line") == line] or [0])
+            candidates.append((-level, user))
+        if not candidates:
+            raise StepError("Dispatch.NoCandidate", f"no eligible engineer in region {region}")
+        return sorted(candidates)[0][1]
+
+    def apply_fields(self, data: dict, updates: dict) -> dict:
+        return validate_record(self.form, updates, previous=data, system=True).data
