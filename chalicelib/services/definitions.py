@@ -62,7 +62,7 @@ def _check_kind_and_name(kind: str, name: str) -> Callable:
     parser = PARSERS.get(kind)
     if parser is None:
         raise NotFound(f"unknown definition kind '{kind}'", details=[{"path": "kind", "message": f"one of {sorted(PARSERS)}"}])
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise BadRequest("definition names are lower-case identifiers", details=[{"path": "name", "message": f"must match {NAME_PATTERN}"}])
     return parser
 
@@ -152,6 +152,8 @@ def get_version_body(caller: Caller, kind: str, name: str, version: int) -> dict
 
 def published(tenant: str, kind: str, name: str) -> tuple[int, Any]:
     """(version, parsed definition) in use for new records. Cached; see module docstring."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise NotFound(f"{kind} '{str(name)[:64]}' does not exist")  # also keeps junk out of DynamoDB keys
     key = (tenant, kind, name)
     now = time.monotonic()
     with _lock:

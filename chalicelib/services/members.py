@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import NotFound, ValidationFailed
 from ..forms.definition import pydantic_problems
-from ..forms.values import USER_ID_RE
+from ..forms.values import USER_ID_PATTERN, USER_ID_RE
 from ..storage import members as store
 from .caller import Caller
 
@@ -22,8 +22,8 @@ class MemberIn(BaseModel):
 
 def put(caller: Caller, user_id: str, body: Any) -> dict:
     caller.require_admin("managing members")
-    if not USER_ID_RE.match(user_id):
-        raise ValidationFailed("user id is malformed", details=[{"path": "user_id", "message": f"must match {USER_ID_RE.pattern}"}])
+    if not USER_ID_RE.fullmatch(user_id):
+        raise ValidationFailed("user id is malformed", details=[{"path": "user_id", "message": f"must match {USER_ID_PATTERN}"}])
     try:
         member = MemberIn.model_validate(body)
     except ValidationError as exc:

@@ -40,18 +40,31 @@ def _add_missing_indexes(model, wait: bool) -> None:
         if current is not None:
             if current["Projection"].get("ProjectionType") != projection["ProjectionType"]:
                 log.info("index %s: projection changed, recreating", name)
-                client.update_table(TableName=model.Meta.table_name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": name}}])
+                _update_when_free(client, TableName=model.Meta.table_name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": name}}])
                 _wait_active(client, model.Meta.table_name, wait)
             else:
                 continue
         attributes = {a["AttributeName"]: a["AttributeType"] for a in index["attribute_definitions"]}
-        client.update_table(
-            TableName=model.Meta.table_name,
-            AttributeDefinitions=[{"AttributeName": k, "AttributeType": v} for k, v in attributes.items()],
-            GlobalSecondaryIndexUpdates=[{"Create": {"IndexName": name, "KeySchema": sorted(index["key_schema"], key=lambda k: k["KeyType"] != "HASH"),
-                                                     "Projection": projection}}])
+        _update_when_free(client, TableName=model.Meta.table_name,
+                          AttributeDefinitions=[{"AttributeName": k, "AttributeType": v} for k, v in attributes.items()],
+                          GlobalSecondaryIndexUpdates=[{"Create": {
+                              "IndexName": name, "Projection": projection,
+                              "KeySchema": sorted(index["key_schema"], key=lambda k: k["KeyType"] != "HASH")}}])
         log.info("index %s added to %s", name, model.Meta.table_name)
         _wait_active(client, model.Meta.table_name, wait)
+
+
+def _update_when_free(client, timeout: float = 120, **request) -> None:
+    """DynamoDB builds one index at a time per table and may still be busy after reporting ACTIVE."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            client.update_table(**request)
+            return
+        except client.exceptions.LimitExceededException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def _wait_active(client, table_name: str, wait: bool, timeout: float = 120) -> None:
