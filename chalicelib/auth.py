@@ -4,6 +4,7 @@ request context. Either way the tenant and roles come from verified claims only.
 from __future__ import annotations
 
 import os
+import re
 import time
 from typing import Any
 
@@ -14,6 +15,8 @@ from .services.caller import Caller
 TENANT_CLAIM = "custom:tenant"
 ROLES_CLAIM = "cognito:groups"
 LEEWAY_SECONDS = 30
+TENANT_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
+USER_ID = re.compile(r"[A-Za-z0-9_.@:\-]{1,128}")
 
 
 def route_authorizer():
@@ -75,6 +78,7 @@ def _caller(claims: dict[str, Any]) -> Caller:
     roles = claims.get(ROLES_CLAIM) or []
     if isinstance(roles, str):  # API Gateway flattens lists into "a,b" or "[a b]"
         roles = [r for r in roles.strip("[]").replace(",", " ").split() if r]
-    if not isinstance(tenant, str) or not tenant or not isinstance(user, str) or not user:
-        raise Unauthorized("token lacks tenant or subject claims", code="invalid_token")
+    if not isinstance(tenant, str) or not TENANT_ID.fullmatch(tenant) or not isinstance(user, str) or not USER_ID.fullmatch(user):
+        # '#' separates key parts: a tenant or user id must never be able to add one
+        raise Unauthorized("token lacks valid tenant or subject claims", code="invalid_token")
     return Caller(tenant=tenant, user_id=user, roles=frozenset(str(r) for r in roles), name=str(claims.get("name", "")))

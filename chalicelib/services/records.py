@@ -142,7 +142,7 @@ def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: 
     # A record keeps the form version it was made with.
     form = definitions.version_of(caller.tenant, "form", form_name, rec.form_version)
     if rec.workflow:
-        _r, _f, inst, wf = workflow._load(caller, form_name, record_id)
+        inst, wf = workflow.running(caller.tenant, rec)
         workflow.check_editable(caller, wf, inst, data)
     now = utc_now()
     validated = validate_record(form, data, previous=rec.data, variables=caller.variables(now))

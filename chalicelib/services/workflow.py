@@ -62,15 +62,20 @@ def history_entry(kind: str, actor: str, *, action: str | None = None, from_stat
 
 
 def _load(caller: Caller, form_name: str, record_id: str):
-    from ..workflow import Instance
     from .records import _load as load_record
     rec = load_record(caller.tenant, form_name, record_id, consistent=True)
     if not rec.workflow:
         raise NotFound(f"{form_name} record {record_id} has no workflow")
     form = definitions.version_of(caller.tenant, "form", form_name, rec.form_version)
-    inst = Instance.from_dict(rec.workflow)
-    wf = definitions.version_of(caller.tenant, "workflow", inst.workflow, inst.version)
+    inst, wf = running(caller.tenant, rec)
     return rec, form, inst, wf
+
+
+def running(tenant: str, rec):
+    """(instance, workflow definition version) of a record that has a workflow; no read if cached."""
+    from ..workflow import Instance
+    inst = Instance.from_dict(rec.workflow)
+    return inst, definitions.version_of(tenant, "workflow", inst.workflow, inst.version)
 
 
 def list_actions(caller: Caller, form_name: str, record_id: str) -> dict:

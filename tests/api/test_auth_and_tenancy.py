@@ -31,6 +31,8 @@ def test_health_needs_no_token(api):
     ("wrong audience", lambda: jwt.encode(_token(aud="other"), get_settings().local_jwt_secret, algorithm="HS256")),
     ("no tenant", lambda: jwt.encode({k: v for k, v in _token().items() if k != "custom:tenant"}, get_settings().local_jwt_secret, algorithm="HS256")),
     ("garbage", lambda: "abc.def.ghi"),
+    ("tenant with a key separator", lambda: jwt.encode(_token(**{"custom:tenant": "demo#R#x"}), get_settings().local_jwt_secret, algorithm="HS256")),
+    ("subject with a key separator", lambda: jwt.encode(_token(sub="a#b"), get_settings().local_jwt_secret, algorithm="HS256")),
 ])
 def test_bad_tokens_get_401(demo_api, name, make):
     token = make()
