@@ -54,7 +54,7 @@ def _add_missing_indexes(model, wait: bool) -> None:
         _wait_active(client, model.Meta.table_name, wait)
 
 
-def _update_when_free(client, timeout: float = 120, **request) -> None:
+def _update_when_free(client, timeout: float = 60, **request) -> None:
     """DynamoDB builds one index at a time per table and may still be busy after reporting ACTIVE."""
     deadline = time.monotonic() + timeout
     while True:
