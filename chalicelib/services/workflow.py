@@ -264,13 +264,16 @@ def diagram(caller: Caller, name: str, version: int | None) -> dict:
             "edges": [{"from": a, "to": b, "label": label} for a, b, label in wf.edges]}
 
 
-def fire_due_timers(now: str | None = None, limit_per_shard: int = 100) -> dict:
-    """Scheduled Lambda body: fire every due timer. Safe to run twice at once and to retry: a timer
-    is consumed only by the transaction that also moves its record (conditions on both)."""
+def fire_due_timers(now: str | None = None, page_size: int = 100, budget_seconds: float = 45.0) -> dict:
+    """Scheduled Lambda body: fire every due timer, page by page, within a time budget (what is left
+    waits for the next minute's run). Safe to run twice at once and to retry: a timer is consumed
+    only by the transaction that also moves its record (conditions on both)."""
+    import time as _time
     now = now or utc_now()
+    stop_at = _time.monotonic() + budget_seconds
     fired = skipped = failed = 0
     for shard in range(store.TIMER_SHARDS):
-        for due in store.due_timers(shard, now, limit_per_shard):
+        for due in _due_pages(shard, now, page_size, stop_at):
             try:
                 done = _fire_one(due, now)
                 fired += done
@@ -281,6 +284,16 @@ def fire_due_timers(now: str | None = None, limit_per_shard: int = 100) -> dict:
                 failed += 1
                 log.error("timer %s on %s failed: %s", due["name"], due["record_id"], exc.message)
     return {"fired": fired, "skipped": skipped, "failed": failed}
+
+
+def _due_pages(shard: int, now: str, page_size: int, stop_at: float):
+    import time as _time
+    start = None
+    while _time.monotonic() < stop_at:
+        items, start = store.due_timers(shard, now, page_size, start)
+        yield from items
+        if start is None:
+            return
 
 
 def _fire_one(due: dict, now: str) -> bool:

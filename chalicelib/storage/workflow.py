@@ -87,9 +87,12 @@ def inbox_page(tenant: str, assignee: str, start: str | None, limit: int) -> tup
     return items, (items[-1]["_lsk"] if items and more else None)
 
 
-def due_timers(shard: int, now: str, limit: int = 100) -> list[dict[str, Any]]:
-    result = TimerItem.due.query(timer_shard_pk(shard), TimerItem.lsk <= f"{now}~", limit=limit, page_size=limit)
-    return [{"tenant": t.tenant, "record_id": t.record_id, "form": t.form, "name": t.name, "due_at": t.due_at,
-             "armed_at": t.armed_at} for t in result]
+def due_timers(shard: int, now: str, limit: int = 100, start: dict | None = None) -> tuple[list[dict[str, Any]], dict | None]:
+    """One page of due timers of a shard, oldest first, and where the next page starts (or None)."""
+    result = TimerItem.due.query(timer_shard_pk(shard), TimerItem.lsk <= f"{now}~", limit=limit, page_size=limit,
+                                 last_evaluated_key=start)
+    items = [{"tenant": t.tenant, "record_id": t.record_id, "form": t.form, "name": t.name, "due_at": t.due_at,
+              "armed_at": t.armed_at} for t in result]
+    return items, result.last_evaluated_key
 
 

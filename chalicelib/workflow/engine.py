@@ -338,8 +338,10 @@ def _approval(run: Run, state: ApprovalState, action: str, user_id: str, keys: s
     run.outcome.events.append({"type": f"approval.{action}d", "user": user_id})
     user_key = f"user:{user_id}"
     run.inst.tasks = [t for t in run.inst.tasks if t.assignee != user_key]
-    votes = list(approval["votes"].values())
     eligible = [k for k in approval["eligible"] if k.startswith("user:")]
+    # Counted modes count only the named approvers' votes: an admin acting does not fill a seat.
+    votes = [v for u, v in approval["votes"].items() if f"user:{u}" in eligible] if state.Mode in ("all", "threshold") \
+        else list(approval["votes"].values())
     decided = None
     if state.Mode in ("single", "any", "chain"):
         decided = action
@@ -395,9 +397,13 @@ def fire_timer(wf: WorkflowDefinition, inst: Instance, data: dict, timer_name: s
         if escalation.Reassign and isinstance(state, (TaskState, ApprovalState)):  # a Wait has nobody to replace
             keys = ctx.resolve(escalation.Reassign, run.data)
             kind_of_task = "approval" if isinstance(state, ApprovalState) else "task"
-            run.inst.tasks = [Task(k, inst.state, kind_of_task, now) for k in dict.fromkeys(keys)]
+            # the new assignees inherit the state's remaining deadline (the SLA keeps running)
+            due = min((t.due_at for t in run.inst.tasks if t.due_at), default=None)
+            run.inst.tasks = [Task(k, inst.state, kind_of_task, now, due) for k in dict.fromkeys(keys)]
             if run.inst.approval is not None:
+                # votes of approvers who are no longer named do not count; the new ones vote afresh
                 run.inst.approval["eligible"] = keys
+                run.inst.approval["votes"] = {u: v for u, v in run.inst.approval["votes"].items() if f"user:{u}" in keys}
         if escalation.Goto:
             run.enter(escalation.Goto)
             return run.outcome
