@@ -32,13 +32,15 @@ def route_authorizer():
     return CognitoUserPoolAuthorizer("aftersales-users", provider_arns=[arn])
 
 
-def issue_local_token(tenant: str, user_id: str, roles: list[str], name: str = "", ttl_seconds: int = 12 * 3600) -> str:
+def issue_local_token(tenant: str, user_id: str, roles: list[str], name: str = "", ttl_seconds: int = 12 * 3600,
+                      attributes: dict[str, str] | None = None) -> str:
     import jwt  # imported on use: deployed stages (Cognito) never need it at cold start
 
     settings = get_settings()
     now = int(time.time())
     claims = {"sub": user_id, TENANT_CLAIM: tenant, ROLES_CLAIM: roles, "name": name, "iss": settings.jwt_issuer,
-              "aud": "aftersales", "iat": now, "exp": now + ttl_seconds}
+              "aud": "aftersales", "iat": now, "exp": now + ttl_seconds,
+              **{f"custom:{k}": str(v) for k, v in (attributes or {}).items()}}
     return jwt.encode(claims, settings.local_jwt_secret, algorithm="HS256")
 
 
@@ -81,4 +83,8 @@ def _caller(claims: dict[str, Any]) -> Caller:
     if not isinstance(tenant, str) or not TENANT_ID.fullmatch(tenant) or not isinstance(user, str) or not USER_ID.fullmatch(user):
         # '#' separates key parts: a tenant or user id must never be able to add one
         raise Unauthorized("token lacks valid tenant or subject claims", code="invalid_token")
-    return Caller(tenant=tenant, user_id=user, roles=frozenset(str(r) for r in roles), name=str(claims.get("name", "")))
+    # Other custom:* claims (Cognito custom attributes, e.g. custom:region) become $user.attributes for row rules.
+    attributes = tuple(sorted((k[7:], str(v)) for k, v in claims.items()
+                              if k.startswith("custom:") and k != TENANT_CLAIM and isinstance(v, (str, int))))
+    return Caller(tenant=tenant, user_id=user, roles=frozenset(str(r) for r in roles), name=str(claims.get("name", "")),
+                  attributes=attributes)

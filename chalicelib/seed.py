@@ -84,7 +84,7 @@ def install_demo_data(tenant: str, app_dir: Path = APP_DIR) -> int:
 
 def demo_tokens(tenant: str = DEMO_TENANT, app_dir: Path = APP_DIR) -> list[dict]:
     return [{"user": u["user_id"], "roles": u["roles"], "name": u["display_name"],
-             "token": issue_local_token(tenant, u["user_id"], u["roles"], u["display_name"])}
+             "token": issue_local_token(tenant, u["user_id"], u["roles"], u["display_name"], attributes=u.get("attributes"))}
             for u in load_app_manifest(app_dir)["demo_users"]]
 
 

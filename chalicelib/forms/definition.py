@@ -11,16 +11,30 @@ from .fields import INDEXABLE_TYPES, NAME_PATTERN, FormField, SubTableField
 
 MAX_INDEXES = 4  # one GSI slot per indexed field (see docs/ARCHITECTURE.md)
 EXPRESSION_VARIABLES = ("$user", "$now", "$today")
+ROLE_PATTERN = r"^(\*|[A-Za-z0-9_.\-]{1,64})$"
+
+
+class FieldGrant(BaseModel):
+    """What one role may not see (hidden) or not change (readonly) on this form."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
+    hidden: list[str] = Field(default_factory=list)
+    readonly: list[str] = Field(default_factory=list)
 
 
 class FormPermissions(BaseModel):
-    """Which roles may do what on this form's records. '*' means every member of the tenant."""
+    """Which roles may do what on this form's records. '*' means every member of the tenant.
+    `rows`: role → expression a record must satisfy for that role (e.g. engineers: their own orders).
+    `fields`: role → hidden/readonly fields. Each of a caller's roles is evaluated on its own and the
+    results are combined, so two roles never add up to a cell that neither role may see."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
     create: list[str] = Field(default_factory=lambda: ["admin"])
     read: list[str] = Field(default_factory=lambda: ["admin"])
     update: list[str] = Field(default_factory=lambda: ["admin"])
     delete: list[str] = Field(default_factory=lambda: ["admin"])
+    rows: dict[str, str] = Field(default_factory=dict)
+    fields: dict[str, FieldGrant] = Field(default_factory=dict)
 
 
 class StorageOptions(BaseModel):
@@ -165,6 +179,7 @@ def semantic_problems(form: FormDefinition, previous: FormDefinition | None) -> 
     if len(form.indexes) != len(set(form.indexes)):
         problems.append({"path": "indexes", "message": "indexed fields must be unique"})
     problems.extend(_computed_cycles(form))
+    problems.extend(_permission_problems(form, check_expr, top_names))
     if previous is not None:
         if previous.storage.shards != form.storage.shards:
             problems.append({"path": "storage.shards", "message": f"shards cannot change once a form exists (was {previous.storage.shards})"})
@@ -183,6 +198,28 @@ def pattern_cost_problem(pattern: str, max_length: int) -> str | None:
         return None
     return (f"pattern can backtrack too much on {max_length} characters; lower max_length, anchor it "
             "with ^ or use fewer open-ended repetitions")
+
+
+def _permission_problems(form: FormDefinition, check_expr, top_names: list[str]) -> list[dict]:
+    import re
+    problems: list[dict] = []
+    perms = form.permissions
+    role_re = re.compile(ROLE_PATTERN)
+    for action in ("create", "read", "update", "delete"):
+        for i, role in enumerate(getattr(perms, action)):
+            if not role_re.fullmatch(role):
+                problems.append({"path": f"permissions.{action}[{i}]", "message": "role names are letters, digits, _ . - (or *)"})
+    for role, rule in perms.rows.items():
+        check_expr(f"permissions.rows.{role}", rule, top_names)  # reports into semantic_problems' list
+        if not role_re.fullmatch(role):
+            problems.append({"path": f"permissions.rows.{role}", "message": "not a role name"})
+    known = set(top_names)
+    for role, grant in perms.fields.items():
+        for kind in ("hidden", "readonly"):
+            for i, name in enumerate(getattr(grant, kind)):
+                if name not in known:
+                    problems.append({"path": f"permissions.fields.{role}.{kind}[{i}]", "message": f"unknown field '{name}'"})
+    return problems
 
 
 def _computed_cycles(form: FormDefinition) -> list[dict]:

@@ -14,6 +14,7 @@ class Caller:
     user_id: str
     roles: frozenset[str]
     name: str = ""
+    attributes: tuple[tuple[str, str], ...] = ()  # verified custom claims, e.g. (("region", "north"),)
 
     def has_any(self, roles: list[str] | tuple[str, ...]) -> bool:
         return "*" in roles or bool(self.roles & set(roles)) or ADMIN_ROLE in self.roles
@@ -28,5 +29,6 @@ class Caller:
 
     def variables(self, now: str) -> dict:
         """Expression variables describing the caller ($user) and time ($now, $today)."""
-        return {"$user": {"id": self.user_id, "roles": sorted(self.roles), "name": self.name},
+        return {"$user": {"id": self.user_id, "roles": sorted(self.roles), "name": self.name,
+                          "attributes": dict(self.attributes)},
                 "$now": now, "$today": now[:10]}

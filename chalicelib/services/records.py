@@ -9,6 +9,7 @@ from typing import Any
 from .. import jsonutil
 from ..errors import BadRequest, Conflict, NotFound, ValidationFailed, parse_count
 from ..forms.definition import FormDefinition
+from ..forms.access import Access
 from ..forms.engine import validate_record
 from ..ids import is_valid_id, new_id
 from ..storage import listing
@@ -19,11 +20,24 @@ from .caller import Caller
 from .clock import utc_now
 
 MAX_PAGE = 100
+MAX_LIST_ROUNDS = 5  # pages read to fill one page when row rules hide records (then a cursor comes back)
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
 
 
 def _form(tenant: str, form_name: str) -> tuple[int, FormDefinition]:
     return definitions.published(tenant, "form", form_name)
+
+
+def access_for(caller: Caller, form: FormDefinition) -> Access:
+    """Row rules and field grants of the PUBLISHED form apply, so permission changes act at once."""
+    return Access(form, caller.roles, caller.variables(utc_now()))
+
+
+def render_for(access: Access, rec: store.StoredRecord) -> dict:
+    """The record as this caller may see it: hidden fields are absent."""
+    body = render(rec)
+    body["data"] = access.mask(body["data"])
+    return body
 
 
 def render(rec: store.StoredRecord) -> dict:
@@ -69,6 +83,18 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
     version, form = _form(caller.tenant, form_name)
     caller.require_any(form.permissions.create, f"creating {form_name} records")
     data = _data_of(body)
+    access = access_for(caller, form)
+    locked = sorted(k for k in data if k in form.fields_by_name and k not in access.creatable_fields())
+    if locked:
+        from ..errors import Forbidden
+        raise Forbidden("your roles may not set these fields", code="field_not_writable",
+                        details=[{"path": f"data.{f}", "message": "not writable for your roles"} for f in locked])
+
+    def shown(r: store.StoredRecord) -> dict:
+        # what the creator may see of the new record (stored as the Idempotency-Key response too)
+        if not access.row_visible(r.data):
+            return {"id": r.id, "form": r.form, "version": r.version, "number": r.number}
+        return render_for(access, r)
     if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
         raise BadRequest("Idempotency-Key must be 8-128 characters of letters, digits and _.:-",
                          details=[{"path": "headers.Idempotency-Key", "message": "malformed"}])
@@ -104,9 +130,9 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
             r.data[field_name] = r.number
             if number_slot:  # known only now: index it with the number it got
                 plan.index_values[number_slot] = r.number
-            return render(r)
+            return shown(r)
     else:
-        _render = render
+        _render = shown
     if idempotency_key:
         # The key is bound to this caller and body: a reuse with another body is an error, not a replay.
         digest = hashlib.sha256(jsonutil.dumps([caller.user_id, form_name, data], canonical=True).encode()).hexdigest()
@@ -117,7 +143,20 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
 def get(caller: Caller, form_name: str, record_id: str) -> dict:
     _version, form = _form(caller.tenant, form_name)
     caller.require_any(form.permissions.read, f"reading {form_name} records")
-    return render(_load(caller.tenant, form_name, record_id))
+    access = access_for(caller, form)
+    return render_for(access, load_visible(access, caller.tenant, form_name, record_id))
+
+
+def load_visible(access: Access, tenant: str, form_name: str, record_id: str, *, consistent: bool = False,
+                 action: str = "read") -> store.StoredRecord:
+    """The record if a row rule of the caller admits it; else 404, exactly as if it did not exist."""
+    rec = _load(tenant, form_name, record_id, consistent=consistent)
+    if not access.row_visible(rec.data):
+        raise NotFound(f"{form_name} record {record_id} does not exist")
+    if action != "read" and not access.admitting_roles(action, rec.data):
+        from ..errors import Forbidden
+        raise Forbidden(f"your roles do not allow {action} on this record", code="forbidden")
+    return rec
 
 
 def _load(tenant: str, form_name: str, record_id: str, *, consistent: bool = False) -> store.StoredRecord:
@@ -132,13 +171,21 @@ def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: 
     caller.require_any(published_form.permissions.update, f"updating {form_name} records")
     data = _data_of(body)
     expected = _expected_version(body, if_match)
+    access = access_for(caller, published_form)
+    can_read = access.can("read")
     rec = _load(caller.tenant, form_name, record_id, consistent=True)
-    can_read = caller.has_any(published_form.permissions.read)
+    if can_read and not access.row_visible(rec.data) or not access.admitting_roles("update", rec.data):
+        raise NotFound(f"{form_name} record {record_id} does not exist")
     if rec.version != expected:
         details = {"current_version": rec.version}
-        if can_read:  # the current record only for those who may read it
-            details["current"] = render(rec)
+        if can_read:  # the current record only for those who may read it, as they may see it
+            details["current"] = render_for(access, rec)
         raise Conflict("record was changed by someone else", code="version_conflict", details=details)
+    locked = sorted(set(data) - access.writable_fields(rec.data))
+    if locked:
+        from ..errors import Forbidden
+        raise Forbidden("your roles may not change these fields", code="field_not_writable",
+                        details=[{"path": f"data.{f}", "message": "not writable for your roles"} for f in locked])
     # A record keeps the form version it was made with.
     form = definitions.version_of(caller.tenant, "form", form_name, rec.form_version)
     if rec.workflow:
@@ -150,9 +197,10 @@ def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: 
                                 "updated_at": now, "updated_by": caller.user_id})
     entry = workflow.history_entry("update", caller.user_id, changed=validated.changed_fields)
     store.update_record(new, expected, workflow._plan_for(caller.tenant, form, rec, new, entry))
-    if not can_read:
+    if not can_read or not access.row_visible(new.data):
         return {"id": new.id, "version": new.version, "changed_fields": validated.changed_fields}
-    return render(new) | {"changed_fields": validated.changed_fields}
+    visible = access.visible_fields(new.data)
+    return render_for(access, new) | {"changed_fields": [f for f in validated.changed_fields if f in visible]}
 
 
 def reference_diff(form: FormDefinition, old: dict, new: dict) -> list:
@@ -180,7 +228,7 @@ def delete(caller: Caller, form_name: str, record_id: str, if_match: str | None,
     _published, form = _form(caller.tenant, form_name)
     caller.require_any(form.permissions.delete, f"deleting {form_name} records")
     expected = _expected_version({"version": _int_or_none(version_param, "query.version")} if version_param else {}, if_match)
-    rec = _load(caller.tenant, form_name, record_id, consistent=True)
+    rec = load_visible(access_for(caller, form), caller.tenant, form_name, record_id, consistent=True, action="delete")
     form = definitions.version_of(caller.tenant, "form", form_name, rec.form_version)
     now = utc_now()
     gone = store.StoredRecord(**{**rec.__dict__, "deleted": True, "version": rec.version + 1, "updated_at": now,
@@ -203,6 +251,8 @@ def list_records(caller: Caller, form_name: str, params: dict[str, str]) -> dict
     limit = 25 if limit is None else limit
     if not 1 <= limit <= MAX_PAGE:
         raise BadRequest(f"limit must be between 1 and {MAX_PAGE}", details=[{"path": "query.limit", "message": "out of range"}])
+    access = access_for(caller, form)
+    hidden = access.hidden_everywhere()
     filters: list[tuple[int, Any]] = []
     for key, raw in params.items():
         if key in ("limit", "cursor"):
@@ -210,16 +260,21 @@ def list_records(caller: Caller, form_name: str, params: dict[str, str]) -> dict
         if not key.startswith("filter."):
             raise BadRequest(f"unknown query parameter '{key}'", details=[{"path": f"query.{key}", "message": "use filter.<field>, limit or cursor"}])
         name = key[len("filter."):]
-        slot = form.index_slot(name)
+        slot = form.index_slot(name) if name not in hidden else None  # no probing hidden fields by filtering
         if slot is None:
             raise BadRequest(f"field '{name}' is not indexed; filter on one of: {', '.join(form.indexes) or 'none'}",
                              code="filter_not_indexed", details=[{"path": f"query.{key}", "message": "not an indexed field"}])
         filters.append((slot, _filter_value(form.field(name), raw, key)))
     filters.sort()
     primary, extra = (filters[0], filters[1:]) if filters else (None, [])
-    items, cursor = listing.list_records(caller.tenant, form_name, form.storage.shards, primary=primary, extra=extra,
-                                         limit=limit, cursor=params.get("cursor"))
-    return {"items": [render(r) for r in items], "next_cursor": cursor}
+    cursor, visible = params.get("cursor"), []
+    for _round in range(MAX_LIST_ROUNDS):  # row rules drop records: keep reading, within bounds
+        items, cursor = listing.list_records(caller.tenant, form_name, form.storage.shards, primary=primary, extra=extra,
+                                             limit=limit - len(visible), cursor=cursor)
+        visible += [render_for(access, r) for r in items if access.row_visible(r.data)]
+        if len(visible) >= limit or cursor is None:
+            break
+    return {"items": visible, "next_cursor": cursor}
 
 
 def _filter_value(field, raw: str, path: str) -> Any:

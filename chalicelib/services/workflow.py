@@ -62,8 +62,9 @@ def history_entry(kind: str, actor: str, *, action: str | None = None, from_stat
 
 
 def _load(caller: Caller, form_name: str, record_id: str):
-    from .records import _load as load_record
-    rec = load_record(caller.tenant, form_name, record_id, consistent=True)
+    from .records import access_for, load_visible
+    _published, published_form = definitions.published(caller.tenant, "form", form_name)
+    rec = load_visible(access_for(caller, published_form), caller.tenant, form_name, record_id, consistent=True)
     if not rec.workflow:
         raise NotFound(f"{form_name} record {record_id} has no workflow")
     form = definitions.version_of(caller.tenant, "form", form_name, rec.form_version)
@@ -92,7 +93,7 @@ def list_actions(caller: Caller, form_name: str, record_id: str) -> dict:
 
 def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, *, dry_run: bool = False) -> dict:
     from ..workflow import take_action
-    from .records import render
+    from .records import access_for, render_for
     _published, published_form = definitions.published(caller.tenant, "form", form_name)
     caller.require_any(published_form.permissions.read, f"reading {form_name} records")
     if not isinstance(body, dict):
@@ -104,6 +105,13 @@ def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, 
     if not isinstance(expected, int) or isinstance(expected, bool):
         raise ValidationFailed("the record version you acted on is required", code="version_required",
                                details=[{"path": "version", "message": "required integer"}])
+    if body.get("data") is not None and not isinstance(body.get("data"), dict):
+        raise ValidationFailed("data must be an object of field values", details=[{"path": "data", "message": "expected object"}])
+    delegate_to = body.get("delegate_to")
+    if delegate_to is not None:
+        from ..forms.values import USER_ID_RE
+        if not isinstance(delegate_to, str) or not USER_ID_RE.fullmatch(delegate_to):
+            raise ValidationFailed("delegate_to must be a user id", details=[{"path": "delegate_to", "message": "expected a user id"}])
     comment = body.get("comment") or ""
     if not isinstance(comment, str) or len(comment) > 2000:
         raise ValidationFailed("comment must be text of at most 2000 characters", details=[{"path": "comment", "message": "invalid"}])
@@ -117,6 +125,11 @@ def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, 
     data = rec.data
     if patch:
         check_editable(caller, wf, inst, patch)
+        locked = sorted(set(patch) - access_for(caller, published_form).writable_fields(rec.data))
+        if locked:
+            from ..errors import Forbidden
+            raise Forbidden("your roles may not change these fields", code="field_not_writable",
+                            details=[{"path": f"data.{f}", "message": "not writable for your roles"} for f in locked])
         data = validate_record(form, patch, previous=rec.data, variables=variables).data
     ctx = ServiceContext(caller.tenant, form)
     outcome = take_action(wf, inst, data, action, user_id=caller.user_id, roles=caller.roles,
@@ -125,11 +138,21 @@ def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, 
     new, changed = _next_record(rec, form, outcome, now, caller.user_id)
     entry = history_entry("action", caller.user_id, action=action, from_state=inst.state, outcome=outcome,
                           changed=changed, comment=comment)
-    result = {"record": render(new), "transition": {"from": inst.state, "to": outcome.instance.state,
+    access = access_for(caller, published_form)
+    shown = render_for(access, new) if access.row_visible(new.data) else {"id": new.id, "version": new.version}
+    result = {"record": shown, "transition": {"from": inst.state, "to": outcome.instance.state,
                                                       "path": outcome.path, "events": outcome.events}}
     if dry_run:
         return {**result, "dry_run": True}
     plan = _plan_for(caller.tenant, form, rec, new, entry, creates=outcome.creates)
+    if action == "delegate" and delegate_to:
+        # the new approver must be an active member: checked in the same transaction
+        from ..forms.engine import Reference
+        from ..storage import keys as storage_keys
+        from ..storage.models import MemberItem
+        plan.extra.append(("check", (MemberItem, storage_keys.member_pk(caller.tenant, delegate_to), "M"),
+                           MemberItem.pk.exists() & (MemberItem.active == True),  # noqa: E712
+                           Reference("user", delegate_to, path="delegate_to")))
     record_store.update_record(new, expected, plan)
     return result
 
@@ -211,21 +234,19 @@ def raise_forbidden(message: str) -> None:
 
 
 def history(caller: Caller, form_name: str, record_id: str, after: str | None) -> dict:
-    from .records import _load as load_record
+    from ..errors import parse_count
+    from .records import access_for, load_visible
     _published, form = definitions.published(caller.tenant, "form", form_name)
     caller.require_any(form.permissions.read, f"reading {form_name} records")
-    load_record(caller.tenant, form_name, record_id)
-    after_seq = None
-    if after:
-        if not after.isdigit():
-            raise BadRequest("after must be a version number", details=[{"path": "query.after", "message": "not an integer"}])
-        after_seq = int(after)
+    load_visible(access_for(caller, form), caller.tenant, form_name, record_id)
+    after_seq = parse_count(after, "query.after") if after else None
     entries = store.list_history(caller.tenant, record_id, limit=100, after=after_seq)
     return {"items": entries, "next_after": entries[-1]["seq"] if len(entries) == 100 else None}
 
 
 def inbox(caller: Caller, params: dict) -> dict:
-    limit = int(params.get("limit", "25")) if str(params.get("limit", "25")).isdigit() else 0
+    from ..errors import parse_count
+    limit = parse_count(params["limit"], "query.limit") if "limit" in params else 25
     if not 1 <= limit <= MAX_INBOX_PAGE:
         raise BadRequest(f"limit must be between 1 and {MAX_INBOX_PAGE}", details=[{"path": "query.limit", "message": "out of range"}])
     assignees = sorted({f"user:{caller.user_id}"} | {f"role:{r}" for r in caller.roles})
@@ -243,12 +264,9 @@ def inbox(caller: Caller, params: dict) -> dict:
             next_positions[a] = more_after
         elif took:
             next_positions[a] = took[-1]
-    seen, tasks = set(), []
-    for _lsk, _a, t in merged:  # a task for me and for my role on one record shows once
-        key = (t["record_id"], t["state"])
-        if key not in seen:
-            seen.add(key)
-            tasks.append({k: v for k, v in t.items() if k != "_lsk"})
+    # One entry per task: a record waiting for me and for my role shows both (each says its assignee),
+    # which keeps pages exact — no task is skipped or repeated across pages.
+    tasks = [{k: v for k, v in t.items() if k != "_lsk"} for _lsk, _a, t in merged]
     more = any(p is not None for p in next_positions.values())
     return {"items": tasks, "next_cursor": listing.encode_positions(next_positions, query_id) if more else None}
 

@@ -246,7 +246,11 @@ def _raise_wrong_forms(tenant: str, target: str, refs: list) -> None:
 def _raise_for_claims_and_references(failed: dict, plan: WritePlan) -> None:
     problems = []
     for label in failed:
-        if isinstance(label, str) and label.startswith("unique:"):
+        if isinstance(label, str) and label.startswith("related-unique:"):
+            form_field = label.split(":", 1)[1]
+            problems.append({"path": f"CreateRecord.data.{form_field.split('.', 1)[1]}",
+                             "message": f"the {form_field.split('.', 1)[0]} record a workflow step creates repeats a unique value"})
+        elif isinstance(label, str) and label.startswith("unique:"):
             name = label.split(":", 1)[1]
             problems.append({"path": f"data.{name}", "message": f"value {plan.unique_claims[name]!s} is already used by another record"})
         elif not isinstance(label, str):

@@ -68,7 +68,8 @@ def workflow_changes(tenant: str, form: str, record_id: str, number: str | None,
 
 
 def list_history(tenant: str, record_id: str, limit: int = 100, after: int | None = None) -> list[dict]:
-    condition = HistoryItem.sk.startswith("H#") if after is None else HistoryItem.sk > f"H#{after:010d}"
+    # the record, its tasks and timers share the partition: bound the range to history keys only
+    condition = HistoryItem.sk.startswith("H#") if after is None else HistoryItem.sk.between(f"H#{after + 1:010d}", "H#9999999999")
     items = HistoryItem.query(keys.record_pk(tenant, record_id), condition, limit=limit)
     return [{"seq": int(i.sk[2:]), "at": i.at, **jsonutil.loads(i.entry)} for i in items]
 

@@ -98,7 +98,7 @@ class Run:
             return None
         if isinstance(state, ApprovalState):
             rule = state.Levels[0] if state.Mode == "chain" else state.Approvers
-            keys = self.ctx.resolve(rule, self.data)
+            keys = list(dict.fromkeys(self.ctx.resolve(rule, self.data)))  # a repeated name is one seat
             self.inst.approval = {"level": 0, "votes": {}, "eligible": keys}
             self._assign(keys, "approval")
             self._arm_deadlines(state)
@@ -356,7 +356,7 @@ def _approval(run: Run, state: ApprovalState, action: str, user_id: str, keys: s
             decided = "reject"  # the threshold can no longer be reached
     if decided == "approve" and state.Mode == "chain" and approval["level"] + 1 < len(state.Levels):
         level = approval["level"] + 1
-        keys_next = run.ctx.resolve(state.Levels[level], run.data)
+        keys_next = list(dict.fromkeys(run.ctx.resolve(state.Levels[level], run.data)))
         run.inst.approval = {"level": level, "votes": {}, "eligible": keys_next}
         run.inst.tasks = [Task(k, run.inst.state, "approval", run.now) for k in dict.fromkeys(keys_next)]
         run.outcome.path = [run.inst.state]

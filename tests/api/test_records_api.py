@@ -26,8 +26,10 @@ def test_create_get_and_numbering(demo_api):
     assert first["data"]["order_no"] == first["number"]
     assert first["data"]["priority"] == "normal"  # default applied
     assert first["version"] == 1 and first["form_version"] == 1
-    got = demo_api.call("GET", f"/forms/work_order/records/{first['id']}", **ENGINEER)
+    got = demo_api.call("GET", f"/forms/work_order/records/{first['id']}", **AGENT)
     assert got.status_code == 200 and got.json == first
+    # engineers read only the orders assigned to them (row rule in the shipped form)
+    assert demo_api.call("GET", f"/forms/work_order/records/{first['id']}", **ENGINEER).status_code == 404
     assert got.headers["ETag"] == '"1"'
 
 

@@ -1,0 +1,96 @@
+"""Who may see and change what on one form's records: roles per action, row rules and field grants
+from the form's `permissions`. Pure. Each of the caller's roles is evaluated on its own — its row
+rule against the record, then its hidden/readonly fields — and only then combined, so holding two
+roles never exposes a cell that no single role may see."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import AppError
+from .definition import FormDefinition
+
+ADMIN_ROLE = "admin"
+
+
+def _truthy(value: Any) -> bool:
+    return value not in (None, False, "", [], {}) and value != 0
+
+
+@dataclass(frozen=True)
+class Access:
+    form: FormDefinition
+    roles: frozenset[str]
+    variables: dict
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN_ROLE in self.roles
+
+    def roles_for(self, action: str) -> list[str]:
+        """The caller's roles that grant `action`; '*' in the form grants it to a pseudo-role '*'."""
+        allowed = getattr(self.form.permissions, action)
+        if self.is_admin:
+            return [ADMIN_ROLE]
+        granted = sorted(self.roles & set(allowed))
+        return granted + (["*"] if "*" in allowed else [])
+
+    def can(self, action: str) -> bool:
+        return bool(self.roles_for(action))
+
+    def _admits(self, role: str, data: dict) -> bool:
+        rule = self.form.permissions.rows.get(role)
+        if rule is None or role == ADMIN_ROLE:
+            return True
+        from ..expressions import compile_expression
+        try:
+            return _truthy(compile_expression(rule).evaluate({**data, **self.variables}))
+        except AppError:
+            return False  # a rule that cannot be evaluated on this record does not admit it
+
+    def admitting_roles(self, action: str, data: dict) -> list[str]:
+        return [r for r in self.roles_for(action) if self._admits(r, data)]
+
+    def row_visible(self, data: dict) -> bool:
+        return bool(self.admitting_roles("read", data))
+
+    def visible_fields(self, data: dict) -> set[str]:
+        names = set(self.form.fields_by_name)
+        visible: set[str] = set()
+        for role in self.admitting_roles("read", data):
+            grant = self.form.permissions.fields.get(role)
+            visible |= names - set(grant.hidden) if grant and role != ADMIN_ROLE else names
+        return visible
+
+    def writable_fields(self, data: dict) -> set[str]:
+        names = set(self.form.fields_by_name)
+        visible = self.visible_fields(data)
+        writable: set[str] = set()
+        for role in self.admitting_roles("update", data):
+            grant = self.form.permissions.fields.get(role)
+            if grant and role != ADMIN_ROLE:
+                writable |= names - set(grant.hidden) - set(grant.readonly)
+            else:
+                writable |= names
+        return writable & (visible if not self.is_admin else names)
+
+    def creatable_fields(self) -> set[str]:
+        names = set(self.form.fields_by_name)
+        out: set[str] = set()
+        for role in self.roles_for("create"):
+            grant = self.form.permissions.fields.get(role)
+            out |= names - set(grant.hidden) - set(grant.readonly) if grant and role != ADMIN_ROLE else names
+        return out
+
+    def mask(self, data: dict) -> dict:
+        visible = self.visible_fields(data)
+        return {k: v for k, v in data.items() if k in visible}
+
+    def hidden_everywhere(self) -> set[str]:
+        """Fields no role of the caller may ever see (so they may not filter on them either)."""
+        names = set(self.form.fields_by_name)
+        seen: set[str] = set()
+        for role in self.roles_for("read"):
+            grant = self.form.permissions.fields.get(role)
+            seen |= names - set(grant.hidden) if grant and role != ADMIN_ROLE else names
+        return names - seen
