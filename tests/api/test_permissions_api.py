@@ -1,0 +1,89 @@
+"""Row rules and field grants (form `permissions.rows` / `permissions.fields`) through the API."""
+from .helpers import AGENT, new_customer, work_order_data
+
+ENG_ZHANG = dict(user="eng.zhang", roles=["engineer"])
+
+
+def _order(api, **extra):
+    customer = new_customer(api)
+    response = api.call("POST", "/forms/work_order/records",
+                        body={"data": work_order_data(customer["id"], **extra)}, user="sup.north", roles=["supervisor"])
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def _token_call(api, method, path, *, user, roles, attributes=None, **kwargs):
+    from chalicelib.auth import issue_local_token
+    token = issue_local_token("demo", user, roles, attributes=attributes)
+    return api.call(method, path, token=token, **kwargs)
+
+
+def test_engineers_see_only_their_orders_and_never_the_contract_price(demo_api):
+    mine = _order(demo_api, assigned_engineer="eng.zhang", contract_price=1500)
+    _order(demo_api, assigned_engineer="eng.chen", contract_price=900)
+    _order(demo_api)
+    listed = demo_api.call("GET", "/forms/work_order/records", **ENG_ZHANG).json["items"]
+    assert [r["id"] for r in listed] == [mine["id"]]
+    assert "contract_price" not in listed[0]["data"]
+    got = demo_api.call("GET", f"/forms/work_order/records/{mine['id']}", **ENG_ZHANG).json
+    assert "contract_price" not in got["data"] and got["data"]["assigned_engineer"] == "eng.zhang"
+    assert demo_api.call("GET", f"/forms/work_order/records/{mine['id']}", **AGENT).json["data"]["contract_price"] == 1500
+
+
+def test_supervisors_see_their_region(demo_api):
+    north = _order(demo_api, region="north")
+    south = _order(demo_api, region="south")
+    seen = _token_call(demo_api, "GET", "/forms/work_order/records", user="sup.north", roles=["supervisor"],
+                       attributes={"region": "north"}).json["items"]
+    assert [r["id"] for r in seen] == [north["id"]]
+    assert _token_call(demo_api, "GET", f"/forms/work_order/records/{south['id']}", user="sup.north",
+                       roles=["supervisor"], attributes={"region": "north"}).status_code == 404
+
+
+def test_two_roles_never_add_up_to_a_hidden_cell(demo_api):
+    """A south supervisor who is also an engineer: on a north order assigned to them only the engineer
+    rule admits the record, and engineers may not see the contract price — so it stays hidden, even
+    though supervisors may see contract prices (on the records their own rule admits)."""
+    north_assigned = _order(demo_api, region="north", assigned_engineer="eng.zhang", contract_price=1500)
+    south_other = _order(demo_api, region="south", contract_price=700)
+    who = dict(user="eng.zhang", roles=["engineer", "supervisor"], attributes={"region": "south"})
+    north_view = _token_call(demo_api, "GET", f"/forms/work_order/records/{north_assigned['id']}", **who).json
+    assert "contract_price" not in north_view["data"]
+    south_view = _token_call(demo_api, "GET", f"/forms/work_order/records/{south_other['id']}", **who).json
+    assert south_view["data"]["contract_price"] == 700
+
+
+def test_field_grants_on_create_update_and_filters(api):
+    form = {"title": "Deal", "indexes": ["owner", "margin"],
+            "fields": [{"name": "owner", "type": "text"}, {"name": "amount", "type": "money"},
+                       {"name": "margin", "type": "number"}],
+            "permissions": {"create": ["sales"], "read": ["sales", "viewer"], "update": ["sales"], "delete": ["admin"],
+                            "rows": {"sales": "owner == $user.id"},
+                            "fields": {"sales": {"readonly": ["amount"]}, "viewer": {"hidden": ["margin"]}}}}
+    assert api.call("POST", "/definitions/form/deal/versions", body=form).status_code == 201
+    sales = dict(user="sam", roles=["sales"])
+    refused = api.call("POST", "/forms/deal/records", body={"data": {"owner": "sam", "amount": 10}}, **sales)
+    assert refused.status_code == 403 and refused.json["error"]["details"][0]["path"] == "data.amount"
+    deal = api.call("POST", "/forms/deal/records", body={"data": {"owner": "sam", "margin": 3}}, **sales).json
+    patch = api.call("PATCH", f"/forms/deal/records/{deal['id']}", body={"version": 1, "data": {"amount": 99}}, **sales)
+    assert patch.status_code == 403 and patch.json["error"]["code"] == "field_not_writable"
+    # another salesperson's row is invisible, for reading and for writing
+    other = dict(user="sue", roles=["sales"])
+    assert api.call("GET", f"/forms/deal/records/{deal['id']}", **other).status_code == 404
+    assert api.call("PATCH", f"/forms/deal/records/{deal['id']}", body={"version": 1, "data": {"owner": "sue"}}, **other).status_code == 404
+    # viewers never see the margin, and cannot probe it by filtering
+    viewer = dict(user="val", roles=["viewer"])
+    assert "margin" not in api.call("GET", f"/forms/deal/records/{deal['id']}", **viewer).json["data"]
+    probe = api.call("GET", "/forms/deal/records?filter.margin=3", **viewer)
+    assert probe.status_code == 400 and probe.json["error"]["code"] == "filter_not_indexed"
+    assert len(api.call("GET", "/forms/deal/records?filter.owner=sam", **viewer).json["items"]) == 1
+
+
+def test_permission_rules_are_checked_at_upload(api):
+    form = {"title": "Bad", "fields": [{"name": "a", "type": "text"}],
+            "permissions": {"rows": {"engineer": "nope == $user.id"}, "fields": {"engineer": {"hidden": ["zzz"]}},
+                            "read": ["bad role!"]}}
+    response = api.call("POST", "/definitions/form/bad/versions", body=form)
+    assert response.status_code == 422
+    paths = {d["path"] for d in response.json["error"]["details"]}
+    assert {"permissions.rows.engineer", "permissions.fields.engineer.hidden[0]", "permissions.read[0]"} <= paths
