@@ -179,12 +179,18 @@ def _plan_for(tenant: str, form: FormDefinition, old, new, entry: dict, fired: t
     return plan
 
 
-def related_creates(tenant: str, creates: list[dict], source) -> list[tuple]:
-    """Records a workflow's CreateRecord steps make, validated by their own form, written in the
-    same transaction as the step (so a failed step leaves no orphan)."""
+MAX_CREATE_DEPTH = 3  # a created record's workflow may create records too, this many levels deep
+
+
+def related_creates(tenant: str, creates: list[dict], source, depth: int = 1) -> list[tuple]:
+    """Records a workflow's CreateRecord steps make, validated by their own form and started on their
+    own form's workflow, written in the same transaction as the step (a failed step leaves no orphan)."""
     from ..ids import new_id
     from .records import _plan
     ops: list[tuple] = []
+    if creates and depth > MAX_CREATE_DEPTH:
+        raise ValidationFailed(f"CreateRecord steps nest deeper than {MAX_CREATE_DEPTH} levels",
+                               details=[{"path": "CreateRecord", "message": "too deep"}])
     for spec in creates:
         try:
             version, target = definitions.published(tenant, "form", spec["form"])
@@ -199,14 +205,27 @@ def related_creates(tenant: str, creates: list[dict], source) -> list[tuple]:
         except ValidationFailed as exc:
             raise ValidationFailed(f"CreateRecord: the new {spec['form']} record is invalid",
                                    details=[{**d, "path": f"CreateRecord.{d['path']}"} for d in exc.details or []]) from exc
+        now = source.updated_at
+        outcome, nested = None, []
+        found = published_workflow(tenant, spec["form"])
+        if found is not None:  # the new record starts its own form's workflow, as an API create would
+            from ..workflow import start
+            wf_version, wf = found
+            outcome = start(wf, wf_version, validated.data, now, ServiceContext(tenant, target), _variables(None, now))
+            validated = validate_record(target, {}, previous=outcome.data, system=True)
+            nested = outcome.creates
         rec = record_store.StoredRecord(tenant=tenant, id=new_id(), form=spec["form"], form_version=version, version=1,
-                                       data=validated.data, created_at=source.updated_at, created_by="workflow",
-                                       updated_at=source.updated_at, updated_by="workflow")
+                                       data=validated.data, created_at=now, created_by="workflow",
+                                       updated_at=now, updated_by="workflow",
+                                       workflow=outcome.instance.to_dict() if outcome else None)
         plan = _plan(target, validated.data, tenant)
         plan.unique_claims, plan.references = dict(validated.unique_values), validated.references
         ops += record_store.related_create_ops(rec, plan)
         ops.append(store.history_put(tenant, rec.form, rec.id, 1, rec.created_at,
-                                     history_entry("create", "workflow", comment=f"created by {source.form} {source.id}")))
+                                     history_entry("create", "workflow", from_state=None, outcome=outcome,
+                                                   comment=f"created by {source.form} {source.id}")))
+        ops += store.workflow_changes(tenant, rec.form, rec.id, rec.number, None, rec.workflow)
+        ops += related_creates(tenant, nested, rec, depth + 1)
     return ops
 
 

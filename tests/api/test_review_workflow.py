@@ -350,8 +350,6 @@ def test_create_record_step_writes_once_with_history_and_rolls_back_on_failure(a
     assert_side_items_match("demo", done["record"])
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: services.workflow.related_creates never starts the created record's "
-                                        "own published workflow (no instance, no tasks), unlike an API create")
 def test_create_record_step_starts_the_target_forms_workflow(api):
     ticket_form(api)
     upload(api, "form", "note", {"title": "Note", "fields": [{"name": "text", "type": "text", "required": True}],
