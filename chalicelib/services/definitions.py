@@ -125,12 +125,15 @@ def publish(caller: Caller, kind: str, name: str, version: int) -> dict:
 
 
 def list_definitions(caller: Caller, kind: str | None) -> dict:
+    # Raw definitions carry row rules and field grants: admins only. Renderers use /forms/{form}/schema.
+    caller.require_admin("reading definitions")
     heads = store.list_heads(caller.tenant, kind)
     return {"items": [{"kind": h.kind, "name": h.name, "latest": h.latest, "published": h.published,
                        "updated_at": h.updated_at} for h in heads]}
 
 
 def describe(caller: Caller, kind: str, name: str) -> dict:
+    caller.require_admin("reading definitions")
     _check_kind_and_name(kind, name)
     head = store.get_head(caller.tenant, kind, name)
     if head is None:
@@ -142,6 +145,7 @@ def describe(caller: Caller, kind: str, name: str) -> dict:
 
 
 def get_version_body(caller: Caller, kind: str, name: str, version: int) -> dict:
+    caller.require_admin("reading definitions")
     _check_kind_and_name(kind, name)
     stored = store.get_version(caller.tenant, kind, name, version)
     if stored is None:

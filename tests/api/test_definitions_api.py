@@ -65,6 +65,10 @@ def test_only_admins_change_definitions(api):
     assert response.status_code == 403 and response.json["error"]["code"] == "forbidden"
     api.call("POST", "/definitions/form/inspection/versions", body=FORM)
     assert api.call("POST", "/definitions/form/inspection/versions/1/publish", **AGENT).status_code == 403
+    # raw definitions (with their permission rules) are for admins; others get the JSON Schema
+    for path in ("/definitions", "/definitions/form/inspection", "/definitions/form/inspection/versions/1"):
+        assert api.call("GET", path, **AGENT).status_code == 403
+    assert api.call("GET", "/forms/inspection/schema", user="x", roles=["admin"]).status_code == 200
 
 
 def test_shipped_schemas_pass_the_metaschema(demo_api):
