@@ -195,6 +195,11 @@ def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: 
     validated = validate_record(form, data, previous=rec.data, variables=caller.variables(now))
     new = store.StoredRecord(**{**rec.__dict__, "data": validated.data, "version": rec.version + 1,
                                 "updated_at": now, "updated_by": caller.user_id})
+    if rec.workflow:
+        from ..workflow.engine import rearm_deadlines
+        rearmed = rearm_deadlines(wf, inst, rec.data, validated.data, rec.created_at, now)
+        if rearmed is not None:  # e.g. priority raised in Review: SLA deadlines move with it
+            new.workflow = rearmed.to_dict()
     entry = workflow.history_entry("update", caller.user_id, changed=validated.changed_fields)
     store.update_record(new, expected, workflow._plan_for(caller.tenant, form, rec, new, entry))
     if not can_read or not access.row_visible(new.data):

@@ -409,3 +409,42 @@ def fire_timer(wf: WorkflowDefinition, inst: Instance, data: dict, timer_name: s
             return run.outcome
     run.outcome.path = [inst.state]
     return run.outcome
+
+
+def rearm_deadlines(wf: WorkflowDefinition, inst: Instance, old_data: dict, new_data: dict, started_at: str,
+                    now: str) -> Instance | None:
+    """Deadlines sized by a field (SecondsBy, e.g. priority) follow an edit of that field: they are
+    recomputed from when they started (state entry, or the workflow's start for SLAs) with a fresh
+    `armed_at`, so a firing of the old timer is recognised as stale. None when nothing changed."""
+    if inst.status != "running":
+        return None
+    state = wf.States.get(inst.state)
+    changed = False
+    new_inst = copy.deepcopy(inst)
+    timers = []
+    for timer in new_inst.timers:
+        kind, _, name = timer.name.partition(":")
+        workflow_wide = kind in ("sla", "slaremind")
+        deadlines = wf.Deadlines if workflow_wide else getattr(state, "Deadlines", [])
+        deadline = next((d for d in deadlines if d.Name == name), None)
+        by = deadline.SecondsBy if deadline is not None else None
+        if by is None or old_data.get(by.Field_) == new_data.get(by.Field_):
+            timers.append(timer)
+            continue
+        changed = True
+        seconds = by.Map.get(str(new_data.get(by.Field_)), by.Default)
+        if not seconds:
+            continue  # the new value has no deadline: the timer goes
+        if kind in ("remind", "slaremind"):
+            if not deadline.RemindBefore or deadline.RemindBefore >= seconds:
+                continue
+            seconds -= deadline.RemindBefore
+        base = started_at if workflow_wide else inst.entered_at
+        timers.append(Timer(timer.name, timer.state, _plus(base, seconds), now))
+    if not changed:
+        return None
+    new_inst.timers = timers
+    state_due = [t.due_at for t in timers if t.name.startswith("deadline:")]
+    for task in new_inst.tasks:
+        task.due_at = min(state_due) if state_due else None
+    return new_inst

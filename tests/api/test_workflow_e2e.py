@@ -235,3 +235,19 @@ def test_create_record_step_and_approval_modes(api):
     bob = api.call("POST", f"{path}/approve", body={"version": 2}, user="bob", roles=["staff"])
     assert bob.status_code == 200
     assert bob.json["record"]["workflow"]["status"] == "succeeded" and bob.json["record"]["data"]["approved"] is True
+
+
+def test_raising_priority_moves_the_sla_deadlines(flow_api):
+    from datetime import datetime
+    order, created = create_order(flow_api, priority="low")
+    due = {t["name"]: t["due_at"] for t in created["workflow"]["timers"]}
+    patched = flow_api.call("PATCH", order.path, body={"version": 1, "data": {"priority": "urgent"}}, **SUP)
+    assert patched.status_code == 200, patched.json
+    now_due = {t["name"]: t["due_at"] for t in patched.json["workflow"]["timers"]}
+    start = datetime.fromisoformat(created["created_at"].replace("Z", "+00:00"))
+    hours = lambda name, table: (datetime.fromisoformat(table[name].replace("Z", "+00:00")) - start).total_seconds() / 3600
+    assert hours("deadline:response", due) == 24 and hours("deadline:response", now_due) == 0.5
+    assert hours("sla:resolution", due) == 168 and hours("sla:resolution", now_due) == 4
+    assert patched.json["workflow"]["assignees"] == ["user:sup.north"]
+    task = flow_api.call("GET", "/tasks", **SUP).json["items"][0]
+    assert task["due_at"] == now_due["deadline:response"]  # the inbox shows the new deadline
