@@ -54,7 +54,7 @@ def install_app(tenant: str, installer: str = "admin", app_dir: Path = APP_DIR) 
         installed[f"workflow:{name}"] = definitions.upload(caller, "workflow", name, raw, publish=True)["version"]
     for user in manifest["demo_users"]:
         member_store.put_member(member_store.Member(tenant, user["user_id"], user["display_name"], user.get("email"),
-                                                    user["roles"], True))
+                                                    user["roles"], True, user.get("attributes")))
     return installed
 
 

@@ -12,6 +12,12 @@ def _int(value: str, path: str) -> int:
     return parse_count(value, path)
 
 
+@route(bp, "/audit", methods=["GET"])
+def audit_log(request, caller):
+    limit = query_params(request).get("limit")
+    return service.audit(caller, _int(limit, "query.limit") if limit else 100)
+
+
 @route(bp, "/definitions", methods=["GET"])
 def list_definitions(request, caller):
     return service.list_definitions(caller, query_params(request).get("kind"))

@@ -36,3 +36,10 @@ def update(request, caller, form, record_id):
 @route(bp, "/forms/{form}/records/{record_id}", methods=["DELETE"])
 def delete(request, caller, form, record_id):
     return service.delete(caller, form, record_id, header(request, "If-Match"), query_params(request).get("version"))
+
+
+@route(bp, "/forms/{form}/records/{record_id}/access", methods=["GET"])
+def explain_access(request, caller, form, record_id):
+    from ..services.explain import explain  # admin tool: kept off the cold-start path
+
+    return explain(caller, form, record_id, query_params(request).get("user"))

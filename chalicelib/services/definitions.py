@@ -119,9 +119,16 @@ def _split(result: Any) -> tuple[Any, list]:
 def publish(caller: Caller, kind: str, name: str, version: int) -> dict:
     caller.require_admin("publishing definitions")
     _check_kind_and_name(kind, name)
-    store.publish(caller.tenant, kind, name, version, utc_now())
+    store.publish(caller.tenant, kind, name, version, utc_now(), caller.user_id)
     _forget_head(caller.tenant, kind, name)
     return {"kind": kind, "name": name, "published": version}
+
+
+def audit(caller: Caller, limit: int) -> dict:
+    caller.require_admin("reading the audit log")
+    if not 1 <= limit <= 500:
+        raise BadRequest("limit must be between 1 and 500", details=[{"path": "query.limit", "message": "out of range"}])
+    return {"items": store.list_audit(caller.tenant, limit)}
 
 
 def list_definitions(caller: Caller, kind: str | None) -> dict:

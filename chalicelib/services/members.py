@@ -10,6 +10,7 @@ from ..forms.definition import pydantic_problems
 from ..forms.values import USER_ID_PATTERN, USER_ID_RE
 from ..storage import members as store
 from .caller import Caller
+from .clock import utc_now
 
 
 class MemberIn(BaseModel):
@@ -18,6 +19,8 @@ class MemberIn(BaseModel):
     email: str | None = Field(default=None, max_length=254)
     roles: list[str] = Field(default_factory=list, max_length=20)
     active: bool = True
+    # mirrors the user's custom:* token claims (e.g. region), so an admin can ask what they may do
+    attributes: dict[str, str] = Field(default_factory=dict, max_length=20)
 
 
 def put(caller: Caller, user_id: str, body: Any) -> dict:
@@ -28,7 +31,8 @@ def put(caller: Caller, user_id: str, body: Any) -> dict:
         member = MemberIn.model_validate(body)
     except ValidationError as exc:
         raise ValidationFailed("member is invalid", details=pydantic_problems(exc)) from exc
-    store.put_member(store.Member(caller.tenant, user_id, member.display_name, member.email, member.roles, member.active))
+    store.put_member(store.Member(caller.tenant, user_id, member.display_name, member.email, member.roles, member.active,
+                                  member.attributes or None), by=caller.user_id, at=utc_now())
     return {"user_id": user_id, **member.model_dump()}
 
 
@@ -39,4 +43,4 @@ def get(caller: Caller, user_id: str) -> dict:
     if member is None:
         raise NotFound(f"member {user_id} does not exist")
     return {"user_id": member.user_id, "display_name": member.display_name, "email": member.email,
-            "roles": member.roles, "active": member.active}
+            "roles": member.roles, "active": member.active, "attributes": member.attributes or {}}

@@ -94,22 +94,39 @@ def add_version(tenant: str, kind: str, name: str, body: str, checksum: str, use
                 actions += [DefinitionItem.published.set(version), DefinitionItem.body.set(body)]
             condition = (DefinitionItem.latest == expected_latest) if expected_latest else DefinitionItem.pk.does_not_exist()
             tx.update(head, actions, condition=condition)
+            tx.save(audit_item(tenant, now, user, "upload" + ("+publish" if publish else ""), kind, name, version))
     except TransactWriteError as exc:
         raise Conflict(f"{kind} '{name}' changed meanwhile; retry", code="version_conflict") from exc
     return version
 
 
-def publish(tenant: str, kind: str, name: str, version: int, now: str) -> None:
+def audit_item(tenant: str, at: str, user: str, action: str, kind: str, name: str, version: int | None) -> DefinitionItem:
+    """An audit entry of a definition or permission change, in the tenant's definitions partition
+    (sk 'audit#<ns clock>#<random>': sorts by time, never collides)."""
+    import os
+    import time
+    return DefinitionItem(tenant_pk(tenant), f"audit#{time.time_ns():020d}#{os.urandom(3).hex()}", kind=kind, name=name,
+                          version=version, created_at=at, created_by=user, checksum=action)
+
+
+def list_audit(tenant: str, limit: int) -> list[dict]:
+    items = DefinitionItem.query(tenant_pk(tenant), DefinitionItem.sk.startswith("audit#"), scan_index_forward=False,
+                                 limit=limit)
+    return [{"at": i.created_at, "user": i.created_by, "action": i.checksum, "kind": i.kind, "name": i.name,
+             "version": int(i.version) if i.version is not None else None} for i in items]
+
+
+def publish(tenant: str, kind: str, name: str, version: int, now: str, user: str = "") -> None:
     stored = get_version(tenant, kind, name, version)
     if stored is None:
         raise NotFound(f"{kind} '{name}' has no version {version}")
     head = DefinitionItem(tenant_pk(tenant), head_sk(kind, name))
     try:
-        # versions are immutable, so copying the body onto the head cannot go stale
-        head.update(actions=[DefinitionItem.published.set(version), DefinitionItem.body.set(stored.body),
+        with TransactWrite(connection=DefinitionItem._get_connection().connection) as tx:
+            # versions are immutable, so copying the body onto the head cannot go stale
+            tx.update(head, [DefinitionItem.published.set(version), DefinitionItem.body.set(stored.body),
                              DefinitionItem.updated_at.set(now)],
-                    condition=DefinitionItem.pk.exists() & (DefinitionItem.latest >= version))
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise NotFound(f"{kind} '{name}' has no version {version}") from exc
-        raise
+                      condition=DefinitionItem.pk.exists() & (DefinitionItem.latest >= version))
+            tx.save(audit_item(tenant, now, user, "publish", kind, name, version))
+    except TransactWriteError as exc:
+        raise NotFound(f"{kind} '{name}' has no version {version}") from exc

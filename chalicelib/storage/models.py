@@ -216,6 +216,7 @@ class MemberItem(_Base):
     email = UnicodeAttribute(null=True)
     roles = ListAttribute(of=UnicodeAttribute, default=list)
     active = BooleanAttribute(default=True)
+    attributes = UnicodeAttribute(null=True)  # JSON {name: value}: what a token's custom:* claims carry
 
 
 class UniqueItem(_Base):

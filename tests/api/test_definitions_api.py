@@ -78,3 +78,19 @@ def test_shipped_schemas_pass_the_metaschema(demo_api):
         schema = json.loads(response.body)
         jsonschema.Draft202012Validator.check_schema(schema)
         assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_definition_and_permission_changes_are_audited(api):
+    api.call("POST", "/definitions/form/inspection/versions", body=FORM, user="ada", roles=["admin"])
+    api.call("POST", "/definitions/form/inspection/versions?publish=false", body=FORM, user="ada", roles=["admin"])
+    api.call("POST", "/definitions/form/inspection/versions/2/publish", user="bob", roles=["admin"])
+    assert api.call("PUT", "/members/eve", body={"roles": ["agent"]}, user="ada", roles=["admin"]).status_code == 200
+    log = api.call("GET", "/audit?limit=10").json["items"]
+    assert [(e["action"], e["user"], e["name"], e["version"]) for e in log] == [
+        ("member roles=agent active=True", "ada", "eve", None),
+        ("publish", "bob", "inspection", 2),
+        ("upload", "ada", "inspection", 2),
+        ("upload+publish", "ada", "inspection", 1)]
+    assert api.call("GET", "/audit", **AGENT).status_code == 403
+    assert api.call("GET", "/audit?limit=0").status_code == 400
+    assert api.call("GET", "/audit", tenant="other", user="x", roles=["admin"]).json["items"] == []

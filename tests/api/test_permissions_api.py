@@ -87,3 +87,23 @@ def test_permission_rules_are_checked_at_upload(api):
     assert response.status_code == 422
     paths = {d["path"] for d in response.json["error"]["details"]}
     assert {"permissions.rows.engineer", "permissions.fields.engineer.hidden[0]", "permissions.read[0]"} <= paths
+
+
+def test_admin_asks_what_a_user_may_do_on_a_record_and_why(demo_api):
+    order = _order(demo_api, assigned_engineer="eng.zhang", contract_price=1500, region="north")
+    path = f"/forms/work_order/records/{order['id']}/access"
+    zhang = demo_api.call("GET", f"{path}?user=eng.zhang").json
+    assert zhang["can"] == {"read": True, "update": True, "delete": False}
+    assert "contract_price" not in zhang["visible_fields"]
+    role = next(r for r in zhang["per_role"] if r["role"] == "engineer")
+    assert role["row_rule"] == "assigned_engineer == $user.id" and role["row_admits"] is True
+    assert role["hidden"] == ["contract_price"]
+    assert zhang["workflow"]["state"] == "Review" and zhang["workflow"]["actions"] == []
+    chen = demo_api.call("GET", f"{path}?user=eng.chen").json
+    assert chen["can"]["read"] is False
+    sup = demo_api.call("GET", f"{path}?user=sup.north").json  # seeded with attribute region=north
+    assert sup["attributes"] == {"region": "north"} and sup["can"]["read"] is True
+    assert sup["workflow"]["is_assignee"] is True and "auto_dispatch" in sup["workflow"]["actions"]
+    assert demo_api.call("GET", f"{path}?user=eng.zhang", user="sup.north", roles=["supervisor"]).status_code == 403
+    assert demo_api.call("GET", f"{path}?user=nobody").status_code == 404
+    assert demo_api.call("GET", path).status_code == 400
