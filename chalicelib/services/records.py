@@ -238,7 +238,9 @@ def delete(caller: Caller, form_name: str, record_id: str, if_match: str | None,
     now = utc_now()
     gone = store.StoredRecord(**{**rec.__dict__, "deleted": True, "version": rec.version + 1, "updated_at": now,
                                  "updated_by": caller.user_id})
-    gone.workflow = None if not rec.workflow else {**rec.workflow, "tasks": [], "timers": [], "status": "cancelled"}
+    if rec.workflow:  # a finished workflow keeps its outcome; a running one is cancelled
+        status = "cancelled" if rec.workflow.get("status") == "running" else rec.workflow.get("status")
+        gone.workflow = {**rec.workflow, "tasks": [], "timers": [], "status": status}
     plan = _plan(form, rec.data, caller.tenant)
     # Releasing unique values lets a new record reuse them; the old record keeps its data for audit.
     plan.unique_releases = {f.name: rec.data[f.name] for f in form.fields if f.unique and rec.data.get(f.name) is not None}

@@ -143,6 +143,7 @@ def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, 
     result = {"record": shown, "transition": {"from": inst.state, "to": outcome.instance.state,
                                                       "path": outcome.path, "events": outcome.events}}
     if dry_run:
+        related_creates(caller.tenant, outcome.creates, new)  # validated as the real step would be
         return {**result, "dry_run": True}
     plan = _plan_for(caller.tenant, form, rec, new, entry, creates=outcome.creates)
     if action == "delegate" and delegate_to:
