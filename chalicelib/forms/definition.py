@@ -33,6 +33,12 @@ class FormPermissions(BaseModel):
     read: list[str] = Field(default_factory=lambda: ["admin"])
     update: list[str] = Field(default_factory=lambda: ["admin"])
     delete: list[str] = Field(default_factory=lambda: ["admin"])
+    # Grants for the bulk and reporting features (export/import, reports, sharing): the roles named
+    # here are the only ones those routes will admit, with the same row rules and field grants.
+    export: list[str] = Field(default_factory=lambda: ["admin"])
+    import_: list[str] = Field(default_factory=lambda: ["admin"], alias="import")
+    report: list[str] = Field(default_factory=lambda: ["admin"])
+    share: list[str] = Field(default_factory=lambda: ["admin"])
     rows: dict[str, str] = Field(default_factory=dict)
     fields: dict[str, FieldGrant] = Field(default_factory=dict)
 
@@ -205,10 +211,10 @@ def _permission_problems(form: FormDefinition, check_expr, top_names: list[str])
     problems: list[dict] = []
     perms = form.permissions
     role_re = re.compile(ROLE_PATTERN)
-    for action in ("create", "read", "update", "delete"):
+    for action in ("create", "read", "update", "delete", "export", "import_", "report", "share"):
         for i, role in enumerate(getattr(perms, action)):
             if not role_re.fullmatch(role):
-                problems.append({"path": f"permissions.{action}[{i}]", "message": "role names are letters, digits, _ . - (or *)"})
+                problems.append({"path": f"permissions.{action.rstrip('_')}[{i}]", "message": "role names are letters, digits, _ . - (or *)"})
     for role, rule in perms.rows.items():
         check_expr(f"permissions.rows.{role}", rule, top_names)  # reports into semantic_problems' list
         if not role_re.fullmatch(role):

@@ -27,7 +27,8 @@ def explain(caller: Caller, form_name: str, record_id: str, user_id: str | None)
     perms = form.permissions
     per_role = []
     for role in sorted(subject.roles | ({"*"} if any("*" in getattr(perms, a) for a in ("read", "update", "delete")) else set())):
-        grants = [a for a in ("create", "read", "update", "delete") if role in getattr(perms, a) or role == ADMIN_ROLE]
+        grants = [a.rstrip("_") for a in ("create", "read", "update", "delete", "export", "import_", "report", "share")
+                  if role in getattr(perms, a) or role == ADMIN_ROLE]
         rule = perms.rows.get(role)
         grant = perms.fields.get(role)
         per_role.append({"role": role, "grants": grants, "row_rule": rule,
