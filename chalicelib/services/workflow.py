@@ -258,10 +258,21 @@ def history(caller: Caller, form_name: str, record_id: str, after: str | None) -
     from .records import access_for, load_visible
     _published, form = definitions.published(caller.tenant, "form", form_name)
     caller.require_any(form.permissions.read, f"reading {form_name} records")
-    load_visible(access_for(caller, form), caller.tenant, form_name, record_id)
+    access = access_for(caller, form)
+    rec = load_visible(access, caller.tenant, form_name, record_id)
     after_seq = parse_count(after, "query.after") if after else None
     entries = store.list_history(caller.tenant, record_id, limit=100, after=after_seq)
-    return {"items": entries, "next_after": entries[-1]["seq"] if len(entries) == 100 else None}
+    visible = access.visible_fields(rec.data)
+    return {"items": [_masked_entry(e, visible) for e in entries],
+            "next_after": entries[-1]["seq"] if len(entries) == 100 else None}
+
+
+def _masked_entry(entry: dict, visible: set[str]) -> dict:
+    """History names fields and may carry values (e.g. who was dispatched): hidden fields stay hidden."""
+    out = {**entry, "changed_fields": [f for f in entry.get("changed_fields", []) if f in visible]}
+    if "events" in entry:
+        out["events"] = [e for e in entry["events"] if e.get("field") is None or e.get("field") in visible]
+    return out
 
 
 def inbox(caller: Caller, params: dict) -> dict:

@@ -107,3 +107,14 @@ def test_admin_asks_what_a_user_may_do_on_a_record_and_why(demo_api):
     assert demo_api.call("GET", f"{path}?user=eng.zhang", user="sup.north", roles=["supervisor"]).status_code == 403
     assert demo_api.call("GET", f"{path}?user=nobody").status_code == 404
     assert demo_api.call("GET", path).status_code == 400
+
+
+def test_history_never_names_a_hidden_field(demo_api):
+    order = _order(demo_api, assigned_engineer="eng.zhang")
+    path = f"/forms/work_order/records/{order['id']}"
+    assert demo_api.call("PATCH", path, body={"version": 1, "data": {"contract_price": 999}},
+                         user="sup.north", roles=["supervisor"]).status_code == 200
+    mine = demo_api.call("GET", f"{path}/history", **ENG_ZHANG).json["items"]
+    assert all("contract_price" not in h["changed_fields"] for h in mine)
+    full = demo_api.call("GET", f"{path}/history", user="sup.north", roles=["supervisor"]).json["items"]
+    assert ["contract_price"] in [h["changed_fields"] for h in full]
