@@ -298,8 +298,34 @@ def inbox(caller: Caller, params: dict) -> dict:
     # One entry per task: a record waiting for me and for my role shows both (each says its assignee),
     # which keeps pages exact — no task is skipped or repeated across pages.
     tasks = [{k: v for k, v in t.items() if k != "_lsk"} for _lsk, _a, t in merged]
+    tasks = _visible_tasks(caller, tasks)
     more = any(p is not None for p in next_positions.values())
     return {"items": tasks, "next_cursor": listing.encode_positions(next_positions, query_id) if more else None}
+
+
+def _visible_tasks(caller: Caller, tasks: list[dict]) -> list[dict]:
+    """Row rules apply to the inbox too: a task on a record the caller may not read is not shown
+    (one BatchGetItem for the page's records)."""
+    from ..storage.listing import _full_records
+    from .records import access_for
+    if not tasks or ADMIN_ROLE in caller.roles:
+        return tasks
+    records = {r.id: r for r in _full_records(caller.tenant, list(dict.fromkeys(t["record_id"] for t in tasks)))}
+    access_by_form: dict[str, Any] = {}
+    shown = []
+    for task in tasks:
+        rec = records.get(task["record_id"])
+        if rec is None:
+            continue
+        if rec.form not in access_by_form:
+            try:
+                access_by_form[rec.form] = access_for(caller, definitions.published(caller.tenant, "form", rec.form)[1])
+            except NotFound:
+                access_by_form[rec.form] = None
+        access = access_by_form[rec.form]
+        if access is not None and access.row_visible(rec.data):
+            shown.append(task)
+    return shown
 
 
 def diagram(caller: Caller, name: str, version: int | None) -> dict:

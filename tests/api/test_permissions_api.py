@@ -118,3 +118,13 @@ def test_history_never_names_a_hidden_field(demo_api):
     assert all("contract_price" not in h["changed_fields"] for h in mine)
     full = demo_api.call("GET", f"{path}/history", user="sup.north", roles=["supervisor"]).json["items"]
     assert ["contract_price"] in [h["changed_fields"] for h in full]
+
+
+def test_inbox_hides_tasks_on_records_the_row_rules_hide(demo_api):
+    # a south order: no south supervisor exists, so Review falls back to the supervisor role
+    south = _order(demo_api, region="south")
+    north_sup = dict(user="sup.north", roles=["supervisor"], attributes={"region": "north"})
+    tasks = _token_call(demo_api, "GET", "/tasks", **north_sup).json["items"]
+    assert south["id"] not in [t["record_id"] for t in tasks]
+    any_sup = _token_call(demo_api, "GET", "/tasks", user="sup.any", roles=["supervisor"]).json["items"]
+    assert south["id"] in [t["record_id"] for t in any_sup]  # no region attribute: sees every region
