@@ -16,10 +16,11 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from ..errors import ExpressionError
-from .evaluator import evaluate
 from .limits import MAX_CACHED_EXPRESSIONS
 from .nodes import Field, Node, Variable, children
-from .parser import parse
+
+# parser and evaluator are imported on first use: importing this package (e.g. for .patterns, which the
+# form field models need) stays cheap at Lambda cold start.
 
 __all__ = ["Expression", "compile_expression", "check_expression"]
 
@@ -31,7 +32,8 @@ class Expression:
 
     __slots__ = ("source", "field_roots", "variables", "_tree", "_first_positions")
 
-    def __init__(self, source: str, tree: Node) -> None:
+    def __init__(self, source: str, tree) -> None:
+
         positions: dict[str, int] = {}
         for node in _walk(tree):
             if isinstance(node, (Field, Variable)):
@@ -44,13 +46,15 @@ class Expression:
 
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         """Decimal, str, bool, None, list or dict; lists/dicts taken from the context come back as-is."""
+        from .evaluator import evaluate
         return evaluate(self._tree, context, self.source)
 
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
 
 
-def _walk(tree: Node):
+def _walk(tree):
+
     pending = [tree]
     while pending:
         node = pending.pop()
@@ -60,6 +64,7 @@ def _walk(tree: Node):
 
 @functools.lru_cache(maxsize=MAX_CACHED_EXPRESSIONS)
 def _compile_cached(source: str) -> Expression:
+    from .parser import parse
     return Expression(source, parse(source))
 
 
