@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import AppError
+from ..errors import AppError, Forbidden
 from .definition import FormDefinition
 
 ADMIN_ROLE = "admin"
@@ -81,6 +81,14 @@ class Access:
             grant = self.form.permissions.fields.get(role)
             out |= names - set(grant.hidden) - set(grant.readonly) if grant and role != ADMIN_ROLE else names
         return out
+
+    def require_writable(self, names, data: dict | None) -> None:
+        """Forbidden naming each field of `names` the caller's roles may not set (data None = a create)."""
+        allowed = self.creatable_fields() if data is None else self.writable_fields(data)
+        locked = sorted(n for n in names if n in self.form.fields_by_name and n not in allowed)
+        if locked:
+            raise Forbidden("your roles may not set these fields", code="field_not_writable",
+                            details=[{"path": f"data.{f}", "message": "not writable for your roles"} for f in locked])
 
     def mask(self, data: dict) -> dict:
         visible = self.visible_fields(data)

@@ -84,11 +84,7 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
     caller.require_any(form.permissions.create, f"creating {form_name} records")
     data = _data_of(body)
     access = access_for(caller, form)
-    locked = sorted(k for k in data if k in form.fields_by_name and k not in access.creatable_fields())
-    if locked:
-        from ..errors import Forbidden
-        raise Forbidden("your roles may not set these fields", code="field_not_writable",
-                        details=[{"path": f"data.{f}", "message": "not writable for your roles"} for f in locked])
+    access.require_writable(data, None)
 
     def shown(r: store.StoredRecord) -> dict:
         # what the creator may see of the new record (stored as the Idempotency-Key response too)
@@ -181,11 +177,7 @@ def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: 
         if can_read:  # the current record only for those who may read it, as they may see it
             details["current"] = render_for(access, rec)
         raise Conflict("record was changed by someone else", code="version_conflict", details=details)
-    locked = sorted(set(data) - access.writable_fields(rec.data))
-    if locked:
-        from ..errors import Forbidden
-        raise Forbidden("your roles may not change these fields", code="field_not_writable",
-                        details=[{"path": f"data.{f}", "message": "not writable for your roles"} for f in locked])
+    access.require_writable(data, rec.data)
     # A record keeps the form version it was made with.
     form = definitions.version_of(caller.tenant, "form", form_name, rec.form_version)
     if rec.workflow:

@@ -125,11 +125,7 @@ def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, 
     data = rec.data
     if patch:
         check_editable(caller, wf, inst, patch)
-        locked = sorted(set(patch) - access_for(caller, published_form).writable_fields(rec.data))
-        if locked:
-            from ..errors import Forbidden
-            raise Forbidden("your roles may not change these fields", code="field_not_writable",
-                            details=[{"path": f"data.{f}", "message": "not writable for your roles"} for f in locked])
+        access_for(caller, published_form).require_writable(patch, rec.data)
         data = validate_record(form, patch, previous=rec.data, variables=variables).data
     ctx = ServiceContext(caller.tenant, form)
     outcome = take_action(wf, inst, data, action, user_id=caller.user_id, roles=caller.roles,
