@@ -28,7 +28,7 @@ run: deps
 	$(PY) -m tools.devstack
 
 test: deps
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	REQUIRE_DDB_LOCAL=1 $(PY) -m pytest -q $(PYTEST_ARGS)  # deps are installed above: never skip that tier
 
 package: $(VENV_STAMP)
 	rm -rf build/package

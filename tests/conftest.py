@@ -2,6 +2,7 @@
 settings from environment variables, exactly as in Lambda."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import uuid
@@ -39,20 +40,27 @@ def _reset_process_state() -> None:
     common._configured = False
 
 
-@pytest.fixture
-def moto_backend():
+@contextlib.contextmanager
+def moto_tables(prefix: str = "aftersales-test"):
+    """moto in-process with this app's tables created (function or module scope alike)."""
     from moto import mock_aws
 
     from chalicelib.storage import create_tables
 
     with mock_aws():
         os.environ.pop("DDB_ENDPOINT", None)
-        os.environ["DEFINITIONS_TABLE"] = "aftersales-test-definitions"
-        os.environ["RECORDS_TABLE"] = "aftersales-test-records"
+        os.environ["DEFINITIONS_TABLE"] = f"{prefix}-definitions"
+        os.environ["RECORDS_TABLE"] = f"{prefix}-records"
         _reset_process_state()
         create_tables()
-        yield "moto"
+        yield
     _reset_process_state()
+
+
+@pytest.fixture
+def moto_backend():
+    with moto_tables():
+        yield "moto"
 
 
 @pytest.fixture

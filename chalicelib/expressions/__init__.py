@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import ExpressionError
 from .limits import MAX_CACHED_EXPRESSIONS
-from .nodes import Field, Node, Variable, children
+from .nodes import Field, Variable, children
 
 # parser and evaluator are imported on first use: importing this package (e.g. for .patterns, which the
 # form field models need) stays cheap at Lambda cold start.

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from .. import jsonutil
 from ..config import get_settings
-from ..errors import BadRequest, Conflict, DefinitionError, NotFound
+from ..errors import BadRequest, DefinitionError, NotFound
 from ..forms.definition import FormDefinition, parse_form_definition
 from ..forms.fields import NAME_PATTERN
 from ..storage import definitions as store

@@ -3,7 +3,7 @@ inbox, diagram data, and firing due timers. Every step is ONE transaction with t
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import AppError, BadRequest, Conflict, NotFound, ValidationFailed
 from ..forms.definition import FormDefinition
@@ -17,6 +17,9 @@ from . import definitions
 from .caller import ADMIN_ROLE, Caller
 from .clock import utc_now
 from .workflow_context import ServiceContext
+
+if TYPE_CHECKING:  # annotations only: the engine itself is imported where used (cold start)
+    from ..workflow import Instance, WorkflowDefinition
 
 log = logging.getLogger("aftersales.workflow")
 MAX_INBOX_PAGE = 100
@@ -302,11 +305,11 @@ def inbox(caller: Caller, params: dict) -> dict:
 def _visible_tasks(caller: Caller, tasks: list[dict]) -> list[dict]:
     """Row rules apply to the inbox too: a task on a record the caller may not read is not shown
     (one BatchGetItem for the page's records)."""
-    from ..storage.listing import _full_records
+    from ..storage.listing import get_records
     from .records import access_for
     if not tasks or ADMIN_ROLE in caller.roles:
         return tasks
-    records = {r.id: r for r in _full_records(caller.tenant, list(dict.fromkeys(t["record_id"] for t in tasks)))}
+    records = {r.id: r for r in get_records(caller.tenant, list(dict.fromkeys(t["record_id"] for t in tasks)))}
     access_by_form: dict[str, Any] = {}
     shown = []
     for task in tasks:
@@ -370,7 +373,6 @@ def _due_pages(shard: int, now: str, page_size: int, stop_at: float):
 def _fire_one(due: dict, now: str) -> bool:
     from ..workflow import Instance, fire_timer
     from .records import _load as load_record
-    system = Caller(tenant=due["tenant"], user_id="system", roles=frozenset())
     try:
         rec = load_record(due["tenant"], due["form"], due["record_id"], consistent=True)
     except NotFound:

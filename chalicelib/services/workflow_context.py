@@ -3,6 +3,7 @@ rule, which engineer to dispatch, and field writes validated by the form engine.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from ..config import get_settings
 from ..errors import NotFound
@@ -10,6 +11,9 @@ from ..forms.definition import FormDefinition
 from ..forms.engine import validate_record
 from ..storage import listing
 from . import definitions
+
+if TYPE_CHECKING:
+    from ..workflow.definition import AssigneeRule
 
 _lookup_cache: dict[tuple, tuple[float, tuple[str, ...]]] = {}
 

@@ -47,10 +47,10 @@ def list_records(tenant: str, form: str, shards: int, *, primary: tuple[int, Any
         elif took:
             next_positions[shard] = took[-1]
     more = any(p is not None for p in next_positions.values())
-    return _full_records(tenant, [lsk for lsk, _, _ in merged]), (encode_positions(next_positions, query_id) if more else None)
+    return get_records(tenant, [lsk for lsk, _, _ in merged]), (encode_positions(next_positions, query_id) if more else None)
 
 
-def _full_records(tenant: str, ids: list[str]) -> list[StoredRecord]:
+def get_records(tenant: str, ids: list[str]) -> list[StoredRecord]:
     """The index holds keys only: fetch the page's records in one BatchGetItem (≤ 100 keys)."""
     if not ids:
         return []

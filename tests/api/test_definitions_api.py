@@ -2,7 +2,6 @@
 import json
 
 import jsonschema
-import pytest
 
 from .helpers import AGENT
 

@@ -31,24 +31,16 @@ def test_every_route_is_documented_and_the_document_is_valid(api):
 def shared_api():
     """One moto + client for all generated cases (hypothesis reuses the fixture across examples)."""
     from chalice.test import Client
-    from moto import mock_aws
 
     from app import app
     from chalicelib.seed import install_app, install_demo_data
-    from chalicelib.storage import create_tables
-    from tests.conftest import ApiClient, _reset_process_state
+    from tests.conftest import ApiClient, moto_tables
 
-    with mock_aws():
-        os.environ.pop("DDB_ENDPOINT", None)
-        os.environ["DEFINITIONS_TABLE"] = "fuzz-definitions"
-        os.environ["RECORDS_TABLE"] = "fuzz-records"
-        _reset_process_state()
-        create_tables()
+    with moto_tables("fuzz"):
         install_app("demo")
         install_demo_data("demo")
         with Client(app) as client:
             yield ApiClient(client.http)
-    _reset_process_state()
 
 
 schema = schemathesis.openapi.from_dict(_document())

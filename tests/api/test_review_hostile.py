@@ -5,7 +5,6 @@ removes the mark once fixed. Unmarked tests are regression tests that already pa
 """
 import itertools
 import json
-import os
 
 import pytest
 
@@ -23,21 +22,13 @@ def _shared_http():
     """One moto + chalice client for the whole module (per-test setup dominated the run time);
     every test gets its own tenant, so tests stay independent."""
     from chalice.test import Client
-    from moto import mock_aws
 
-    from chalicelib.storage import create_tables
-    from tests.conftest import _reset_process_state
+    from tests.conftest import moto_tables
 
-    with mock_aws():
-        os.environ.pop("DDB_ENDPOINT", None)
-        os.environ["DEFINITIONS_TABLE"] = "review-definitions"
-        os.environ["RECORDS_TABLE"] = "review-records"
-        _reset_process_state()
-        create_tables()
+    with moto_tables("review"):
         from app import app
         with Client(app) as client:
             yield client.http
-    _reset_process_state()
 
 
 @pytest.fixture

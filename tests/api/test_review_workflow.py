@@ -4,10 +4,9 @@ Tests marked xfail(strict=True) describe the CORRECT behaviour of a bug that is 
 others are regression tests of behaviour that holds today."""
 from datetime import datetime, timedelta, timezone
 
-import pytest
 
 from .helpers import AGENT, new_customer, work_order_data
-from .test_workflow_e2e import CHEN, SUP, ZHANG, Order, create_order, flow_api  # noqa: F401 (fixture)
+from .test_workflow_e2e import CHEN, SUP, ZHANG, create_order
 
 EVERYONE = {"create": ["*"], "read": ["*"], "update": ["staff"], "delete": ["staff"]}
 STAFF = lambda user: dict(user=user, roles=["staff"])  # noqa: E731

@@ -1,8 +1,6 @@
 """The shipped work-order workflow end to end through the HTTP API (chalice test client + moto)."""
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 from .helpers import AGENT, new_customer, work_order_data
 
 SUP = dict(user="sup.north", roles=["supervisor"])
@@ -10,13 +8,6 @@ ZHANG = dict(user="eng.zhang", roles=["engineer"])
 CHEN = dict(user="eng.chen", roles=["engineer"])
 MANAGER = dict(user="mgr.zhao", roles=["manager"])
 SIGNATURE = {"key": "t/demo/sig.png", "content_type": "image/png", "size": 2048}
-
-
-@pytest.fixture
-def flow_api(demo_api):
-    from chalicelib.seed import install_demo_data
-    install_demo_data("demo")
-    return demo_api
 
 
 class Order:

@@ -71,7 +71,6 @@ def test_concurrent_creates_get_unique_gapless_numbers(racing_tenant):
 
 @pytest.mark.ddblocal
 def test_concurrent_unique_claims_one_wins(racing_tenant):
-    tenant = racing_tenant
     outcomes = run_parallel(lambda i: records.create(AGENT, "customer", {"data": {
         "name": f"C{i}", "phone": "13800138000", "email": "same@acme.example"}}, None), 10)
     assert sum(kind == "ok" for kind, _ in outcomes) == 1
