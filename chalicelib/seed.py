@@ -52,6 +52,15 @@ def install_app(tenant: str, installer: str = "admin", app_dir: Path = APP_DIR) 
                 installed[f"workflow:{name}"] = head.published
                 continue
         installed[f"workflow:{name}"] = definitions.upload(caller, "workflow", name, raw, publish=True)["version"]
+    for name in manifest.get("dispatch_policies", []):  # named after the form each dispatches
+        raw = json.loads((app_dir / "dispatch_policies" / f"{name}.json").read_text())
+        head = definition_store.get_head(tenant, "dispatch_policy", name, consistent=True)
+        if head is not None and head.published:
+            current = definition_store.get_version(tenant, "dispatch_policy", name, head.published)
+            if current is not None and jsonutil.dumps(jsonutil.loads(current.body)) == jsonutil.dumps({**raw, "name": name}):
+                installed[f"dispatch_policy:{name}"] = head.published
+                continue
+        installed[f"dispatch_policy:{name}"] = definitions.upload(caller, "dispatch_policy", name, raw, publish=True)["version"]
     for user in manifest["demo_users"]:
         member_store.put_member(member_store.Member(tenant, user["user_id"], user["display_name"], user.get("email"),
                                                     user["roles"], True, user.get("attributes")))

@@ -3,9 +3,9 @@ of the request bodies, so routes and bodies are described once (in code), not ag
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ERROR_STATUSES = {"400": "Bad input", "401": "No or bad token", "403": "Not allowed", "404": "Not found (in your tenant)",
                   "409": "Version or state conflict", "413": "Too large", "422": "Failed validation"}
@@ -39,6 +39,23 @@ class MemberRequest(BaseModel):
     attributes: dict[str, str] = Field(default_factory=dict)
 
 
+class BatchDispatchRequest(BaseModel):
+    """Batch dispatch: the orders named, or those matching `filter` (equality on indexed fields)."""
+    model_config = ConfigDict(extra="forbid")
+    form: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$", description="the form whose records are dispatched")
+    record_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(default=None, min_length=1, max_length=200)
+    filter: dict[str, Annotated[str, Field(max_length=512)] | int | bool] | None = Field(
+        default=None, max_length=4, description="e.g. {\"region\": \"north\"}; only indexed fields")
+    limit: int = Field(default=100, ge=1, le=200, description="with filter: how many records to read at most")
+    dry_run: bool = Field(default=False, description="plan and report, write nothing")
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.record_ids is None) == (self.filter is None):
+            raise ValueError("send either record_ids or filter")
+        return self
+
+
 class ErrorDetail(BaseModel):
     code: str
     message: str
@@ -56,6 +73,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/forms/{form}/records/{record_id}/actions/{action}"): ActionRequest,
     ("PUT", "/members/{user_id}"): MemberRequest,
     ("POST", "/definitions/{kind}/{name}/versions"): "object",
+    ("POST", "/dispatch/batch"): BatchDispatchRequest,
 }
 PUBLIC = {"/health", "/openapi.json"}
 

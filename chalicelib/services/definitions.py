@@ -58,6 +58,28 @@ def register_kind(kind: str, parser: Callable[[Any, Any, str | None], Any]) -> N
     PARSERS[kind] = parser
 
 
+def _parse_dispatch_policy(raw: Any, previous: Any, tenant: str | None):
+    """Named after the form it dispatches; at upload the field names it uses are checked against
+    that form's and the engineer form's published versions."""
+    from ..dispatch import field_problems, parse_policy
+    policy = parse_policy(raw)
+    if tenant is not None:
+        problems = []
+        forms = {}
+        for path, name in (("name", policy.name), ("engineer_form", policy.engineer_form)):
+            try:
+                forms[path] = published(tenant, "form", name)[1]
+            except NotFound:
+                problems.append({"path": path, "message": f"no published form '{name}'"})
+        problems += field_problems(policy, forms["name"], forms["engineer_form"]) if len(forms) == 2 else []
+        if problems:
+            raise DefinitionError("dispatch policy does not fit its forms", details=problems)
+    return policy
+
+
+register_kind("dispatch_policy", _parse_dispatch_policy)
+
+
 def _check_kind_and_name(kind: str, name: str) -> Callable:
     parser = PARSERS.get(kind)
     if parser is None:

@@ -70,31 +70,10 @@ class ServiceContext:
         return [f"user:{user}"] if isinstance(user, str) and user else []
 
     def dispatch(self, spec: dict, data: dict) -> str:
-        """Baseline rule until the dispatch engine lands: an on-duty engineer of the order's region
-        who has not declined it, preferring the highest skill level for the product line."""
-        from ..workflow import StepError
-        try:
-            _v, engineer_form = definitions.published(self.tenant, "form", spec.get("Form", "engineer"))
-        except NotFound as exc:
-            raise StepError("Dispatch.NoCandidate", "no engineer form") from exc
-        slot = engineer_form.index_slot("region")
-        region = data.get("region")
-        if slot is None or region is None:
-            raise StepError("Dispatch.NoCandidate", "orders and engineers need an indexed region")
-        excluded = {u.strip() for u in str(data.get(spec.get("Exclude", "")) or "").split(",") if u.strip()}
-        engineers, _ = listing.list_records(self.tenant, engineer_form.name, engineer_form.storage.shards,
-                                            primary=(slot, region), extra=[], limit=100, cursor=None)
-        line = data.get(spec.get("SkillField", "product_line"))
-        candidates = []
-        for eng in engineers:
-            user = eng.data.get("user")
-            if not user or user in excluded or eng.data.get("on_duty") is False:
-                continue
-            level = max([int(s.get("level", 0)) for s in eng.data.get("skills", []) if not line or s.get("product_line") == line] or [0])
-            candidates.append((-level, user))
-        if not candidates:
-            raise StepError("Dispatch.NoCandidate", f"no eligible engineer in region {region}")
-        return sorted(candidates)[0][1]
+        """The Dispatch step: the best engineer by the tenant's published dispatch policy (hard rules,
+        then weighted objectives; see chalicelib.dispatch), or StepError Dispatch.NoCandidate with why."""
+        from .dispatch import auto_dispatch
+        return auto_dispatch(self.tenant, self.form, spec, data)
 
     def apply_fields(self, data: dict, updates: dict) -> dict:
         return validate_record(self.form, updates, previous=data, system=True).data

@@ -1,0 +1,215 @@
+"""Benchmark: batch dispatch of 1,000 orders to 200 engineers (regions with neighbours, skills with
+levels, capacities, current loads, locations), against scipy's `linear_sum_assignment` on the same
+costs (engineers expanded into one column per free capacity slot, plus one "leave unassigned" column
+per order). Also a greedy one-by-one baseline, and the DynamoDB requests of one automatic dispatch
+and of one candidate listing (moto, metered by bench/meter.py).
+
+    .venv/bin/python -m bench.dispatch [--orders 1000] [--engineers 200] [--seed 7] [--no-ddb]
+
+scipy is a dev/bench dependency only (requirements-dev.txt); the Lambda bundle solves in pure Python.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import time
+
+from chalicelib.dispatch import DispatchPolicy, Engineer, plan
+from chalicelib.dispatch.batch import slot_costs
+from chalicelib.dispatch.rules import Context
+from chalicelib.dispatch.scoring import evaluate
+
+NOW = "2026-11-25T09:00:00.000Z"
+REGIONS = {  # code → (lat, lng) centre; neighbours on a ring
+    "r0": (31.23, 121.47), "r1": (31.9, 120.3), "r2": (32.06, 118.8), "r3": (30.27, 120.15),
+    "r4": (29.87, 121.54), "r5": (31.3, 120.6), "r6": (31.5, 119.9), "r7": (30.9, 121.0)}
+LINES = ["hvac", "elevator", "medical", "appliance"]
+PRIORITIES = [("urgent", 0.1), ("high", 0.2), ("normal", 0.55), ("low", 0.15)]
+
+
+def policy() -> DispatchPolicy:
+    codes = list(REGIONS)
+    neighbours = {c: [codes[(i - 1) % len(codes)], codes[(i + 1) % len(codes)]] for i, c in enumerate(codes)}
+    return DispatchPolicy(name="work_order", rules={"neighbours": neighbours, "min_skill_level": 1})
+
+
+def near(rnd: random.Random, centre: tuple[float, float], spread: float = 0.35) -> dict:
+    return {"lat": round(centre[0] + rnd.uniform(-spread, spread), 5), "lng": round(centre[1] + rnd.uniform(-spread, spread), 5)}
+
+
+def engineers(rnd: random.Random, count: int) -> list[Engineer]:
+    codes = list(REGIONS)
+    out = []
+    for k in range(count):
+        region = codes[k % len(codes)]
+        lines = rnd.sample(LINES, rnd.choice([1, 2, 2, 3]))
+        loc = near(rnd, REGIONS[region])
+        capacity = rnd.randint(3, 8)
+        hours_ago = rnd.uniform(0, 12)
+        last = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(time.mktime(time.strptime(NOW[:19], "%Y-%m-%dT%H:%M:%S")) - hours_ago * 3600))
+        out.append(Engineer(user=f"eng{k:03d}", record_id=None, name=f"Engineer {k}", region=region,
+                            skills={line: rnd.randint(1, 5) for line in lines}, location=(loc["lat"], loc["lng"]),
+                            capacity=capacity, on_duty=rnd.random() > 0.08, load=rnd.randint(0, 2),
+                            last_assigned_at=last if rnd.random() < 0.7 else None))
+    return out
+
+
+def orders(rnd: random.Random, count: int, engineer_count: int) -> list[tuple[str, dict]]:
+    codes = list(REGIONS)
+    out = []
+    for k in range(count):
+        region = rnd.choice(codes)
+        priority = rnd.choices([p for p, _ in PRIORITIES], [w for _, w in PRIORITIES])[0]
+        data = {"region": region, "product_line": rnd.choice(LINES), "service_location": near(rnd, REGIONS[region], 0.5),
+                "priority": priority}
+        if rnd.random() < 0.05:
+            data["rejected_engineers"] = f"eng{rnd.randrange(engineer_count):03d},"
+        out.append((f"wo{k:04d}", data))
+    return out
+
+
+def reference(pol: DispatchPolicy, work: list[tuple[str, dict]], crew: list[Engineer]) -> tuple[float, float]:
+    """(optimum total cost, seconds) with scipy on the expanded matrix."""
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    roster = sorted(crew, key=lambda e: e.user)
+    columns = [(j, c) for j, e in enumerate(roster) for c in slot_costs(pol, e, len(work))]
+    big = 1e9
+    n = len(work)
+    matrix = np.full((n, len(columns) + n), big)
+    start = time.perf_counter()
+    col_of: dict[int, list[tuple[int, float]]] = {}
+    for ci, (j, c) in enumerate(columns):
+        col_of.setdefault(j, []).append((ci, c))
+    users = {e.user: j for j, e in enumerate(roster)}
+    for i, (_id, data) in enumerate(work):
+        ctx = Context.of(pol, data)
+        for e in roster:
+            cand = evaluate(pol, data, e, NOW, ctx)
+            if cand.eligible:
+                for ci, c in col_of.get(users[e.user], []):
+                    matrix[i, ci] = cand.pair_cost + c
+        matrix[i, len(columns) + i] = pol.unassigned_cost(data)
+    rows, cols = linear_sum_assignment(matrix)
+    return float(matrix[rows, cols].sum()), time.perf_counter() - start
+
+
+def greedy(pol: DispatchPolicy, work: list[tuple[str, dict]], crew: list[Engineer]) -> float:
+    """One order at a time (urgent first), each to its cheapest engineer with room: the naive way."""
+    load = {e.user: e.load for e in crew}
+    total = 0.0
+    for _id, data in sorted(work, key=lambda w: -pol.unassigned_cost(w[1])):
+        ctx = Context.of(pol, data)
+        best = None
+        for e in crew:
+            live = Engineer(**{**e.__dict__, "load": load[e.user]})
+            cand = evaluate(pol, data, live, NOW, ctx)
+            if cand.eligible and (best is None or cand.cost < best.cost):
+                best = cand
+        if best is None:
+            total += pol.unassigned_cost(data)
+        else:
+            total += best.cost
+            load[best.user] += 1
+    return total
+
+
+def planned_cost(pol: DispatchPolicy, work, crew, result) -> float:
+    by_user = {e.user: e for e in crew}
+    taken: dict[str, int] = {}
+    total = 0.0
+    for (_id, data), p in zip(work, result):
+        if p.engineer is None:
+            total += pol.unassigned_cost(data)
+        else:
+            e = by_user[p.engineer]
+            total += p.candidate.pair_cost + slot_costs(pol, e, len(work))[taken.get(e.user, 0)]
+            taken[e.user] = taken.get(e.user, 0) + 1
+    return total
+
+
+def ddb_requests() -> dict:
+    """Requests of one auto-dispatch action and one candidate listing on the shipped app (moto)."""
+    import json
+    import os
+    os.environ.update({"AUTH_MODE": "local", "LOCAL_JWT_SECRET": "bench-" + "x" * 40, "AWS_DEFAULT_REGION": "us-east-1",
+                       "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "DEFINITION_CACHE_SECONDS": "60",
+                       "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"})
+    os.environ.pop("DDB_ENDPOINT", None)
+    from chalice.test import Client
+    from moto import mock_aws
+
+    from bench.meter import metered
+    from chalicelib.auth import issue_local_token
+    from chalicelib.config import reset_settings
+    from chalicelib.seed import install_app, install_demo_data
+    from chalicelib.storage import create_tables
+
+    with mock_aws():
+        os.environ["DEFINITIONS_TABLE"], os.environ["RECORDS_TABLE"] = "bench-defs", "bench-recs"
+        reset_settings()
+        create_tables()
+        install_app("demo")
+        install_demo_data("demo")
+        from app import app
+
+        def call(http, method, path, user, roles, body=None):
+            token = issue_local_token("demo", user, roles)
+            r = getattr(http, method)(path, headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+                                      body=json.dumps(body) if body is not None else None)
+            assert r.status_code in (200, 201), r.body
+            return json.loads(r.body)
+
+        with Client(app) as client, metered() as meter:
+            http = client.http
+            cust = call(http, "post", "/forms/customer/records", "agent.li", ["agent"], {"data": {"name": "B", "phone": "13800138000"}})
+            out = {}
+            for label in ("warm-up", "measured"):
+                order = call(http, "post", "/forms/work_order/records", "agent.li", ["agent"], {"data": {
+                    "customer": cust["id"], "fault_description": "x", "service_address": "y", "region": "north",
+                    "product_line": "hvac", "service_location": {"lat": 31.2, "lng": 121.5}}})
+                meter.reset()
+                call(http, "get", f"/forms/work_order/records/{order['id']}/dispatch/candidates", "sup.north", ["supervisor"])
+                listing = dict(meter.requests)
+                meter.reset()
+                call(http, "post", f"/forms/work_order/records/{order['id']}/actions/auto_dispatch", "sup.north", ["supervisor"], {"version": 1})
+                out = {"candidates": listing, "auto_dispatch": dict(meter.requests)}
+            return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=1000)
+    parser.add_argument("--engineers", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-ddb", action="store_true")
+    args = parser.parse_args()
+    rnd = random.Random(args.seed)
+    pol = policy()
+    crew = engineers(rnd, args.engineers)
+    work = orders(rnd, args.orders, args.engineers)
+    free = sum(e.remaining for e in crew if e.on_duty)
+    print(f"batch dispatch: {len(work)} orders x {len(crew)} engineers, {len(REGIONS)} regions (2 neighbours each), "
+          f"{free} free capacity slots")
+    start = time.perf_counter()
+    result = plan(pol, work, crew, NOW)
+    elapsed = time.perf_counter() - start
+    ours = planned_cost(pol, work, crew, result)
+    assigned = sum(p.engineer is not None for p in result)
+    print(f"  ours (pure Python: rules + scoring + min-cost flow): {elapsed * 1000:8.1f} ms   total cost {ours:12.4f}   "
+          f"assigned {assigned}/{len(work)}")
+    optimum, ref_seconds = reference(pol, work, crew)
+    print(f"  scipy linear_sum_assignment (reference optimum):     {ref_seconds * 1000:8.1f} ms   total cost {optimum:12.4f}")
+    print(f"  ratio ours / optimum: {ours / optimum:.6f}  ({(ours / optimum - 1) * 100:+.4f} %)")
+    naive = greedy(pol, work, crew)
+    print(f"  greedy one-by-one (urgent first) for comparison: total cost {naive:12.4f}  ratio {naive / optimum:.4f}")
+    if not args.no_ddb:
+        reqs = ddb_requests()
+        print("DynamoDB requests (moto, shipped app, 2 engineers in the region, warm definition cache):")
+        for name, counts in reqs.items():
+            print(f"  {name:14s} {sum(counts.values()):3d}  {dict(sorted(counts.items()))}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+"""Dispatch use cases: the workflow's automatic Dispatch step, the ranked candidates of one order
+("why this engineer"), and batch dispatch of a backlog (one global assignment, applied order by
+order through the workflow's own action, each with optimistic locking).
+
+The policy is the published `dispatch_policy` named after the form (or the step's `Policy`); without
+one, `DEFAULT_POLICY` applies with the step's `Exclude`/`SkillField`/`Form` as its field names.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from ..storage import dispatch as store
+from ..storage import listing
+from . import definitions
+from .caller import ADMIN_ROLE, Caller
+from .clock import utc_now
+
+# The engine (pydantic policy models) is imported where used: a cold start that serves a plain read
+# does not build it.
+if TYPE_CHECKING:
+    from ..dispatch import DispatchPolicy, Engineer
+    from ..forms.definition import FormDefinition
+
+MAX_BATCH = 200  # orders per request: each assignment is one transaction, inside one API call
+
+
+def policy_for(tenant: str, form_name: str, spec: dict | None = None) -> tuple[int | None, DispatchPolicy]:
+    """(version or None, policy) for dispatching records of `form_name`."""
+    from ..dispatch import DEFAULT_POLICY, DispatchPolicy
+    name = (spec or {}).get("Policy") or form_name
+    try:
+        return definitions.published(tenant, "dispatch_policy", name)
+    except NotFound:
+        pass
+    spec = spec or {}
+    order = {"excluded": spec["Exclude"]} if spec.get("Exclude") else {}
+    if spec.get("SkillField"):
+        order["skill"] = spec["SkillField"]
+    engineer_form = spec.get("Form") or DEFAULT_POLICY.engineer_form
+    return None, DispatchPolicy.model_validate({"name": form_name, "engineer_form": engineer_form, "order": order})
+
+
+def roster(tenant: str, policy: DispatchPolicy, regions: list[str] | None) -> list[Engineer]:
+    """Engineers of these regions (all when None), without their loads yet."""
+    from ..dispatch import engineer_from_record
+    try:
+        _v, form = definitions.published(tenant, "form", policy.engineer_form)
+    except NotFound:
+        return []
+    slot = form.index_slot(policy.engineer.region) if policy.engineer.region else None
+    if regions is not None and slot is None:
+        regions = None  # region not indexed: read the form (bounded), the region rule still filters
+    records = store.engineers(tenant, form.name, form.storage.shards, slot, regions,
+                              policy.rules.max_engineers_per_region)
+    out = [engineer_from_record(policy, r.id, r.data) for r in records]
+    return [e for e in out if e is not None]
+
+
+def with_loads(tenant: str, form_name: str, engineers: list[Engineer]) -> list[Engineer]:
+    from ..dispatch import Engineer
+    work = store.open_work(tenant, form_name, [e.user for e in engineers])
+    return [Engineer(**{**e.__dict__, "load": work[e.user].count, "last_assigned_at": work[e.user].newest_at})
+            for e in engineers]
+
+
+def _static_ok(policy: DispatchPolicy, ctx, data: dict, engineer: Engineer) -> bool:
+    """Passes every hard rule that does not depend on load: only these engineers' loads are read."""
+    from ..dispatch.rules import distance_km, violations
+    return all(v["rule"] == "capacity" for v in violations(policy, ctx, engineer, distance_km(policy, data, engineer)))
+
+
+def ranked(tenant: str, form_name: str, data: dict, spec: dict | None = None) -> tuple[int | None, DispatchPolicy, list]:
+    from ..dispatch import rank
+    from ..dispatch.rules import Context, allowed_regions
+    version, policy = policy_for(tenant, form_name, spec)
+    regions = allowed_regions(policy, data)
+    if regions == []:
+        return version, policy, []
+    ctx = Context.of(policy, data)
+    crew = roster(tenant, policy, regions)
+    needed = [e for e in crew if _static_ok(policy, ctx, data, e)]
+    loaded = {e.user: e for e in with_loads(tenant, form_name, needed)}
+    crew = [loaded.get(e.user, e) for e in crew]
+    return version, policy, rank(policy, data, crew, utc_now())
+
+
+def auto_dispatch(tenant: str, form: FormDefinition, spec: dict, data: dict) -> str:
+    """The workflow's Dispatch step: the best eligible engineer's user id, or StepError
+    Dispatch.NoCandidate with the reason (the shipped workflow then asks the supervisor)."""
+    from ..dispatch import why_none
+    from ..dispatch.rules import allowed_regions
+    from ..workflow import StepError
+    _version, policy, candidates = ranked(tenant, form.name, data, spec)
+    if candidates and candidates[0].eligible:
+        return candidates[0].user
+    if policy.order.region and allowed_regions(policy, data) == []:
+        raise StepError("Dispatch.NoCandidate", "the order has no region")
+    raise StepError("Dispatch.NoCandidate", why_none(candidates))
+
+
+def _require_dispatcher(caller: Caller, policy: DispatchPolicy, form_name: str) -> None:
+    if ADMIN_ROLE not in caller.roles and not caller.roles & set(policy.dispatchers):
+        raise Forbidden(f"your roles do not allow dispatching {form_name} records", code="forbidden",
+                        details=[{"path": "", "message": f"needs one of: {', '.join(sorted(policy.dispatchers)) or 'admin'}"}])
+
+
+def candidates(caller: Caller, form_name: str, record_id: str) -> dict:
+    """Every engineer the policy considers for this order: eligible ones ranked with their cost
+    parts, the others with the rules that exclude them."""
+    from ..dispatch import why_none
+    from ..dispatch.rules import allowed_regions
+    from .records import access_for, load_visible
+    _fv, form = definitions.published(caller.tenant, "form", form_name)
+    caller.require_any(form.permissions.read, f"reading {form_name} records")
+    version, policy = policy_for(caller.tenant, form_name)
+    _require_dispatcher(caller, policy, form_name)
+    rec = load_visible(access_for(caller, form), caller.tenant, form_name, record_id)
+    version, policy, found = ranked(caller.tenant, form_name, rec.data)
+    best = found[0] if found and found[0].eligible else None
+    return {"record_id": rec.id, "version": rec.version, "policy": {"name": policy.name, "version": version},
+            "best": best.user if best else None,
+            "reason": None if best else (why_none(found) if allowed_regions(policy, rec.data) != [] else "the order has no region"),
+            "candidates": [c.to_dict() for c in found]}
+
+
+def batch(caller: Caller, request: Any) -> dict:
+    """Assign a backlog globally (min-cost, capacities respected), then take the policy's action on
+    each order with the version read (optimistic locking). Safe to retry: an order already handed to
+    an engineer is reported as such and left alone; a conflict is reported, the rest still applies.
+    `request`: form, record_ids or filter (+ limit), dry_run (api.openapi.BatchDispatchRequest)."""
+    from ..dispatch import plan
+    from ..dispatch.rules import allowed_regions
+    form_name = request.form
+    _fv, form = definitions.published(caller.tenant, "form", form_name)
+    caller.require_any(form.permissions.read, f"reading {form_name} records")
+    version, policy = policy_for(caller.tenant, form_name)
+    _require_dispatcher(caller, policy, form_name)
+    from .records import access_for
+    access = access_for(caller, form)
+    results: dict[str, dict] = {}
+    records = _backlog(caller, form, request, access, results)
+    pending = []
+    for rec in records:
+        state = _dispatchable(caller, policy, rec)
+        if state is True:
+            pending.append(rec)
+        else:
+            results[rec.id] = state
+    now = utc_now()
+    regions: set[str] | None = set()
+    for rec in pending:
+        allowed = allowed_regions(policy, rec.data)
+        if allowed is None:
+            regions = None
+            break
+        regions.update(allowed)
+    crew: list[Engineer] = []
+    if pending and (regions is None or regions):
+        crew = roster(caller.tenant, policy, sorted(regions) if regions is not None else None)
+        on_duty = [e for e in crew if e.on_duty or not policy.rules.require_on_duty]
+        crew = with_loads(caller.tenant, form_name, on_duty) + [e for e in crew if e not in on_duty]
+    planned = plan(policy, [(r.id, r.data) for r in pending], crew, now)
+    by_id = {r.id: r for r in pending}
+    for p in planned:
+        if p.engineer is None:
+            results[p.order_id] = {"record_id": p.order_id, "status": "unassigned", "reason": p.reason,
+                                   "eligible_engineers": p.eligible}
+            continue
+        outcome = {**p.to_dict(), "status": "planned" if request.dry_run else "assigned"}
+        outcome.pop("assigned", None)
+        if not request.dry_run:
+            outcome.update(_apply(caller, form_name, policy, by_id[p.order_id], p.engineer))
+        results[p.order_id] = outcome
+    ordered = [results[i] for i in dict.fromkeys(request.record_ids or [r.id for r in records]) if i in results]
+    counts: dict[str, int] = {}
+    for r in ordered:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    return {"form": form_name, "policy": {"name": policy.name, "version": version}, "dry_run": request.dry_run,
+            "summary": counts, "results": ordered}
+
+
+def _backlog(caller: Caller, form: FormDefinition, request, access, results: dict) -> list:
+    """The orders named (BatchGetItem per 100) or those matching the filter (list index, newest
+    first, at most `limit` read); only those the caller may see."""
+    found = []
+    if request.record_ids:
+        ids = list(dict.fromkeys(request.record_ids))
+        fetched = {}
+        for start in range(0, len(ids), 100):
+            fetched.update({r.id: r for r in listing.get_records(caller.tenant, ids[start:start + 100])})
+        for record_id in ids:
+            rec = fetched.get(record_id)
+            if rec is None or rec.form != form.name or not access.row_visible(rec.data):
+                results[record_id] = {"record_id": record_id, "status": "not_found"}
+            else:
+                found.append(rec)
+        return found
+    filters = []
+    hidden = access.hidden_everywhere()
+    for name, value in sorted((request.filter or {}).items()):
+        slot = form.index_slot(name) if name not in hidden else None
+        if slot is None:
+            raise ValidationFailed(f"field '{name}' is not indexed; filter on one of: {', '.join(form.indexes) or 'none'}",
+                                   code="filter_not_indexed", details=[{"path": f"filter.{name}", "message": "not an indexed field"}])
+        filters.append((slot, value))
+    primary, extra = (filters[0], filters[1:]) if filters else (None, [])
+    cursor, read = None, 0
+    while read < request.limit:
+        page, cursor = listing.list_records(caller.tenant, form.name, form.storage.shards, primary=primary, extra=extra,
+                                            limit=min(100, request.limit - read), cursor=cursor)
+        read += len(page)
+        found += [r for r in page if access.row_visible(r.data)]
+        if cursor is None:
+            break
+    return found
+
+
+def _dispatchable(caller: Caller, policy: DispatchPolicy, rec) -> dict | bool:
+    """True when the caller can take the policy's action on the order now; else its result."""
+    from ..workflow import available_actions
+    from .workflow import running
+    assigned = rec.data.get(policy.order.assigned)
+    if not rec.workflow:
+        return {"record_id": rec.id, "status": "skipped", "reason": "the record has no workflow"}
+    inst, wf = running(caller.tenant, rec)
+    actions = available_actions(wf, inst, rec.data, caller.user_id, caller.roles, ADMIN_ROLE in caller.roles,
+                                caller.variables(utc_now()))
+    if any(a["action"] == policy.batch.action for a in actions):
+        return True
+    if assigned:
+        return {"record_id": rec.id, "status": "already_assigned", "engineer": assigned, "state": inst.state}
+    return {"record_id": rec.id, "status": "skipped", "state": inst.state,
+            "reason": f"action '{policy.batch.action}' is not available to you in state {inst.state}"}
+
+
+def _apply(caller: Caller, form_name: str, policy: DispatchPolicy, rec, engineer: str) -> dict:
+    from .workflow import act
+    body = {"version": rec.version, "data": {policy.order.assigned: engineer}, "comment": "batch dispatch"}
+    try:
+        result = act(caller, form_name, rec.id, policy.batch.action, body)
+    except Conflict as exc:
+        return {"status": "conflict", "error": exc.code, "message": exc.message}
+    except AppError as exc:
+        if exc.status >= 500:
+            raise
+        return {"status": "failed", "error": exc.code, "message": exc.message, "details": exc.details}
+    return {"version": result["record"].get("version"), "state": result["transition"]["to"]}
+
+
+__all__ = ["auto_dispatch", "candidates", "batch", "policy_for", "ranked", "MAX_BATCH"]

@@ -1,0 +1,73 @@
+"""Reads dispatch needs: the engineers of some regions (list index Query + one BatchGetItem per
+page, as any list) and each candidate's open work (their inbox, the `by_owner` GSI).
+
+Current load = the engineer's open tasks on the dispatched form, counted from their inbox. Why not a
+load-counter item updated with each assignment: a counter must move in every transaction that adds
+or removes an engineer's task (assign, accept, reject, timers, cancel, delete, admin edits), drifts
+if any path forgets it, and becomes one hot item per busy engineer. The task items already are that
+state, written in the record's own transaction, so counting them is always right. Cost: one small
+Query per candidate that passed the static hard rules (a region's few engineers, not the roster),
+issued concurrently, returning the tasks themselves so the same read gives the newest assignment
+time (fairness). DynamoDB cannot batch Queries; BatchGetItem reads only known keys.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from . import listing
+from .models import TaskItem
+from .records import StoredRecord
+from .workflow import inbox_pk
+
+MAX_TASKS_COUNTED = 200  # more open tasks than any capacity: counting further changes no decision
+_WORKERS = 8
+
+
+@dataclass(frozen=True)
+class OpenWork:
+    count: int
+    newest_at: str | None  # created_at of the newest open task (the latest assignment)
+
+
+def engineers(tenant: str, form: str, shards: int, slot: int | None, regions: list[str] | None,
+              limit: int) -> list[StoredRecord]:
+    """Engineer records of the given regions (via the region field's list index `slot`), or of the
+    whole form when regions is None; at most `limit` per region (newest first)."""
+    out: list[StoredRecord] = []
+    keys = [None] if regions is None or slot is None else regions
+    for region in keys:
+        primary = (slot, region) if region is not None else None
+        cursor, taken = None, 0
+        while taken < limit:
+            page, cursor = listing.list_records(tenant, form, shards, primary=primary, extra=[],
+                                                limit=min(100, limit - taken), cursor=cursor)
+            out += page
+            taken += len(page)
+            if cursor is None:
+                break
+    return out
+
+
+def open_work(tenant: str, form: str, users: list[str]) -> dict[str, OpenWork]:
+    """Open tasks of each user on records of `form`, read concurrently (one Query per user)."""
+    users = sorted(set(users))
+    if not users:
+        return {}
+    if len(users) == 1:
+        return {users[0]: _open_work(tenant, form, users[0])}
+    with ThreadPoolExecutor(max_workers=min(_WORKERS, len(users))) as pool:
+        return dict(zip(users, pool.map(lambda u: _open_work(tenant, form, u), users)))
+
+
+def _open_work(tenant: str, form: str, user: str) -> OpenWork:
+    count, newest = 0, None
+    for task in TaskItem.inbox.query(inbox_pk(tenant, f"user:{user}"), filter_condition=TaskItem.form == form,
+                                     limit=MAX_TASKS_COUNTED, page_size=100):
+        count += 1
+        if newest is None or task.created_at > newest:
+            newest = task.created_at
+    return OpenWork(count, newest)
+
+
+__all__ = ["engineers", "open_work", "OpenWork"]
