@@ -20,6 +20,11 @@ class Settings:
     max_body_bytes: int
     cursor_secret: str
     idempotency_ttl_seconds: int
+    uploads_bucket: str = "aftersales-local-uploads"
+    s3_endpoint: str | None = None  # local stack: moto server; None = AWS
+    upload_post_seconds: int = 900  # how long a presigned POST may be used
+    upload_pending_seconds: int = 24 * 3600  # TTL of a pending upload (confirm within this)
+    download_url_seconds: int = 300  # presigned GET lifetime
 
 
 def _env(name: str, default: str) -> str:
@@ -47,6 +52,11 @@ def get_settings() -> Settings:
         # Cursors are signed so a caller cannot forge a start key into another partition.
         cursor_secret=_env("CURSOR_SECRET", secret or "unset-cursor-secret-change-me"),
         idempotency_ttl_seconds=int(_env("IDEMPOTENCY_TTL_SECONDS", str(24 * 3600))),
+        uploads_bucket=_env("UPLOADS_BUCKET", "aftersales-local-uploads"),
+        s3_endpoint=os.environ.get("S3_ENDPOINT") or None,
+        upload_post_seconds=int(_env("UPLOAD_POST_SECONDS", "900")),
+        upload_pending_seconds=int(_env("UPLOAD_PENDING_SECONDS", str(24 * 3600))),
+        download_url_seconds=int(_env("DOWNLOAD_URL_SECONDS", "300")),
     )
 
 

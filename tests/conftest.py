@@ -19,7 +19,9 @@ os.environ.update({
     # moto's in-process DynamoDB Streams need this with botocore 1.44 (see ../shared/AWS-NOTES.md).
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     "DEFINITION_CACHE_SECONDS": "0",
+    "UPLOADS_BUCKET": "aftersales-test-uploads",
 })
+os.environ.pop("S3_ENDPOINT", None)
 os.environ.pop("DDB_ENDPOINT", None)
 
 pytest_plugins = ["tests.integration.ddb_local_fixture"]
@@ -38,6 +40,8 @@ def _reset_process_state() -> None:
     definitions.clear_caches()
     records._counter_guess.clear()
     common._configured = False
+    from chalicelib.storage import files
+    files.reset_client()  # an S3 client made under one moto mock must not outlive it
 
 
 @contextlib.contextmanager
@@ -53,6 +57,8 @@ def moto_tables(prefix: str = "aftersales-test"):
         os.environ["RECORDS_TABLE"] = f"{prefix}-records"
         _reset_process_state()
         create_tables()
+        from chalicelib.storage import files
+        files.create_bucket()  # attachment uploads (moto S3)
         yield
     _reset_process_state()
 

@@ -4,11 +4,12 @@ from .dispatch import bp as dispatch_bp
 from .health import bp as health_bp
 from .members import bp as members_bp
 from .records import bp as records_bp
+from .uploads import bp as uploads_bp
 from .workflow import bp as workflow_bp
 
 from .common import error_envelope_middleware
 
 health_bp.register_middleware(error_envelope_middleware, "http")  # blueprint middleware applies app-wide
-BLUEPRINTS = (health_bp, definitions_bp, records_bp, members_bp, workflow_bp, dispatch_bp)
+BLUEPRINTS = (health_bp, definitions_bp, records_bp, members_bp, workflow_bp, dispatch_bp, uploads_bp)
 
 __all__ = ["BLUEPRINTS"]

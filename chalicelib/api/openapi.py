@@ -56,6 +56,20 @@ class BatchDispatchRequest(BaseModel):
         return self
 
 
+class UploadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    field: str = Field(description="an image, file or signature field of the form")
+    content_type: str = Field(description="MIME type; must be in the field's accept list")
+    size: int = Field(ge=1, description="exact size in bytes; at most the field's max_size_mb")
+    name: str | None = Field(default=None, max_length=255)
+    sha256: str | None = Field(default=None, pattern="^[0-9a-f]{64}$")
+
+
+class UploadConfirm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=1, description="the record version you attach to")
+
+
 class ErrorDetail(BaseModel):
     code: str
     message: str
@@ -73,6 +87,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/forms/{form}/records/{record_id}/actions/{action}"): ActionRequest,
     ("PUT", "/members/{user_id}"): MemberRequest,
     ("POST", "/definitions/{kind}/{name}/versions"): "object",
+    ("POST", "/forms/{form}/records/{record_id}/uploads"): UploadRequest,
+    ("POST", "/forms/{form}/records/{record_id}/uploads/{upload_id}/confirm"): UploadConfirm,
     ("POST", "/dispatch/batch"): BatchDispatchRequest,
 }
 PUBLIC = {"/health", "/openapi.json"}

@@ -270,3 +270,19 @@ _date_function("year", 1, lambda d: Decimal(_temporal("year", d).year))
 _date_function("month", 1, lambda d: Decimal(_temporal("month", d).month))
 _date_function("day", 1, lambda d: Decimal(_temporal("day", d).day))
 _date_function("weekday", 1, lambda d: Decimal(_temporal("weekday", d).isoweekday()))
+
+
+@_function("signature_valid", 1)
+def _signature_valid(rt: Runtime, signature: Any) -> bool:
+    """True when a confirmed signature's hash (signed_sha256 over its signed_fields) matches the
+    record's current values of those fields: a signed field that changed since makes it false."""
+    from ..signatures import is_valid
+    if not isinstance(signature, Mapping):
+        return False
+    names = signature.get("signed_fields")
+    if not isinstance(names, LIST_TYPES) or len(names) > 50:
+        return False
+    rt.charge(1 + 10 * len(names))
+    # The signed values are the record's fields, read from the evaluation context by name.
+    values = {name: rt.variable(name) for name in names if isinstance(name, str) and not name.startswith("$")}
+    return is_valid(signature, values)

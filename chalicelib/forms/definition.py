@@ -161,6 +161,10 @@ def semantic_problems(form: FormDefinition, previous: FormDefinition | None) -> 
                     problems.append({"path": f"{path}.options", "message": "option values must be unique"})
                 if f.type == "multiselect" and f.min_items > len(values):
                     problems.append({"path": f"{path}.min_items", "message": "min_items is more than the number of options"})
+            if f.type == "signature":
+                for j, signed in enumerate(f.signs):
+                    if signed not in top_names or signed == f.name:
+                        problems.append({"path": f"{path}.signs[{j}]", "message": f"unknown field '{signed}' (a signature signs other fields of the form)"})
             if f.type == "text" and f.pattern:
                 problem = pattern_cost_problem(f.pattern, f.max_length)
                 if problem:

@@ -200,6 +200,9 @@ class FileField(_AttachmentBase):
 class SignatureField(_FieldBase):
     type: Literal["signature"]
     accept: list[str] = Field(default_factory=lambda: ["image/png", "image/svg+xml"])
+    # Fields of the form this signature signs: confirming the upload stores the SHA-256 of their
+    # canonical JSON in the attachment (signed_sha256); signature_valid() recomputes it.
+    signs: list[str] = Field(default_factory=list, max_length=50)
 
 
 class UserField(_FieldBase):

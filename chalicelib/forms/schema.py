@@ -101,6 +101,14 @@ def field_schema(f) -> dict:
         s = {"type": "array", "items": one, "minItems": _required_minimum(f), "maxItems": f.max_files} if f.multiple else one
     elif t == "signature":
         s = _attachment(f.accept, 5 * 1024 * 1024)
+        s["properties"].update({  # set by the server when the signature upload is confirmed
+            "signed_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$", "readOnly": True},
+            "signed_fields": {"type": "array", "maxItems": 50, "readOnly": True,
+                              "items": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$"}},
+            "signed_at": {"type": "string", "format": "date-time", "pattern": DATETIME_PATTERN, "readOnly": True},
+            "signed_by": {"type": "string", "maxLength": 128, "pattern": USER_ID_PATTERN, "readOnly": True}})
+        if f.signs:
+            s["x-signs"] = list(f.signs)
     elif t == "user":
         s = {"type": "string", "maxLength": 128, "pattern": USER_ID_PATTERN, "x-reference": "member"}
         if f.role:

@@ -127,10 +127,13 @@ def check_string(value: Any, pattern: re.Pattern, message: str, max_length: int)
     return value
 
 
-def check_attachment(value: Any, accept: list[str], max_bytes: int) -> dict:
+SIGNATURE_KEYS = {"signed_sha256", "signed_fields", "signed_at", "signed_by"}  # set when a signature upload is confirmed
+
+
+def check_attachment(value: Any, accept: list[str], max_bytes: int, *, signature: bool = False) -> dict:
     if not isinstance(value, dict):
         raise Invalid("must be an attachment object {key, content_type, size}")
-    unknown = set(value) - {"key", "name", "content_type", "size", "sha256"}
+    unknown = set(value) - {"key", "name", "content_type", "size", "sha256"} - (SIGNATURE_KEYS if signature else set())
     if unknown:
         raise Invalid(f"unknown attachment keys: {', '.join(sorted(unknown))}")
     key, ctype, size = value.get("key"), value.get("content_type"), value.get("size")
@@ -148,7 +151,25 @@ def check_attachment(value: Any, accept: list[str], max_bytes: int) -> dict:
     sha = value.get("sha256")
     if sha is not None and (not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{64}", sha)):
         raise Invalid("attachment sha256 must be 64 lowercase hex characters")
+    if signature:
+        _check_signature_keys(value)
     return dict(value)
+
+
+def _check_signature_keys(value: dict) -> None:
+    signed = value.get("signed_sha256")
+    if signed is not None and (not isinstance(signed, str) or not re.fullmatch(r"[0-9a-f]{64}", signed)):
+        raise Invalid("attachment signed_sha256 must be 64 lowercase hex characters")
+    names = value.get("signed_fields")
+    if names is not None and (not isinstance(names, list) or len(names) > 50 or
+                              any(not isinstance(n, str) or not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", n) for n in names)):
+        raise Invalid("attachment signed_fields must be a list of at most 50 field names")
+    at = value.get("signed_at")
+    if at is not None and (not isinstance(at, str) or not DATETIME_RE.fullmatch(at)):
+        raise Invalid("attachment signed_at must be an RFC 3339 date-time")
+    by = value.get("signed_by")
+    if by is not None and (not isinstance(by, str) or not USER_ID_RE.fullmatch(by)):
+        raise Invalid("attachment signed_by must be a user id")
 
 
 def check_value(field, value: Any) -> Any:
@@ -224,7 +245,7 @@ def check_value(field, value: Any) -> Any:
             return [check_attachment(v, field.accept, max_bytes) for v in value]
         return check_attachment(value, field.accept, max_bytes)
     if t == "signature":
-        return check_attachment(value, field.accept, 5 * 1024 * 1024)
+        return check_attachment(value, field.accept, 5 * 1024 * 1024, signature=True)
     if t == "user":
         return check_string(value, USER_ID_RE, "must be a user id", 128)
     if t == "lookup":

@@ -39,6 +39,15 @@ def idempotency_pk(tenant: str, scope: str, key: str) -> str:
     return f"T#{tenant}#K#{scope}#{key}"
 
 
+def upload_pk(tenant: str, upload_id: str) -> str:
+    return f"T#{tenant}#UP#{upload_id}"
+
+
+def upload_object_key(tenant: str, form: str, record_id: str, field: str, upload_id: str) -> str:
+    """S3 key of an attachment: tenant first, like every DynamoDB key."""
+    return f"t/{tenant}/{form}/{record_id}/{field}/{upload_id}"
+
+
 def shard_of(record_id: str, shards: int) -> int:
     return zlib.crc32(record_id.encode()) % shards if shards > 1 else 0
 

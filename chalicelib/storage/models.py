@@ -249,7 +249,31 @@ class IdempotencyItem(_Base):
     expires_at = NumberAttribute()
 
 
-RECORDS_TABLE_MODELS = (RecordItem, HistoryItem, TaskItem, TimerItem, MemberItem, UniqueItem, CounterItem, IdempotencyItem)
+class PendingUploadItem(_Base):
+    """An upload a caller declared (presigned POST issued): pk 'T#<t>#UP#<upload id>', sk 'UP'.
+    status 'pending' until confirm attaches it ('attached', in the record's transaction). TTL expires_at."""
+
+    class Meta:
+        table_name = "records"
+
+    tenant = UnicodeAttribute()
+    form = UnicodeAttribute()
+    record_id = UnicodeAttribute()
+    field = UnicodeAttribute()
+    key = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    size = NumberAttribute()
+    name = UnicodeAttribute(null=True)
+    sha256 = UnicodeAttribute(null=True)
+    created_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    status = UnicodeAttribute(default="pending")
+    attached_version = NumberAttribute(null=True)  # the record version that attached it
+    expires_at = NumberAttribute()
+
+
+RECORDS_TABLE_MODELS = (RecordItem, HistoryItem, TaskItem, TimerItem, MemberItem, UniqueItem, CounterItem, IdempotencyItem,
+                        PendingUploadItem)
 ALL_MODELS = (DefinitionItem, *RECORDS_TABLE_MODELS)
 
 

@@ -16,7 +16,8 @@ def test_no_route_leaks_across_tenants(demo_api):
     order = api.call("POST", "/forms/work_order/records", body={"data": work_order_data(customer["id"])}, **AGENT).json
     before = api.call("GET", f"/forms/work_order/records/{order['id']}", user="admin", roles=["admin"]).json
     params = {"form": "work_order", "record_id": order["id"], "kind": "form", "name": "work_order", "version": "1",
-              "action": "auto_dispatch", "user_id": "sup.north"}
+              "action": "auto_dispatch", "user_id": "sup.north",
+              "upload_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV"}
     intruder = dict(tenant="other", user="mallory", roles=["admin"])
     checked = 0
     for path, methods in app.routes.items():

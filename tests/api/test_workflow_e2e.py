@@ -33,6 +33,26 @@ class Order:
         return [a["action"] for a in response.json["actions"]]
 
 
+def _patch(api, order, who, **data):
+    response = api.call("PATCH", order.path, body={"version": order.version, "data": data}, **who)
+    assert response.status_code == 200, response.json
+    return response.json["version"]
+
+
+def _sign(api, order, who):
+    """The customer signs on the engineer's phone: a signature upload, confirmed (binds the report)."""
+    from chalicelib.storage import files
+    png = b"\x89PNG\r\n\x1a\n" + b"s" * 64
+    declared = api.call("POST", f"{order.path}/uploads", body={"field": "customer_signature", "content_type": "image/png",
+                                                               "size": len(png)}, **who)
+    assert declared.status_code == 201, declared.json
+    files.client().put_object(Bucket=files.bucket(), Key=declared.json["key"], Body=png, ContentType="image/png")
+    confirmed = api.call("POST", f"{order.path}/uploads/{declared.json['upload_id']}/confirm",
+                         body={"version": order.version}, **who)
+    assert confirmed.status_code == 200 and confirmed.json["data"]["customer_signature"]["signed_sha256"], confirmed.json
+    return confirmed.json["version"]
+
+
 def create_order(api, **extra):
     customer = new_customer(api)
     response = api.call("POST", "/forms/work_order/records", body={"data": work_order_data(customer["id"], **extra)}, **AGENT)
@@ -84,7 +104,12 @@ def test_full_lifecycle(flow_api):
 
     missing = order.act("complete", CHEN, expect=422)
     assert {d["path"] for d in missing["details"]} == {"data.service_report", "data.customer_signature"}
-    done = order.act("complete", CHEN, data={"service_report": "Replaced the valve", "customer_signature": SIGNATURE})
+    # a hand-written signature value is not a signature: completion needs a confirmed, matching upload
+    assert order.act("complete", CHEN, expect=409, data={"service_report": "Replaced the valve",
+                                                         "customer_signature": SIGNATURE})["code"] == "action_not_available"
+    order.version = _patch(flow_api, order, CHEN, service_report="Replaced the valve")
+    order.version = _sign(flow_api, order, CHEN)
+    done = order.act("complete", CHEN)
     assert done["transition"]["to"] == "CustomerFeedback"
     assert done["record"]["data"]["completed_at"]
     assert {t["name"] for t in done["record"]["workflow"]["timers"]} == {"deadline:survey_window"}  # resolution SLA stopped

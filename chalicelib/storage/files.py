@@ -1,0 +1,110 @@
+"""S3 access for attachment uploads: presigned POST/GET, HEAD, tags. The boto3 client is created on
+first use (Lambda cold start) and points at the stage's bucket and, on the local stack, at moto's
+server (S3_ENDPOINT)."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from ..config import get_settings
+from ..errors import ServiceUnavailable
+
+PENDING_TAG = "<Tagging><TagSet><Tag><Key>upload</Key><Value>pending</Value></Tag></TagSet></Tagging>"
+_client = None
+_client_key: tuple | None = None
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    size: int
+    content_type: str
+
+
+def client():
+    """The S3 client for the current settings (re-created when tests change the endpoint)."""
+    global _client, _client_key
+    settings = get_settings()
+    wanted = (settings.region, settings.s3_endpoint)
+    with _lock:
+        if _client is None or _client_key != wanted:
+            import boto3
+            from botocore.config import Config
+            # Path-style addressing: works with moto's server and any bucket name; SigV4 for presigning.
+            config = Config(signature_version="s3v4", s3={"addressing_style": "path"},
+                            retries={"max_attempts": 3, "mode": "standard"})
+            _client = boto3.client("s3", region_name=settings.region, endpoint_url=settings.s3_endpoint, config=config)
+            _client_key = wanted
+        return _client
+
+
+def bucket() -> str:
+    return get_settings().uploads_bucket
+
+
+def presigned_post(key: str, content_type: str, size: int) -> dict:
+    """{url, fields} for a browser/phone form POST that S3 accepts only for exactly this key, content
+    type and size (moto does not enforce the conditions: confirm() checks the object itself)."""
+    conditions: list[Any] = [{"key": key}, {"Content-Type": content_type},
+                             ["content-length-range", size, size], {"tagging": PENDING_TAG}]
+    fields = {"Content-Type": content_type, "tagging": PENDING_TAG}
+    try:
+        return client().generate_presigned_post(bucket(), key, Fields=fields, Conditions=conditions,
+                                                ExpiresIn=get_settings().upload_post_seconds)
+    except Exception as exc:  # botocore errors: credentials, endpoint
+        raise ServiceUnavailable("file storage is unavailable; retry", code="storage_unavailable") from exc
+
+
+def presigned_get(key: str, filename: str | None = None) -> tuple[str, int]:
+    seconds = get_settings().download_url_seconds
+    params: dict[str, Any] = {"Bucket": bucket(), "Key": key}
+    if filename:
+        safe = "".join(c for c in filename if c.isalnum() or c in "._- ")[:100] or "file"
+        params["ResponseContentDisposition"] = f'inline; filename="{safe}"'
+    return client().generate_presigned_url("get_object", Params=params, ExpiresIn=seconds), seconds
+
+
+def head(key: str) -> ObjectInfo | None:
+    """Size and content type of an object, or None when it does not exist."""
+    from botocore.exceptions import ClientError
+    try:
+        response = client().head_object(Bucket=bucket(), Key=key)
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise ServiceUnavailable("file storage is unavailable; retry", code="storage_unavailable") from exc
+    return ObjectInfo(size=int(response.get("ContentLength", -1)),
+                      content_type=str(response.get("ContentType", "")).split(";")[0].strip().lower())
+
+
+def mark_attached(key: str) -> None:
+    """Replace the 'pending' tag (the bucket's lifecycle expires pending objects) with 'attached'."""
+    from botocore.exceptions import ClientError
+    try:
+        client().put_object_tagging(Bucket=bucket(), Key=key, Tagging={"TagSet": [{"Key": "upload", "Value": "attached"}]})
+    except ClientError as exc:
+        raise ServiceUnavailable("file storage is unavailable; retry", code="storage_unavailable") from exc
+
+
+def create_bucket() -> None:
+    """Local stack and tests only (deployed stages get the bucket from CloudFormation)."""
+    from botocore.exceptions import ClientError
+    try:
+        kwargs: dict[str, Any] = {"Bucket": bucket()}
+        if get_settings().region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": get_settings().region}
+        client().create_bucket(**kwargs)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise
+
+
+def reset_client() -> None:
+    global _client, _client_key
+    with _lock:
+        _client, _client_key = None, None
+
+
+__all__ = ["ObjectInfo", "presigned_post", "presigned_get", "head", "mark_attached", "create_bucket", "reset_client"]
