@@ -2,8 +2,10 @@
 
     python -m tools.devstack        # Ctrl-C stops everything
 
-Env: PORT (API, default 8000), DDB_PORT (DynamoDB Local, default 8001). Data lives in .local/dynamodb/
-and the local JWT secret in .local/jwt-secret, so a restart keeps tables, records and tokens valid.
+Env: PORT (API, default 8000), DDB_PORT (DynamoDB Local, default 8001), S3_PORT (moto's S3 server for
+attachment uploads, default 8002). Data lives in .local/dynamodb/ and the local JWT secret in
+.local/jwt-secret, so a restart keeps tables, records and tokens valid (uploaded files are in memory:
+a restart forgets them).
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 from tools import ddb_local
@@ -45,16 +49,38 @@ def jwt_secret() -> str:
     return SECRET_FILE.read_text().strip()
 
 
-def app_env(ddb_endpoint: str) -> dict[str, str]:
+def app_env(ddb_endpoint: str, s3_endpoint: str | None = None) -> dict[str, str]:
     """What the app (and the seeding) needs to talk to the local stack."""
     return {
         "DDB_ENDPOINT": ddb_endpoint,
+        **({"S3_ENDPOINT": s3_endpoint} if s3_endpoint else {}),
         "AWS_DEFAULT_REGION": ddb_local.REGION,
         "AWS_ACCESS_KEY_ID": "local",  # DynamoDB Local accepts any credentials
         "AWS_SECRET_ACCESS_KEY": "local",
         "AUTH_MODE": "local",
         "LOCAL_JWT_SECRET": jwt_secret(),
     }
+
+
+def start_s3(port: int) -> subprocess.Popen:
+    """moto's server as the local S3 (presigned POST/GET, HEAD); the bucket is created by the caller."""
+    script = Path(sys.executable).with_name("moto_server")
+    exe = str(script) if script.exists() else shutil.which("moto_server")
+    if not exe:
+        raise SystemExit("devstack: `moto_server` is missing (moto[server] in requirements-dev.txt); run `make run`")
+    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], cwd=ROOT, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"devstack: moto_server exited with code {proc.returncode} (is port {port} free?)")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1).close()
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    _stop_process_group(proc)
+    raise SystemExit(f"devstack: moto_server did not answer on port {port}")
 
 
 def chalice_command(port: int) -> list[str]:
@@ -101,15 +127,18 @@ def main() -> int:
 
     api_port = int(os.environ.get("PORT", "8000"))
     ddb_port = int(os.environ.get("DDB_PORT", "8001"))
+    s3_port = int(os.environ.get("S3_PORT", "8002"))
     ddb = ddb_local.DynamoDBLocal(port=ddb_port, db_path=DB_DIR)
-    chalice = None
+    chalice = s3 = None
     try:
         ddb_local.ensure_java()
         ddb_local.ensure_installed()
         print(f"devstack: DynamoDB Local on {ddb_port}, data in {DB_DIR.relative_to(ROOT)}/", flush=True)
         ddb.start()
+        s3 = start_s3(s3_port)
+        print(f"devstack: S3 (moto server) on {s3_port}", flush=True)
 
-        env = app_env(ddb.endpoint)
+        env = app_env(ddb.endpoint, f"http://127.0.0.1:{s3_port}")
         os.environ.update(env)  # the in-process seeding reads the same settings as the app
         if str(ROOT) not in sys.path:
             sys.path.insert(0, str(ROOT))
@@ -117,6 +146,8 @@ def main() -> int:
         from chalicelib.seed import bootstrap_local
 
         users = bootstrap_local()
+        from chalicelib.storage import files
+        files.create_bucket()
         # Tokens also go to a file, so scripts and the README's curl examples can pick them up.
         tokens_file = LOCAL_DIR / "tokens.json"
         tokens_file.write_text(json.dumps({u["user"]: u["token"] for u in users}, indent=2))
@@ -142,6 +173,8 @@ def main() -> int:
             signal.signal(sig, signal.SIG_IGN)
         if chalice is not None:
             _stop_process_group(chalice)
+        if s3 is not None:
+            _stop_process_group(s3)
         ddb.stop()
 
 
