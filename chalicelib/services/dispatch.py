@@ -70,7 +70,10 @@ def _static_ok(policy: DispatchPolicy, ctx, data: dict, engineer: Engineer) -> b
     return all(v["rule"] == "capacity" for v in violations(policy, ctx, engineer, distance_km(policy, data, engineer)))
 
 
-def ranked(tenant: str, form_name: str, data: dict, spec: dict | None = None) -> tuple[int | None, DispatchPolicy, list]:
+def ranked(tenant: str, form_name: str, data: dict, spec: dict | None = None, *,
+           every_load: bool = False) -> tuple[int | None, DispatchPolicy, list]:
+    """(policy version, policy, candidates best first). Loads are read for the engineers that pass
+    the other hard rules (the only ones load can matter for), or for all when `every_load`."""
     from ..dispatch import rank
     from ..dispatch.rules import Context, allowed_regions
     version, policy = policy_for(tenant, form_name, spec)
@@ -79,7 +82,7 @@ def ranked(tenant: str, form_name: str, data: dict, spec: dict | None = None) ->
         return version, policy, []
     ctx = Context.of(policy, data)
     crew = roster(tenant, policy, regions)
-    needed = [e for e in crew if _static_ok(policy, ctx, data, e)]
+    needed = crew if every_load else [e for e in crew if _static_ok(policy, ctx, data, e)]
     loaded = {e.user: e for e in with_loads(tenant, form_name, needed)}
     crew = [loaded.get(e.user, e) for e in crew]
     return version, policy, rank(policy, data, crew, utc_now())
@@ -116,7 +119,7 @@ def candidates(caller: Caller, form_name: str, record_id: str) -> dict:
     version, policy = policy_for(caller.tenant, form_name)
     _require_dispatcher(caller, policy, form_name)
     rec = load_visible(access_for(caller, form), caller.tenant, form_name, record_id)
-    version, policy, found = ranked(caller.tenant, form_name, rec.data)
+    version, policy, found = ranked(caller.tenant, form_name, rec.data, every_load=True)  # a person reads it: show all
     best = found[0] if found and found[0].eligible else None
     return {"record_id": rec.id, "version": rec.version, "policy": {"name": policy.name, "version": version},
             "best": best.user if best else None,
@@ -158,8 +161,9 @@ def batch(caller: Caller, request: Any) -> dict:
     crew: list[Engineer] = []
     if pending and (regions is None or regions):
         crew = roster(caller.tenant, policy, sorted(regions) if regions is not None else None)
-        on_duty = [e for e in crew if e.on_duty or not policy.rules.require_on_duty]
-        crew = with_loads(caller.tenant, form_name, on_duty) + [e for e in crew if e not in on_duty]
+        available = [e for e in crew if e.on_duty or not policy.rules.require_on_duty]
+        off_duty = [e for e in crew if not (e.on_duty or not policy.rules.require_on_duty)]
+        crew = with_loads(caller.tenant, form_name, available) + off_duty  # off duty: excluded, load not read
     planned = plan(policy, [(r.id, r.data) for r in pending], crew, now)
     by_id = {r.id: r for r in pending}
     for p in planned:
@@ -185,10 +189,12 @@ def _backlog(caller: Caller, form: FormDefinition, request, access, results: dic
     first, at most `limit` read); only those the caller may see."""
     found = []
     if request.record_ids:
+        from ..ids import is_valid_id
         ids = list(dict.fromkeys(request.record_ids))
+        valid = [i for i in ids if is_valid_id(i)]
         fetched = {}
-        for start in range(0, len(ids), 100):
-            fetched.update({r.id: r for r in listing.get_records(caller.tenant, ids[start:start + 100])})
+        for start in range(0, len(valid), 100):
+            fetched.update({r.id: r for r in listing.get_records(caller.tenant, valid[start:start + 100])})
         for record_id in ids:
             rec = fetched.get(record_id)
             if rec is None or rec.form != form.name or not access.row_visible(rec.data):

@@ -12,7 +12,6 @@ time (fairness). DynamoDB cannot batch Queries; BatchGetItem reads only known ke
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from . import listing
@@ -56,6 +55,7 @@ def open_work(tenant: str, form: str, users: list[str]) -> dict[str, OpenWork]:
         return {}
     if len(users) == 1:
         return {users[0]: _open_work(tenant, form, users[0])}
+    from concurrent.futures import ThreadPoolExecutor  # on use: keeps it out of the cold start
     with ThreadPoolExecutor(max_workers=min(_WORKERS, len(users))) as pool:
         return dict(zip(users, pool.map(lambda u: _open_work(tenant, form, u), users)))
 
