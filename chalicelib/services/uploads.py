@@ -193,8 +193,20 @@ def confirm(caller: Caller, form_name: str, record_id: str, upload_id: str, body
         again = pending_store.get(caller.tenant, upload_id)
         if again is not None and again.status == "attached":  # a concurrent confirm of the same upload won
             return _replayed(access, store.get_record(caller.tenant, record_id, consistent=True) or rec, again)
+        _retag_pending(p.key)
+        raise
+    except Exception:
+        _retag_pending(p.key)
         raise
     return _result(access, new, attachment, replayed=False)
+
+
+def _retag_pending(key: str) -> None:
+    """Not attached after all: let the lifecycle rule expire it unless a later confirm attaches it."""
+    try:
+        files.mark_attached(key, "pending")
+    except Exception:  # best effort: an object left tagged 'attached' only costs storage
+        pass
 
 
 def _replayed(access, rec, p: pending_store.PendingUpload) -> dict:

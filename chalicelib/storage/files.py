@@ -79,11 +79,12 @@ def head(key: str) -> ObjectInfo | None:
                       content_type=str(response.get("ContentType", "")).split(";")[0].strip().lower())
 
 
-def mark_attached(key: str) -> None:
-    """Replace the 'pending' tag (the bucket's lifecycle expires pending objects) with 'attached'."""
+def mark_attached(key: str, state: str = "attached") -> None:
+    """Replace the 'pending' tag (the bucket's lifecycle expires pending objects) with 'attached'
+    (or back to 'pending' when the attaching write failed)."""
     from botocore.exceptions import ClientError
     try:
-        client().put_object_tagging(Bucket=bucket(), Key=key, Tagging={"TagSet": [{"Key": "upload", "Value": "attached"}]})
+        client().put_object_tagging(Bucket=bucket(), Key=key, Tagging={"TagSet": [{"Key": "upload", "Value": state}]})
     except ClientError as exc:
         raise ServiceUnavailable("file storage is unavailable; retry", code="storage_unavailable") from exc
 

@@ -161,7 +161,15 @@ def test_confirm_with_a_stale_version_is_a_conflict(order):
     error = order.confirm(declared["upload_id"], version=order.version - 1, expect=409)["error"]
     assert error["code"] == "version_conflict" and error["details"]["current_version"] == order.version
     assert "fault_photos" not in order.get()["data"]
+    assert tags(declared["key"]).get("upload") != "attached"
     order.confirm(declared["upload_id"])  # with the current version it attaches
+    assert tags(declared["key"]) == {"upload": "attached"}
+
+
+def tags(key):
+    from chalicelib.storage import files
+    tagging = files.client().get_object_tagging(Bucket=files.bucket(), Key=key)["TagSet"]
+    return {t["Key"]: t["Value"] for t in tagging}
 
 
 def test_concurrent_confirms_race_on_the_version(order):
@@ -179,6 +187,34 @@ def test_concurrent_confirms_race_on_the_version(order):
     with pytest.raises(Conflict):
         service.confirm(zhang, "work_order", order.id, second["upload_id"], {"version": version})
     assert len(order.get()["data"]["fault_photos"]) == 1
+
+
+def test_a_write_racing_the_confirm_transaction_wins_and_nothing_is_attached(order, monkeypatch):
+    """Another write lands between the confirm's read and its transaction: the version condition
+    fails (409), the upload stays pending (tag too, so the lifecycle may expire it) and a retry attaches."""
+    from chalicelib.services import records
+    from chalicelib.services.caller import Caller
+    from chalicelib.storage import files
+    declared = order.presign(field="fault_photos", content_type="image/png", size=len(PNG))
+    put_object(declared["key"])
+    real_head, raced = files.head, []
+
+    def head_then_race(key):
+        if not raced:
+            raced.append(True)
+            records.update(Caller("demo", "eng.zhang", frozenset({"engineer"})), "work_order", order.id,
+                           {"version": order.version, "data": {"service_report": "written meanwhile"}}, None)
+        return real_head(key)
+    monkeypatch.setattr(files, "head", head_then_race)
+    error = order.confirm(declared["upload_id"], expect=409)["error"]
+    assert error["code"] == "version_conflict"
+    assert tags(declared["key"]) == {"upload": "pending"}
+    from chalicelib.storage import uploads
+    assert uploads.get("demo", declared["upload_id"]).status == "pending"
+    record = order.get()
+    assert "fault_photos" not in record["data"] and record["data"]["service_report"] == "written meanwhile"
+    order.version = record["version"]
+    assert len(order.confirm(declared["upload_id"])["data"]["fault_photos"]) == 1
 
 
 def test_only_the_declaring_user_confirms(order, flow_api):
