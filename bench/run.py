@@ -138,7 +138,14 @@ def main() -> None:
         with Client(app) as client, metered() as meter:
             lifecycle = workflow_lifecycle.run(client.http, lambda who: issue_local_token("demo", who, roles[who]), meter,
                                                max(5, args.n // 20))
+        from bench import fieldwork
+        roles["eng.chen"] = ["engineer"]
+        with Client(app) as client, metered() as meter:
+            field = fieldwork.run(client.http, lambda who: issue_local_token("demo", who, roles[who]), meter,
+                                  max(5, args.n // 20))
     results_table(results)
+    print("\nfield work (check-in, parts, offline sync):")
+    results_table(field)
     print("\nwork-order lifecycle (shipped workflow):")
     results_table(lifecycle["actions"])
     life = lifecycle["lifecycle"]
@@ -150,7 +157,8 @@ def main() -> None:
           f"deps + app {imports['app_with_boto3_ms']} ms → app adds {imports['app_extra_ms']} ms")
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
-    (out / "records.json").write_text(json.dumps({"actions": results, "imports": imports, "workflow": lifecycle}, indent=2))
+    (out / "records.json").write_text(json.dumps({"actions": results, "imports": imports, "workflow": lifecycle,
+                                                 "fieldwork": field}, indent=2))
 
 
 def results_table(results: list[dict]) -> None:

@@ -42,6 +42,9 @@ def _run(http, token_for, meter, rounds: int) -> dict:
 
     customer = call("post", "/forms/customer/records", "agent.li", {"data": {"name": "Bench", "phone": "13800138000"}})
     part = call("post", "/forms/spare_part/records", "sup.north", {"data": {"part_no": "P-1", "name": "Valve", "unit_price": 100}})
+    warehouse = call("post", "/forms/warehouse/records", "sup.north", {"data": {"code": "W-1", "name": "Central", "kind": "central"}})
+    call("post", "/inventory/movements", "sup.north", {"kind": "receipt", "warehouse": warehouse["id"], "part": part["id"],
+                                                       "quantity": 100000})
     steps: dict[str, dict] = {}
     lifecycle_wcu, lifecycle_rcu, transitions = [], [], []
 
@@ -68,7 +71,8 @@ def _run(http, token_for, meter, rounds: int) -> dict:
         rid, version = order["id"], order["version"]
         path = f"/forms/work_order/records/{rid}/actions"
         plan = [("auto_dispatch", "sup.north", {}), ("accept", "eng.zhang", {}), ("arrive", "eng.zhang", {}),
-                ("request_parts", "eng.zhang", {"data": {"parts_used": [{"part": part["id"], "quantity": 1, "unit_price": 100}]}}),
+                ("parts", "eng.zhang", {"part": part["id"], "quantity": 1, "warehouse": warehouse["id"]}),
+                ("request_parts", "eng.zhang", {}),
                 ("sign", "eng.zhang", {"data": {"service_report": "fixed"}}),
                 ("complete", "eng.zhang", {}),
                 ("close", "agent.li", {"data": {"satisfaction_rating": 5}})]
@@ -79,6 +83,11 @@ def _run(http, token_for, meter, rounds: int) -> dict:
                                                                      {"version": version, **extra}))["version"]
                 total_w, total_r = total_w + meter.write_units, total_r + meter.read_units
                 version = step("signature upload + confirm", lambda: _sign(call, rid, who, version))
+                total_w, total_r = total_w + meter.write_units, total_r + meter.read_units
+                continue
+            if action == "parts":  # parts come out of stock through the parts API (line + stock + ledger in one write)
+                version = step("parts requisition", lambda: call("post", f"/forms/work_order/records/{rid}/parts", who,
+                                                                 {"version": version, **extra}))["record"]["version"]
                 total_w, total_r = total_w + meter.write_units, total_r + meter.read_units
                 continue
             result = step(f"action {action}", lambda: call("post", f"{path}/{action}", who, {"version": version, **extra}))

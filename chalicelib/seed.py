@@ -43,28 +43,26 @@ def install_app(tenant: str, installer: str = "admin", app_dir: Path = APP_DIR) 
                 installed[name] = head.published
                 continue
         installed[name] = definitions.upload(caller, "form", name, raw, publish=True)["version"]
-    for name in manifest.get("workflows", []):
-        raw = json.loads((app_dir / "workflows" / f"{name}.json").read_text())
-        head = definition_store.get_head(tenant, "workflow", name, consistent=True)
-        if head is not None and head.published:
-            current = definition_store.get_version(tenant, "workflow", name, head.published)
-            if current is not None and jsonutil.dumps(jsonutil.loads(current.body)) == jsonutil.dumps({**raw, "name": name}):
-                installed[f"workflow:{name}"] = head.published
-                continue
-        installed[f"workflow:{name}"] = definitions.upload(caller, "workflow", name, raw, publish=True)["version"]
-    for name in manifest.get("dispatch_policies", []):  # named after the form each dispatches
-        raw = json.loads((app_dir / "dispatch_policies" / f"{name}.json").read_text())
-        head = definition_store.get_head(tenant, "dispatch_policy", name, consistent=True)
-        if head is not None and head.published:
-            current = definition_store.get_version(tenant, "dispatch_policy", name, head.published)
-            if current is not None and jsonutil.dumps(jsonutil.loads(current.body)) == jsonutil.dumps({**raw, "name": name}):
-                installed[f"dispatch_policy:{name}"] = head.published
-                continue
-        installed[f"dispatch_policy:{name}"] = definitions.upload(caller, "dispatch_policy", name, raw, publish=True)["version"]
+    # kinds that hang off a form, in install order (each is named after its form)
+    for kind, folder in (("workflow", "workflows"), ("field_service", "field_services"),
+                         ("dispatch_policy", "dispatch_policies")):
+        for name in manifest.get(folder, []):
+            installed[f"{kind}:{name}"] = _install_definition(caller, tenant, kind, name,
+                                                              json.loads((app_dir / folder / f"{name}.json").read_text()))
     for user in manifest["demo_users"]:
         member_store.put_member(member_store.Member(tenant, user["user_id"], user["display_name"], user.get("email"),
                                                     user["roles"], True, user.get("attributes")))
     return installed
+
+
+def _install_definition(caller, tenant: str, kind: str, name: str, raw: dict) -> int:
+    """Upload unless the published version already has exactly this body (re-runs are no-ops)."""
+    head = definition_store.get_head(tenant, kind, name, consistent=True)
+    if head is not None and head.published:
+        current = definition_store.get_version(tenant, kind, name, head.published)
+        if current is not None and jsonutil.dumps(jsonutil.loads(current.body)) == jsonutil.dumps({**raw, "name": name}):
+            return head.published
+    return definitions.upload(caller, kind, name, raw, publish=True)["version"]
 
 
 def _checksum(raw: dict) -> str:

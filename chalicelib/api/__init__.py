@@ -1,6 +1,7 @@
 """HTTP API: Chalice blueprints, thin. Each route parses, calls one service function, returns JSON."""
 from .definitions import bp as definitions_bp
 from .dispatch import bp as dispatch_bp
+from .fieldwork import bp as fieldwork_bp
 from .health import bp as health_bp
 from .members import bp as members_bp
 from .records import bp as records_bp
@@ -10,6 +11,6 @@ from .workflow import bp as workflow_bp
 from .common import error_envelope_middleware
 
 health_bp.register_middleware(error_envelope_middleware, "http")  # blueprint middleware applies app-wide
-BLUEPRINTS = (health_bp, definitions_bp, records_bp, members_bp, workflow_bp, dispatch_bp, uploads_bp)
+BLUEPRINTS = (health_bp, definitions_bp, records_bp, members_bp, workflow_bp, uploads_bp, fieldwork_bp, dispatch_bp)
 
 __all__ = ["BLUEPRINTS"]

@@ -3,7 +3,7 @@ of the request bodies, so routes and bodies are described once (in code), not ag
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -70,6 +70,80 @@ class UploadConfirm(BaseModel):
     version: int = Field(ge=1, description="the record version you attach to")
 
 
+class Location(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+    accuracy: float | None = Field(default=None, ge=0)
+
+
+class CheckinRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=1)
+    location: Location
+    reason: str | None = Field(default=None, max_length=500, description="required beyond the tenant's radius")
+    at: str | None = Field(default=None, description="device time (RFC 3339) of an offline check-in")
+
+
+class CheckoutRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=1)
+    at: str | None = None
+
+
+class PartsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=1)
+    part: str = Field(description="spare part record id")
+    quantity: float = Field(gt=0, description="at most 2 decimals")
+    warehouse: str | None = Field(default=None, description="default: the engineer's van")
+    line_id: str | None = Field(default=None, min_length=8, max_length=64, description="client id: a retry draws once")
+
+
+class PartsReturn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=1)
+    quantity: float | None = Field(default=None, gt=0, description="default: the whole line")
+
+
+class StockMovement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["receipt", "adjustment", "transfer"]
+    warehouse: str
+    to_warehouse: str | None = None
+    part: str
+    quantity: float = Field(description="positive; an adjustment may be negative")
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class SyncOperation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    op_id: str = Field(min_length=8, max_length=128)
+    type: Literal["create", "update", "action", "checkin", "checkout", "parts", "return_part", "attach"]
+    form: str
+    record_id: str | None = None
+    base_version: int | None = Field(default=None, ge=1, description="updates: the version the device changed")
+    data: dict[str, Any] | None = None
+    action: str | None = None
+    comment: str | None = None
+    location: Location | None = None
+    reason: str | None = None
+    at: str | None = None
+    device_time: str | None = None
+    part: str | None = None
+    quantity: float | None = None
+    warehouse: str | None = None
+    line_id: str | None = None
+    upload_id: str | None = None
+
+
+class SyncRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    operations: list[SyncOperation] = Field(default_factory=list, max_length=100)
+    cursor: str | None = Field(default=None, description="from the previous sync's response")
+    device_id: str | None = None
+
+
 class ErrorDetail(BaseModel):
     code: str
     message: str
@@ -90,6 +164,12 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/forms/{form}/records/{record_id}/uploads"): UploadRequest,
     ("POST", "/forms/{form}/records/{record_id}/uploads/{upload_id}/confirm"): UploadConfirm,
     ("POST", "/dispatch/batch"): BatchDispatchRequest,
+    ("POST", "/forms/{form}/records/{record_id}/checkin"): CheckinRequest,
+    ("POST", "/forms/{form}/records/{record_id}/checkout"): CheckoutRequest,
+    ("POST", "/forms/{form}/records/{record_id}/parts"): PartsRequest,
+    ("POST", "/forms/{form}/records/{record_id}/parts/{line_id}/return"): PartsReturn,
+    ("POST", "/inventory/movements"): StockMovement,
+    ("POST", "/sync"): SyncRequest,
 }
 PUBLIC = {"/health", "/openapi.json"}
 
@@ -115,6 +195,7 @@ def build(app) -> dict:
             elif body is not None:
                 name = body.__name__
                 components[name] = body.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(components[name].pop("$defs", {}))  # nested models are components too
                 operation["requestBody"] = {"required": True, "content": {"application/json": {
                     "schema": {"$ref": f"#/components/schemas/{name}"}}}}
             if method in ("POST", "PUT") and body is not None:

@@ -45,9 +45,23 @@ def _parse_workflow(raw: Any, previous: Any, tenant: str | None):
     return parse_workflow(raw, form=form, previous=previous)
 
 
+def _parse_field_service(raw: Any, previous: Any, tenant: str | None):
+    """Named after its form; at upload every field it names is checked against the published form."""
+    from ..fieldservice import parse_field_service
+    form = None
+    if tenant is not None:
+        name = raw.get("name") if isinstance(raw, dict) else None
+        try:
+            _v, form = published(tenant, "form", name)
+        except NotFound as exc:
+            raise DefinitionError(f"form '{name}' must exist before its field_service settings",
+                                  details=[{"path": "name", "message": "no published form of this name"}]) from exc
+    return parse_field_service(raw, form)
+
+
 # kind → parser(raw, previous parsed or None, tenant or None) → parsed or (parsed, warnings).
 # Later engines (report, roles) register here and get versioning, publish, cache and the upload API.
-PARSERS: dict[str, Callable[[Any, Any, str | None], Any]] = {"form": _parse_form, "workflow": _parse_workflow}
+PARSERS: dict[str, Callable[[Any, Any, str | None], Any]] = {"form": _parse_form, "workflow": _parse_workflow, "field_service": _parse_field_service}
 
 _versions: dict[tuple, Any] = {}
 _heads: dict[tuple, tuple[float, store.Head | None]] = {}

@@ -96,6 +96,8 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
                          details=[{"path": "headers.Idempotency-Key", "message": "malformed"}])
     now = utc_now()
     validated = validate_record(form, data, variables=caller.variables(now))
+    from .fieldwork import guard_managed
+    guard_managed(caller.tenant, form_name, data)  # after validation: bad input is reported field by field first
     outcome, _wf = workflow.start_for_create(caller, form, validated.data, now)
     final = validate_record(form, {}, previous=outcome.data, system=True) if outcome else validated
     rec = store.StoredRecord(tenant=caller.tenant, id=new_id(), form=form_name, form_version=version, version=1,
@@ -162,7 +164,10 @@ def _load(tenant: str, form_name: str, record_id: str, *, consistent: bool = Fal
     return rec
 
 
-def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: str | None) -> dict:
+def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: str | None,
+           *, op: tuple[str, str] | None = None, op_response: dict | None = None, extra: list[tuple] = ()) -> dict:
+    """`op` (offline sync) makes the write idempotent: a replay writes nothing and gets `op_response`
+    (or this call's answer) back. `extra` items move in the same transaction (e.g. sync's conflicts)."""
     _published, published_form = _form(caller.tenant, form_name)
     caller.require_any(published_form.permissions.update, f"updating {form_name} records")
     data = _data_of(body)
@@ -178,6 +183,8 @@ def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: 
             details["current"] = render_for(access, rec)
         raise Conflict("record was changed by someone else", code="version_conflict", details=details)
     access.require_writable(data, rec.data)
+    from .fieldwork import guard_managed
+    guard_managed(caller.tenant, form_name, data)
     # A record keeps the form version it was made with.
     form = definitions.version_of(caller.tenant, "form", form_name, rec.form_version)
     if rec.workflow:
@@ -193,11 +200,16 @@ def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: 
         if rearmed is not None:  # e.g. priority raised in Review: SLA deadlines move with it
             new.workflow = rearmed.to_dict()
     entry = workflow.history_entry("update", caller.user_id, changed=validated.changed_fields)
-    store.update_record(new, expected, workflow._plan_for(caller.tenant, form, rec, new, entry))
+    plan = workflow._plan_for(caller.tenant, form, rec, new, entry)
+    plan.extra += list(extra)
     if not can_read or not access.row_visible(new.data):
-        return {"id": new.id, "version": new.version, "changed_fields": validated.changed_fields}
-    visible = access.visible_fields(new.data)
-    return render_for(access, new) | {"changed_fields": [f for f in validated.changed_fields if f in visible]}
+        result = {"id": new.id, "version": new.version, "changed_fields": validated.changed_fields}
+    else:
+        visible = access.visible_fields(new.data)
+        result = render_for(access, new) | {"changed_fields": [f for f in validated.changed_fields if f in visible]}
+    if op:
+        plan.idempotency, plan.idempotency_scope, plan.idempotent_response = op, "sync", op_response or result
+    return store.update_record(new, expected, plan) or result
 
 
 def reference_diff(form: FormDefinition, old: dict, new: dict) -> list:

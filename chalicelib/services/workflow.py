@@ -94,7 +94,8 @@ def list_actions(caller: Caller, form_name: str, record_id: str) -> dict:
             "assignees": [t.assignee for t in inst.tasks], "actions": actions}
 
 
-def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, *, dry_run: bool = False) -> dict:
+def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, *, dry_run: bool = False,
+        op: tuple[str, str] | None = None) -> dict:
     from ..workflow import take_action
     from .records import access_for, render_for
     _published, published_form = definitions.published(caller.tenant, "form", form_name)
@@ -129,6 +130,8 @@ def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, 
     if patch:
         check_editable(caller, wf, inst, patch)
         access_for(caller, published_form).require_writable(patch, rec.data)
+        from .fieldwork import guard_managed
+        guard_managed(caller.tenant, form_name, patch)
         data = validate_record(form, patch, previous=rec.data, variables=variables).data
     ctx = ServiceContext(caller.tenant, form)
     outcome = take_action(wf, inst, data, action, user_id=caller.user_id, roles=caller.roles,
@@ -153,8 +156,9 @@ def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, 
         plan.extra.append(("check", (MemberItem, storage_keys.member_pk(caller.tenant, delegate_to), "M"),
                            MemberItem.pk.exists() & (MemberItem.active == True),  # noqa: E712
                            Reference("user", delegate_to, path="delegate_to")))
-    record_store.update_record(new, expected, plan)
-    return result
+    if op:  # offline sync: applied once however often the operation is replayed
+        plan.idempotency, plan.idempotency_scope, plan.idempotent_response = op, "sync", result
+    return record_store.update_record(new, expected, plan) or result
 
 
 def _next_record(rec, form: FormDefinition, outcome, now: str, actor: str):

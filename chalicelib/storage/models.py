@@ -272,8 +272,50 @@ class PendingUploadItem(_Base):
     expires_at = NumberAttribute()
 
 
+class StockItem(_Base):
+    """Stock of one part in one warehouse: pk 'T#<t>#STK#<warehouse id>#<part id>', sk 'STK'.
+    `on_hand` changes only by ADD with a condition (never below zero), in the same transaction as
+    the ledger entry and the record line that caused it. Listed per warehouse via by_owner
+    (opk 'T#<t>#STOCK#<warehouse id>', lsk = part id)."""
+
+    class Meta:
+        table_name = "records"
+
+    tenant = UnicodeAttribute()
+    warehouse = UnicodeAttribute()
+    part = UnicodeAttribute()
+    on_hand = NumberAttribute()
+    reorder_level = NumberAttribute(null=True)
+    updated_at = UnicodeAttribute()
+    opk = UnicodeAttribute()
+    lsk = UnicodeAttribute()
+    by_warehouse = ByOwner()
+
+
+class LedgerItem(_Base):
+    """One stock movement: pk = its stock item's pk, sk 'L#<movement id>' (ULID, or derived from the
+    caller's idempotency key, so a replay finds the movement already there)."""
+
+    class Meta:
+        table_name = "records"
+
+    tenant = UnicodeAttribute()
+    entry = UnicodeAttribute()  # JSON: kind, quantity (signed), balance_after, record, line, actor, at, reason
+
+
+class ConflictItem(_Base):
+    """A field an offline device changed that someone else had changed too: pk = the record's pk,
+    sk 'X#<sync op key>'. Kept (no TTL) so neither value is lost; listed with the record's sync state."""
+
+    class Meta:
+        table_name = "records"
+
+    tenant = UnicodeAttribute()
+    entry = UnicodeAttribute()  # JSON: op id, user, device time, [{field, client_value, server_value}]
+
+
 RECORDS_TABLE_MODELS = (RecordItem, HistoryItem, TaskItem, TimerItem, MemberItem, UniqueItem, CounterItem, IdempotencyItem,
-                        PendingUploadItem)
+                        PendingUploadItem, StockItem, LedgerItem, ConflictItem)
 ALL_MODELS = (DefinitionItem, *RECORDS_TABLE_MODELS)
 
 

@@ -2,9 +2,12 @@
 claims, the auto-number counter, reference existence checks and the idempotency key move together."""
 from __future__ import annotations
 
+import copy
 import random
 import threading
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -49,6 +52,8 @@ class WritePlan:
     references: list = field(default_factory=list)  # forms.engine.Reference
     counter: tuple[str, Callable[[int], str]] | None = None  # (period, format(seq) → number)
     idempotency: tuple[str, str] | None = None  # (key, request hash)
+    idempotency_scope: str | None = None  # key namespace; the form's name when None
+    idempotent_response: dict | None = None  # for updates: the answer a replay of this key gets back
     # Items written with the record (history, tasks, timers): (op "put"|"delete", item, condition, label)
     extra: list[tuple] = field(default_factory=list)
     # Built after numbering, when the extra items need the final record (e.g. its number)
@@ -88,11 +93,31 @@ def from_item(item: RecordItem) -> StoredRecord:
                         workflow=jsonutil.loads(item.workflow) if item.workflow else None)
 
 
-def get_record(tenant: str, record_id: str, *, consistent: bool = False) -> StoredRecord | None:
+# Within one unit of work (an offline-sync operation), a record read consistently is read once: the
+# operation checks the version and the use case it calls loads the same record microseconds later.
+_read_once: ContextVar[dict | None] = ContextVar("read_once", default=None)
+
+
+@contextmanager
+def reading_once():
+    token = _read_once.set({})
     try:
-        return from_item(RecordItem.get(keys.record_pk(tenant, record_id), "R", consistent_read=consistent))
+        yield
+    finally:
+        _read_once.reset(token)
+
+
+def get_record(tenant: str, record_id: str, *, consistent: bool = False) -> StoredRecord | None:
+    cache = _read_once.get()
+    if cache is not None and (tenant, record_id) in cache:
+        return copy.deepcopy(cache[(tenant, record_id)])
+    try:
+        rec = from_item(RecordItem.get(keys.record_pk(tenant, record_id), "R", consistent_read=consistent))
     except DoesNotExist:
         return None
+    if cache is not None and consistent:
+        cache[(tenant, record_id)] = copy.deepcopy(rec)
+    return rec
 
 
 def create_record(rec: StoredRecord, plan: WritePlan, render: Callable[[StoredRecord], dict]) -> tuple[dict, bool]:
@@ -153,9 +178,16 @@ def create_record(rec: StoredRecord, plan: WritePlan, render: Callable[[StoredRe
     raise ServiceUnavailable("too many concurrent writes to the same data; retry", code="write_contention")
 
 
-def update_record(rec: StoredRecord, expected_version: int, plan: WritePlan) -> None:
-    """Replace the record if it is still at expected_version (optimistic lock)."""
+def update_record(rec: StoredRecord, expected_version: int, plan: WritePlan) -> dict | None:
+    """Replace the record if it is still at expected_version (optimistic lock). With
+    plan.idempotency, a key already used writes nothing and returns the first response (else None)."""
     tx = _Transaction()
+    if plan.idempotency:
+        key, request_hash = plan.idempotency
+        tx.put(IdempotencyItem(keys.idempotency_pk(rec.tenant, plan.idempotency_scope or rec.form, key), "K",
+                               request_hash=request_hash, status_code=200,
+                               response=jsonutil.dumps(plan.idempotent_response or {}), expires_at=_expiry(rec.updated_at)),
+               IdempotencyItem.pk.does_not_exist(), "idempotency")
     condition = (RecordItem.version == expected_version) & (RecordItem.deleted == False)  # noqa: E712
     tx.put(_to_item(rec, plan), condition, "record")
     _add_unique_claims(tx, rec, plan)
@@ -166,7 +198,12 @@ def update_record(rec: StoredRecord, expected_version: int, plan: WritePlan) -> 
     _add_extra(tx, plan, rec)
     failed = tx.commit()
     if not failed:
-        return
+        return None
+    if "idempotency" in failed:
+        return _replayed(failed["idempotency"], rec, plan)
+    for label, old in failed.items():
+        if hasattr(label, "raise_for"):  # e.g. a stock change: insufficient stock, with what is on hand
+            label.raise_for(old)
     if "record" in failed:
         current = failed["record"]
         raise Conflict("record was changed by someone else", code="version_conflict", details={
@@ -177,10 +214,22 @@ def update_record(rec: StoredRecord, expected_version: int, plan: WritePlan) -> 
                    details=[{"path": "", "message": f"condition failed on {label}"} for label in failed])
 
 
+def _replayed(stored: dict | None, rec: StoredRecord, plan: WritePlan) -> dict:
+    if stored is None:
+        found = IdempotencyItem.get(keys.idempotency_pk(rec.tenant, plan.idempotency_scope or rec.form, plan.idempotency[0]), "K")
+        stored = {"request_hash": found.request_hash, "response": found.response}
+    if stored["request_hash"] != plan.idempotency[1]:
+        raise ValidationFailed("the operation id was already used with a different request", code="idempotency_key_reused",
+                               details=[{"path": "op_id", "message": "reused with a different body"}])
+    return jsonutil.loads(stored["response"])
+
+
 def _add_extra(tx: "_Transaction", plan: WritePlan, rec: StoredRecord) -> None:
     for op, item, condition, label in plan.extra + (plan.extra_for(rec) if plan.extra_for else []):
         if op == "put":
             tx.put(item, condition, label)
+        elif op == "update":
+            tx.update(item[0], item[1], condition, label)
         elif op == "check":
             model, hash_key, range_key = item
             tx.check(model, hash_key, range_key, condition, label)

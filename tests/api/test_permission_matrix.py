@@ -8,7 +8,7 @@ import pytest
 
 APP = Path(__file__).resolve().parents[2] / "definitions" / "after_sales"
 ROLES = sorted(json.loads((APP / "app.json").read_text())["roles"])
-SIMPLE_FORMS = ["region", "customer", "product", "engineer", "warehouse", "spare_part", "stock"]
+SIMPLE_FORMS = ["region", "customer", "product", "engineer", "warehouse", "spare_part"]
 
 
 def permissions(form: str) -> dict:
@@ -43,9 +43,6 @@ def sample(api, form: str, n: int) -> dict:
         return {"code": f"W{n}", "name": "Central", "kind": "central"}
     if form == "spare_part":
         return {"part_no": f"P-{n}", "name": "Valve", "unit_price": 10}
-    if form == "stock":
-        return {"warehouse": make("warehouse", {"code": f"WS{n}", "name": "W", "kind": "central"}),
-                "part": make("spare_part", {"part_no": f"PS-{n}", "name": "Valve", "unit_price": 10}), "quantity": 5}
     raise AssertionError(form)
 
 

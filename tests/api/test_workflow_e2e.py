@@ -61,7 +61,7 @@ def create_order(api, **extra):
 
 
 def test_full_lifecycle(flow_api):
-    order, created = create_order(flow_api, priority="high", warranty_status="out_of_warranty")
+    order, created = create_order(flow_api, priority="high", warranty_status="out_of_warranty", service_location=SITE)
     wf = created["workflow"]
     assert wf["state"] == "Review" and wf["assignees"] == ["user:sup.north"]  # routed by region
     assert {t["name"] for t in wf["timers"]} == {"sla:resolution", "slaremind:resolution", "deadline:response", "remind:response"}
@@ -86,13 +86,21 @@ def test_full_lifecycle(flow_api):
 
     order.act("accept", CHEN)
     assert order.get()["data"]["accepted_at"]
-    order.act("arrive", CHEN)
+    # checking in on site takes the workflow's `arrive` action in the same write
+    arrived = flow_api.call("POST", f"{order.path}/checkin", body={"version": order.version, "location": SITE}, **CHEN)
+    assert arrived.status_code == 200, arrived.json
+    assert arrived.json["transition"]["to"] == "OnSite" and arrived.json["flagged"] is False
+    order.version = arrived.json["record"]["version"]
     # on site: only the assignee edits, and only the fields the state allows
     assert flow_api.call("PATCH", order.path, body={"version": order.version, "data": {"priority": "low"}}, **CHEN).status_code == 403
-    parts = [{"part": _part(flow_api), "quantity": 3, "unit_price": 900}]
-    patched = flow_api.call("PATCH", order.path, body={"version": order.version, "data": {"parts_used": parts}}, **CHEN)
-    assert patched.status_code == 200 and patched.json["data"]["parts_total"] == 2700
-    order.version = patched.json["version"]
+    part, warehouse = _part(flow_api), _stocked_warehouse(flow_api)
+    parts = [{"part": part, "quantity": 3, "unit_price": 900}]
+    direct = flow_api.call("PATCH", order.path, body={"version": order.version, "data": {"parts_used": parts}}, **CHEN)
+    assert direct.status_code == 403 and direct.json["error"]["code"] == "field_managed"  # stock moves with the line
+    patched = flow_api.call("POST", f"{order.path}/parts", body={"version": order.version, "part": part, "quantity": 3,
+                                                                 "warehouse": warehouse}, **CHEN)
+    assert patched.status_code == 201 and patched.json["record"]["data"]["parts_total"] == 2700, patched.json
+    order.version = patched.json["record"]["version"]
     assert "complete" not in order.actions(CHEN)  # over the limit: parts need approval first
     assert order.act("complete", CHEN, expect=409)["code"] == "action_not_available"
 
@@ -129,6 +137,21 @@ def test_full_lifecycle(flow_api):
     completed = next(h for h in history if h.get("action") == "complete")
     assert completed["emails"] == [{"template": "satisfaction_survey", "to": final["data"]["customer"]}]
     assert {"type": "work_order.completed", "custom": True} in completed["events"]
+
+
+SITE = {"lat": 31.2304, "lng": 121.4737}
+
+
+def _stocked_warehouse(api, quantity=10):
+    """A central warehouse holding `quantity` of every part made so far by _part (one here)."""
+    made = api.call("POST", "/forms/warehouse/records", body={"data": {"code": "N-CENTRAL", "name": "North central",
+                                                                       "kind": "central", "region": "north"}}, **SUP)
+    assert made.status_code == 201, made.json
+    part = api.call("GET", "/forms/spare_part/records", **SUP).json["items"][0]["id"]
+    moved = api.call("POST", "/inventory/movements", body={"kind": "receipt", "warehouse": made.json["id"], "part": part,
+                                                           "quantity": quantity}, **SUP)
+    assert moved.status_code == 201, moved.json
+    return made.json["id"]
 
 
 def _part(api):

@@ -1,0 +1,266 @@
+"""Offline sync: a phone that worked offline sends its queued operations in one `POST /sync`.
+
+- Each operation carries a client `op_id`; its idempotency item (TTL) is written in the SAME
+  transaction as its change, so an operation applies once however often the batch is replayed,
+  in whatever chunks. Known ids are found up front with one BatchGetItem per 100 operations.
+- Updates merge per field against the version the device started from (`base_version`): fields
+  nobody else changed since are applied; a field changed on both sides to different values is a
+  conflict, reported with both values and kept on the record (a conflict item), never dropped.
+- Workflow actions, check-in/out and parts use the record's current version: they are checked
+  against the current state, not the device's stale copy.
+- The response carries per-operation results and what the user should pull since their cursor:
+  the records of their open tasks changed since then, and those no longer theirs.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any, Callable
+
+from .. import jsonutil
+from ..config import get_settings
+from ..errors import AppError, BadRequest, Conflict, NotFound, ValidationFailed
+from ..ids import is_valid_id
+from ..storage import records as record_store
+from ..storage import sync as store
+from . import definitions, fieldwork, records, workflow
+from .caller import Caller
+from .clock import utc_now
+
+MAX_OPERATIONS = 100
+MAX_RACE_RETRIES = 3  # a concurrent change between our read and write: merge again
+OP_TYPES = ("create", "update", "action", "checkin", "checkout", "parts", "return_part", "attach")
+_OP_KEYS = {"op_id", "type", "form", "record_id", "base_version", "data", "action", "comment", "location", "reason",
+            "at", "device_time", "part", "quantity", "warehouse", "line_id", "upload_id"}
+
+
+def sync(caller: Caller, body: Any) -> dict:
+    if not isinstance(body, dict) or set(body) - {"operations", "cursor", "device_id"}:
+        raise ValidationFailed("body must be {operations, cursor?, device_id?}", details=[{"path": "", "message": "unexpected shape"}])
+    ops = body.get("operations") or []
+    if not isinstance(ops, list) or len(ops) > MAX_OPERATIONS:
+        raise ValidationFailed(f"operations must be a list of at most {MAX_OPERATIONS}", details=[{"path": "operations", "message": "invalid"}])
+    checked = [_check_op(op, i) for i, op in enumerate(ops)]
+    ids = [op["op_id"] for op in checked]
+    if len(set(ids)) != len(ids):
+        raise ValidationFailed("op_id repeats within the batch", details=[{"path": "operations", "message": "op_id must be unique"}])
+    keyed = [(op, fieldwork.op_key(caller, op["op_id"], op)) for op in checked]
+    done = store.known_operations(caller.tenant, [_scope(op, key) for op, key in keyed])
+    results = []
+    for op, key in keyed:
+        stored = done.get(_scope(op, key))
+        if stored is not None:
+            if stored["request_hash"] != key[1]:
+                results.append(_rejected(op, ValidationFailed("op_id was already used with a different operation",
+                                                               code="idempotency_key_reused")))
+            elif op["type"] == "update":  # stored as the merge outcome itself (status, conflicts, merged)
+                results.append({**stored["response"], "replayed": True})
+            else:
+                results.append({"op_id": op["op_id"], "status": "applied", "replayed": True,
+                                "result": _summary(stored["response"])})
+            continue
+        results.append(_apply(caller, op, key))
+    return {"results": results, **pull(caller, body.get("cursor"))}
+
+
+def _check_op(op: Any, index: int) -> dict:
+    path = f"operations[{index}]"
+    if not isinstance(op, dict):
+        raise ValidationFailed("each operation is an object", details=[{"path": path, "message": "expected object"}])
+    unknown = set(op) - _OP_KEYS
+    if unknown:
+        raise ValidationFailed("unknown keys in operation", details=[{"path": f"{path}.{k}", "message": "unknown key"} for k in sorted(unknown)])
+    op_id = op.get("op_id")
+    if not isinstance(op_id, str) or not 8 <= len(op_id) <= 128:
+        raise ValidationFailed("op_id must be 8-128 characters", details=[{"path": f"{path}.op_id", "message": "required"}])
+    if op.get("type") not in OP_TYPES:
+        raise ValidationFailed(f"type must be one of {', '.join(OP_TYPES)}", details=[{"path": f"{path}.type", "message": "invalid"}])
+    if not isinstance(op.get("form"), str):
+        raise ValidationFailed("form is required", details=[{"path": f"{path}.form", "message": "required"}])
+    if op["type"] != "create" and not is_valid_id(op.get("record_id")):
+        raise ValidationFailed("record_id is required", details=[{"path": f"{path}.record_id", "message": "required record id"}])
+    return op
+
+
+def _scope(op: dict, key: tuple[str, str]) -> tuple[str, str]:
+    """(idempotency scope, key): creates use the records API's own key space, the rest 'sync'."""
+    return (op["form"], f"sync.{key[0]}") if op["type"] == "create" else ("sync", key[0])
+
+
+def _rejected(op: dict, exc: AppError) -> dict:
+    return {"op_id": op["op_id"], "status": "rejected", "http_status": exc.status, "error": exc.to_body()["error"]}
+
+
+def _apply(caller: Caller, op: dict, key: tuple[str, str]) -> dict:
+    for attempt in range(MAX_RACE_RETRIES):
+        try:
+            with record_store.reading_once():  # a retry reads afresh
+                return _apply_once(caller, op, key)
+        except Conflict as exc:
+            if exc.code == "version_conflict" and attempt + 1 < MAX_RACE_RETRIES:
+                continue  # someone wrote between our read and our write: read again and re-apply
+            return _rejected(op, exc)
+        except AppError as exc:
+            return _rejected(op, exc)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _apply_once(caller: Caller, op: dict, key: tuple[str, str]) -> dict:
+    kind = op["type"]
+    if kind == "create":
+        body, _replayed = records.create(caller, op["form"], {"data": op.get("data") or {}}, f"sync.{key[0]}")
+        return {"op_id": op["op_id"], "status": "applied", "result": {"id": body["id"], "version": body["version"]}}
+    if kind == "update":
+        return _merge_update(caller, op, key)
+    return {"op_id": op["op_id"], "status": "applied", "result": _summary(_HANDLERS[kind](caller, op, key))}
+
+
+def _summary(result: dict) -> dict:
+    record = result.get("record") or result
+    out = {"id": record.get("id"), "version": record.get("version")}
+    for name in ("transition", "distance_m", "flagged", "line_id", "returned", "on_site_seconds"):
+        if result.get(name) is not None:
+            out[name] = result[name]
+    return jsonutil.to_plain(out)
+
+
+def _current_version(caller: Caller, op: dict) -> int:
+    rec = record_store.get_record(caller.tenant, op["record_id"], consistent=True)
+    if rec is None or rec.deleted or rec.form != op["form"]:
+        raise NotFound(f"{op['form']} record {op['record_id']} does not exist")
+    return rec.version
+
+
+def _action(caller, op, key):
+    body = {"version": _current_version(caller, op), "comment": op.get("comment") or ""}
+    if op.get("data"):
+        body["data"] = op["data"]
+    if not isinstance(op.get("action"), str):
+        raise ValidationFailed("action is required", details=[{"path": "action", "message": "required"}])
+    return workflow.act(caller, op["form"], op["record_id"], op["action"], body, op=key)
+
+
+def _pick(op: dict, *names: str) -> dict:
+    return {n: op[n] for n in names if op.get(n) is not None}
+
+
+_HANDLERS: dict[str, Callable] = {
+    "action": _action,
+    "checkin": lambda c, op, key: fieldwork.checkin(c, op["form"], op["record_id"], {
+        "version": _current_version(c, op), **_pick(op, "location", "reason", "at")}, op=key),
+    "checkout": lambda c, op, key: fieldwork.checkout(c, op["form"], op["record_id"], {
+        "version": _current_version(c, op), **_pick(op, "at")}, op=key),
+    "parts": lambda c, op, key: fieldwork.requisition(c, op["form"], op["record_id"], {
+        "version": _current_version(c, op), **_pick(op, "part", "quantity", "warehouse", "line_id")}, op=key),
+    "return_part": lambda c, op, key: fieldwork.return_part(c, op["form"], op["record_id"], str(op.get("line_id")), {
+        "version": _current_version(c, op), **_pick(op, "quantity")}, op=key),
+    "attach": lambda c, op, key: _attach(c, op, key),
+}
+
+
+def _attach(caller: Caller, op: dict, key):
+    from . import uploads  # confirming an upload is idempotent by itself (the same upload attaches once)
+    return uploads.confirm(caller, op["form"], op["record_id"], str(op.get("upload_id")),
+                           {"version": _current_version(caller, op)})
+
+
+def _merge_update(caller: Caller, op: dict, key: tuple[str, str]) -> dict:
+    from ..forms.engine import validate_record
+    base = op.get("base_version")
+    data = op.get("data")
+    if not isinstance(base, int) or isinstance(base, bool) or base < 1:
+        raise ValidationFailed("base_version (the version the device changed) is required",
+                               details=[{"path": "base_version", "message": "required"}])
+    if not isinstance(data, dict) or not data:
+        raise ValidationFailed("data must be an object of the fields changed", details=[{"path": "data", "message": "required"}])
+    rec = record_store.get_record(caller.tenant, op["record_id"], consistent=True)
+    if rec is None or rec.deleted or rec.form != op["form"]:
+        raise NotFound(f"{op['form']} record {op['record_id']} does not exist")
+    changed_since = store.fields_changed_since(caller.tenant, rec.id, base, rec.version) if rec.version > base else set()
+    form = definitions.version_of(caller.tenant, "form", rec.form, rec.form_version)
+    # compare like with like: the device's values as the form engine would store them
+    mine = validate_record(form, data, previous=rec.data, system=True).data
+    apply, conflicts = {}, []
+    for name, value in data.items():
+        if name not in changed_since:
+            apply[name] = value
+        elif jsonutil.dumps(mine.get(name), canonical=True) != jsonutil.dumps(rec.data.get(name), canonical=True):
+            conflicts.append({"field": name, "client_value": value, "server_value": rec.data.get(name)})
+    extra = []
+    if conflicts:
+        entry = {"op_id": op["op_id"], "user": caller.user_id, "device_time": op.get("device_time"),
+                 "base_version": base, "server_version": rec.version, "at": utc_now(), "conflicts": conflicts}
+        extra.append(store.conflict_put(caller.tenant, rec.id, key[0], entry))
+    status = "conflict" if conflicts else "applied"
+    if not apply:  # nothing merges: keep the conflict (and the op's id) without touching the record
+        result = jsonutil.to_plain({"op_id": op["op_id"], "status": status, "conflicts": conflicts,
+                                    "result": {"id": rec.id, "version": rec.version}})
+        store.save_outcome(caller.tenant, key, result, extra)
+        return result
+    outcome = jsonutil.to_plain({"op_id": op["op_id"], "status": status, "conflicts": conflicts, "merged": sorted(apply),
+                                 "result": {"id": rec.id, "version": rec.version + 1}})
+    records.update(caller, op["form"], op["record_id"], {"version": rec.version, "data": apply}, None,
+                   op=key, op_response=outcome, extra=extra)
+    return outcome
+
+
+# ---- pull ------------------------------------------------------------------------------------
+
+def _sign(payload: bytes) -> str:
+    secret = get_settings().cursor_secret.encode()
+    return base64.urlsafe_b64encode(hmac.new(secret, b"sync\x00" + payload, hashlib.sha256).digest()[:18]).decode()
+
+
+def _encode_cursor(tenant: str, user: str, since: str, ids: list[str]) -> str:
+    payload = base64.urlsafe_b64encode(json.dumps({"t": tenant, "u": user, "s": since, "i": ids}, separators=(",", ":")).encode())
+    return f"{payload.decode()}.{_sign(payload)}"
+
+
+def _decode_cursor(caller: Caller, cursor: str) -> tuple[str, set[str]]:
+    try:
+        payload, signature = cursor.split(".", 1)
+        if not hmac.compare_digest(signature, _sign(payload.encode())):
+            raise ValueError("bad signature")
+        body = json.loads(base64.urlsafe_b64decode(payload.encode()))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise BadRequest("cursor is invalid", code="invalid_cursor", details=[{"path": "cursor", "message": "not a sync cursor of this API"}]) from exc
+    if body.get("t") != caller.tenant or body.get("u") != caller.user_id:
+        raise BadRequest("cursor belongs to another user", code="invalid_cursor", details=[{"path": "cursor", "message": "not yours"}])
+    return body["s"], set(body["i"])
+
+
+def pull(caller: Caller, cursor: str | None) -> dict:
+    """What changed for this user since `cursor`: records of their open tasks changed since then
+    (all of them on a first sync), and ids that were theirs at the last sync and no longer are."""
+    now = utc_now()
+    since, before = _decode_cursor(caller, cursor) if cursor else (None, set())
+    tasks = store.open_task_records(caller.tenant, f"user:{caller.user_id}")
+    current = sorted({t["record_id"] for t in tasks})
+    changed = []
+    for rec in store.get_records(caller.tenant, current):
+        if since is not None and rec.updated_at < since:  # same-millisecond changes come again: harmless
+            continue
+        try:
+            _v, form = definitions.published(caller.tenant, "form", rec.form)
+        except NotFound:
+            continue
+        access = records.access_for(caller, form)
+        if access.can("read") and access.row_visible(rec.data):
+            changed.append(records.render_for(access, rec))
+    return {"changes": {"records": changed, "assigned": current, "unassigned": sorted(before - set(current))},
+            "cursor": _encode_cursor(caller.tenant, caller.user_id, now, current)}
+
+
+def conflicts(caller: Caller, form_name: str, record_id: str) -> dict:
+    """Values offline devices sent that lost to someone else's change: kept for a person to settle."""
+    _v, form = definitions.published(caller.tenant, "form", form_name)
+    caller.require_any(form.permissions.read, f"reading {form_name} records")
+    access = records.access_for(caller, form)
+    records.load_visible(access, caller.tenant, form_name, record_id)
+    hidden = access.hidden_everywhere()
+    items = store.list_conflicts(caller.tenant, record_id)
+    for item in items:  # a value of a field the caller may not see stays hidden here too
+        item["conflicts"] = [c for c in item["conflicts"] if c["field"] not in hidden]
+    return {"items": items}

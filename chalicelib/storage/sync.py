@@ -1,0 +1,68 @@
+"""Storage side of offline sync: which operations were already applied (one BatchGetItem), which
+fields changed since a version (one Query over the history items), conflict items, and the
+records of a user's open tasks (inbox Query + BatchGetItem)."""
+from __future__ import annotations
+
+import time
+
+from .. import jsonutil
+from ..config import get_settings
+from . import keys
+from .listing import get_records as _get_page
+from .models import ConflictItem, HistoryItem, IdempotencyItem, TaskItem
+from .records import StoredRecord, _Transaction
+from .workflow import inbox_pk
+
+MAX_TASKS = 500  # a phone holds the user's open work, not their whole history
+
+
+def known_operations(tenant: str, scoped_keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+    """{(scope, key): {request_hash, response}} for operations already applied."""
+    wanted = {keys.idempotency_pk(tenant, scope, key): (scope, key) for scope, key in scoped_keys}
+    found = {}
+    for item in IdempotencyItem.batch_get([(pk, "K") for pk in wanted]):
+        if item.expires_at >= time.time():
+            found[wanted[item.pk]] = {"request_hash": item.request_hash, "response": jsonutil.loads(item.response)}
+    return found
+
+
+def fields_changed_since(tenant: str, record_id: str, base_version: int, current_version: int) -> set[str]:
+    changed: set[str] = set()
+    for item in HistoryItem.query(keys.record_pk(tenant, record_id),
+                                  HistoryItem.sk.between(f"H#{base_version + 1:010d}", f"H#{current_version:010d}")):
+        changed |= set(jsonutil.loads(item.entry).get("changed_fields") or [])
+    return changed
+
+
+def conflict_put(tenant: str, record_id: str, op_key: str, entry: dict) -> tuple:
+    item = ConflictItem(keys.record_pk(tenant, record_id), f"X#{op_key}", tenant=tenant, entry=jsonutil.dumps(entry))
+    return ("put", item, None, "conflict")
+
+
+def save_outcome(tenant: str, key: tuple[str, str], response: dict, extra: list[tuple]) -> None:
+    """An operation that changed no record (all its fields conflicted): its conflict items and its
+    idempotency item in one transaction, so a replay finds it done."""
+    tx = _Transaction()
+    for op, item, condition, label in extra:
+        tx.put(item, condition, label)
+    tx.put(IdempotencyItem(keys.idempotency_pk(tenant, "sync", key[0]), "K", request_hash=key[1], status_code=200,
+                response=jsonutil.dumps(response), expires_at=int(time.time()) + get_settings().idempotency_ttl_seconds),
+           IdempotencyItem.pk.does_not_exist(), "idempotency")
+    tx.commit()  # a concurrent replay that won the race wrote the same outcome: nothing to add
+
+
+def list_conflicts(tenant: str, record_id: str, limit: int = 50) -> list[dict]:
+    items = ConflictItem.query(keys.record_pk(tenant, record_id), ConflictItem.sk.startswith("X#"), limit=limit)
+    return [jsonutil.loads(i.entry) for i in items]
+
+
+def open_task_records(tenant: str, assignee: str) -> list[dict]:
+    return [{"record_id": t.record_id, "form": t.form, "state": t.state}
+            for t in TaskItem.inbox.query(inbox_pk(tenant, assignee), limit=MAX_TASKS)]
+
+
+def get_records(tenant: str, ids: list[str]) -> list[StoredRecord]:
+    out: list[StoredRecord] = []
+    for start in range(0, len(ids), 100):  # BatchGetItem takes 100 keys
+        out += _get_page(tenant, ids[start:start + 100])
+    return out
