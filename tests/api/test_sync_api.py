@@ -142,3 +142,26 @@ def test_bad_batches_name_the_problem(flow_api):
     other = sync(flow_api, dict(user="eng.chen", roles=["engineer"]), [
         {"op_id": "spy-000001", "type": "checkin", "form": "work_order", "record_id": order.id, "location": NEAR}])
     assert other["results"][0]["http_status"] == 404
+
+
+def test_photos_taken_offline_attach_once_through_sync(flow_api):
+    """The phone uploads its queued photo when online (presign + POST to S3), then syncs the attach
+    operation with everything else; replays attach nothing twice."""
+    from .test_uploads_api import PNG, put_object
+    order, _part, _warehouse = setup(flow_api)
+    order.post("checkin", ZHANG, location=NEAR)
+    declared = flow_api.call("POST", f"{order.path}/uploads", body={"field": "fault_photos", "content_type": "image/png",
+                                                                    "size": len(PNG)}, **ZHANG)
+    assert declared.status_code == 201, declared.json
+    put_object(declared.json["key"])
+    batch = [{"op_id": "photo-0000001", "type": "attach", "form": "work_order", "record_id": order.id,
+              "upload_id": declared.json["upload_id"]},
+             {"op_id": "photo-0000002", "type": "update", "form": "work_order", "record_id": order.id,
+              "base_version": order.version, "data": {"service_report": "Photo of the broken valve attached"}}]
+    first = sync(flow_api, ZHANG, batch)
+    assert [r["status"] for r in first["results"]] == ["applied", "applied"], first["results"]
+    for _ in range(3):
+        sync(flow_api, ZHANG, batch)
+    record = order.get(ADMIN)
+    assert [p["key"] for p in record["data"]["fault_photos"]] == [declared.json["key"]]
+    assert record["data"]["service_report"] == "Photo of the broken valve attached"
