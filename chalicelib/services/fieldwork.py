@@ -111,7 +111,7 @@ def commit(caller: Caller, rec, form, patch: dict, *, kind: str, action: str | N
     plan.extra += list(extra)
     transition = {"from": from_state, "to": outcome.instance.state, "path": outcome.path} if outcome else None
     if op:
-        plan.idempotency, plan.idempotency_scope = op, "sync"
+        plan.idempotency, plan.idempotency_scope = op, record_store.SYNC_SCOPE
         plan.idempotent_response = response(new, transition) if callable(response) else response
     replayed = record_store.update_record(new, rec.version, plan)
     return new, transition, replayed

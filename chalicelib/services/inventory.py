@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from decimal import Decimal
 from typing import Any
 
 from .. import jsonutil
@@ -49,7 +50,7 @@ def move(caller: Caller, body: Any, idempotency_key: str | None) -> tuple[dict, 
     if not isinstance(reason, str) or len(reason) > 500 or (kind == "adjustment" and not reason.strip()):
         raise ValidationFailed("an adjustment needs a reason (at most 500 characters)", details=[{"path": "reason", "message": "required"}])
     raw = body.get("quantity")
-    if kind == "adjustment" and isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw < 0:
+    if kind == "adjustment" and isinstance(raw, (int, float, Decimal)) and not isinstance(raw, bool) and raw < 0:
         delta = -_quantity(-raw)
     else:
         delta = _quantity(raw)

@@ -208,7 +208,7 @@ def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: 
         visible = access.visible_fields(new.data)
         result = render_for(access, new) | {"changed_fields": [f for f in validated.changed_fields if f in visible]}
     if op:
-        plan.idempotency, plan.idempotency_scope, plan.idempotent_response = op, "sync", op_response or result
+        plan.idempotency, plan.idempotency_scope, plan.idempotent_response = op, store.SYNC_SCOPE, op_response or result
     return store.update_record(new, expected, plan) or result
 
 

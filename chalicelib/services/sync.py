@@ -86,7 +86,7 @@ def _check_op(op: Any, index: int) -> dict:
 
 def _scope(op: dict, key: tuple[str, str]) -> tuple[str, str]:
     """(idempotency scope, key): creates use the records API's own key space, the rest 'sync'."""
-    return (op["form"], f"sync.{key[0]}") if op["type"] == "create" else ("sync", key[0])
+    return (op["form"], f"sync.{key[0]}") if op["type"] == "create" else (record_store.SYNC_SCOPE, key[0])
 
 
 def _rejected(op: dict, exc: AppError) -> dict:

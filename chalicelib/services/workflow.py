@@ -157,7 +157,7 @@ def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, 
                            MemberItem.pk.exists() & (MemberItem.active == True),  # noqa: E712
                            Reference("user", delegate_to, path="delegate_to")))
     if op:  # offline sync: applied once however often the operation is replayed
-        plan.idempotency, plan.idempotency_scope, plan.idempotent_response = op, "sync", result
+        plan.idempotency, plan.idempotency_scope, plan.idempotent_response = op, record_store.SYNC_SCOPE, result
     return record_store.update_record(new, expected, plan) or result
 
 

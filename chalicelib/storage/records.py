@@ -21,6 +21,7 @@ from .models import CounterItem, IdempotencyItem, MemberItem, RecordItem, Unique
 
 MAX_TRANSACTION_ITEMS = 100
 MAX_RECORD_BYTES = 350 * 1024  # DynamoDB items hold 400 KB; the rest is keys, workflow state and headroom
+SYNC_SCOPE = "_sync"  # idempotency keys of offline operations; no form name starts with "_"
 MAX_CREATE_ATTEMPTS = 30  # optimistic numbering: each round under contention lets one writer through
 
 

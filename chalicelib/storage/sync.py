@@ -10,7 +10,7 @@ from ..config import get_settings
 from . import keys
 from .listing import get_records as _get_page
 from .models import ConflictItem, HistoryItem, IdempotencyItem, TaskItem
-from .records import StoredRecord, _Transaction
+from .records import SYNC_SCOPE, StoredRecord, _Transaction
 from .workflow import inbox_pk
 
 MAX_TASKS = 500  # a phone holds the user's open work, not their whole history
@@ -45,7 +45,7 @@ def save_outcome(tenant: str, key: tuple[str, str], response: dict, extra: list[
     tx = _Transaction()
     for op, item, condition, label in extra:
         tx.put(item, condition, label)
-    tx.put(IdempotencyItem(keys.idempotency_pk(tenant, "sync", key[0]), "K", request_hash=key[1], status_code=200,
+    tx.put(IdempotencyItem(keys.idempotency_pk(tenant, SYNC_SCOPE, key[0]), "K", request_hash=key[1], status_code=200,
                 response=jsonutil.dumps(response), expires_at=int(time.time()) + get_settings().idempotency_ttl_seconds),
            IdempotencyItem.pk.does_not_exist(), "idempotency")
     tx.commit()  # a concurrent replay that won the race wrote the same outcome: nothing to add

@@ -217,3 +217,13 @@ def test_stock_is_per_tenant(flow_api):
     assert flow_api.call("POST", "/inventory/movements", body={"kind": "receipt", "warehouse": warehouse, "part": part,
                                                                "quantity": 1}, **intruder).status_code == 422
     assert on_hand(flow_api, warehouse, part) == 3
+
+
+def test_decimal_quantities_move_exactly(flow_api):
+    part, warehouse = make_part(flow_api), make_warehouse(flow_api)
+    body = {"kind": "receipt", "warehouse": warehouse, "part": part, "quantity": 2.75}
+    assert flow_api.call("POST", "/inventory/movements", body=body, **SUP).status_code == 201
+    adjusted = flow_api.call("POST", "/inventory/movements", body={**body, "kind": "adjustment", "quantity": -0.5,
+                                                                   "reason": "leak"}, **SUP)
+    assert adjusted.status_code == 201, adjusted.json
+    assert on_hand(flow_api, warehouse, part) == 2.25
