@@ -25,6 +25,13 @@ class Settings:
     upload_post_seconds: int = 900  # how long a presigned POST may be used
     upload_pending_seconds: int = 24 * 3600  # TTL of a pending upload (confirm within this)
     download_url_seconds: int = 300  # presigned GET lifetime
+    # integration: SQS queue URLs ("" = not configured: that delivery is skipped), webhook retries
+    events_queue_url: str = ""  # FIFO: outbound events grouped by record
+    inbound_dlq_url: str = ""  # malformed/unmappable inbound messages, with the reason
+    webhook_dlq_url: str = ""  # webhook deliveries dead after the last retry
+    sqs_endpoint: str | None = None  # local stack: moto server; None = AWS
+    webhook_max_attempts: int = 8
+    webhook_timeout_seconds: float = 5.0
 
 
 def _env(name: str, default: str) -> str:
@@ -57,6 +64,12 @@ def get_settings() -> Settings:
         upload_post_seconds=int(_env("UPLOAD_POST_SECONDS", "900")),
         upload_pending_seconds=int(_env("UPLOAD_PENDING_SECONDS", str(24 * 3600))),
         download_url_seconds=int(_env("DOWNLOAD_URL_SECONDS", "300")),
+        events_queue_url=_env("EVENTS_QUEUE_URL", ""),
+        inbound_dlq_url=_env("INBOUND_DLQ_URL", ""),
+        webhook_dlq_url=_env("WEBHOOK_DLQ_URL", ""),
+        sqs_endpoint=os.environ.get("SQS_ENDPOINT") or None,
+        webhook_max_attempts=int(_env("WEBHOOK_MAX_ATTEMPTS", "8")),
+        webhook_timeout_seconds=float(_env("WEBHOOK_TIMEOUT_SECONDS", "5")),
     )
 
 

@@ -3,6 +3,7 @@ from .definitions import bp as definitions_bp
 from .dispatch import bp as dispatch_bp
 from .fieldwork import bp as fieldwork_bp
 from .health import bp as health_bp
+from .integration import bp as integration_bp
 from .members import bp as members_bp
 from .records import bp as records_bp
 from .uploads import bp as uploads_bp
@@ -11,6 +12,7 @@ from .workflow import bp as workflow_bp
 from .common import error_envelope_middleware
 
 health_bp.register_middleware(error_envelope_middleware, "http")  # blueprint middleware applies app-wide
-BLUEPRINTS = (health_bp, definitions_bp, records_bp, members_bp, workflow_bp, uploads_bp, fieldwork_bp, dispatch_bp)
+BLUEPRINTS = (health_bp, definitions_bp, records_bp, members_bp, workflow_bp, uploads_bp, fieldwork_bp, dispatch_bp,
+               integration_bp)
 
 __all__ = ["BLUEPRINTS"]

@@ -154,6 +154,13 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+from ..integration.bodies import ImportRequest, WebhookRequest  # noqa: E402
+
+INTEGRATION_BODIES: dict[tuple[str, str], Any] = {
+    ("POST", "/webhooks"): WebhookRequest,
+    ("PUT", "/webhooks/{webhook_id}"): WebhookRequest,
+    ("POST", "/forms/{form}/imports"): ImportRequest,
+}
 # (METHOD, path) → request body model; "object" = a definition document (validated by its kind's parser)
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/forms/{form}/records"): RecordCreate,
@@ -170,6 +177,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/forms/{form}/records/{record_id}/parts/{line_id}/return"): PartsReturn,
     ("POST", "/inventory/movements"): StockMovement,
     ("POST", "/sync"): SyncRequest,
+    **INTEGRATION_BODIES,
 }
 PUBLIC = {"/health", "/openapi.json"}
 

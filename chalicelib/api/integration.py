@@ -1,0 +1,68 @@
+"""Integration routes and handlers: webhooks (register, log, redeliver), the records-table stream
+handler that emits outbound events, the webhook retry schedule, the inbound SQS handler, bulk
+import jobs and export."""
+import os
+
+from chalice import Blueprint, Rate
+
+from ..errors import parse_count
+from ..services import webhooks as hooks
+from .common import body_of, configure_once, json_response, query_params, route
+
+bp = Blueprint(__name__)
+
+# The deployed template replaces these placeholders with the stack's own resources
+# (.chalice/resources-<stage>.json merges the stream ARN, the inbound queue and ReportBatchItemFailures).
+STREAM_ARN = os.environ.get("RECORDS_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/records/stream/placeholder")
+INBOUND_QUEUE = os.environ.get("INBOUND_QUEUE_NAME", "aftersales-inbound")
+
+
+@route(bp, "/webhooks", methods=["POST"])
+def register_webhook(request, caller):
+    return json_response(hooks.register(caller, body_of(request)), 201)
+
+
+@route(bp, "/webhooks", methods=["GET"])
+def list_webhooks(request, caller):
+    return hooks.list_all(caller)
+
+
+@route(bp, "/webhooks/{webhook_id}", methods=["GET"])
+def get_webhook(request, caller, webhook_id):
+    return hooks.get(caller, webhook_id)
+
+
+@route(bp, "/webhooks/{webhook_id}", methods=["PUT"])
+def update_webhook(request, caller, webhook_id):
+    return hooks.update(caller, webhook_id, body_of(request))
+
+
+@route(bp, "/webhooks/{webhook_id}", methods=["DELETE"])
+def delete_webhook(request, caller, webhook_id):
+    return hooks.remove(caller, webhook_id)
+
+
+@route(bp, "/webhooks/{webhook_id}/deliveries", methods=["GET"])
+def webhook_deliveries(request, caller, webhook_id):
+    limit = query_params(request).get("limit")
+    return hooks.deliveries(caller, webhook_id, min(parse_count(limit, "query.limit", minimum=1), 100) if limit else 50)
+
+
+@route(bp, "/webhooks/{webhook_id}/deliveries/{event_id}/redeliver", methods=["POST"])
+def redeliver(request, caller, webhook_id, event_id):
+    return hooks.redeliver(caller, webhook_id, event_id)
+
+
+@bp.on_dynamodb_record(stream_arn=STREAM_ARN, batch_size=100, starting_position="TRIM_HORIZON")
+def record_events(event):
+    """History items inserted in the records table → outbound events (queue + webhooks)."""
+    from ..services import events
+    configure_once()
+    return events.handle_stream(event.to_dict().get("Records", []))
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES))
+def retry_webhooks(event):
+    from ..services import events
+    configure_once()
+    return events.retry_due()

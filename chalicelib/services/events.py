@@ -1,0 +1,146 @@
+"""Outbound events: the records table's stream → envelope (one per history item) → the FIFO events
+queue and every matching tenant webhook, with signed bodies, retries with exponential backoff, a
+delivery log, dead-lettering after the last attempt and redelivery on request.
+
+The stream handler and the retry schedule call `handle_stream` / `retry_due`; HTTP goes through
+`transport` (urllib by default; tests inject their own)."""
+from __future__ import annotations
+
+import logging
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from .. import jsonutil
+from ..config import get_settings
+from ..errors import NotFound
+from ..integration import envelope, signing
+from ..storage import queues
+from ..storage import webhooks as store
+from . import definitions
+from .clock import utc_now
+
+log = logging.getLogger("aftersales.events")
+
+Transport = Callable[[str, bytes, dict, float], tuple[int | None, str | None]]
+
+
+def urllib_transport(url: str, body: bytes, headers: dict, timeout: float) -> tuple[int | None, str | None]:
+    """POST once: (HTTP status, error text or None). Redirects are not followed (a 3xx is a failure)."""
+
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(_NoRedirect)
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            return response.status, None
+    except urllib.error.HTTPError as exc:
+        return exc.code, f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return None, str(getattr(exc, "reason", exc))[:300]
+
+
+transport: Transport = urllib_transport
+
+
+def events_from_stream(records: list[dict]) -> list[dict]:
+    """Envelopes of the history items inserted in a stream batch (other items are not events)."""
+    out = []
+    for record in records:
+        if record.get("eventName") != "INSERT":
+            continue
+        parsed = envelope.from_stream_image(((record.get("dynamodb") or {}).get("NewImage")) or {})
+        if parsed is not None:
+            out.append(envelope.build(*parsed))
+    return out
+
+
+def handle_stream(records: list[dict], now: str | None = None) -> dict:
+    """One stream batch: events to the FIFO queue, then to webhooks (first attempt inline; failures
+    wait for `retry_due`). Safe to run twice: SQS dedupes on the event id, the delivery log too."""
+    events = events_from_stream(records)
+    queued = queues.send_events(events)
+    hooks_by_tenant: dict[str, list[store.Webhook]] = {}
+    deliveries = 0
+    for event in events:
+        hooks = hooks_by_tenant.get(event["tenant"])
+        if hooks is None:
+            hooks = hooks_by_tenant[event["tenant"]] = [h for h in store.list_webhooks(event["tenant"]) if h.active]
+        for hook in hooks:
+            if not envelope.matches(event, hook.types, hook.forms):
+                continue
+            shown = visible_to(hook, event)
+            if shown is None:
+                continue
+            at = now or utc_now()
+            delivery = store.Delivery(event["tenant"], hook.id, event["id"], jsonutil.dumps(shown), "pending", 0,
+                                      None, None, at, at, at)
+            if store.create_delivery(delivery):
+                deliveries += 1
+                attempt(hook, delivery)
+    return {"events": len(events), "queued": queued, "deliveries": deliveries}
+
+
+def visible_to(hook: store.Webhook, event: dict) -> dict | None:
+    """The event as the webhook's role may see it: None when that role may not read the form; hidden
+    fields removed. A webhook without a role (admin-registered, tenant-wide) sees everything."""
+    if hook.role in (None, "admin"):
+        return event
+    try:
+        _v, form = definitions.published(event["tenant"], "form", event["form"])
+    except NotFound:
+        return None
+    perms = form.permissions
+    if hook.role not in perms.read and "*" not in perms.read:
+        return None
+    grant = perms.fields.get(hook.role)
+    return envelope.for_hidden(event, set(grant.hidden) if grant else set())
+
+
+def attempt(hook: store.Webhook, delivery: store.Delivery, now: str | None = None) -> store.Delivery:
+    """POST the stored body once and record the outcome (delivered / retry later / dead)."""
+    settings = get_settings()
+    body = delivery.body.encode()
+    status, error = transport(hook.url, body, signing.headers(hook.secret, int(time.time()), body, delivery.event_id),
+                              settings.webhook_timeout_seconds)
+    at = now or utc_now()
+    before = delivery.attempts
+    delivery.attempts += 1
+    delivery.last_status, delivery.updated_at = status, at
+    if status is not None and 200 <= status < 300:
+        delivery.status, delivery.last_error, delivery.next_at = "delivered", None, None
+    elif delivery.attempts >= settings.webhook_max_attempts:
+        delivery.status, delivery.last_error, delivery.next_at = "dead", error or f"HTTP {status}", None
+    else:
+        delay = signing.backoff_seconds(delivery.attempts)
+        delivery.last_error = error or f"HTTP {status}"
+        delivery.next_at = _plus(at, delay)
+    if store.save_delivery(delivery, before) and delivery.status == "dead":
+        queues.dead_letter(settings.webhook_dlq_url, delivery.body, delivery.last_error or "failed",
+                           tenant=delivery.tenant, webhook=delivery.webhook_id, event_id=delivery.event_id)
+    return delivery
+
+
+def retry_due(now: str | None = None, limit: int = 100) -> dict:
+    """The schedule's job: every delivery whose retry time has come, once more."""
+    now = now or utc_now()
+    done = {"attempted": 0, "delivered": 0, "dead": 0}
+    for shard in range(store.RETRY_SHARDS):
+        for delivery in store.due_deliveries(shard, now, limit):
+            hook = store.get_webhook(delivery.tenant, delivery.webhook_id)
+            if hook is None or not hook.active:
+                continue
+            result = attempt(hook, delivery, now)
+            done["attempted"] += 1
+            done[result.status] = done.get(result.status, 0) + 1
+    return done
+
+
+def _plus(at: str, seconds: int) -> str:
+    moment = datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc) + timedelta(seconds=seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
