@@ -79,7 +79,10 @@ def _number_formatter(form: FormDefinition, now: str):
     return period, format_number, field.name
 
 
-def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | None) -> tuple[dict, bool]:
+def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | None,
+           *, record_id: str | None = None) -> tuple[dict, bool]:
+    """`record_id`: a ULID the client made (offline sync: later operations of the same batch can name
+    the record before the server has seen it); the write fails cleanly if the id is taken."""
     version, form = _form(caller.tenant, form_name)
     caller.require_any(form.permissions.create, f"creating {form_name} records")
     data = _data_of(body)
@@ -100,7 +103,10 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
     guard_managed(caller.tenant, form_name, data)  # after validation: bad input is reported field by field first
     outcome, _wf = workflow.start_for_create(caller, form, validated.data, now)
     final = validate_record(form, {}, previous=outcome.data, system=True) if outcome else validated
-    rec = store.StoredRecord(tenant=caller.tenant, id=new_id(), form=form_name, form_version=version, version=1,
+    if record_id is not None and not is_valid_id(record_id):
+        raise ValidationFailed("record_id must be a ULID (26 characters of Crockford base32)",
+                               details=[{"path": "record_id", "message": "invalid id"}])
+    rec = store.StoredRecord(tenant=caller.tenant, id=record_id or new_id(), form=form_name, form_version=version, version=1,
                              data=final.data, created_at=now, created_by=caller.user_id, updated_at=now,
                              updated_by=caller.user_id, workflow=outcome.instance.to_dict() if outcome else None)
     plan = _plan(form, final.data, caller.tenant)
@@ -115,7 +121,9 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
         # built per attempt: the auto-number is known only then
         return [wf_store.history_put(r.tenant, r.form, r.id, 1, r.created_at, entry),
                 *wf_store.workflow_changes(r.tenant, r.form, r.id, r.number, None, r.workflow),
-                *workflow.related_creates(r.tenant, creates, r)]
+                *workflow.related_creates(r.tenant, creates, r),
+                *effects.step_ops(r.tenant, None, r, entry)]  # outbox mail + notifications
+    from . import effects
     plan.extra_for = _extra
     numbering = _number_formatter(form, now)
     if numbering:
@@ -133,9 +141,13 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
         _render = shown
     if idempotency_key:
         # The key is bound to this caller and body: a reuse with another body is an error, not a replay.
-        digest = hashlib.sha256(jsonutil.dumps([caller.user_id, form_name, data], canonical=True).encode()).hexdigest()
-        plan.idempotency = (idempotency_key, digest)
+        plan.idempotency = (idempotency_key, create_request_hash(caller.user_id, form_name, data))
     return store.create_record(rec, plan, _render)
+
+
+def create_request_hash(user_id: str, form_name: str, data: dict) -> str:
+    """What an Idempotency-Key of a create is bound to: its caller and body."""
+    return hashlib.sha256(jsonutil.dumps([user_id, form_name, data], canonical=True).encode()).hexdigest()
 
 
 def get(caller: Caller, form_name: str, record_id: str) -> dict:

@@ -46,7 +46,7 @@ def sync(caller: Caller, body: Any) -> dict:
     ids = [op["op_id"] for op in checked]
     if len(set(ids)) != len(ids):
         raise ValidationFailed("op_id repeats within the batch", details=[{"path": "operations", "message": "op_id must be unique"}])
-    keyed = [(op, fieldwork.op_key(caller, op["op_id"], op)) for op in checked]
+    keyed = [(op, _op_key(caller, op)) for op in checked]
     done = store.known_operations(caller.tenant, [_scope(op, key) for op, key in keyed])
     results = []
     for op, key in keyed:
@@ -79,9 +79,16 @@ def _check_op(op: Any, index: int) -> dict:
         raise ValidationFailed(f"type must be one of {', '.join(OP_TYPES)}", details=[{"path": f"{path}.type", "message": "invalid"}])
     if not isinstance(op.get("form"), str):
         raise ValidationFailed("form is required", details=[{"path": f"{path}.form", "message": "required"}])
-    if op["type"] != "create" and not is_valid_id(op.get("record_id")):
+    if not is_valid_id(op.get("record_id")) and (op["type"] != "create" or op.get("record_id") is not None):
         raise ValidationFailed("record_id is required", details=[{"path": f"{path}.record_id", "message": "required record id"}])
     return op
+
+
+def _op_key(caller: Caller, op: dict) -> tuple[str, str]:
+    key, digest = fieldwork.op_key(caller, op["op_id"], op)
+    if op["type"] == "create":  # creates go through the records API's own Idempotency-Key check
+        digest = records.create_request_hash(caller.user_id, op["form"], op.get("data") or {})
+    return key, digest
 
 
 def _scope(op: dict, key: tuple[str, str]) -> tuple[str, str]:
@@ -110,7 +117,8 @@ def _apply(caller: Caller, op: dict, key: tuple[str, str]) -> dict:
 def _apply_once(caller: Caller, op: dict, key: tuple[str, str]) -> dict:
     kind = op["type"]
     if kind == "create":
-        body, _replayed = records.create(caller, op["form"], {"data": op.get("data") or {}}, f"sync.{key[0]}")
+        body, _replayed = records.create(caller, op["form"], {"data": op.get("data") or {}}, f"sync.{key[0]}",
+                                         record_id=op.get("record_id"))
         return {"op_id": op["op_id"], "status": "applied", "result": {"id": body["id"], "version": body["version"]}}
     if kind == "update":
         return _merge_update(caller, op, key)

@@ -169,6 +169,9 @@ def create_record(rec: StoredRecord, plan: WritePlan, render: Callable[[StoredRe
                                        code="idempotency_key_reused",
                                        details=[{"path": "headers.Idempotency-Key", "message": "reused with a different body"}])
             return jsonutil.loads(stored["response"]), True
+        if "record" in failed:  # only a client-chosen id can already exist
+            raise Conflict(f"record id {rec.id} is already taken", code="record_id_taken",
+                           details=[{"path": "record_id", "message": "already used"}])
         _raise_for_claims_and_references(failed, plan)
         if "counter" in failed:
             current = failed["counter"].get("n") if failed["counter"] else None

@@ -165,3 +165,22 @@ def test_photos_taken_offline_attach_once_through_sync(flow_api):
     record = order.get(ADMIN)
     assert [p["key"] for p in record["data"]["fault_photos"]] == [declared.json["key"]]
     assert record["data"]["service_report"] == "Photo of the broken valve attached"
+
+
+def test_a_record_created_offline_can_be_named_by_later_operations(flow_api):
+    from chalicelib.ids import new_id
+    agent = dict(user="agent.li", roles=["agent"])
+    rid = new_id()  # made on the phone
+    batch = [{"op_id": "cust-000001", "type": "create", "form": "customer", "record_id": rid,
+              "data": {"name": "Harbour Hotel", "phone": "13800138000"}},
+             {"op_id": "cust-000002", "type": "update", "form": "customer", "record_id": rid, "base_version": 1,
+              "data": {"phone": "13900139000"}}]
+    for _ in range(3):
+        results = sync(flow_api, agent, batch)["results"]
+        assert [r["status"] for r in results] == ["applied", "applied"], results
+    record = flow_api.call("GET", f"/forms/customer/records/{rid}", **agent).json
+    assert record["version"] == 2 and record["data"]["phone"] == "13900139000"
+    taken = sync(flow_api, agent, [{**batch[0], "op_id": "cust-000003", "data": {"name": "Other", "phone": "13800138000"}}])
+    assert taken["results"][0]["status"] == "rejected" and taken["results"][0]["error"]["code"] == "record_id_taken"
+    bad = sync(flow_api, agent, [{**batch[0], "op_id": "cust-000004", "record_id": "not-a-ulid"}], expect=422)
+    assert bad["error"]["details"][0]["path"] == "operations[0].record_id"
