@@ -49,6 +49,15 @@ def install_app(tenant: str, installer: str = "admin", app_dir: Path = APP_DIR) 
         for name in manifest.get(folder, []):
             installed[f"{kind}:{name}"] = _install_definition(caller, tenant, kind, name,
                                                               json.loads((app_dir / folder / f"{name}.json").read_text()))
+    # reports and the dashboards drawn from them; each report's aggregates are built (backfilled) now
+    for kind, folder in (("report", "reports"), ("dashboard", "dashboards")):
+        for name in manifest.get(folder, []):
+            installed[f"{kind}:{name}"] = _install_definition(caller, tenant, kind, name,
+                                                              json.loads((app_dir / folder / f"{name}.json").read_text()))
+    if manifest.get("reports"):
+        from .services import reports
+        for name in manifest["reports"]:
+            reports.rebuild(caller, name, budget_seconds=60.0)
     for user in manifest["demo_users"]:
         member_store.put_member(member_store.Member(tenant, user["user_id"], user["display_name"], user.get("email"),
                                                     user["roles"], True, user.get("attributes")))

@@ -94,6 +94,22 @@ def _parse_dispatch_policy(raw: Any, previous: Any, tenant: str | None):
 register_kind("dispatch_policy", _parse_dispatch_policy)
 
 
+def _parse_report(raw: Any, previous: Any, tenant: str | None):
+    """A report over one form (and its sub-table rows); checked against the published form at upload."""
+    from .reports import parse_report_kind
+    return parse_report_kind(raw, previous, tenant)
+
+
+def _parse_dashboard(raw: Any, previous: Any, tenant: str | None):
+    """Charts bound to published reports (names checked at upload)."""
+    from .reports import parse_dashboard_kind
+    return parse_dashboard_kind(raw, previous, tenant)
+
+
+register_kind("report", _parse_report)
+register_kind("dashboard", _parse_dashboard)
+
+
 def _check_kind_and_name(kind: str, name: str) -> Callable:
     parser = PARSERS.get(kind)
     if parser is None:
