@@ -1,0 +1,402 @@
+"""Reports and dashboards: definition kinds, stream maintenance, backfill, and the read side.
+
+Write side: the records table's stream (NEW_AND_OLD_IMAGES) → `process_stream` → for each changed
+record and each report version the tenant maintains (the registry: serving + building), the
+record's new contribution is applied exactly once (storage.reports.apply_contribution).
+Backfill: a new report version is registered as `building` (so the stream maintains it from then on),
+then a job pages the form's list index and applies every record's contribution with its version (a
+newer stream write wins; the job never double-counts); when done the version starts serving.
+Read side: a view reads only the serving version's group items (one Query), never records.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..errors import AppError, BadRequest, Conflict, DefinitionError, Forbidden, NotFound
+from ..forms.access import Access
+from ..reports.contribution import contribution as record_contribution
+from ..reports import parse_dashboard, parse_report
+from ..reports.dashboard import DashboardDefinition, vega_lite
+from ..reports.definition import ReportDefinition, grouped_fields
+from ..reports.maintenance import GONE
+from ..reports.rows import finish, merge_groups, to_csv
+from ..storage import reports as store
+from . import definitions
+from .caller import Caller
+from .clock import utc_now
+
+PAGE = 100
+
+
+# --- definition kinds --------------------------------------------------------------------------------------
+
+def parse_report_kind(raw: Any, previous: Any, tenant: str | None) -> ReportDefinition:
+    """At upload the report is checked against its form's published version (fields, sub-table,
+    expressions, and that row rules of the form's `report` roles can be applied to the groups)."""
+    form = None
+    if tenant is not None:
+        name = raw.get("form") if isinstance(raw, dict) else None
+        try:
+            form = definitions.published(tenant, "form", name)[1]
+        except NotFound as exc:
+            raise DefinitionError(f"form '{name}' must be published before a report on it",
+                                  details=[{"path": "form", "message": "no published form of this name"}]) from exc
+    report = parse_report(raw, form)
+    if previous is not None and previous.form != report.form:
+        raise DefinitionError("a report keeps its form", details=[{"path": "form", "message": f"was '{previous.form}'"}])
+    return report
+
+
+def parse_dashboard_kind(raw: Any, previous: Any, tenant: str | None) -> DashboardDefinition:
+    reports = None
+    if tenant is not None and isinstance(raw, dict):
+        reports = {}
+        for chart in raw.get("charts") or []:
+            name = chart.get("report") if isinstance(chart, dict) else None
+            try:
+                reports[name] = definitions.published(tenant, "report", name)[1]
+            except NotFound:
+                pass
+    return parse_dashboard(raw, reports)
+
+
+# --- stream maintenance ------------------------------------------------------------------------------------
+
+def _value(attr: dict | None) -> Any:
+    if not attr:
+        return None
+    if "S" in attr:
+        return attr["S"]
+    if "N" in attr:
+        return int(attr["N"]) if attr["N"].lstrip("-").isdigit() else float(attr["N"])
+    if "BOOL" in attr:
+        return attr["BOOL"]
+    return None
+
+
+def _record_view(image: dict | None) -> dict | None:
+    """A record item's stream image → what the engine reads ({data, state, deleted, ...})."""
+    if not image:
+        return None
+    from .. import jsonutil
+    workflow = _value(image.get("workflow"))
+    return {"data": jsonutil.loads(_value(image.get("data")) or "{}"), "deleted": bool(_value(image.get("deleted"))),
+            "workflow": jsonutil.loads(workflow) if workflow else None,
+            "created_at": _value(image.get("created_at")), "updated_at": _value(image.get("updated_at"))}
+
+
+def process_stream(records: list[dict]) -> dict:
+    """One stream batch. Only record items (sk 'R') matter; within a batch only each record's newest
+    image is applied (older ones would be skipped by their version anyway)."""
+    latest: dict[tuple[str, str], tuple[int, str, dict | None]] = {}
+    for raw in records:
+        ddb = raw.get("dynamodb") or {}
+        keys_ = ddb.get("Keys") or {}
+        if _value(keys_.get("sk")) != "R":
+            continue
+        pk = _value(keys_.get("pk")) or ""
+        new, old = ddb.get("NewImage"), ddb.get("OldImage")
+        image = new or old or {}
+        tenant, form = _value(image.get("tenant")), _value(image.get("form"))
+        if not tenant or not form or "#R#" not in pk:
+            continue
+        version = int(_value(new.get("version"))) if new else GONE
+        key = (tenant, pk.rsplit("#R#", 1)[1])
+        if key not in latest or latest[key][0] < version:
+            latest[key] = (version, form, _record_view(new) if new else None)
+    applied = skipped = 0
+    by_tenant: dict[str, list] = {}
+    for (tenant, record_id), (version, form, view) in latest.items():
+        by_tenant.setdefault(tenant, []).append((record_id, version, form, view))
+    for tenant, changes in by_tenant.items():
+        registry, _rev = store.get_registry(tenant)  # consistent: see backfill
+        targets = []
+        for name, entry in registry.items():
+            for report_version in {entry.get("serving"), entry.get("building")} - {None}:
+                try:
+                    report = definitions.version_of(tenant, "report", name, report_version)
+                except NotFound:
+                    continue
+                targets.append((name, report_version, report))
+        wanted = [(rid, name, rv) for rid, _v, form, _view in changes for name, rv, report in targets if report.form == form]
+        states = store.get_states(tenant, wanted) if wanted else {}
+        for record_id, version, form, view in changes:
+            for name, report_version, report in targets:
+                if report.form != form:
+                    continue
+                written = store.apply_contribution(tenant, record_id, name, report_version, version,
+                                                   record_contribution(report, view),
+                                                   states.get((record_id, name, report_version)), known=True)
+                applied += bool(written)
+                skipped += not written
+    return {"records": len(latest), "applied": applied, "skipped": skipped}
+
+
+# --- backfill --------------------------------------------------------------------------------------------------
+
+def _registry_update(tenant: str, change) -> dict:
+    for _attempt in range(10):
+        registry, rev = store.get_registry(tenant)
+        updated = change({k: dict(v) for k, v in registry.items()})
+        if updated == registry:
+            return registry
+        try:
+            store.put_registry(tenant, updated, rev)
+            return updated
+        except Conflict:
+            continue
+    raise Conflict("report registry is busy; retry", code="registry_conflict")
+
+
+def start_backfill(tenant: str, name: str) -> dict:
+    """Register the published version as `building` and create its job (idempotent)."""
+    version, report = definitions.published(tenant, "report", name)
+    form = definitions.published(tenant, "form", report.form)[1]
+
+    def change(registry: dict) -> dict:
+        entry = registry.get(name, {"form": report.form, "serving": None, "building": None})
+        if entry.get("serving") != version and entry.get("building") != version:
+            entry["building"] = version
+        registry[name] = entry
+        return registry
+
+    registry = _registry_update(tenant, change)
+    if registry[name].get("serving") == version:
+        return {"report": name, "version": version, "status": "done", "serving": version}
+    job = store.get_job(tenant, name, version)
+    if job is None:
+        job = {"status": "running", "positions": {str(s): "" for s in range(form.storage.shards)}, "processed": 0,
+               "applied": 0, "started_at": utc_now(), "updated_at": utc_now(), "finished_at": None}
+        try:
+            store.put_job(tenant, name, version, job, None)
+        except Conflict:
+            job = store.get_job(tenant, name, version)
+    return _job_view(name, version, job, registry[name])
+
+
+def advance_backfill(tenant: str, name: str, version: int, budget_seconds: float = 10.0) -> dict:
+    """Process pages of the form's records until done or the budget is spent; progress is saved
+    after every page (conditioned on the job's revision, so two workers never both advance it)."""
+    report = definitions.version_of(tenant, "report", name, version)
+    stop_at = time.monotonic() + budget_seconds
+    job = store.get_job(tenant, name, version)
+    if job is None:
+        raise NotFound(f"no backfill of report '{name}' version {version}")
+    while job["status"] == "running":
+        shard = next((s for s, p in sorted(job["positions"].items()) if p is not None), None)
+        if shard is None:
+            _finish_backfill(tenant, name, version)
+            job = {**job, "status": "done", "finished_at": utc_now()}
+            store.put_job(tenant, name, version, job, job["rev"])
+            job = store.get_job(tenant, name, version)
+            break
+        if time.monotonic() > stop_at:
+            break
+        ids, next_position = store.page_record_ids(tenant, report.form, int(shard), job["positions"][shard] or None, PAGE)
+        records = [r for r in store.get_records_consistent(tenant, ids) if r.form == report.form]
+        states = store.get_states(tenant, [(r.id, name, version) for r in records])
+        applied = 0
+        for rec in records:
+            view = {"data": rec.data, "deleted": rec.deleted, "workflow": rec.workflow,
+                    "created_at": rec.created_at, "updated_at": rec.updated_at}
+            applied += bool(store.apply_contribution(tenant, rec.id, name, version, rec.version,
+                                                     record_contribution(report, view), states.get((rec.id, name, version)),
+                                                     known=True))
+        positions = {**job["positions"], shard: next_position}
+        updated = {**job, "positions": positions, "processed": job["processed"] + len(records),
+                   "applied": job.get("applied", 0) + applied, "updated_at": utc_now()}
+        store.put_job(tenant, name, version, updated, job["rev"])
+        job = {**updated, "rev": job["rev"] + 1}
+    registry, _ = store.get_registry(tenant)
+    return _job_view(name, version, job, registry.get(name, {}))
+
+
+def _finish_backfill(tenant: str, name: str, version: int) -> None:
+    def change(registry: dict) -> dict:
+        entry = registry.get(name)
+        if entry is not None and entry.get("building") == version:
+            entry["serving"], entry["building"] = version, None
+        return registry
+    _registry_update(tenant, change)
+
+
+def _job_view(name: str, version: int, job: dict | None, entry: dict) -> dict:
+    job = job or {}
+    positions = job.get("positions") or {}
+    done_shards = sum(1 for p in positions.values() if p is None)
+    return {"report": name, "version": version, "status": job.get("status", "done"),
+            "serving": entry.get("serving"), "building": entry.get("building"),
+            "processed": job.get("processed", 0), "applied": job.get("applied", 0),
+            "shards_done": done_shards, "shards": len(positions),
+            "started_at": job.get("started_at"), "updated_at": job.get("updated_at"), "finished_at": job.get("finished_at")}
+
+
+def rebuild(caller: Caller, name: str, budget_seconds: float = 10.0) -> dict:
+    """Admin: start (or continue) building the published version; the old one keeps serving."""
+    caller.require_admin("rebuilding reports")
+    started = start_backfill(caller.tenant, name)
+    if started["status"] == "done":
+        return started
+    return advance_backfill(caller.tenant, name, started["version"], budget_seconds)
+
+
+def status(caller: Caller, name: str) -> dict:
+    version, report = _readable_report(caller, name)
+    registry, _ = store.get_registry(caller.tenant)
+    entry = registry.get(name, {})
+    target = entry.get("building") or entry.get("serving") or version
+    return {**_job_view(name, target, store.get_job(caller.tenant, name, target), entry), "published": version}
+
+
+def run_backfills(budget_seconds: float = 45.0) -> dict:
+    """Scheduled: advance every running backfill within the time budget."""
+    stop_at = time.monotonic() + budget_seconds
+    advanced = 0
+    for tenant, name, version in store.running_jobs():
+        left = stop_at - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            advance_backfill(tenant, name, version, left)
+            advanced += 1
+        except AppError:
+            continue  # another worker holds it, or the definition is gone: next run
+    return {"advanced": advanced}
+
+
+# --- read side -------------------------------------------------------------------------------------------------
+
+def _readable_report(caller: Caller, name: str) -> tuple[int, ReportDefinition]:
+    version, report = definitions.published(caller.tenant, "report", name)
+    return version, report
+
+
+def _allow(caller: Caller, report: ReportDefinition):
+    """The group filter for the caller: union over their roles with the form's `report` grant of
+    each role's row rule, evaluated on the group's field values; a role whose rule needs a field the
+    groups do not carry, or whose hidden fields the report uses, does not count."""
+    from ..expressions import compile_expression
+    form = definitions.published(caller.tenant, "form", report.form)[1]
+    access = Access(form, caller.roles, caller.variables(utc_now()))
+    roles = access.roles_for("report")
+    if not roles:
+        raise Forbidden(f"your roles may not run reports on form '{report.form}'", code="forbidden",
+                        details=[{"path": "", "message": f"needs one of: {', '.join(sorted(form.permissions.report))}"}])
+    used = set()
+    for _path, source in report.expressions():
+        used |= compile_expression(source).field_roots
+    have = grouped_fields(report)
+    usable, reasons = [], []
+    for role in roles:
+        grant = form.permissions.fields.get(role)
+        hidden = used & set(grant.hidden) if grant and role != "admin" else set()
+        rule = form.permissions.rows.get(role) if role != "admin" else None
+        missing = compile_expression(rule).field_roots - have if rule else set()
+        if hidden:
+            reasons.append(f"role '{role}' may not see {sorted(hidden)}")
+        elif missing:
+            reasons.append(f"role '{role}' row rule needs {sorted(missing)}, which this report does not group by")
+        else:
+            usable.append(role)
+    if not usable:
+        raise Forbidden("this report cannot be shown under your roles' permissions", code="report_not_permitted",
+                        details=[{"path": "", "message": r} for r in reasons])
+    if any(form.permissions.rows.get(r) is None or r == "admin" for r in usable):
+        return None  # some role sees every row
+    restricted = Access(form, frozenset(usable), caller.variables(utc_now()))
+    return lambda values: bool(restricted.admitting_roles("report", values))
+
+
+def _serving(caller: Caller, name: str, version: int) -> int:
+    registry, _ = store.get_registry(caller.tenant)
+    entry = registry.get(name) or {}
+    if entry.get("serving") is not None:
+        return entry["serving"]
+    started = start_backfill(caller.tenant, name)  # first use: build it now (small forms finish at once)
+    if started["status"] != "done":
+        started = advance_backfill(caller.tenant, name, started["version"], 5.0)
+    if started.get("serving") is None:
+        raise Conflict(f"report '{name}' is being built; try again shortly", code="report_building", details=[started])
+    return started["serving"]
+
+
+def _rows(caller: Caller, name: str, params: dict[str, str], limit: int | None = None) -> dict:
+    published, report_published = _readable_report(caller, name)
+    version = _serving(caller, name, published)
+    report = report_published if version == published else definitions.version_of(caller.tenant, "report", name, version)
+    allow = _allow(caller, report)
+    groups, items_read = store.read_groups(caller.tenant, name, version)
+    where = {k[4:]: v for k, v in params.items() if k.startswith("dim.")}
+    unknown = [k for k in where if k not in {d.name for d in report.dimensions}]
+    if unknown:
+        raise BadRequest("filter on a dimension of the report", details=[{"path": f"query.dim.{k}", "message": "not a dimension"} for k in unknown])
+    rows = finish(report, merge_groups(report, groups, allow), limit=limit, where=where)
+    return {"report": name, "title": report.title, "version": version, "published": published,
+            "dimensions": [d.name for d in report.dimensions], "measures": [m.name for m in report.measures],
+            "rows": rows, "groups_read": items_read, "_report": report}
+
+
+def _limit(params: dict[str, str]) -> int | None:
+    raw = params.get("limit")
+    if raw is None:
+        return None
+    from ..errors import parse_count
+    value = parse_count(raw, "query.limit", minimum=1)
+    if value > 1000:
+        raise BadRequest("limit is at most 1000", details=[{"path": "query.limit", "message": "out of range"}])
+    return value
+
+
+def run(caller: Caller, name: str, params: dict[str, str]) -> dict:
+    out = _rows(caller, name, params, _limit(params))
+    out.pop("_report")
+    return out
+
+
+def export_csv(caller: Caller, name: str, params: dict[str, str]) -> str:
+    out = _rows(caller, name, params, _limit(params))
+    return to_csv(out["_report"], out["rows"])
+
+
+def list_reports(caller: Caller, kind: str) -> dict:
+    from ..storage import definitions as definition_store
+    items = []
+    for head in definition_store.list_heads(caller.tenant, kind):
+        if head.published:
+            items.append({"name": head.name, "published": head.published})
+    return {"items": items}
+
+
+def dashboard(caller: Caller, name: str) -> dict:
+    """Every chart of the dashboard: rows and a Vega-Lite spec; each report is read once."""
+    version, board = definitions.published(caller.tenant, "dashboard", name)
+    results: dict[str, dict | AppError] = {}
+    charts = []
+    for chart in board.charts:
+        if chart.report not in results:
+            try:
+                results[chart.report] = _rows(caller, chart.report, {})
+            except (Forbidden, NotFound, Conflict) as exc:
+                results[chart.report] = exc
+        result = results[chart.report]
+        entry = {"id": chart.id, "type": chart.type, "title": chart.title, "report": chart.report,
+                 "layout": chart.layout.model_dump()}
+        if isinstance(result, AppError):
+            entry["error"] = result.to_body()["error"]
+        else:
+            rows = result["rows"][: chart.limit] if chart.limit else result["rows"]
+            entry.update({"rows": rows, "vega_lite": vega_lite(chart, result["_report"], rows)})
+        charts.append(entry)
+    read = sum(r["groups_read"] for r in results.values() if isinstance(r, dict))
+    return {"dashboard": name, "title": board.title, "version": version, "charts": charts, "groups_read": read}
+
+
+def chart_spec(caller: Caller, name: str, chart_id: str) -> dict:
+    _version, board = definitions.published(caller.tenant, "dashboard", name)
+    chart = next((c for c in board.charts if c.id == chart_id), None)
+    if chart is None:
+        raise NotFound(f"dashboard '{name}' has no chart '{chart_id}'")
+    result = _rows(caller, chart.report, {})
+    rows = result["rows"][: chart.limit] if chart.limit else result["rows"]
+    return vega_lite(chart, result["_report"], rows)

@@ -1,0 +1,301 @@
+"""Report aggregates: group items, per-(record, report version) contribution states, the tenant's
+registry of maintained report versions and backfill jobs. Low-level requests (group items carry one
+attribute per aggregate component, named by data), sent through PynamoDB's connection.
+
+| item | pk | sk |
+|---|---|---|
+| group aggregate | `T#<t>#AGG#<report>#v<version>` | `G#<sha256(group key)[:32]>`: `g` (group key JSON) + components (ADD) |
+| contribution state | `T#<t>#R#<record id>` | `RC#<report>#v<version>`: `v` record version, `p` step, `c` JSON |
+| registry | `T#<t>#RPT` | `REG`: `body` JSON {report: {form, serving, building}}, `rev` |
+| backfill job | `T#<t>#RPT#<report>` | `JOB#v<version>`: status, positions, processed, times |
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from decimal import Decimal
+from typing import Any, Iterator
+
+from ..errors import Conflict, ServiceUnavailable
+from ..reports.contribution import Contribution, from_json, to_json
+from ..reports.maintenance import Step, Stored
+from .models import RecordItem
+
+MAX_ATTEMPTS = 8
+
+
+def _connection():
+    return RecordItem._get_connection().connection
+
+
+def _table() -> str:
+    return RecordItem.Meta.table_name
+
+
+def _call(operation: str, request: dict) -> dict:
+    return _connection()._make_api_call(operation, request)
+
+
+def group_pk(tenant: str, report: str, version: int) -> str:
+    return f"T#{tenant}#AGG#{report}#v{version}"
+
+
+def group_sk(key: str) -> str:
+    return "G#" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def state_key(tenant: str, record_id: str, report: str, version: int) -> dict:
+    return {"pk": {"S": f"T#{tenant}#R#{record_id}"}, "sk": {"S": f"RC#{report}#v{version}"}}
+
+
+def _number(value: Decimal) -> dict:
+    return {"N": format(value.normalize(), "f") if value == value.to_integral_value() else str(value)}
+
+
+# --- contribution states -------------------------------------------------------------------------------
+
+def _stored_from(item: dict | None) -> Stored | None:
+    if not item:
+        return None
+    return Stored(int(item["v"]["N"]), int(item.get("p", {"N": "0"})["N"]), from_json(item.get("c", {}).get("S")))
+
+
+def get_states(tenant: str, wanted: list[tuple[str, str, int]]) -> dict[tuple[str, str, int], Stored | None]:
+    """(record id, report, report version) → stored state; one consistent BatchGetItem per 100 keys."""
+    out: dict = {w: None for w in wanted}
+    by_key = {(f"T#{tenant}#R#{r}", f"RC#{n}#v{v}"): (r, n, v) for r, n, v in wanted}
+    keys_ = [state_key(tenant, r, n, v) for r, n, v in wanted]
+    for i in range(0, len(keys_), 100):
+        pending = {_table(): {"Keys": keys_[i:i + 100], "ConsistentRead": True}}
+        for attempt in range(MAX_ATTEMPTS):
+            response = _call("BatchGetItem", {"RequestItems": pending})
+            for item in response.get("Responses", {}).get(_table(), []):
+                out[by_key[(item["pk"]["S"], item["sk"]["S"])]] = _stored_from(item)
+            pending = response.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+            _backoff(attempt)
+    return out
+
+
+def get_state(tenant: str, record_id: str, report: str, version: int) -> Stored | None:
+    item = _call("GetItem", {"TableName": _table(), "Key": state_key(tenant, record_id, report, version),
+                             "ConsistentRead": True}).get("Item")
+    return _stored_from(item)
+
+
+def apply_step(tenant: str, record_id: str, report: str, version: int, step: Step) -> bool:
+    """One transaction (or one conditional put when no group changes). False: the state moved on."""
+    key = state_key(tenant, record_id, report, version)
+    state_item = {**key, "v": {"N": str(step.state.version)}, "p": {"N": str(step.state.step)},
+                  "c": {"S": to_json(step.state.contribution)}, "tenant": {"S": tenant}}
+    if step.expected is None:
+        condition = {"ConditionExpression": "attribute_not_exists(pk)"}
+    else:
+        condition = {"ConditionExpression": "v = :v AND p = :p",
+                     "ExpressionAttributeValues": {":v": {"N": str(step.expected.version)}, ":p": {"N": str(step.expected.step)}}}
+    put = {"TableName": _table(), "Item": state_item, **condition}
+    try:
+        if not step.deltas:
+            _call("PutItem", put)
+            return True
+        items = [{"Put": put}] + [{"Update": _group_update(tenant, report, version, group, parts)}
+                                  for group, parts in sorted(step.deltas.items())]
+        _call("TransactWriteItems", {"TransactItems": items})
+        return True
+    except Exception as exc:  # noqa: BLE001 — classified below
+        code = _error_code(exc)
+        reasons = [getattr(r, "code", None) for r in (getattr(exc, "cancellation_reasons", None) or []) if r is not None]
+        if code == "ConditionalCheckFailedException" or "ConditionalCheckFailed" in reasons:
+            return False
+        if code in ("TransactionCanceledException", "TransactionConflictException", "ThrottlingException",
+                    "ProvisionedThroughputExceededException", "RequestLimitExceeded"):
+            raise Retry() from exc
+        raise
+
+
+class Retry(Exception):
+    """A transient failure (transaction conflict on a hot group item, throttling): try again."""
+
+
+def _error_code(exc: Exception) -> str | None:
+    response = getattr(exc, "response", None) or getattr(getattr(exc, "cause", None), "response", None) or {}
+    return (response.get("Error") or {}).get("Code")
+
+
+def _group_update(tenant: str, report: str, version: int, group: str, parts: dict[str, Decimal]) -> dict:
+    names, values, adds = {"#g": "g"}, {":g": {"S": group}}, []
+    for n, (component, amount) in enumerate(sorted(parts.items())):
+        names[f"#a{n}"] = component
+        values[f":a{n}"] = _number(amount)
+        adds.append(f"#a{n} :a{n}")
+    return {"TableName": _table(), "Key": {"pk": {"S": group_pk(tenant, report, version)}, "sk": {"S": group_sk(group)}},
+            "UpdateExpression": "SET #g = if_not_exists(#g, :g) ADD " + ", ".join(adds),
+            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
+
+
+def apply_contribution(tenant: str, record_id: str, report: str, version: int, record_version: int,
+                       new: Contribution, stored: Stored | None = None, *, known: bool = False) -> int:
+    """Bring the aggregates to `new` for this record (see reports.maintenance). Returns the number of
+    transactions written (0: the stored state was as new or newer)."""
+    from ..reports.maintenance import plan
+    written = 0
+    for attempt in range(MAX_ATTEMPTS * 4):
+        if not known:
+            stored = get_state(tenant, record_id, report, version)
+        known = False
+        steps = plan(stored, record_version, new)
+        try:
+            for step in steps:
+                if not apply_step(tenant, record_id, report, version, step):
+                    break
+                written += 1
+            else:
+                return written
+        except Retry:
+            _backoff(attempt)
+    raise ServiceUnavailable("report aggregates are busy; the stream batch will be retried", code="aggregate_contention")
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(min(0.5, 0.01 * (2 ** min(attempt, 6))) * random.random())
+
+
+# --- reading group items ---------------------------------------------------------------------------------
+
+def read_groups(tenant: str, report: str, version: int) -> tuple[list[tuple[list, dict[str, Decimal]]], int]:
+    """Every group of one report version (Query on its partition, all pages) and the items read."""
+    groups, start, count = [], None, 0
+    while True:
+        request = {"TableName": _table(), "KeyConditionExpression": "pk = :pk",
+                   "ExpressionAttributeValues": {":pk": {"S": group_pk(tenant, report, version)}}}
+        if start:
+            request["ExclusiveStartKey"] = start
+        response = _call("Query", request)
+        for item in response.get("Items", []):
+            count += 1
+            parts = {name: Decimal(value["N"]) for name, value in item.items() if "N" in value}
+            groups.append((json.loads(item["g"]["S"]), parts))
+        start = response.get("LastEvaluatedKey")
+        if not start:
+            return groups, count
+
+
+def put_groups(tenant: str, report: str, version: int, groups: Contribution) -> None:
+    """Bulk load of whole group items (bench: seeding aggregates as a backfill would build them)."""
+    items = []
+    for key, parts in groups.items():
+        item = {"pk": {"S": group_pk(tenant, report, version)}, "sk": {"S": group_sk(key)}, "g": {"S": key}}
+        item.update({name: _number(amount) for name, amount in parts.items()})
+        items.append({"PutRequest": {"Item": item}})
+    batch_write(items)
+
+
+def batch_write(requests: list[dict]) -> None:
+    for i in range(0, len(requests), 25):
+        pending = {_table(): requests[i:i + 25]}
+        for attempt in range(MAX_ATTEMPTS * 2):
+            response = _call("BatchWriteItem", {"RequestItems": pending})
+            pending = response.get("UnprocessedItems") or {}
+            if not pending:
+                break
+            _backoff(attempt)
+
+
+def state_items(tenant: str, report: str, version: int, states: dict[str, tuple[int, Contribution]]) -> list[dict]:
+    """PutRequests of contribution states (bench bulk load)."""
+    return [{"PutRequest": {"Item": {**state_key(tenant, rid, report, version), "v": {"N": str(v)}, "p": {"N": "0"},
+                                     "c": {"S": to_json(c)}, "tenant": {"S": tenant}}}}
+            for rid, (v, c) in states.items()]
+
+
+# --- registry of maintained report versions, backfill jobs -----------------------------------------------
+
+def _registry_key(tenant: str) -> dict:
+    return {"pk": {"S": f"T#{tenant}#RPT"}, "sk": {"S": "REG"}}
+
+
+def get_registry(tenant: str) -> tuple[dict[str, dict], int]:
+    """{report: {"form", "serving", "building"}} and its revision (consistent read: a backfill that
+    registers a version must be seen by every stream batch that starts after it)."""
+    item = _call("GetItem", {"TableName": _table(), "Key": _registry_key(tenant), "ConsistentRead": True}).get("Item")
+    if not item:
+        return {}, 0
+    return json.loads(item["body"]["S"]), int(item["rev"]["N"])
+
+
+def put_registry(tenant: str, body: dict, expected_rev: int) -> None:
+    condition = ({"ConditionExpression": "attribute_not_exists(pk)"} if expected_rev == 0 else
+                 {"ConditionExpression": "rev = :r", "ExpressionAttributeValues": {":r": {"N": str(expected_rev)}}})
+    try:
+        _call("PutItem", {"TableName": _table(), "Item": {**_registry_key(tenant), "body": {"S": json.dumps(body, sort_keys=True)},
+                                                           "rev": {"N": str(expected_rev + 1)}, "tenant": {"S": tenant}}, **condition})
+    except Exception as exc:  # noqa: BLE001
+        if _error_code(exc) == "ConditionalCheckFailedException":
+            raise Conflict("report registry changed concurrently; retry", code="registry_conflict") from exc
+        raise
+
+
+def _job_key(tenant: str, report: str, version: int) -> dict:
+    return {"pk": {"S": f"T#{tenant}#RPT#{report}"}, "sk": {"S": f"JOB#v{version}"}}
+
+
+def get_job(tenant: str, report: str, version: int) -> dict | None:
+    item = _call("GetItem", {"TableName": _table(), "Key": _job_key(tenant, report, version), "ConsistentRead": True}).get("Item")
+    return json.loads(item["body"]["S"]) if item else None
+
+
+def put_job(tenant: str, report: str, version: int, body: dict, expected_rev: int | None) -> None:
+    """Conditioned on the revision read (two workers never both advance one job)."""
+    condition = ({"ConditionExpression": "attribute_not_exists(pk)"} if expected_rev is None else
+                 {"ConditionExpression": "rev = :r", "ExpressionAttributeValues": {":r": {"N": str(expected_rev)}}})
+    body = {**body, "rev": (expected_rev or 0) + 1}
+    item = {**_job_key(tenant, report, version), "body": {"S": json.dumps(body)}, "rev": {"N": str(body["rev"])},
+            "tenant": {"S": tenant}}
+    if body.get("status") == "running":  # listed for the scheduled runner while it has work left
+        item.update({"opk": {"S": JOBS_KEY}, "lsk": {"S": f"{tenant}#{report}#v{version}"}})
+    try:
+        _call("PutItem", {"TableName": _table(), "Item": item, **condition})
+    except Exception as exc:  # noqa: BLE001
+        if _error_code(exc) == "ConditionalCheckFailedException":
+            raise Conflict("the backfill job moved on concurrently", code="backfill_conflict") from exc
+        raise
+
+
+JOBS_KEY = "REPORTJOBS"
+
+
+def running_jobs(limit: int = 100) -> list[tuple[str, str, int]]:
+    """(tenant, report, version) of backfills with work left (by_owner, opk REPORTJOBS)."""
+    response = _call("Query", {"TableName": _table(), "IndexName": "by_owner", "KeyConditionExpression": "opk = :o",
+                               "ExpressionAttributeValues": {":o": {"S": JOBS_KEY}}, "Limit": limit})
+    out = []
+    for item in response.get("Items", []):
+        tenant, report, version = item["lsk"]["S"].rsplit("#", 2)
+        out.append((tenant, report, int(version[1:])))
+    return out
+
+
+def page_record_ids(tenant: str, form: str, shard: int, position: str | None, limit: int) -> tuple[list[str], str | None]:
+    """One page of a form's record ids from its list index shard (by_form), oldest last."""
+    from . import keys
+    request: dict[str, Any] = {"TableName": _table(), "IndexName": "by_form", "KeyConditionExpression": "gsi1pk = :h",
+                               "ExpressionAttributeValues": {":h": {"S": keys.form_list_pk(tenant, form, shard)}},
+                               "ProjectionExpression": "lsk", "Limit": limit, "ScanIndexForward": False}
+    if position:
+        request["ExclusiveStartKey"] = {"gsi1pk": {"S": keys.form_list_pk(tenant, form, shard)}, "lsk": {"S": position},
+                                        "pk": {"S": keys.record_pk(tenant, position)}, "sk": {"S": "R"}}
+    response = _call("Query", request)
+    ids = [item["lsk"]["S"] for item in response.get("Items", [])]
+    last = response.get("LastEvaluatedKey")
+    return ids, (last["lsk"]["S"] if last else None)
+
+
+def get_records_consistent(tenant: str, ids: list[str]) -> Iterator:
+    """Records by id with consistent reads (a backfill must see each record's latest version)."""
+    from .records import from_item
+    items = RecordItem.batch_get([(f"T#{tenant}#R#{i}", "R") for i in ids], consistent_read=True)
+    for item in items:
+        yield from_item(item)

@@ -1,0 +1,146 @@
+"""Reports over the API: aggregates kept by the stream handler (synthetic stream events built from the
+real items), replayed batches change nothing, row permissions on the aggregates, CSV, dashboards with
+Vega-Lite, backfill of a new report version while the old one serves, definition errors with paths."""
+import json
+import random
+
+from .helpers import AGENT, MANAGER, new_customer, work_order_data
+
+ADMIN = dict(user="admin", roles=["admin"])
+
+
+def _raw_item(tenant, record_id):
+    from chalicelib.storage.models import RecordItem
+    conn = RecordItem._get_connection().connection
+    return conn._make_api_call("GetItem", {"TableName": RecordItem.Meta.table_name, "ConsistentRead": True,
+                                           "Key": {"pk": {"S": f"T#{tenant}#R#{record_id}"}, "sk": {"S": "R"}}})["Item"]
+
+
+def stream_event(tenant, record_ids, *, remove=()):
+    records = []
+    for n, rid in enumerate(record_ids):
+        item = _raw_item(tenant, rid)
+        ddb = {"Keys": {"pk": item["pk"], "sk": item["sk"]}, "SequenceNumber": str(n), "SizeBytes": 100,
+               "StreamViewType": "NEW_AND_OLD_IMAGES", "ApproximateCreationDateTime": 1764000000}
+        if rid in remove:
+            ddb["OldImage"] = item
+        else:
+            ddb["NewImage"] = item
+        records.append({"eventID": str(n), "eventName": "REMOVE" if rid in remove else "MODIFY", "dynamodb": ddb,
+                        "awsRegion": "us-east-1", "eventSourceARN": "arn:aws:dynamodb:us-east-1:1:table/t/stream/x"})
+    return {"Records": records}
+
+
+def deliver(event):
+    from chalicelib.api.reports import maintain_reports
+    return maintain_reports(event, None)
+
+
+def _order(api, customer, **data):
+    response = api.call("POST", "/forms/work_order/records", body={"data": work_order_data(customer["id"], **data)}, **ADMIN)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def test_reports_follow_the_stream_exactly_once(demo_api):
+    api = demo_api
+    customer = new_customer(api)
+    done = dict(reported_at="2026-10-05T02:00:00Z", completed_at="2026-10-05T04:00:00Z", first_time_fix=True)
+    orders = [_order(api, customer, priority="urgent", **done),
+              _order(api, customer, priority="urgent", region="south", reported_at="2026-10-05T02:00:00Z",
+                     completed_at="2026-10-06T04:00:00Z"),
+              _order(api, customer, priority="low")]
+    ids = [o["id"] for o in orders]
+    event = stream_event("demo", ids)
+    assert deliver(event)["applied"] > 0
+    again = deliver(event)  # a redelivered batch: nothing changes
+    assert again["applied"] == 0 and again["skipped"] > 0
+    sla = api.call("GET", "/reports/sla_compliance", **MANAGER).json
+    assert {r["priority"]: (r["closed"], r["within_sla"], r["compliance"]) for r in sla["rows"]} == {"urgent": (2, 1, 50)}
+    by_region = api.call("GET", "/reports/orders_by_region_status", **MANAGER).json
+    assert sum(r["orders"] for r in by_region["rows"]) == 3
+    assert {r["status"] for r in by_region["rows"]} == {"Review"}
+
+    # an update moves the order between groups; a stale event delivered late changes nothing
+    stale = stream_event("demo", [ids[2]])
+    r = api.call("PATCH", f"/forms/work_order/records/{ids[2]}", body={"version": 1, "data": {"region": "west"}}, **ADMIN)
+    assert r.status_code == 200, r.json
+    deliver(stream_event("demo", [ids[2]]))
+    deliver(stale)
+    rows = api.call("GET", "/reports/orders_by_region_status", **MANAGER).json["rows"]
+    assert {r["region"]: r["orders"] for r in rows} == {"north": 1, "south": 1, "west": 1}
+
+    # delete: the record leaves every report
+    r = api.call("DELETE", f"/forms/work_order/records/{ids[1]}?version=1", user="sup.north", roles=["supervisor"])
+    assert r.status_code in (200, 204), r.json
+    deliver(stream_event("demo", [ids[1]]))
+    sla = api.call("GET", "/reports/sla_compliance", **MANAGER).json
+    assert {r["priority"]: r["closed"] for r in sla["rows"]} == {"urgent": 1}
+
+    # row permissions: a north supervisor sees north only; an agent has no report grant
+    from chalicelib.auth import issue_local_token
+    north = issue_local_token("demo", "sup.north", ["supervisor"], attributes={"region": "north"})
+    rows = api.call("GET", "/reports/orders_by_region_status", token=north).json["rows"]
+    assert {r["region"] for r in rows} == {"north"}
+    denied = api.call("GET", "/reports/orders_by_region_status", **AGENT)
+    assert denied.status_code == 403 and denied.json["error"]["details"]
+
+    # CSV, view-time narrowing, dashboards, Vega-Lite
+    csv = api.http.get("/reports/orders_by_region_status/csv",
+                       headers={"Authorization": f"Bearer {api.token('mgr.zhao', ['manager'])}"})
+    assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv")
+    assert csv.body.decode().splitlines()[0] == "region,status,orders,urgent,rank"
+    narrowed = api.call("GET", "/reports/orders_by_region_status?dim.region=west", **MANAGER).json
+    assert [r["region"] for r in narrowed["rows"]] == ["west"]
+    assert api.call("GET", "/reports/orders_by_region_status?dim.nope=1", **MANAGER).status_code == 400
+    board = api.call("GET", "/dashboards/service_overview", **MANAGER).json
+    assert len(board["charts"]) == 6 and all("vega_lite" in c for c in board["charts"])
+    assert board["groups_read"] >= 1
+    spec = api.call("GET", "/dashboards/service_overview/charts/sla/vega-lite", **MANAGER).json
+    assert spec["mark"] == {"type": "bar"} and spec["data"]["values"][0]["priority"] == "urgent"
+    assert api.call("GET", "/dashboards/service_overview/charts/nope/vega-lite", **MANAGER).status_code == 404
+    assert {i["name"] for i in api.call("GET", "/dashboards", **MANAGER).json["items"]} >= {"service_overview"}
+    assert len(api.call("GET", "/reports", **MANAGER).json["items"]) == 7
+
+
+def test_new_version_backfills_while_the_old_one_serves(demo_api):
+    api = demo_api
+    customer = new_customer(api)
+    ids = [_order(api, customer, priority=random.choice(["urgent", "high"]))["id"] for _ in range(5)]
+    deliver(stream_event("demo", ids))
+    raw = json.loads(open("definitions/after_sales/reports/orders_by_region_status.json").read())
+    raw["measures"].append({"name": "high", "op": "count", "where": "priority == 'high'"})
+    r = api.call("POST", "/definitions/report/orders_by_region_status/versions", body=raw, **ADMIN)
+    assert r.status_code == 201, r.json
+    # v2 is published but not built: v1 keeps serving, status says so
+    status = api.call("GET", "/reports/orders_by_region_status/status", **MANAGER).json
+    assert status["serving"] == 1 and status["published"] == 2
+    assert api.call("GET", "/reports/orders_by_region_status", **MANAGER).json["version"] in (1, 2)
+    r = api.call("POST", "/reports/orders_by_region_status/rebuild", **ADMIN)
+    assert r.status_code == 200 and r.json["status"] == "done" and r.json["serving"] == 2 and r.json["processed"] == 5
+    report = api.call("GET", "/reports/orders_by_region_status", **MANAGER).json
+    assert report["version"] == 2 and sum(r["orders"] for r in report["rows"]) == 5
+    assert sum(r["high"] for r in report["rows"]) == sum(1 for i in ids if _raw_item("demo", i)["data"]["S"].count('"high"'))
+    # the stream keeps v2 current afterwards
+    more = _order(api, customer, priority="high")
+    deliver(stream_event("demo", [more["id"]]))
+    assert sum(r["orders"] for r in api.call("GET", "/reports/orders_by_region_status", **MANAGER).json["rows"]) == 6
+    assert api.call("POST", "/reports/orders_by_region_status/rebuild", **MANAGER).status_code == 403
+
+
+def test_report_definitions_are_checked_against_the_form(demo_api):
+    api = demo_api
+    bad = {"form": "work_order", "rows": "priority", "filter": "nope > 1",
+           "dimensions": [{"name": "r", "field": "regoin"}], "measures": [{"name": "n", "op": "count"}]}
+    r = api.call("POST", "/definitions/report/bad/versions", body=bad, **ADMIN)
+    assert r.status_code == 422
+    paths = {d["path"] for d in r.json["error"]["details"]}
+    assert {"rows", "filter", "dimensions[0].field"} <= paths, paths
+    # the supervisor's row rule needs region: a report that cannot apply it is refused at upload
+    no_scope = {"form": "work_order", "dimensions": [{"name": "p", "field": "priority"}], "measures": [{"name": "n", "op": "count"}]}
+    r = api.call("POST", "/definitions/report/no_scope/versions", body=no_scope, **ADMIN)
+    assert r.status_code == 422 and r.json["error"]["details"][0]["path"] == "scope"
+    r = api.call("POST", "/definitions/dashboard/d/versions", body={"charts": [{"id": "a", "type": "bar", "report": "nope", "x": "a", "y": "b"}]}, **ADMIN)
+    assert r.status_code == 422 and r.json["error"]["details"][0]["path"] == "charts[0].report"
+    assert api.call("GET", "/reports/nope", **MANAGER).status_code == 404
+    assert api.call("GET", "/reports/sla_compliance?limit=abc", **MANAGER).status_code == 400
