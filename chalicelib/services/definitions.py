@@ -30,33 +30,27 @@ def _parse_form(raw: Any, previous: FormDefinition | None, tenant: str | None) -
     return parse_form_definition(raw, previous=previous)
 
 
+def form_named_by(raw: Any, tenant: str | None, what: str) -> FormDefinition | None:
+    """The published form a definition is named after (workflow, field_service, ...), so its field
+    names are checked at upload; None when re-parsing a stored version (it was checked then)."""
+    if tenant is None:
+        return None
+    name = raw.get("name") if isinstance(raw, dict) else None
+    try:
+        return published(tenant, "form", name)[1]
+    except NotFound as exc:
+        raise DefinitionError(f"form '{name}' must exist before its {what}",
+                              details=[{"path": "name", "message": "no published form of this name"}]) from exc
+
+
 def _parse_workflow(raw: Any, previous: Any, tenant: str | None):
-    """A workflow is named after the form it runs on; at upload its field names are checked against
-    that form's published version (re-parsing a stored version skips that: it was checked)."""
     from ..workflow import parse_workflow
-    form = None
-    if tenant is not None:
-        name = raw.get("name") if isinstance(raw, dict) else None
-        try:
-            _v, form = published(tenant, "form", name)
-        except NotFound as exc:
-            raise DefinitionError(f"form '{name}' must exist before its workflow",
-                                  details=[{"path": "name", "message": "no published form of this name"}]) from exc
-    return parse_workflow(raw, form=form, previous=previous)
+    return parse_workflow(raw, form=form_named_by(raw, tenant, "workflow"), previous=previous)
 
 
 def _parse_field_service(raw: Any, previous: Any, tenant: str | None):
-    """Named after its form; at upload every field it names is checked against the published form."""
     from ..fieldservice import parse_field_service
-    form = None
-    if tenant is not None:
-        name = raw.get("name") if isinstance(raw, dict) else None
-        try:
-            _v, form = published(tenant, "form", name)
-        except NotFound as exc:
-            raise DefinitionError(f"form '{name}' must exist before its field_service settings",
-                                  details=[{"path": "name", "message": "no published form of this name"}]) from exc
-    return parse_field_service(raw, form)
+    return parse_field_service(raw, form_named_by(raw, tenant, "field_service settings"))
 
 
 # kind → parser(raw, previous parsed or None, tenant or None) → parsed or (parsed, warnings).
