@@ -6,37 +6,16 @@ Run alone: python -m bench.fieldwork [--n 40]  (bench.run calls run() too)."""
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
-import time
 
 SITE = {"lat": 31.2304, "lng": 121.4737}
 NEAR = {"lat": 31.2310, "lng": 121.4740}
 
 
 def run(http, token_for, meter, n: int) -> list[dict]:
-    def call(method, path, who, body=None, expect=(200, 201)):
-        response = getattr(http, method)(path, headers={"Content-Type": "application/json",
-                                                         "Authorization": f"Bearer {token_for(who)}"},
-                                         body=json.dumps(body) if body is not None else None)
-        assert response.status_code in expect, (path, response.body)
-        return json.loads(response.body)
-
-    rows: dict[str, dict] = {}
-
-    def step(name, fn, per=1):
-        meter.reset()
-        start = time.perf_counter()
-        result = fn()
-        elapsed = (time.perf_counter() - start) * 1000 / per
-        row = rows.setdefault(name, {"requests": {}, "rcu": 0.0, "wcu": 0.0, "ms": [], "n": 0})
-        for op, count in meter.requests.items():
-            row["requests"][op] = row["requests"].get(op, 0) + count
-        row["rcu"] += meter.read_units
-        row["wcu"] += meter.write_units
-        row["ms"].append(elapsed)
-        row["n"] += per
-        return result
+    from bench.meter import Steps, api_caller
+    call = api_caller(http, token_for)
+    steps = Steps(meter)
+    step = steps.run
 
     customer = call("post", "/forms/customer/records", "agent.li", {"data": {"name": "Bench", "phone": "13800138000"}})
     part = call("post", "/forms/spare_part/records", "sup.north", {"data": {"part_no": "P-BENCH", "name": "Valve", "unit_price": 100}})
@@ -76,35 +55,20 @@ def run(http, token_for, meter, n: int) -> list[dict]:
         ]
         step("sync: fresh operation (batch of 4, per op)", lambda: call("post", "/sync", eng2, {"operations": batch}), per=4)
         step("sync: replayed operation (batch of 4, per op)", lambda: call("post", "/sync", eng2, {"operations": batch}), per=4)
-    table = []
-    for name, row in rows.items():
-        count = row["n"]
-        table.append({"action": name, "n": count,
-                      "requests_per_call": {op: round(c / count, 2) for op, c in sorted(row["requests"].items())},
-                      "rcu_per_call": round(row["rcu"] / count, 2), "wcu_per_call": round(row["wcu"] / count, 2),
-                      "p50_ms": round(statistics.median(row["ms"]), 2),
-                      "p95_ms": round(sorted(row["ms"])[max(0, int(0.95 * len(row["ms"])) - 1)], 2)})
-    return table
+    return steps.table()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=40)
     args = parser.parse_args()
-    from bench.run import _env, results_table
-    from tools.ddb_local import DynamoDBLocal
-    with DynamoDBLocal() as ddb:
-        _env(ddb.endpoint)
+    from bench.run import demo_stack, results_table
+    with demo_stack():
         from chalice.test import Client
 
         from app import app
         from bench.meter import metered
         from chalicelib.auth import issue_local_token
-        from chalicelib.seed import install_app, install_demo_data
-        from chalicelib.storage import create_tables
-        create_tables()
-        install_app("demo")
-        install_demo_data("demo")
         roles = {"agent.li": ["agent"], "sup.north": ["supervisor"], "eng.zhang": ["engineer"], "eng.chen": ["engineer"]}
         with Client(app) as client, metered() as meter:
             table = run(client.http, lambda who: issue_local_token("demo", who, roles[who]), meter, args.n)

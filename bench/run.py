@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +29,20 @@ def _env(endpoint: str) -> None:
         "DEFINITIONS_TABLE": f"bench-defs-{suffix}", "RECORDS_TABLE": f"bench-recs-{suffix}",
         "DEFINITION_CACHE_SECONDS": os.environ.get("DEFINITION_CACHE_SECONDS", "5"),
     })
+
+
+@contextmanager
+def demo_stack():
+    """DynamoDB Local with fresh tables, and the shipped app + demo data installed in tenant `demo`."""
+    from tools.ddb_local import DynamoDBLocal
+    with DynamoDBLocal() as ddb:
+        _env(ddb.endpoint)
+        from chalicelib.seed import install_app, install_demo_data
+        from chalicelib.storage import create_tables
+        create_tables()
+        install_app("demo")
+        install_demo_data("demo")
+        yield
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -74,23 +89,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=200)
     args = parser.parse_args()
-    from tools.ddb_local import DynamoDBLocal
-
-    with DynamoDBLocal() as ddb:
-        _env(ddb.endpoint)
+    with demo_stack():
         from chalice.test import Client
 
         from app import app
         from bench.meter import metered
         from chalicelib.auth import issue_local_token
-        from chalicelib.seed import install_app
-        from chalicelib.storage import create_tables
         from chalicelib.services import definitions
 
-        create_tables()
-        install_app("demo")
-        from chalicelib.seed import install_demo_data
-        install_demo_data("demo")
         headers = {"Content-Type": "application/json",
                    "Authorization": "Bearer " + issue_local_token("demo", "agent.li", ["agent"])}
         supervisor = {**headers, "Authorization": "Bearer " + issue_local_token("demo", "sup.north", ["supervisor"])}

@@ -4,9 +4,7 @@ Per step: DynamoDB requests, capacity units, latency; and the whole lifecycle's 
 what the same number of state transitions would cost on AWS Step Functions Standard."""
 from __future__ import annotations
 
-import json
 import statistics
-import time
 
 SFN_PRICE_PER_TRANSITION = 25 / 1_000_000  # Step Functions Standard, USD
 WRU_PRICE = 0.625 / 1_000_000  # DynamoDB on-demand write request unit, us-east-1, USD
@@ -33,34 +31,17 @@ def run(http, token_for, meter, rounds: int) -> dict:
 
 
 def _run(http, token_for, meter, rounds: int) -> dict:
-    def call(method, path, who, body=None):
-        response = getattr(http, method)(path, headers={"Content-Type": "application/json",
-                                                         "Authorization": f"Bearer {token_for(who)}"},
-                                         body=json.dumps(body) if body is not None else None)
-        assert response.status_code in (200, 201), (path, response.body)
-        return json.loads(response.body)
+    from bench.meter import Steps, api_caller
+    call = api_caller(http, token_for)
 
     customer = call("post", "/forms/customer/records", "agent.li", {"data": {"name": "Bench", "phone": "13800138000"}})
     part = call("post", "/forms/spare_part/records", "sup.north", {"data": {"part_no": "P-1", "name": "Valve", "unit_price": 100}})
     warehouse = call("post", "/forms/warehouse/records", "sup.north", {"data": {"code": "W-1", "name": "Central", "kind": "central"}})
     call("post", "/inventory/movements", "sup.north", {"kind": "receipt", "warehouse": warehouse["id"], "part": part["id"],
                                                        "quantity": 100000})
-    steps: dict[str, dict] = {}
+    steps = Steps(meter)
+    step = steps.run
     lifecycle_wcu, lifecycle_rcu, transitions = [], [], []
-
-    def step(name, fn):
-        meter.reset()
-        start = time.perf_counter()
-        result = fn()
-        elapsed = (time.perf_counter() - start) * 1000
-        s = steps.setdefault(name, {"requests": {}, "rcu": 0.0, "wcu": 0.0, "ms": [], "n": 0})
-        for op, count in meter.requests.items():
-            s["requests"][op] = s["requests"].get(op, 0) + count
-        s["rcu"] += meter.read_units
-        s["wcu"] += meter.write_units
-        s["ms"].append(elapsed)
-        s["n"] += 1
-        return result
 
     for _ in range(rounds):
         total_w = total_r = 0.0
@@ -97,12 +78,7 @@ def _run(http, token_for, meter, rounds: int) -> dict:
         lifecycle_wcu.append(total_w)
         lifecycle_rcu.append(total_r)
         transitions.append(hops)
-    table = []
-    for name, s in steps.items():
-        table.append({"action": name, "n": s["n"],
-                      "requests_per_call": {op: round(c / s["n"], 2) for op, c in sorted(s["requests"].items())},
-                      "rcu_per_call": round(s["rcu"] / s["n"], 2), "wcu_per_call": round(s["wcu"] / s["n"], 2),
-                      "p50_ms": round(statistics.median(s["ms"]), 2), "p95_ms": round(sorted(s["ms"])[int(0.95 * len(s["ms"])) - 1], 2)})
+    table = steps.table()
     wcu, rcu, hops = statistics.mean(lifecycle_wcu), statistics.mean(lifecycle_rcu), statistics.mean(transitions)
     return {"actions": table, "lifecycle": {
         "state_transitions": hops, "write_units": round(wcu, 1), "read_units": round(rcu, 1),

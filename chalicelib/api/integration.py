@@ -14,7 +14,7 @@ bp = Blueprint(__name__)
 # The deployed template replaces these placeholders with the stack's own resources
 # (.chalice/resources-<stage>.json merges the stream ARN, the inbound queue and ReportBatchItemFailures).
 STREAM_ARN = os.environ.get("RECORDS_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/records/stream/placeholder")
-INBOUND_QUEUE = os.environ.get("INBOUND_QUEUE_NAME", "aftersales-inbound")
+INBOUND_QUEUE_ARN = os.environ.get("INBOUND_QUEUE_ARN", "arn:aws:sqs:us-east-1:000000000000:aftersales-inbound")
 
 
 @route(bp, "/webhooks", methods=["POST"])
@@ -66,3 +66,11 @@ def retry_webhooks(event):
     from ..services import events
     configure_once()
     return events.retry_due()
+
+
+@bp.on_sqs_message(queue_arn=INBOUND_QUEUE_ARN, batch_size=10)
+def inbound_messages(event):
+    """Messages from other systems → records (partial batch failure: only failed messages return)."""
+    from ..services import inbound
+    configure_once()
+    return inbound.handle_batch(event.to_dict().get("Records", []))

@@ -88,6 +88,23 @@ def _parse_dispatch_policy(raw: Any, previous: Any, tenant: str | None):
 register_kind("dispatch_policy", _parse_dispatch_policy)
 
 
+def _parse_integration_mapping(raw: Any, previous: Any, tenant: str | None):
+    """Inbound message → record mapping; at upload its target fields are checked against the form."""
+    from ..integration.mapping import parse_mapping
+    form = None
+    if tenant is not None:
+        name = raw.get("form") if isinstance(raw, dict) else None
+        try:
+            _v, form = published(tenant, "form", name)
+        except NotFound as exc:
+            raise DefinitionError(f"form '{name}' must exist before a mapping into it",
+                                  details=[{"path": "form", "message": "no published form of this name"}]) from exc
+    return parse_mapping(raw, form)
+
+
+register_kind("integration_mapping", _parse_integration_mapping)
+
+
 def _parse_report(raw: Any, previous: Any, tenant: str | None):
     """A report over one form (and its sub-table rows); checked against the published form at upload."""
     from .reports import parse_report_kind

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import hashlib
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import jsonutil
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
-from ..fieldservice.definition import FieldServiceDefinition, managed_fields
 from ..forms.engine import validate_record
 from ..ids import is_valid_id, new_id
 from ..storage import inventory as stock_store
@@ -20,6 +19,9 @@ from . import definitions, workflow
 from .caller import ADMIN_ROLE, Caller
 from .clock import utc_now
 from .records import access_for, load_visible, render_for
+
+if TYPE_CHECKING:  # the settings models load on first use (Lambda cold start)
+    from ..fieldservice.definition import FieldServiceDefinition
 
 
 def settings_for(tenant: str, form_name: str) -> FieldServiceDefinition | None:
@@ -31,7 +33,11 @@ def settings_for(tenant: str, form_name: str) -> FieldServiceDefinition | None:
 
 def guard_managed(tenant: str, form_name: str, patch: dict) -> None:
     """Parts lines move stock and visits are measured: a plain edit may not write them."""
-    managed = sorted(set(patch) & managed_fields(settings_for(tenant, form_name)))
+    fs = settings_for(tenant, form_name)
+    if fs is None:
+        return
+    from ..fieldservice.definition import managed_fields
+    managed = sorted(set(patch) & managed_fields(fs))
     if managed:
         raise Forbidden("these fields change only through the field-service API (check-in/out, parts)",
                         code="field_managed", details=[{"path": f"data.{f}", "message": "use the field-service routes"}

@@ -1,0 +1,115 @@
+"""Inbound messages from other systems (SQS) → record creates/updates through tenant mapping
+definitions. One message = one record transaction, so nothing partial is ever written.
+
+Message body: {"tenant": "<tenant>", "mapping": "<integration_mapping name>", "data": {...payload}}.
+
+- Duplicates (the same message delivered 3 times) write once: creates carry an idempotency key
+  derived from the mapping and the external id (the records API's Idempotency-Key mechanism); an
+  upsert of a record that already holds the mapped values writes nothing.
+- Malformed or unmappable messages (bad JSON, unknown tenant/mapping, a payload that fails the
+  mapping or the form's validation) go to the dead-letter queue with the reason and are not retried.
+- Anything else (throttling, a lost race) is reported in `batchItemFailures`, so SQS redelivers only
+  that message; the queue's redrive policy dead-letters it after its maxReceiveCount.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from typing import Any
+
+from .. import jsonutil
+from ..config import get_settings
+from ..errors import AppError, Conflict, ServiceUnavailable
+from ..storage import inbound as store
+from ..storage import queues
+from . import definitions, records
+from .caller import Caller
+
+log = logging.getLogger("aftersales.inbound")
+TENANT = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+KIND = "integration_mapping"
+
+
+class DeadLetter(Exception):
+    def __init__(self, reason: str, details: Any = None) -> None:
+        super().__init__(reason)
+        self.reason, self.details = reason, details
+
+
+def handle_batch(messages: list[dict]) -> dict:
+    """SQS event records → {"batchItemFailures": [{"itemIdentifier": messageId}, ...]}."""
+    failures, counts = [], {"written": 0, "duplicate": 0, "dead_lettered": 0, "retry": 0}
+    for message in messages:
+        try:
+            counts[handle_message(message.get("body") or "")] += 1
+        except DeadLetter as exc:
+            counts["dead_lettered"] += 1
+            reason = exc.reason + (f" {jsonutil.dumps(exc.details)}" if exc.details else "")
+            if not queues.dead_letter(get_settings().inbound_dlq_url, message.get("body") or "", reason,
+                                      message_id=message.get("messageId", "")):
+                log.error("inbound message %s dropped (no DLQ configured): %s", message.get("messageId"), reason)
+        except Exception:  # transient: let SQS deliver this one again, not the whole batch
+            log.exception("inbound message %s failed; will be retried", message.get("messageId"))
+            counts["retry"] += 1
+            failures.append({"itemIdentifier": message.get("messageId")})
+    log.info("inbound batch: %s", counts)
+    return {"batchItemFailures": failures}
+
+
+def handle_message(body: str) -> str:
+    """'written' or 'duplicate'; DeadLetter for a message that can never succeed."""
+    from ..integration.mapping import MappingError, apply
+    try:
+        message = jsonutil.loads(body)
+    except AppError as exc:
+        raise DeadLetter("malformed: body is not JSON") from exc
+    if not isinstance(message, dict) or set(message) - {"tenant", "mapping", "data", "id"}:
+        raise DeadLetter("malformed: expected {tenant, mapping, data}")
+    tenant, name = message.get("tenant"), message.get("mapping")
+    if not isinstance(tenant, str) or not TENANT.match(tenant) or not isinstance(name, str) or not NAME.match(name):
+        raise DeadLetter("malformed: tenant or mapping missing or invalid")
+    try:
+        _v, mapping = definitions.published(tenant, KIND, name)
+    except AppError as exc:
+        raise DeadLetter(f"unmappable: no published mapping '{name}' in tenant '{tenant}'") from exc
+    try:
+        external_id, data = apply(mapping, message.get("data"))
+    except MappingError as exc:
+        raise DeadLetter(f"unmappable: {exc.message}", exc.details) from exc
+    caller = Caller(tenant, f"integration:{name}", frozenset({"admin"}), name=f"integration {name}")
+    try:
+        return _write(caller, mapping, external_id, data)
+    except (ServiceUnavailable, Conflict) as exc:
+        if exc.code == "idempotency_key_reused":
+            raise DeadLetter(f"rejected: {exc.message}") from exc
+        raise  # transient (lost race, throttled): retried by SQS
+    except AppError as exc:  # 4xx: validation, unknown form, permissions — retrying cannot help
+        raise DeadLetter(f"rejected: {exc.message}", exc.details) from exc
+
+
+def idempotency_key(mapping_name: str, external_id: str) -> str:
+    return f"ext.{mapping_name}.{hashlib.sha256(external_id.encode()).hexdigest()[:40]}"
+
+
+def _write(caller: Caller, mapping, external_id: str, data: dict) -> str:
+    key = idempotency_key(mapping.name, external_id)
+    if mapping.mode == "upsert":
+        record_id = store.unique_owner(caller.tenant, mapping.form, mapping.key_field, external_id)
+        if record_id is not None:
+            current = records.get(caller, mapping.form, record_id)
+            plain = jsonutil.to_plain(data)  # as rendered: compare like with like (exact decimals → JSON numbers)
+            changed = {k: data[k] for k, v in plain.items() if current["data"].get(k) != v}
+            if not changed:
+                return "duplicate"
+            records.update(caller, mapping.form, record_id, {"version": current["version"], "data": changed}, None)
+            return "written"
+    try:
+        _body, replayed = records.create(caller, mapping.form, {"data": data}, key)
+    except AppError as exc:
+        key_taken = any(d.get("path") == f"data.{mapping.key_field}" for d in exc.details or [] if isinstance(d, dict))
+        if mapping.mode == "upsert" and (exc.code == "idempotency_key_reused" or key_taken):
+            raise Conflict("record was created concurrently; retry as an update") from exc
+        raise
+    return "duplicate" if replayed else "written"
