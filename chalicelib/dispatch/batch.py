@@ -54,7 +54,7 @@ def plan(policy: DispatchPolicy, orders: list[tuple[str, dict]], engineers: list
     now_s = epoch(now)
     load_weight = policy.weights.load
     for _order_id, data in orders:
-        ctx = Context.of(policy, data)
+        ctx = Context.of(policy, data, now)
         pool = roster if ctx.regions is None else [e for r in ctx.regions for e in by_region.get(r, [])]
         row: dict[int, float] = {}
         for e in pool:  # the hot loop (orders x engineers in reach): numbers only, no explanations

@@ -37,6 +37,9 @@ class OrderFields(_Strict):
     preferred_engineer: str | None = Field(default=None, pattern=_NAME)
     priority: str | None = Field(default="priority", pattern=_NAME)
     assigned: str = Field(default="assigned_engineer", pattern=_NAME, description="the field batch dispatch sets")
+    window_start: str | None = Field(default=None, pattern=_NAME,
+                                     description="datetime the work is due to start (e.g. an appointment); unset = now")
+    window_end: str | None = Field(default=None, pattern=_NAME, description="datetime it ends; unset = the start")
 
 
 class EngineerFields(_Strict):
@@ -51,6 +54,9 @@ class EngineerFields(_Strict):
     current_location: str | None = Field(default=None, pattern=_NAME, description="preferred over `location` when set")
     capacity: str | None = Field(default="daily_capacity", pattern=_NAME)
     on_duty: str | None = Field(default="on_duty", pattern=_NAME)
+    absences: str | None = Field(default=None, pattern=_NAME, description="subtable of (from, until) rows: leave, training")
+    absence_from: str = Field(default="from", pattern=_NAME)
+    absence_until: str = Field(default="until", pattern=_NAME)
 
 
 class Rules(_Strict):
@@ -62,6 +68,7 @@ class Rules(_Strict):
     respect_capacity: bool = True
     default_capacity: int = Field(default=5, ge=0, le=1000, description="when the engineer has no capacity value")
     honour_exclusions: bool = True
+    require_available: bool = Field(default=True, description="no absence may overlap the order's time window")
     max_distance_km: float | None = Field(default=None, gt=0, le=20000)
     max_engineers_per_region: int = Field(default=200, ge=1, le=1000, description="bounds one dispatch's reads")
 
@@ -169,10 +176,11 @@ def parse_policy(raw: Any) -> DispatchPolicy:
 # Field types each configured name must have on its form (checked at upload against the published forms).
 _ORDER_TYPES = {"region": ("select", "text", "lookup"), "skill": ("select", "text"), "location": ("geolocation",),
                 "excluded": ("text", "textarea", "multiselect"), "required_engineer": ("user", "text"),
-                "preferred_engineer": ("user", "text"), "priority": ("select", "text", "number"), "assigned": ("user",)}
+                "preferred_engineer": ("user", "text"), "priority": ("select", "text", "number"), "assigned": ("user",),
+                "window_start": ("datetime",), "window_end": ("datetime",)}
 _ENGINEER_TYPES = {"user": ("user", "text"), "name": ("text",), "region": ("select", "text", "lookup"),
                    "skills": ("subtable",), "location": ("geolocation",), "current_location": ("geolocation",),
-                   "capacity": ("number",), "on_duty": ("checkbox",)}
+                   "capacity": ("number",), "on_duty": ("checkbox",), "absences": ("subtable",)}
 
 
 def field_problems(policy: DispatchPolicy, order_form: Any, engineer_form: Any) -> list[dict]:

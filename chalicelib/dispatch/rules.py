@@ -25,6 +25,7 @@ class Engineer:
     on_duty: bool = True
     load: int = 0  # open orders assigned now
     last_assigned_at: str | None = None  # RFC 3339, newest open assignment (fairness)
+    absences: tuple[tuple[str, str], ...] = ()  # (from, until) in UTC RFC 3339: away in [from, until)
 
     @property
     def remaining(self) -> int:
@@ -48,7 +49,10 @@ def engineer_from_record(policy: DispatchPolicy, record_id: str | None, data: di
     capacity = _int(data.get(f.capacity), policy.rules.default_capacity) if f.capacity else policy.rules.default_capacity
     on_duty = data.get(f.on_duty) is not False if f.on_duty else True
     region = data.get(f.region) if f.region else None
-    return Engineer(user=user, record_id=record_id, name=str(data.get(f.name) or "") if f.name else "",
+    absences = tuple((str(row[f.absence_from]), str(row[f.absence_until]))
+                     for row in (data.get(f.absences) or [] if f.absences else [])
+                     if isinstance(row, dict) and row.get(f.absence_from) and row.get(f.absence_until))
+    return Engineer(absences=absences, user=user, record_id=record_id, name=str(data.get(f.name) or "") if f.name else "",
                     region=str(region) if region is not None else None, skills=skills, location=location,
                     capacity=capacity, on_duty=on_duty, load=load, last_assigned_at=last_assigned_at)
 
@@ -106,14 +110,37 @@ class Context:
     excluded: frozenset[str]
     required: str | None
     has_site: bool
+    window: tuple[str, str] | None = None  # (start, end) the engineer must be available in; None = not checked
 
     @classmethod
-    def of(cls, policy: DispatchPolicy, order: dict) -> Context:
+    def of(cls, policy: DispatchPolicy, order: dict, now: str | None = None) -> Context:
         required = order.get(policy.order.required_engineer) if policy.order.required_engineer else None
         return cls(regions=allowed_regions(policy, order), skill=order_skill(policy, order),
                    excluded=frozenset(excluded_users(policy, order)) if policy.rules.honour_exclusions else frozenset(),
                    required=str(required) if required not in (None, "") else None,
-                   has_site=bool(policy.order.location and point(order.get(policy.order.location))))
+                   has_site=bool(policy.order.location and point(order.get(policy.order.location))),
+                   window=time_window(policy, order, now))
+
+
+def time_window(policy: DispatchPolicy, order: dict, now: str | None) -> tuple[str, str] | None:
+    """When the work happens: the order's window fields, else now. Datetimes are stored in UTC
+    (RFC 3339, Z), so they compare as text; the 19-character prefix drops fractions."""
+    o = policy.order
+    start = order.get(o.window_start) if o.window_start else None
+    start = str(start) if start else now
+    if not start:
+        return None
+    end = order.get(o.window_end) if o.window_end else None
+    return start[:19], (str(end) if end else start)[:19]
+
+
+def absent_during(engineer: Engineer, window: tuple[str, str]) -> tuple[str, str] | None:
+    """The first absence overlapping the window, if any."""
+    start, end = window
+    for away_from, away_until in engineer.absences:
+        if away_from[:19] <= end and start < away_until[:19]:
+            return away_from, away_until
+    return None
 
 
 def violations(policy: DispatchPolicy, ctx: Context, engineer: Engineer, km: float | None) -> list[dict]:
@@ -139,6 +166,10 @@ def violations(policy: DispatchPolicy, ctx: Context, engineer: Engineer, km: flo
         out.append({"rule": "excluded", "message": "excluded by the order (e.g. declined it before)"})
     if ctx.required is not None and engineer.user != ctx.required:
         out.append({"rule": "required_engineer", "message": f"the order requires {ctx.required}"})
+    if rules.require_available and ctx.window is not None:
+        away = absent_during(engineer, ctx.window)
+        if away is not None:
+            out.append({"rule": "availability", "message": f"away from {away[0]} until {away[1]}"})
     if rules.max_distance_km is not None and km is not None and km > rules.max_distance_km:
         out.append({"rule": "distance", "message": f"{km:.1f} km away; at most {rules.max_distance_km:g} km"})
     return out

@@ -133,7 +133,7 @@ class Candidate:
 
 
 def evaluate(policy: DispatchPolicy, order: dict, engineer: Engineer, now: str, ctx: Context | None = None) -> Candidate:
-    ctx = ctx or Context.of(policy, order)
+    ctx = ctx or Context.of(policy, order, now)
     km = distance_km(policy, order, engineer)
     excluded = violations(policy, ctx, engineer, km)
     values = scores(policy, order, ctx, engineer, km, epoch(now))
@@ -145,7 +145,7 @@ def evaluate(policy: DispatchPolicy, order: dict, engineer: Engineer, now: str, 
 
 def rank(policy: DispatchPolicy, order: dict, engineers: list[Engineer], now: str) -> list[Candidate]:
     """Every engineer evaluated: eligible ones first, best first (rank 1, 2, ...), then the excluded."""
-    ctx = Context.of(policy, order)
+    ctx = Context.of(policy, order, now)
     seen: set[str] = set()
     candidates = []
     for engineer in engineers:

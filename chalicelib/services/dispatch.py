@@ -80,12 +80,13 @@ def ranked(tenant: str, form_name: str, data: dict, spec: dict | None = None, *,
     regions = allowed_regions(policy, data)
     if regions == []:
         return version, policy, []
-    ctx = Context.of(policy, data)
+    now = utc_now()
+    ctx = Context.of(policy, data, now)
     crew = roster(tenant, policy, regions)
     needed = crew if every_load else [e for e in crew if _static_ok(policy, ctx, data, e)]
     loaded = {e.user: e for e in with_loads(tenant, form_name, needed)}
     crew = [loaded.get(e.user, e) for e in crew]
-    return version, policy, rank(policy, data, crew, utc_now())
+    return version, policy, rank(policy, data, crew, now)
 
 
 def auto_dispatch(tenant: str, form: FormDefinition, spec: dict, data: dict) -> str:
