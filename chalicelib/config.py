@@ -32,6 +32,12 @@ class Settings:
     sqs_endpoint: str | None = None  # local stack: moto server; None = AWS
     webhook_max_attempts: int = 8
     webhook_timeout_seconds: float = 5.0
+    # Mail (surveys, notifications): SES, or "log" on a machine without an AWS account (make run)
+    mail_mode: str = "ses"  # "ses" | "log"
+    mail_sender: str = "no-reply@aftersales.example"
+    ses_endpoint: str | None = None
+    public_base_url: str = "http://127.0.0.1:8000"  # survey links point here
+    survey_secret: str = "unset-survey-secret-change-me"  # HMAC key of survey tokens
 
 
 def _env(name: str, default: str) -> str:
@@ -70,6 +76,11 @@ def get_settings() -> Settings:
         sqs_endpoint=os.environ.get("SQS_ENDPOINT") or None,
         webhook_max_attempts=int(_env("WEBHOOK_MAX_ATTEMPTS", "8")),
         webhook_timeout_seconds=float(_env("WEBHOOK_TIMEOUT_SECONDS", "5")),
+        mail_mode=_env("MAIL_MODE", "ses"),
+        mail_sender=_env("MAIL_SENDER", "no-reply@aftersales.example"),
+        ses_endpoint=os.environ.get("SES_ENDPOINT") or None,
+        public_base_url=_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        survey_secret=_env("SURVEY_SECRET", (secret and "survey:" + secret) or "unset-survey-secret-change-me"),
     )
 
 

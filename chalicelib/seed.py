@@ -45,7 +45,8 @@ def install_app(tenant: str, installer: str = "admin", app_dir: Path = APP_DIR) 
         installed[name] = definitions.upload(caller, "form", name, raw, publish=True)["version"]
     # kinds that hang off a form, in install order (each is named after its form)
     for kind, folder in (("workflow", "workflows"), ("field_service", "field_services"),
-                         ("dispatch_policy", "dispatch_policies")):
+                         ("dispatch_policy", "dispatch_policies"), ("email_template", "email_templates"),
+                         ("survey", "surveys")):
         for name in manifest.get(folder, []):
             installed[f"{kind}:{name}"] = _install_definition(caller, tenant, kind, name,
                                                               json.loads((app_dir / folder / f"{name}.json").read_text()))

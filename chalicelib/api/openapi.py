@@ -144,6 +144,22 @@ class SyncRequest(BaseModel):
     device_id: str | None = None
 
 
+class SurveyAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    data: dict[str, Any] = Field(description="answers by the survey form's fields (rating, nps, problem_solved, comment)")
+
+
+class NotificationsRead(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ids: list[str] | None = Field(default=None, max_length=100)
+    all: bool | None = None
+
+
+class NotificationPreferences(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: list[Literal["task.assigned", "approval.requested", "sla.reminder", "sla.breached", "order.completed"]]
+
+
 class ErrorDetail(BaseModel):
     code: str
     message: str
@@ -178,8 +194,11 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/inventory/movements"): StockMovement,
     ("POST", "/sync"): SyncRequest,
     **INTEGRATION_BODIES,
+    ("POST", "/surveys/{token}"): SurveyAnswer,
+    ("POST", "/notifications/read"): NotificationsRead,
+    ("PUT", "/notifications/preferences"): NotificationPreferences,
 }
-PUBLIC = {"/health", "/openapi.json"}
+PUBLIC = {"/health", "/openapi.json", "/surveys/{token}", "/surveys/{token}/opt-out"}  # surveys: the signed token
 
 
 def build(app) -> dict:

@@ -121,6 +121,36 @@ register_kind("report", _parse_report)
 register_kind("dashboard", _parse_dashboard)
 
 
+def _parse_email_template(raw: Any, previous: Any, tenant: str | None):
+    """Subject, HTML and text bodies per locale with {{field}} placeholders (surveys, notifications)."""
+    from ..surveys import parse_email_template
+    return parse_email_template(raw)
+
+
+def _parse_survey(raw: Any, previous: Any, tenant: str | None):
+    """Named after the surveyed form; at upload its field names are checked against the published forms."""
+    from ..surveys import parse_survey
+    from ..surveys.definition import check_against
+    survey = parse_survey(raw)
+    if tenant is not None:
+        def _form(name):
+            try:
+                return published(tenant, "form", name)[1]
+            except NotFound:
+                return None
+        target, survey_form = _form(survey.name), _form(survey.survey_form)
+        lookup = target.field(survey.recipient.lookup_field) if target is not None else None
+        customer = _form(lookup.form) if lookup is not None and getattr(lookup, "form", None) else None
+        problems = check_against(survey, target, survey_form, customer)
+        if problems:
+            raise DefinitionError("survey definition does not fit its forms", details=problems)
+    return survey
+
+
+register_kind("email_template", _parse_email_template)
+register_kind("survey", _parse_survey)
+
+
 def _check_kind_and_name(kind: str, name: str) -> Callable:
     parser = PARSERS.get(kind)
     if parser is None:

@@ -180,6 +180,8 @@ def _plan_for(tenant: str, form: FormDefinition, old, new, entry: dict, fired: t
     plan.extra = [store.history_put(tenant, new.form, new.id, new.version, new.updated_at, entry),
                   *store.workflow_changes(tenant, new.form, new.id, new.number, old.workflow, new.workflow, fired),
                   *related_creates(tenant, creates or [], new)]
+    from .effects import step_ops
+    plan.extra += step_ops(tenant, old, new, entry)  # outbox mail + notifications, same transaction
     return plan
 
 

@@ -314,8 +314,10 @@ class ConflictItem(_Base):
     entry = UnicodeAttribute()  # JSON: op id, user, device time, [{field, client_value, server_value}]
 
 
+from .messaging_models import MESSAGING_MODELS  # noqa: E402  (outbox, notifications, survey answers)
+
 RECORDS_TABLE_MODELS = (RecordItem, HistoryItem, TaskItem, TimerItem, MemberItem, UniqueItem, CounterItem, IdempotencyItem,
-                        PendingUploadItem, StockItem, LedgerItem, ConflictItem)
+                        PendingUploadItem, StockItem, LedgerItem, ConflictItem, *MESSAGING_MODELS)
 ALL_MODELS = (DefinitionItem, *RECORDS_TABLE_MODELS)
 
 

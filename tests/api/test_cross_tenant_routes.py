@@ -18,6 +18,7 @@ def test_no_route_leaks_across_tenants(demo_api):
     params = {"form": "work_order", "record_id": order["id"], "kind": "form", "name": "work_order", "version": "1",
               "action": "auto_dispatch", "user_id": "sup.north",
               "upload_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "line_id": "line-0001",
+              "token": "eyJ0IjoiZGVtbyJ9.forged",
               "webhook_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "event_id": order["id"] + "-0000000001", "job_id": "job-00000001", "chart": "sla"}
     intruder = dict(tenant="other", user="mallory", roles=["admin"])
     checked = 0

@@ -1,0 +1,81 @@
+"""Side effects of a workflow step, as extra ops of the step's own transaction: an outbox item per
+SendEmail (delivered by services.mail), and in-app notifications (task assigned, approval requested,
+SLA reminder/breach, order completed) with the unread counters and, where a member asked for it,
+an e-mail copy. Nothing here writes by itself: a step that fails leaves no mail and no notification."""
+from __future__ import annotations
+
+from ..ids import new_id
+from ..storage import notifications as feed
+from ..storage import outbox
+
+MAX_TARGETS_PER_STEP = 30  # a transaction holds 100 items; the record step needs the rest
+KINDS = ("task.assigned", "approval.requested", "sla.reminder", "sla.breached", "order.completed")
+NOT_USERS = {"workflow", "system", "survey", "customer"}
+
+
+def step_ops(tenant: str, old, new, entry: dict) -> list[tuple]:
+    """`old` is None for a create; `new` is the StoredRecord being written; `entry` its history entry."""
+    now = new.updated_at
+    ops: list[tuple] = []
+    for mail in entry.get("emails") or []:
+        ops.append(outbox.outbox_put(tenant, new_id(), kind="mail", template=mail.get("template") or "", due_at=now,
+                                     created_at=now, form=new.form, record_id=new.id, to_value=mail.get("to")))
+    wanted = _notifications(old, new, entry)
+    if wanted:
+        ops += _notification_ops(tenant, new, wanted[:MAX_TARGETS_PER_STEP], now)
+    return ops
+
+
+def _notifications(old, new, entry: dict) -> list[tuple[str, str, str]]:
+    """(target, kind, title) without repeats."""
+    number = new.number or new.id
+    state = (new.workflow or {}).get("state")
+    out: list[tuple[str, str, str]] = []
+    old_tasks = {t["assignee"]: t for t in ((old.workflow if old else None) or {}).get("tasks", [])}
+    for task in (new.workflow or {}).get("tasks", []):
+        before = old_tasks.get(task["assignee"])
+        if before is None or before.get("state") != task["state"] or before.get("created_at") != task["created_at"]:
+            kind = "approval.requested" if task["kind"] == "approval" else "task.assigned"
+            label = "Approval requested" if kind == "approval.requested" else "New task"
+            out.append((task["assignee"], kind, f"{label}: {number} ({task['state']})"))
+    for note in entry.get("notifications") or []:
+        kind = note.get("kind")
+        if kind not in KINDS:
+            continue
+        text = "is near" if kind == "sla.reminder" else "was missed"
+        for target in note.get("to") or []:
+            out.append((target, kind, f"Deadline '{note.get('deadline')}' {text}: {number} ({state})"))
+    if any(e.get("custom") and str(e.get("type", "")).endswith(".completed") for e in entry.get("events") or []):
+        if new.created_by and new.created_by not in NOT_USERS:
+            out.append((f"user:{new.created_by}", "order.completed", f"Completed: {number}"))
+    seen, unique = set(), []
+    for target, kind, title in out:
+        if (target, kind) not in seen and (target.startswith("user:") or target.startswith("role:")):
+            seen.add((target, kind))
+            unique.append((target, kind, title))
+    return unique
+
+
+def _notification_ops(tenant: str, new, wanted: list[tuple[str, str, str]], now: str) -> list[tuple]:
+    ops: list[tuple] = []
+    per_user: dict[str, int] = {}
+    mails: list[tuple[str, dict]] = []
+    users = [t[5:] for t, _k, _title in wanted if t.startswith("user:")]
+    preferences = feed.email_kinds_of(tenant, users) if users else {}
+    state = (new.workflow or {}).get("state")
+    for target, kind, title in wanted:
+        nid = new_id()
+        ops.append(feed.notification_put(tenant, target, nid, kind=kind, title=title, created_at=now, form=new.form,
+                                         record_id=new.id, number=new.number, state=state))
+        if target.startswith("user:"):
+            user = target[5:]
+            per_user[user] = per_user.get(user, 0) + 1
+            if kind in preferences.get(user, []):
+                mails.append((user, {"id": nid, "kind": kind, "title": title, "form": new.form, "record_id": new.id,
+                                     "number": new.number or new.id, "state": state}))
+    ops += [feed.unread_add_op(tenant, user, count) for user, count in per_user.items()]
+    for user, note in mails:
+        ops.append(outbox.outbox_put(tenant, new_id(), kind="notification", template="notification", due_at=now,
+                                     created_at=now, form=new.form, record_id=new.id, to_value=user,
+                                     payload={"notification": note}))
+    return ops

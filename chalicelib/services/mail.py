@@ -1,0 +1,223 @@
+"""The mail worker: delivers outbox items written by workflow steps (a scheduled Lambda every
+minute; tests call `deliver_due` directly). Survey mail gets a signed, expiring link and an
+opt-out link; the result — sent, or why not (missing template, no address, opted out, suppressed,
+rejected by SES) — is recorded on the order (status field + history entry) in the same transaction
+that finishes the outbox item, and a reminder is queued when the survey asks for one."""
+from __future__ import annotations
+
+import logging
+import time as _time
+from datetime import datetime, timedelta, timezone
+
+from ..errors import AppError, NotFound
+from ..ids import is_valid_id, new_id
+from ..storage import mail as sender
+from ..storage import outbox
+from . import definitions, system_writes
+from .clock import utc_now
+
+log = logging.getLogger("aftersales.mail")
+LEASE_SECONDS = 300
+MAX_ATTEMPTS = 6
+
+
+def _plus(now: str, seconds: int) -> str:
+    moment = datetime.fromisoformat(now.replace("Z", "+00:00")) + timedelta(seconds=seconds)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _epoch(now: str) -> int:
+    return int(datetime.fromisoformat(now.replace("Z", "+00:00")).timestamp())
+
+
+def deliver_due(now: str | None = None, budget_seconds: float = 45.0, page_size: int = 50) -> dict:
+    """Send every due outbox item (all tenants), within a time budget. Safe to run concurrently and to
+    retry: an item is claimed with a lease before sending and finished once."""
+    now = now or utc_now()
+    stop_at = _time.monotonic() + budget_seconds
+    counts = {"sent": 0, "skipped": 0, "failed": 0, "retry": 0, "busy": 0}
+    for shard in range(outbox.OUTBOX_SHARDS):
+        start = None
+        while _time.monotonic() < stop_at:
+            items, start = outbox.due_items(shard, now, page_size, start)
+            for due in items:
+                counts[_deliver_one(due["tenant"], due["id"], now)] += 1
+            if start is None:
+                break
+    return counts
+
+
+def _deliver_one(tenant: str, item_id: str, now: str) -> str:
+    lease_until = _plus(utc_now(), LEASE_SECONDS)
+    item = outbox.claim(tenant, item_id, now, lease_until)
+    if item is None:
+        return "busy"
+    try:
+        if item["kind"] == "notification":
+            return _notification_mail(item)
+        return _record_mail(item, now)
+    except sender.MailUnavailable as exc:
+        if item["attempts"] >= MAX_ATTEMPTS:
+            outbox.finish(tenant, item_id, lease_until, "failed", {"outcome": "failed", "reason": str(exc)[:300]})
+            return "failed"
+        outbox.retry_later(tenant, item_id, lease_until, _plus(now, min(3600, 60 * 2 ** item["attempts"])), str(exc)[:300])
+        return "retry"
+    except AppError as exc:  # e.g. the record kept changing: the lease runs out and the item is retried
+        log.error("outbox item %s/%s: %s", tenant, item_id, exc.message)
+        return "retry"
+
+
+def _template(tenant: str, name: str):
+    try:
+        return definitions.published(tenant, "email_template", name)[1]
+    except NotFound:
+        return None
+
+
+def _notification_mail(item: dict) -> str:
+    from ..storage.members import get_member
+    from ..surveys import render
+    tenant, note = item["tenant"], item["payload"].get("notification", {})
+    member = get_member(tenant, str(item["to_value"]))
+    template = _template(tenant, item["template"])
+    if member is None or not member.email or not member.active:
+        outcome = {"outcome": "no_address"}
+    elif template is None:
+        outcome = {"outcome": "template_missing", "template": item["template"]}
+    elif outbox.suppression(tenant, member.email):
+        outcome = {"outcome": "suppressed"}
+    else:
+        message = render(template, (member.attributes or {}).get("locale"), {**note, "user": {"name": member.display_name}})
+        try:
+            outcome = {"outcome": "sent", "message_id": sender.send(member.email, message["subject"], message["html"], message["text"])}
+        except sender.MailRejected as exc:
+            outcome = {"outcome": "rejected", "reason": str(exc)[:300]}
+    status = "sent" if outcome["outcome"] == "sent" else "skipped" if outcome["outcome"] == "no_address" else "failed"
+    if status == "failed":
+        log.warning("notification mail %s to %s not sent: %s", item["id"], item["to_value"], outcome)
+    outbox.finish(tenant, item["id"], item["lease_until"], status, outcome)
+    return "sent" if status == "sent" else "skipped" if status == "skipped" else "failed"
+
+
+def survey_for(tenant: str, form_name: str, template: str):
+    """(survey definition, is_reminder) when this template is the form's survey mail, else None."""
+    try:
+        survey = definitions.published(tenant, "survey", form_name)[1]
+    except NotFound:
+        return None
+    if template == survey.template:
+        return survey, False
+    if survey.reminder_template and template == survey.reminder_template:
+        return survey, True
+    return None
+
+
+def _recipient(tenant: str, to_value, survey) -> tuple[str | None, dict, bool]:
+    """(address, the recipient record's data, opted out) from the ToField value: an address, or the id
+    of a record (the customer) holding one."""
+    if isinstance(to_value, str) and "@" in to_value:
+        return to_value, {}, False
+    if not isinstance(to_value, str) or not is_valid_id(to_value):
+        return None, {}, False
+    from ..storage.records import get_record
+    target = get_record(tenant, to_value)
+    if target is None or target.deleted:
+        return None, {}, False
+    email_field = survey.recipient.email_field if survey else "email"
+    opted_out = bool(survey and survey.recipient.opt_out_field and target.data.get(survey.recipient.opt_out_field))
+    address = target.data.get(email_field)
+    return (address if isinstance(address, str) and address else None), target.data, opted_out
+
+
+def _mask(address: str | None) -> str | None:
+    if not address or "@" not in address:
+        return address
+    local, domain = address.split("@", 1)
+    return f"{local[:1]}***@{domain}"
+
+
+def _record_mail(item: dict, now: str) -> str:
+    from ..config import get_settings
+    from ..surveys import render, sign_token
+    tenant = item["tenant"]
+    try:
+        rec = system_writes.load(tenant, item["record_id"])
+    except NotFound:
+        outbox.finish(tenant, item["id"], item["lease_until"], "skipped", {"outcome": "record_gone"})
+        return "skipped"
+    found = survey_for(tenant, rec.form, item["template"])
+    survey, reminder = found if found else (None, False)
+    survey_id = item["payload"].get("survey_id") or item["id"]
+    if reminder and _survey_closed(tenant, rec, survey, survey_id):
+        outbox.finish(tenant, item["id"], item["lease_until"], "skipped", {"outcome": "not_needed"})
+        return "skipped"
+    address, recipient_data, opted_out = _recipient(tenant, item["to_value"], survey)
+    template = _template(tenant, item["template"])
+    outcome: dict = {"template": item["template"], "to": _mask(address)}
+    if survey and opted_out:
+        outcome["outcome"] = "opted_out"
+    elif not address:
+        outcome["outcome"] = "no_address"
+    elif template is None:
+        outcome["outcome"] = "template_missing"
+    elif outbox.suppression(tenant, address):
+        outcome["outcome"] = "suppressed"
+    else:
+        settings = get_settings()
+        context = {**rec.data, "number": rec.number, "form": rec.form, "customer": recipient_data}
+        if survey:
+            token = sign_token(settings.survey_secret, tenant=tenant, form=rec.form, record_id=rec.id, survey_id=survey_id,
+                               expires_at=_epoch(now) + survey.link_days * 86400)
+            context.update(survey_url=f"{settings.public_base_url}/surveys/{token}",
+                           optout_url=f"{settings.public_base_url}/surveys/{token}/opt-out")
+        locale = recipient_data.get(survey.recipient.locale_field) if survey and survey.recipient.locale_field else None
+        message = render(template, locale if isinstance(locale, str) else None, context)
+        outcome["locale"] = message["locale"]
+        try:  # MailUnavailable propagates: the item is retried later, nothing recorded yet
+            outcome["message_id"] = sender.send(address, message["subject"], message["html"], message["text"])
+            outcome["outcome"] = "reminded" if reminder else "sent"
+        except sender.MailRejected as exc:
+            outcome.update(outcome="rejected", reason=str(exc)[:300])
+    sent = outcome["outcome"] in ("sent", "reminded")
+    if not sent:
+        log.warning("mail %s for %s %s not sent: %s", item["template"], rec.form, rec.id, outcome["outcome"])
+    _record_on_order(item, rec, survey, survey_id, reminder, outcome)
+    return "sent" if sent else "failed"
+
+
+def _survey_closed(tenant: str, rec, survey, survey_id: str) -> bool:
+    if outbox.answered(tenant, survey_id):
+        return True
+    if survey.answered_at_field and rec.data.get(survey.answered_at_field):
+        return True
+    inst = rec.workflow or {}
+    return bool(survey.await_state) and (inst.get("status") != "running" or inst.get("state") != survey.await_state)
+
+
+NOTES = {"opted_out": "the customer opted out of surveys", "no_address": "the customer has no e-mail address",
+         "template_missing": "no published e-mail template of this name", "suppressed": "the address is suppressed (bounce or complaint)"}
+
+
+def _record_on_order(item: dict, rec, survey, survey_id: str, reminder: bool, outcome: dict) -> None:
+    sent = outcome["outcome"] in ("sent", "reminded")
+    status = "sent" if sent else "failed" if outcome["outcome"] in ("rejected", "template_missing") else "skipped"
+
+    def build(current, form, now):
+        patch: dict = {}
+        if survey and survey.status_field and not (survey.answered_at_field and current.data.get(survey.answered_at_field)):
+            patch[survey.status_field] = outcome["outcome"]
+        if survey and survey.note_field:
+            patch[survey.note_field] = None if sent else (NOTES.get(outcome["outcome"]) or outcome.get("reason") or outcome["outcome"])[:1000]
+        extra = [outbox.finish_op(item["tenant"], item["id"], item["lease_until"], status, outcome)]
+        if survey and sent and not reminder and survey.reminder_days and survey.reminder_template:
+            extra.append(outbox.outbox_put(item["tenant"], new_id(), kind="mail", template=survey.reminder_template,
+                                           due_at=_plus(now, survey.reminder_days * 86400), created_at=now, form=current.form,
+                                           record_id=current.id, to_value=item["to_value"], payload={"survey_id": survey_id}))
+        return patch, {"kind": "mail", "mail": {**outcome, "outbox_id": item["id"]}}, extra
+
+    system_writes.write(item["tenant"], rec.id, build, actor="system")
+
+
+def record_bounce(tenant: str, address: str, reason: str = "bounce") -> None:
+    """An SES bounce or complaint for this address: no further mail of this tenant goes to it."""
+    outbox.suppress(tenant, address, reason, utc_now())

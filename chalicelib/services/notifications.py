@@ -1,0 +1,95 @@
+"""In-app notifications of the caller: their own feed plus their roles' feeds, newest first, with
+the unread count; mark read (one, or all); which kinds also come by e-mail (the caller's preference)."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import BadRequest, NotFound, ValidationFailed, parse_count
+from ..storage import notifications as store
+from .caller import Caller
+from .effects import KINDS
+
+MAX_ROLES = 10
+
+
+def _targets(caller: Caller) -> list[str]:
+    return [f"user:{caller.user_id}"] + [f"role:{r}" for r in sorted(caller.roles)[:MAX_ROLES]]
+
+
+def list_notifications(caller: Caller, params: dict) -> dict:
+    limit = parse_count(params["limit"], "query.limit") if "limit" in params else 25
+    if not 1 <= limit <= store.MAX_PAGE:
+        raise BadRequest(f"limit must be between 1 and {store.MAX_PAGE}", details=[{"path": "query.limit", "message": "out of range"}])
+    before = params.get("before")
+    if before is not None:
+        from ..ids import is_valid_id
+        if not is_valid_id(before):
+            raise BadRequest("before must be a notification id", details=[{"path": "query.before", "message": "invalid id"}])
+    unread_only = params.get("unread") in ("true", "1")
+    state = store.state(caller.tenant, caller.user_id)
+    merged: list[dict] = []
+    for target in _targets(caller):
+        merged += store.page(caller.tenant, target, limit, before, state["roles_seen"], unread_only and target.startswith("user:"))
+    if unread_only:
+        merged = [n for n in merged if not n["read"]]
+    merged.sort(key=lambda n: n["id"], reverse=True)
+    items = merged[:limit]
+    return {"items": items, "unread": unread_count(caller, state),
+            "next_before": items[-1]["id"] if len(items) == limit else None}
+
+
+def unread_count(caller: Caller, state: dict | None = None) -> int:
+    state = state or store.state(caller.tenant, caller.user_id)
+    return state["unread"] + sum(store.role_unread(caller.tenant, r, state["roles_seen"]) for r in sorted(caller.roles)[:MAX_ROLES])
+
+
+def mark_read(caller: Caller, body: Any) -> dict:
+    """{"ids": [...]} marks those; {"all": true} marks every personal one and the roles' feeds."""
+    if not isinstance(body, dict) or set(body) - {"ids", "all"}:
+        raise ValidationFailed("send {\"ids\": [...]} or {\"all\": true}", details=[{"path": "", "message": "expected ids or all"}])
+    ids = body.get("ids") or []
+    from ..ids import is_valid_id
+    if not isinstance(ids, list) or len(ids) > store.MAX_PAGE or not all(isinstance(i, str) and is_valid_id(i) for i in ids):
+        raise ValidationFailed("ids must be a list of at most 100 notification ids", details=[{"path": "ids", "message": "invalid"}])
+    if body.get("all") is not None and not isinstance(body.get("all"), bool):
+        raise ValidationFailed("all must be true or false", details=[{"path": "all", "message": "expected boolean"}])
+    marked = 0
+    for nid in dict.fromkeys(ids):
+        if store.mark_read(caller.tenant, caller.user_id, nid):
+            marked += 1
+        elif not store.exists(caller.tenant, caller.user_id, nid):
+            newest_role = _newest_role_id(caller)
+            if newest_role is None or nid > newest_role:
+                raise NotFound(f"notification {nid} does not exist", details=[{"path": "ids", "message": nid}])
+    if body.get("all"):
+        for item in store.page(caller.tenant, f"user:{caller.user_id}", store.MAX_PAGE, None, None, unread_only=True):
+            marked += store.mark_read(caller.tenant, caller.user_id, item["id"])
+        newest = _newest_role_id(caller)
+        if newest:
+            store.set_roles_seen(caller.tenant, caller.user_id, newest)
+    return {"marked": marked, "unread": unread_count(caller)}
+
+
+def _newest_role_id(caller: Caller) -> str | None:
+    newest = None
+    for role in sorted(caller.roles)[:MAX_ROLES]:
+        top = store.page(caller.tenant, f"role:{role}", 1, None, None)
+        if top and (newest is None or top[0]["id"] > newest):
+            newest = top[0]["id"]
+    return newest
+
+
+def get_preferences(caller: Caller) -> dict:
+    return {"email": store.state(caller.tenant, caller.user_id)["email_kinds"], "kinds": list(KINDS)}
+
+
+def set_preferences(caller: Caller, body: Any) -> dict:
+    if not isinstance(body, dict) or set(body) != {"email"} or not isinstance(body["email"], list):
+        raise ValidationFailed("send {\"email\": [kinds]}", details=[{"path": "email", "message": "expected a list of kinds"}])
+    unknown = [k for k in body["email"] if k not in KINDS]
+    if unknown:
+        raise ValidationFailed("unknown notification kinds", details=[
+            {"path": f"email[{i}]", "message": f"one of {', '.join(KINDS)}"} for i, k in enumerate(body["email"]) if k not in KINDS])
+    kinds = list(dict.fromkeys(body["email"]))
+    store.set_email_kinds(caller.tenant, caller.user_id, kinds)
+    return {"email": kinds, "kinds": list(KINDS)}

@@ -1,0 +1,113 @@
+"""In-app notifications: one feed per user ('T#<t>#N#user:<u>') and per role ('…#N#role:<r>').
+Notification puts and the per-user unread counter (ADD) are extra ops of the workflow step's
+transaction. Role feeds are shared: a member's unread count adds the role items newer than the
+newest one they have seen (`roles_seen`)."""
+from __future__ import annotations
+
+import time
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from .messaging_models import NotificationItem, NotificationStateItem
+
+KEEP_SECONDS = 90 * 24 * 3600
+MAX_PAGE = 100
+
+
+def feed_pk(tenant: str, target: str) -> str:
+    return f"T#{tenant}#N#{target}"
+
+
+def notification_put(tenant: str, target: str, notification_id: str, *, kind: str, title: str, created_at: str,
+                     form: str | None, record_id: str | None, number: str | None, state: str | None) -> tuple:
+    item = NotificationItem(feed_pk(tenant, target), f"N#{notification_id}", tenant=tenant, kind=kind, title=title,
+                            form=form, record_id=record_id, number=number, state=state, created_at=created_at,
+                            read=False, expires_at=int(time.time()) + KEEP_SECONDS)
+    return ("put", item, None, f"notification:{target}:{notification_id}")
+
+
+def unread_add_op(tenant: str, user_id: str, count: int) -> tuple:
+    item = NotificationStateItem(feed_pk(tenant, f"user:{user_id}"), "NS")
+    return ("update", (item, [NotificationStateItem.unread.add(count)]), None, f"notification-count:{user_id}")
+
+
+def _as_dict(item: NotificationItem, target: str, roles_seen: str | None) -> dict:
+    nid = item.sk[2:]
+    read = bool(item.read) if target.startswith("user:") else bool(roles_seen and nid <= roles_seen)
+    return {"id": nid, "kind": item.kind, "title": item.title, "form": item.form, "record_id": item.record_id,
+            "number": item.number, "state": item.state, "created_at": item.created_at, "read": read,
+            "audience": target}
+
+
+def state(tenant: str, user_id: str) -> dict:
+    try:
+        item = NotificationStateItem.get(feed_pk(tenant, f"user:{user_id}"), "NS", consistent_read=True)
+    except DoesNotExist:
+        return {"unread": 0, "roles_seen": None, "email_kinds": []}
+    return {"unread": max(0, int(item.unread or 0)), "roles_seen": item.roles_seen, "email_kinds": list(item.email_kinds or [])}
+
+
+def email_kinds_of(tenant: str, user_ids: list[str]) -> dict[str, list[str]]:
+    """Members' e-mail preferences, one BatchGetItem."""
+    if not user_ids:
+        return {}
+    keys = [(feed_pk(tenant, f"user:{u}"), "NS") for u in dict.fromkeys(user_ids)]
+    found = {}
+    for item in NotificationStateItem.batch_get(keys, attributes_to_get=["pk", "email_kinds"]):
+        found[item.pk.split("#N#user:", 1)[1]] = list(item.email_kinds or [])
+    return found
+
+
+def set_email_kinds(tenant: str, user_id: str, kinds: list[str]) -> None:
+    item = NotificationStateItem(feed_pk(tenant, f"user:{user_id}"), "NS")
+    item.update(actions=[NotificationStateItem.email_kinds.set(kinds)])
+
+
+def page(tenant: str, target: str, limit: int, before: str | None, roles_seen: str | None,
+         unread_only: bool = False) -> list[dict]:
+    """Newest first; `before` = a notification id to continue after."""
+    condition = NotificationItem.sk < f"N#{before}" if before else NotificationItem.sk.startswith("N#")
+    filter_condition = (NotificationItem.read == False) if unread_only and target.startswith("user:") else None  # noqa: E712
+    items = NotificationItem.query(feed_pk(tenant, target), condition, filter_condition=filter_condition,
+                                   scan_index_forward=False, limit=limit, page_size=limit)
+    return [_as_dict(i, target, roles_seen) for i in items]
+
+
+def role_unread(tenant: str, role: str, roles_seen: str | None) -> int:
+    """Role-feed notifications newer than the member's mark (at most MAX_PAGE counted)."""
+    # ids are ULIDs (0-9A-Z): "N#<seen>~" sorts after "N#<seen>" and before every newer id
+    condition = NotificationItem.sk.between(f"N#{roles_seen}~", "N#~") if roles_seen else NotificationItem.sk.startswith("N#")
+    return sum(1 for _ in NotificationItem.query(feed_pk(tenant, f"role:{role}"), condition, limit=MAX_PAGE,
+                                                 attributes_to_get=["pk", "sk"]))
+
+
+def mark_read(tenant: str, user_id: str, notification_id: str) -> bool:
+    """True if it was unread (read flag and counter move in one transaction); False if already read."""
+    item = NotificationItem(feed_pk(tenant, f"user:{user_id}"), f"N#{notification_id}")
+    counter = NotificationStateItem(feed_pk(tenant, f"user:{user_id}"), "NS")
+    try:
+        with TransactWrite(connection=NotificationItem._get_connection().connection) as tx:
+            tx.update(item, [NotificationItem.read.set(True)],
+                      condition=NotificationItem.pk.exists() & (NotificationItem.read == False))  # noqa: E712
+            tx.update(counter, [NotificationStateItem.unread.add(-1)])
+    except TransactWriteError:
+        return False
+    return True
+
+
+def exists(tenant: str, user_id: str, notification_id: str) -> bool:
+    try:
+        NotificationItem.get(feed_pk(tenant, f"user:{user_id}"), f"N#{notification_id}", attributes_to_get=["pk"])
+        return True
+    except DoesNotExist:
+        return False
+
+
+def set_roles_seen(tenant: str, user_id: str, newest: str) -> None:
+    counter = NotificationStateItem(feed_pk(tenant, f"user:{user_id}"), "NS")
+    try:
+        counter.update(actions=[NotificationStateItem.roles_seen.set(newest)],
+                       condition=NotificationStateItem.roles_seen.does_not_exist() | (NotificationStateItem.roles_seen < newest))
+    except UpdateError:
+        pass  # a newer mark is already there
