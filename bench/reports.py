@@ -1,0 +1,228 @@
+"""Report benchmark on DynamoDB Local: dashboard views at 1,000 and 100,000 work orders, and the
+extra DynamoDB cost per record write that the incremental aggregates add.
+
+    .venv/bin/python -m bench.reports [--sizes 1000 100000] [--views 20] [--writes 100]
+
+Per size: realistic work-order items (regions, priorities, states, engineers, parts lines, dates over
+two years) are bulk-loaded with BatchWriteItem together with the group aggregates a backfill builds
+(the same engine computes them), the tenant's registry marks each shipped report as serving, and then:
+- the `service_overview` and `engineers_and_parts` dashboards are viewed `--views` times (all charts,
+  permissions applied, Vega-Lite built): group items read, requests, RCU, and time per view;
+- `--writes` new orders are created through the service and then updated (priority + region: moves
+  them between groups); each write's stream record is processed by the report stream handler on its
+  own (batch of one, the worst case) and metered separately from the record write itself.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.run import _env  # noqa: E402
+
+STATES = [("Review", 6), ("AwaitAcceptance", 4), ("Travelling", 3), ("OnSite", 5), ("CustomerFeedback", 6),
+          ("Closed", 70), ("Cancelled", 6)]
+PRIORITIES = [("urgent", 10), ("high", 20), ("normal", 55), ("low", 15)]
+REGIONS = ["north", "south", "east", "west"]
+
+
+def _pick(rng, weighted):
+    return rng.choices([v for v, _ in weighted], [w for _, w in weighted])[0]
+
+
+def _order(rng, n: int, engineers: list[str], parts: list[str], customers: list[str]):
+    from chalicelib import ids
+    from chalicelib.storage.records import StoredRecord
+    reported = 1735689600 + rng.randrange(0, 700 * 86400)  # 2025-01-01 + up to ~23 months
+    state = _pick(rng, STATES)
+    priority = _pick(rng, PRIORITIES)
+    iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))  # noqa: E731
+    data = {"order_no": f"WO-B-{n:07d}", "customer": rng.choice(customers), "fault_description": "Compressor trips",
+            "service_address": "88 Century Avenue", "region": rng.choice(REGIONS), "priority": priority,
+            "product_line": rng.choice(["hvac", "elevator", "medical", "appliance"]), "reported_at": iso(reported),
+            "channel": "phone", "warranty_status": "in_warranty"}
+    if state not in ("Review", "Cancelled"):
+        data["assigned_engineer"] = rng.choice(engineers)
+    if state in ("CustomerFeedback", "Closed"):
+        hours = {"urgent": 5, "high": 20, "normal": 60, "low": 150}[priority] * rng.uniform(0.3, 1.6)
+        data["completed_at"] = iso(int(reported + hours * 3600))
+        data["first_checkin_at"] = iso(int(reported + hours * 1800))
+        data["first_time_fix"] = rng.random() < 0.78
+        lines = [{"line_id": f"l{i}", "part": rng.choice(parts), "quantity": Decimal(rng.randint(1, 4)),
+                  "unit_price": Decimal("25.5"), "line_total": Decimal("25.5") * rng.randint(1, 4)} for i in range(rng.randint(0, 3))]
+        if lines:
+            data["parts_used"] = lines
+            data["parts_total"] = sum(line["line_total"] for line in lines)
+        if state == "Closed" and rng.random() < 0.7:
+            data["satisfaction_rating"] = rng.choices([1, 2, 3, 4, 5], [3, 4, 10, 35, 48])[0]
+    created = data["reported_at"]
+    workflow = {"workflow": "work_order", "version": 1, "state": state, "entered_at": created,
+                "status": "succeeded" if state in ("Closed",) else "running", "tasks": [], "timers": []}
+    return StoredRecord(tenant="demo", id=ids.new_id(), form="work_order", form_version=1, version=3, data=data,
+                        created_at=created, created_by="agent.li", updated_at=created, updated_by="agent.li",
+                        number=data["order_no"], workflow=workflow)
+
+
+def load(n: int, seed: int = 1) -> float:
+    """Bulk-load n work orders plus the aggregates of every shipped report; returns seconds taken."""
+    from chalicelib.reports.contribution import contribution, merge_into
+    from chalicelib.services import definitions
+    from chalicelib.storage import reports as store
+    from chalicelib.storage.models import RecordItem
+    from chalicelib.storage.records import WritePlan, _to_item
+    rng = random.Random(seed)
+    engineers = [f"eng.{i:03d}" for i in range(40)]
+    parts = [f"part-{i:03d}" for i in range(60)]
+    customers = [f"cust-{i:04d}" for i in range(500)]
+    registry, rev = store.get_registry("demo")
+    reports = {name: definitions.version_of("demo", "report", name, entry["serving"]) for name, entry in registry.items()}
+    totals = {name: {} for name in reports}
+    start = time.perf_counter()
+    chunk = 2000
+
+    def write(items):
+        with RecordItem.batch_write() as batch:
+            for item in items:
+                batch.save(item)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = []
+        for offset in range(0, n, chunk):
+            items = []
+            for i in range(offset, min(n, offset + chunk)):
+                rec = _order(rng, i, engineers, parts, customers)
+                d = rec.data
+                items.append(_to_item(rec, WritePlan(shards=4, index_values={1: d["region"], 2: d.get("assigned_engineer"),
+                                                                             3: d["customer"], 4: d["priority"]})))
+                view = {"data": json.loads(json.dumps(d, default=str), parse_float=Decimal), "workflow": rec.workflow,
+                        "created_at": rec.created_at, "updated_at": rec.updated_at}
+                for name, report in reports.items():
+                    merge_into(totals[name], contribution(report, view))
+            futures.append(pool.submit(write, items))
+        for f in futures:
+            f.result()
+    # the aggregates a backfill would have built (group items replaced: the stream added nothing yet)
+    for name, report in reports.items():
+        store.put_groups("demo", name, registry[name]["serving"], totals[name])
+    return time.perf_counter() - start
+
+
+def view(meter, runs: int) -> dict:
+    from chalicelib.services import reports as service
+    from chalicelib.services.caller import Caller
+    manager = Caller(tenant="demo", user_id="mgr.zhao", roles=frozenset({"manager"}))
+    out = {}
+    for board in ("service_overview", "engineers_and_parts"):
+        times, groups = [], 0
+        service.dashboard(manager, board)  # warm the definition cache
+        meter.reset()
+        for _ in range(runs):
+            t = time.perf_counter()
+            result = service.dashboard(manager, board)
+            times.append((time.perf_counter() - t) * 1000)
+            groups = result["groups_read"]
+        out[board] = {"charts": len(result["charts"]), "group_items_read": groups,
+                      "requests_per_view": {k: v / runs for k, v in sorted(meter.requests.items())},
+                      "rcu_per_view": round(meter.read_units / runs, 2),
+                      "ms_p50": round(statistics.median(times), 1), "ms_max": round(max(times), 1)}
+    return out
+
+
+def writes(meter, count: int) -> dict:
+    """Create then update `count` orders through the service; meter the record writes and, apart,
+    the report maintenance their stream records cause."""
+    from chalicelib.services import records
+    from chalicelib.services import reports as service
+    from chalicelib.services.caller import Caller
+    from chalicelib.storage.models import RecordItem
+    admin = Caller(tenant="demo", user_id="admin", roles=frozenset({"admin"}))
+    agent = Caller(tenant="demo", user_id="agent.li", roles=frozenset({"agent"}))
+    customer, _ = records.create(agent, "customer", {"data": {"name": "Bench Hotel", "phone": "13800138000"}}, None)
+    conn = RecordItem._get_connection().connection
+
+    def event(rid):
+        item = conn._make_api_call("GetItem", {"TableName": RecordItem.Meta.table_name, "ConsistentRead": True,
+                                               "Key": {"pk": {"S": f"T#demo#R#{rid}"}, "sk": {"S": "R"}}})["Item"]
+        return [{"eventName": "MODIFY", "dynamodb": {"Keys": {"pk": item["pk"], "sk": item["sk"]}, "NewImage": item}}]
+
+    result = {}
+    ids = []
+    for phase in ("create", "update"):
+        events, record_cost, report_cost = [], {"requests": 0, "wcu": 0.0, "rcu": 0.0}, {"requests": 0, "wcu": 0.0, "rcu": 0.0}
+        for i in range(count):
+            meter.reset()
+            if phase == "create":
+                rec, _ = records.create(agent, "work_order", {"data": {
+                    "customer": customer["id"], "fault_description": "noise", "service_address": "1 Road",
+                    "region": REGIONS[i % 4], "priority": "normal", "reported_at": "2026-11-20T08:00:00Z"}}, None)
+                ids.append(rec["id"])
+            else:
+                rec = records.update(admin, "work_order", ids[i], {"version": 1, "data": {"priority": "urgent", "region": REGIONS[(i + 1) % 4]}}, None)
+            record_cost["requests"] += sum(meter.requests.values())
+            record_cost["wcu"] += meter.write_units
+            record_cost["rcu"] += meter.read_units
+            events.append(event(ids[i]))
+        for batch in events:
+            meter.reset()
+            service.process_stream(batch)
+            report_cost["requests"] += sum(meter.requests.values())
+            report_cost["wcu"] += meter.write_units
+            report_cost["rcu"] += meter.read_units
+            ops = dict(meter.requests)
+        result[phase] = {"record_write": {k: round(v / count, 2) for k, v in record_cost.items()},
+                         "report_maintenance": {k: round(v / count, 2) for k, v in report_cost.items()},
+                         "maintenance_requests_last": ops}
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 100_000])
+    parser.add_argument("--views", type=int, default=20)
+    parser.add_argument("--writes", type=int, default=100)
+    args = parser.parse_args()
+    from bench.meter import metered
+    from tools.ddb_local import DynamoDBLocal
+    report = {}
+    with DynamoDBLocal() as ddb:
+        for size in args.sizes:
+            _env(ddb.endpoint)
+            from chalicelib.config import reset_settings
+            from chalicelib.services import definitions
+            reset_settings()
+            definitions.clear_caches()
+            from chalicelib.api import common
+            common._configured = False
+            from chalicelib.seed import install_app, install_demo_data
+            from chalicelib.storage import configure_models, create_tables
+            configure_models()
+            create_tables()
+            install_app("demo")
+            install_demo_data("demo")
+            seconds = load(size)
+            with metered() as meter:
+                views = view(meter, args.views)
+                cost = writes(meter, args.writes)
+            report[size] = {"load_seconds": round(seconds, 1), "dashboards": views, "per_record_write": cost}
+            print(json.dumps({size: report[size]}, indent=2), flush=True)
+    sizes = sorted(report)
+    if len(sizes) >= 2:
+        for board in ("service_overview", "engineers_and_parts"):
+            a, b = report[sizes[0]]["dashboards"][board], report[sizes[-1]]["dashboards"][board]
+            print(f"{board}: {a['group_items_read']} group items at {sizes[0]:,} orders vs {b['group_items_read']} at "
+                  f"{sizes[-1]:,}; {a['ms_p50']} ms vs {b['ms_p50']} ms per view")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DEFINITION_CACHE_SECONDS", "5")
+    main()
