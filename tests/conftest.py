@@ -114,7 +114,10 @@ class ApiClient:
         all_headers.update(headers or {})
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
         response = getattr(self.http, method.lower())(path, headers=all_headers, body=data)
-        response.json = json.loads(response.body) if response.body else None
+        try:
+            response.json = json.loads(response.body) if response.body else None
+        except ValueError:  # a download (CSV, JSON lines, HTML): read response.body
+            response.json = None
         return response
 
 

@@ -74,3 +74,34 @@ def inbound_messages(event):
     from ..services import inbound
     configure_once()
     return inbound.handle_batch(event.to_dict().get("Records", []))
+
+
+@route(bp, "/forms/{form}/imports", methods=["POST"])
+def start_import(request, caller, form):
+    from ..services import bulk
+    body, status = bulk.start_import(caller, form, body_of(request))
+    return json_response(body, status, {"Location": f"/forms/{form}/imports/{body['id']}"})
+
+
+@route(bp, "/forms/{form}/imports/{job_id}", methods=["GET"])
+def get_import(request, caller, form, job_id):
+    from ..services import bulk
+    return bulk.get_import(caller, form, job_id)
+
+
+@route(bp, "/forms/{form}/export", methods=["GET"])
+def export(request, caller, form):
+    from chalice import Response
+
+    from ..services import bulk
+    text, content_type = bulk.export(caller, form, query_params(request))
+    suffix = "csv" if content_type.startswith("text/csv") else "jsonl"
+    return Response(body=text, status_code=200, headers={
+        "Content-Type": content_type, "Content-Disposition": f'attachment; filename="{form}.{suffix}"'})
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES))
+def continue_imports(event):
+    from ..services import bulk
+    configure_once()
+    return bulk.continue_imports()

@@ -1,0 +1,183 @@
+"""Bulk import (a job: every row validated first, valid rows written in batches, progress readable
+while it runs, restartable without duplicates) and export of a filtered list (CSV / JSON lines).
+
+Restartability: row n of job j is created with the idempotency key `imp.<j>.<n>`, through the same
+create path as the API's Idempotency-Key; a batch that is written again after a crash (or by a
+second worker) replays instead of duplicating. Progress (`next_row`) advances with a condition on
+the row the batch started from."""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from pydantic import ValidationError
+
+from .. import jsonutil
+from ..errors import AppError, BadRequest, NotFound, ValidationFailed
+from ..forms.definition import pydantic_problems
+from ..ids import new_id
+from ..integration.bodies import ImportRequest
+from ..storage import imports as store
+from . import definitions, records
+from .caller import Caller
+from .clock import utc_now
+
+BATCH = 25
+WORKERS = 8
+MAX_ERRORS = 200
+INLINE_SECONDS = 20.0  # the POST runs the job this long (API Gateway: 29 s), the schedule continues it
+MAX_EXPORT = 10_000
+
+
+def _owner(caller: Caller) -> dict:
+    return {"user_id": caller.user_id, "roles": sorted(caller.roles), "name": caller.name,
+            "attributes": dict(caller.attributes)}
+
+
+def _caller(tenant: str, owner: dict) -> Caller:
+    return Caller(tenant, owner["user_id"], frozenset(owner["roles"]), owner.get("name", ""),
+                  tuple(sorted(owner.get("attributes", {}).items())))
+
+
+def start_import(caller: Caller, form_name: str, body: Any, *, budget: float = INLINE_SECONDS) -> tuple[dict, int]:
+    """Validate every row, store the job, run it for `budget` seconds. Sending the same job_id again
+    resumes that job (its rows are not parsed again). → (job view, HTTP status)."""
+    from ..forms.engine import validate_record
+    from ..integration.rows import RowsError, parse
+    _v, form = definitions.published(caller.tenant, "form", form_name)
+    caller.require_any(form.permissions.import_, f"importing {form_name} records")
+    caller.require_any(form.permissions.create, f"creating {form_name} records")
+    try:
+        request = ImportRequest.model_validate(body)
+    except ValidationError as exc:
+        raise ValidationFailed("import request is invalid", details=pydantic_problems(exc)) from exc
+    job_id = request.job_id or new_id()
+    existing = store.get_job(caller.tenant, job_id)
+    if existing is not None:
+        if existing.form != form_name:
+            raise NotFound(f"import job {job_id} does not exist for form {form_name}")
+        return run_import(caller.tenant, job_id, budget=budget).view(), 200
+    try:
+        rows = parse(request.content, request.format, form)
+    except RowsError as exc:
+        raise ValidationFailed(f"the file cannot be imported: {exc}", details=[{"path": exc.path, "message": str(exc)}]) from exc
+    from .records import access_for
+    access = access_for(caller, form)
+    variables = caller.variables(utc_now())
+    valid, errors = [], []
+    for number, data, problems in rows:
+        if not problems:
+            try:
+                access.require_writable(data, None)
+                validate_record(form, data, variables=variables)
+            except AppError as exc:
+                problems = [{"row": number, **d} for d in (exc.details or [{"path": "", "message": exc.message}])]
+        if problems:
+            errors.extend(problems)
+        else:
+            valid.append([number, data])
+    now = utc_now()
+    job = store.ImportJob(caller.tenant, job_id, form_name, request.format, "running" if valid else "completed",
+                          len(rows), 0, 0, 0, len({e["row"] for e in errors}), errors[:MAX_ERRORS], valid, _owner(caller),
+                          now, now)
+    if len(jsonutil.dumps(valid)) > 300_000:
+        raise BadRequest("the file is too large for one import job; split it", details=[{"path": "content", "message": "too large"}])
+    if not store.create_job(job):  # a concurrent POST with the same job_id won
+        return run_import(caller.tenant, job_id, budget=budget).view(), 200
+    return run_import(caller.tenant, job_id, budget=budget).view(), 202
+
+
+def run_import(tenant: str, job_id: str, *, budget: float = INLINE_SECONDS) -> store.ImportJob:
+    """Write the job's valid rows in batches until done or out of time."""
+    deadline = time.monotonic() + budget
+    job = store.get_job(tenant, job_id)
+    if job is None:
+        raise NotFound(f"import job {job_id} does not exist")
+    caller = _caller(tenant, job.owner)
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        while job.status == "running" and time.monotonic() < deadline:
+            start = job.next_row
+            batch = job.rows[start:start + BATCH]
+            results = list(pool.map(lambda row: _write_row(caller, job, row), batch))
+            for outcome, problem in results:
+                if outcome == "created":
+                    job.created += 1
+                elif outcome == "replayed":
+                    job.replayed += 1
+                else:
+                    job.failed += 1
+                    if len(job.errors) < MAX_ERRORS:
+                        job.errors.append(problem)
+            job.next_row = start + len(batch)
+            job.updated_at = utc_now()
+            if job.next_row >= len(job.rows):
+                job.status = "completed"
+            if not store.save_progress(job, start):  # another worker is on this job: let it go on
+                return store.get_job(tenant, job_id) or job
+    return job
+
+
+def _write_row(caller: Caller, job: store.ImportJob, row: list) -> tuple[str, dict | None]:
+    number, data = row
+    try:
+        _body, replayed = records.create(caller, job.form, {"data": data}, f"imp.{job.id}.{number}")
+        return ("replayed" if replayed else "created"), None
+    except AppError as exc:
+        if exc.status >= 500:
+            raise  # transient: the batch is retried on the next run, keys make that safe
+        detail = (exc.details or [{"path": "", "message": exc.message}])[0] if isinstance(exc.details, list) else \
+            {"path": "", "message": exc.message}
+        return "failed", {"row": number, "path": detail.get("path", ""), "message": detail.get("message", exc.message)}
+
+
+def get_import(caller: Caller, form_name: str, job_id: str) -> dict:
+    _v, form = definitions.published(caller.tenant, "form", form_name)
+    caller.require_any(form.permissions.import_, f"importing {form_name} records")
+    job = store.get_job(caller.tenant, job_id) if len(job_id) <= 64 else None
+    if job is None or job.form != form_name or (job.owner["user_id"] != caller.user_id and "admin" not in caller.roles):
+        raise NotFound(f"import job {job_id} does not exist")
+    return job.view()
+
+
+def continue_imports(budget: float = 50.0) -> dict:
+    """The schedule: resume unfinished jobs (e.g. a POST ran out of time, or its Lambda died)."""
+    deadline = time.monotonic() + budget
+    done = 0
+    for shard in range(store.JOB_SHARDS):
+        for tenant, job_id in store.running_jobs(shard):
+            left = deadline - time.monotonic()
+            if left <= 1:
+                return {"resumed": done}
+            run_import(tenant, job_id, budget=left)
+            done += 1
+    return {"resumed": done}
+
+
+def export(caller: Caller, form_name: str, params: dict[str, str]) -> tuple[str, str]:
+    """(body, content type): the filtered list as the caller may see it (row rules, hidden fields)."""
+    from ..integration.rows import to_csv, to_jsonl
+    _v, form = definitions.published(caller.tenant, "form", form_name)
+    caller.require_any(form.permissions.export, f"exporting {form_name} records")
+    params = dict(params)
+    fmt = params.pop("format", "csv")
+    if fmt not in ("csv", "jsonl"):
+        raise BadRequest("format must be csv or jsonl", details=[{"path": "query.format", "message": "csv or jsonl"}])
+    from ..errors import parse_count
+    limit = parse_count(params.pop("limit"), "query.limit", minimum=1) if "limit" in params else MAX_EXPORT
+    limit = min(limit, MAX_EXPORT)
+    params.pop("cursor", None)
+    items: list[dict] = []
+    cursor = None
+    while len(items) < limit:
+        page = records.list_records(caller, form_name, {**params, "limit": str(min(100, limit - len(items))),
+                                                        **({"cursor": cursor} if cursor else {})})
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    if fmt == "jsonl":
+        return to_jsonl(items), "application/x-ndjson"
+    hidden = records.access_for(caller, form).hidden_everywhere()
+    columns = [f.name for f in form.fields if f.name not in hidden]
+    return to_csv(form, columns, items), "text/csv; charset=utf-8"
