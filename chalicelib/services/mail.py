@@ -166,7 +166,8 @@ def _record_mail(item: dict, now: str) -> str:
         settings = get_settings()
         context = {**rec.data, "number": rec.number, "form": rec.form, "customer": recipient_data}
         if survey:
-            token = sign_token(settings.survey_secret, tenant=tenant, form=rec.form, record_id=rec.id, survey_id=survey_id,
+            from .surveys import survey_secret
+            token = sign_token(survey_secret(), tenant=tenant, form=rec.form, record_id=rec.id, survey_id=survey_id,
                                expires_at=_epoch(now) + survey.link_days * 86400)
             context.update(survey_url=f"{settings.public_base_url}/surveys/{token}",
                            optout_url=f"{settings.public_base_url}/surveys/{token}/opt-out")

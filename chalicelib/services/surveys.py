@@ -15,11 +15,23 @@ class TokenRejected(Forbidden):
     code = "survey_token_invalid"
 
 
-def _claims(token: str) -> dict:
+UNSET_SECRET = "unset-survey-secret-change-me"
+
+
+def survey_secret() -> str:
+    """The HMAC key of survey links; a deployed stage must set SURVEY_SECRET (no guessable default)."""
     from ..config import get_settings
+    from ..errors import ServiceUnavailable
+    secret = get_settings().survey_secret
+    if secret == UNSET_SECRET or len(secret) < 32:
+        raise ServiceUnavailable("survey links are not configured on this stage (SURVEY_SECRET)", code="survey_not_configured")
+    return secret
+
+
+def _claims(token: str) -> dict:
     from ..surveys import TokenError, verify_token
     try:
-        return verify_token(get_settings().survey_secret, token, int(time.time()))
+        return verify_token(survey_secret(), token, int(time.time()))
     except TokenError as exc:
         raise TokenRejected(exc.message, code=exc.code, details=[{"path": "token", "message": exc.message}]) from exc
 

@@ -1,0 +1,91 @@
+"""In-app notifications written with the workflow step that causes them: task assigned, approval
+requested, SLA reminder / breach, order completed; unread count, mark read, e-mail by preference."""
+from datetime import datetime, timedelta, timezone
+
+from .helpers import AGENT, new_customer, work_order_data
+from .test_surveys_api import SENDER, completed_order, ses  # noqa: F401  (fixture)
+from .test_workflow_e2e import MANAGER, SUP, ZHANG, Order
+
+
+def _order(api):
+    customer = new_customer(api)
+    created = api.call("POST", "/forms/work_order/records", body={"data": work_order_data(customer["id"])}, **AGENT)
+    assert created.status_code == 201
+    return Order(api, created.json)
+
+
+def _notes(api, who, query=""):
+    response = api.call("GET", f"/notifications{query}", **who)
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def test_task_assigned_unread_count_and_mark_read(flow_api):
+    order = _order(flow_api)
+    notes = _notes(flow_api, SUP)
+    assert notes["unread"] == 1
+    [note] = notes["items"]
+    assert note["kind"] == "task.assigned" and note["record_id"] == order.id and note["state"] == "Review"
+    assert note["read"] is False and note["number"].startswith("WO-")
+    assert _notes(flow_api, ZHANG)["items"] == []
+
+    dry = flow_api.call("POST", f"{order.path}/actions/auto_dispatch?dry_run=true", body={"version": order.version}, **SUP)
+    assert dry.status_code == 200 and _notes(flow_api, ZHANG)["items"] == []  # a dry run writes nothing
+    order.act("auto_dispatch", SUP)
+    assert [n["kind"] for n in _notes(flow_api, ZHANG)["items"]] == ["task.assigned"]
+
+    marked = flow_api.call("POST", "/notifications/read", body={"ids": [note["id"]]}, **SUP)
+    assert marked.status_code == 200 and marked.json == {"marked": 1, "unread": 0}
+    again = flow_api.call("POST", "/notifications/read", body={"ids": [note["id"]]}, **SUP)
+    assert again.json == {"marked": 0, "unread": 0}  # marking twice counts once
+    assert _notes(flow_api, SUP)["items"][0]["read"] is True
+    assert _notes(flow_api, SUP, "?unread=true")["items"] == []
+    missing = flow_api.call("POST", "/notifications/read", body={"ids": ["01ARZ3NDEKTSV4RRFFQ69G5FAV"]}, **ZHANG)
+    assert missing.status_code == 404
+    bad = flow_api.call("POST", "/notifications/read", body={"ids": ["nope"]}, **SUP)
+    assert bad.status_code == 422 and bad.json["error"]["details"][0]["path"] == "ids"
+    # another tenant's member with the same name sees nothing of this tenant
+    assert _notes(flow_api, dict(user="sup.north", roles=["supervisor"], tenant="other"))["items"] == []
+
+
+def test_sla_reminder_and_breach_reach_assignee_and_manager_role(flow_api):
+    from chalicelib.services.workflow import fire_due_timers
+    order = _order(flow_api)
+    later = (datetime.now(timezone.utc) + timedelta(hours=9)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    fired = fire_due_timers(later)
+    assert fired["fired"] >= 2
+    kinds = [n["kind"] for n in _notes(flow_api, SUP)["items"]]
+    assert "sla.reminder" in kinds and "task.assigned" in kinds
+    manager = _notes(flow_api, MANAGER)
+    breach = [n for n in manager["items"] if n["kind"] == "sla.breached"]
+    assert breach and breach[0]["audience"] == "role:manager" and breach[0]["record_id"] == order.id
+    assert manager["unread"] == len(manager["items"])
+    cleared = flow_api.call("POST", "/notifications/read", body={"all": True}, **MANAGER)
+    assert cleared.status_code == 200 and cleared.json["unread"] == 0
+    assert all(n["read"] for n in _notes(flow_api, MANAGER)["items"])
+    # another manager has not read the role's notifications yet
+    assert _notes(flow_api, dict(user="mgr.qian", roles=["manager"]))["unread"] == len(manager["items"])
+
+
+def test_order_completed_notifies_the_agent_who_took_it(flow_api, ses):
+    order, _customer = completed_order(flow_api)
+    completed = [n for n in _notes(flow_api, AGENT)["items"] if n["kind"] == "order.completed"]
+    assert [n["record_id"] for n in completed] == [order.id]
+
+
+def test_email_copy_where_the_member_prefers_it(flow_api, ses):
+    from chalicelib.services.mail import deliver_due
+    assert flow_api.call("GET", "/notifications/preferences", **ZHANG).json["email"] == []
+    bad = flow_api.call("PUT", "/notifications/preferences", body={"email": ["task.assigned", "spam"]}, **ZHANG)
+    assert bad.status_code == 422 and bad.json["error"]["details"][0]["path"] == "email[1]"
+    saved = flow_api.call("PUT", "/notifications/preferences", body={"email": ["task.assigned"]}, **ZHANG)
+    assert saved.status_code == 200 and saved.json["email"] == ["task.assigned"]
+    order = _order(flow_api)
+    order.act("auto_dispatch", SUP)
+    assert order.get()["data"]["assigned_engineer"] == "eng.zhang"
+    deliver_due()
+    to_zhang = [m for m in ses.sent_messages if m.destinations["ToAddresses"] == ["zhang.san@demo.example"]]
+    assert len(to_zhang) == 1 and "New task" in to_zhang[0].subject and to_zhang[0].source == SENDER
+    assert not [m for m in ses.sent_messages if m.destinations["ToAddresses"] == ["wang.wei@demo.example"]]  # no preference
+    deliver_due()
+    assert len([m for m in ses.sent_messages if m.destinations["ToAddresses"] == ["zhang.san@demo.example"]]) == 1
