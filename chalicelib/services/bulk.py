@@ -7,14 +7,15 @@ second worker) replays instead of duplicating. Progress (`next_row`) advances wi
 the row the batch started from."""
 from __future__ import annotations
 
+import bisect
+import hashlib
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pydantic import ValidationError
 
-from .. import jsonutil
-from ..errors import AppError, BadRequest, NotFound, ValidationFailed
+from ..errors import AppError, BadRequest, Conflict, NotFound, ValidationFailed
 from ..forms.definition import pydantic_problems
 from ..ids import new_id
 from ..integration.bodies import ImportRequest
@@ -42,9 +43,7 @@ def _caller(tenant: str, owner: dict) -> Caller:
 
 def start_import(caller: Caller, form_name: str, body: Any, *, budget: float = INLINE_SECONDS) -> tuple[dict, int]:
     """Validate every row, store the job, run it for `budget` seconds. Sending the same job_id again
-    resumes that job (its rows are not parsed again). → (job view, HTTP status)."""
-    from ..forms.engine import validate_record
-    from ..integration.rows import RowsError, parse
+    resumes that job (its rows are not written twice). → (job view, HTTP status)."""
     _v, form = definitions.published(caller.tenant, "form", form_name)
     caller.require_any(form.permissions.import_, f"importing {form_name} records")
     caller.require_any(form.permissions.create, f"creating {form_name} records")
@@ -53,16 +52,48 @@ def start_import(caller: Caller, form_name: str, body: Any, *, budget: float = I
     except ValidationError as exc:
         raise ValidationFailed("import request is invalid", details=pydantic_problems(exc)) from exc
     job_id = request.job_id or new_id()
-    existing = store.get_job(caller.tenant, job_id)
-    if existing is not None:
-        if existing.form != form_name:
-            raise NotFound(f"import job {job_id} does not exist for form {form_name}")
-        return run_import(caller.tenant, job_id, budget=budget).view(), 200
+    sha = hashlib.sha256(f"{request.format}\n{request.content}".encode()).hexdigest()
+    job = store.get_job(caller.tenant, job_id)
+    status = 200
+    if job is None:
+        total, valid, errors = _prepare(caller, form, request)
+        chunks, starts = store.split_chunks(valid)
+        now = utc_now()
+        job = store.ImportJob(caller.tenant, job_id, form_name, request.format, "loading" if valid else "completed",
+                              total, len(valid), 0, 0, 0, len({e["row"] for e in errors}), errors[:MAX_ERRORS], starts,
+                              sha, _owner(caller), now, now)
+        if store.create_job(job):
+            status = 202
+            if valid:
+                _load(job, chunks)
+        else:  # a concurrent POST with the same job_id won
+            job = store.get_job(caller.tenant, job_id)
+    if job.form != form_name:
+        raise NotFound(f"import job {job_id} does not exist for form {form_name}")
+    if job.content_sha != sha:
+        raise Conflict("job_id was already used with another file", code="job_id_reused",
+                       details=[{"path": "job_id", "message": "reused with different content"}])
+    if job.status == "loading":  # the first POST died while storing the rows: store them again
+        _total, valid, _errors = _prepare(caller, form, request)
+        _load(job, store.split_chunks(valid)[0])
+    return run_import(caller.tenant, job_id, budget=budget).view(), status
+
+
+def _load(job: store.ImportJob, chunks: list[list]) -> None:
+    store.put_chunks(job.tenant, job.id, chunks)
+    job.status = "running"
+    store.save_progress(job, 0, expected_status="loading")
+
+
+def _prepare(caller: Caller, form, request: ImportRequest) -> tuple[int, list, list[dict]]:
+    """(rows read, valid rows [[row number, data]], row errors): every row is checked before any is written."""
+    from ..forms.engine import validate_record
+    from ..integration.rows import RowsError, parse
+    from .records import access_for
     try:
         rows = parse(request.content, request.format, form)
     except RowsError as exc:
         raise ValidationFailed(f"the file cannot be imported: {exc}", details=[{"path": exc.path, "message": str(exc)}]) from exc
-    from .records import access_for
     access = access_for(caller, form)
     variables = caller.variables(utc_now())
     valid, errors = [], []
@@ -77,15 +108,7 @@ def start_import(caller: Caller, form_name: str, body: Any, *, budget: float = I
             errors.extend(problems)
         else:
             valid.append([number, data])
-    now = utc_now()
-    job = store.ImportJob(caller.tenant, job_id, form_name, request.format, "running" if valid else "completed",
-                          len(rows), 0, 0, 0, len({e["row"] for e in errors}), errors[:MAX_ERRORS], valid, _owner(caller),
-                          now, now)
-    if len(jsonutil.dumps(valid)) > 300_000:
-        raise BadRequest("the file is too large for one import job; split it", details=[{"path": "content", "message": "too large"}])
-    if not store.create_job(job):  # a concurrent POST with the same job_id won
-        return run_import(caller.tenant, job_id, budget=budget).view(), 200
-    return run_import(caller.tenant, job_id, budget=budget).view(), 202
+    return len(rows), valid, errors
 
 
 def run_import(tenant: str, job_id: str, *, budget: float = INLINE_SECONDS) -> store.ImportJob:
@@ -95,10 +118,19 @@ def run_import(tenant: str, job_id: str, *, budget: float = INLINE_SECONDS) -> s
     if job is None:
         raise NotFound(f"import job {job_id} does not exist")
     caller = _caller(tenant, job.owner)
+    chunks: dict[int, list] = {}
+
+    def row_at(index: int) -> list:
+        n = bisect.bisect_right(job.chunks, index) - 1
+        if n not in chunks:
+            chunks.clear()
+            chunks[n] = store.get_chunk(tenant, job_id, n)
+        return chunks[n][index - job.chunks[n]]
+
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         while job.status == "running" and time.monotonic() < deadline:
             start = job.next_row
-            batch = job.rows[start:start + BATCH]
+            batch = [row_at(i) for i in range(start, min(start + BATCH, job.valid))]
             results = list(pool.map(lambda row: _write_row(caller, job, row), batch))
             for outcome, problem in results:
                 if outcome == "created":
@@ -111,7 +143,7 @@ def run_import(tenant: str, job_id: str, *, budget: float = INLINE_SECONDS) -> s
                         job.errors.append(problem)
             job.next_row = start + len(batch)
             job.updated_at = utc_now()
-            if job.next_row >= len(job.rows):
+            if job.next_row >= job.valid:
                 job.status = "completed"
             if not store.save_progress(job, start):  # another worker is on this job: let it go on
                 return store.get_job(tenant, job_id) or job

@@ -1,16 +1,19 @@
-"""Bulk import jobs (see integration_models.ImportJobItem). Progress advances with a condition on the
-row it started from, so two workers never both claim the same batch."""
+"""Bulk import jobs: a job item (status, counters, row errors, chunk boundaries) and chunk items
+holding the valid rows (see integration_models). Progress advances with a condition on the row it
+started from, so two workers never both record the same batch."""
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pynamodb.exceptions import PutError
 
 from .. import jsonutil
-from .integration_models import ImportJobItem, configured
+from .integration_models import ImportChunkItem, ImportJobItem, configured
 
 JOB_SHARDS = 4
+CHUNK_BYTES = 200_000
+CHUNK_ROWS = 1000
 
 
 def job_pk(tenant: str, job_id: str) -> str:
@@ -27,32 +30,33 @@ class ImportJob:
     id: str
     form: str
     format: str
-    status: str
+    status: str  # loading (chunks being written) → running → completed
     total: int
+    valid: int
     next_row: int
     created: int
     replayed: int
     failed: int
     errors: list[dict]
-    rows: list  # [[row number, data], ...] of rows that passed validation
+    chunks: list[int]
+    content_sha: str
     owner: dict
     created_at: str
     updated_at: str
-    invalid: int = field(default=0)
 
     def view(self) -> dict:
         return {"id": self.id, "form": self.form, "format": self.format, "status": self.status, "total": self.total,
-                "valid": len(self.rows), "processed": self.next_row, "created": self.created, "replayed": self.replayed,
+                "valid": self.valid, "processed": self.next_row, "created": self.created, "replayed": self.replayed,
                 "failed": self.failed, "errors": self.errors, "created_at": self.created_at, "updated_at": self.updated_at,
                 "created_by": self.owner.get("user_id")}
 
 
 def _item(job: ImportJob) -> ImportJobItem:
     item = ImportJobItem(job_pk(job.tenant, job.id), "J", tenant=job.tenant, job_id=job.id, form=job.form,
-                         format=job.format, status=job.status, total=job.total, next_row=job.next_row, created=job.created,
-                         replayed=job.replayed, failed=job.failed, errors=jsonutil.dumps(job.errors),
-                         rows=jsonutil.dumps(job.rows), owner=jsonutil.dumps(job.owner), created_at=job.created_at,
-                         updated_at=job.updated_at)
+                         format=job.format, status=job.status, total=job.total, valid=job.valid, next_row=job.next_row,
+                         created=job.created, replayed=job.replayed, failed=job.failed, errors=jsonutil.dumps(job.errors),
+                         chunks=jsonutil.dumps(job.chunks), content_sha=job.content_sha, owner=jsonutil.dumps(job.owner),
+                         created_at=job.created_at, updated_at=job.updated_at)
     if job.status == "running":  # sparse: the worker's queue holds unfinished jobs only
         item.opk = pending_pk(zlib.crc32(job.id.encode()) % JOB_SHARDS)
         item.lsk = f"{job.created_at}#{job.tenant}#{job.id}"
@@ -60,9 +64,27 @@ def _item(job: ImportJob) -> ImportJobItem:
 
 
 def _job(item: ImportJobItem) -> ImportJob:
-    return ImportJob(item.tenant, item.job_id, item.form, item.format, item.status, int(item.total), int(item.next_row),
-                     int(item.created), int(item.replayed), int(item.failed), jsonutil.loads(item.errors),
-                     jsonutil.loads(item.rows), jsonutil.loads(item.owner), item.created_at, item.updated_at)
+    return ImportJob(item.tenant, item.job_id, item.form, item.format, item.status, int(item.total), int(item.valid),
+                     int(item.next_row), int(item.created), int(item.replayed), int(item.failed),
+                     jsonutil.loads(item.errors), jsonutil.loads(item.chunks), item.content_sha,
+                     jsonutil.loads(item.owner), item.created_at, item.updated_at)
+
+
+def split_chunks(rows: list) -> tuple[list[list], list[int]]:
+    """Rows → chunks under CHUNK_BYTES / CHUNK_ROWS each, and the index of each chunk's first row."""
+    chunks, starts, current, size = [], [], [], 0
+    for index, row in enumerate(rows):
+        length = len(jsonutil.dumps(row))
+        if current and (size + length > CHUNK_BYTES or len(current) >= CHUNK_ROWS):
+            chunks.append(current)
+            current, size = [], 0
+        if not current:
+            starts.append(index)
+        current.append(row)
+        size += length
+    if current:
+        chunks.append(current)
+    return chunks, starts
 
 
 def create_job(job: ImportJob) -> bool:
@@ -77,6 +99,18 @@ def create_job(job: ImportJob) -> bool:
         raise
 
 
+def put_chunks(tenant: str, job_id: str, chunks: list[list]) -> None:
+    configured()
+    with ImportChunkItem.batch_write() as batch:
+        for n, rows in enumerate(chunks):
+            batch.save(ImportChunkItem(job_pk(tenant, job_id), f"C#{n:05d}", rows=jsonutil.dumps(rows)))
+
+
+def get_chunk(tenant: str, job_id: str, n: int) -> list:
+    configured()
+    return jsonutil.loads(ImportChunkItem.get(job_pk(tenant, job_id), f"C#{n:05d}", consistent_read=True).rows)
+
+
 def get_job(tenant: str, job_id: str) -> ImportJob | None:
     configured()
     try:
@@ -85,11 +119,11 @@ def get_job(tenant: str, job_id: str) -> ImportJob | None:
         return None
 
 
-def save_progress(job: ImportJob, started_at_row: int) -> bool:
-    """Write the job's new progress if nobody advanced it meanwhile (False: another worker did)."""
+def save_progress(job: ImportJob, started_at_row: int, expected_status: str = "running") -> bool:
+    """Write the job's new state if nobody advanced it meanwhile (False: another worker did)."""
     configured()
     try:
-        _item(job).save(ImportJobItem.next_row == started_at_row)
+        _item(job).save((ImportJobItem.next_row == started_at_row) & (ImportJobItem.status == expected_status))
         return True
     except PutError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":

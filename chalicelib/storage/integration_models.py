@@ -88,7 +88,9 @@ class ImportJobItem(_Item):
     replayed = NumberAttribute(default=0)
     failed = NumberAttribute(default=0)
     errors = UnicodeAttribute()  # JSON list of {row, path, message} (bounded)
-    rows = UnicodeAttribute()  # JSON list of the valid rows' data (row number, data)
+    chunks = UnicodeAttribute()  # JSON list: index of the first valid row of each chunk item
+    valid = NumberAttribute(default=0)
+    content_sha = UnicodeAttribute()
     owner = UnicodeAttribute()  # JSON of the importing caller (tenant, user, roles, attributes)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -97,7 +99,16 @@ class ImportJobItem(_Item):
     pending = _Owner()
 
 
-MODELS = (WebhookItem, DeliveryItem, ImportJobItem)
+class ImportChunkItem(_Item):
+    """Valid rows of a job, in order: pk = the job's pk, sk 'C#<chunk:05d>' (items stay far below 400 KB)."""
+
+    class Meta:
+        table_name = "records"
+
+    rows = UnicodeAttribute()  # JSON list of [row number, data]
+
+
+MODELS = (WebhookItem, DeliveryItem, ImportJobItem, ImportChunkItem)
 _configured_for = None
 
 

@@ -90,11 +90,12 @@ def test_import_restarts_without_duplicates(bulk_api, monkeypatch):
     real_save = imports.save_progress
     calls = {"n": 0}
 
-    def crash_once(job, started):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise RuntimeError("Lambda timed out")
-        return real_save(job, started)
+    def crash_once(job, started, expected_status="running"):
+        if expected_status == "running":
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise RuntimeError("Lambda timed out")
+        return real_save(job, started, expected_status)
     monkeypatch.setattr(imports, "save_progress", crash_once)
     body = {"format": "csv", "content": csv_text(70), "job_id": "nightly-2026-11-30"}
     crashed = api.call("POST", "/forms/part/imports", body=body, **CLERK)
@@ -107,6 +108,21 @@ def test_import_restarts_without_duplicates(bulk_api, monkeypatch):
     assert resumed.status_code == 200 and resumed.json["status"] == "completed"
     assert resumed.json["replayed"] == bulk.BATCH and resumed.json["created"] == 70 - bulk.BATCH
     assert len(parts(api)) == 70 and len({p["data"]["code"] for p in parts(api)}) == 70
+    other = api.call("POST", "/forms/part/imports", body={**body, "content": csv_text(3, start=500)}, **CLERK)
+    assert other.status_code == 409 and other.json["error"]["details"][0]["path"] == "job_id"
+
+
+def test_import_recovers_a_job_that_died_while_storing_its_rows(bulk_api, monkeypatch):
+    from chalicelib.storage import imports
+    api = bulk_api
+    real_put = imports.put_chunks
+    monkeypatch.setattr(imports, "put_chunks", lambda *a: (_ for _ in ()).throw(RuntimeError("died")))
+    body = {"content": csv_text(5), "job_id": "died-while-loading"}
+    assert api.call("POST", "/forms/part/imports", body=body, **CLERK).status_code == 500
+    assert api.call("GET", "/forms/part/imports/died-while-loading", **CLERK).json["status"] == "loading"
+    monkeypatch.setattr(imports, "put_chunks", real_put)
+    again = api.call("POST", "/forms/part/imports", body=body, **CLERK)
+    assert again.status_code == 200 and again.json["status"] == "completed" and again.json["created"] == 5
 
 
 def test_scheduled_worker_finishes_a_job(bulk_api):
