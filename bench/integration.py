@@ -22,7 +22,6 @@ def run(meter, n: int, rows: int, workers: int) -> tuple[list[dict], dict]:
     from bench.meter import Steps
     from chalicelib.services import bulk, definitions, events, inbound
     from chalicelib.services.caller import Caller
-    from chalicelib.storage import webhooks
     admin = Caller("demo", "admin", frozenset({"admin"}))
     definitions.upload(admin, "form", "bench_part", ADMIN_FORM, publish=True)
     definitions.upload(admin, "integration_mapping", "erp_part", MAPPING, publish=True)
@@ -42,7 +41,6 @@ def run(meter, n: int, rows: int, workers: int) -> tuple[list[dict], dict]:
     events.transport = lambda url, body, headers, timeout: (200, None)
     from chalicelib.services.webhooks import register
     register(admin, {"url": "https://hooks.example.com/x"})
-    from chalicelib.storage.records import get_record  # noqa: F401  (records exist; history items are what we read)
     from chalicelib.storage.workflow import list_history
     from chalicelib.services import records
     clerk = Caller("demo", "clerk", frozenset({"clerk"}))
@@ -54,7 +52,6 @@ def run(meter, n: int, rows: int, workers: int) -> tuple[list[dict], dict]:
                  "entry": {"S": json.dumps({k: v for k, v in h.items() if k not in ("seq", "at")})}}
         steps.run("outbound: event → 1 webhook (log + delivery)",
                   lambda: events.handle_stream([{"eventName": "INSERT", "dynamodb": {"NewImage": image}}]))
-    del webhooks
 
     bulk.WORKERS = workers
     content = "code,name,price\n" + "".join(f"B{i:06d},Part {i},{i % 500}.25\n" for i in range(rows))
