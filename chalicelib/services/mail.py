@@ -65,6 +65,9 @@ def _deliver_one(tenant: str, item_id: str, now: str) -> str:
     except AppError as exc:  # e.g. the record kept changing: the lease runs out and the item is retried
         log.error("outbox item %s/%s: %s", tenant, item_id, exc.message)
         return "retry"
+    except Exception:  # one bad item must not stop the run; its lease runs out and it is retried
+        log.exception("outbox item %s/%s failed", tenant, item_id)
+        return "retry"
 
 
 def _template(tenant: str, name: str):
