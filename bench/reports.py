@@ -131,7 +131,9 @@ def view(meter, runs: int) -> dict:
             result = service.dashboard(manager, board)
             times.append((time.perf_counter() - t) * 1000)
             groups = result["groups_read"]
-        out[board] = {"charts": len(result["charts"]), "group_items_read": groups,
+        per_report = {n: {"group_items": g, "rows": next(len(c.get("rows", [])) for c in result["charts"] if c["report"] == n)}
+                      for n, g in result["groups_read_by_report"].items()}
+        out[board] = {"charts": len(result["charts"]), "group_items_read": groups, "by_report": per_report,
                       "requests_per_view": {k: v / runs for k, v in sorted(meter.requests.items())},
                       "rcu_per_view": round(meter.read_units / runs, 2),
                       "ms_p50": round(statistics.median(times), 1), "ms_max": round(max(times), 1)}

@@ -243,6 +243,7 @@ def rebuild(caller: Caller, name: str, budget_seconds: float = 10.0) -> dict:
 
 def status(caller: Caller, name: str) -> dict:
     version, report = _readable_report(caller, name)
+    _allow(caller, report)  # the form's report roles only
     registry, _ = store.get_registry(caller.tenant)
     entry = registry.get(name, {})
     target = entry.get("building") or entry.get("serving") or version
@@ -389,7 +390,8 @@ def dashboard(caller: Caller, name: str) -> dict:
             entry.update({"rows": rows, "vega_lite": vega_lite(chart, result["_report"], rows)})
         charts.append(entry)
     read = sum(r["groups_read"] for r in results.values() if isinstance(r, dict))
-    return {"dashboard": name, "title": board.title, "version": version, "charts": charts, "groups_read": read}
+    return {"dashboard": name, "title": board.title, "version": version, "charts": charts, "groups_read": read,
+            "groups_read_by_report": {n: r["groups_read"] for n, r in results.items() if isinstance(r, dict)}}
 
 
 def chart_spec(caller: Caller, name: str, chart_id: str) -> dict:
