@@ -48,6 +48,26 @@ def urllib_transport(url: str, body: bytes, headers: dict, timeout: float) -> tu
 transport: Transport = urllib_transport
 
 
+def blocked_address(url: str) -> str | None:
+    """Why a webhook URL may not be called (SSRF guard): it resolves to a private, loopback,
+    link-local (e.g. the instance metadata service) or reserved address. The local stage allows all."""
+    import ipaddress
+    import socket
+    from urllib.parse import urlsplit
+    if get_settings().stage == "local":
+        return None
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)}
+    except (OSError, UnicodeError):
+        return f"cannot resolve {host}"
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global:
+            return f"{host} resolves to a non-public address"
+    return None
+
+
 def events_from_stream(records: list[dict]) -> list[dict]:
     """Envelopes of the history items inserted in a stream batch (other items are not events)."""
     out = []
@@ -106,8 +126,12 @@ def attempt(hook: store.Webhook, delivery: store.Delivery, now: str | None = Non
     """POST the stored body once and record the outcome (delivered / retry later / dead)."""
     settings = get_settings()
     body = delivery.body.encode()
-    status, error = transport(hook.url, body, signing.headers(hook.secret, int(time.time()), body, delivery.event_id),
-                              settings.webhook_timeout_seconds)
+    refused = blocked_address(hook.url) if transport is urllib_transport else None
+    if refused:
+        status, error = None, refused
+    else:
+        status, error = transport(hook.url, body, signing.headers(hook.secret, int(time.time()), body, delivery.event_id),
+                                  settings.webhook_timeout_seconds)
     at = now or utc_now()
     before = delivery.attempts
     delivery.attempts += 1

@@ -219,3 +219,18 @@ def test_webhook_validation_and_permissions(events_api):
     assert [h["id"] for h in api.call("GET", "/webhooks").json["items"]] == [hook["id"]]
     assert api.call("DELETE", f"/webhooks/{hook['id']}").status_code == 200
     assert api.call("GET", "/webhooks").json["items"] == []
+
+
+def test_webhooks_never_call_private_addresses(monkeypatch):
+    from chalicelib.services import events
+    monkeypatch.setenv("STAGE", "prod")
+    from chalicelib.config import reset_settings
+    reset_settings()
+    try:
+        assert "non-public" in events.blocked_address("https://127.0.0.1/x")
+        assert "non-public" in events.blocked_address("https://169.254.169.254/latest/meta-data")
+        assert "non-public" in events.blocked_address("https://10.0.0.8/hook")
+        assert events.blocked_address("https://8.8.8.8/hook") is None
+    finally:
+        monkeypatch.delenv("STAGE")
+        reset_settings()
