@@ -20,6 +20,7 @@ class Settings:
     max_body_bytes: int
     cursor_secret: str
     idempotency_ttl_seconds: int
+    sync_op_ttl_seconds: int = 14 * 24 * 3600  # a phone may stay offline for days: its queue must still replay once
     uploads_bucket: str = "aftersales-local-uploads"
     s3_endpoint: str | None = None  # local stack: moto server; None = AWS
     upload_post_seconds: int = 900  # how long a presigned POST may be used
@@ -65,6 +66,7 @@ def get_settings() -> Settings:
         # Cursors are signed so a caller cannot forge a start key into another partition.
         cursor_secret=_env("CURSOR_SECRET", secret or "unset-cursor-secret-change-me"),
         idempotency_ttl_seconds=int(_env("IDEMPOTENCY_TTL_SECONDS", str(24 * 3600))),
+        sync_op_ttl_seconds=int(_env("SYNC_OP_TTL_SECONDS", str(14 * 24 * 3600))),
         uploads_bucket=_env("UPLOADS_BUCKET", "aftersales-local-uploads"),
         s3_endpoint=os.environ.get("S3_ENDPOINT") or None,
         upload_post_seconds=int(_env("UPLOAD_POST_SECONDS", "900")),

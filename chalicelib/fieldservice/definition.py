@@ -5,7 +5,7 @@ Every field name here is the tenant's to choose; the platform only needs to know
     {"name": "work_order",
      "engineer_field": "assigned_engineer",
      "checkin": {"location_field": "service_location", "radius_m": 300, "visits_field": "visits",
-                 "on_action": "arrive", "travel_from_field": "accepted_at"},
+                 "on_action": "arrive", "travel_from_field": "accepted_at", "states": ["Travelling", "OnSite"]},
      "parts": {"lines_field": "parts_used", "price_field": "unit_price",
                "van": {"form": "engineer", "user_field": "user", "warehouse_field": "van_warehouse"}}}
 """
@@ -55,6 +55,8 @@ class CheckinSettings(_Strict):
     on_action: str | None = Field(default=None, description="workflow action taken by a check-in, when available")
     checkout_action: str | None = Field(default=None, description="workflow action taken by a check-out, when available")
     max_clock_skew_seconds: int = Field(default=600, ge=0, le=86400, description="device times later than now by more are refused")
+    states: list[str] | None = Field(default=None, max_length=50,
+                                     description="workflow states a check-in is allowed in (null = any while it runs)")
 
 
 class PartColumns(_Strict):
@@ -80,6 +82,9 @@ class PartsSettings(_Strict):
     part_form: str = Field(default="spare_part", pattern=NAME_PATTERN)
     price_field: str | None = Field(default="unit_price", description="the part's price, copied onto the line")
     van: VanLookup | None = None
+    warehouse_form: str = Field(default="warehouse", pattern=NAME_PATTERN)
+    keeper_field: str | None = Field(default="keeper", description="user field of a warehouse that belongs to one "
+                                     "person (a van): only they, or who may update that warehouse, draw from it")
 
 
 class FieldServiceDefinition(_Strict):

@@ -61,6 +61,9 @@ def check_in(settings: CheckinSettings, data: dict, location: dict, at: str, rea
     rows = list(data.get(settings.visits_field) or [])
     if _open_visit(rows, settings) is not None:
         raise Conflict("already checked in: check out first", code="already_checked_in")
+    last_out = max((r[cols.checked_out_at] for r in rows if r.get(cols.checked_out_at)), default=None)
+    if last_out and _moment(at) < _moment(last_out):
+        raise _problem("at", f"is before the last check-out ({last_out}): visits may not overlap")
     site = data.get(settings.location_field)
     distance = None
     if isinstance(site, dict) and "lat" in site and "lng" in site:

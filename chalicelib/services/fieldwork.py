@@ -79,6 +79,20 @@ def _require_engineer(caller: Caller, fs: FieldServiceDefinition, rec) -> None:
         raise Forbidden(f"only the engineer in '{fs.engineer_field}' may do this", code="not_assigned_engineer")
 
 
+def _require_checkin_state(caller: Caller, fs: FieldServiceDefinition, rec) -> None:
+    """No visit on a closed order, nor before the workflow reaches a state the tenant allows it in
+    (e.g. not before the engineer accepted). Check-out is always allowed: an open visit must end."""
+    if not rec.workflow:
+        return
+    state, status = rec.workflow.get("state"), rec.workflow.get("status")
+    if status != "running":
+        raise Conflict(f"this order's workflow has ended ({status})", code="record_closed")
+    allowed = fs.checkin.states
+    if allowed is not None and state not in allowed and ADMIN_ROLE not in caller.roles:
+        raise Conflict(f"no check-in while the order is in {state}", code="checkin_not_allowed_now",
+                       details=[{"path": "", "message": f"allowed in: {', '.join(allowed)}"}])
+
+
 def _require_version(rec, expected: int) -> None:
     if rec.version != expected:
         raise Conflict("record was changed by someone else", code="version_conflict",
@@ -131,6 +145,7 @@ def checkin(caller: Caller, form_name: str, record_id: str, body: Any, *, op: tu
     fs = _settings(caller.tenant, form_name, "checkin")
     rec, form, access = _load(caller, form_name, record_id)
     _require_engineer(caller, fs, rec)
+    _require_checkin_state(caller, fs, rec)
     _require_version(rec, body["version"])
     reason = body.get("reason")
     if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
@@ -196,7 +211,12 @@ def requisition(caller: Caller, form_name: str, record_id: str, body: Any, *, op
     if not isinstance(line_id, str) or not 8 <= len(line_id) <= 64 or not line_id.replace("-", "").replace("_", "").isalnum():
         raise ValidationFailed("line_id must be 8-64 letters, digits, - or _", details=[{"path": "line_id", "message": "invalid"}])
     rows = list(rec.data.get(parts.lines_field) or [])
-    if any(r.get(cols.line_id) == line_id for r in rows):  # a retry of a requisition that went through
+    existing = next((r for r in rows if r.get(cols.line_id) == line_id), None)
+    if existing is not None:  # a retry of a requisition that went through — if it is the same request
+        if existing.get(cols.part) != body.get("part") or \
+                (body.get("warehouse") and existing.get(cols.warehouse) != body.get("warehouse")):
+            raise ValidationFailed("line_id is already used on this record for another part or warehouse",
+                                   code="idempotency_key_reused", details=[{"path": "line_id", "message": "reused"}])
         return {"record": render_for(access, rec), "line_id": line_id, "replayed": True}
     _require_version(rec, body["version"])
     _require_line_editor(caller, form_name, rec, access, parts.lines_field)
@@ -209,6 +229,7 @@ def requisition(caller: Caller, form_name: str, record_id: str, body: Any, *, op
     if not is_valid_id(warehouse):
         raise ValidationFailed("say which warehouse the part comes from (the engineer has no van stock)",
                                details=[{"path": "warehouse", "message": "required"}])
+    _require_warehouse(caller, parts, warehouse)
     line = {cols.line_id: line_id, cols.part: part_id, cols.quantity: quantity, cols.warehouse: warehouse}
     if parts.price_field:
         line[cols.unit_price] = part.data.get(parts.price_field, 0)
@@ -250,13 +271,39 @@ def return_part(caller: Caller, form_name: str, record_id: str, line_id: str, bo
 
 def _require_line_editor(caller: Caller, form_name: str, rec, access, lines_field: str) -> None:
     """Who may draw parts is who may edit the lines now: update grant + row rule, field grants, and
-    the workflow state's assignees and Editable fields."""
+    — while a workflow runs — a human task state that lists the lines as Editable, held by the caller.
+    Not while an approval is pending, nor on a closed order (admins excepted while it runs)."""
     if not access.admitting_roles("update", rec.data):
         raise Forbidden(f"your roles do not allow changing this {form_name} record", code="forbidden")
     access.require_writable({lines_field: None}, rec.data)
-    if rec.workflow:
-        inst, wf = workflow.running(caller.tenant, rec)
-        workflow.check_editable(caller, wf, inst, {lines_field: None})
+    if not rec.workflow:
+        return
+    from ..workflow.definition import TaskState
+    inst, wf = workflow.running(caller.tenant, rec)
+    if inst.status != "running":
+        raise Forbidden(f"the order is closed ({inst.status}): its parts no longer change", code="record_closed")
+    state = wf.States.get(inst.state)
+    if ADMIN_ROLE not in caller.roles and not (isinstance(state, TaskState) and state.Editable is not None
+                                               and lines_field in state.Editable):
+        raise Forbidden(f"parts cannot change while the order is in {inst.state}", code="field_not_editable",
+                        details=[{"path": f"data.{lines_field}", "message": f"not editable in {inst.state}"}])
+    workflow.check_editable(caller, wf, inst, {lines_field: None})
+
+
+def _require_warehouse(caller: Caller, parts, warehouse_id: str) -> None:
+    """The warehouse exists; one that belongs to a person (a van's keeper) serves only them, or
+    whoever the warehouse form lets update it (a supervisor)."""
+    found = record_store.get_record(caller.tenant, warehouse_id)
+    if found is None or found.deleted or found.form != parts.warehouse_form:
+        raise ValidationFailed("no such warehouse", details=[{"path": "warehouse", "message": f"{parts.warehouse_form} "
+                                                                                              f"record {warehouse_id} does not exist"}])
+    keeper = found.data.get(parts.keeper_field) if parts.keeper_field else None
+    if not keeper or keeper == caller.user_id or ADMIN_ROLE in caller.roles:
+        return
+    _v, form = definitions.published(caller.tenant, "form", parts.warehouse_form)
+    if not access_for(caller, form).admitting_roles("update", found.data):
+        raise Forbidden(f"warehouse {warehouse_id} belongs to {keeper}", code="not_your_warehouse",
+                        details=[{"path": "warehouse", "message": "another person's stock"}])
 
 
 def op_key(caller: Caller, op_id: str, payload: Any) -> tuple[str, str]:

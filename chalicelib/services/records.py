@@ -141,13 +141,14 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
         _render = shown
     if idempotency_key:
         # The key is bound to this caller and body: a reuse with another body is an error, not a replay.
-        plan.idempotency = (idempotency_key, create_request_hash(caller.user_id, form_name, data))
+        plan.idempotency = (idempotency_key, create_request_hash(caller.user_id, form_name, data, record_id))
     return store.create_record(rec, plan, _render)
 
 
-def create_request_hash(user_id: str, form_name: str, data: dict) -> str:
-    """What an Idempotency-Key of a create is bound to: its caller and body."""
-    return hashlib.sha256(jsonutil.dumps([user_id, form_name, data], canonical=True).encode()).hexdigest()
+def create_request_hash(user_id: str, form_name: str, data: dict, record_id: str | None = None) -> str:
+    """What an Idempotency-Key of a create is bound to: its caller and body (and a client-chosen id)."""
+    bound = [user_id, form_name, data] + ([record_id] if record_id is not None else [])
+    return hashlib.sha256(jsonutil.dumps(bound, canonical=True).encode()).hexdigest()
 
 
 def get(caller: Caller, form_name: str, record_id: str) -> dict:

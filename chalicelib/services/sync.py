@@ -9,7 +9,8 @@
 - Workflow actions, check-in/out and parts use the record's current version: they are checked
   against the current state, not the device's stale copy.
 - The response carries per-operation results and what the user should pull since their cursor:
-  the records of their open tasks changed since then, and those no longer theirs.
+  the records of their open tasks whose version differs from the one the cursor remembers, and
+  those no longer theirs.
 """
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from typing import Any, Callable
 
 from .. import jsonutil
 from ..config import get_settings
 from ..errors import AppError, BadRequest, Conflict, NotFound, ValidationFailed
+from ..forms.fields import NAME_PATTERN
 from ..ids import is_valid_id
 from ..storage import records as record_store
 from ..storage import sync as store
@@ -29,6 +32,7 @@ from . import definitions, fieldwork, records, workflow
 from .caller import Caller
 from .clock import utc_now
 
+_FORM_NAME = re.compile(NAME_PATTERN)
 MAX_OPERATIONS = 100
 MAX_RACE_RETRIES = 3  # a concurrent change between our read and write: merge again
 OP_TYPES = ("create", "update", "action", "checkin", "checkout", "parts", "return_part", "attach")
@@ -77,8 +81,8 @@ def _check_op(op: Any, index: int) -> dict:
         raise ValidationFailed("op_id must be 8-128 characters", details=[{"path": f"{path}.op_id", "message": "required"}])
     if op.get("type") not in OP_TYPES:
         raise ValidationFailed(f"type must be one of {', '.join(OP_TYPES)}", details=[{"path": f"{path}.type", "message": "invalid"}])
-    if not isinstance(op.get("form"), str):
-        raise ValidationFailed("form is required", details=[{"path": f"{path}.form", "message": "required"}])
+    if not isinstance(op.get("form"), str) or not _FORM_NAME.fullmatch(op["form"]):
+        raise ValidationFailed("form must be a form name", details=[{"path": f"{path}.form", "message": "required form name"}])
     if not is_valid_id(op.get("record_id")) and (op["type"] != "create" or op.get("record_id") is not None):
         raise ValidationFailed("record_id is required", details=[{"path": f"{path}.record_id", "message": "required record id"}])
     return op
@@ -87,13 +91,13 @@ def _check_op(op: Any, index: int) -> dict:
 def _op_key(caller: Caller, op: dict) -> tuple[str, str]:
     key, digest = fieldwork.op_key(caller, op["op_id"], op)
     if op["type"] == "create":  # creates go through the records API's own Idempotency-Key check
-        digest = records.create_request_hash(caller.user_id, op["form"], op.get("data") or {})
+        digest = records.create_request_hash(caller.user_id, op["form"], op.get("data") or {}, op.get("record_id"))
     return key, digest
 
 
 def _scope(op: dict, key: tuple[str, str]) -> tuple[str, str]:
     """(idempotency scope, key): creates use the records API's own key space, the rest 'sync'."""
-    return (op["form"], f"sync.{key[0]}") if op["type"] == "create" else (record_store.SYNC_SCOPE, key[0])
+    return (op["form"], f"{record_store.SYNC_KEY_PREFIX}{key[0]}") if op["type"] == "create" else (record_store.SYNC_SCOPE, key[0])
 
 
 def _rejected(op: dict, exc: AppError) -> dict:
@@ -117,7 +121,7 @@ def _apply(caller: Caller, op: dict, key: tuple[str, str]) -> dict:
 def _apply_once(caller: Caller, op: dict, key: tuple[str, str]) -> dict:
     kind = op["type"]
     if kind == "create":
-        body, _replayed = records.create(caller, op["form"], {"data": op.get("data") or {}}, f"sync.{key[0]}",
+        body, _replayed = records.create(caller, op["form"], {"data": op.get("data") or {}}, f"{record_store.SYNC_KEY_PREFIX}{key[0]}",
                                          record_id=op.get("record_id"))
         return {"op_id": op["op_id"], "status": "applied", "result": {"id": body["id"], "version": body["version"]}}
     if kind == "update":
@@ -175,6 +179,8 @@ def _attach(caller: Caller, op: dict, key):
 
 
 def _merge_update(caller: Caller, op: dict, key: tuple[str, str]) -> dict:
+    """Apply the fields nobody else changed since `base_version`; keep the rest as conflicts. The
+    caller must be allowed to make every change they send, exactly as a PATCH now would be."""
     from ..forms.engine import validate_record
     base = op.get("base_version")
     data = op.get("data")
@@ -183,19 +189,45 @@ def _merge_update(caller: Caller, op: dict, key: tuple[str, str]) -> dict:
                                details=[{"path": "base_version", "message": "required"}])
     if not isinstance(data, dict) or not data:
         raise ValidationFailed("data must be an object of the fields changed", details=[{"path": "data", "message": "required"}])
+    _v, published_form = definitions.published(caller.tenant, "form", op["form"])
+    caller.require_any(published_form.permissions.update, f"updating {op['form']} records")
+    access = records.access_for(caller, published_form)
     rec = record_store.get_record(caller.tenant, op["record_id"], consistent=True)
-    if rec is None or rec.deleted or rec.form != op["form"]:
+    if rec is None or rec.deleted or rec.form != op["form"] or not access.admitting_roles("update", rec.data) \
+            or (access.can("read") and not access.row_visible(rec.data)):
         raise NotFound(f"{op['form']} record {op['record_id']} does not exist")
+    if base > rec.version:
+        raise ValidationFailed(f"base_version {base} is newer than the record (version {rec.version})",
+                               details=[{"path": "base_version", "message": "not a version this record has had"}])
+    access.require_writable(data, rec.data)
+    fieldwork.guard_managed(caller.tenant, rec.form, data)
+    if rec.workflow:
+        inst, wf = workflow.running(caller.tenant, rec)
+        workflow.check_editable(caller, wf, inst, data)
     changed_since = store.fields_changed_since(caller.tenant, rec.id, base, rec.version) if rec.version > base else set()
     form = definitions.version_of(caller.tenant, "form", rec.form, rec.form_version)
+    visible = access.visible_fields(rec.data)
     # compare like with like: the device's values as the form engine would store them
     mine = validate_record(form, data, previous=rec.data, system=True).data
     apply, conflicts = {}, []
+
+    def conflict(name: str, value: Any, reason: str | None = None) -> dict:
+        entry = {"field": name, "client_value": value}
+        if name in visible:  # never the value of a field the caller may not see
+            entry["server_value"] = rec.data.get(name)
+        if reason:
+            entry["reason"] = reason
+        return entry
+
     for name, value in data.items():
         if name not in changed_since:
             apply[name] = value
         elif jsonutil.dumps(mine.get(name), canonical=True) != jsonutil.dumps(rec.data.get(name), canonical=True):
-            conflicts.append({"field": name, "client_value": value, "server_value": rec.data.get(name)})
+            conflicts.append(conflict(name, value))
+    if apply:  # a value the record's current state no longer keeps (e.g. visible_if now false) is not dropped
+        kept = validate_record(form, apply, previous=rec.data, system=True).data
+        for name in [n for n, v in apply.items() if v is not None and kept.get(n) is None]:
+            conflicts.append(conflict(name, apply.pop(name), "not stored: the record's current values hide this field"))
     extra = []
     if conflicts:
         entry = {"op_id": op["op_id"], "user": caller.user_id, "device_time": op.get("device_time"),
@@ -221,44 +253,49 @@ def _sign(payload: bytes) -> str:
     return base64.urlsafe_b64encode(hmac.new(secret, b"sync\x00" + payload, hashlib.sha256).digest()[:18]).decode()
 
 
-def _encode_cursor(tenant: str, user: str, since: str, ids: list[str]) -> str:
-    payload = base64.urlsafe_b64encode(json.dumps({"t": tenant, "u": user, "s": since, "i": ids}, separators=(",", ":")).encode())
+def _encode_cursor(tenant: str, user: str, seen: dict[str, int]) -> str:
+    payload = base64.urlsafe_b64encode(json.dumps({"t": tenant, "u": user, "v": seen}, separators=(",", ":")).encode())
     return f"{payload.decode()}.{_sign(payload)}"
 
 
-def _decode_cursor(caller: Caller, cursor: str) -> tuple[str, set[str]]:
+def _decode_cursor(caller: Caller, cursor: str) -> dict[str, int]:
     try:
         payload, signature = cursor.split(".", 1)
         if not hmac.compare_digest(signature, _sign(payload.encode())):
             raise ValueError("bad signature")
         body = json.loads(base64.urlsafe_b64decode(payload.encode()))
-    except (ValueError, TypeError, AttributeError) as exc:
+        seen = {str(k): int(v) for k, v in body["v"].items()}
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
         raise BadRequest("cursor is invalid", code="invalid_cursor", details=[{"path": "cursor", "message": "not a sync cursor of this API"}]) from exc
     if body.get("t") != caller.tenant or body.get("u") != caller.user_id:
         raise BadRequest("cursor belongs to another user", code="invalid_cursor", details=[{"path": "cursor", "message": "not yours"}])
-    return body["s"], set(body["i"])
+    return seen
 
 
 def pull(caller: Caller, cursor: str | None) -> dict:
-    """What changed for this user since `cursor`: records of their open tasks changed since then
-    (all of them on a first sync), and ids that were theirs at the last sync and no longer are."""
-    now = utc_now()
-    since, before = _decode_cursor(caller, cursor) if cursor else (None, set())
+    """What changed for this user since `cursor`: the records of their open tasks whose version is not
+    the one the cursor says they have (all on a first sync), and ids that were theirs at the last sync
+    and no longer are. The cursor holds versions, not a time, so no clock skew or slow commit can
+    hide a change."""
+    seen = _decode_cursor(caller, cursor) if cursor else {}
     tasks = store.open_task_records(caller.tenant, f"user:{caller.user_id}")
     current = sorted({t["record_id"] for t in tasks})
-    changed = []
+    changed, versions = [], {}
+    forms: dict[str, Any] = {}
     for rec in store.get_records(caller.tenant, current):
-        if since is not None and rec.updated_at < since:  # same-millisecond changes come again: harmless
+        if rec.form not in forms:
+            try:
+                forms[rec.form] = records.access_for(caller, definitions.published(caller.tenant, "form", rec.form)[1])
+            except NotFound:
+                forms[rec.form] = None
+        access = forms[rec.form]
+        if access is None or not access.can("read") or not access.row_visible(rec.data):
             continue
-        try:
-            _v, form = definitions.published(caller.tenant, "form", rec.form)
-        except NotFound:
-            continue
-        access = records.access_for(caller, form)
-        if access.can("read") and access.row_visible(rec.data):
+        versions[rec.id] = rec.version
+        if seen.get(rec.id) != rec.version:
             changed.append(records.render_for(access, rec))
-    return {"changes": {"records": changed, "assigned": current, "unassigned": sorted(before - set(current))},
-            "cursor": _encode_cursor(caller.tenant, caller.user_id, now, current)}
+    return {"changes": {"records": changed, "assigned": sorted(versions), "unassigned": sorted(set(seen) - set(versions))},
+            "cursor": _encode_cursor(caller.tenant, caller.user_id, versions)}
 
 
 def conflicts(caller: Caller, form_name: str, record_id: str) -> dict:

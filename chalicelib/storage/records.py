@@ -22,6 +22,7 @@ from .models import CounterItem, IdempotencyItem, MemberItem, RecordItem, Unique
 MAX_TRANSACTION_ITEMS = 100
 MAX_RECORD_BYTES = 350 * 1024  # DynamoDB items hold 400 KB; the rest is keys, workflow state and headroom
 SYNC_SCOPE = "_sync"  # idempotency keys of offline operations; no form name starts with "_"
+SYNC_KEY_PREFIX = "sync."  # creates from offline sync use the form's key space with this prefix
 MAX_CREATE_ATTEMPTS = 30  # optimistic numbering: each round under contention lets one writer through
 
 
@@ -142,7 +143,7 @@ def create_record(rec: StoredRecord, plan: WritePlan, render: Callable[[StoredRe
         if plan.idempotency:
             key, request_hash = plan.idempotency
             tx.put(IdempotencyItem(keys.idempotency_pk(rec.tenant, rec.form, key), "K", request_hash=request_hash,
-                                   status_code=201, response=jsonutil.dumps(body), expires_at=_expiry(rec.created_at)),
+                                   status_code=201, response=jsonutil.dumps(body), expires_at=_expiry(rec.created_at, plan)),
                    IdempotencyItem.pk.does_not_exist(), "idempotency")
         if counter_key:
             counter = CounterItem(counter_key, "C")
@@ -185,12 +186,15 @@ def create_record(rec: StoredRecord, plan: WritePlan, render: Callable[[StoredRe
 def update_record(rec: StoredRecord, expected_version: int, plan: WritePlan) -> dict | None:
     """Replace the record if it is still at expected_version (optimistic lock). With
     plan.idempotency, a key already used writes nothing and returns the first response (else None)."""
+    cache = _read_once.get()
+    if cache is not None:  # a read after this write must see it (or the conflict), never the old copy
+        cache.pop((rec.tenant, rec.id), None)
     tx = _Transaction()
     if plan.idempotency:
         key, request_hash = plan.idempotency
         tx.put(IdempotencyItem(keys.idempotency_pk(rec.tenant, plan.idempotency_scope or rec.form, key), "K",
                                request_hash=request_hash, status_code=200,
-                               response=jsonutil.dumps(plan.idempotent_response or {}), expires_at=_expiry(rec.updated_at)),
+                               response=jsonutil.dumps(plan.idempotent_response or {}), expires_at=_expiry(rec.updated_at, plan)),
                IdempotencyItem.pk.does_not_exist(), "idempotency")
     condition = (RecordItem.version == expected_version) & (RecordItem.deleted == False)  # noqa: E712
     tx.put(_to_item(rec, plan), condition, "record")
@@ -326,12 +330,19 @@ def _read_counter(counter_key: str) -> int:
         return 0
 
 
-def _expiry(created_at: str) -> int:
+def _expiry(created_at: str, plan: WritePlan | None = None) -> int:
     from datetime import datetime
 
     from ..config import get_settings
     moment = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
-    return int(moment.timestamp()) + get_settings().idempotency_ttl_seconds
+    settings = get_settings()
+    return int(moment.timestamp()) + (settings.sync_op_ttl_seconds if plan is not None and is_sync_key(plan)
+                                      else settings.idempotency_ttl_seconds)
+
+
+def is_sync_key(plan: WritePlan) -> bool:
+    """Offline operations keep their idempotency items longer (a phone may replay its queue days later)."""
+    return plan.idempotency_scope == SYNC_SCOPE or bool(plan.idempotency and plan.idempotency[0].startswith(SYNC_KEY_PREFIX))
 
 
 class _Transaction:

@@ -46,7 +46,7 @@ def save_outcome(tenant: str, key: tuple[str, str], response: dict, extra: list[
     for op, item, condition, label in extra:
         tx.put(item, condition, label)
     tx.put(IdempotencyItem(keys.idempotency_pk(tenant, SYNC_SCOPE, key[0]), "K", request_hash=key[1], status_code=200,
-                response=jsonutil.dumps(response), expires_at=int(time.time()) + get_settings().idempotency_ttl_seconds),
+                response=jsonutil.dumps(response), expires_at=int(time.time()) + get_settings().sync_op_ttl_seconds),
            IdempotencyItem.pk.does_not_exist(), "idempotency")
     tx.commit()  # a concurrent replay that won the race wrote the same outcome: nothing to add
 
