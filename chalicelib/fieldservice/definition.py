@@ -55,6 +55,8 @@ class CheckinSettings(_Strict):
     on_action: str | None = Field(default=None, description="workflow action taken by a check-in, when available")
     checkout_action: str | None = Field(default=None, description="workflow action taken by a check-out, when available")
     max_clock_skew_seconds: int = Field(default=600, ge=0, le=86400, description="device times later than now by more are refused")
+    share_location: bool = Field(default=True, description="remember the check-in location for dispatch "
+                                                        "(travel to the next order starts there)")
     states: list[str] | None = Field(default=None, max_length=50,
                                      description="workflow states a check-in is allowed in (null = any while it runs)")
 

@@ -53,8 +53,20 @@ def roster(tenant: str, policy: DispatchPolicy, regions: list[str] | None) -> li
         regions = None  # region not indexed: read the form (bounded), the region rule still filters
     records = store.engineers(tenant, form.name, form.storage.shards, slot, regions,
                               policy.rules.max_engineers_per_region)
-    out = [engineer_from_record(policy, r.id, r.data) for r in records]
-    return [e for e in out if e is not None]
+    out = [e for e in (engineer_from_record(policy, r.id, r.data) for r in records) if e is not None]
+    return with_last_checkins(tenant, policy, out)
+
+
+def with_last_checkins(tenant: str, policy: DispatchPolicy, engineers: list[Engineer]) -> list[Engineer]:
+    """Travel starts where an engineer last checked in, while that is recent (policy), not at home."""
+    from dataclasses import replace
+    from datetime import datetime, timedelta, timezone
+    hours = policy.rules.last_checkin_hours
+    if hours is None or not engineers:
+        return engineers
+    since = (datetime.now(timezone.utc) - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%S")
+    where = store.last_locations(tenant, [e.user for e in engineers], since)
+    return [replace(e, location=where[e.user]) if e.user in where else e for e in engineers]
 
 
 def with_loads(tenant: str, form_name: str, engineers: list[Engineer]) -> list[Engineer]:

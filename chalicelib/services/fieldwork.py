@@ -151,9 +151,15 @@ def checkin(caller: Caller, form_name: str, record_id: str, body: Any, *, op: tu
     if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
         raise ValidationFailed("reason must be text of at most 500 characters", details=[{"path": "reason", "message": "invalid"}])
     at = event_time(body.get("at"), utc_now(), fs.checkin)
-    patch, facts = check_in(fs.checkin, rec.data, parse_location(body.get("location")), at, reason)
+    location = parse_location(body.get("location"))
+    patch, facts = check_in(fs.checkin, rec.data, location, at, reason)
+    extra = []
+    if fs.checkin.share_location:  # dispatch measures the next trip from here
+        from ..storage.dispatch import last_location_put
+        extra.append(last_location_put(caller.tenant, rec.data[fs.engineer_field], float(location["lat"]),
+                                       float(location["lng"]), at))
     new, transition, replayed = commit(caller, rec, form, patch, kind="checkin", action=fs.checkin.on_action, op=op,
-                                       response=lambda n, t: _visit_result(access, n, t, facts))
+                                       extra=extra, response=lambda n, t: _visit_result(access, n, t, facts))
     return replayed or _visit_result(access, new, transition, facts)
 
 

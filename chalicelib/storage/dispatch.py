@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import listing
-from .models import TaskItem
+from .models import LastLocationItem, TaskItem
 from .records import StoredRecord
 from .workflow import inbox_pk
 
@@ -71,3 +71,23 @@ def _open_work(tenant: str, form: str, user: str) -> OpenWork:
 
 
 __all__ = ["engineers", "open_work", "OpenWork"]
+
+
+def location_pk(tenant: str, user: str) -> str:
+    return f"T#{tenant}#LOC#{user}"
+
+
+def last_location_put(tenant: str, user: str, lat: float, lng: float, at: str) -> tuple:
+    """WritePlan op: remember where the engineer checked in (last write wins; no condition)."""
+    return ("put", LastLocationItem(location_pk(tenant, user), "LOC", lat=lat, lng=lng, at=at), None, "last_location")
+
+
+def last_locations(tenant: str, users: list[str], since: str) -> dict[str, tuple[float, float]]:
+    """{user: (lat, lng)} of those who checked in at or after `since`: one BatchGetItem per 100."""
+    found: dict[str, tuple[float, float]] = {}
+    keys = [(location_pk(tenant, u), "LOC") for u in dict.fromkeys(users)]
+    for start in range(0, len(keys), 100):
+        for item in LastLocationItem.batch_get(keys[start:start + 100]):
+            if item.at >= since:
+                found[item.pk.rsplit("#", 1)[1]] = (float(item.lat), float(item.lng))
+    return found

@@ -303,6 +303,18 @@ class LedgerItem(_Base):
     entry = UnicodeAttribute()  # JSON: kind, quantity (signed), balance_after, record, line, actor, at, reason
 
 
+class LastLocationItem(_Base):
+    """Where an engineer last checked in: pk 'T#<t>#LOC#<user>', sk 'LOC'. Written in the check-in's
+    own transaction; dispatch measures travel from here while it is fresh, else from home."""
+
+    class Meta:
+        table_name = "records"
+
+    lat = NumberAttribute()
+    lng = NumberAttribute()
+    at = UnicodeAttribute()
+
+
 class ConflictItem(_Base):
     """A field an offline device changed that someone else had changed too: pk = the record's pk,
     sk 'X#<sync op key>'. Kept (no TTL) so neither value is lost; listed with the record's sync state."""
@@ -317,7 +329,7 @@ class ConflictItem(_Base):
 from .messaging_models import MESSAGING_MODELS  # noqa: E402  (outbox, notifications, survey answers)
 
 RECORDS_TABLE_MODELS = (RecordItem, HistoryItem, TaskItem, TimerItem, MemberItem, UniqueItem, CounterItem, IdempotencyItem,
-                        PendingUploadItem, StockItem, LedgerItem, ConflictItem, *MESSAGING_MODELS)
+                        PendingUploadItem, StockItem, LedgerItem, ConflictItem, LastLocationItem, *MESSAGING_MODELS)
 ALL_MODELS = (DefinitionItem, *RECORDS_TABLE_MODELS)
 
 

@@ -227,3 +227,16 @@ def test_decimal_quantities_move_exactly(flow_api):
                                                                    "reason": "leak"}, **SUP)
     assert adjusted.status_code == 201, adjusted.json
     assert on_hand(flow_api, warehouse, part) == 2.25
+
+
+def test_dispatch_measures_travel_from_the_last_checkin(flow_api):
+    """Zhang checked in far from home; a new order near that site finds him there, not at home."""
+    order = travelling_order(flow_api)
+    order.post("checkin", ZHANG, location=FAR, reason="second site of the same customer")
+    customer = new_customer(flow_api, name="Next door to FAR")
+    nearby = flow_api.call("POST", "/forms/work_order/records",
+                           body={"data": work_order_data(customer["id"], service_location=FAR)}, **AGENT).json
+    listed = flow_api.call("GET", f"/forms/work_order/records/{nearby['id']}/dispatch/candidates", **SUP)
+    assert listed.status_code == 200, listed.json
+    zhang = next(c for c in listed.json["candidates"] if c["user"] == "eng.zhang")
+    assert zhang["parts"]["distance"]["value"] < 0.1  # km: from his check-in, not from home (~8 km away)
