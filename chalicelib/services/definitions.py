@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from .. import jsonutil
 from ..config import get_settings
-from ..errors import BadRequest, DefinitionError, NotFound
+from ..errors import AppError, BadRequest, DefinitionError, NotFound
 from ..forms.definition import FormDefinition, parse_form_definition
 from ..forms.fields import NAME_PATTERN
 from ..storage import definitions as store
@@ -62,8 +62,27 @@ _heads: dict[tuple, tuple[float, store.Head | None]] = {}
 _lock = threading.Lock()
 
 
-def register_kind(kind: str, parser: Callable[[Any, Any, str | None], Any]) -> None:
+# kind → hook(tenant, name) run after a version of that kind is published (e.g. rebuild a report's
+# aggregates for the new version while the old one keeps serving).
+ON_PUBLISH: dict[str, Callable[[str, str], Any]] = {}
+
+
+def register_kind(kind: str, parser: Callable[[Any, Any, str | None], Any],
+                  on_publish: Callable[[str, str], Any] | None = None) -> None:
     PARSERS[kind] = parser
+    if on_publish is not None:
+        ON_PUBLISH[kind] = on_publish
+
+
+def _published_hook(tenant: str, kind: str, name: str) -> None:
+    hook = ON_PUBLISH.get(kind)
+    if hook is None:
+        return
+    try:
+        hook(tenant, name)
+    except AppError as exc:  # the version is published; the follow-up can be retried (e.g. POST /reports/{name}/rebuild)
+        import logging
+        logging.getLogger("aftersales.definitions").warning("after publishing %s %s: %s", kind, name, exc.message)
 
 
 def _parse_dispatch_policy(raw: Any, previous: Any, tenant: str | None):
@@ -111,13 +130,18 @@ def _parse_report(raw: Any, previous: Any, tenant: str | None):
     return parse_report_kind(raw, previous, tenant)
 
 
+def _report_published(tenant: str, name: str) -> None:
+    from .reports import on_publish
+    on_publish(tenant, name)
+
+
 def _parse_dashboard(raw: Any, previous: Any, tenant: str | None):
     """Charts bound to published reports (names checked at upload)."""
     from .reports import parse_dashboard_kind
     return parse_dashboard_kind(raw, previous, tenant)
 
 
-register_kind("report", _parse_report)
+register_kind("report", _parse_report, on_publish=_report_published)
 register_kind("dashboard", _parse_dashboard)
 
 
@@ -183,6 +207,8 @@ def upload(caller: Caller, kind: str, name: str, raw: Any, *, publish: bool) -> 
     version = store.add_version(caller.tenant, kind, name, text, checksum, caller.user_id, utc_now(),
                                 head.latest if head else 0, publish)
     _forget_head(caller.tenant, kind, name)
+    if publish:
+        _published_hook(caller.tenant, kind, name)
     return {"kind": kind, "name": name, "version": version,
             "published": version if publish else (head.published if head else None),
             "checksum": checksum, "warnings": warnings}
@@ -214,6 +240,7 @@ def publish(caller: Caller, kind: str, name: str, version: int) -> dict:
     _check_kind_and_name(kind, name)
     store.publish(caller.tenant, kind, name, version, utc_now(), caller.user_id)
     _forget_head(caller.tenant, kind, name)
+    _published_hook(caller.tenant, kind, name)
     return {"kind": kind, "name": name, "published": version}
 
 

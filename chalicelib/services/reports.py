@@ -175,6 +175,15 @@ def start_backfill(tenant: str, name: str) -> dict:
     return _job_view(name, version, job, registry[name])
 
 
+def on_publish(tenant: str, name: str) -> None:
+    """A new version of a report that already serves starts building at once (the scheduled job
+    carries it on; the old version serves until it is done). A report never built yet is built on
+    first view instead."""
+    registry, _ = store.get_registry(tenant)
+    if name in registry:
+        start_backfill(tenant, name)
+
+
 def advance_backfill(tenant: str, name: str, version: int, budget_seconds: float = 10.0) -> dict:
     """Process pages of the form's records until done or the budget is spent; progress is saved
     after every page (conditioned on the job's revision, so two workers never both advance it)."""
