@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pynamodb.exceptions import PutError
 
 from .. import jsonutil
-from .integration_models import ImportChunkItem, ImportJobItem, configured
+from .integration_models import ImportChunkItem, ImportJobItem
 
 JOB_SHARDS = 4
 CHUNK_BYTES = 200_000
@@ -89,7 +89,6 @@ def split_chunks(rows: list) -> tuple[list[list], list[int]]:
 
 def create_job(job: ImportJob) -> bool:
     """False when a job with this id already exists in the tenant (the caller resumes it)."""
-    configured()
     try:
         _item(job).save(ImportJobItem.pk.does_not_exist())
         return True
@@ -100,19 +99,16 @@ def create_job(job: ImportJob) -> bool:
 
 
 def put_chunks(tenant: str, job_id: str, chunks: list[list]) -> None:
-    configured()
     with ImportChunkItem.batch_write() as batch:
         for n, rows in enumerate(chunks):
             batch.save(ImportChunkItem(job_pk(tenant, job_id), f"C#{n:05d}", rows=jsonutil.dumps(rows)))
 
 
 def get_chunk(tenant: str, job_id: str, n: int) -> list:
-    configured()
     return jsonutil.loads(ImportChunkItem.get(job_pk(tenant, job_id), f"C#{n:05d}", consistent_read=True).rows)
 
 
 def get_job(tenant: str, job_id: str) -> ImportJob | None:
-    configured()
     try:
         return _job(ImportJobItem.get(job_pk(tenant, job_id), "J", consistent_read=True))
     except ImportJobItem.DoesNotExist:
@@ -121,7 +117,6 @@ def get_job(tenant: str, job_id: str) -> ImportJob | None:
 
 def save_progress(job: ImportJob, started_at_row: int, expected_status: str = "running") -> bool:
     """Write the job's new state if nobody advanced it meanwhile (False: another worker did)."""
-    configured()
     try:
         _item(job).save((ImportJobItem.next_row == started_at_row) & (ImportJobItem.status == expected_status))
         return True
@@ -133,5 +128,4 @@ def save_progress(job: ImportJob, started_at_row: int, expected_status: str = "r
 
 def running_jobs(shard: int, limit: int = 10) -> list[tuple[str, str]]:
     """(tenant, job id) of unfinished jobs in one shard of the worker's queue, oldest first."""
-    configured()
     return [(i.tenant, i.job_id) for i in ImportJobItem.pending.query(pending_pk(shard), limit=limit)]

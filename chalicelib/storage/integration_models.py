@@ -1,33 +1,14 @@
 """Items of the integration features, in the records table (one partition per item, tenant first):
-webhook registrations, their delivery log, bulk import jobs. Configured on first use from the same
-settings as every other model (see `configured()`), so models.py stays untouched."""
+webhook registrations, their delivery log, bulk import jobs (part of models.RECORDS_TABLE_MODELS, so
+configured with every other model)."""
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
-from ..config import get_settings
+from .models import ByOwner, _Base
 
 
-class _Owner(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by_owner"
-        projection = AllProjection()
-
-    opk = UnicodeAttribute(hash_key=True)
-    lsk = UnicodeAttribute(range_key=True)
-
-
-class _Item(Model):
-    class Meta:
-        abstract = True
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-
-
-class WebhookItem(_Item):
+class WebhookItem(_Base):
     """pk 'T#<t>#WH#<id>', sk 'WH'; listed per tenant on by_owner (opk 'T#<t>#WEBHOOKS', lsk id)."""
 
     class Meta:
@@ -45,10 +26,10 @@ class WebhookItem(_Item):
     created_by = UnicodeAttribute()
     opk = UnicodeAttribute()
     lsk = UnicodeAttribute()
-    by_tenant = _Owner()
+    by_tenant = ByOwner()
 
 
-class DeliveryItem(_Item):
+class DeliveryItem(_Base):
     """One event for one webhook: pk = the webhook's pk, sk 'D#<event id>' (the delivery log, in
     event order). While a retry is due it carries opk 'WHRETRY#<shard>', lsk '<next_at>#...'."""
 
@@ -68,10 +49,10 @@ class DeliveryItem(_Item):
     next_at = UnicodeAttribute(null=True)
     opk = UnicodeAttribute(null=True)
     lsk = UnicodeAttribute(null=True)
-    due = _Owner()
+    due = ByOwner()
 
 
-class ImportJobItem(_Item):
+class ImportJobItem(_Base):
     """pk 'T#<t>#IMP#<job id>', sk 'J'. While unfinished: opk 'IMPORTS#<shard>' (the worker's queue)."""
 
     class Meta:
@@ -96,10 +77,10 @@ class ImportJobItem(_Item):
     updated_at = UnicodeAttribute()
     opk = UnicodeAttribute(null=True)
     lsk = UnicodeAttribute(null=True)
-    pending = _Owner()
+    pending = ByOwner()
 
 
-class ImportChunkItem(_Item):
+class ImportChunkItem(_Base):
     """Valid rows of a job, in order: pk = the job's pk, sk 'C#<chunk:05d>' (items stay far below 400 KB)."""
 
     class Meta:
@@ -108,19 +89,4 @@ class ImportChunkItem(_Item):
     rows = UnicodeAttribute()  # JSON list of [row number, data]
 
 
-MODELS = (WebhookItem, DeliveryItem, ImportJobItem, ImportChunkItem)
-_configured_for = None
-
-
-def configured() -> None:
-    """Point these models at the stage's records table (again whenever the settings were reloaded,
-    as tests do between cases)."""
-    global _configured_for
-    settings = get_settings()
-    if _configured_for is not settings:
-        for model in MODELS:
-            model.Meta.table_name = settings.records_table
-            model.Meta.host = settings.ddb_endpoint
-            model.Meta.region = settings.region
-            model._connection = None
-        _configured_for = settings
+INTEGRATION_MODELS = (WebhookItem, DeliveryItem, ImportJobItem, ImportChunkItem)

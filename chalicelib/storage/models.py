@@ -327,9 +327,11 @@ class ConflictItem(_Base):
 
 
 from .messaging_models import MESSAGING_MODELS  # noqa: E402  (outbox, notifications, survey answers)
+from .integration_models import INTEGRATION_MODELS  # noqa: E402  (webhooks, deliveries, import jobs)
 
 RECORDS_TABLE_MODELS = (RecordItem, HistoryItem, TaskItem, TimerItem, MemberItem, UniqueItem, CounterItem, IdempotencyItem,
-                        PendingUploadItem, StockItem, LedgerItem, ConflictItem, LastLocationItem, *MESSAGING_MODELS)
+                        PendingUploadItem, StockItem, LedgerItem, ConflictItem, LastLocationItem, *MESSAGING_MODELS,
+                        *INTEGRATION_MODELS)
 ALL_MODELS = (DefinitionItem, *RECORDS_TABLE_MODELS)
 
 

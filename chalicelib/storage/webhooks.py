@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pynamodb.exceptions import PutError
 
 from .. import jsonutil
-from .integration_models import DeliveryItem, WebhookItem, configured
+from .integration_models import DeliveryItem, WebhookItem
 
 RETRY_SHARDS = 4
 
@@ -44,7 +44,6 @@ def _webhook(item: WebhookItem) -> Webhook:
 
 
 def put_webhook(hook: Webhook) -> None:
-    configured()
     WebhookItem(webhook_pk(hook.tenant, hook.id), "WH", tenant=hook.tenant, webhook_id=hook.id, url=hook.url,
                 secret=hook.secret, types=jsonutil.dumps(hook.types), forms=jsonutil.dumps(hook.forms), role=hook.role,
                 active=hook.active, created_at=hook.created_at, created_by=hook.created_by,
@@ -52,7 +51,6 @@ def put_webhook(hook: Webhook) -> None:
 
 
 def get_webhook(tenant: str, webhook_id: str) -> Webhook | None:
-    configured()
     try:
         return _webhook(WebhookItem.get(webhook_pk(tenant, webhook_id), "WH"))
     except WebhookItem.DoesNotExist:
@@ -60,12 +58,10 @@ def get_webhook(tenant: str, webhook_id: str) -> Webhook | None:
 
 
 def delete_webhook(tenant: str, webhook_id: str) -> None:
-    configured()
     WebhookItem(webhook_pk(tenant, webhook_id), "WH").delete()
 
 
 def list_webhooks(tenant: str, limit: int = 100) -> list[Webhook]:
-    configured()
     return [_webhook(i) for i in WebhookItem.by_tenant.query(tenant_webhooks_pk(tenant), limit=limit)]
 
 
@@ -107,7 +103,6 @@ def _item(d: Delivery) -> DeliveryItem:
 
 def create_delivery(d: Delivery) -> bool:
     """First sight of this event for this webhook; False if already logged (a stream retry)."""
-    configured()
     try:
         _item(d).save(DeliveryItem.pk.does_not_exist())
         return True
@@ -120,7 +115,6 @@ def create_delivery(d: Delivery) -> bool:
 def save_delivery(d: Delivery, expected_attempts: int) -> bool:
     """Record an attempt's outcome; conditioned on the attempts count read, so two workers racing
     on one retry record it once (False = someone else did)."""
-    configured()
     try:
         _item(d).save(DeliveryItem.attempts == expected_attempts)
         return True
@@ -131,7 +125,6 @@ def save_delivery(d: Delivery, expected_attempts: int) -> bool:
 
 
 def get_delivery(tenant: str, webhook_id: str, event_id: str) -> Delivery | None:
-    configured()
     try:
         return _delivery(DeliveryItem.get(webhook_pk(tenant, webhook_id), f"D#{event_id}", consistent_read=True))
     except DeliveryItem.DoesNotExist:
@@ -140,11 +133,9 @@ def get_delivery(tenant: str, webhook_id: str, event_id: str) -> Delivery | None
 
 def list_deliveries(tenant: str, webhook_id: str, limit: int = 50) -> list[Delivery]:
     """Newest first (event ids are record ULID + version)."""
-    configured()
     return [_delivery(i) for i in DeliveryItem.query(webhook_pk(tenant, webhook_id), DeliveryItem.sk.startswith("D#"),
                                                      scan_index_forward=False, limit=limit)]
 
 
 def due_deliveries(shard: int, now: str, limit: int = 100) -> list[Delivery]:
-    configured()
     return [_delivery(i) for i in DeliveryItem.due.query(retry_pk(shard), DeliveryItem.lsk <= f"{now}~", limit=limit)]
