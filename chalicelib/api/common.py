@@ -19,6 +19,20 @@ log = logging.getLogger("aftersales.api")
 _configured = False
 
 
+class LazyModule:
+    """A service module imported on first use: a cold start that serves other routes does not pay for
+    it (Lambda imports every blueprint to build the route table)."""
+
+    def __init__(self, name: str) -> None:
+        self._name, self._module = name, None
+
+    def __getattr__(self, attr: str):
+        if self._module is None:
+            import importlib
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attr)
+
+
 def json_response(body: Any, status: int = 200, headers: dict | None = None) -> Response:
     return Response(body=jsonutil.dumps(body), status_code=status,
                     headers={"Content-Type": "application/json", **(headers or {})})

@@ -6,8 +6,9 @@ import os
 from chalice import Blueprint, Rate
 
 from ..errors import parse_count
-from ..services import webhooks as hooks
-from .common import body_of, configure_once, json_response, query_params, route
+from .common import LazyModule, body_of, configure_once, json_response, query_params, route
+
+hooks = LazyModule("chalicelib.services.webhooks")  # loads on first use (cold start)
 
 bp = Blueprint(__name__)
 

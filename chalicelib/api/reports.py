@@ -5,8 +5,9 @@ import os
 
 from chalice import Blueprint, Rate, Response
 
-from ..services import reports as service
-from .common import configure_once, query_params, route
+from .common import LazyModule, configure_once, query_params, route
+
+service = LazyModule("chalicelib.services.reports")  # the report engine loads on first use
 
 bp = Blueprint(__name__)
 
