@@ -37,6 +37,7 @@ class Settings:
     mail_mode: str = "ses"  # "ses" | "log"
     mail_sender: str = "no-reply@aftersales.example"
     ses_endpoint: str | None = None
+    ses_configuration_set: str = ""  # "" = none (moto, local): sends carry no ConfigurationSetName
     public_base_url: str = "http://127.0.0.1:8000"  # survey links point here
     survey_secret: str = "unset-survey-secret-change-me"  # HMAC key of survey tokens
 
@@ -81,6 +82,7 @@ def get_settings() -> Settings:
         mail_mode=_env("MAIL_MODE", "ses"),
         mail_sender=_env("MAIL_SENDER", "no-reply@aftersales.example"),
         ses_endpoint=os.environ.get("SES_ENDPOINT") or None,
+        ses_configuration_set=_env("SES_CONFIGURATION_SET", ""),
         public_base_url=_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         survey_secret=_env("SURVEY_SECRET", (secret and "survey:" + secret) or "unset-survey-secret-change-me"),
     )

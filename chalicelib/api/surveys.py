@@ -1,5 +1,7 @@
-"""Survey routes (public: the signed token is the credential), the caller's notifications, and the
-scheduled mail worker (outbox → SES)."""
+"""Survey routes (public: the signed token is the credential), the caller's notifications, the
+scheduled mail worker (outbox → SES) and SES bounce/complaint feedback (SNS)."""
+import os
+
 from chalice import Blueprint, Rate
 
 from ..services import notifications as notes
@@ -7,6 +9,10 @@ from ..services import surveys as service
 from .common import body_of, configure_once, query_params, route
 
 bp = Blueprint(__name__)
+
+# The deployed template replaces this placeholder with the stack's topic (.chalice/resources-<stage>.json
+# points the MailFeedback SNS event at MailFeedbackTopic, which the SES configuration set publishes to).
+MAIL_FEEDBACK_TOPIC_ARN = os.environ.get("MAIL_FEEDBACK_TOPIC_ARN", "arn:aws:sns:us-east-1:000000000000:aftersales-mail-feedback")
 
 
 @route(bp, "/surveys/{token}", methods=["GET"], public=True)
@@ -56,3 +62,11 @@ def send_mail(event):
     configure_once()
     from ..services.mail import deliver_due
     return deliver_due()
+
+
+@bp.on_sns_message(topic=MAIL_FEEDBACK_TOPIC_ARN)
+def mail_feedback(event):
+    """SES bounce and complaint events → suppressed addresses + "bounced"/"complained" on the order (once)."""
+    configure_once()
+    from ..services.mail import handle_feedback
+    return handle_feedback(event.to_dict().get("Records", []))

@@ -2,14 +2,21 @@
 minute; tests call `deliver_due` directly). Survey mail gets a signed, expiring link and an
 opt-out link; the result — sent, or why not (missing template, no address, opted out, suppressed,
 rejected by SES) — is recorded on the order (status field + history entry) in the same transaction
-that finishes the outbox item, and a reminder is queued when the survey asks for one."""
+that finishes the outbox item, and a reminder is queued when the survey asks for one. Every send is
+tagged (tenant, record, outbox item, kind) under the stage's SES configuration set, whose bounce and
+complaint events come back through SNS to `handle_feedback`: the address is suppressed and the order
+says "bounced" / "complained"."""
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import re
 import time as _time
 from datetime import datetime, timedelta, timezone
+from email.utils import parseaddr
 
-from ..errors import AppError, NotFound
+from ..errors import AppError, NotFound, ValidationFailed
 from ..ids import is_valid_id, new_id
 from ..storage import mail as sender
 from ..storage import outbox
@@ -92,7 +99,9 @@ def _notification_mail(item: dict) -> str:
     else:
         message = render(template, (member.attributes or {}).get("locale"), {**note, "user": {"name": member.display_name}})
         try:
-            outcome = {"outcome": "sent", "message_id": sender.send(member.email, message["subject"], message["html"], message["text"])}
+            tags = {"tenant": tenant, "outbox": item["id"], "kind": "notification"}  # no record: a member's bounce is not the order's
+            outcome = {"outcome": "sent", "message_id": sender.send(member.email, message["subject"], message["html"], message["text"],
+                                                                    tags=tags)}
         except sender.MailRejected as exc:
             outcome = {"outcome": "rejected", "reason": str(exc)[:300]}
     status = "sent" if outcome["outcome"] == "sent" else "skipped" if outcome["outcome"] == "no_address" else "failed"
@@ -178,7 +187,9 @@ def _record_mail(item: dict, now: str) -> str:
         message = render(template, locale if isinstance(locale, str) else None, context)
         outcome["locale"] = message["locale"]
         try:  # MailUnavailable propagates: the item is retried later, nothing recorded yet
-            outcome["message_id"] = sender.send(address, message["subject"], message["html"], message["text"])
+            tags = {"tenant": tenant, "record": rec.id, "outbox": item["id"],
+                    "kind": "reminder" if reminder else "survey" if survey else "mail"}
+            outcome["message_id"] = sender.send(address, message["subject"], message["html"], message["text"], tags=tags)
             outcome["outcome"] = "reminded" if reminder else "sent"
         except sender.MailRejected as exc:
             outcome.update(outcome="rejected", reason=str(exc)[:300])
@@ -225,3 +236,158 @@ def _record_on_order(item: dict, rec, survey, survey_id: str, reminder: bool, ou
 def record_bounce(tenant: str, address: str, reason: str = "bounce") -> None:
     """An SES bounce or complaint for this address: no further mail of this tenant goes to it."""
     outbox.suppress(tenant, address, reason, utc_now())
+
+
+# --- SES feedback: bounces and complaints (SNS ← SES event publishing) ----------------------------
+
+FEEDBACK_SCOPE = "_mail"  # idempotency keys of SES feedback events (no form name starts with "_")
+_TENANT = re.compile(r"[A-Za-z0-9_\-]{1,64}")
+
+
+def handle_feedback(sns_records: list[dict]) -> dict:
+    """SNS records carrying SES bounce/complaint events → suppressed addresses + the outcome on the order.
+
+    A Permanent bounce or any complaint suppresses each affected address for the tenant named by the
+    mail's `tenant` tag and, when the `record` tag names a record OF THAT TENANT, records "bounced" /
+    "complained" on it (survey status + note, one history entry of kind "mail") in one transaction
+    that carries an idempotency item keyed by the SES feedback id (else message id) and event type:
+    SNS delivers at least once, and a second delivery writes nothing. Transient and undetermined
+    bounces change nothing (SES already retried before reporting them; the address may well work
+    next time, and a later Permanent bounce will suppress it). Malformed, unknown or unattributable
+    messages are logged and dropped (no exception: retrying cannot fix them). Only a storage failure
+    raises, so Lambda's asynchronous retries take the event again — safe, since it writes once."""
+    counts = {"recorded": 0, "suppressed": 0, "duplicate": 0, "ignored": 0, "dropped": 0}
+    for raw in sns_records:
+        counts[_one_feedback(raw)] += 1
+    return counts
+
+
+def parse_feedback(raw: dict) -> dict | None:
+    """One SNS record → {event, tags, message_id, feedback_id, recipients, detail} or None (malformed).
+    Accepts SES event publishing (`eventType`) and the older identity notifications (`notificationType`;
+    those carry no tags, so they can only be logged)."""
+    sns = raw.get("Sns") if isinstance(raw, dict) else None
+    message = sns.get("Message") if isinstance(sns, dict) else None
+    try:
+        body = json.loads(message) if isinstance(message, str) else None
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    event = body.get("eventType") or body.get("notificationType")
+    mail = body.get("mail") if isinstance(body.get("mail"), dict) else {}
+    tags: dict = {}  # SES gives each tag as a list of values
+    raw_tags = mail.get("tags") if isinstance(mail.get("tags"), dict) else {}
+    for name, values in raw_tags.items():
+        value = values[0] if isinstance(values, list) and values else values
+        if isinstance(value, str):
+            tags[name] = value
+    section = {"Bounce": ("bounce", "bouncedRecipients"), "Complaint": ("complaint", "complainedRecipients")}.get(event)
+    detail = body.get(section[0]) if section else None
+    if section and not isinstance(detail, dict):
+        return None
+    detail = detail or {}
+    listed = detail.get(section[1]) if section else None
+    recipients = []
+    for entry in listed if isinstance(listed, list) else []:
+        address = parseaddr(str(entry.get("emailAddress") or ""))[1] if isinstance(entry, dict) else ""
+        if "@" in address:
+            recipients.append(address)
+    message_id, feedback_id = mail.get("messageId"), detail.get("feedbackId")
+    return {"event": event, "tags": tags, "message_id": message_id if isinstance(message_id, str) else None,
+            "feedback_id": feedback_id if isinstance(feedback_id, str) else None, "recipients": recipients, "detail": detail}
+
+
+def _one_feedback(raw: dict) -> str:
+    parsed = parse_feedback(raw)
+    if parsed is None:
+        log.warning("SES feedback dropped: not an SES notification")
+        return "dropped"
+    event, tags, detail = parsed["event"], parsed["tags"], parsed["detail"]
+    if event not in ("Bounce", "Complaint"):
+        log.info("SES feedback of type %s ignored", event)
+        return "ignored"
+    if event == "Bounce" and detail.get("bounceType") != "Permanent":
+        # Transient (mailbox full, too large...) or Undetermined: SES retried already; nothing suppressed or recorded
+        log.info("SES %s bounce (%s) for message %s: not suppressed", detail.get("bounceType"), detail.get("bounceSubType"),
+                 parsed["message_id"])
+        return "ignored"
+    tenant = tags.get("tenant")
+    if not tenant or not _TENANT.fullmatch(tenant) or not parsed["recipients"] or not parsed["message_id"]:
+        log.warning("SES %s for message %s dropped: no tenant tag, recipient or message id", event, parsed["message_id"])
+        return "dropped"
+    record_id = tags.get("record") if is_valid_id(tags.get("record") or "") else None
+    outbox_id = tags.get("outbox") if is_valid_id(tags.get("outbox") or "") else None
+    item = outbox.get_item(tenant, outbox_id) if outbox_id else None
+    if item and record_id and item.get("record_id") != record_id:
+        log.warning("SES %s for %s/%s dropped: the outbox item belongs to another record", event, tenant, outbox_id)
+        return "dropped"
+    rec = None
+    if record_id:
+        try:
+            rec = system_writes.load(tenant, record_id)
+        except NotFound:
+            rec = None
+    if item is None and rec is None:  # nothing of this tenant sent it: never suppress or write on a guess
+        log.warning("SES %s for message %s dropped: no outbox item or record %s in tenant %s", event, parsed["message_id"],
+                    record_id, tenant)
+        return "dropped"
+    outcome = "bounced" if event == "Bounce" else "complained"
+    for address in parsed["recipients"]:
+        record_bounce(tenant, address, "bounce" if event == "Bounce" else "complaint")
+    log.info("SES %s: %d address(es) suppressed for tenant %s (message %s)", outcome, len(parsed["recipients"]), tenant,
+             parsed["message_id"])
+    if rec is None:
+        return "suppressed"
+    try:
+        written = _record_feedback(tenant, rec, item, tags.get("kind"), outcome, parsed)
+    except (ValidationFailed, NotFound) as exc:  # the record's form refuses the values, or it was deleted meanwhile
+        log.error("SES %s for %s %s not recorded on the order: %s", outcome, tenant, rec.id, exc.message)
+        return "suppressed"
+    return "recorded" if written.get("written") else "duplicate"
+
+
+def _record_feedback(tenant: str, rec, item: dict | None, kind: str | None, outcome: str, parsed: dict) -> dict:
+    detail = parsed["detail"]
+    survey = None
+    if item:
+        found = survey_for(tenant, rec.form, item["template"])
+        survey = found[0] if found else None
+    elif kind in ("survey", "reminder"):  # the outbox item has expired (30 days): the form's survey
+        try:
+            survey = definitions.published(tenant, "survey", rec.form)[1]
+        except NotFound:
+            survey = None
+    masked = [_mask(a) for a in parsed["recipients"]]
+    entry: dict = {"outcome": outcome, "to": masked[0], "message_id": parsed["message_id"], "feedback_id": parsed["feedback_id"],
+                   "outbox_id": item["id"] if item else None, "template": item["template"] if item else None, "kind": kind}
+    if len(masked) > 1:
+        entry["recipients"] = masked
+    if outcome == "bounced":
+        entry.update(bounce_type=detail.get("bounceType"), bounce_subtype=detail.get("bounceSubType"))
+        note = (f"the e-mail to {masked[0]} bounced ({detail.get('bounceType')}/{detail.get('bounceSubType')}): "
+                "the address is suppressed, no more mail goes to it")
+    else:
+        entry["complaint_type"] = detail.get("complaintFeedbackType")
+        note = f"{masked[0]} reported the e-mail as spam (complaint): the address is suppressed, no more mail goes to it"
+    entry = {k: v for k, v in entry.items() if v is not None}
+    event_id = f"{parsed['event']}|{parsed['feedback_id'] or parsed['message_id']}|{','.join(sorted(parsed['recipients']))}"
+    key = hashlib.sha256(event_id.encode()).hexdigest()
+
+    def build(current, form, now):
+        patch: dict = {}
+        if (survey and survey.status_field and _accepts(form, survey.status_field, outcome)
+                and not (survey.answered_at_field and current.data.get(survey.answered_at_field))):
+            patch[survey.status_field] = outcome
+        if survey and survey.note_field:
+            patch[survey.note_field] = note[:1000]
+        return patch, {"kind": "mail", "mail": entry}, []
+
+    return system_writes.write(tenant, rec.id, build, actor="system", idempotency=(FEEDBACK_SCOPE, key, key))
+
+
+def _accepts(form, name: str, value: str) -> bool:
+    """A select field takes only its options: a form version without "bounced" keeps its status, the note explains."""
+    field = form.field(name)
+    options = getattr(field, "options", None)
+    return field is not None and (options is None or any(o.value == value for o in options))

@@ -22,9 +22,13 @@ def load(tenant: str, record_id: str, form_name: str | None = None):
     return rec
 
 
-def write(tenant: str, record_id: str, build: Callable, *, actor: str, form_name: str | None = None) -> dict:
+def write(tenant: str, record_id: str, build: Callable, *, actor: str, form_name: str | None = None,
+          idempotency: tuple[str, str, str] | None = None) -> dict:
     """`build(rec, form, now)` → (patch, entry fields, extra ops) or None to write nothing. Retried on a
-    version conflict with the record re-read (build must not have side effects outside DynamoDB)."""
+    version conflict with the record re-read (build must not have side effects outside DynamoDB).
+    `idempotency` = (scope, key, request hash): the write carries the storage layer's idempotency item
+    (`T#<t>#K#<scope>#<key>`, TTL as any key), so a replay of the same event writes nothing and returns
+    {"written": False, "replayed": True}. Scopes start with "_" (no form name does)."""
     from . import workflow
     for _attempt in range(MAX_ATTEMPTS):
         rec = load(tenant, record_id, form_name)
@@ -42,8 +46,12 @@ def write(tenant: str, record_id: str, build: Callable, *, actor: str, form_name
         entry = {**workflow.history_entry(entry_fields.pop("kind", "update"), actor, changed=changed), **entry_fields}
         plan = workflow._plan_for(tenant, form, rec, new, entry)
         plan.extra += extra
+        if idempotency:
+            plan.idempotency_scope, key, request_hash = idempotency
+            plan.idempotency, plan.idempotent_response = (key, request_hash), {"written": True}
         try:
-            record_store.update_record(new, rec.version, plan)
+            if record_store.update_record(new, rec.version, plan) is not None:
+                return {"written": False, "replayed": True}
         except Conflict as exc:
             if exc.code == "version_conflict":
                 continue

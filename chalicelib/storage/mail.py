@@ -1,8 +1,13 @@
 """Sending mail: SES (client created lazily, on first send), or "log" mode for a machine without an
-AWS account (`make run`): the message is logged and kept in memory (`sent_locally`)."""
+AWS account (`make run`): the message is logged and kept in memory (`sent_locally`).
+
+Every SES send names the stage's configuration set (`SES_CONFIGURATION_SET`; none when unset, e.g.
+moto) and carries message tags saying which mail it is (tenant, record, outbox item, kind): SES
+event publishing returns them with each bounce and complaint (`services.mail.handle_feedback`)."""
 from __future__ import annotations
 
 import logging
+import re
 
 from ..config import get_settings
 
@@ -23,6 +28,25 @@ PERMANENT = {"MessageRejected", "MailFromDomainNotVerifiedException", "InvalidPa
              "AccountSendingPausedException", "ConfigurationSetSendingPausedException"}
 
 
+# SES tag names and values: ASCII letters, digits, "_" and "-", at most 256 characters. Our values fit as
+# they are (tenant ids are [A-Za-z0-9_-]{1,64}, record and outbox ids 26-character Crockford base32,
+# kinds are fixed words); a value that does not is left out (logged) rather than failing the send.
+TAG_VALUE = re.compile(r"[A-Za-z0-9_\-]{1,256}")
+
+
+def message_tags(tags: dict | None) -> list[dict]:
+    """{name: value} → SES MessageTags; empty/None values dropped, values SES would refuse left out."""
+    out = []
+    for name, value in (tags or {}).items():
+        if value in (None, ""):
+            continue
+        if not (TAG_VALUE.fullmatch(name) and TAG_VALUE.fullmatch(str(value))):
+            log.warning("mail tag %s left out: not a valid SES tag value", name)
+            continue
+        out.append({"Name": name, "Value": str(value)})
+    return out
+
+
 def client():
     global _client
     if _client is None:
@@ -37,22 +61,30 @@ def reset_client() -> None:
     _client = None
 
 
-def send(to: str, subject: str, html: str, text: str, *, sender: str | None = None) -> str:
-    """The provider's message id, or MailRejected / MailUnavailable."""
+def send(to: str, subject: str, html: str, text: str, *, sender: str | None = None, tags: dict | None = None) -> str:
+    """The provider's message id, or MailRejected / MailUnavailable. `tags` ({name: value}) come back
+    with SES bounce/complaint events."""
     settings = get_settings()
     sender = sender or settings.mail_sender
+    tag_list = message_tags(tags)
     if settings.mail_mode == "log":
         message_id = f"local-{len(sent_locally) + 1}"
         del sent_locally[:-199]
-        sent_locally.append({"id": message_id, "from": sender, "to": to, "subject": subject, "text": text, "html": html})
+        sent_locally.append({"id": message_id, "from": sender, "to": to, "subject": subject, "text": text, "html": html,
+                             "tags": {t["Name"]: t["Value"] for t in tag_list},
+                             "configuration_set": settings.ses_configuration_set or None})
         log.info("mail (not sent, MAIL_MODE=log) to %s: %s", to, subject)
         return message_id
     from botocore.exceptions import BotoCoreError, ClientError
+    extra: dict = {"Tags": tag_list} if tag_list else {}
+    if settings.ses_configuration_set:
+        extra["ConfigurationSetName"] = settings.ses_configuration_set
     try:
         response = client().send_email(
             Source=sender, Destination={"ToAddresses": [to]},
             Message={"Subject": {"Data": subject, "Charset": "UTF-8"},
-                     "Body": {"Html": {"Data": html, "Charset": "UTF-8"}, "Text": {"Data": text, "Charset": "UTF-8"}}})
+                     "Body": {"Html": {"Data": html, "Charset": "UTF-8"}, "Text": {"Data": text, "Charset": "UTF-8"}}},
+            **extra)
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         message = exc.response.get("Error", {}).get("Message", code)
