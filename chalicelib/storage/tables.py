@@ -1,5 +1,7 @@
 """Create the tables (local stack, tests) and bring an existing local table's indexes up to date.
-Deployed stages get their tables from .chalice/resources-<stage>.json (CloudFormation)."""
+Deployed stages get their tables from .chalice/resources-<stage>.json (CloudFormation). Like the
+deployed records table, the local one has TTL on `expires_at` and a NEW_AND_OLD_IMAGES stream (the
+local worker, tools/localworker.py, reads it the way the stream Lambdas do)."""
 from __future__ import annotations
 
 import logging
@@ -18,6 +20,7 @@ def create_tables(wait: bool = True) -> None:
         else:
             _add_missing_indexes(model, wait)
     _enable_ttl()
+    _enable_stream()
 
 
 def _client():
@@ -88,3 +91,21 @@ def _enable_ttl() -> None:
                                    TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
     except client.exceptions.ClientError:  # pragma: no cover - some emulators lack TTL
         pass
+
+
+STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"  # as RecordsTable in .chalice/resources-<stage>.json
+
+
+def _enable_stream() -> None:
+    """The records table's stream, also on a local table made before it had one (PynamoDB's
+    create_table takes no stream setting, so the botocore client switches it on)."""
+    client = _client()
+    table = client.describe_table(TableName=RecordItem.Meta.table_name)["Table"]
+    spec = table.get("StreamSpecification") or {}
+    if spec.get("StreamEnabled") and spec.get("StreamViewType") == STREAM_VIEW_TYPE:
+        return
+    if spec.get("StreamEnabled"):  # another view type: a table has one stream at a time
+        _update_when_free(client, TableName=RecordItem.Meta.table_name, StreamSpecification={"StreamEnabled": False})
+    _update_when_free(client, TableName=RecordItem.Meta.table_name,
+                      StreamSpecification={"StreamEnabled": True, "StreamViewType": STREAM_VIEW_TYPE})
+    log.info("stream (%s) enabled on %s", STREAM_VIEW_TYPE, RecordItem.Meta.table_name)
