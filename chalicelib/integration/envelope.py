@@ -31,11 +31,15 @@ def event_type(entry: dict) -> str:
 
 def build(tenant: str, form: str, record_id: str, version: int, at: str, entry: dict) -> dict:
     """Envelope v1: {specversion, id, tenant, type, time, record_id, form, version, changed_fields,
-    actor, workflow}; `workflow` is null unless the change ran the workflow."""
+    data, actor, workflow}. `data` holds the new value of each changed field (every field on
+    create; null on delete, and for history written before values were kept); `workflow` is null
+    unless the change ran the workflow."""
     event: dict[str, Any] = {
         "specversion": SPEC_VERSION, "id": event_id(record_id, version), "tenant": tenant,
         "type": event_type(entry), "time": at, "record_id": record_id, "form": form, "version": version,
-        "changed_fields": sorted(entry.get("changed_fields") or []), "actor": entry.get("actor"), "workflow": None}
+        "changed_fields": sorted(entry.get("changed_fields") or []),
+        "data": dict(entry["values"]) if isinstance(entry.get("values"), dict) else None,
+        "actor": entry.get("actor"), "workflow": None}
     if entry.get("to") is not None or entry.get("action"):
         event["workflow"] = {"action": entry.get("action"), "from": entry.get("from"), "to": entry.get("to"),
                              "status": entry.get("status"),
@@ -44,11 +48,13 @@ def build(tenant: str, form: str, record_id: str, version: int, at: str, entry: 
 
 
 def for_hidden(event: dict, hidden: set[str]) -> dict:
-    """The event as a role that may not see `hidden` fields receives it: those names are removed
-    (also from workflow events that name a field)."""
+    """The event as a role that may not see `hidden` fields receives it: those names and values are
+    removed (also from workflow events that name a field)."""
     if not hidden:
         return event
     out = {**event, "changed_fields": [f for f in event["changed_fields"] if f not in hidden]}
+    if event.get("data") is not None:
+        out["data"] = {f: v for f, v in event["data"].items() if f not in hidden}
     if event.get("workflow"):
         out["workflow"] = {**event["workflow"], "events": [e for e in event["workflow"]["events"] if e.get("field") not in hidden]}
     return out

@@ -86,6 +86,7 @@ def handle_stream(records: list[dict], now: str | None = None) -> dict:
     events = events_from_stream(records)
     queued = queues.send_events(events)
     hooks_by_tenant: dict[str, list[store.Webhook]] = {}
+    records: dict = {}  # record data read for row rules, once per batch
     deliveries = 0
     for event in events:
         hooks = hooks_by_tenant.get(event["tenant"])
@@ -94,7 +95,7 @@ def handle_stream(records: list[dict], now: str | None = None) -> dict:
         for hook in hooks:
             if not envelope.matches(event, hook.types, hook.forms):
                 continue
-            shown = visible_to(hook, event)
+            shown = visible_to(hook, event, records)
             if shown is None:
                 continue
             at = now or utc_now()
@@ -106,20 +107,39 @@ def handle_stream(records: list[dict], now: str | None = None) -> dict:
     return {"events": len(events), "queued": queued, "deliveries": deliveries}
 
 
-def visible_to(hook: store.Webhook, event: dict) -> dict | None:
-    """The event as the webhook's role may see it: None when that role may not read the form; hidden
-    fields removed. A webhook without a role (admin-registered, tenant-wide) sees everything."""
+def visible_to(hook: store.Webhook, event: dict, records: dict | None = None) -> dict | None:
+    """The event as the webhook's role may see it, judged like an API caller holding only that role:
+    None when the role may not read the form or its row rule does not admit the record; fields the
+    role may not see removed. A row rule is evaluated on the record as stored now (read once per
+    stream batch through `records`), with no user attributes, so a rule that needs them admits
+    nothing. A webhook without a role (admin-registered, tenant-wide) sees everything."""
     if hook.role in (None, "admin"):
         return event
     try:
         _v, form = definitions.published(event["tenant"], "form", event["form"])
     except NotFound:
         return None
-    perms = form.permissions
-    if hook.role not in perms.read and "*" not in perms.read:
+    from ..forms.access import Access
+    at = event["time"]
+    access = Access(form, frozenset({hook.role}), {"$user": {"id": f"webhook:{hook.id}", "roles": [hook.role], "name": "",
+                                                             "attributes": {}}, "$now": at, "$today": at[:10]})
+    if not access.can("read"):
         return None
-    grant = perms.fields.get(hook.role)
-    return envelope.for_hidden(event, set(grant.hidden) if grant else set())
+    data: dict = {}
+    if form.permissions.rows.get(hook.role) is not None:
+        data = _record_data(event["tenant"], event["record_id"], records if records is not None else {})
+        if data is None or not access.row_visible(data):
+            return None
+    return envelope.for_hidden(event, set(form.fields_by_name) - access.visible_fields(data))
+
+
+def _record_data(tenant: str, record_id: str, cache: dict) -> dict | None:
+    key = (tenant, record_id)
+    if key not in cache:
+        from ..storage.records import get_record
+        rec = get_record(tenant, record_id)
+        cache[key] = rec.data if rec is not None else None  # a deleted record keeps its data
+    return cache[key]
 
 
 def attempt(hook: store.Webhook, delivery: store.Delivery, now: str | None = None) -> store.Delivery:

@@ -119,7 +119,7 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
 
     def _extra(r: store.StoredRecord) -> list[tuple]:
         # built per attempt: the auto-number is known only then
-        return [wf_store.history_put(r.tenant, r.form, r.id, 1, r.created_at, entry),
+        return [wf_store.history_put(r.tenant, r.form, r.id, 1, r.created_at, entry, r.data),
                 *wf_store.workflow_changes(r.tenant, r.form, r.id, r.number, None, r.workflow),
                 *workflow.related_creates(r.tenant, creates, r),
                 *effects.step_ops(r.tenant, None, r, entry)]  # outbox mail + notifications

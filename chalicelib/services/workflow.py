@@ -177,7 +177,7 @@ def _plan_for(tenant: str, form: FormDefinition, old, new, entry: dict, fired: t
     plan = _plan(form, new.data, tenant)
     plan.references = reference_diff(form, old.data, new.data)
     plan.unique_claims, plan.unique_releases = unique_diff(form, old.data, new.data)
-    plan.extra = [store.history_put(tenant, new.form, new.id, new.version, new.updated_at, entry),
+    plan.extra = [store.history_put(tenant, new.form, new.id, new.version, new.updated_at, entry, new.data),
                   *store.workflow_changes(tenant, new.form, new.id, new.number, old.workflow, new.workflow, fired),
                   *related_creates(tenant, creates or [], new)]
     from .effects import step_ops
@@ -229,7 +229,8 @@ def related_creates(tenant: str, creates: list[dict], source, depth: int = 1) ->
         ops += record_store.related_create_ops(rec, plan)
         ops.append(store.history_put(tenant, rec.form, rec.id, 1, rec.created_at,
                                      history_entry("create", "workflow", from_state=None, outcome=outcome,
-                                                   comment=f"created by {source.form} {source.id}")))
+                                                   changed=sorted(rec.data), comment=f"created by {source.form} {source.id}"),
+                                     rec.data))
         ops += store.workflow_changes(tenant, rec.form, rec.id, rec.number, None, rec.workflow)
         ops += related_creates(tenant, nested, rec, depth + 1)
     return ops
@@ -275,6 +276,8 @@ def history(caller: Caller, form_name: str, record_id: str, after: str | None) -
 def _masked_entry(entry: dict, visible: set[str]) -> dict:
     """History names fields and may carry values (e.g. who was dispatched): hidden fields stay hidden."""
     out = {**entry, "changed_fields": [f for f in entry.get("changed_fields", []) if f in visible]}
+    if "values" in entry:
+        out["values"] = {f: v for f, v in entry["values"].items() if f in visible}
     if "events" in entry:
         out["events"] = [e for e in entry["events"] if e.get("field") is None or e.get("field") in visible]
     return out

@@ -24,7 +24,13 @@ def _timer_shard(record_id: str) -> int:
     return zlib.crc32(record_id.encode()) % TIMER_SHARDS
 
 
-def history_put(tenant: str, form: str, record_id: str, seq: int, at: str, entry: dict) -> tuple:
+def history_put(tenant: str, form: str, record_id: str, seq: int, at: str, entry: dict,
+                data: dict | None = None) -> tuple:
+    """The history item of record version `seq`. With `data` (the record's data at that version) the
+    entry also keeps the new value of every changed field (`values`): the audit trail says what a
+    field became, and outbound events carry it without reading the record again."""
+    if data is not None:
+        entry = {**entry, "values": {name: data.get(name) for name in entry.get("changed_fields") or []}}
     item = HistoryItem(keys.record_pk(tenant, record_id), f"H#{seq:010d}", tenant=tenant, record_id=record_id,
                        form=form, at=at, entry=jsonutil.dumps(entry))
     # one entry per record version; the record's own version condition already serialises writers

@@ -88,10 +88,15 @@ def test_envelope_per_change_and_fifo_queue(events_api):
     assert [b["version"] for b in bodies] == [1, 2, 3, 4]
     first = bodies[0]
     assert set(first) == {"specversion", "id", "tenant", "type", "time", "record_id", "form", "version",
-                          "changed_fields", "actor", "workflow"}
+                          "changed_fields", "data", "actor", "workflow"}
     assert first["specversion"] == "1" and first["tenant"] == "demo" and first["form"] == "ticket"
     assert first["actor"] == "agent.li" and first["record_id"] == record_id and first["id"] == f"{record_id}-0000000001"
     assert bodies[1]["changed_fields"] == ["cost"]
+    # values travel with the names: every field on create, the new values on update, none on delete
+    assert first["data"]["title"] == "A" and first["data"]["region"] == "n" and first["data"]["cost"] is not None
+    assert set(first["data"]) == set(first["changed_fields"])
+    assert set(bodies[1]["data"]) == {"cost"} and set(bodies[2]["data"]) == {"title"} and bodies[2]["data"]["title"] == "B"
+    assert bodies[3]["data"] is None
     assert {m["Attributes"]["MessageGroupId"] for m in messages} == {record_id}
     assert [m["Attributes"]["MessageDeduplicationId"] for m in messages] == [b["id"] for b in bodies]
     # a stream retry sends the same ids: the FIFO queue drops them
@@ -132,11 +137,33 @@ def test_webhook_signed_filtered_by_role_and_deduplicated(events_api):
         assert headers["X-Aftersales-Signature"].startswith("v1=")
     viewer_bodies = [b for url, b, h in api.fake.calls if url.startswith("https://viewer.")]
     # the viewer may not see cost: the update of cost reaches it with no changed field named
-    assert [(b["version"], b["changed_fields"]) for b in viewer_bodies] == [(2, []), (3, ["title"])]
+    assert [(b["version"], b["changed_fields"], b["data"]) for b in viewer_bodies] == [(2, [], {}), (3, ["title"], {"title": "B"})]
     full_bodies = [b for url, b, h in api.fake.calls if url.startswith("https://hooks.")]
     assert [b["changed_fields"] for b in full_bodies][1] == ["cost"]
+    assert "cost" in full_bodies[0]["data"] and set(full_bodies[1]["data"]) == {"cost"}
     log = api.call("GET", f"/webhooks/{viewer['id']}/deliveries").json["items"]
     assert [d["status"] for d in log] == ["delivered", "delivered"] and log[0]["event_id"].endswith("0000000003")
+
+
+def test_webhook_role_row_rule_admits_only_its_records(events_api):
+    """A role-scoped webhook gets what an API caller with only that role could read: the role's
+    row rule is applied to the record, and the same rule keeps the history API quiet too."""
+    api = events_api
+    ruled = {**FORM, "permissions": {**FORM["permissions"], "rows": {"viewer": "region == 'north'"}}}
+    assert api.call("POST", "/definitions/form/ticket/versions", body=ruled).status_code == 201
+    hook = register(api, url="https://north.example.com/in", role="viewer", forms=["ticket"])
+    north = api.call("POST", "/forms/ticket/records", body={"data": {"title": "N", "cost": 5, "region": "north"}}, **AGENT).json
+    south = api.call("POST", "/forms/ticket/records", body={"data": {"title": "S", "cost": 6, "region": "south"}}, **AGENT).json
+    assert run_stream(north["id"])["deliveries"] == 1
+    assert run_stream(south["id"])["deliveries"] == 0
+    [(_url, body, _headers)] = api.fake.calls
+    assert body["record_id"] == north["id"] and "cost" not in body["data"] and body["data"]["title"] == "N"
+    assert [d["event_id"] for d in api.call("GET", f"/webhooks/{hook['id']}/deliveries").json["items"]] == [body["id"]]
+    # the viewer's history of the north record carries values too, hidden fields left out
+    history = api.call("GET", f"/forms/ticket/records/{north['id']}/history", user="view.wu", roles=["viewer"])
+    assert history.status_code == 200, history.json
+    [entry] = history.json["items"]
+    assert entry["values"]["title"] == "N" and "cost" not in entry["values"] and "cost" not in entry["changed_fields"]
 
 
 def test_retries_backoff_dead_letter_and_redeliver(events_api):
