@@ -16,7 +16,7 @@ import time as _time
 from datetime import datetime, timedelta, timezone
 from email.utils import parseaddr
 
-from ..errors import AppError, NotFound, ValidationFailed
+from ..errors import AppError, NotFound, ServiceUnavailable, ValidationFailed
 from ..ids import is_valid_id, new_id
 from ..storage import mail as sender
 from ..storage import outbox
@@ -254,8 +254,9 @@ def handle_feedback(sns_records: list[dict]) -> dict:
     SNS delivers at least once, and a second delivery writes nothing. Transient and undetermined
     bounces change nothing (SES already retried before reporting them; the address may well work
     next time, and a later Permanent bounce will suppress it). Malformed, unknown or unattributable
-    messages are logged and dropped (no exception: retrying cannot fix them). Only a storage failure
-    raises, so Lambda's asynchronous retries take the event again — safe, since it writes once."""
+    messages are logged and dropped (no exception: retrying cannot fix them). Only a storage failure,
+    or a bounce that overtook the worker recording "sent" for that outbox item, raises, so Lambda's
+    asynchronous retries (two, then the event is dropped) take it again — safe, since it writes once."""
     counts = {"recorded": 0, "suppressed": 0, "duplicate": 0, "ignored": 0, "dropped": 0}
     for raw in sns_records:
         counts[_one_feedback(raw)] += 1
@@ -339,6 +340,10 @@ def _one_feedback(raw: dict) -> str:
              parsed["message_id"])
     if rec is None:
         return "suppressed"
+    if item and item["status"] == "pending":
+        # sent, but the worker has not recorded "sent" yet (or failed to and its lease must run out): writing
+        # now would be overwritten by that "sent". Fail this invocation: Lambda retries it in a minute or two.
+        raise ServiceUnavailable("the mail's own result is not recorded yet; retry", code="mail_result_pending")
     try:
         written = _record_feedback(tenant, rec, item, tags.get("kind"), outcome, parsed)
     except (ValidationFailed, NotFound) as exc:  # the record's form refuses the values, or it was deleted meanwhile

@@ -216,3 +216,26 @@ def test_a_bounced_notification_mail_suppresses_the_members_address(flow_api, se
                                  tags={"tenant": "demo", "outbox": item_id, "kind": "notification"}))
     assert payload["suppressed"] == 1 and payload["recorded"] == 0
     assert outbox.suppression("demo", "zhang@example.com") == "complaint"
+
+
+def test_a_bounce_that_overtakes_the_workers_sent_record_is_retried_not_overwritten(flow_api, ses, sent_params, monkeypatch):
+    """SES can report a bounce before the worker has written "sent" for that mail: the handler suppresses
+    the address but fails the invocation, so Lambda retries it after the worker's write, never before."""
+    from chalicelib.errors import ServiceUnavailable
+    from chalicelib.services import mail as mail_service
+    from chalicelib.storage import outbox
+    order, _customer = completed_order(flow_api)
+    held = []
+    real = mail_service._record_on_order
+    monkeypatch.setattr(mail_service, "_record_on_order", lambda *args: held.append(args))
+    assert _deliver()["sent"] == 1 and len(held) == 1  # sent; the worker has not recorded it yet
+    item, outcome = held[0][0], held[0][5]
+    event = ses_event("Bounce", message_id=outcome["message_id"],
+                      tags={"tenant": "demo", "record": order.id, "outbox": item["id"], "kind": "survey"})
+    with pytest.raises(ServiceUnavailable):
+        invoke(event)
+    assert outbox.suppression("demo", "buyer@example.com") == "bounce"  # the address is safe at once
+    real(*held[0])  # the worker records "sent"
+    [retried] = invoke(event)  # Lambda's retry
+    assert retried["recorded"] == 1 and order.get()["data"]["survey_status"] == "bounced"
+    assert [e["mail"]["outcome"] for e in history(flow_api, order) if e["kind"] == "mail"] == ["sent", "bounced"]
