@@ -13,7 +13,7 @@ MAX_ROLES = 10
 
 
 def _targets(caller: Caller) -> list[str]:
-    return [f"user:{caller.user_id}"] + [f"role:{r}" for r in sorted(caller.roles)[:MAX_ROLES]]
+    return [f"user:{caller.user_id}"] + [f"role:{r}" for r in _roles(caller)]
 
 
 def list_notifications(caller: Caller, params: dict) -> dict:
@@ -27,20 +27,36 @@ def list_notifications(caller: Caller, params: dict) -> dict:
             raise BadRequest("before must be a notification id", details=[{"path": "query.before", "message": "invalid id"}])
     unread_only = params.get("unread") in ("true", "1")
     state = store.state(caller.tenant, caller.user_id)
+    receipts = _receipts(caller, state)
     merged: list[dict] = []
     for target in _targets(caller):
-        merged += store.page(caller.tenant, target, limit, before, state["roles_seen"], unread_only and target.startswith("user:"))
+        merged += store.page(caller.tenant, target, limit, before, state["roles_seen"], unread_only and target.startswith("user:"),
+                             receipts)
     if unread_only:
         merged = [n for n in merged if not n["read"]]
     merged.sort(key=lambda n: n["id"], reverse=True)
     items = merged[:limit]
-    return {"items": items, "unread": unread_count(caller, state),
+    return {"items": items, "unread": unread_count(caller, state, receipts),
             "next_before": items[-1]["id"] if len(items) == limit else None}
 
 
-def unread_count(caller: Caller, state: dict | None = None) -> int:
+def _roles(caller: Caller) -> list[str]:
+    return sorted(caller.roles)[:MAX_ROLES]
+
+
+def _receipts(caller: Caller, state: dict) -> set[str]:
+    return store.role_receipts(caller.tenant, caller.user_id, state["roles_seen"]) if caller.roles else set()
+
+
+def unread_count(caller: Caller, state: dict | None = None, receipts: set[str] | None = None) -> int:
+    """Personal unread (a counter) + role-feed notifications newer than the member's mark that they
+    have not read one by one (a notification sent to two of their roles counts once)."""
     state = state or store.state(caller.tenant, caller.user_id)
-    return state["unread"] + sum(store.role_unread(caller.tenant, r, state["roles_seen"]) for r in sorted(caller.roles)[:MAX_ROLES])
+    receipts = _receipts(caller, state) if receipts is None else receipts
+    role_ids: set[str] = set()
+    for role in _roles(caller):
+        role_ids |= store.role_ids(caller.tenant, role, state["roles_seen"])
+    return state["unread"] + len(role_ids - receipts)
 
 
 def mark_read(caller: Caller, body: Any) -> dict:
@@ -54,13 +70,16 @@ def mark_read(caller: Caller, body: Any) -> dict:
     if body.get("all") is not None and not isinstance(body.get("all"), bool):
         raise ValidationFailed("all must be true or false", details=[{"path": "all", "message": "expected boolean"}])
     marked = 0
+    roles_seen = None
     for nid in dict.fromkeys(ids):
         if store.mark_read(caller.tenant, caller.user_id, nid):
             marked += 1
         elif not store.exists(caller.tenant, caller.user_id, nid):
-            newest_role = _newest_role_id(caller)
-            if newest_role is None or nid > newest_role:
+            if not store.role_notification_exists(caller.tenant, _roles(caller), nid):
                 raise NotFound(f"notification {nid} does not exist", details=[{"path": "ids", "message": nid}])
+            roles_seen = roles_seen or store.state(caller.tenant, caller.user_id)["roles_seen"] or ""
+            if nid > roles_seen and store.mark_role_read(caller.tenant, caller.user_id, nid):
+                marked += 1
     if body.get("all"):
         for item in store.page(caller.tenant, f"user:{caller.user_id}", store.MAX_PAGE, None, None, unread_only=True):
             marked += store.mark_read(caller.tenant, caller.user_id, item["id"])
@@ -72,7 +91,7 @@ def mark_read(caller: Caller, body: Any) -> dict:
 
 def _newest_role_id(caller: Caller) -> str | None:
     newest = None
-    for role in sorted(caller.roles)[:MAX_ROLES]:
+    for role in _roles(caller):
         top = store.page(caller.tenant, f"role:{role}", 1, None, None)
         if top and (newest is None or top[0]["id"] > newest):
             newest = top[0]["id"]

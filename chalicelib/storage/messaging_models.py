@@ -86,4 +86,14 @@ class SuppressionItem(_Base):
     at = UnicodeAttribute()
 
 
-MESSAGING_MODELS = (OutboxItem, NotificationItem, NotificationStateItem, SurveyAnswerItem, SuppressionItem)
+class RoleReadItem(_Base):
+    """A member read one notification of a role feed: pk 'T#<t>#N#user:<u>', sk 'R#<ULID>'. Only
+    needed for ids newer than the member's `roles_seen` mark; expires with the notification."""
+
+    class Meta:
+        table_name = "records"
+
+    expires_at = NumberAttribute(null=True)
+
+
+MESSAGING_MODELS = (OutboxItem, NotificationItem, NotificationStateItem, SurveyAnswerItem, SuppressionItem, RoleReadItem)

@@ -1,7 +1,8 @@
 """In-app notifications: one feed per user ('T#<t>#N#user:<u>') and per role ('…#N#role:<r>').
 Notification puts and the per-user unread counter (ADD) are extra ops of the workflow step's
 transaction. Role feeds are shared: a member's unread count adds the role items newer than the
-newest one they have seen (`roles_seen`)."""
+newest one they have seen (`roles_seen`), less those newer ones they marked read one by one (a
+read receipt 'R#<id>' in their own feed)."""
 from __future__ import annotations
 
 import time
@@ -9,7 +10,7 @@ import time
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from .messaging_models import NotificationItem, NotificationStateItem
+from .messaging_models import NotificationItem, NotificationStateItem, RoleReadItem
 
 KEEP_SECONDS = 90 * 24 * 3600
 MAX_PAGE = 100
@@ -32,9 +33,9 @@ def unread_add_op(tenant: str, user_id: str, count: int) -> tuple:
     return ("update", (item, [NotificationStateItem.unread.add(count)]), None, f"notification-count:{user_id}")
 
 
-def _as_dict(item: NotificationItem, target: str, roles_seen: str | None) -> dict:
+def _as_dict(item: NotificationItem, target: str, roles_seen: str | None, receipts: set[str]) -> dict:
     nid = item.sk[2:]
-    read = bool(item.read) if target.startswith("user:") else bool(roles_seen and nid <= roles_seen)
+    read = bool(item.read) if target.startswith("user:") else bool(roles_seen and nid <= roles_seen) or nid in receipts
     return {"id": nid, "kind": item.kind, "title": item.title, "form": item.form, "record_id": item.record_id,
             "number": item.number, "state": item.state, "created_at": item.created_at, "read": read,
             "audience": target}
@@ -65,21 +66,49 @@ def set_email_kinds(tenant: str, user_id: str, kinds: list[str]) -> None:
 
 
 def page(tenant: str, target: str, limit: int, before: str | None, roles_seen: str | None,
-         unread_only: bool = False) -> list[dict]:
-    """Newest first; `before` = a notification id to continue after."""
+         unread_only: bool = False, receipts: set[str] | frozenset[str] = frozenset()) -> list[dict]:
+    """Newest first; `before` = a notification id to continue after. `receipts`: role-feed ids the
+    member read one by one (see `role_receipts`)."""
     condition = NotificationItem.sk < f"N#{before}" if before else NotificationItem.sk.startswith("N#")
     filter_condition = (NotificationItem.read == False) if unread_only and target.startswith("user:") else None  # noqa: E712
     items = NotificationItem.query(feed_pk(tenant, target), condition, filter_condition=filter_condition,
                                    scan_index_forward=False, limit=limit, page_size=limit)
-    return [_as_dict(i, target, roles_seen) for i in items]
+    return [_as_dict(i, target, roles_seen, set(receipts)) for i in items]
 
 
-def role_unread(tenant: str, role: str, roles_seen: str | None) -> int:
-    """Role-feed notifications newer than the member's mark (at most MAX_PAGE counted)."""
-    # ids are ULIDs (0-9A-Z): "N#<seen>~" sorts after "N#<seen>" and before every newer id
-    condition = NotificationItem.sk.between(f"N#{roles_seen}~", "N#~") if roles_seen else NotificationItem.sk.startswith("N#")
-    return sum(1 for _ in NotificationItem.query(feed_pk(tenant, f"role:{role}"), condition, limit=MAX_PAGE,
-                                                 attributes_to_get=["pk", "sk"]))
+def _newer_than(model, prefix: str, seen: str | None):
+    # ids are ULIDs (0-9A-Z): "<prefix><seen>~" sorts after "<prefix><seen>" and before every newer id
+    return model.sk.between(f"{prefix}{seen}~", f"{prefix}~") if seen else model.sk.startswith(prefix)
+
+
+def role_ids(tenant: str, role: str, roles_seen: str | None) -> set[str]:
+    """Ids of the role feed's notifications newer than the member's mark (at most MAX_PAGE)."""
+    return {i.sk[2:] for i in NotificationItem.query(feed_pk(tenant, f"role:{role}"), _newer_than(NotificationItem, "N#", roles_seen),
+                                                     limit=MAX_PAGE, attributes_to_get=["pk", "sk"])}
+
+
+def role_receipts(tenant: str, user_id: str, roles_seen: str | None) -> set[str]:
+    """Role-feed ids newer than the mark that the member read one by one (one Query, keys only)."""
+    return {i.sk[2:] for i in RoleReadItem.query(feed_pk(tenant, f"user:{user_id}"), _newer_than(RoleReadItem, "R#", roles_seen),
+                                                 limit=MAX_PAGE * 10, attributes_to_get=["pk", "sk"])}
+
+
+def role_notification_exists(tenant: str, roles: list[str], notification_id: str) -> bool:
+    """Whether one of these role feeds holds the notification (one BatchGetItem)."""
+    keys = [(feed_pk(tenant, f"role:{r}"), f"N#{notification_id}") for r in roles]
+    return any(True for _ in NotificationItem.batch_get(keys, attributes_to_get=["pk", "sk"])) if keys else False
+
+
+def mark_role_read(tenant: str, user_id: str, notification_id: str) -> bool:
+    """Record that the member read this role notification; False if they already had."""
+    from pynamodb.exceptions import PutError
+    receipt = RoleReadItem(feed_pk(tenant, f"user:{user_id}"), f"R#{notification_id}",
+                           expires_at=int(time.time()) + KEEP_SECONDS)
+    try:
+        receipt.save(condition=RoleReadItem.pk.does_not_exist())
+    except PutError:
+        return False
+    return True
 
 
 def mark_read(tenant: str, user_id: str, notification_id: str) -> bool:

@@ -67,6 +67,34 @@ def test_sla_reminder_and_breach_reach_assignee_and_manager_role(flow_api):
     assert _notes(flow_api, dict(user="mgr.qian", roles=["manager"]))["unread"] == len(manager["items"])
 
 
+def test_role_notifications_are_marked_read_one_by_one_per_member(flow_api):
+    from chalicelib.services.workflow import fire_due_timers
+    _order(flow_api)
+    _order(flow_api)
+    later = (datetime.now(timezone.utc) + timedelta(hours=9)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    fire_due_timers(later)
+    before = _notes(flow_api, MANAGER)
+    role_items = [n for n in before["items"] if n["audience"] == "role:manager"]
+    assert len(role_items) >= 2 and before["unread"] == len(before["items"])
+    first = role_items[0]
+    marked = flow_api.call("POST", "/notifications/read", body={"ids": [first["id"]]}, **MANAGER)
+    assert marked.status_code == 200 and marked.json == {"marked": 1, "unread": before["unread"] - 1}
+    after = _notes(flow_api, MANAGER)
+    assert [n["id"] for n in after["items"] if n["read"]] == [first["id"]] and after["unread"] == before["unread"] - 1
+    assert first["id"] not in [n["id"] for n in _notes(flow_api, MANAGER, "?unread=true")["items"]]
+    again = flow_api.call("POST", "/notifications/read", body={"ids": [first["id"]]}, **MANAGER)
+    assert again.json == {"marked": 0, "unread": before["unread"] - 1}
+    # the role feed is shared, the read state is not: another manager still has it unread
+    other = _notes(flow_api, dict(user="mgr.qian", roles=["manager"]))
+    assert other["unread"] == before["unread"] and not any(n["read"] for n in other["items"])
+    # a member without the role cannot mark (or learn about) the role's notification
+    foreign = flow_api.call("POST", "/notifications/read", body={"ids": [first["id"]]}, **ZHANG)
+    assert foreign.status_code == 404
+    # marking all afterwards leaves nothing unread and counts only what was still unread
+    cleared = flow_api.call("POST", "/notifications/read", body={"all": True}, **MANAGER)
+    assert cleared.json["unread"] == 0 and all(n["read"] for n in _notes(flow_api, MANAGER)["items"])
+
+
 def test_order_completed_notifies_the_agent_who_took_it(flow_api, ses):
     order, _customer = completed_order(flow_api)
     completed = [n for n in _notes(flow_api, AGENT)["items"] if n["kind"] == "order.completed"]
