@@ -239,3 +239,20 @@ def test_a_bounce_that_overtakes_the_workers_sent_record_is_retried_not_overwrit
     [retried] = invoke(event)  # Lambda's retry
     assert retried["recorded"] == 1 and order.get()["data"]["survey_status"] == "bounced"
     assert [e["mail"]["outcome"] for e in history(flow_api, order) if e["kind"] == "mail"] == ["sent", "bounced"]
+
+
+def test_an_order_whose_form_version_lacks_the_status_options_keeps_its_status_and_gets_the_note(flow_api, ses, sent_params):
+    """Tenants whose published work-order form predates "bounced"/"complained": the status stays, the note
+    and the history entry still say what happened (no validation error, nothing lost)."""
+    from chalicelib.seed import load_form
+    form = load_form("work_order")
+    for f in form["fields"]:
+        if f["name"] == "survey_status":
+            f["options"] = [o for o in f["options"] if o["value"] not in ("bounced", "complained")]
+    assert flow_api.call("POST", "/definitions/form/work_order/versions", body=form).status_code == 201
+    order, _customer, mail = sent_survey(flow_api)
+    [payload] = invoke(ses_event("Complaint", message_id=mail["message_id"], tags=tags_of(order, mail)))
+    assert payload["recorded"] == 1
+    data = order.get()["data"]
+    assert data["survey_status"] == "sent" and "complaint" in data["survey_note"]
+    assert history(flow_api, order)[-1]["mail"]["outcome"] == "complained"
