@@ -26,6 +26,8 @@ class Settings:
     upload_post_seconds: int = 900  # how long a presigned POST may be used
     upload_pending_seconds: int = 24 * 3600  # TTL of a pending upload (confirm within this)
     download_url_seconds: int = 300  # presigned GET lifetime
+    import_upload_max_bytes: int = 50 * 1024 * 1024  # largest import file uploaded to S3 (presigned POST limit)
+    import_post_seconds: int = 300  # how long an import's presigned POST may be used
     # integration: SQS queue URLs ("" = not configured: that delivery is skipped), webhook retries
     events_queue_url: str = ""  # FIFO: outbound events grouped by record
     inbound_dlq_url: str = ""  # malformed/unmappable inbound messages, with the reason
@@ -73,6 +75,8 @@ def get_settings() -> Settings:
         upload_post_seconds=int(_env("UPLOAD_POST_SECONDS", "900")),
         upload_pending_seconds=int(_env("UPLOAD_PENDING_SECONDS", str(24 * 3600))),
         download_url_seconds=int(_env("DOWNLOAD_URL_SECONDS", "300")),
+        import_upload_max_bytes=int(_env("IMPORT_UPLOAD_MAX_BYTES", str(50 * 1024 * 1024))),
+        import_post_seconds=int(_env("IMPORT_POST_SECONDS", "300")),
         events_queue_url=_env("EVENTS_QUEUE_URL", ""),
         inbound_dlq_url=_env("INBOUND_DLQ_URL", ""),
         webhook_dlq_url=_env("WEBHOOK_DLQ_URL", ""),

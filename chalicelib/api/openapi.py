@@ -170,12 +170,36 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-from ..integration.bodies import ImportRequest, WebhookRequest  # noqa: E402
+from ..integration.bodies import ImportRequest, ImportUploadRequest, WebhookRequest  # noqa: E402
 
 INTEGRATION_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/webhooks"): WebhookRequest,
     ("PUT", "/webhooks/{webhook_id}"): WebhookRequest,
     ("POST", "/forms/{form}/imports"): ImportRequest,
+    ("POST", "/forms/{form}/imports/uploads"): ImportUploadRequest,
+}
+_TEXT = {"type": "string"}
+# (METHOD, path) → responses that are not the default JSON object (merged over the defaults)
+RESPONSES: dict[tuple[str, str], dict] = {
+    ("GET", "/forms/{form}/export"): {"200": {
+        "description": "The records as a file: CSV (header row of field names) or JSON lines, as `format` asks",
+        "headers": {"Content-Disposition": {"description": 'attachment; filename="<form>.csv" (or .jsonl)',
+                                            "schema": {"type": "string"}}},
+        "content": {"text/csv; charset=utf-8": {"schema": _TEXT}, "application/x-ndjson": {"schema": _TEXT}}}},
+    ("POST", "/forms/{form}/imports/uploads"): {"201": {
+        "description": "POST the file as multipart/form-data to `url` with `fields` (then the file, last), "
+                       "then start the import with {format, upload_id}",
+        "content": {"application/json": {"schema": {"type": "object", "required": ["upload_id", "url", "fields"], "properties": {
+            "upload_id": {"type": "string"}, "key": {"type": "string"}, "format": {"type": "string", "enum": ["csv", "jsonl"]},
+            "url": {"type": "string"}, "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+            "content_type": {"type": "string"}, "max_bytes": {"type": "integer"}, "expires_in": {"type": "integer"}}}}}}},
+}
+# (METHOD, path) → documented query parameters
+QUERY: dict[tuple[str, str], list[dict]] = {
+    ("GET", "/forms/{form}/export"): [
+        {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "jsonl"], "default": "csv"}},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10_000},
+         "description": "at most this many records (default and most: 10,000)"}],
 }
 # (METHOD, path) → request body model; "object" = a definition document (validated by its kind's parser)
 BODIES: dict[tuple[str, str], Any] = {
@@ -227,6 +251,9 @@ def build(app) -> dict:
                     "schema": {"$ref": f"#/components/schemas/{name}"}}}}
             if method in ("POST", "PUT") and body is not None:
                 operation["responses"]["201"] = {"description": "Created", "content": {"application/json": {"schema": {"type": "object"}}}}
+            for code, response in RESPONSES.get((method, path), {}).items():
+                operation["responses"][code] = response
+            operation["parameters"] += QUERY.get((method, path), [])
             if path in PUBLIC:
                 operation["security"] = []
             paths.setdefault(path, {})[method.lower()] = operation

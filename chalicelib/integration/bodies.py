@@ -25,9 +25,24 @@ class WebhookRequest(BaseModel):
 
 
 class ImportRequest(BaseModel):
-    """Import rows into a form as a job; the content travels inline (≤ the 256 KB body limit)."""
-    model_config = ConfigDict(extra="forbid")
+    """Import rows into a form as a job. The file travels inline in `content` (≤ the 256 KB body limit)
+    or was uploaded to S3 first (POST /forms/{form}/imports/uploads) and is named by `upload_id`:
+    exactly one of the two."""
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "oneOf": [{"required": ["content"]}, {"required": ["upload_id"]}]})
     format: Literal["csv", "jsonl"] = "csv"
-    content: str = Field(min_length=1, description="CSV with a header row of field names, or one JSON object per line")
+    content: str | None = Field(default=None, min_length=1,
+                                description="CSV with a header row of field names, or one JSON object per line")
+    upload_id: str | None = Field(default=None, pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$",
+                                  description="the id returned by POST /forms/{form}/imports/uploads, once the file is in S3 "
+                                              "(UTF-8, with or without BOM)")
     job_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_\-]{8,64}$",
                                description="your id for this import: sending it again resumes the same job (no duplicates)")
+
+
+class ImportUploadRequest(BaseModel):
+    """Ask for a presigned POST to upload an import file to S3 (for files above the request body limit)."""
+    model_config = ConfigDict(extra="forbid")
+    format: Literal["csv", "jsonl"] = Field(default="csv", description="sets the Content-Type the POST must carry")
+    size: int | None = Field(default=None, ge=1, description="the file's exact size in bytes, if known: the POST then "
+                                                              "accepts only that size (default: any size up to the limit)")

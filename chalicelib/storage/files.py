@@ -1,6 +1,6 @@
-"""S3 access for attachment uploads: presigned POST/GET, HEAD, tags. The boto3 client is created on
-first use (Lambda cold start) and points at the stage's bucket and, on the local stack, at moto's
-server (S3_ENDPOINT)."""
+"""S3 access for attachment and import uploads: presigned POST/GET, HEAD, read, tags. The boto3
+client is created on first use (Lambda cold start) and points at the stage's bucket and, on the local
+stack, at moto's server (S3_ENDPOINT)."""
 from __future__ import annotations
 
 import threading
@@ -43,15 +43,17 @@ def bucket() -> str:
     return get_settings().uploads_bucket
 
 
-def presigned_post(key: str, content_type: str, size: int) -> dict:
+def presigned_post(key: str, content_type: str, size: int, *, max_size: int | None = None,
+                   expires: int | None = None) -> dict:
     """{url, fields} for a browser/phone form POST that S3 accepts only for exactly this key, content
-    type and size (moto does not enforce the conditions: confirm() checks the object itself)."""
+    type and size — or any size from `size` to `max_size` (moto does not enforce the conditions: the
+    server checks the object itself). Tagged 'pending': the bucket's lifecycle expires it."""
     conditions: list[Any] = [{"key": key}, {"Content-Type": content_type},
-                             ["content-length-range", size, size], {"tagging": PENDING_TAG}]
+                             ["content-length-range", size, max_size or size], {"tagging": PENDING_TAG}]
     fields = {"Content-Type": content_type, "tagging": PENDING_TAG}
     try:
         return client().generate_presigned_post(bucket(), key, Fields=fields, Conditions=conditions,
-                                                ExpiresIn=get_settings().upload_post_seconds)
+                                                ExpiresIn=expires or get_settings().upload_post_seconds)
     except Exception as exc:  # botocore errors: credentials, endpoint
         raise ServiceUnavailable("file storage is unavailable; retry", code="storage_unavailable") from exc
 
@@ -77,6 +79,35 @@ def head(key: str) -> ObjectInfo | None:
         raise ServiceUnavailable("file storage is unavailable; retry", code="storage_unavailable") from exc
     return ObjectInfo(size=int(response.get("ContentLength", -1)),
                       content_type=str(response.get("ContentType", "")).split(";")[0].strip().lower())
+
+
+class TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(f"object has {size} bytes")
+        self.size = size
+
+
+def read(key: str, max_bytes: int) -> bytes | None:
+    """The object's bytes, None when it does not exist; TooLarge (before reading it) past max_bytes."""
+    from botocore.exceptions import ClientError
+    try:
+        response = client().get_object(Bucket=bucket(), Key=key)
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise ServiceUnavailable("file storage is unavailable; retry", code="storage_unavailable") from exc
+    body = response["Body"]
+    try:
+        size = int(response.get("ContentLength", -1))
+        if size > max_bytes:
+            raise TooLarge(size)
+        data = body.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise TooLarge(len(data))
+        return data
+    finally:
+        body.close()
 
 
 def mark_attached(key: str, state: str = "attached") -> None:
@@ -108,4 +139,4 @@ def reset_client() -> None:
         _client, _client_key = None, None
 
 
-__all__ = ["ObjectInfo", "presigned_post", "presigned_get", "head", "mark_attached", "create_bucket", "reset_client"]
+__all__ = ["ObjectInfo", "TooLarge", "presigned_post", "presigned_get", "head", "read", "mark_attached", "create_bucket", "reset_client"]

@@ -12,12 +12,23 @@ from .. import jsonutil
 from .integration_models import ImportChunkItem, ImportJobItem
 
 JOB_SHARDS = 4
-CHUNK_BYTES = 200_000
+CHUNK_BYTES = 200_000  # UTF-8 bytes of a chunk's rows; a single larger row (≤ MAX_ROW_BYTES) gets a chunk of its own
 CHUNK_ROWS = 1000
+MAX_ROW_BYTES = 350 * 1024  # as storage.records.MAX_RECORD_BYTES: a larger row could not be stored as a record anyway
 
 
 def job_pk(tenant: str, job_id: str) -> str:
     return f"T#{tenant}#IMP#{job_id}"
+
+
+def upload_key(tenant: str, upload_id: str) -> str:
+    """S3 key of an import file: under the tenant's prefix, beside (never inside) attachment keys
+    t/<tenant>/<form>/... ('_imports' is not a valid form name)."""
+    return f"t/{tenant}/_imports/{upload_id}"
+
+
+def row_bytes(row) -> int:
+    return len(jsonutil.dumps(row).encode("utf-8"))
 
 
 def pending_pk(shard: int) -> str:
@@ -74,7 +85,7 @@ def split_chunks(rows: list) -> tuple[list[list], list[int]]:
     """Rows → chunks under CHUNK_BYTES / CHUNK_ROWS each, and the index of each chunk's first row."""
     chunks, starts, current, size = [], [], [], 0
     for index, row in enumerate(rows):
-        length = len(jsonutil.dumps(row))
+        length = row_bytes(row)  # bytes, not characters: a chunk item must stay under DynamoDB's 400 KB
         if current and (size + length > CHUNK_BYTES or len(current) >= CHUNK_ROWS):
             chunks.append(current)
             current, size = [], 0
