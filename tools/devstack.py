@@ -1,11 +1,15 @@
-"""The local stack behind `make run`: DynamoDB Local on disk + seeded demo tenant + `chalice local`.
+"""The local stack behind `make run`: DynamoDB Local on disk + seeded demo tenant + `chalice local`
++ the local worker (tools/localworker.py: the records stream, the schedules and the inbound SQS queue
+run the app's own non-HTTP handlers, which `chalice local` does not).
 
     python -m tools.devstack        # Ctrl-C stops everything
 
-Env: PORT (API, default 8000), DDB_PORT (DynamoDB Local, default 8001), S3_PORT (moto's S3 server for
-attachment uploads, default 8002). Data lives in .local/dynamodb/ and the local JWT secret in
-.local/jwt-secret, so a restart keeps tables, records and tokens valid (uploaded files are in memory:
-a restart forgets them).
+Env: PORT (API, default 8000), DDB_PORT (DynamoDB Local, default 8001), S3_PORT (moto's server: S3 for
+attachment uploads and SQS for the integration queues, default 8002), LOCAL_SCHEDULE_SECONDS (how often
+the worker runs each scheduled handler, default 15). Data lives in .local/dynamodb/, the worker's stream
+positions in .local/worker-checkpoints.json and the local JWT secret in .local/jwt-secret, so a restart
+keeps tables, records and tokens valid (uploaded files and queued messages are in memory: a restart
+forgets them).
 """
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tools import ddb_local
+from tools import ddb_local, localworker
 
 ROOT = ddb_local.ROOT
 LOCAL_DIR = ROOT / ".local"
@@ -83,6 +87,10 @@ def start_s3(port: int) -> subprocess.Popen:
     raise SystemExit(f"devstack: moto_server did not answer on port {port}")
 
 
+def worker_command() -> list[str]:
+    return [sys.executable, "-m", "tools.localworker"]
+
+
 def chalice_command(port: int) -> list[str]:
     # chalice has no `python -m chalice`; its console script sits next to the venv's python.
     script = Path(sys.executable).with_name("chalice")
@@ -99,7 +107,8 @@ def print_banner(base_url: str, users: list[dict]) -> None:
     if users:
         print("\nExample:\n  curl -s -H 'Content-Type: application/json' "
               f"-H 'Authorization: Bearer {users[0]['token']}' {base_url}{EXAMPLE_PATH}")
-    print("\nCtrl-C stops chalice and DynamoDB Local.\n", flush=True)
+    print("\nThe local worker runs the stream, schedules and inbound queue handlers (lines `worker ...`)."
+          "\nCtrl-C stops chalice, the worker, moto's server and DynamoDB Local.\n", flush=True)
 
 
 def _stop_process_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:
@@ -129,16 +138,19 @@ def main() -> int:
     ddb_port = int(os.environ.get("DDB_PORT", "8001"))
     s3_port = int(os.environ.get("S3_PORT", "8002"))
     ddb = ddb_local.DynamoDBLocal(port=ddb_port, db_path=DB_DIR)
-    chalice = s3 = None
+    chalice = worker = s3 = None
     try:
         ddb_local.ensure_java()
         ddb_local.ensure_installed()
         print(f"devstack: DynamoDB Local on {ddb_port}, data in {DB_DIR.relative_to(ROOT)}/", flush=True)
         ddb.start()
         s3 = start_s3(s3_port)
-        print(f"devstack: S3 (moto server) on {s3_port}", flush=True)
+        print(f"devstack: S3 and SQS (moto server) on {s3_port}", flush=True)
 
         env = app_env(ddb.endpoint, f"http://127.0.0.1:{s3_port}")
+        # The integration queues (inbound + DLQ, FIFO events, webhook DLQ) on the same moto server; their
+        # URLs reach chalice local and the worker through the environment, like DDB_ENDPOINT.
+        env.update(localworker.create_queues(f"http://127.0.0.1:{s3_port}", ddb_local.REGION))
         os.environ.update(env)  # the in-process seeding reads the same settings as the app
         if str(ROOT) not in sys.path:
             sys.path.insert(0, str(ROOT))
@@ -152,15 +164,23 @@ def main() -> int:
         tokens_file = LOCAL_DIR / "tokens.json"
         tokens_file.write_text(json.dumps({u["user"]: u["token"] for u in users}, indent=2))
         tokens_file.chmod(0o600)
+        print(f"devstack: SQS queues: inbound {env['INBOUND_QUEUE_URL']}, events {env['EVENTS_QUEUE_URL']}",
+              flush=True)
         print_banner(f"http://127.0.0.1:{api_port}", users)
 
         chalice = subprocess.Popen(
             chalice_command(api_port), cwd=ROOT, env=dict(os.environ), stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-        code = chalice.wait()
-        print(f"devstack: chalice exited with code {code}", file=sys.stderr)
-        return code or 1  # chalice never ends by itself when all is well
+        worker = subprocess.Popen(worker_command(), cwd=ROOT, env=dict(os.environ), stdin=subprocess.DEVNULL,
+                                  start_new_session=True)
+        while True:  # neither ends by itself when all is well: if one does, stop the stack
+            for name, proc in (("chalice", chalice), ("the local worker", worker)):
+                code = proc.poll()
+                if code is not None:
+                    print(f"devstack: {name} exited with code {code}", file=sys.stderr)
+                    return code or 1
+            time.sleep(0.5)
     except _Shutdown:
         print("\ndevstack: stopping ...", flush=True)
         return 0
@@ -171,6 +191,8 @@ def main() -> int:
         # A second Ctrl-C must not interrupt the cleanup half-way and orphan a server.
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, signal.SIG_IGN)
+        if worker is not None:  # first: it still reads DynamoDB Local and moto while it finishes a batch
+            _stop_process_group(worker)
         if chalice is not None:
             _stop_process_group(chalice)
         if s3 is not None:

@@ -53,7 +53,7 @@ STREAM_ATTEMPTS = 5  # deliveries of one failing stream batch before it is skipp
 SHARD_REFRESH_SECONDS = 10.0  # how often the stream's shard list is read again (new shards)
 LOCAL_ACCOUNT = "123456789012"  # moto's default account: the queues' ARNs and URLs carry it
 
-log = logging.getLogger("aftersales.localworker")
+log = logging.getLogger("localworker")  # not under "aftersales": Chalice sets that one to ERROR
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -195,6 +195,15 @@ def _summary(result: Any) -> str:
         return json.dumps(result, default=str, separators=(",", ":"))[:300]
     except (TypeError, ValueError):
         return repr(result)[:300]
+
+
+def _idle(result: Any) -> bool:
+    """A job result of counts that are all zero (e.g. {"fired": 0, "failed": 0}): it found no work."""
+    if isinstance(result, dict):
+        return all(_idle(v) for v in result.values())
+    if isinstance(result, (list, tuple)):
+        return all(_idle(v) for v in result)
+    return result in (0, None, False, "")
 
 
 def _invoke(name: str, handler: Callable, event: dict) -> tuple[bool, Any, float]:
@@ -469,17 +478,23 @@ class Worker:
     # -- schedules ------------------------------------------------------------------------------
 
     def run_schedules(self, force: bool = False) -> int:
-        """Run every scheduled handler whose time has come (all of them with force). Returns runs."""
+        """Run every scheduled handler whose time has come (all of them with force). Returns runs.
+        A run that did something logs its own line; the runs that found nothing to do share one."""
         now = self.clock()
-        runs = 0
+        runs, idle, idle_ms = 0, [], 0.0
         for job in self.schedules:
             if not force and now < job["next"]:
                 continue
             job["next"] = now + job["every"]
             ok, result, ms = _invoke(job["name"], job["handler"], scheduled_event(job["name"], self.region))
-            if ok:
+            if ok and result is not None and _idle(result):
+                idle.append(job["name"])
+                idle_ms += ms
+            elif ok:
                 log.info("schedule %s -> %s (%.0f ms)", job["name"], _summary(result), ms)
             runs += 1
+        if idle:
+            log.info("schedule %s: nothing to do (%.0f ms)", ", ".join(idle), idle_ms)
         return runs
 
     # -- queues ---------------------------------------------------------------------------------
@@ -520,8 +535,9 @@ class Worker:
             for start in range(0, len(done), 10):
                 self.sqs.delete_message_batch(QueueUrl=url, Entries=[
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start:start + 10])])
-            log.info("sqs %s: %d message(s) -> %d deleted, %d failed (back after the visibility timeout) (%.0f ms)",
-                     consumer["name"], len(messages), len(done), len(messages) - len(done), ms)
+            failures = len(messages) - len(done)
+            log.info("sqs %s: %d message(s) -> %d deleted, %d failed%s (%.0f ms)", consumer["name"], len(messages),
+                     len(done), failures, " (back after the visibility timeout)" if failures else "", ms)
         return handed
 
     # -- loop -----------------------------------------------------------------------------------
@@ -555,8 +571,17 @@ def configure_logging() -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)  # the app's own INFO lines (mail in MAIL_MODE=log, inbound counts) show too
-    for noisy in ("botocore", "boto3", "urllib3"):
+    for noisy in ("botocore", "boto3", "urllib3", "pynamodb"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def adopt_app_logging(app) -> None:
+    """Chalice gives the app's logger ("aftersales") its own stdout handler at level ERROR unless
+    debug: in the worker, the app's INFO lines (mail in MAIL_MODE=log, inbound counts) go through the
+    worker's handler instead."""
+    app.log.handlers[:] = []
+    app.log.propagate = True
+    app.log.setLevel(logging.INFO)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -575,6 +600,7 @@ def main(argv: list[str] | None = None) -> int:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     from app import app  # after the environment is set: the app reads its settings from it
+    adopt_app_logging(app)
 
     args.checkpoint.parent.mkdir(exist_ok=True)
     worker = Worker(app, schedule_seconds=args.schedule_seconds, poll_seconds=args.poll_seconds,

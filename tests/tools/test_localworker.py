@@ -73,7 +73,7 @@ def drain(worker):
 
 
 def worker_lines(caplog, prefix):
-    return [r.getMessage() for r in caplog.records if r.name == "aftersales.localworker" and r.getMessage().startswith(prefix)]
+    return [r.getMessage() for r in caplog.records if r.name == "localworker" and r.getMessage().startswith(prefix)]
 
 
 def test_record_reaches_both_stream_handlers_after_one_poll(stack, caplog):
@@ -87,7 +87,7 @@ def test_record_reaches_both_stream_handlers_after_one_poll(stack, caplog):
     order = new_work_order(api, customer["id"], priority="urgent")
     assert api.call("GET", "/reports/orders_by_region_status", **MANAGER).json["rows"] == []
 
-    caplog.set_level("INFO", logger="aftersales.localworker")
+    caplog.set_level("INFO", logger="localworker")
     assert worker.poll_streams() > 0  # ONE poll
 
     rows = api.call("GET", "/reports/orders_by_region_status", **MANAGER).json["rows"]  # maintain_reports
@@ -109,7 +109,7 @@ def test_record_reaches_both_stream_handlers_after_one_poll(stack, caplog):
 
 def test_scheduled_jobs_run_on_their_local_rate(stack, caplog):
     api, worker = stack, stack.worker
-    caplog.set_level("INFO", logger="aftersales.localworker")
+    caplog.set_level("INFO", logger="localworker")
     names = {job["name"] for job in worker.schedules}
     assert names >= {"fire_timers", "send_mail", "retry_webhooks", "continue_imports", "run_report_backfills"}
     assert all(job["every"] == 15 for job in worker.schedules)  # 1-minute rates, every 15 s locally
@@ -125,7 +125,11 @@ def test_scheduled_jobs_run_on_their_local_rate(stack, caplog):
     assert worker.run_schedules() == len(names)  # all due at start
     status = api.call("GET", "/reports/orders_by_region_status/status", **MANAGER).json
     assert status["status"] == "done" and status["serving"] == 2
-    assert {line.split(" ")[1] for line in worker_lines(caplog, "schedule ")} == names
+    lines = worker_lines(caplog, "schedule ")
+    ran = {name for line in lines for name in line[len("schedule "):].split(" -> ")[0].split(": nothing")[0].split(", ")}
+    assert ran == names  # one line per job that did something, one shared line for the idle ones
+    assert any(line.startswith('schedule run_report_backfills -> {"advanced":1}') for line in lines), lines
+    assert any(line.endswith("nothing to do", 0, line.rindex(" (")) for line in lines), lines
     now[0] += 5
     assert worker.run_schedules() == 0  # not yet
     now[0] += 10
@@ -134,7 +138,7 @@ def test_scheduled_jobs_run_on_their_local_rate(stack, caplog):
 
 def test_inbound_message_becomes_a_record_and_is_deleted(stack, caplog):
     api, worker = stack, stack.worker
-    caplog.set_level("INFO", logger="aftersales.localworker")
+    caplog.set_level("INFO", logger="localworker")
     assert api.call("POST", "/definitions/form/account/versions", body=FORM).status_code == 201
     assert api.call("POST", "/definitions/integration_mapping/erp_account/versions", body=CREATE).status_code == 201
     inbound = api.env["INBOUND_QUEUE_URL"]
@@ -192,7 +196,7 @@ def test_failing_handlers_are_logged_and_the_loop_goes_on(ddblocal_backend, capl
     def put(pk):
         client.put_item(TableName=RecordItem.Meta.table_name, Item={"pk": {"S": pk}, "sk": {"S": "R"}})
 
-    caplog.set_level("INFO", logger="aftersales.localworker")
+    caplog.set_level("INFO", logger="localworker")
     put("T#demo#R#x")
     put("T#demo#R#y")
     worker = localworker.Worker(app, schedule_seconds=10)
