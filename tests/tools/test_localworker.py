@@ -1,8 +1,12 @@
-"""The local worker (tools/localworker.py) on DynamoDB Local's real stream and moto's SQS server:
-a record written through the app reaches both stream handlers after one poll, scheduled handlers run,
-an inbound SQS message becomes a record and is deleted (a malformed one goes to the DLQ)."""
+"""The local worker (tools/localworker.py) on DynamoDB Local's real stream and moto's SQS server
+(in-process ThreadedMotoServer): a record written through the app reaches both stream handlers after one
+poll (report aggregate + event on the FIFO queue), stream positions survive a restart, scheduled handlers
+run on their local rate, an inbound SQS message becomes a record and is deleted (a malformed one goes to
+the DLQ), a failing handler is logged and retried while the loop goes on. Shard rollover and expired
+iterators against a fake streams client. Every test calls the worker's single steps: no sleeps."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 
@@ -11,9 +15,6 @@ import pytest
 from tests.api.helpers import MANAGER, new_customer, new_work_order
 from tests.api.test_inbound_api import CREATE, FORM
 from tools import localworker
-
-pytestmark = pytest.mark.ddblocal
-
 
 @pytest.fixture(scope="module")
 def sqs_endpoint():
@@ -76,6 +77,7 @@ def worker_lines(caplog, prefix):
     return [r.getMessage() for r in caplog.records if r.name == "localworker" and r.getMessage().startswith(prefix)]
 
 
+@pytest.mark.ddblocal
 def test_record_reaches_both_stream_handlers_after_one_poll(stack, caplog):
     api, worker = stack, stack.worker
     assert {c.name for c in worker.consumers} == {"record_events", "maintain_reports"}
@@ -107,6 +109,7 @@ def test_record_reaches_both_stream_handlers_after_one_poll(stack, caplog):
     assert [(r["orders"], r["urgent"]) for r in api.call("GET", "/reports/orders_by_region_status", **MANAGER).json["rows"]] == [(1, 1)]
 
 
+@pytest.mark.ddblocal
 def test_scheduled_jobs_run_on_their_local_rate(stack, caplog):
     api, worker = stack, stack.worker
     caplog.set_level("INFO", logger="localworker")
@@ -136,6 +139,7 @@ def test_scheduled_jobs_run_on_their_local_rate(stack, caplog):
     assert worker.run_schedules() == len(names)
 
 
+@pytest.mark.ddblocal
 def test_inbound_message_becomes_a_record_and_is_deleted(stack, caplog):
     api, worker = stack, stack.worker
     caplog.set_level("INFO", logger="localworker")
@@ -158,6 +162,7 @@ def test_inbound_message_becomes_a_record_and_is_deleted(stack, caplog):
     assert worker.poll_queues() == 0
 
 
+@pytest.mark.ddblocal
 def test_failing_handlers_are_logged_and_the_loop_goes_on(ddblocal_backend, caplog):
     """A handler that raises: traceback logged, its batch offered again, the other jobs still run;
     SNS handlers are listed as not run locally."""
@@ -213,6 +218,7 @@ def test_failing_handlers_are_logged_and_the_loop_goes_on(ddblocal_backend, capl
     assert [job["every"] for job in worker.schedules] == [10, 10]
 
 
+@pytest.mark.ddblocal
 def test_local_records_table_has_the_deployed_stream(ddblocal_backend):
     """create_tables gives the records table a NEW_AND_OLD_IMAGES stream, also when an older local
     table was made without one."""
@@ -229,3 +235,102 @@ def test_local_records_table_has_the_deployed_stream(ddblocal_backend):
     assert not spec().get("StreamEnabled")
     create_tables()
     assert spec() == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+class FakeStreams:
+    """dynamodbstreams stand-in for shard rollover: shards are listed, closed and born by the test."""
+
+    class exceptions:  # noqa: N801 - the botocore client's attribute name
+        class ClientError(Exception):
+            pass
+
+        class ExpiredIteratorException(ClientError):
+            pass
+
+        class TrimmedDataAccessException(ClientError):
+            pass
+
+        class ResourceNotFoundException(ClientError):
+            pass
+
+    def __init__(self):
+        self.shards = []  # [{"ShardId", "ParentShardId"?, "records": [...], "closed": bool}], listing order
+        self.expire_next = False
+
+    def describe_stream(self, StreamArn, **_):
+        return {"StreamDescription": {"Shards": [
+            {"ShardId": s["ShardId"], **({"ParentShardId": s["parent"]} if s.get("parent") else {}),
+             "SequenceNumberRange": {"StartingSequenceNumber": "0", **({"EndingSequenceNumber": "9"} if s["closed"] else {})}}
+            for s in self.shards]}}
+
+    def _shard(self, shard_id):
+        return next(s for s in self.shards if s["ShardId"] == shard_id)
+
+    def get_shard_iterator(self, StreamArn, ShardId, ShardIteratorType, SequenceNumber=None):
+        records = self._shard(ShardId)["records"]
+        position = {"TRIM_HORIZON": 0, "LATEST": len(records)}.get(ShardIteratorType)
+        if ShardIteratorType == "AFTER_SEQUENCE_NUMBER":
+            position = 1 + next(i for i, r in enumerate(records) if r["dynamodb"]["SequenceNumber"] == SequenceNumber)
+        return {"ShardIterator": f"{ShardId}|{position}"}
+
+    def get_records(self, ShardIterator, Limit):
+        if self.expire_next:
+            self.expire_next = False
+            raise self.exceptions.ExpiredIteratorException("expired")
+        shard_id, position = ShardIterator.split("|")
+        shard, position = self._shard(shard_id), int(position)
+        batch = shard["records"][position:position + Limit]
+        end = position + len(batch)
+        finished = shard["closed"] and end == len(shard["records"])
+        return {"Records": batch, **({} if finished else {"NextShardIterator": f"{shard_id}|{end}"})}
+
+
+def stream_record(key, seq):
+    return {"eventID": seq, "eventName": "INSERT", "eventVersion": "1.1", "awsRegion": "ddblocal",
+            "dynamodb": {"Keys": {"pk": {"S": key}, "sk": {"S": "R"}}, "NewImage": {"pk": {"S": key}, "b": {"B": b"\x00\x01"}},
+                         "SequenceNumber": seq, "SizeBytes": 10, "StreamViewType": "NEW_AND_OLD_IMAGES",
+                         "ApproximateCreationDateTime": dt.datetime(2026, 11, 30, tzinfo=dt.timezone.utc)}}
+
+
+def test_shard_rollover_expired_iterators_and_the_lambda_record_shape(tmp_path):
+    """No database: a closed shard is read to its end before its child, new shards are found, an
+    expired iterator resumes after the last record delivered; records arrive in Lambda's JSON."""
+    from chalice import Chalice
+
+    app = Chalice(app_name="fake")
+    got = []
+
+    @app.on_dynamodb_record(stream_arn="arn:x", batch_size=2, starting_position="TRIM_HORIZON")
+    def consume(event):
+        got.extend(event.to_dict()["Records"])
+
+    now = [0.0]
+    worker = localworker.Worker(app, checkpoint_path=tmp_path / "cp.json", clock=lambda: now[0])
+    fake = worker._streams = FakeStreams()
+    worker.stream_arn = "arn:aws:dynamodb:ddblocal:000000000000:table/t/stream/1"
+    fake.shards.append({"ShardId": "s1", "records": [stream_record("a", "01")], "closed": False})
+    assert worker.poll_streams() == 1
+    # s1 gets three more records and closes; its child s2 is listed first and already has a record
+    fake.shards[0]["records"] += [stream_record("b", "02"), stream_record("b2", "021"), stream_record("b3", "022")]
+    fake.shards[0]["closed"] = True
+    fake.shards.insert(0, {"ShardId": "s2", "parent": "s1", "records": [stream_record("c", "03")], "closed": False})
+    now[0] += localworker.SHARD_REFRESH_SECONDS
+    assert worker.poll_streams() == 2  # b, b2: the child waits while its parent has records
+    assert worker.poll_streams() == 2  # b3 (s1 done), then c
+    fake.shards[0]["records"] += [stream_record("d", "04"), stream_record("e", "05"), stream_record("f", "06")]
+    fake.expire_next = True
+    assert worker.poll_streams() == 0  # iterator expired: a new one after c
+    assert worker.poll_streams() == 2 and worker.poll_streams() == 1 and worker.poll_streams() == 0  # batch_size 2
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in got] == ["a", "b", "b2", "b3", "c", "d", "e", "f"]
+    first = got[0]
+    assert first["eventSource"] == "aws:dynamodb" and first["eventSourceARN"] == worker.stream_arn
+    assert first["dynamodb"]["NewImage"]["b"] == {"B": "AAE="}  # base64 text, as Lambda delivers binary
+    assert first["dynamodb"]["ApproximateCreationDateTime"] == 1795996800.0  # 2026-11-30T00:00:00Z
+    saved = json.loads((tmp_path / "cp.json").read_text())["consumers"]["consume"]
+    assert saved == {"s1": {"seq": "022", "done": True}, "s2": {"seq": "06", "done": False}}
+    # s1 trimmed away: forgotten; a restarted worker resumes s2 after f
+    fake.shards.pop()
+    restarted = localworker.Worker(app, checkpoint_path=tmp_path / "cp.json")
+    restarted._streams, restarted.stream_arn = fake, worker.stream_arn
+    fake.shards[0]["records"].append(stream_record("g", "07"))
+    assert restarted.poll_streams() == 1 and got[-1]["dynamodb"]["Keys"]["pk"]["S"] == "g"
