@@ -26,8 +26,10 @@ functions the deployed Lambdas run, found in the Chalice app's own registry (`ap
   fails the whole batch); failed ones come back after the queue's visibility timeout (30 s locally).
 - Other event sources (SNS, S3, ...) are not run locally; the worker says so at start.
 
-Each batch or job run logs one line (handler, counts, duration); a handler error logs its traceback and the
-loop goes on. SIGTERM / SIGINT end the loop after the handler call in progress.
+Each stream batch, SQS batch and job run that did something logs one line (handler, counts, duration);
+the scheduled runs of a round that found nothing to do share one line. A handler error logs its traceback
+and the loop goes on. The app's own INFO lines (mail in MAIL_MODE=log, inbound counts) show too. SIGTERM /
+SIGINT end the loop after the handler call in progress.
 """
 from __future__ import annotations
 
