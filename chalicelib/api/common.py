@@ -38,6 +38,18 @@ def json_response(body: Any, status: int = 200, headers: dict | None = None) -> 
                     headers={"Content-Type": "application/json", **(headers or {})})
 
 
+# A page served to a browser from a link that carries a credential (the survey token): no caching,
+# no referrer, no framing, no script.
+HTML_HEADERS = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+                "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
+                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                                           "base-uri 'none'; frame-ancestors 'none'"}
+
+
+def html_response(status: int, html: str) -> Response:
+    return Response(body=html, status_code=status, headers=dict(HTML_HEADERS))
+
+
 def error_response(exc: AppError) -> Response:
     return json_response(exc.to_body(), exc.status)
 
@@ -49,7 +61,8 @@ def configure_once() -> None:
         _configured = True
 
 
-def route(bp: Blueprint, path: str, *, methods: list[str], public: bool = False) -> Callable:
+def route(bp: Blueprint, path: str, *, methods: list[str], public: bool = False,
+          content_types: tuple[str, ...] = ("application/json",)) -> Callable:
     """@route(bp, '/x', methods=['GET']) → view(request_ctx, caller, **url_params)."""
 
     def decorator(view: Callable) -> Callable:
@@ -70,7 +83,7 @@ def route(bp: Blueprint, path: str, *, methods: list[str], public: bool = False)
                 return json_response({"error": {"code": "internal_error", "message": "internal error", "details": []}}, 500)
 
         options = {} if public else {"authorizer": route_authorizer()}
-        bp.route(path, methods=methods, content_types=["application/json"], cors=True, **options)(wrapper)
+        bp.route(path, methods=methods, content_types=list(content_types), cors=True, **options)(wrapper)
         return wrapper
 
     return decorator

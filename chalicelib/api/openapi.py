@@ -194,12 +194,28 @@ RESPONSES: dict[tuple[str, str], dict] = {
             "url": {"type": "string"}, "fields": {"type": "object", "additionalProperties": {"type": "string"}},
             "content_type": {"type": "string"}, "max_bytes": {"type": "integer"}, "expires_in": {"type": "integer"}}}}}}},
 }
+_PAGE = {"text/html": {"schema": _TEXT}}
+_PAGE_NOTE = "; a browser (Accept: text/html, or a form post) gets the survey as a web page instead"
+for _method, _path in (("GET", "/surveys/{token}"), ("POST", "/surveys/{token}"), ("GET", "/surveys/{token}/opt-out"),
+                       ("POST", "/surveys/{token}/opt-out")):
+    RESPONSES[(_method, _path)] = {"200": {"description": "OK" + _PAGE_NOTE, "content": {
+        "application/json": {"schema": {"type": "object"}}, **_PAGE}}}
+# (METHOD, path) → request bodies a web page posts besides JSON
+FORM_BODIES: dict[tuple[str, str], dict] = {
+    ("POST", "/surveys/{token}"): {"application/x-www-form-urlencoded": {"schema": {"type": "object", "additionalProperties": {
+        "type": "string"}}}},
+    ("POST", "/surveys/{token}/opt-out"): {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}},
+}
 # (METHOD, path) → documented query parameters
 QUERY: dict[tuple[str, str], list[dict]] = {
     ("GET", "/forms/{form}/export"): [
         {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "jsonl"], "default": "csv"}},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10_000},
          "description": "at most this many records (default and most: 10,000)"}],
+    **{(m, p): [{"name": "lang", "in": "query", "schema": {"type": "string"},
+                 "description": "the web page's language (en, zh-CN); else the browser's Accept-Language"}]
+       for m, p in (("GET", "/surveys/{token}"), ("POST", "/surveys/{token}"), ("GET", "/surveys/{token}/opt-out"),
+                    ("POST", "/surveys/{token}/opt-out"))},
 }
 # (METHOD, path) → request body model; "object" = a definition document (validated by its kind's parser)
 BODIES: dict[tuple[str, str], Any] = {
@@ -249,6 +265,8 @@ def build(app) -> dict:
                 components.update(components[name].pop("$defs", {}))  # nested models are components too
                 operation["requestBody"] = {"required": True, "content": {"application/json": {
                     "schema": {"$ref": f"#/components/schemas/{name}"}}}}
+            if (method, path) in FORM_BODIES:
+                operation.setdefault("requestBody", {"content": {}})["content"].update(FORM_BODIES[(method, path)])
             if method in ("POST", "PUT") and body is not None:
                 operation["responses"]["201"] = {"description": "Created", "content": {"application/json": {"schema": {"type": "object"}}}}
             for code, response in RESPONSES.get((method, path), {}).items():

@@ -6,7 +6,8 @@ from chalice import Blueprint, Rate
 
 from ..services import notifications as notes
 from ..services import surveys as service
-from .common import body_of, configure_once, query_params, route
+from ..errors import PayloadTooLarge
+from .common import body_of, configure_once, header, html_response, query_params, route
 
 bp = Blueprint(__name__)
 
@@ -15,22 +16,54 @@ bp = Blueprint(__name__)
 MAIL_FEEDBACK_TOPIC_ARN = os.environ.get("MAIL_FEEDBACK_TOPIC_ARN", "arn:aws:sns:us-east-1:000000000000:aftersales-mail-feedback")
 
 
+FORM_POST = "application/x-www-form-urlencoded"
+
+
+def _wants_page(request) -> bool:
+    """A browser following the e-mail link (Accept: text/html) or posting the page's form."""
+    if request.method == "POST":
+        return (header(request, "Content-Type") or "").split(";")[0].strip().lower() == FORM_POST
+    return "text/html" in (header(request, "Accept") or "")
+
+
+def _page(request, token: str, *, opt_out_page: bool = False):
+    form_post = None
+    if request.method == "POST":
+        raw = request.raw_body or b""
+        if len(raw) > 65536:
+            raise PayloadTooLarge("the survey answer is too large")
+        form_post = raw.decode("utf-8", errors="replace")
+    status, html = service.web_page(token, method=request.method, form_post=form_post, opt_out_page=opt_out_page,
+                                    lang=(request.query_params or {}).get("lang"),
+                                    accept_language=header(request, "Accept-Language"))
+    return html_response(status, html)
+
+
 @route(bp, "/surveys/{token}", methods=["GET"], public=True)
 def show_survey(request, caller, token):
-    """The survey behind a signed link: its form (JSON Schema) and the order number."""
-    return service.show(token)
+    """The survey behind a signed link: a web page for a browser (Accept: text/html), else its form
+    (JSON Schema) and the order number."""
+    return _page(request, token) if _wants_page(request) else service.show(token)
 
 
-@route(bp, "/surveys/{token}", methods=["POST"], public=True)
+@route(bp, "/surveys/{token}", methods=["POST"], public=True, content_types=("application/json", FORM_POST))
 def answer_survey(request, caller, token):
-    """Answer once: {"data": {rating, nps, problem_solved, comment}}; written onto the order."""
-    return service.answer(token, body_of(request))
+    """Answer once: {"data": {rating, nps, problem_solved, comment}} (or the web page's form post);
+    written onto the order."""
+    return _page(request, token) if _wants_page(request) else service.answer(token, body_of(request))
 
 
-@route(bp, "/surveys/{token}/opt-out", methods=["POST"], public=True)
+@route(bp, "/surveys/{token}/opt-out", methods=["GET"], public=True)
+def opt_out_question(request, caller, token):
+    """The e-mail's opt-out link: a page asking to confirm (a GET changes nothing: mail scanners
+    follow links); as JSON, the order number and whether the customer already opted out."""
+    return _page(request, token, opt_out_page=True) if _wants_page(request) else service.opt_out_status(token)
+
+
+@route(bp, "/surveys/{token}/opt-out", methods=["POST"], public=True, content_types=("application/json", FORM_POST))
 def opt_out(request, caller, token):
     """No more survey e-mail for this customer (recorded on the customer record)."""
-    return service.opt_out(token)
+    return _page(request, token, opt_out_page=True) if _wants_page(request) else service.opt_out(token)
 
 
 @route(bp, "/notifications", methods=["GET"])

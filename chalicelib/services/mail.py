@@ -14,6 +14,7 @@ import logging
 import re
 import time as _time
 from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 from email.utils import parseaddr
 
 from ..errors import AppError, NotFound, ServiceUnavailable, ValidationFailed
@@ -177,13 +178,15 @@ def _record_mail(item: dict, now: str) -> str:
     else:
         settings = get_settings()
         context = {**rec.data, "number": rec.number, "form": rec.form, "customer": recipient_data}
+        locale = recipient_data.get(survey.recipient.locale_field) if survey and survey.recipient.locale_field else None
         if survey:
             from .surveys import survey_secret
             token = sign_token(survey_secret(), tenant=tenant, form=rec.form, record_id=rec.id, survey_id=survey_id,
                                expires_at=_epoch(now) + survey.link_days * 86400)
-            context.update(survey_url=f"{settings.public_base_url}/surveys/{token}",
-                           optout_url=f"{settings.public_base_url}/surveys/{token}/opt-out")
-        locale = recipient_data.get(survey.recipient.locale_field) if survey and survey.recipient.locale_field else None
+            # the page opens in the customer's language (the link's lang), whatever the browser says
+            lang = f"?lang={quote(locale)}" if isinstance(locale, str) and locale else ""
+            context.update(survey_url=f"{settings.public_base_url}/surveys/{token}{lang}",
+                           optout_url=f"{settings.public_base_url}/surveys/{token}/opt-out{lang}")
         message = render(template, locale if isinstance(locale, str) else None, context)
         outcome["locale"] = message["locale"]
         try:  # MailUnavailable propagates: the item is retried later, nothing recorded yet

@@ -1,5 +1,6 @@
 """Public survey use cases (no login; the signed token is the credential): show the survey, answer it
-once, opt out. A forged, altered or expired token is rejected before any database read."""
+once, opt out — as JSON for a front end, or as web pages for the customer's browser (`web_page`).
+A forged, altered or expired token is rejected before any database read."""
 from __future__ import annotations
 
 import time
@@ -131,15 +132,31 @@ def _workflow_step(tenant: str, claims: dict, survey, answers: dict) -> dict | N
     raise Conflict("the record keeps changing; retry", code="write_contention")
 
 
-def opt_out(token: str) -> dict:
-    """Recorded on the customer (the survey's opt-out field): no further survey mail to them."""
-    claims = _claims(token)
-    survey, _survey_form, _version = _survey(claims)
+def _customer_of(claims: dict, survey) -> tuple[Any, str | None, str | None]:
+    """(the surveyed record, the customer's record id, the customer's opt-out field)."""
     rec = system_writes.load(claims["tenant"], claims["record_id"], claims["form"])
     customer_id = rec.data.get(survey.recipient.lookup_field)
     field = survey.recipient.opt_out_field
     if not customer_id or not field:
         raise NotFound("there is nothing to opt out of", details=[{"path": "token", "message": "no customer"}])
+    return rec, customer_id, field
+
+
+def opt_out_status(token: str) -> dict:
+    """What the opt-out link would do: the order number and whether the customer already opted out."""
+    from ..storage.records import get_record
+    claims = _claims(token)
+    survey, _survey_form, _version = _survey(claims)
+    rec, customer_id, field = _customer_of(claims, survey)
+    customer = get_record(claims["tenant"], customer_id)
+    return {"number": rec.number, "opted_out": bool(customer and not customer.deleted and customer.data.get(field) is True)}
+
+
+def opt_out(token: str) -> dict:
+    """Recorded on the customer (the survey's opt-out field): no further survey mail to them."""
+    claims = _claims(token)
+    survey, _survey_form, _version = _survey(claims)
+    rec, customer_id, field = _customer_of(claims, survey)
 
     def build(customer, form, now):
         if customer.data.get(field) is True:
@@ -148,3 +165,49 @@ def opt_out(token: str) -> dict:
 
     written = system_writes.write(claims["tenant"], customer_id, build, actor="customer")
     return {"opted_out": True, "changed": written["written"]}
+
+
+def _page_words(survey, lang: str | None, accept_language: str | None) -> dict:
+    from ..surveys import page
+    locales = tuple(survey.page) if survey is not None else ()
+    locale = page.choose_locale(lang, accept_language, locales)
+    overrides = survey.page[locale].model_dump(exclude_none=True) if survey is not None and locale in survey.page else None
+    return page.words_for(locale, overrides)
+
+
+def web_page(token: str, *, method: str, form_post: str | None = None, opt_out_page: bool = False,
+             lang: str | None = None, accept_language: str | None = None) -> tuple[int, str]:
+    """The survey for a browser (the e-mail's links): GET shows the form (or the opt-out question),
+    a form post answers it (or opts out); every refusal is a short page in the customer's language
+    with the status the JSON route would give. → (HTTP status, HTML)."""
+    from ..surveys import page
+    survey = None
+    try:
+        claims = _claims(token)
+        survey, survey_form, _version = _survey(claims)
+        words = _page_words(survey, lang, accept_language)
+        if opt_out_page:
+            if method == "POST":
+                opt_out(token)
+            return 200, page.opt_out_page(words, done=method == "POST")
+        title = survey.title or survey_form.title
+        if method == "GET":
+            return 200, page.survey_form_page(survey_form, words, title=title, number=show(token)["number"])
+        answers = page.answers_from_post(survey_form, form_post or "")
+        try:
+            answer(token, {"data": answers})
+        except ValidationFailed as exc:
+            number = system_writes.load(claims["tenant"], claims["record_id"], claims["form"]).number
+            return exc.status, page.survey_form_page(survey_form, words, title=title, number=number, values=answers,
+                                                     problems=exc.details)
+        return 200, page.message_page(words, "thanks_title", words["thanks"])
+    except TokenRejected as exc:
+        words = _page_words(None, lang, accept_language)
+        return exc.status, page.message_page(words, "invalid_title", words["expired" if exc.code == "survey_token_expired" else "invalid"])
+    except AppError as exc:
+        words = _page_words(survey, lang, accept_language)
+        if exc.code == "survey_already_answered":
+            return exc.status, page.message_page(words, "answered_title", words["answered"])
+        if isinstance(exc, NotFound):
+            return exc.status, page.message_page(words, "invalid_title", words["gone"])
+        return exc.status, page.message_page(words, "error_title", words["error"])

@@ -5,9 +5,10 @@ record, and the timing (link lifetime, reminder). Every name is data; `check_aga
 against the published forms at upload."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import DefinitionError
 
@@ -20,6 +21,15 @@ class Recipient(BaseModel):
     email_field: str = Field(pattern=IDENT, description="e-mail field on the customer record")
     opt_out_field: str | None = Field(default=None, pattern=IDENT, description="checkbox on the customer: no surveys")
     locale_field: str | None = Field(default=None, pattern=IDENT, description="customer field holding en / zh-CN ...")
+
+
+class PageWords(BaseModel):
+    """Rewording of the survey web page in one locale; unset keys keep the built-in words."""
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(default=None, max_length=200)
+    intro: str | None = Field(default=None, max_length=2000)
+    thanks: str | None = Field(default=None, max_length=2000)
+    labels: dict[str, str] = Field(default_factory=dict, description="survey form field → question in this locale")
 
 
 class SurveyDefinition(BaseModel):
@@ -38,6 +48,16 @@ class SurveyDefinition(BaseModel):
     action: str | None = Field(default=None, description="workflow action the answer takes in await_state")
     link_days: int = Field(default=14, ge=1, le=90)
     reminder_days: int | None = Field(default=3, ge=1, le=60)
+    page: dict[str, PageWords] = Field(default_factory=dict, description="locale (en, zh-CN ...) → words of the web page")
+
+    @field_validator("page")
+    @classmethod
+    def _page_locales(cls, value: dict) -> dict:
+        from .templates import LOCALE
+        for key in value:
+            if not re.fullmatch(LOCALE, key):
+                raise ValueError(f"locale '{key}' is not a language tag like en or zh-CN")
+        return value
 
 
 def parse_survey(raw: Any) -> SurveyDefinition:
@@ -71,6 +91,10 @@ def check_against(survey: SurveyDefinition, target, survey_form, customer_form) 
             problems.append({"path": f"answers.{source}", "message": f"no field '{source}' on {survey.survey_form}"})
         if target.field(dest) is None:
             problems.append({"path": f"answers.{source}", "message": f"no field '{dest}' on {survey.name}"})
+    for locale, words in survey.page.items():
+        for source in words.labels:
+            if survey_form is not None and survey_form.field(source) is None:
+                problems.append({"path": f"page.{locale}.labels.{source}", "message": f"no field '{source}' on {survey.survey_form}"})
     for key in ("answered_at_field", "status_field", "note_field"):
         name = getattr(survey, key)
         if name and target.field(name) is None:
