@@ -4,11 +4,15 @@ SLA reminder/breach, order completed) with the unread counters and, where a memb
 an e-mail copy. Nothing here writes by itself: a step that fails leaves no mail and no notification."""
 from __future__ import annotations
 
+import logging
+
 from ..ids import new_id
 from ..storage import notifications as feed
 from ..storage import outbox
 
 MAX_TARGETS_PER_STEP = 30  # a transaction holds 100 items; the record step needs the rest
+MAX_ROLE_MAILS_PER_STEP = 10  # e-mail copies of role notifications (members who asked for them) per step
+log = logging.getLogger("aftersales.effects")
 KINDS = ("task.assigned", "approval.requested", "sla.reminder", "sla.breached", "order.completed")
 NOT_USERS = {"workflow", "system", "survey", "customer"}
 
@@ -62,17 +66,34 @@ def _notification_ops(tenant: str, new, wanted: list[tuple[str, str, str]], now:
     mails: list[tuple[str, dict]] = []
     users = [t[5:] for t, _k, _title in wanted if t.startswith("user:")]
     preferences = feed.email_kinds_of(tenant, users) if users else {}
+    subscribers = {t[5:]: feed.role_subscribers(tenant, t[5:]) for t, _k, _title in wanted if t.startswith("role:")}
     state = (new.workflow or {}).get("state")
+    mailed: set[tuple[str, str]] = set()  # (user, kind): one copy even when a user and their role are both told
+    role_mails = 0
     for target, kind, title in wanted:
         nid = new_id()
         ops.append(feed.notification_put(tenant, target, nid, kind=kind, title=title, created_at=now, form=new.form,
                                          record_id=new.id, number=new.number, state=state))
+        note = {"id": nid, "kind": kind, "title": title, "form": new.form, "record_id": new.id,
+                "number": new.number or new.id, "state": state}
         if target.startswith("user:"):
             user = target[5:]
             per_user[user] = per_user.get(user, 0) + 1
-            if kind in preferences.get(user, []):
-                mails.append((user, {"id": nid, "kind": kind, "title": title, "form": new.form, "record_id": new.id,
-                                     "number": new.number or new.id, "state": state}))
+            if kind in preferences.get(user, []) and (user, kind) not in mailed:
+                mailed.add((user, kind))
+                mails.append((user, note))
+            continue
+        role = target[5:]
+        for user, kinds in sorted(subscribers.get(role, {}).items()):
+            if kind not in kinds or (user, kind) in mailed:
+                continue
+            if role_mails >= MAX_ROLE_MAILS_PER_STEP:
+                log.warning("%s %s: more than %d e-mail copies of role notifications in one step; %s not mailed",
+                            new.form, new.id, MAX_ROLE_MAILS_PER_STEP, user)
+                continue
+            role_mails += 1
+            mailed.add((user, kind))
+            mails.append((user, {**note, "audience": target}))
     ops += [feed.unread_add_op(tenant, user, count) for user, count in per_user.items()]
     for user, note in mails:
         ops.append(outbox.outbox_put(tenant, new_id(), kind="notification", template="notification", due_at=now,

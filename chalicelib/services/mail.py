@@ -91,8 +91,11 @@ def _notification_mail(item: dict) -> str:
     tenant, note = item["tenant"], item["payload"].get("notification", {})
     member = get_member(tenant, str(item["to_value"]))
     template = _template(tenant, item["template"])
+    audience = str(note.get("audience") or "")
     if member is None or not member.email or not member.active:
         outcome = {"outcome": "no_address"}
+    elif audience.startswith("role:") and audience[5:] not in member.roles:
+        outcome = {"outcome": "not_in_role"}  # the role was taken away after the step: no copy
     elif template is None:
         outcome = {"outcome": "template_missing", "template": item["template"]}
     elif outbox.suppression(tenant, member.email):
@@ -105,7 +108,7 @@ def _notification_mail(item: dict) -> str:
                                                                     tags=tags)}
         except sender.MailRejected as exc:
             outcome = {"outcome": "rejected", "reason": str(exc)[:300]}
-    status = "sent" if outcome["outcome"] == "sent" else "skipped" if outcome["outcome"] == "no_address" else "failed"
+    status = "sent" if outcome["outcome"] == "sent" else "skipped" if outcome["outcome"] in ("no_address", "not_in_role") else "failed"
     if status == "failed":
         log.warning("notification mail %s to %s not sent: %s", item["id"], item["to_value"], outcome)
     outbox.finish(tenant, item["id"], item["lease_until"], status, outcome)

@@ -31,8 +31,12 @@ def put(caller: Caller, user_id: str, body: Any) -> dict:
         member = MemberIn.model_validate(body)
     except ValidationError as exc:
         raise ValidationFailed("member is invalid", details=pydantic_problems(exc)) from exc
+    before = store.get_member(caller.tenant, user_id)
     store.put_member(store.Member(caller.tenant, user_id, member.display_name, member.email, member.roles, member.active,
                                   member.attributes or None), by=caller.user_id, at=utc_now())
+    if before is None or sorted(before.roles) != sorted(member.roles) or before.active != member.active:
+        from ..storage.notifications import sync_subscriptions  # role e-mail copies follow the roles
+        sync_subscriptions(caller.tenant, user_id, list(before.roles) if before else [], member.roles, member.active)
     return {"user_id": user_id, **member.model_dump()}
 
 

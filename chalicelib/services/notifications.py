@@ -1,5 +1,6 @@
 """In-app notifications of the caller: their own feed plus their roles' feeds, newest first, with
-the unread count; mark read (one, or all); which kinds also come by e-mail (the caller's preference)."""
+the unread count; mark read (one, or all); which kinds also come by e-mail (the caller's preference,
+for notifications to them and to their roles)."""
 from __future__ import annotations
 
 from typing import Any
@@ -110,5 +111,8 @@ def set_preferences(caller: Caller, body: Any) -> dict:
         raise ValidationFailed("unknown notification kinds", details=[
             {"path": f"email[{i}]", "message": f"one of {', '.join(KINDS)}"} for i, k in enumerate(body["email"]) if k not in KINDS])
     kinds = list(dict.fromkeys(body["email"]))
-    store.set_email_kinds(caller.tenant, caller.user_id, kinds)
+    from ..storage.members import get_member
+    member = get_member(caller.tenant, caller.user_id)  # e-mail goes to the member's address, for the member's roles
+    roles = list(member.roles) if member is not None and member.active else []
+    store.set_email_kinds(caller.tenant, caller.user_id, kinds, roles)
     return {"email": kinds, "kinds": list(KINDS)}

@@ -96,4 +96,17 @@ class RoleReadItem(_Base):
     expires_at = NumberAttribute(null=True)
 
 
-MESSAGING_MODELS = (OutboxItem, NotificationItem, NotificationStateItem, SurveyAnswerItem, SuppressionItem, RoleReadItem)
+class RoleSubscriptionItem(_Base):
+    """A member of a role who wants some kinds of that role's notifications by e-mail: pk
+    'T#<t>#N#role:<r>' (next to the role feed), sk 'SUB#<user>'. Kept with the member's preferences
+    and roles; the mail worker checks the membership again before sending."""
+
+    class Meta:
+        table_name = "records"
+
+    user_id = UnicodeAttribute()
+    kinds = ListAttribute(of=UnicodeAttribute, default=list)
+
+
+MESSAGING_MODELS = (OutboxItem, NotificationItem, NotificationStateItem, SurveyAnswerItem, SuppressionItem, RoleReadItem,
+                    RoleSubscriptionItem)

@@ -10,7 +10,7 @@ import time
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from .messaging_models import NotificationItem, NotificationStateItem, RoleReadItem
+from .messaging_models import NotificationItem, NotificationStateItem, RoleReadItem, RoleSubscriptionItem
 
 KEEP_SECONDS = 90 * 24 * 3600
 MAX_PAGE = 100
@@ -60,9 +60,38 @@ def email_kinds_of(tenant: str, user_ids: list[str]) -> dict[str, list[str]]:
     return found
 
 
-def set_email_kinds(tenant: str, user_id: str, kinds: list[str]) -> None:
-    item = NotificationStateItem(feed_pk(tenant, f"user:{user_id}"), "NS")
-    item.update(actions=[NotificationStateItem.email_kinds.set(kinds)])
+def set_email_kinds(tenant: str, user_id: str, kinds: list[str], roles: list[str], old_roles: list[str] = ()) -> None:
+    """The member's e-mail preference and their subscription in each of their roles, in one transaction."""
+    with TransactWrite(connection=NotificationStateItem._get_connection().connection) as tx:
+        tx.update(NotificationStateItem(feed_pk(tenant, f"user:{user_id}"), "NS"),
+                  [NotificationStateItem.email_kinds.set(kinds)])
+        _subscription_writes(tx, tenant, user_id, kinds, roles, old_roles)
+
+
+def sync_subscriptions(tenant: str, user_id: str, old_roles: list[str], roles: list[str], active: bool) -> None:
+    """After a member's roles or active flag changed: their role subscriptions follow (idempotent;
+    a lost run is repaired by saving the member again, and the worker re-checks membership anyway)."""
+    kinds = state(tenant, user_id)["email_kinds"] if active else []
+    if not kinds and not old_roles:
+        return
+    with TransactWrite(connection=NotificationStateItem._get_connection().connection) as tx:
+        _subscription_writes(tx, tenant, user_id, kinds, roles if active else [], old_roles)
+
+
+def _subscription_writes(tx, tenant: str, user_id: str, kinds: list[str], roles, old_roles) -> None:
+    for role in sorted(set(roles) | set(old_roles)):
+        item = RoleSubscriptionItem(feed_pk(tenant, f"role:{role}"), f"SUB#{user_id}")
+        if kinds and role in roles:
+            item.user_id, item.kinds = user_id, list(kinds)
+            tx.save(item)
+        else:
+            tx.delete(item)
+
+
+def role_subscribers(tenant: str, role: str) -> dict[str, list[str]]:
+    """user → kinds they want by e-mail from this role's feed (one Query; usually a few items)."""
+    return {i.user_id: list(i.kinds or []) for i in RoleSubscriptionItem.query(
+        feed_pk(tenant, f"role:{role}"), RoleSubscriptionItem.sk.startswith("SUB#"))}
 
 
 def page(tenant: str, target: str, limit: int, before: str | None, roles_seen: str | None,

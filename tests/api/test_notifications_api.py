@@ -117,3 +117,57 @@ def test_email_copy_where_the_member_prefers_it(flow_api, ses):
     assert not [m for m in ses.sent_messages if m.destinations["ToAddresses"] == ["wang.wei@demo.example"]]  # no preference
     deliver_due()
     assert len([m for m in ses.sent_messages if m.destinations["ToAddresses"] == ["zhang.san@demo.example"]]) == 1
+
+
+def test_role_notifications_reach_members_who_asked_for_them_by_email(flow_api, ses):
+    """sla.breached goes to role:manager: the manager who wants it by e-mail gets one copy; losing
+    the role (member saved by an admin) stops the copies, and a copy queued before is not sent."""
+    from chalicelib.services.mail import deliver_due
+    from chalicelib.services.workflow import fire_due_timers
+
+    def to_zhao():
+        return [m for m in ses.sent_messages if m.destinations["ToAddresses"] == ["zhao.min@demo.example"]]
+
+    saved = flow_api.call("PUT", "/notifications/preferences", body={"email": ["sla.breached"]}, **MANAGER)
+    assert saved.status_code == 200
+    _order(flow_api)
+    later = (datetime.now(timezone.utc) + timedelta(hours=9)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    fire_due_timers(later)
+    deliver_due(later)
+    assert len(to_zhao()) == 1 and "was missed" in to_zhao()[0].subject
+    deliver_due(later)
+    assert len(to_zhao()) == 1  # once
+
+    # an admin moves Zhao out of the manager role: no more copies
+    member = flow_api.call("GET", "/members/mgr.zhao").json
+    moved = flow_api.call("PUT", "/members/mgr.zhao", body={**{k: member[k] for k in ("display_name", "email", "active",
+                                                                                       "attributes")}, "roles": ["agent"]})
+    assert moved.status_code == 200, moved.json
+    _order(flow_api)
+    later = (datetime.now(timezone.utc) + timedelta(hours=9)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    fire_due_timers(later)
+    deliver_due(later)
+    assert len(to_zhao()) == 1
+    # back in the role, the saved preference applies again (the subscription follows the roles)
+    back = flow_api.call("PUT", "/members/mgr.zhao", body={**{k: member[k] for k in ("display_name", "email", "active",
+                                                                                      "attributes")}, "roles": ["manager"]})
+    assert back.status_code == 200
+    _order(flow_api)
+    later = (datetime.now(timezone.utc) + timedelta(hours=9)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    fire_due_timers(later)
+    deliver_due(later)
+    assert len(to_zhao()) == 2
+
+
+def test_a_queued_role_copy_is_not_sent_after_the_role_is_taken_away(flow_api, ses):
+    from chalicelib.services.mail import deliver_due
+    from chalicelib.services.workflow import fire_due_timers
+    assert flow_api.call("PUT", "/notifications/preferences", body={"email": ["sla.breached"]}, **MANAGER).status_code == 200
+    _order(flow_api)
+    later = (datetime.now(timezone.utc) + timedelta(hours=9)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    fire_due_timers(later)
+    member = flow_api.call("GET", "/members/mgr.zhao").json
+    flow_api.call("PUT", "/members/mgr.zhao", body={**{k: member[k] for k in ("display_name", "email", "active", "attributes")},
+                                                   "roles": ["agent"]})
+    assert deliver_due(later)["skipped"] == 1  # the copy was queued, then found no longer in the role
+    assert not [m for m in ses.sent_messages if m.destinations["ToAddresses"] == ["zhao.min@demo.example"]]
