@@ -44,13 +44,19 @@ def _caller(tenant: str, owner: dict) -> Caller:
                   tuple(sorted(owner.get("attributes", {}).items())))
 
 
+def _importable_form(caller: Caller, form_name: str):
+    """The published form, when the caller may both import and create its records."""
+    _v, form = definitions.published(caller.tenant, "form", form_name)
+    caller.require_any(form.permissions.import_, f"importing {form_name} records")
+    caller.require_any(form.permissions.create, f"creating {form_name} records")
+    return form
+
+
 def start_import(caller: Caller, form_name: str, body: Any, *, budget: float = INLINE_SECONDS) -> tuple[dict, int]:
     """Validate every row, store the job, run it until `budget` seconds after the request started.
     Sending the same job_id again resumes that job (its rows are not written twice). → (job view, HTTP status)."""
     deadline = time.monotonic() + budget
-    _v, form = definitions.published(caller.tenant, "form", form_name)
-    caller.require_any(form.permissions.import_, f"importing {form_name} records")
-    caller.require_any(form.permissions.create, f"creating {form_name} records")
+    form = _importable_form(caller, form_name)
     try:
         request = ImportRequest.model_validate(body)
     except ValidationError as exc:
@@ -171,9 +177,7 @@ def presign_upload(caller: Caller, form_name: str, body: Any) -> dict:
     from ..config import get_settings
     from ..integration.bodies import ImportUploadRequest
     from ..storage import files
-    _v, form = definitions.published(caller.tenant, "form", form_name)
-    caller.require_any(form.permissions.import_, f"importing {form_name} records")
-    caller.require_any(form.permissions.create, f"creating {form_name} records")
+    _importable_form(caller, form_name)
     try:
         request = ImportUploadRequest.model_validate(body)
     except ValidationError as exc:

@@ -67,16 +67,23 @@ def presigned_get(key: str, filename: str | None = None) -> tuple[str, int]:
     return client().generate_presigned_url("get_object", Params=params, ExpiresIn=seconds), seconds
 
 
-def head(key: str) -> ObjectInfo | None:
-    """Size and content type of an object, or None when it does not exist."""
+def _object_call(operation: str, key: str) -> dict | None:
+    """head_object / get_object of the key; None when the object does not exist."""
     from botocore.exceptions import ClientError
     try:
-        response = client().head_object(Bucket=bucket(), Key=key)
+        return getattr(client(), operation)(Bucket=bucket(), Key=key)
     except ClientError as exc:
         code = str(exc.response.get("Error", {}).get("Code", ""))
         if code in ("404", "NoSuchKey", "NotFound"):
             return None
         raise ServiceUnavailable("file storage is unavailable; retry", code="storage_unavailable") from exc
+
+
+def head(key: str) -> ObjectInfo | None:
+    """Size and content type of an object, or None when it does not exist."""
+    response = _object_call("head_object", key)
+    if response is None:
+        return None
     return ObjectInfo(size=int(response.get("ContentLength", -1)),
                       content_type=str(response.get("ContentType", "")).split(";")[0].strip().lower())
 
@@ -89,14 +96,9 @@ class TooLarge(Exception):
 
 def read(key: str, max_bytes: int) -> bytes | None:
     """The object's bytes, None when it does not exist; TooLarge (before reading it) past max_bytes."""
-    from botocore.exceptions import ClientError
-    try:
-        response = client().get_object(Bucket=bucket(), Key=key)
-    except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", ""))
-        if code in ("404", "NoSuchKey", "NotFound"):
-            return None
-        raise ServiceUnavailable("file storage is unavailable; retry", code="storage_unavailable") from exc
+    response = _object_call("get_object", key)
+    if response is None:
+        return None
     body = response["Body"]
     try:
         size = int(response.get("ContentLength", -1))

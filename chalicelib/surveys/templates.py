@@ -17,6 +17,14 @@ PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_$][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0
 LOCALE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
 
 
+def locale_keys(value: dict) -> dict:
+    """A definition's per-locale dict: every key a language tag (en, zh-CN)."""
+    for key in value:
+        if not re.fullmatch(LOCALE, key):
+            raise ValueError(f"locale '{key}' is not a language tag like en or zh-CN")
+    return value
+
+
 class LocalizedTemplate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     subject: str = Field(min_length=1, max_length=300)
@@ -42,10 +50,7 @@ class EmailTemplate(BaseModel):
     @field_validator("locales")
     @classmethod
     def _locale_names(cls, value: dict) -> dict:
-        for key in value:
-            if not re.fullmatch(LOCALE, key):
-                raise ValueError(f"locale '{key}' is not a language tag like en or zh-CN")
-        return value
+        return locale_keys(value)
 
     @model_validator(mode="after")
     def _default_exists(self) -> "EmailTemplate":
