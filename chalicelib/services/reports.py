@@ -6,6 +6,11 @@ record's new contribution is applied exactly once (storage.reports.apply_contrib
 Backfill: a new report version is registered as `building` (so the stream maintains it from then on),
 then a job pages the form's list index and applies every record's contribution with its version (a
 newer stream write wins; the job never double-counts); when done the version starts serving.
+Retirement: a version that stops serving (replaced by a finished backfill) or stops building (superseded
+by a newer publish) moves to the registry's `retiring` map and gets a retirement job; after a grace
+period (no stream batch or backfill page that read the old registry is still running) the schedule
+deletes its group items, then every record's state for it (paging the form's list index like the
+backfill), saving its position per page; then the version leaves the registry.
 Read side: a view reads only the serving version's group items (one Query), never records.
 """
 from __future__ import annotations
@@ -27,6 +32,10 @@ from .caller import Caller
 from .clock import utc_now
 
 PAGE = 100
+RETIRE_PAGE = 100
+# A stream batch or backfill page that read the registry before a version stopped being maintained may
+# still write to it for as long as a Lambda runs (29 s): retirement starts well after that.
+RETIRE_GRACE_SECONDS = 300.0
 
 
 # --- definition kinds --------------------------------------------------------------------------------------
@@ -156,12 +165,18 @@ def start_backfill(tenant: str, name: str) -> dict:
 
     def change(registry: dict) -> dict:
         entry = registry.get(name, {"form": report.form, "serving": None, "building": None})
+        if str(version) in (entry.get("retiring") or {}):
+            raise Conflict(f"version {version} of report '{name}' is being retired; it is built again once that "
+                           "has finished", code="report_retiring")
         if entry.get("serving") != version and entry.get("building") != version:
+            if entry.get("building") is not None:  # superseded before it finished
+                entry["retiring"] = {**(entry.get("retiring") or {}), str(entry["building"]): utc_now()}
             entry["building"] = version
         registry[name] = entry
         return registry
 
     registry = _registry_update(tenant, change)
+    _queue_retirements(tenant, name, registry[name])
     if registry[name].get("serving") == version:
         return {"report": name, "version": version, "status": "done", "serving": version}
     job = store.get_job(tenant, name, version)
@@ -193,6 +208,12 @@ def advance_backfill(tenant: str, name: str, version: int, budget_seconds: float
     if job is None:
         raise NotFound(f"no backfill of report '{name}' version {version}")
     while job["status"] == "running":
+        entry = store.get_registry(tenant)[0].get(name) or {}
+        if version not in (entry.get("building"), entry.get("serving")):  # superseded: stop writing to it
+            job = {**job, "status": "superseded", "finished_at": utc_now(), "updated_at": utc_now()}
+            store.put_job(tenant, name, version, job, job["rev"])
+            _queue_retirements(tenant, name, entry)
+            break
         shard = next((s for s, p in sorted(job["positions"].items()) if p is not None), None)
         if shard is None:
             _finish_backfill(tenant, name, version)
@@ -225,9 +246,112 @@ def _finish_backfill(tenant: str, name: str, version: int) -> None:
     def change(registry: dict) -> dict:
         entry = registry.get(name)
         if entry is not None and entry.get("building") == version:
+            old = entry.get("serving")
             entry["serving"], entry["building"] = version, None
+            if old is not None and old != version:
+                entry["retiring"] = {**(entry.get("retiring") or {}), str(old): utc_now()}
+        return registry
+    registry = _registry_update(tenant, change)
+    _queue_retirements(tenant, name, registry.get(name) or {})
+
+
+# --- retirement of versions no longer maintained --------------------------------------------------------------
+
+def _queue_retirements(tenant: str, name: str, entry: dict) -> None:
+    """Make sure every version in the entry's `retiring` map has its job (idempotent: called again after
+    a crash by whichever path touches the registry next — a finishing or superseded backfill)."""
+    retiring = entry.get("retiring") or {}
+    if not retiring:
+        return
+    try:
+        shards = definitions.published(tenant, "form", entry["form"])[1].storage.shards
+    except (NotFound, KeyError):
+        shards = 1
+    for version, queued_at in retiring.items():
+        body = {"status": "waiting", "form": entry.get("form"), "queued_at": queued_at, "phase": "groups",
+                "not_before": int(time.time() + RETIRE_GRACE_SECONDS),
+                "positions": {str(s): "" for s in range(shards)}, "groups_deleted": 0, "states_deleted": 0,
+                "started_at": None, "updated_at": utc_now()}
+        try:
+            store.put_retirement(tenant, name, int(version), body, None)
+        except Conflict:
+            existing = store.get_retirement(tenant, name, int(version))
+            if existing is not None and existing.get("queued_at") != queued_at:  # left from an earlier retirement
+                try:
+                    store.put_retirement(tenant, name, int(version), body, existing["rev"])
+                except Conflict:
+                    pass
+
+
+def advance_retirement(tenant: str, name: str, version: int, budget_seconds: float = 10.0) -> dict:
+    """Delete a retired version's group items, then its contribution states (pages of the form's list
+    index, as the backfill reads them), saving progress after every page; when done, its backfill job,
+    its place in the registry and the retirement job go. Acts only while the registry lists the
+    version as retiring (never on the serving or building version); restartable at any point."""
+    stop_at = time.monotonic() + budget_seconds
+    job = store.get_retirement(tenant, name, version)
+    if job is None:
+        return {"version": version, "status": "gone"}
+    entry = store.get_registry(tenant)[0].get(name) or {}
+    queued_at = (entry.get("retiring") or {}).get(str(version))
+    if queued_at is None or version in (entry.get("serving"), entry.get("building")):
+        store.delete_retirement(tenant, name, version, job["rev"])  # finished before, or never applicable
+        return {"version": version, "status": "dropped"}
+    if queued_at != job.get("queued_at"):
+        _queue_retirements(tenant, name, {**entry, "retiring": {str(version): queued_at}})  # stale job: reset
+        return {"version": version, "status": "reset"}
+    if time.time() < job.get("not_before", 0):
+        return _retirement_view(version, job)
+    if job["status"] == "waiting":
+        job = store.put_retirement(tenant, name, version, {**job, "status": "running", "started_at": utc_now()}, job["rev"])
+    while True:  # at least one page per call, then as many as the budget allows
+        if job["phase"] == "groups":
+            keys_ = store.group_keys(tenant, name, version, RETIRE_PAGE)
+            changes = {"groups_deleted": job["groups_deleted"] + store.delete_keys(keys_)} if keys_ else {"phase": "states"}
+        elif job["phase"] == "states":
+            shard = next((s for s, p in sorted(job["positions"].items()) if p is not None), None)
+            if shard is None:
+                changes = {"phase": "cleanup"}
+            else:
+                ids, position = store.page_record_ids(tenant, job["form"], int(shard), job["positions"][shard] or None, RETIRE_PAGE)
+                changes = {"states_deleted": job["states_deleted"] + store.delete_states(tenant, name, version, ids),
+                           "positions": {**job["positions"], shard: position}}
+        else:
+            return _finish_retirement(tenant, name, version, job)
+        job = store.put_retirement(tenant, name, version, {**job, **changes, "updated_at": utc_now()}, job["rev"])
+        if time.monotonic() > stop_at:
+            return _retirement_view(version, job)
+
+
+def _finish_retirement(tenant: str, name: str, version: int, job: dict) -> dict:
+    store.delete_job(tenant, name, version)  # a later rebuild of this version (re-published) starts afresh
+
+    def change(registry: dict) -> dict:
+        entry = registry.get(name)
+        if entry is not None and (entry.get("retiring") or {}).get(str(version)) == job["queued_at"]:
+            entry["retiring"] = {v: q for v, q in entry["retiring"].items() if v != str(version)}
+            if not entry["retiring"]:
+                del entry["retiring"]
         return registry
     _registry_update(tenant, change)
+    store.delete_retirement(tenant, name, version, job["rev"])
+    try:  # re-published while it was being retired: build it again now
+        if definitions.published(tenant, "report", name)[0] == version:
+            start_backfill(tenant, name)
+    except AppError:
+        pass
+    return {**_retirement_view(version, job), "status": "done", "finished_at": utc_now()}
+
+
+def _retirement_view(version: int, job: dict | None) -> dict:
+    if job is None:
+        return {"version": version, "status": "queued"}
+    positions = job.get("positions") or {}
+    return {"version": version, "status": job.get("status"), "phase": job.get("phase"),
+            "groups_deleted": job.get("groups_deleted", 0), "states_deleted": job.get("states_deleted", 0),
+            "shards_done": sum(1 for p in positions.values() if p is None), "shards": len(positions),
+            "queued_at": job.get("queued_at"), "not_before": job.get("not_before"),
+            "started_at": job.get("started_at"), "updated_at": job.get("updated_at")}
 
 
 def _job_view(name: str, version: int, job: dict | None, entry: dict) -> dict:
@@ -256,15 +380,21 @@ def status(caller: Caller, name: str) -> dict:
     registry, _ = store.get_registry(caller.tenant)
     entry = registry.get(name, {})
     target = entry.get("building") or entry.get("serving") or version
-    return {**_job_view(name, target, store.get_job(caller.tenant, name, target), entry), "published": version}
+    retiring = [_retirement_view(int(v), store.get_retirement(caller.tenant, name, int(v)))
+                for v in sorted(entry.get("retiring") or {}, key=int)]
+    return {**_job_view(name, target, store.get_job(caller.tenant, name, target), entry), "published": version,
+            "retiring": retiring}
 
 
 def run_backfills(budget_seconds: float = 20.0) -> dict:
-    """Scheduled: advance every running backfill within the time budget (the function times out at 29 s)."""
+    """Scheduled: advance every running backfill, then every due retirement, within the time budget (the
+    function times out at 29 s); while retirements are due, backfills get at most 3/4 of the budget."""
     stop_at = time.monotonic() + budget_seconds
-    advanced = 0
+    due = store.due_retirements(time.time())
+    backfill_stop = stop_at - (budget_seconds / 4 if due else 0)
+    advanced = retired = retiring = 0
     for tenant, name, version in store.running_jobs():
-        left = stop_at - time.monotonic()
+        left = backfill_stop - time.monotonic()
         if left <= 0:
             break
         try:
@@ -272,7 +402,19 @@ def run_backfills(budget_seconds: float = 20.0) -> dict:
             advanced += 1
         except AppError:
             continue  # another worker holds it, or the definition is gone: next run
-    return {"advanced": advanced}
+    if not due:
+        due = store.due_retirements(time.time())  # a backfill that just finished may have queued one
+    for tenant, name, version in due:
+        left = stop_at - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            result = advance_retirement(tenant, name, version, left)
+        except AppError:
+            continue  # another worker holds it, or the database is busy: next run
+        retiring += 1
+        retired += result.get("status") == "done"
+    return {"advanced": advanced, "retiring": retiring, "retired": retired}
 
 
 # --- read side -------------------------------------------------------------------------------------------------

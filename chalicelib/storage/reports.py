@@ -6,8 +6,9 @@ attribute per aggregate component, named by data), sent through PynamoDB's conne
 |---|---|---|
 | group aggregate | `T#<t>#AGG#<report>#v<version>` | `G#<sha256(group key)[:32]>`: `g` (group key JSON) + components (ADD) |
 | contribution state | `T#<t>#R#<record id>` | `RC#<report>#v<version>`: `v` record version, `p` step, `c` JSON |
-| registry | `T#<t>#RPT` | `REG`: `body` JSON {report: {form, serving, building}}, `rev` |
+| registry | `T#<t>#RPT` | `REG`: `body` JSON {report: {form, serving, building, retiring: {version: queued_at}}}, `rev` |
 | backfill job | `T#<t>#RPT#<report>` | `JOB#v<version>`: status, positions, processed, times |
+| retirement job | `T#<t>#RPT#<report>` | `RET#v<version>`: phase, per-shard positions, counts, `not_before`; deleted when done |
 """
 from __future__ import annotations
 
@@ -299,3 +300,97 @@ def get_records_consistent(tenant: str, ids: list[str]) -> Iterator:
     items = RecordItem.batch_get([(f"T#{tenant}#R#{i}", "R") for i in ids], consistent_read=True)
     for item in items:
         yield from_item(item)
+
+
+# --- retirement of versions that no longer serve ----------------------------------------------------------
+
+RETIRE_KEY = "REPORTRETIRE"
+
+
+def _retirement_key(tenant: str, report: str, version: int) -> dict:
+    return {"pk": {"S": f"T#{tenant}#RPT#{report}"}, "sk": {"S": f"RET#v{version}"}}
+
+
+def get_retirement(tenant: str, report: str, version: int) -> dict | None:
+    item = _call("GetItem", {"TableName": _table(), "Key": _retirement_key(tenant, report, version),
+                             "ConsistentRead": True}).get("Item")
+    return json.loads(item["body"]["S"]) if item else None
+
+
+def put_retirement(tenant: str, report: str, version: int, body: dict, expected_rev: int | None) -> dict:
+    """Conditioned on the revision read (two workers never both save one job's progress). Listed on
+    by_owner (opk REPORTRETIRE, lsk `<not_before epoch, 12 digits>#<tenant>#<report>#v<version>`) so the
+    schedule finds only jobs that are due. Returns the body as stored (with its new `rev`)."""
+    condition = ({"ConditionExpression": "attribute_not_exists(pk)"} if expected_rev is None else
+                 {"ConditionExpression": "rev = :r", "ExpressionAttributeValues": {":r": {"N": str(expected_rev)}}})
+    body = {**body, "rev": (expected_rev or 0) + 1}
+    item = {**_retirement_key(tenant, report, version), "body": {"S": json.dumps(body)}, "rev": {"N": str(body["rev"])},
+            "tenant": {"S": tenant}, "opk": {"S": RETIRE_KEY},
+            "lsk": {"S": f"{int(body.get('not_before') or 0):012d}#{tenant}#{report}#v{version}"}}
+    try:
+        _call("PutItem", {"TableName": _table(), "Item": item, **condition})
+    except Exception as exc:  # noqa: BLE001
+        if _error_code(exc) == "ConditionalCheckFailedException":
+            raise Conflict("the retirement job moved on concurrently", code="retirement_conflict") from exc
+        raise
+    return body
+
+
+def delete_retirement(tenant: str, report: str, version: int, expected_rev: int | None = None) -> None:
+    request = {"TableName": _table(), "Key": _retirement_key(tenant, report, version)}
+    if expected_rev is not None:
+        request.update({"ConditionExpression": "rev = :r", "ExpressionAttributeValues": {":r": {"N": str(expected_rev)}}})
+    try:
+        _call("DeleteItem", request)
+    except Exception as exc:  # noqa: BLE001
+        if _error_code(exc) == "ConditionalCheckFailedException":
+            raise Conflict("the retirement job moved on concurrently", code="retirement_conflict") from exc
+        raise
+
+
+def delete_job(tenant: str, report: str, version: int) -> None:
+    """The backfill job item of a retired version (a later rebuild of that version starts afresh)."""
+    _call("DeleteItem", {"TableName": _table(), "Key": _job_key(tenant, report, version)})
+
+
+def due_retirements(now: float, limit: int = 100) -> list[tuple[str, str, int]]:
+    """(tenant, report, version) of retirement jobs whose grace period is over (by_owner, opk REPORTRETIRE)."""
+    response = _call("Query", {"TableName": _table(), "IndexName": "by_owner",
+                               "KeyConditionExpression": "opk = :o AND lsk < :upto",
+                               "ExpressionAttributeValues": {":o": {"S": RETIRE_KEY}, ":upto": {"S": f"{int(now) + 1:012d}"}},
+                               "Limit": limit})
+    out = []
+    for item in response.get("Items", []):
+        tenant, report, version = item["lsk"]["S"].split("#", 1)[1].rsplit("#", 2)
+        out.append((tenant, report, int(version[1:])))
+    return out
+
+
+def group_keys(tenant: str, report: str, version: int, limit: int) -> list[dict]:
+    """Keys of up to `limit` group items of one report version (consistent: items deleted by an earlier
+    page are not returned again, so no position is needed)."""
+    response = _call("Query", {"TableName": _table(), "KeyConditionExpression": "pk = :pk",
+                               "ExpressionAttributeValues": {":pk": {"S": group_pk(tenant, report, version)}},
+                               "ProjectionExpression": "pk, sk", "ConsistentRead": True, "Limit": limit})
+    return [{"pk": item["pk"], "sk": item["sk"]} for item in response.get("Items", [])]
+
+
+def delete_keys(keys_: list[dict]) -> int:
+    """BatchWriteItem deletes, 25 per request, UnprocessedItems retried with backoff; raises
+    ServiceUnavailable if some are still unprocessed (the caller then keeps its position)."""
+    for i in range(0, len(keys_), 25):
+        pending = {_table(): [{"DeleteRequest": {"Key": k}} for k in keys_[i:i + 25]]}
+        for attempt in range(MAX_ATTEMPTS * 2):
+            response = _call("BatchWriteItem", {"RequestItems": pending})
+            pending = response.get("UnprocessedItems") or {}
+            if not pending:
+                break
+            _backoff(attempt)
+        if pending:
+            raise ServiceUnavailable("the database is busy; the retirement continues on the next run", code="throttled")
+    return len(keys_)
+
+
+def delete_states(tenant: str, report: str, version: int, record_ids: list[str]) -> int:
+    """Delete the `RC#<report>#v<version>` state of each record (a missing one is a no-op)."""
+    return delete_keys([state_key(tenant, rid, report, version) for rid in record_ids])
