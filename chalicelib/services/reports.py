@@ -343,6 +343,11 @@ def _finish_retirement(tenant: str, name: str, version: int, job: dict) -> dict:
     return {**_retirement_view(version, job), "status": "done", "finished_at": utc_now()}
 
 
+def _iso(epoch: float | None) -> str | None:
+    from datetime import datetime, timezone
+    return None if epoch is None else datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _retirement_view(version: int, job: dict | None) -> dict:
     if job is None:
         return {"version": version, "status": "queued"}
@@ -350,7 +355,7 @@ def _retirement_view(version: int, job: dict | None) -> dict:
     return {"version": version, "status": job.get("status"), "phase": job.get("phase"),
             "groups_deleted": job.get("groups_deleted", 0), "states_deleted": job.get("states_deleted", 0),
             "shards_done": sum(1 for p in positions.values() if p is None), "shards": len(positions),
-            "queued_at": job.get("queued_at"), "not_before": job.get("not_before"),
+            "queued_at": job.get("queued_at"), "not_before": _iso(job.get("not_before")),
             "started_at": job.get("started_at"), "updated_at": job.get("updated_at")}
 
 
