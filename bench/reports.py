@@ -1,7 +1,7 @@
 """Report benchmark on DynamoDB Local: dashboard views at 1,000 and 100,000 work orders, and the
 extra DynamoDB cost per record write that the incremental aggregates add.
 
-    .venv/bin/python -m bench.reports [--sizes 1000 100000] [--views 20] [--writes 100]
+    .venv/bin/python -m bench.reports [--sizes 1000 100000] [--views 20] [--writes 100] [--no-retire]
 
 Per size: realistic work-order items (regions, priorities, states, engineers, parts lines, dates over
 two years) are bulk-loaded with BatchWriteItem together with the group aggregates a backfill builds
@@ -10,7 +10,10 @@ two years) are bulk-loaded with BatchWriteItem together with the group aggregate
   permissions applied, Vega-Lite built): group items read, requests, RCU, and time per view;
 - `--writes` new orders are created through the service and then updated (priority + region: moves
   them between groups); each write's stream record is processed by the report stream handler on its
-  own (batch of one, the worst case) and metered separately from the record write itself.
+  own (batch of one, the worst case) and metered separately from the record write itself;
+- retiring one replaced version of `orders_by_region_status` (its group items plus one contribution
+  state per order, seeded as the stream would have left them) through the scheduled retirement step:
+  requests, WCU/RCU and time for the N orders, and how many 20-second schedule runs that takes.
 """
 from __future__ import annotations
 
@@ -187,11 +190,57 @@ def writes(meter, count: int) -> dict:
     return result
 
 
+def retire(meter) -> dict:
+    """Seed a replaced version (v0) of orders_by_region_status — the serving version's group items and one
+    state per order — queue it for retirement and run the retirement step until it is gone."""
+    from chalicelib.reports.contribution import contribution
+    from chalicelib.services import definitions
+    from chalicelib.services import reports as service
+    from chalicelib.services.clock import utc_now
+    from chalicelib.storage import reports as store
+    name, old = "orders_by_region_status", 0
+    entry = store.get_registry("demo")[0][name]
+    report = definitions.version_of("demo", "report", name, entry["serving"])
+    groups, _ = store.read_groups("demo", name, entry["serving"])
+    store.put_groups("demo", name, old, {json.dumps(g): parts for g, parts in groups})
+    shards = definitions.published("demo", "form", report.form)[1].storage.shards
+    ids = []
+    for shard in range(shards):
+        position = None
+        while True:
+            page, position = store.page_record_ids("demo", report.form, shard, position, 1000)
+            ids += page
+            if not position:
+                break
+    sample = contribution(report, {"data": {"region": "north", "priority": "urgent"}, "deleted": False,
+                                   "workflow": {"state": "Closed"}, "created_at": utc_now(), "updated_at": utc_now()})
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        chunks = [ids[i:i + 2000] for i in range(0, len(ids), 2000)]
+        list(pool.map(lambda chunk: store.batch_write(store.state_items("demo", name, old, {r: (3, sample) for r in chunk})), chunks))
+    service.RETIRE_GRACE_SECONDS = 0
+    queued = {"0": utc_now()}
+    service._registry_update("demo", lambda r: {**r, name: {**r[name], "retiring": queued}})
+    service._queue_retirements("demo", name, {**entry, "retiring": queued})
+    meter.reset()
+    start, runs = time.perf_counter(), 0
+    while True:
+        runs += 1
+        if service.run_backfills()["retired"]:
+            break
+    seconds = time.perf_counter() - start
+    requests, wcu, rcu = dict(sorted(meter.requests.items())), meter.write_units, meter.read_units
+    left = len(store.group_keys("demo", name, old, 10)) + sum(1 for s in store.get_states("demo", [(r, name, old) for r in ids[:100]]).values() if s)
+    return {"orders": len(ids), "group_items": len(groups), "requests": requests, "wcu": round(wcu, 1),
+            "rcu": round(rcu, 1), "seconds": round(seconds, 1), "schedule_runs": runs,
+            "wcu_per_order": round(wcu / max(1, len(ids)), 3), "left": left}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 100_000])
     parser.add_argument("--views", type=int, default=20)
     parser.add_argument("--writes", type=int, default=100)
+    parser.add_argument("--no-retire", dest="retire", action="store_false", help="skip the retirement figure")
     args = parser.parse_args()
     from bench.meter import metered
     from tools.ddb_local import DynamoDBLocal
@@ -215,7 +264,9 @@ def main() -> None:
             with metered() as meter:
                 views = view(meter, args.views)
                 cost = writes(meter, args.writes)
-            report[size] = {"load_seconds": round(seconds, 1), "dashboards": views, "per_record_write": cost}
+                retired = retire(meter) if args.retire else None
+            report[size] = {"load_seconds": round(seconds, 1), "dashboards": views, "per_record_write": cost,
+                            **({"retire_one_version": retired} if retired else {})}
             print(json.dumps({size: report[size]}, indent=2), flush=True)
     sizes = sorted(report)
     if len(sizes) >= 2:
