@@ -136,7 +136,8 @@ def process_stream(records: list[dict]) -> dict:
                     continue
                 written = store.apply_contribution(tenant, record_id, name, report_version, version,
                                                    record_contribution(report, view),
-                                                   states.get((record_id, name, report_version)), known=True)
+                                                   states.get((record_id, name, report_version)), known=True,
+                                                   final=view is None or bool(view.get("deleted")))
                 applied += bool(written)
                 skipped += not written
     return {"records": len(latest), "applied": applied, "skipped": skipped}
@@ -232,7 +233,7 @@ def advance_backfill(tenant: str, name: str, version: int, budget_seconds: float
                     "created_at": rec.created_at, "updated_at": rec.updated_at}
             applied += bool(store.apply_contribution(tenant, rec.id, name, version, rec.version,
                                                      record_contribution(report, view), states.get((rec.id, name, version)),
-                                                     known=True))
+                                                     known=True, final=rec.deleted))
         positions = {**job["positions"], shard: next_position}
         updated = {**job, "positions": positions, "processed": job["processed"] + len(records),
                    "applied": job.get("applied", 0) + applied, "updated_at": utc_now()}

@@ -5,7 +5,7 @@ attribute per aggregate component, named by data), sent through PynamoDB's conne
 | item | pk | sk |
 |---|---|---|
 | group aggregate | `T#<t>#AGG#<report>#v<version>` | `G#<sha256(group key)[:32]>`: `g` (group key JSON) + components (ADD) |
-| contribution state | `T#<t>#R#<record id>` | `RC#<report>#v<version>`: `v` record version, `p` step, `c` JSON |
+| contribution state | `T#<t>#R#<record id>` | `RC#<report>#v<version>`: `v` record version, `p` step, `c` JSON; `expires_at` (TTL) once the record is deleted |
 | registry | `T#<t>#RPT` | `REG`: `body` JSON {report: {form, serving, building, retiring: {version: queued_at}}}, `rev` |
 | backfill job | `T#<t>#RPT#<report>` | `JOB#v<version>`: status, positions, processed, times |
 | retirement job | `T#<t>#RPT#<report>` | `RET#v<version>`: phase, per-shard positions, counts, `not_before`; deleted when done |
@@ -87,11 +87,20 @@ def get_state(tenant: str, record_id: str, report: str, version: int) -> Stored 
     return _stored_from(item)
 
 
-def apply_step(tenant: str, record_id: str, report: str, version: int, step: Step) -> bool:
-    """One transaction (or one conditional put when no group changes). False: the state moved on."""
+# The state of a deleted record (it adds nothing any more) expires by the table's TTL once no older
+# stream record can arrive (streams keep records 24 h): a deleted record leaves no list key, so neither
+# a version's retirement nor anything else would ever find its state again.
+FINAL_STATE_TTL_SECONDS = 7 * 86400
+
+
+def apply_step(tenant: str, record_id: str, report: str, version: int, step: Step, final: bool = False) -> bool:
+    """One transaction (or one conditional put when no group changes). False: the state moved on.
+    `final`: the record is deleted — its completed state gets `expires_at`."""
     key = state_key(tenant, record_id, report, version)
     state_item = {**key, "v": {"N": str(step.state.version)}, "p": {"N": str(step.state.step)},
                   "c": {"S": to_json(step.state.contribution)}, "tenant": {"S": tenant}}
+    if final and step.state.step == 0 and not step.state.contribution:
+        state_item["expires_at"] = {"N": str(int(time.time()) + FINAL_STATE_TTL_SECONDS)}
     if step.expected is None:
         condition = {"ConditionExpression": "attribute_not_exists(pk)"}
     else:
@@ -138,9 +147,9 @@ def _group_update(tenant: str, report: str, version: int, group: str, parts: dic
 
 
 def apply_contribution(tenant: str, record_id: str, report: str, version: int, record_version: int,
-                       new: Contribution, stored: Stored | None = None, *, known: bool = False) -> int:
+                       new: Contribution, stored: Stored | None = None, *, known: bool = False, final: bool = False) -> int:
     """Bring the aggregates to `new` for this record (see reports.maintenance). Returns the number of
-    transactions written (0: the stored state was as new or newer)."""
+    transactions written (0: the stored state was as new or newer). `final`: the record is deleted."""
     from ..reports.maintenance import plan
     written = 0
     for attempt in range(MAX_ATTEMPTS * 4):
@@ -150,7 +159,7 @@ def apply_contribution(tenant: str, record_id: str, report: str, version: int, r
         steps = plan(stored, record_version, new)
         try:
             for step in steps:
-                if not apply_step(tenant, record_id, report, version, step):
+                if not apply_step(tenant, record_id, report, version, step, final):
                     break
                 written += 1
             else:

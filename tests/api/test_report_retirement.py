@@ -157,6 +157,22 @@ def test_switch_retires_the_old_version_after_the_grace_period(two_tenants, monk
     assert sum(r["high"] for r in _rows(api)[1]) == 5 and _states("demo", 1) == []
 
 
+def test_a_deleted_records_state_expires(two_tenants):
+    """A deleted record leaves the list index, so no retirement would find its states: once deleted, the
+    state (which adds nothing any more) carries the table's TTL attribute, set past the stream's 24 h."""
+    api, customer, ids, other = two_tenants
+    r = api.call("DELETE", f"/forms/work_order/records/{ids[1]}?version=1", **ADMIN)
+    assert r.status_code in (200, 204), r.json
+    deliver(stream_event("demo", ids[:3]))
+    by_record = {i["pk"]["S"].rsplit("#", 1)[1]: i for i in _states("demo", 1)}
+    assert set(by_record) == set(ids)
+    expires = int(by_record[ids[1]]["expires_at"]["N"])
+    assert real_time.time() + 6 * 86400 < expires < real_time.time() + 8 * 86400
+    assert json.loads(by_record[ids[1]]["c"]["S"]) == {}
+    assert all("expires_at" not in by_record[i] for i in ids if i != ids[1])
+    assert sum(r["orders"] for r in _rows(api)[1]) == len(ids) - 1
+
+
 def test_an_interrupted_retirement_continues_where_it_stopped(two_tenants, monkeypatch):
     api, customer, ids, other = two_tenants
     monkeypatch.setattr(service, "RETIRE_PAGE", 2)
@@ -175,28 +191,32 @@ def test_an_interrupted_retirement_continues_where_it_stopped(two_tenants, monke
     while service.advance_retirement("demo", REPORT, 1, budget_seconds=0)["phase"] == "groups":
         pass
     assert _groups("demo", 1) == [] and len(_states("demo", 1)) == len(ids)
-    saves = {"n": 0}
-    real_put = store.put_retirement
+    pages, real_put, real_delete = [], store.put_retirement, store.delete_states
 
-    def crash_on_second_save(*args, **kwargs):
-        saves["n"] += 1
-        if saves["n"] == 2:
+    def counting_delete(*args):
+        deleted = real_delete(*args)
+        pages.extend([deleted] if deleted else [])
+        return deleted
+
+    def crash_after_second_page(*args, **kwargs):
+        if len(pages) == 2:  # two non-empty pages deleted, the second one's position not saved
             raise RuntimeError("worker killed")
         return real_put(*args, **kwargs)
 
-    monkeypatch.setattr(store, "put_retirement", crash_on_second_save)
+    monkeypatch.setattr(store, "delete_states", counting_delete)
+    monkeypatch.setattr(store, "put_retirement", crash_after_second_page)
     with pytest.raises(RuntimeError):
         service.advance_retirement("demo", REPORT, 1, budget_seconds=5)
     monkeypatch.setattr(store, "put_retirement", real_put)
-    left = len(_states("demo", 1))
-    assert 0 < left < len(ids)
+    monkeypatch.setattr(store, "delete_states", real_delete)
+    assert 0 < len(_states("demo", 1)) == len(ids) - sum(pages)
     # a second worker holding a stale revision cannot save over the first one's progress
     job = store.get_retirement("demo", REPORT, 1)
     with pytest.raises(service.Conflict):
         store.put_retirement("demo", REPORT, 1, {**job, "positions": {s: "" for s in job["positions"]}}, job["rev"] - 1)
 
     status = _status(api)["retiring"][0]
-    assert status["phase"] == "states" and status["states_deleted"] >= 2
+    assert status["phase"] == "states" and status["states_deleted"] == pages[0]  # the saved position
     while service.run_backfills(budget_seconds=0.5)["retired"] == 0:
         pass
     assert _groups("demo", 1) == [] and _states("demo", 1) == []
