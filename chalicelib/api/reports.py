@@ -77,6 +77,6 @@ def maintain_reports(event):
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))
 def run_report_backfills(event):
-    """Advances report backfills that still have pages to read."""
+    """Advances report backfills that still have pages to read, then retires replaced report versions."""
     configure_once()
     return service.run_backfills()
