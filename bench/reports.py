@@ -225,7 +225,7 @@ def retire(meter) -> dict:
     start, runs = time.perf_counter(), 0
     while True:
         runs += 1
-        if service.run_backfills()["retired"]:
+        if service.run_backfills().get("retired"):
             break
     seconds = time.perf_counter() - start
     requests, wcu, rcu = dict(sorted(meter.requests.items())), meter.write_units, meter.read_units

@@ -394,7 +394,8 @@ def status(caller: Caller, name: str) -> dict:
 
 def run_backfills(budget_seconds: float = 20.0) -> dict:
     """Scheduled: advance every running backfill, then every due retirement, within the time budget (the
-    function times out at 29 s); while retirements are due, backfills get at most 3/4 of the budget."""
+    function times out at 29 s); while retirements are due, backfills get at most 3/4 of the budget.
+    {"advanced": backfills advanced[, "retiring": retirements advanced, "retired": retirements finished]}."""
     stop_at = time.monotonic() + budget_seconds
     due = store.due_retirements(time.time())
     backfill_stop = stop_at - (budget_seconds / 4 if due else 0)
@@ -420,7 +421,7 @@ def run_backfills(budget_seconds: float = 20.0) -> dict:
             continue  # another worker holds it, or the database is busy: next run
         retiring += 1
         retired += result.get("status") == "done"
-    return {"advanced": advanced, "retiring": retiring, "retired": retired}
+    return {"advanced": advanced, **({"retiring": retiring, "retired": retired} if retiring else {})}
 
 
 # --- read side -------------------------------------------------------------------------------------------------
