@@ -228,14 +228,18 @@ def requisition(caller: Caller, form_name: str, record_id: str, body: Any, *, op
     _require_line_editor(caller, form_name, rec, access, parts.lines_field)
     quantity = _quantity(body.get("quantity"))
     part_id = body.get("part")
-    part = record_store.get_record(caller.tenant, part_id) if is_valid_id(part_id) else None
-    if part is None or part.deleted or part.form != parts.part_form:
+    named = body.get("warehouse")
+    # part and named warehouse in one BatchGetItem (deleted records drop out)
+    wanted = [i for i in (part_id, named) if isinstance(i, str) and is_valid_id(i)]
+    found = {r.id: r for r in listing.get_records(caller.tenant, list(dict.fromkeys(wanted)))}
+    part = found.get(part_id) if isinstance(part_id, str) else None
+    if part is None or part.form != parts.part_form:
         raise ValidationFailed("no such part", details=[{"path": "part", "message": f"{parts.part_form} record {part_id} does not exist"}])
-    warehouse = body.get("warehouse") or _van_of(caller.tenant, fs, rec.data.get(fs.engineer_field))
+    warehouse = named or _van_of(caller.tenant, fs, rec.data.get(fs.engineer_field))
     if not is_valid_id(warehouse):
         raise ValidationFailed("say which warehouse the part comes from (the engineer has no van stock)",
                                details=[{"path": "warehouse", "message": "required"}])
-    _require_warehouse(caller, parts, warehouse)
+    _require_warehouse(caller, parts, warehouse, found.get(warehouse) if named else None)
     line = {cols.line_id: line_id, cols.part: part_id, cols.quantity: quantity, cols.warehouse: warehouse}
     if parts.price_field:
         line[cols.unit_price] = part.data.get(parts.price_field, 0)
@@ -296,10 +300,10 @@ def _require_line_editor(caller: Caller, form_name: str, rec, access, lines_fiel
     workflow.check_editable(caller, wf, inst, {lines_field: None})
 
 
-def _require_warehouse(caller: Caller, parts, warehouse_id: str) -> None:
+def _require_warehouse(caller: Caller, parts, warehouse_id: str, found=None) -> None:
     """The warehouse exists; one that belongs to a person (a van's keeper) serves only them, or
-    whoever the warehouse form lets update it (a supervisor)."""
-    found = record_store.get_record(caller.tenant, warehouse_id)
+    whoever the warehouse form lets update it (a supervisor). `found`: the record, when already read."""
+    found = found or record_store.get_record(caller.tenant, warehouse_id)
     if found is None or found.deleted or found.form != parts.warehouse_form:
         raise ValidationFailed("no such warehouse", details=[{"path": "warehouse", "message": f"{parts.warehouse_form} "
                                                                                               f"record {warehouse_id} does not exist"}])
