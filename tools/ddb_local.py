@@ -39,6 +39,22 @@ __all__ = [
 ]
 
 
+def stop_process_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """SIGTERM to the child's process group, SIGKILL if it lingers past `timeout`; then reap it."""
+    if proc.poll() is None:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                proc.wait(timeout=timeout)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    proc.wait()
+
+
 class DynamoDBLocalUnavailable(RuntimeError):
     """Java or the DynamoDB Local jar is missing, or the server would not come up."""
 
@@ -256,17 +272,7 @@ class DynamoDBLocal:
         """Terminate the process group (SIGTERM, then SIGKILL after `timeout`). Safe to call twice."""
         proc, self.proc = self.proc, None
         if proc is not None:
-            for sig in (signal.SIGTERM, signal.SIGKILL):
-                try:
-                    os.killpg(proc.pid, sig)
-                except ProcessLookupError:
-                    break
-                try:
-                    proc.wait(timeout=timeout)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-            proc.wait()  # reap, whatever happened above
+            stop_process_group(proc, timeout)
         if self._log is not None:
             self._log.close()
             self._log = None

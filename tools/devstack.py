@@ -112,20 +112,8 @@ def print_banner(base_url: str, users: list[dict]) -> None:
 
 
 def _stop_process_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:
-    """SIGTERM (chalice just ends; SIGINT would print click's "Aborted!"), SIGKILL if it lingers."""
-    if proc.poll() is not None:
-        return
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            proc.wait(timeout=timeout)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    proc.wait()
+    # SIGTERM first: chalice just ends (SIGINT would print click's "Aborted!")
+    ddb_local.stop_process_group(proc, timeout)
 
 
 def main() -> int:

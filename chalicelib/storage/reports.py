@@ -204,6 +204,8 @@ def put_groups(tenant: str, report: str, version: int, groups: Contribution) -> 
 
 
 def batch_write(requests: list[dict]) -> None:
+    """BatchWriteItem, 25 per request, UnprocessedItems retried with backoff; raises ServiceUnavailable
+    if some are still unprocessed (the caller keeps its position and the work is retried)."""
     for i in range(0, len(requests), 25):
         pending = {_table(): requests[i:i + 25]}
         for attempt in range(MAX_ATTEMPTS * 2):
@@ -212,6 +214,8 @@ def batch_write(requests: list[dict]) -> None:
             if not pending:
                 break
             _backoff(attempt)
+        if pending:
+            raise ServiceUnavailable("the database is busy; the work continues on the next run", code="throttled")
 
 
 def state_items(tenant: str, report: str, version: int, states: dict[str, tuple[int, Contribution]]) -> list[dict]:
@@ -385,18 +389,8 @@ def group_keys(tenant: str, report: str, version: int, limit: int) -> list[dict]
 
 
 def delete_keys(keys_: list[dict]) -> int:
-    """BatchWriteItem deletes, 25 per request, UnprocessedItems retried with backoff; raises
-    ServiceUnavailable if some are still unprocessed (the caller then keeps its position)."""
-    for i in range(0, len(keys_), 25):
-        pending = {_table(): [{"DeleteRequest": {"Key": k}} for k in keys_[i:i + 25]]}
-        for attempt in range(MAX_ATTEMPTS * 2):
-            response = _call("BatchWriteItem", {"RequestItems": pending})
-            pending = response.get("UnprocessedItems") or {}
-            if not pending:
-                break
-            _backoff(attempt)
-        if pending:
-            raise ServiceUnavailable("the database is busy; the retirement continues on the next run", code="throttled")
+    """Delete these keys (see batch_write: raises if the database keeps refusing some)."""
+    batch_write([{"DeleteRequest": {"Key": k}} for k in keys_])
     return len(keys_)
 
 
