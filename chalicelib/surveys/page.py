@@ -172,7 +172,11 @@ def document(title: str, body: str, words: dict) -> str:
 def answers_from_post(form, raw: str) -> dict:
     """A form post (application/x-www-form-urlencoded) → answers typed as the form expects. A value
     that cannot be read (e.g. "abc" for a number) is passed on as text, so the form engine names it."""
-    posted = parse_qs(raw, keep_blank_values=True, max_num_fields=200)
+    try:
+        posted = parse_qs(raw, keep_blank_values=True, max_num_fields=200)
+    except ValueError as exc:  # more fields than any survey has: not a post of this page
+        from ..errors import ValidationFailed
+        raise ValidationFailed("the form post has too many fields", details=[{"path": "", "message": "too many fields"}]) from exc
     out: dict[str, Any] = {}
     for field in answerable_fields(form):
         given = [v for v in posted.get(field.name, []) if v.strip() != ""]

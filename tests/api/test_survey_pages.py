@@ -106,3 +106,8 @@ def test_form_post_is_read_as_the_form_types():
         "permissions": {"create": ["admin"], "read": ["admin"], "update": ["admin"], "delete": ["admin"]}})
     got = answers_from_post(form, "rating=4&nps=abc&ok=no&tags=a&tags=b&note=&who=01ARZ3NDEKTSV4RRFFQ69G5FAV&extra=1")
     assert got == {"rating": 4, "nps": "abc", "ok": False, "tags": ["a", "b"]}  # blank, non-answerable, unknown left out
+    import pytest
+
+    from chalicelib.errors import ValidationFailed
+    with pytest.raises(ValidationFailed):
+        answers_from_post(form, "&".join(f"f{i}=1" for i in range(300)))
