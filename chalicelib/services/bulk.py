@@ -289,7 +289,23 @@ def get_import(caller: Caller, form_name: str, job_id: str) -> dict:
     job = store.get_job(caller.tenant, job_id) if len(job_id) <= 64 else None
     if job is None or job.form != form_name or (job.owner["user_id"] != caller.user_id and "admin" not in caller.roles):
         raise NotFound(f"import job {job_id} does not exist")
-    return job.view()
+    return _view(job)
+
+
+STALLED_SECONDS = 120  # a POST lives at most 29 s: a job still storing its rows after this never will
+
+
+def _view(job: store.ImportJob) -> dict:
+    """The job as the API shows it. A job whose first POST died while storing the rows (its file is not
+    kept, so nothing resumes it by itself) says so, and how to go on."""
+    view = job.view()
+    if job.status == "loading":
+        from datetime import datetime, timezone
+        started = datetime.strptime(job.updated_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+        if (datetime.now(timezone.utc) - started).total_seconds() > STALLED_SECONDS:
+            view.update(stalled=True, hint="the request that started this job was interrupted while storing its rows: "
+                                           "send the same request again with this job_id to resume it (no row is written twice)")
+    return view
 
 
 def continue_imports(budget: float = 50.0) -> dict:
