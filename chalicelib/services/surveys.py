@@ -47,14 +47,19 @@ def _survey(claims: dict):
     return survey, survey_form, version
 
 
+def _open_record(claims: dict):
+    """The surveyed record, while its survey is still unanswered (409 once answered)."""
+    if outbox.answered(claims["tenant"], claims["survey_id"]):
+        raise Conflict("this survey was already answered; thank you", code="survey_already_answered",
+                       details=[{"path": "token", "message": "already used"}])
+    return system_writes.load(claims["tenant"], claims["record_id"], claims["form"])
+
+
 def show(token: str) -> dict:
     from ..forms.schema import form_json_schema
     claims = _claims(token)
     survey, survey_form, version = _survey(claims)
-    if outbox.answered(claims["tenant"], claims["survey_id"]):
-        raise Conflict("this survey was already answered; thank you", code="survey_already_answered",
-                       details=[{"path": "token", "message": "already used"}])
-    rec = system_writes.load(claims["tenant"], claims["record_id"], claims["form"])
+    rec = _open_record(claims)
     return {"survey": survey.title or survey_form.title, "number": rec.number, "expires_at": claims["expires_at"],
             "form": survey_form.name, "schema": form_json_schema(survey_form, version)}
 
@@ -192,7 +197,7 @@ def web_page(token: str, *, method: str, form_post: str | None = None, opt_out_p
             return 200, page.opt_out_page(words, done=method == "POST")
         title = survey.title or survey_form.title
         if method == "GET":
-            return 200, page.survey_form_page(survey_form, words, title=title, number=show(token)["number"])
+            return 200, page.survey_form_page(survey_form, words, title=title, number=_open_record(claims).number)
         answers = page.answers_from_post(survey_form, form_post or "")
         try:
             answer(token, {"data": answers})

@@ -6,10 +6,10 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
-from pynamodb.exceptions import PutError
 
 from .. import jsonutil
 from .integration_models import ImportChunkItem, ImportJobItem
+from .models import save_if
 
 JOB_SHARDS = 4
 CHUNK_BYTES = 200_000  # UTF-8 bytes of a chunk's rows; a single larger row (≤ MAX_ROW_BYTES) gets a chunk of its own
@@ -100,13 +100,7 @@ def split_chunks(rows: list) -> tuple[list[list], list[int]]:
 
 def create_job(job: ImportJob) -> bool:
     """False when a job with this id already exists in the tenant (the caller resumes it)."""
-    try:
-        _item(job).save(ImportJobItem.pk.does_not_exist())
-        return True
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+    return save_if(_item(job), ImportJobItem.pk.does_not_exist())
 
 
 def put_chunks(tenant: str, job_id: str, chunks: list[list]) -> None:
@@ -128,13 +122,7 @@ def get_job(tenant: str, job_id: str) -> ImportJob | None:
 
 def save_progress(job: ImportJob, started_at_row: int, expected_status: str = "running") -> bool:
     """Write the job's new state if nobody advanced it meanwhile (False: another worker did)."""
-    try:
-        _item(job).save((ImportJobItem.next_row == started_at_row) & (ImportJobItem.status == expected_status))
-        return True
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+    return save_if(_item(job), (ImportJobItem.next_row == started_at_row) & (ImportJobItem.status == expected_status))
 
 
 def running_jobs(shard: int, limit: int = 10) -> list[tuple[str, str]]:

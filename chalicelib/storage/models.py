@@ -24,6 +24,18 @@ class _Base(Model):
     sk = UnicodeAttribute(range_key=True)
 
 
+def save_if(item: Model, condition) -> bool:
+    """Put the item when the condition holds; False (not an error) when it does not."""
+    from pynamodb.exceptions import PutError
+    try:
+        item.save(condition)
+        return True
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
 class DefinitionItem(_Base):
     """Immutable definition versions (sk '<kind>#<name>#v000001') and heads (sk '<kind>#<name>#head')."""
 

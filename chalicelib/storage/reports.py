@@ -270,11 +270,16 @@ def put_job(tenant: str, report: str, version: int, body: dict, expected_rev: in
             "tenant": {"S": tenant}}
     if body.get("status") == "running":  # listed for the scheduled runner while it has work left
         item.update({"opk": {"S": JOBS_KEY}, "lsk": {"S": f"{tenant}#{report}#v{version}"}})
+    _put_job_item(item, condition, "the backfill job moved on concurrently", "backfill_conflict")
+
+
+def _put_job_item(item: dict, condition: dict, message: str, code: str) -> None:
+    """PutItem of a job item under its revision condition; a lost race is a Conflict."""
     try:
         _call("PutItem", {"TableName": _table(), "Item": item, **condition})
     except Exception as exc:  # noqa: BLE001
         if _error_code(exc) == "ConditionalCheckFailedException":
-            raise Conflict("the backfill job moved on concurrently", code="backfill_conflict") from exc
+            raise Conflict(message, code=code) from exc
         raise
 
 
@@ -340,12 +345,7 @@ def put_retirement(tenant: str, report: str, version: int, body: dict, expected_
     item = {**_retirement_key(tenant, report, version), "body": {"S": json.dumps(body)}, "rev": {"N": str(body["rev"])},
             "tenant": {"S": tenant}, "opk": {"S": RETIRE_KEY},
             "lsk": {"S": f"{int(body.get('not_before') or 0):012d}#{tenant}#{report}#v{version}"}}
-    try:
-        _call("PutItem", {"TableName": _table(), "Item": item, **condition})
-    except Exception as exc:  # noqa: BLE001
-        if _error_code(exc) == "ConditionalCheckFailedException":
-            raise Conflict("the retirement job moved on concurrently", code="retirement_conflict") from exc
-        raise
+    _put_job_item(item, condition, "the retirement job moved on concurrently", "retirement_conflict")
     return body
 
 

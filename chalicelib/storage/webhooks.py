@@ -4,10 +4,10 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
-from pynamodb.exceptions import PutError
 
 from .. import jsonutil
 from .integration_models import DeliveryItem, WebhookItem
+from .models import save_if
 
 RETRY_SHARDS = 4
 
@@ -103,25 +103,13 @@ def _item(d: Delivery) -> DeliveryItem:
 
 def create_delivery(d: Delivery) -> bool:
     """First sight of this event for this webhook; False if already logged (a stream retry)."""
-    try:
-        _item(d).save(DeliveryItem.pk.does_not_exist())
-        return True
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+    return save_if(_item(d), DeliveryItem.pk.does_not_exist())
 
 
 def save_delivery(d: Delivery, expected_attempts: int) -> bool:
     """Record an attempt's outcome; conditioned on the attempts count read, so two workers racing
     on one retry record it once (False = someone else did)."""
-    try:
-        _item(d).save(DeliveryItem.attempts == expected_attempts)
-        return True
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+    return save_if(_item(d), DeliveryItem.attempts == expected_attempts)
 
 
 def get_delivery(tenant: str, webhook_id: str, event_id: str) -> Delivery | None:

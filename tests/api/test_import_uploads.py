@@ -6,20 +6,10 @@ import json
 import pytest
 
 from .test_bulk_api import CLERK, VIEWER, csv_text, download, parts
+from .test_bulk_api import FORM as BULK_FORM
 
-FORM = {"name": "part", "title": "Part", "fields": [
-    {"name": "code", "type": "text", "required": True, "unique": True},
-    {"name": "name", "type": "text", "required": True},
-    {"name": "price", "type": "money", "minimum": 0},
-    {"name": "cost", "type": "money"},
-    {"name": "line", "type": "select", "options": [{"value": "hvac"}, {"value": "medical"}]},
-    {"name": "active", "type": "checkbox"},
-    {"name": "tags", "type": "multiselect", "options": [{"value": "a"}, {"value": "b"}]},
-    {"name": "notes", "type": "textarea", "max_length": 20000}],
-    "indexes": ["line"],
-    "permissions": {"create": ["clerk"], "read": ["clerk", "viewer"], "update": ["clerk"], "delete": ["clerk"],
-                    "import": ["clerk"], "export": ["clerk", "viewer"],
-                    "fields": {"viewer": {"hidden": ["cost"]}}}}
+# the bulk tests' part form, plus a long text field for large rows
+FORM = {**BULK_FORM, "fields": [*BULK_FORM["fields"], {"name": "notes", "type": "textarea", "max_length": 20000}]}
 
 
 @pytest.fixture
