@@ -80,9 +80,11 @@ def _number_formatter(form: FormDefinition, now: str):
 
 
 def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | None,
-           *, record_id: str | None = None) -> tuple[dict, bool]:
+           *, record_id: str | None = None, idempotency_scope: str | None = None) -> tuple[dict, bool]:
     """`record_id`: a ULID the client made (offline sync: later operations of the same batch can name
-    the record before the server has seen it); the write fails cleanly if the id is taken."""
+    the record before the server has seen it). The record is stored under `client_record_id` of it
+    (bound to tenant + caller), so no client can aim at someone else's record; its time part must be
+    near server time. `idempotency_scope`: the key space of `idempotency_key` (the form's when None)."""
     version, form = _form(caller.tenant, form_name)
     caller.require_any(form.permissions.create, f"creating {form_name} records")
     data = _data_of(body)
@@ -106,7 +108,8 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
     if record_id is not None and not is_valid_id(record_id):
         raise ValidationFailed("record_id must be a ULID (26 characters of Crockford base32)",
                                details=[{"path": "record_id", "message": "invalid id"}])
-    rec = store.StoredRecord(tenant=caller.tenant, id=record_id or new_id(), form=form_name, form_version=version, version=1,
+    rec = store.StoredRecord(tenant=caller.tenant, id=client_record_id(caller, record_id) if record_id else new_id(),
+                             form=form_name, form_version=version, version=1,
                              data=final.data, created_at=now, created_by=caller.user_id, updated_at=now,
                              updated_by=caller.user_id, workflow=outcome.instance.to_dict() if outcome else None)
     plan = _plan(form, final.data, caller.tenant)
@@ -142,7 +145,36 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
     if idempotency_key:
         # The key is bound to this caller and body: a reuse with another body is an error, not a replay.
         plan.idempotency = (idempotency_key, create_request_hash(caller.user_id, form_name, data, record_id))
+        plan.idempotency_scope = idempotency_scope
     return store.create_record(rec, plan, _render)
+
+
+CLIENT_ID_FUTURE_SECONDS = 600  # a phone's clock may run a little ahead
+
+
+def client_record_id(caller: Caller, client_id: str) -> str:
+    """The id a record made with a client-chosen ULID gets: the client's time part (checked to lie
+    between now - SYNC_OP_TTL_SECONDS and now + 10 min, so no id sorts to the top of every list for
+    ever) + 80 bits of HMAC(tenant, user, client id). The answer never depends on records of others:
+    only this caller's own earlier create can hold it. Deterministic, so sync maps later operations."""
+    import hmac
+    import time
+
+    from ..config import get_settings
+    from ..ids import _ALPHABET
+    settings = get_settings()
+    now_ms = time.time() * 1000
+    id_ms = 0
+    for char in client_id[:10]:  # a ULID's first 10 characters: milliseconds since 1970
+        id_ms = id_ms * 32 + _ALPHABET.index(char)
+    if not now_ms - settings.sync_op_ttl_seconds * 1000 <= id_ms <= now_ms + CLIENT_ID_FUTURE_SECONDS * 1000:
+        raise ValidationFailed("record_id must be a ULID made now: its time part is too far from server time",
+                               code="record_id_out_of_range",
+                               details=[{"path": "record_id", "message": "time part outside now - op TTL .. now + 10 min"}])
+    digest = hmac.new(settings.cursor_secret.encode(), f"record-id\x00{caller.tenant}\x00{caller.user_id}\x00{client_id}".encode(),
+                      hashlib.sha256).digest()
+    rand = int.from_bytes(digest[:10], "big")
+    return client_id[:10] + "".join(_ALPHABET[(rand >> (5 * i)) & 31] for i in reversed(range(16)))
 
 
 def create_request_hash(user_id: str, form_name: str, data: dict, record_id: str | None = None) -> str:

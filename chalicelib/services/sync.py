@@ -18,7 +18,9 @@ import base64
 import hashlib
 import hmac
 import json
+import random
 import re
+import time
 from typing import Any, Callable
 
 from .. import jsonutil
@@ -51,22 +53,60 @@ def sync(caller: Caller, body: Any) -> dict:
     if len(set(ids)) != len(ids):
         raise ValidationFailed("op_id repeats within the batch", details=[{"path": "operations", "message": "op_id must be unique"}])
     keyed = [(op, _op_key(caller, op)) for op in checked]
-    done = store.known_operations(caller.tenant, [_scope(op, key) for op, key in keyed])
+    legacy = [_legacy_scope(op, key) for op, key in keyed if op["type"] == "create"]
+    done = store.known_operations(caller.tenant, [_scope(op, key) for op, key in keyed] + legacy)
     results = []
+    made: dict[str, str] = {}  # client-chosen id of a create in this batch -> the id its record has
     for op, key in keyed:
         stored = done.get(_scope(op, key))
-        if stored is not None:
-            if stored["request_hash"] != key[1]:
-                results.append(_rejected(op, ValidationFailed("op_id was already used with a different operation",
-                                                               code="idempotency_key_reused")))
-            elif op["type"] == "update":  # stored as the merge outcome itself (status, conflicts, merged)
-                results.append({**stored["response"], "replayed": True})
-            else:
-                results.append({"op_id": op["op_id"], "status": "applied", "replayed": True,
-                                "result": _summary(stored["response"])})
-            continue
-        results.append(_apply(caller, op, key))
+        if stored is None and op["type"] == "create":
+            old = done.get(_legacy_scope(op, key))  # applied before creates moved to the per-user space
+            stored = old if old is not None and old["request_hash"] == key[1] else None
+        result = _replay(op, key, stored) if stored is not None else _apply(caller, _named(op, made), key)
+        if op["type"] == "create" and op.get("record_id"):
+            made_id = (result.get("result") or {}).get("id") if result["status"] == "applied" else None
+            made[op["record_id"]] = made_id or _would_be_id(caller, op["record_id"])
+        results.append(result)
     return {"results": results, **pull(caller, body.get("cursor"))}
+
+
+def _would_be_id(caller: Caller, client_id: str) -> str:
+    """Where later operations naming a rejected create's id point: the id it would have had (so they
+    fail as "no such record", never land on another record that happens to have the client's id)."""
+    try:
+        return records.client_record_id(caller, client_id)
+    except AppError:
+        return client_id  # its time part was refused: nothing was made, a later op names a plain id
+
+
+def _named(op: dict, made: dict[str, str]) -> dict:
+    """The operation with the client-chosen ids of earlier creates in the batch replaced by the ids
+    their records got (record_id, and references in data/part/warehouse). The create itself keeps its
+    client id: records.create maps it."""
+    if not made:
+        return op
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, str):
+            return made.get(value, value)
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        return value
+    keep = {"op_id", "type", "form"} | ({"record_id"} if op["type"] == "create" else set())
+    return {k: v if k in keep else swap(v) for k, v in op.items()}
+
+
+def _replay(op: dict, key: tuple[str, str], stored: dict) -> dict:
+    """The answer a replay of an already-applied operation gets: the same whether the replay came
+    after the first copy (found up front) or raced it (found after a failed attempt)."""
+    if stored["request_hash"] != key[1]:
+        return _rejected(op, ValidationFailed("op_id was already used with a different operation",
+                                              code="idempotency_key_reused"))
+    if op["type"] == "update":  # stored as the merge outcome itself (status, conflicts, merged)
+        return {**stored["response"], "replayed": True}
+    return {"op_id": op["op_id"], "status": "applied", "replayed": True, "result": _summary(stored["response"])}
 
 
 def _check_op(op: Any, index: int) -> dict:
@@ -90,43 +130,73 @@ def _check_op(op: Any, index: int) -> dict:
 
 def _op_key(caller: Caller, op: dict) -> tuple[str, str]:
     key, digest = fieldwork.op_key(caller, op["op_id"], op)
-    if op["type"] == "create":  # creates go through the records API's own Idempotency-Key check
+    if op["type"] == "create":  # creates go through the records API's own idempotency check
         digest = records.create_request_hash(caller.user_id, op["form"], op.get("data") or {}, op.get("record_id"))
     return key, digest
 
 
 def _scope(op: dict, key: tuple[str, str]) -> tuple[str, str]:
-    """(idempotency scope, key): creates use the records API's own key space, the rest 'sync'."""
-    return (op["form"], f"{record_store.SYNC_KEY_PREFIX}{key[0]}") if op["type"] == "create" else (record_store.SYNC_SCOPE, key[0])
+    """(idempotency scope, key): every operation, creates included, in the per-user sync space
+    (`T#<t>#K#_sync#<sha(user, op id)>`): no other member can claim a phone's operation id."""
+    return record_store.SYNC_SCOPE, key[0]
+
+
+def _legacy_scope(op: dict, key: tuple[str, str]) -> tuple[str, str]:
+    """Where creates kept their key before (the form's Idempotency-Key space, which any member can
+    write through the header): read only, and trusted only when its hash is this caller's request."""
+    return op["form"], f"{record_store.SYNC_KEY_PREFIX}{key[0]}"
 
 
 def _rejected(op: dict, exc: AppError) -> dict:
     return {"op_id": op["op_id"], "status": "rejected", "http_status": exc.status, "error": exc.to_body()["error"]}
 
 
+_RACE_CODES = ("version_conflict", "transaction_conflict")
+
+
 def _apply(caller: Caller, op: dict, key: tuple[str, str]) -> dict:
+    """Apply one operation. A failure is final only if the operation's idempotency item is still
+    absent afterwards: a concurrent copy of the batch (a phone retrying while its first request runs,
+    two tabs) that applied it first moved the record, so our attempt failed (version conflict, an
+    action no longer offered, a line already drawn...) — the answer is then the replay of that first
+    result, exactly as a sequential replay gets it."""
     for attempt in range(MAX_RACE_RETRIES):
         try:
             with record_store.reading_once():  # a retry reads afresh
-                return _apply_once(caller, op, key)
-        except Conflict as exc:
-            if exc.code == "version_conflict" and attempt + 1 < MAX_RACE_RETRIES:
+                result = _apply_once(caller, op, key)
+            if result.pop("_raced", False):
+                return _settled(caller, op, key) or result
+            return result
+        except AppError as exc:
+            settled = _settled(caller, op, key)
+            if settled is not None:
+                return settled
+            if isinstance(exc, Conflict) and exc.code in _RACE_CODES and attempt + 1 < MAX_RACE_RETRIES:
+                if exc.code == "transaction_conflict":
+                    time.sleep(random.uniform(0, 0.05 * 2 ** attempt))
                 continue  # someone wrote between our read and our write: read again and re-apply
             return _rejected(op, exc)
-        except AppError as exc:
-            return _rejected(op, exc)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _settled(caller: Caller, op: dict, key: tuple[str, str]) -> dict | None:
+    stored = store.operation(caller.tenant, *_scope(op, key))
+    return _replay(op, key, stored) if stored is not None else None
 
 
 def _apply_once(caller: Caller, op: dict, key: tuple[str, str]) -> dict:
     kind = op["type"]
     if kind == "create":
-        body, _replayed = records.create(caller, op["form"], {"data": op.get("data") or {}}, f"{record_store.SYNC_KEY_PREFIX}{key[0]}",
-                                         record_id=op.get("record_id"))
-        return {"op_id": op["op_id"], "status": "applied", "result": {"id": body["id"], "version": body["version"]}}
+        body, replayed = records.create(caller, op["form"], {"data": op.get("data") or {}}, key[0],
+                                        record_id=op.get("record_id"), idempotency_scope=record_store.SYNC_SCOPE)
+        return {"op_id": op["op_id"], "status": "applied", "result": {"id": body["id"], "version": body["version"]},
+                **({"replayed": True} if replayed else {})}
     if kind == "update":
         return _merge_update(caller, op, key)
-    return {"op_id": op["op_id"], "status": "applied", "result": _summary(_HANDLERS[kind](caller, op, key))}
+    result = _HANDLERS[kind](caller, op, key)
+    # a parts line already on the record: drawn by a concurrent copy of this op (or by another request)
+    return {"op_id": op["op_id"], "status": "applied", "result": _summary(result),
+            **({"_raced": True} if result.get("replayed") else {})}
 
 
 def _summary(result: dict) -> dict:
@@ -237,12 +307,14 @@ def _merge_update(caller: Caller, op: dict, key: tuple[str, str]) -> dict:
     if not apply:  # nothing merges: keep the conflict (and the op's id) without touching the record
         result = jsonutil.to_plain({"op_id": op["op_id"], "status": status, "conflicts": conflicts,
                                     "result": {"id": rec.id, "version": rec.version}})
-        store.save_outcome(caller.tenant, key, result, extra)
-        return result
+        first = store.save_outcome(caller.tenant, key, result, extra)
+        return result if first is None else _replay(op, key, first)  # a concurrent copy saved first
     outcome = jsonutil.to_plain({"op_id": op["op_id"], "status": status, "conflicts": conflicts, "merged": sorted(apply),
                                  "result": {"id": rec.id, "version": rec.version + 1}})
-    records.update(caller, op["form"], op["record_id"], {"version": rec.version, "data": apply}, None,
-                   op=key, op_response=outcome, extra=extra)
+    written = records.update(caller, op["form"], op["record_id"], {"version": rec.version, "data": apply}, None,
+                             op=key, op_response=outcome, extra=extra)
+    if written.get("op_id") == op["op_id"] and "status" in written:  # the stored outcome: a concurrent copy applied it
+        return {**written, "replayed": True}
     return outcome
 
 

@@ -142,7 +142,7 @@ def create_record(rec: StoredRecord, plan: WritePlan, render: Callable[[StoredRe
         _add_extra(tx, plan, rec)
         if plan.idempotency:
             key, request_hash = plan.idempotency
-            tx.put(IdempotencyItem(keys.idempotency_pk(rec.tenant, rec.form, key), "K", request_hash=request_hash,
+            tx.put(IdempotencyItem(keys.idempotency_pk(rec.tenant, plan.idempotency_scope or rec.form, key), "K", request_hash=request_hash,
                                    status_code=201, response=jsonutil.dumps(body), expires_at=_expiry(rec.created_at, plan)),
                    IdempotencyItem.pk.does_not_exist(), "idempotency")
         if counter_key:
@@ -163,7 +163,7 @@ def create_record(rec: StoredRecord, plan: WritePlan, render: Callable[[StoredRe
         if "idempotency" in failed:
             stored = failed["idempotency"]
             if stored is None:
-                stored = IdempotencyItem.get(keys.idempotency_pk(rec.tenant, rec.form, plan.idempotency[0]), "K")
+                stored = IdempotencyItem.get(keys.idempotency_pk(rec.tenant, plan.idempotency_scope or rec.form, plan.idempotency[0]), "K")
                 stored = {"request_hash": stored.request_hash, "response": stored.response}
             if stored["request_hash"] != plan.idempotency[1]:
                 raise ValidationFailed("Idempotency-Key was already used with a different request",

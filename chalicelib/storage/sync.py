@@ -26,6 +26,18 @@ def known_operations(tenant: str, scoped_keys: list[tuple[str, str]]) -> dict[tu
     return found
 
 
+def operation(tenant: str, scope: str, key: str) -> dict | None:
+    """One operation's idempotency item, read consistently: after a failed attempt, did a concurrent
+    copy of the batch apply this operation meanwhile? {request_hash, response} or None."""
+    try:
+        item = IdempotencyItem.get(keys.idempotency_pk(tenant, scope, key), "K", consistent_read=True)
+    except IdempotencyItem.DoesNotExist:
+        return None
+    if item.expires_at < time.time():
+        return None
+    return {"request_hash": item.request_hash, "response": jsonutil.loads(item.response)}
+
+
 def fields_changed_since(tenant: str, record_id: str, base_version: int, current_version: int) -> set[str]:
     changed: set[str] = set()
     for item in HistoryItem.query(keys.record_pk(tenant, record_id),
@@ -39,16 +51,24 @@ def conflict_put(tenant: str, record_id: str, op_key: str, entry: dict) -> tuple
     return ("put", item, None, "conflict")
 
 
-def save_outcome(tenant: str, key: tuple[str, str], response: dict, extra: list[tuple]) -> None:
+def save_outcome(tenant: str, key: tuple[str, str], response: dict, extra: list[tuple]) -> dict | None:
     """An operation that changed no record (all its fields conflicted): its conflict items and its
-    idempotency item in one transaction, so a replay finds it done."""
+    idempotency item in one transaction, so a replay finds it done. None when written; when a
+    concurrent copy of the operation wrote first, nothing is written and its item comes back
+    ({request_hash, response})."""
     tx = _Transaction()
     for op, item, condition, label in extra:
         tx.put(item, condition, label)
     tx.put(IdempotencyItem(keys.idempotency_pk(tenant, SYNC_SCOPE, key[0]), "K", request_hash=key[1], status_code=200,
                 response=jsonutil.dumps(response), expires_at=int(time.time()) + get_settings().sync_op_ttl_seconds),
            IdempotencyItem.pk.does_not_exist(), "idempotency")
-    tx.commit()  # a concurrent replay that won the race wrote the same outcome: nothing to add
+    failed = tx.commit()
+    if "idempotency" not in failed:
+        return None
+    stored = failed["idempotency"]
+    if stored is None:
+        return operation(tenant, SYNC_SCOPE, key[0])
+    return {"request_hash": stored.get("request_hash"), "response": jsonutil.loads(stored["response"])}
 
 
 def list_conflicts(tenant: str, record_id: str, limit: int = 50) -> list[dict]:

@@ -178,7 +178,9 @@ def test_a_record_created_offline_can_be_named_by_later_operations(flow_api):
     for _ in range(3):
         results = sync(flow_api, agent, batch)["results"]
         assert [r["status"] for r in results] == ["applied", "applied"], results
-    record = flow_api.call("GET", f"/forms/customer/records/{rid}", **agent).json
+    stored_id = results[0]["result"]["id"]  # the server's id for the phone's (bound to tenant + user)
+    assert results[1]["result"]["id"] == stored_id and stored_id[:10] == rid[:10]
+    record = flow_api.call("GET", f"/forms/customer/records/{stored_id}", **agent).json
     assert record["version"] == 2 and record["data"]["phone"] == "13900139000"
     taken = sync(flow_api, agent, [{**batch[0], "op_id": "cust-000003", "data": {"name": "Other", "phone": "13800138000"}}])
     assert taken["results"][0]["status"] == "rejected" and taken["results"][0]["error"]["code"] == "record_id_taken"
