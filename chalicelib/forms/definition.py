@@ -138,6 +138,9 @@ def semantic_problems(form: FormDefinition, previous: FormDefinition | None) -> 
             if f.name in seen:
                 problems.append({"path": f"{path}.name", "message": f"duplicate field name '{f.name}'"})
             seen.add(f.name)
+            if f.server_owned and (in_row or f.computed_by_server or f.required):
+                problems.append({"path": f"{path}.server_owned", "message": "server_owned applies to top-level fields that are "
+                                 "neither computed nor required (a client could never supply a required one)"})
             if f.unique and (in_row or not f.supports_unique):
                 problems.append({"path": f"{path}.unique", "message": f"unique is not supported on {'sub-table ' if in_row else ''}{f.type} fields"})
             for attr in ("visible_if", "required_if", "readonly_if"):

@@ -52,9 +52,13 @@ def _condition(source: str | None, context: dict, default: bool) -> bool:
 
 
 def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None = None,
-                    variables: dict | None = None, system: bool = False) -> ValidatedRecord:
+                    variables: dict | None = None, system: bool = False,
+                    server_written: frozenset[str] | tuple[str, ...] = ()) -> ValidatedRecord:
     """Create when previous is None, else a partial update: keys in patch replace, null clears.
-    system=True is the workflow writing (SetFields): read-only rules, which guard users, do not apply."""
+    system=True is the workflow writing (SetFields): read-only rules, which guard users, do not apply.
+    Server-owned fields (and signatures) are refused from anyone else, except those named in
+    `server_written` (the platform's own write in a user's request, e.g. a confirmed signature upload);
+    an update echoing a server-owned value unchanged is harmless and ignored."""
     if not isinstance(patch, dict):
         raise ValidationFailed("record data must be an object", details=[{"path": "data", "message": "expected object"}])
     variables = variables or {}
@@ -67,6 +71,10 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
             problems.append({"path": f"data.{key}", "message": "unknown field"})
         elif f.computed_by_server:
             continue  # set by the server; a client echoing it back is harmless
+        elif not system and f.platform_written and key not in server_written:
+            if value is None and (previous or {}).get(key) is None or previous is not None and value == previous.get(key):
+                continue  # nothing supplied: an echo of the stored value (or of nothing)
+            problems.append({"path": f"data.{key}", "message": "is set by the platform and cannot be written"})
         elif value is None:
             merged.pop(key, None)
         else:

@@ -49,6 +49,7 @@ class _FieldBase(_Strict):
     required: bool = False
     unique: bool = False
     read_only: bool = False
+    server_owned: bool = False  # only the platform writes it (workflow steps, surveys, mail, uploads)
     visible_if: str | None = Field(default=None, max_length=4000)
     required_if: str | None = Field(default=None, max_length=4000)
     readonly_if: str | None = Field(default=None, max_length=4000)
@@ -57,6 +58,12 @@ class _FieldBase(_Strict):
     # Settings that only make sense for some types are rejected for the others in definition.py.
     supports_unique: ClassVar[bool] = False
     computed_by_server: ClassVar[bool] = False
+
+    @property
+    def platform_written(self) -> bool:
+        """A client may never supply it: marked server_owned, or a signature (only a confirmed upload
+        of the customer's signature writes one)."""
+        return self.server_owned or self.type == "signature"
 
 
 class TextField(_FieldBase):

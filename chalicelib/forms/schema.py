@@ -103,6 +103,7 @@ def field_schema(f) -> dict:
         s = _attachment(f.accept, 5 * 1024 * 1024)
         s["properties"].update({  # set by the server when the signature upload is confirmed
             "signed_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$", "readOnly": True},
+            "signed_mac": {"type": "string", "pattern": "^[0-9a-f]{64}$", "readOnly": True},
             "signed_fields": {"type": "array", "maxItems": 50, "readOnly": True,
                               "items": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,62}$"}},
             "signed_at": {"type": "string", "format": "date-time", "pattern": DATETIME_PATTERN, "readOnly": True},
@@ -136,13 +137,15 @@ def field_schema(f) -> dict:
             s[f"x-{attr.replace('_', '-')}"] = getattr(f, attr)
     if f.read_only:
         s["x-read-only"] = True  # immutable after create; JSON Schema readOnly would mean "server-set"
+    if getattr(f, "platform_written", False):
+        s["readOnly"] = True  # server-set: a client's create or update must leave it out (422 otherwise)
     return s
 
 
 def _nullable(f, schema: dict) -> dict:
     if f.computed_by_server or _statically_required(f):
         return schema
-    return {"anyOf": [schema, {"type": "null"}], **{k: v for k, v in schema.items() if k.startswith("x-") or k in ("title", "description", "default")}}
+    return {"anyOf": [schema, {"type": "null"}], **{k: v for k, v in schema.items() if k.startswith("x-") or k in ("title", "description", "default", "readOnly")}}
 
 
 def _required_minimum(f) -> int:

@@ -127,7 +127,7 @@ def check_string(value: Any, pattern: re.Pattern, message: str, max_length: int)
     return value
 
 
-SIGNATURE_KEYS = {"signed_sha256", "signed_fields", "signed_at", "signed_by"}  # set when a signature upload is confirmed
+SIGNATURE_KEYS = {"signed_sha256", "signed_fields", "signed_at", "signed_by", "signed_mac"}  # set when a signature upload is confirmed
 
 
 def check_attachment(value: Any, accept: list[str], max_bytes: int, *, signature: bool = False) -> dict:
@@ -160,6 +160,9 @@ def _check_signature_keys(value: dict) -> None:
     signed = value.get("signed_sha256")
     if signed is not None and (not isinstance(signed, str) or not re.fullmatch(r"[0-9a-f]{64}", signed)):
         raise Invalid("attachment signed_sha256 must be 64 lowercase hex characters")
+    mac = value.get("signed_mac")
+    if mac is not None and (not isinstance(mac, str) or not re.fullmatch(r"[0-9a-f]{64}", mac)):
+        raise Invalid("attachment signed_mac must be 64 lowercase hex characters")
     names = value.get("signed_fields")
     if names is not None and (not isinstance(names, list) or len(names) > 50 or
                               any(not isinstance(n, str) or not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", n) for n in names)):

@@ -279,7 +279,26 @@ def test_completion_needs_a_signature(order):
 def test_a_forged_signature_without_hash_does_not_complete(order):
     order.patch(ZHANG, service_report="Done")
     fake = {"key": f"t/demo/work_order/{order.id}/customer_signature/x", "content_type": "image/png", "size": 10}
-    assert order.act("complete", ZHANG, expect=409, data={"customer_signature": fake})["code"] == "action_not_available"
+    error = order.act("complete", ZHANG, expect=422, data={"customer_signature": fake})
+    assert error["details"] == [{"path": "data.customer_signature", "message": "is set by the platform and cannot be written"}]
+
+
+def test_a_signature_computed_with_the_public_hash_is_refused(order):
+    """signed_sha256 is a public function of the data: a client that computes it still cannot write a
+    signature (only a confirmed upload does), nor pass signature_valid without the server's seal."""
+    from chalicelib.signatures import is_valid, signed_digest
+    order.patch(ZHANG, service_report="Done")
+    data = order.get()["data"]
+    key = f"t/demo/work_order/{order.id}/customer_signature/01JDQ3V9W6Y5R8T2M4N7P0K1AB"
+    forged = {"key": key, "content_type": "image/png", "size": 10, "signed_fields": ["service_report", "parts_used"],
+              "signed_sha256": signed_digest(key, ["service_report", "parts_used"], data),
+              "signed_at": "2026-12-01T10:00:00Z", "signed_by": "eng.zhang", "signed_mac": "0" * 64}
+    assert order.patch(ZHANG, expect=422, customer_signature=forged)["details"][0]["path"] == "data.customer_signature"
+    assert order.act("complete", ZHANG, expect=422, data={"customer_signature": forged})["details"][0]["path"] == "data.customer_signature"
+    assert not is_valid(forged, data) and not is_valid({k: v for k, v in forged.items() if k != "signed_mac"}, data)
+    _declared, genuine = sign(order)
+    assert is_valid(genuine, order.get()["data"])
+    assert not is_valid({**genuine, "signed_by": "eng.chen"}, order.get()["data"])  # the seal covers who and when
 
 
 def test_signs_must_name_fields_of_the_form(flow_api):

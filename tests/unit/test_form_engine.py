@@ -14,9 +14,9 @@ def make(*fields, **extra):
     return parse_form_definition({"name": "f", "title": "F", "fields": list(fields), **extra})
 
 
-def errors(form, data, previous=None):
+def errors(form, data, previous=None, **kw):
     with pytest.raises(ValidationFailed) as info:
-        validate_record(form, data, previous=previous)
+        validate_record(form, data, previous=previous, **kw)
     return {p["path"]: p["message"] for p in info.value.details}
 
 
@@ -55,10 +55,24 @@ VALUE_CASES = [
 def test_values(case):
     spec, good, bad = case
     form = make({"name": "v", **spec})
-    for value in good:
-        validate_record(form, {"v": value})
+    for value in good:  # as the platform writes it (signatures come only from a confirmed upload)
+        validate_record(form, {"v": value}, server_written=("v",))
     for value in bad:
-        assert "data.v" in errors(form, {"v": value}), value
+        assert "data.v" in errors(form, {"v": value}, server_written=("v",)), value
+
+
+def test_server_owned_fields_are_refused_from_clients():
+    form = parse_form_definition({"name": "f", "title": "F", "fields": [
+        {"name": "note", "type": "text"}, {"name": "done_at", "type": "datetime", "server_owned": True},
+        {"name": "sign", "type": "signature"}]})
+    sig = {"key": "t/x/f/1/sign/u", "content_type": "image/png", "size": 10, "signed_sha256": "0" * 64}
+    assert errors(form, {"done_at": "2026-12-01T10:00:00Z"}) == {"data.done_at": "is set by the platform and cannot be written"}
+    assert errors(form, {"sign": sig}) == {"data.sign": "is set by the platform and cannot be written"}
+    stored = validate_record(form, {"done_at": "2026-12-01T10:00:00Z"}, system=True).data  # a workflow step writes it
+    assert errors(form, {"done_at": "2026-12-02T10:00:00Z"}, previous=stored) == {"data.done_at": "is set by the platform and cannot be written"}
+    assert errors(form, {"done_at": None}, previous=stored) == {"data.done_at": "is set by the platform and cannot be written"}
+    assert validate_record(form, {"done_at": stored["done_at"], "note": "x"}, previous=stored).data["done_at"] == stored["done_at"]
+    assert validate_record(form, {"done_at": None, "sign": None}).data == {}  # nothing supplied
 
 
 def test_unknown_fields_and_required():

@@ -85,7 +85,9 @@ scalars = st.one_of(st.none(), st.booleans(), numbers, texts)
 values = st.one_of(scalars, st.lists(st.one_of(texts, attachment), max_size=3), attachment,
                    st.fixed_dictionaries({"lat": numbers, "lng": numbers}, optional={"accuracy": numbers}),
                    st.lists(st.fixed_dictionaries({}, optional={"qty": numbers, "note": texts, "total": scalars}), max_size=3))
-field_names = [f.name for f in FORM.fields]
+# readOnly properties are server-set: what a client sends must leave them out (the engine refuses a
+# signature from a client; test_signature_is_refused_from_clients), so client input is generated without them.
+field_names = [f.name for f in FORM.fields if not f.platform_written]
 records = st.dictionaries(st.one_of(st.sampled_from(field_names), st.sampled_from(["zzz"])), values, max_size=6).map(
     lambda d: {"req": "x", **d})
 
@@ -117,3 +119,8 @@ def test_known_examples_agree():
                 {"req": "x", "moment": "2026-11-25T09:30Z"}, {"req": "x", "many": []}, {"req": "x", "zzz": 1},
                 {"req": "x", "lines": [{}]}, {"req": "x", "int": True}):
         assert not engine_accepts(bad) and not VALIDATOR.is_valid(bad), bad
+
+
+def test_signature_is_refused_from_clients():
+    assert SCHEMA["properties"]["sign"]["readOnly"] is True
+    assert not engine_accepts({"req": "x", "sign": {"key": "t/a.jpg", "content_type": "image/png", "size": 10}})
