@@ -104,4 +104,28 @@ def ledger(caller: Caller, warehouse: str, part: str, limit: int = 100) -> dict:
         raise BadRequest("part must be a record id", details=[{"path": "query.part", "message": "invalid"}])
     current = store.get_stock(caller.tenant, warehouse, part)
     return jsonutil.to_plain({"warehouse": warehouse, "part": part, "on_hand": current["on_hand"] if current else 0,
-                              "items": store.list_ledger(caller.tenant, warehouse, part, limit)})
+                              "items": _masked(caller, store.list_ledger(caller.tenant, warehouse, part, limit))})
+
+
+def _masked(caller: Caller, entries: list[dict]) -> list[dict]:
+    """Every movement stays (the ledger must still add up to what is on hand), but an entry naming a
+    record the caller may not read (its form's read roles + row rules, as GET would decide) keeps
+    only its kind, quantity, actor and time: `record` and `line_id` become null."""
+    named = sorted({e["record"] for e in entries if e.get("record")})
+    if not named:
+        return entries
+    access: dict[str, Any] = {}
+    readable = set()
+    for rec in store.named_records(caller.tenant, named):
+        if rec.form not in access:
+            try:
+                access[rec.form] = access_for(caller, definitions.published(caller.tenant, "form", rec.form)[1])
+            except NotFound:
+                access[rec.form] = None
+        rule = access[rec.form]
+        if rule is not None and rule.can("read") and rule.row_visible(rec.data):
+            readable.add(rec.id)
+    for entry in entries:
+        if entry.get("record") and entry["record"] not in readable:
+            entry["record"] = entry["line_id"] = None
+    return entries

@@ -58,11 +58,14 @@ def sync(caller: Caller, body: Any) -> dict:
     results = []
     made: dict[str, str] = {}  # client-chosen id of a create in this batch -> the id its record has
     for op, key in keyed:
+        named = _named(op, made)
+        if op["type"] == "create":  # bound to the data as stored: references to earlier creates mapped
+            key = _op_key(caller, named)
         stored = done.get(_scope(op, key))
         if stored is None and op["type"] == "create":
             old = done.get(_legacy_scope(op, key))  # applied before creates moved to the per-user space
             stored = old if old is not None and old["request_hash"] == key[1] else None
-        result = _replay(op, key, stored) if stored is not None else _apply(caller, _named(op, made), key)
+        result = _replay(op, key, stored) if stored is not None else _apply(caller, named, key)
         if op["type"] == "create" and op.get("record_id"):
             made_id = (result.get("result") or {}).get("id") if result["status"] == "applied" else None
             made[op["record_id"]] = made_id or _would_be_id(caller, op["record_id"])
@@ -273,7 +276,7 @@ def _merge_update(caller: Caller, op: dict, key: tuple[str, str]) -> dict:
     fieldwork.guard_managed(caller.tenant, rec.form, data)
     if rec.workflow:
         inst, wf = workflow.running(caller.tenant, rec)
-        workflow.check_editable(caller, wf, inst, data)
+        workflow.check_editable(caller, wf, inst, data, record_data=rec.data, comment=op.get("comment"))
     changed_since = store.fields_changed_since(caller.tenant, rec.id, base, rec.version) if rec.version > base else set()
     form = definitions.version_of(caller.tenant, "form", rec.form, rec.form_version)
     visible = access.visible_fields(rec.data)

@@ -129,6 +129,15 @@ def set_reorder_level(tenant: str, warehouse: str, part: str, level: Decimal, no
                          StockItem.opk.set(warehouse_list_pk(tenant, warehouse)), StockItem.lsk.set(part)])
 
 
+def named_records(tenant: str, ids: list[str]) -> list:
+    """The records ledger entries name (deleted ones too), one BatchGetItem per 100."""
+    from .records import from_item
+    out = []
+    for start in range(0, len(ids), 100):
+        out += [from_item(i) for i in RecordItem.batch_get([(keys.record_pk(tenant, r), "R") for r in ids[start:start + 100]])]
+    return out
+
+
 def list_ledger(tenant: str, warehouse: str, part: str, limit: int = 100) -> list[dict]:
     items = LedgerItem.query(stock_pk(tenant, warehouse, part), LedgerItem.sk.startswith("L#"),
                              scan_index_forward=False, limit=limit)
