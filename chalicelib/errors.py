@@ -87,6 +87,13 @@ class ExpressionLimitExceeded(ExpressionError):
     code = "expression_limit_exceeded"
 
 
+class ExpressionBudgetExceeded(DefinitionError):
+    """The expressions of one request (or one item of a background batch) used up its shared budget
+    (chalicelib.expressions.budget); details name the definition and the expression running then."""
+
+    code = "expression_budget_exceeded"
+
+
 class ServiceUnavailable(AppError):
     status = 503
     code = "service_unavailable"

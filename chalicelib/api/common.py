@@ -12,6 +12,7 @@ from .. import jsonutil
 from ..auth import caller_from_request, route_authorizer
 from ..config import get_settings
 from ..errors import AppError, BadRequest, PayloadTooLarge
+from ..expressions.budget import expression_budget
 from ..services.caller import Caller
 from ..storage import configure_models
 
@@ -72,7 +73,8 @@ def route(bp: Blueprint, path: str, *, methods: list[str], public: bool = False,
             try:
                 configure_once()
                 caller = None if public else caller_from_request(request.headers or {}, request.context or {})
-                result = view(request, caller, **params)
+                with expression_budget():  # one expression budget per request (expressions.budget)
+                    result = view(request, caller, **params)
                 return result if isinstance(result, Response) else json_response(result)
             except AppError as exc:
                 if exc.status >= 500:

@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any
 
 from ..errors import ExpressionError, ExpressionLimitExceeded
+from .budget import RequestBudget, current_budget
 from .functions import FUNCTIONS
 from .limits import MAX_EVALUATION_STEPS, NUMBER_MAX_EXPONENT
 from .nodes import Binary, Call, Field, GetAttr, Index, ListLiteral, Literal, Logical, Node, Unary, Variable
@@ -23,24 +24,37 @@ from .values import (LIST_TYPES, NUMBER_CONTEXT, check_list, check_list_length, 
 def evaluate(tree: Node, context: Mapping[str, Any], source: str = "") -> Any:
     if not isinstance(context, Mapping):
         raise ExpressionError("expression context must be a mapping", source=source)
+    budget = current_budget()  # the request's shared budget (budget.py), if one is open
+    if budget is not None:
+        budget.enter(source)
     try:
-        return _Evaluator(context, source).visit(tree)
+        return _Evaluator(context, source, budget).visit(tree)
     except RecursionError:
         # Defence in depth: the size limits should make these impossible.
         raise ExpressionLimitExceeded("expression too complex to evaluate", source=source) from None
+    finally:
+        if budget is not None:
+            budget.leave()
 
 
 class _Evaluator:
-    def __init__(self, context: Mapping[str, Any], source: str) -> None:
+    def __init__(self, context: Mapping[str, Any], source: str, budget: RequestBudget | None = None) -> None:
         self.context = context
         self.source = source
         self.steps = 0
+        self.budget = budget
 
     # --- runtime services used by functions ----------------------------------------------
     def charge(self, steps: int) -> None:
         self.steps += steps
         if self.steps > MAX_EVALUATION_STEPS:
             raise ExpressionLimitExceeded(f"expression took more than {MAX_EVALUATION_STEPS} steps")
+        if self.budget is not None:
+            self.budget.charge(steps)  # BudgetExhausted is no ExpressionError: visit() lets it through
+
+    def reserve_cpu(self, seconds: float) -> None:
+        if self.budget is not None:
+            self.budget.reserve_cpu(seconds)
 
     def variable(self, name: str) -> Any:
         return from_context(self.context.get(name))

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from ..errors import ExpressionError, ExpressionLimitExceeded
 from . import dates
+from .budget import predicted_match_seconds
 from .limits import MATCH_WORK_PER_STEP, MAX_NUMBER_LITERAL_LENGTH
 from .patterns import compile_pattern
 from .values import (LIST_TYPES, NUMBER_CONTEXT, check_string, check_string_length, contains_item, from_context,
@@ -26,6 +27,7 @@ from .values import (LIST_TYPES, NUMBER_CONTEXT, check_string, check_string_leng
 class Runtime(Protocol):
     def charge(self, steps: int) -> None: ...
     def variable(self, name: str) -> Any: ...
+    def reserve_cpu(self, seconds: float) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -230,7 +232,9 @@ def _matches(rt: Runtime, text: Any, pattern: Any) -> bool:
     screened = compile_pattern(_expect("matches", pattern, "string"))
     subject = _expect("matches", text, "string")
     # Regex work counts against the evaluation budget, so many matches cannot add up unbounded.
-    rt.charge(screened.worst_case(len(subject)) // MATCH_WORK_PER_STEP)
+    worst = screened.worst_case(len(subject))
+    rt.charge(worst // MATCH_WORK_PER_STEP)
+    rt.reserve_cpu(predicted_match_seconds(worst))  # the request's CPU budget: the match itself cannot be interrupted
     return screened.fullmatch(subject)
 
 

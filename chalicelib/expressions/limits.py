@@ -18,6 +18,13 @@ MAX_STRING_LENGTH = 100_000        # characters in any string the expression pro
 MAX_LIST_LENGTH = 10_000           # items in any list the expression produces
 MAX_VALUE_NESTING = 32             # nesting of context values compared by == / in (record JSON is shallower)
 
+# Evaluation time, per request (or per item of a background batch): every evaluation in it charges
+# one shared budget (see budget.py), so many cheap-enough expressions cannot add up to seconds.
+MAX_REQUEST_STEPS = 200_000        # ~0.2 s at ~1 us per step; also the per-record ceiling checked at upload
+MAX_REQUEST_CPU_SECONDS = 0.2      # thread CPU spent inside evaluations, whatever the step mix
+REQUEST_CPU_CHECK_STEPS = 500      # the CPU clock is read once per this many steps (and per evaluation)
+MATCH_SECONDS_PER_BACKTRACK = 3e-9  # predicted regex cost: a match that cannot finish in what is left is refused
+
 # Regular expressions in matches() (see patterns.py for how backtracking is bounded).
 MAX_PATTERN_LENGTH = 200
 MAX_MATCH_SUBJECT_LENGTH = 10_000

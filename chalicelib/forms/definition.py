@@ -193,11 +193,67 @@ def semantic_problems(form: FormDefinition, previous: FormDefinition | None) -> 
         problems.append({"path": "indexes", "message": "indexed fields must be unique"})
     problems.extend(_computed_cycles(form))
     problems.extend(_permission_problems(form, check_expr, top_names))
+    problems.extend(expression_cost_problems(form))
     if previous is not None:
         if previous.storage.shards != form.storage.shards:
             problems.append({"path": "storage.shards", "message": f"shards cannot change once a form exists (was {previous.storage.shards})"})
         if previous.indexes != form.indexes[: len(previous.indexes)]:
             problems.append({"path": "indexes", "message": f"existing indexes must keep their order; append new ones (was {previous.indexes})"})
+    return problems
+
+
+def expression_cost_problems(form: FormDefinition) -> list[dict]:
+    """The worst case of one record's expressions must fit in one request's expression budget: computed
+    fields and visible/required/readonly conditions (those of sub-table fields once per row, up to the
+    sub-table's max_rows) plus every role's row rule, each estimated from its node count times the longest
+    list it can walk (a referenced sub-table's max_rows, a multiselect's options). Over the budget → the
+    costliest expressions' paths. Also notes where each expression comes from, for runtime messages."""
+    from ..expressions import compile_expression
+    from ..expressions.budget import estimate_steps, note_origin
+    from ..expressions.limits import MAX_REQUEST_STEPS
+
+    def list_length(f) -> int:
+        if isinstance(f, SubTableField):
+            return f.max_rows
+        return len(f.options) if f.type == "multiselect" else 0
+
+    top = {f.name: list_length(f) for f in form.fields}
+    costs: list[tuple[int, str]] = []
+
+    def add(path: str, source: str | None, lengths: dict[str, int], times: int) -> None:
+        if not source:
+            return
+        try:
+            expression = compile_expression(source)
+        except ExpressionError:
+            return  # reported by the expression checks
+        note_origin(source, f"form '{form.name}'", path)
+        longest = max((lengths.get(name, 0) for name in expression.field_roots), default=0)
+        costs.append((estimate_steps(expression, longest) * times, path))
+
+    def walk(fields, base: str, lengths: dict[str, int], times: int) -> None:
+        for i, f in enumerate(fields):
+            path = f"{base}[{i}]"
+            for attr in ("visible_if", "required_if", "readonly_if", "expression"):
+                add(f"{path}.{attr}", getattr(f, attr, None), lengths, times)
+            if isinstance(f, SubTableField):
+                walk(f.fields, f"{path}.fields", {**lengths, **{rf.name: list_length(rf) for rf in f.fields}},
+                     times * f.max_rows)
+
+    walk(form.fields, "fields", top, 1)
+    for role, rule in form.permissions.rows.items():
+        add(f"permissions.rows.{role}", rule, top, 1)
+    total = sum(cost for cost, _path in costs)
+    if total <= MAX_REQUEST_STEPS:
+        return []
+    problems, left = [], total
+    for cost, path in sorted(costs, key=lambda c: -c[0]):  # the costliest first, until the rest would fit
+        problems.append({"path": path, "message": f"this expression may take up to {cost} evaluation steps per record; "
+                         f"the form's expressions together may take {total}, more than one request's budget of "
+                         f"{MAX_REQUEST_STEPS} (fewer list walks, lower max_rows, or fewer computed fields)"})
+        left -= cost
+        if left <= MAX_REQUEST_STEPS or len(problems) == 5:
+            break
     return problems
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import AppError, BadRequest, Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from ..expressions.budget import expression_budget
 from ..forms.definition import pydantic_problems
 from ..ids import new_id
 from ..integration.bodies import ImportRequest
@@ -217,8 +218,9 @@ def _prepare(caller: Caller, form, fmt: str, text: str) -> tuple[int, list, list
     for number, data, problems in rows:
         if not problems:
             try:
-                access.require_writable(data, None)
-                validate_record(form, data, variables=variables)
+                with expression_budget(fresh=True):  # per row: one costly row is that row's error
+                    access.require_writable(data, None)
+                    validate_record(form, data, variables=variables)
                 if store.row_bytes(data) > store.MAX_ROW_BYTES:
                     raise PayloadTooLarge("row too large", details=[
                         {"path": "", "message": f"the row is larger than {store.MAX_ROW_BYTES // 1024} KB"}])
@@ -273,7 +275,8 @@ def run_import(tenant: str, job_id: str, *, budget: float = INLINE_SECONDS) -> s
 def _write_row(caller: Caller, job: store.ImportJob, row: list) -> tuple[str, dict | None]:
     number, data = row
     try:
-        _body, replayed = records.create(caller, job.form, {"data": data}, f"imp.{job.id}.{number}")
+        with expression_budget(fresh=True):  # per row (and this runs in a pool thread: no request budget here)
+            _body, replayed = records.create(caller, job.form, {"data": data}, f"imp.{job.id}.{number}")
         return ("replayed" if replayed else "created"), None
     except AppError as exc:
         if exc.status >= 500:

@@ -15,7 +15,8 @@ from typing import Callable
 
 from .. import jsonutil
 from ..config import get_settings
-from ..errors import NotFound
+from ..errors import ExpressionBudgetExceeded, NotFound
+from ..expressions.budget import expression_budget
 from ..integration import envelope, signing
 from ..storage import queues
 from ..storage import webhooks as store
@@ -95,7 +96,12 @@ def handle_stream(records: list[dict], now: str | None = None) -> dict:
         for hook in hooks:
             if not envelope.matches(event, hook.types, hook.forms):
                 continue
-            shown = visible_to(hook, event, records)
+            try:
+                with expression_budget(fresh=True):  # per event and webhook: a costly row rule stops only itself
+                    shown = visible_to(hook, event, records)
+            except ExpressionBudgetExceeded as exc:
+                log.error("webhook %s: event %s not delivered: %s", hook.id, event["id"], exc.message)
+                shown = None  # fail closed: a rule that cannot be decided admits nothing
             if shown is None:
                 continue
             at = now or utc_now()

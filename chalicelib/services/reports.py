@@ -135,12 +135,27 @@ def process_stream(records: list[dict]) -> dict:
                 if report.form != form:
                     continue
                 written = store.apply_contribution(tenant, record_id, name, report_version, version,
-                                                   record_contribution(report, view),
+                                                   _contribution(report, view),
                                                    states.get((record_id, name, report_version)), known=True,
                                                    final=view is None or bool(view.get("deleted")))
                 applied += bool(written)
                 skipped += not written
     return {"records": len(latest), "applied": applied, "skipped": skipped}
+
+
+def _contribution(report: ReportDefinition, view: dict | None):
+    """record_contribution with an expression budget of its own per record (stream batches and backfill
+    pages hold many): a record whose expressions run out of it counts in no group (logged), instead of
+    stopping the batch (a stream batch that always fails would block its shard)."""
+    import logging
+    from ..errors import ExpressionBudgetExceeded
+    from ..expressions.budget import expression_budget
+    try:
+        with expression_budget(fresh=True):
+            return record_contribution(report, view)
+    except ExpressionBudgetExceeded as exc:
+        logging.getLogger("aftersales.reports").error("report %s: a record counts in no group: %s", report.name, exc.message)
+        return {}
 
 
 # --- backfill --------------------------------------------------------------------------------------------------
@@ -232,7 +247,7 @@ def advance_backfill(tenant: str, name: str, version: int, budget_seconds: float
             view = {"data": rec.data, "deleted": rec.deleted, "workflow": rec.workflow,
                     "created_at": rec.created_at, "updated_at": rec.updated_at}
             applied += bool(store.apply_contribution(tenant, rec.id, name, version, rec.version,
-                                                     record_contribution(report, view), states.get((rec.id, name, version)),
+                                                     _contribution(report, view), states.get((rec.id, name, version)),
                                                      known=True, final=rec.deleted))
         positions = {**job["positions"], shard: next_position}
         updated = {**job, "positions": positions, "processed": job["processed"] + len(records),

@@ -352,13 +352,15 @@ def fire_due_timers(now: str | None = None, page_size: int = 100, budget_seconds
     waits for the next minute's run). Safe to run twice at once and to retry: a timer is consumed
     only by the transaction that also moves its record (conditions on both)."""
     import time as _time
+    from ..expressions.budget import expression_budget
     now = now or utc_now()
     stop_at = _time.monotonic() + budget_seconds
     fired = skipped = failed = 0
     for shard in range(store.TIMER_SHARDS):
         for due in _due_pages(shard, now, page_size, stop_at):
             try:
-                done = _fire_one(due, now)
+                with expression_budget(fresh=True):  # per timer: one bad record does not stop the run
+                    done = _fire_one(due, now)
                 fired += done
                 skipped += not done
             except Conflict:
