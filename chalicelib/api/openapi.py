@@ -20,6 +20,8 @@ class RecordUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: int | None = Field(default=None, ge=1, description="the version you changed (or send If-Match)")
     data: dict[str, Any]
+    comment: str | None = Field(default=None, max_length=2000,
+                                description="kept in the history entry; required by edit rules with CommentRequired")
 
 
 class ActionRequest(BaseModel):

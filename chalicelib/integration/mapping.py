@@ -68,7 +68,7 @@ def parse_mapping(raw: Any, form=None) -> MappingDefinition:
             field = form.fields_by_name.get(name)
             if field is None:
                 problems.append({"path": f"fields.{name}", "message": f"form '{mapping.form}' has no field '{name}'"})
-            elif field.type in ("computed", "auto_number"):
+            elif field.type in ("computed", "auto_number") or field.platform_written:
                 problems.append({"path": f"fields.{name}", "message": f"'{name}' is set by the platform"})
         if mapping.key_field:
             key = form.fields_by_name.get(mapping.key_field)

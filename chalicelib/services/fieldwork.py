@@ -281,23 +281,17 @@ def return_part(caller: Caller, form_name: str, record_id: str, line_id: str, bo
 
 def _require_line_editor(caller: Caller, form_name: str, rec, access, lines_field: str) -> None:
     """Who may draw parts is who may edit the lines now: update grant + row rule, field grants, and
-    — while a workflow runs — a human task state that lists the lines as Editable, held by the caller.
-    Not while an approval is pending, nor on a closed order (admins excepted while it runs)."""
+    — while a workflow runs — the edit rules of the state it rests in (a task listing the lines as
+    Editable, held by the caller). Not while an approval is pending, nor on a closed order."""
     if not access.admitting_roles("update", rec.data):
         raise Forbidden(f"your roles do not allow changing this {form_name} record", code="forbidden")
     access.require_writable({lines_field: None}, rec.data)
     if not rec.workflow:
         return
-    from ..workflow.definition import TaskState
     inst, wf = workflow.running(caller.tenant, rec)
     if inst.status != "running":
         raise Forbidden(f"the order is closed ({inst.status}): its parts no longer change", code="record_closed")
-    state = wf.States.get(inst.state)
-    if ADMIN_ROLE not in caller.roles and not (isinstance(state, TaskState) and state.Editable is not None
-                                               and lines_field in state.Editable):
-        raise Forbidden(f"parts cannot change while the order is in {inst.state}", code="field_not_editable",
-                        details=[{"path": f"data.{lines_field}", "message": f"not editable in {inst.state}"}])
-    workflow.check_editable(caller, wf, inst, {lines_field: None})
+    workflow.check_editable(caller, wf, inst, {lines_field: None}, record_data=rec.data)
 
 
 def _require_warehouse(caller: Caller, parts, warehouse_id: str, found=None) -> None:

@@ -215,7 +215,7 @@ def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: 
     (or this call's answer) back. `extra` items move in the same transaction (e.g. sync's conflicts)."""
     _published, published_form = _form(caller.tenant, form_name)
     caller.require_any(published_form.permissions.update, f"updating {form_name} records")
-    data = _data_of(body)
+    data = _data_of(body, ("data", "version", "comment"))
     expected = _expected_version(body, if_match)
     access = access_for(caller, published_form)
     can_read = access.can("read")
@@ -232,11 +232,14 @@ def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: 
     guard_managed(caller.tenant, form_name, data)
     # A record keeps the form version it was made with.
     form = definitions.version_of(caller.tenant, "form", form_name, rec.form_version)
-    if rec.workflow:
-        inst, wf = workflow.running(caller.tenant, rec)
-        workflow.check_editable(caller, wf, inst, data)
+    comment = _comment_of(body)
     now = utc_now()
     validated = validate_record(form, data, previous=rec.data, variables=caller.variables(now))
+    correction = False
+    if rec.workflow:  # the state's edit rules judge what this write changes (an unchanged echo is no edit)
+        inst, wf = workflow.running(caller.tenant, rec)
+        changes = {k: data[k] for k in data if k in set(validated.changed_fields)}
+        correction = workflow.check_editable(caller, wf, inst, changes, record_data=rec.data, comment=comment)
     new = store.StoredRecord(**{**rec.__dict__, "data": validated.data, "version": rec.version + 1,
                                 "updated_at": now, "updated_by": caller.user_id})
     if rec.workflow:
@@ -244,7 +247,9 @@ def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: 
         rearmed = rearm_deadlines(wf, inst, rec.data, validated.data, rec.created_at, now)
         if rearmed is not None:  # e.g. priority raised in Review: SLA deadlines move with it
             new.workflow = rearmed.to_dict()
-    entry = workflow.history_entry("update", caller.user_id, changed=validated.changed_fields)
+    entry = workflow.history_entry("update", caller.user_id, changed=validated.changed_fields, comment=comment)
+    if correction:
+        entry["correction"] = True  # changed after the workflow finished, under the end state's edit rules
     plan = workflow._plan_for(caller.tenant, form, rec, new, entry)
     plan.extra += list(extra)
     if not can_read or not access.row_visible(new.data):
@@ -350,10 +355,20 @@ def _filter_value(field, raw: str, path: str) -> Any:
     return raw
 
 
-def _data_of(body: Any) -> dict:
+def _comment_of(body: Any) -> str:
+    """An update's optional comment (kept in its history entry; required by some edit rules)."""
+    comment = body.get("comment", "") if isinstance(body, dict) else ""
+    if comment is None:
+        return ""
+    if not isinstance(comment, str) or len(comment) > 2000:
+        raise ValidationFailed("comment must be text of at most 2000 characters", details=[{"path": "comment", "message": "invalid"}])
+    return comment.strip()
+
+
+def _data_of(body: Any, allowed: tuple[str, ...] = ("data", "version")) -> dict:
     if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
         raise ValidationFailed("body must be an object with a 'data' object", details=[{"path": "data", "message": "expected object"}])
-    unknown = set(body) - {"data", "version"}
+    unknown = set(body) - set(allowed)
     if unknown:
         raise ValidationFailed("unknown keys in body", details=[{"path": k, "message": "unknown key"} for k in sorted(unknown)])
     return body["data"]

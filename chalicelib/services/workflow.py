@@ -84,14 +84,17 @@ def running(tenant: str, rec):
 
 def list_actions(caller: Caller, form_name: str, record_id: str) -> dict:
     from ..workflow import available_actions
-    _published, form = definitions.published(caller.tenant, "form", form_name)
-    caller.require_any(form.permissions.read, f"reading {form_name} records")
+    _published, published_form = definitions.published(caller.tenant, "form", form_name)
+    caller.require_any(published_form.permissions.read, f"reading {form_name} records")
     rec, form, inst, wf = _load(caller, form_name, record_id)
     now = utc_now()
     actions = available_actions(wf, inst, rec.data, caller.user_id, caller.roles, ADMIN_ROLE in caller.roles,
                                 caller.variables(now))
+    from .records import access_for
+    visible = access_for(caller, published_form).visible_fields(rec.data)
     return {"record_id": record_id, "version": rec.version, "state": inst.state, "status": inst.status,
-            "assignees": [t.assignee for t in inst.tasks], "actions": actions}
+            "assignees": [t.assignee for t in inst.tasks], "actions": actions,
+            "editable": editable_now(caller, wf, inst, rec.data, visible)}
 
 
 def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, *, dry_run: bool = False,
@@ -128,11 +131,14 @@ def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, 
     patch = body.get("data") or {}
     data = rec.data
     if patch:
-        check_editable(caller, wf, inst, patch)
         access_for(caller, published_form).require_writable(patch, rec.data)
         from .fieldwork import guard_managed
         guard_managed(caller.tenant, form_name, patch)
-        data = validate_record(form, patch, previous=rec.data, variables=variables).data
+        validated = validate_record(form, patch, previous=rec.data, variables=variables)
+        # the state's edit rules judge what the action's data changes (an unchanged echo is no edit)
+        check_editable(caller, wf, inst, {k: patch[k] for k in patch if k in set(validated.changed_fields)},
+                       record_data=rec.data, comment=comment)
+        data = validated.data
     ctx = ServiceContext(caller.tenant, form)
     outcome = take_action(wf, inst, data, action, user_id=caller.user_id, roles=caller.roles,
                           is_admin=ADMIN_ROLE in caller.roles, now=now, ctx=ctx, variables=variables,
@@ -153,9 +159,15 @@ def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, 
         from ..forms.engine import Reference
         from ..storage import keys as storage_keys
         from ..storage.models import MemberItem
-        plan.extra.append(("check", (MemberItem, storage_keys.member_pk(caller.tenant, delegate_to), "M"),
-                           MemberItem.pk.exists() & (MemberItem.active == True),  # noqa: E712
-                           Reference("user", delegate_to, path="delegate_to")))
+        condition = MemberItem.pk.exists() & (MemberItem.active == True)  # noqa: E712
+        if outcome.delegate_roles:  # the rule names them by role: they must hold it (separation of duties)
+            held = None
+            for role in outcome.delegate_roles:
+                held = MemberItem.roles.contains(role) if held is None else held | MemberItem.roles.contains(role)
+            condition = condition & held
+        plan.extra.append(("check", (MemberItem, storage_keys.member_pk(caller.tenant, delegate_to), "M"), condition,
+                           Reference("user", delegate_to, role=outcome.delegate_roles[0] if outcome.delegate_roles else None,
+                                     path="delegate_to")))
     if op:  # offline sync: applied once however often the operation is replayed
         plan.idempotency, plan.idempotency_scope, plan.idempotent_response = op, record_store.SYNC_SCOPE, result
     return record_store.update_record(new, expected, plan) or result
@@ -236,22 +248,58 @@ def related_creates(tenant: str, creates: list[dict], source, depth: int = 1) ->
     return ops
 
 
-def check_editable(caller: Caller, wf: WorkflowDefinition, inst: Instance, patch: dict) -> None:
-    """While a workflow runs, a Task state with `Editable` decides who edits which fields."""
-    from ..workflow.definition import TaskState
-    if ADMIN_ROLE in caller.roles or inst.status != "running":
-        return
-    state = wf.States.get(inst.state)
-    if not isinstance(state, TaskState) or state.Editable is None:
-        return
-    keys = {f"user:{caller.user_id}"} | {f"role:{r}" for r in caller.roles}
-    if not any(t.assignee in keys for t in inst.tasks):
-        raise_forbidden(f"only the assignees of {inst.state} may edit this record now")
-    locked = sorted(set(patch) - set(state.Editable))
+def check_editable(caller: Caller, wf: WorkflowDefinition, inst: Instance, patch: dict, *,
+                   record_data: dict | None = None, comment: str | None = None) -> bool:
+    """What may change, and by whom, in the state the record rests in — in EVERY state, running or
+    finished: the state's edit rules (a Task's `Editable` = its assignees may edit those fields; any
+    resting state's `Edits` name fields for its assignees, roles or the users in user fields). A state
+    that names nothing allows nothing; automatic states and stopped workflows allow nothing. Admins
+    get only what a rule grants the admin role (e.g. a correction of a closed order, with a comment).
+    Returns True when the write is a correction outside a running workflow (history marks it)."""
+    from ..errors import Forbidden
+    if not patch:
+        return False
+    task_keys = {t.assignee for t in inst.tasks} if inst.status == "running" else set()
+    mine = {f"user:{caller.user_id}"} | {f"role:{r}" for r in caller.roles}
+    usable = _usable_edit_rules(caller, wf, inst, record_data or {})
+    if not usable and task_keys & mine:  # an assignee, but this state lets them edit none of these
+        raise Forbidden(f"these fields are not editable in state {inst.state}", code="field_not_editable",
+                        details=[{"path": f"data.{f}", "message": f"not editable in {inst.state}"} for f in sorted(patch)])
+    if not usable:
+        if task_keys:
+            raise_forbidden(f"only the assignees of {inst.state} may edit this record now")
+        raise Forbidden(f"nothing on this record can be edited by you in state {inst.state}"
+                        + ("" if inst.status == "running" else f" (the workflow has {inst.status})"),
+                        code="record_locked", details=[{"path": f"data.{f}", "message": f"not editable in {inst.state}"}
+                                                       for f in sorted(patch)])
+    locked = sorted(f for f in patch if not any(f in r.Fields for r in usable))
     if locked:
-        from ..errors import Forbidden
         raise Forbidden(f"these fields are not editable in state {inst.state}", code="field_not_editable",
                         details=[{"path": f"data.{f}", "message": f"not editable in {inst.state}"} for f in locked])
+    needs_comment = [f for f in patch if all(r.CommentRequired for r in usable if f in r.Fields)]
+    if needs_comment and not (comment or "").strip():
+        raise ValidationFailed(f"changing {', '.join(sorted(needs_comment))} in state {inst.state} needs a comment",
+                               code="comment_required", details=[{"path": "comment", "message": "is required for this change"}])
+    return inst.status != "running"
+
+
+def _usable_edit_rules(caller: Caller, wf: WorkflowDefinition, inst: Instance, data: dict) -> list:
+    """The edit rules of the record's state that admit this caller."""
+    state = wf.States.get(inst.state)
+    rules = list(getattr(state, "edit_rules", [])) if state is not None else []
+    task_keys = {t.assignee for t in inst.tasks} if inst.status == "running" else set()
+    mine = {f"user:{caller.user_id}"} | {f"role:{r}" for r in caller.roles}
+    return [r for r in rules if r.Assignees and task_keys & mine or r.Roles and set(r.Roles) & set(caller.roles)
+            or r.UserFields and any(data.get(f) == caller.user_id for f in r.UserFields)]
+
+
+def editable_now(caller: Caller, wf: WorkflowDefinition, inst: Instance, data: dict, visible: set[str]) -> dict:
+    """What the caller may edit in the record's state (for clients drawing the form): fields, and
+    those whose change needs a comment. Hidden fields are left out."""
+    usable = _usable_edit_rules(caller, wf, inst, data)
+    fields = {f for r in usable for f in r.Fields if f in visible}
+    needs = {f for f in fields if all(r.CommentRequired for r in usable if f in r.Fields)}
+    return {"fields": sorted(fields), "comment_required": sorted(needs)}
 
 
 def raise_forbidden(message: str) -> None:

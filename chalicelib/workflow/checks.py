@@ -136,6 +136,14 @@ def _field_problems(wf: WorkflowDefinition, form) -> list[dict]:
         elif types and fields[root].type not in types:
             problems.append({"path": path, "message": f"field '{root}' must be of type {'/'.join(types)}"})
 
+    def need_editable(path: str, name: str) -> None:
+        """An edit rule may name only fields a client can write: not computed, numbered or server-owned."""
+        before = len(problems)
+        need_field(path, name)
+        f = fields.get(name)
+        if len(problems) == before and f is not None and (f.computed_by_server or getattr(f, "server_owned", False)):
+            problems.append({"path": path, "message": f"field '{name}' is set by the platform, never edited"})
+
     def need_expr(path: str, source: str | None) -> None:
         if source is None:
             return
@@ -175,10 +183,18 @@ def _field_problems(wf: WorkflowDefinition, form) -> list[dict]:
             for e_i, e in enumerate(d.Escalate):
                 rule(f"{base}.Deadlines[{d_i}].Escalate[{e_i}].Notify", e.Notify)
                 rule(f"{base}.Deadlines[{d_i}].Escalate[{e_i}].Reassign", e.Reassign)
+        for r_i, er in enumerate(getattr(s, "Edits", [])):
+            for i, f in enumerate(er.Fields):
+                need_editable(f"{base}.Edits[{r_i}].Fields[{i}]", f)
+            for i, f in enumerate(er.UserFields or []):
+                need_field(f"{base}.Edits[{r_i}].UserFields[{i}]", f, ("user",))
+        if isinstance(s, ApprovalState):
+            for i, f in enumerate(s.SeparationOfDuties.ExcludeFields):
+                need_field(f"{base}.SeparationOfDuties.ExcludeFields[{i}]", f, ("user",))
         if isinstance(s, TaskState):
             rule(f"{base}.Assignee", s.Assignee)
             for i, f in enumerate(s.Editable or []):
-                need_field(f"{base}.Editable[{i}]", f)
+                need_editable(f"{base}.Editable[{i}]", f)
             for key, a in s.Actions.items():
                 for i, f in enumerate(a.Requires):
                     need_field(f"{base}.Actions.{key}.Requires[{i}]", f)

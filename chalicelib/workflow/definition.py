@@ -89,20 +89,66 @@ class WorkflowDeadline(Deadline):
     StopAt: list[str] = Field(default_factory=list)
 
 
+class EditRule(_Strict):
+    """Who may change which fields through PATCH (and an action's data, uploads, offline updates)
+    while the record rests in a state. A state that names no rule allows no field to anybody."""
+
+    Fields: list[str] = Field(min_length=1, max_length=200)
+    Assignees: bool = False  # the state's current assignees (its open task or approval holders)
+    Roles: list[str] | None = Field(default=None, min_length=1, max_length=20)  # members holding any of these
+    UserFields: list[str] | None = Field(default=None, min_length=1, max_length=10)  # users named in these fields
+    CommentRequired: bool = False  # e.g. an admin correction of a closed order: the reason goes to history
+
+    @model_validator(mode="after")
+    def _names_someone(self):
+        if not (self.Assignees or self.Roles or self.UserFields):
+            raise ValueError("an edit rule needs Assignees, Roles or UserFields")
+        return self
+
+
 class _StateBase(_Strict):
     Comment: str = Field(default="", max_length=1000)
 
 
-class TaskState(_StateBase):
+class _RestingState(_StateBase):
+    """A state a record rests in (human, wait, end): it says who edits what there."""
+
+    Edits: list[EditRule] = Field(default_factory=list, max_length=20)
+
+    @property
+    def edit_rules(self) -> list[EditRule]:
+        return list(self.Edits)
+
+
+class TaskState(_RestingState):
     Type: Literal["Task"]
     Assignee: AssigneeRule
-    Editable: list[str] | None = None  # None: the form's own permissions apply
+    Editable: list[str] | None = None  # shorthand: the assignees may edit these (None / []: nothing)
     Actions: dict[str, ActionDef] = Field(min_length=1, max_length=20)
     Deadlines: list[Deadline] = Field(default_factory=list, max_length=5)
 
+    @property
+    def edit_rules(self) -> list[EditRule]:
+        own = [EditRule(Fields=self.Editable, Assignees=True)] if self.Editable else []
+        return own + list(self.Edits)
 
-class ApprovalState(_StateBase):
+
+class SeparationOfDuties(_Strict):
+    """Who may never vote on an approval: whoever requested it (took the step that entered it), the
+    users named in `ExcludeFields` (e.g. the assigned engineer), and — in a chain — anyone who already
+    approved an earlier level. Delegation follows the same rules."""
+
+    Enabled: bool = True
+    ExcludeFields: list[str] = Field(default_factory=list, max_length=10)
+    OneLevelPerPerson: bool = True
+
+
+_SoD = SeparationOfDuties
+
+
+class ApprovalState(_RestingState):
     Type: Literal["Approval"]
+    SeparationOfDuties: _SoD = Field(default_factory=_SoD)
     Mode: Literal["single", "chain", "all", "any", "threshold"]
     Approvers: AssigneeRule | None = None  # single / all / any / threshold
     Levels: list[AssigneeRule] | None = Field(default=None, max_length=10)  # chain
@@ -186,7 +232,7 @@ class ChoiceState(_StateBase):
     Default: str | None = None
 
 
-class WaitState(_StateBase):
+class WaitState(_RestingState):
     Type: Literal["Wait"]
     Seconds: int | None = Field(default=None, ge=1, le=366 * 86400)
     TimestampField: str | None = None
@@ -259,11 +305,11 @@ class ActionState(_StateBase):
     End: bool = False
 
 
-class SucceedState(_StateBase):
+class SucceedState(_RestingState):
     Type: Literal["Succeed"]
 
 
-class FailState(_StateBase):
+class FailState(_RestingState):
     Type: Literal["Fail"]
     Error: str = Field(default="Failed", max_length=100)
     Cause: str = Field(default="", max_length=1000)
@@ -346,5 +392,5 @@ def parse_workflow(raw: Any, *, form=None, previous=None) -> tuple[WorkflowDefin
 
 
 __all__ = ["WorkflowDefinition", "parse_workflow", "TaskState", "ApprovalState", "ChoiceState", "WaitState",
-           "ActionState", "SucceedState", "FailState", "AssigneeRule", "HUMAN_TYPES", "AUTOMATIC_TYPES",
+           "ActionState", "SucceedState", "FailState", "AssigneeRule", "EditRule", "SeparationOfDuties", "HUMAN_TYPES", "AUTOMATIC_TYPES",
            "EXPRESSION_VARIABLES", "ExpressionError"]

@@ -14,6 +14,7 @@ from .definition import (ActionState, ApprovalState, AssigneeRule, ChoiceState, 
                          WaitState, WorkflowDefinition)
 from .instance import Instance, Outcome, Task, Timer, caller_keys
 
+ADMIN_ROLE_NAME = "admin"  # who decides an approval when separation of duties leaves no named approver
 MAX_AUTOMATIC_STEPS = 50  # hard stop for a run of automatic states (loops are also rejected at upload)
 
 
@@ -98,8 +99,11 @@ class Run:
             return None
         if isinstance(state, ApprovalState):
             rule = state.Levels[0] if state.Mode == "chain" else state.Approvers
-            keys = list(dict.fromkeys(self.ctx.resolve(rule, self.data)))  # a repeated name is one seat
-            self.inst.approval = {"level": 0, "votes": {}, "eligible": keys}
+            # the requester is whoever took the step that entered the approval (the scheduler for a timer)
+            self.inst.approval = {"level": 0, "votes": {}, "eligible": [],
+                                  "requested_by": (self.variables.get("$user") or {}).get("id") or "system"}
+            keys = _approver_keys(self, state, rule)
+            self.inst.approval["eligible"] = keys
             self._assign(keys, "approval")
             self._arm_deadlines(state)
             return None
@@ -233,6 +237,54 @@ def start(wf: WorkflowDefinition, version: int, data: dict, now: str, ctx: Workf
     return run.outcome
 
 
+def _excluded(state: ApprovalState, approval: dict, data: dict) -> set[str]:
+    """Users who may not vote on (nor be delegated) this approval: separation of duties."""
+    sod = state.SeparationOfDuties
+    if not sod.Enabled:
+        return set()
+    out = {approval.get("requested_by") or ""} | {data.get(f) for f in sod.ExcludeFields if isinstance(data.get(f), str)}
+    if sod.OneLevelPerPerson:
+        out |= set(approval.get("earlier_approvers", []))
+    out.discard("")
+    out.discard("system")
+    return out
+
+
+def _approver_keys(run: "Run", state: ApprovalState, rule: AssigneeRule) -> list[str]:
+    """The rule's approvers less the excluded users; when that leaves nobody, the rule's Fallbacks in
+    turn, then the tenant's admins — an approval never waits on somebody who may not decide it."""
+    excluded = {f"user:{u}" for u in _excluded(state, run.inst.approval, run.data)}
+    current: AssigneeRule | None = rule
+    found_any = False
+    while current is not None:
+        named = list(dict.fromkeys(run.ctx.resolve(current, run.data)))  # a repeated name is one seat
+        keys = [k for k in named if k not in excluded]
+        if keys:
+            return keys
+        found_any = found_any or bool(named)
+        current = current.Fallback
+    # nobody at all: as before, the state's deadlines (Reassign) must find someone
+    return [f"role:{ADMIN_ROLE_NAME}"] if found_any else []
+
+
+def _delegation_candidates(run: "Run", rule: AssigneeRule) -> tuple[set[str], list[str]]:
+    """(users, roles) who could have been assigned this level: named users, users the rule's fields or
+    lookups resolve to now, and holders of the roles it names (its Fallbacks included)."""
+    users: set[str] = set()
+    roles: list[str] = []
+    current: AssigneeRule | None = rule
+    while current is not None:
+        if current.Role is not None:
+            roles.append(current.Role)
+        elif current.Users is not None:
+            users |= set(current.Users)
+        else:
+            alone = current.model_copy(update={"Fallback": None})
+            users |= {k[5:] for k in run.ctx.resolve(alone, run.data) if k.startswith("user:")}
+        current = current.Fallback
+    return users, roles
+
+
 def _require_task(inst: Instance, keys: set[str], is_admin: bool, kind: str) -> None:
     if inst.status != "running":
         raise Conflict(f"the workflow is {inst.status}; no actions are open", code="workflow_not_running")
@@ -261,7 +313,7 @@ def available_actions(wf: WorkflowDefinition, inst: Instance, data: dict, user_i
                         "comment_required": action.CommentRequired, "editable": state.Editable})
         return out
     if isinstance(state, ApprovalState):
-        if user_id in (inst.approval or {}).get("votes", {}):
+        if user_id in (inst.approval or {}).get("votes", {}) or user_id in _excluded(state, inst.approval or {}, data):
             return []
         return [{"action": a, "label": a, "next": n, "requires": [], "missing": [], "comment_required": a == "reject",
                  "editable": []} for a, n in (("approve", state.OnApprove), ("reject", state.OnReject), ("delegate", inst.state))]
@@ -312,6 +364,10 @@ def _approval(run: Run, state: ApprovalState, action: str, user_id: str, keys: s
     approval = run.inst.approval
     if user_id in approval["votes"]:
         raise Conflict("you have already voted on this approval", code="already_voted")
+    excluded = _excluded(state, approval, run.data)
+    if user_id in excluded:
+        raise Forbidden("separation of duties: you requested this approval, are named in it, or approved an earlier "
+                        "level, so you cannot decide or delegate it", code="separation_of_duties")
     if action == "delegate":
         if not delegate_to:
             raise ValidationFailed("delegate needs delegate_to", details=[{"path": "delegate_to", "message": "is required"}])
@@ -322,6 +378,16 @@ def _approval(run: Run, state: ApprovalState, action: str, user_id: str, keys: s
         if target in approval["eligible"] or delegate_to in approval["votes"] or target == f"user:{user_id}":
             raise Conflict(f"{delegate_to} already has a vote on this approval", code="already_approver",
                            details=[{"path": "delegate_to", "message": "already an approver here"}])
+        if delegate_to in excluded:
+            raise Forbidden(f"separation of duties: {delegate_to} may not decide this approval", code="separation_of_duties",
+                            details=[{"path": "delegate_to", "message": "requested it, is named in it or approved an earlier level"}])
+        rule = state.Levels[approval["level"]] if state.Mode == "chain" else state.Approvers
+        users, roles = _delegation_candidates(run, rule)
+        if delegate_to not in users:
+            if not roles:
+                raise Forbidden(f"{delegate_to} could not have been assigned this approval", code="delegate_not_eligible",
+                                details=[{"path": "delegate_to", "message": "not an approver this step's rule names"}])
+            run.outcome.delegate_roles = roles  # checked on the member item in the same transaction
         approval["eligible"] = [target if k == mine.assignee and k.startswith("user:") else k for k in approval["eligible"]]
         if target not in approval["eligible"]:
             approval["eligible"].append(target)
@@ -356,8 +422,11 @@ def _approval(run: Run, state: ApprovalState, action: str, user_id: str, keys: s
             decided = "reject"  # the threshold can no longer be reached
     if decided == "approve" and state.Mode == "chain" and approval["level"] + 1 < len(state.Levels):
         level = approval["level"] + 1
-        keys_next = list(dict.fromkeys(run.ctx.resolve(state.Levels[level], run.data)))
-        run.inst.approval = {"level": level, "votes": {}, "eligible": keys_next}
+        run.inst.approval = {"level": level, "votes": {}, "eligible": [], "requested_by": approval.get("requested_by"),
+                             "earlier_approvers": sorted(set(approval.get("earlier_approvers", []))
+                                                         | {u for u, v in approval["votes"].items() if v == "approve"})}
+        keys_next = _approver_keys(run, state, state.Levels[level])
+        run.inst.approval["eligible"] = keys_next
         run.inst.tasks = [Task(k, run.inst.state, "approval", run.now) for k in dict.fromkeys(keys_next)]
         run.outcome.path = [run.inst.state]
         return run.outcome
@@ -395,7 +464,8 @@ def fire_timer(wf: WorkflowDefinition, inst: Instance, data: dict, timer_name: s
             run.outcome.notifications.append({"kind": "sla.breached", "deadline": deadline_name,
                                               "to": ctx.resolve(escalation.Notify, run.data)})
         if escalation.Reassign and isinstance(state, (TaskState, ApprovalState)):  # a Wait has nobody to replace
-            keys = ctx.resolve(escalation.Reassign, run.data)
+            keys = (_approver_keys(run, state, escalation.Reassign) if isinstance(state, ApprovalState)
+                    else ctx.resolve(escalation.Reassign, run.data))
             kind_of_task = "approval" if isinstance(state, ApprovalState) else "task"
             # the new assignees inherit the state's remaining deadline (the SLA keeps running)
             due = min((t.due_at for t in run.inst.tasks if t.due_at), default=None)

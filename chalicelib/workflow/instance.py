@@ -58,6 +58,9 @@ class Outcome:
     notifications: list[dict] = field(default_factory=list)
     emails: list[dict] = field(default_factory=list)
     creates: list[dict] = field(default_factory=list)
+    # a delegation to a user the rule names only by role: the service checks, in the write's
+    # transaction, that the member holds one of these roles
+    delegate_roles: list[str] = field(default_factory=list)
 
     @property
     def transitions(self) -> int:

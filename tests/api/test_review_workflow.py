@@ -125,9 +125,20 @@ def test_delegate_to_must_be_text(api):
 
 def test_delegate_to_unknown_user_is_rejected(api):
     ticket_form(api)
+    upload(api, "workflow", "ticket", approval_flow("single", {"Role": "staff"}))
+    ticket = new_ticket(api)
+    # a rule by role: the delegate must be an active member holding it (checked in the write's transaction)
+    error = act(api, ticket, "delegate", STAFF("ann"), delegate_to="nobody-in-this-tenant", expect=422)
+    assert error["error"]["details"][0]["path"] == "delegate_to"
+
+
+def test_delegation_goes_only_to_someone_the_rule_could_have_assigned(api):
+    ticket_form(api)
     upload(api, "workflow", "ticket", approval_flow("single", {"Users": ["ann"]}))
     ticket = new_ticket(api)
-    act(api, ticket, "delegate", STAFF("ann"), delegate_to="nobody-in-this-tenant", expect=422)
+    assert api.call("PUT", "/members/carl", body={"roles": ["staff"]}).status_code == 200
+    error = act(api, ticket, "delegate", STAFF("ann"), delegate_to="carl", expect=403)
+    assert error["error"]["code"] == "delegate_not_eligible"
 
 
 # --------------------------------------------------------------------------- who may edit through an action
@@ -251,9 +262,11 @@ def test_chain_approval_moves_the_task_level_by_level(api):
 
 def test_delegation_in_a_countersign_moves_the_seat(api):
     ticket_form(api)
-    upload(api, "workflow", "ticket", approval_flow("all", {"Users": ["ann", "bob"]}))
+    upload(api, "workflow", "ticket", approval_flow("all", {"Users": ["ann", "bob"], "Fallback": {"Users": ["carl"]}}))
     ticket = new_ticket(api)
     assert api.call("PUT", "/members/carl", body={"roles": ["staff"]}).status_code == 200  # a delegate must be a member
+    assert api.call("PUT", "/members/dan", body={"roles": ["staff"]}).status_code == 200
+    act(api, ticket, "delegate", STAFF("ann"), delegate_to="dan", expect=403)  # the rule never names dan
     moved = act(api, ticket, "delegate", STAFF("ann"), delegate_to="carl")
     assert sorted(moved["record"]["workflow"]["assignees"]) == ["user:bob", "user:carl"]
     assert inbox(api, STAFF("ann"))["items"] == []
@@ -295,7 +308,8 @@ def test_dry_runs_write_nothing(api):
     upload(api, "form", "note", {"title": "Note", "fields": [{"name": "text", "type": "text", "required": True}],
                                  "permissions": EVERYONE})
     upload(api, "workflow", "ticket", {"StartAt": "Sign", "States": {
-        "Sign": {"Type": "Approval", "Mode": "single", "Approvers": {"Users": ["ann"]}, "OnApprove": "Log", "OnReject": "Done"},
+        "Sign": {"Type": "Approval", "Mode": "single", "Approvers": {"Users": ["ann"], "Fallback": {"Users": ["bob"]}},
+                 "OnApprove": "Log", "OnReject": "Done", "Edits": [{"Fields": ["note"], "Assignees": True}]},
         "Log": {"Type": "Action", "Steps": [{"CreateRecord": {"Form": "note", "Data": {"text": "concat('ok ', title)"}}}],
                 "Next": "Done"},
         "Done": {"Type": "Succeed"}}})

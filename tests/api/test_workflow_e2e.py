@@ -80,9 +80,9 @@ def test_full_lifecycle(flow_api):
 
     missing = order.act("complete", CHEN, expect=422)
     assert {d["path"] for d in missing["details"]} == {"data.service_report", "data.customer_signature"}
-    # a hand-written signature value is not a signature: completion needs a confirmed, matching upload
-    assert order.act("complete", CHEN, expect=409, data={"service_report": "Replaced the valve",
-                                                         "customer_signature": SIGNATURE})["code"] == "action_not_available"
+    # a hand-written signature value is not a signature: only a confirmed upload writes one
+    refused = order.act("complete", CHEN, expect=422, data={"service_report": "Replaced the valve", "customer_signature": SIGNATURE})
+    assert refused["details"] == [{"path": "data.customer_signature", "message": "is set by the platform and cannot be written"}]
     order.patch(CHEN, service_report="Replaced the valve")
     order.version = _sign(flow_api, order, CHEN)
     done = order.act("complete", CHEN)
@@ -90,7 +90,7 @@ def test_full_lifecycle(flow_api):
     assert done["record"]["data"]["completed_at"]
     assert {t["name"] for t in done["record"]["workflow"]["timers"]} == {"deadline:survey_window"}  # resolution SLA stopped
 
-    order.act("close", AGENT, data={"satisfaction_rating": 2, "satisfaction_comment": "Slow"})
+    order.act("close", AGENT, data={"phone_rating": 2, "phone_comment": "Slow"})  # a rating taken by phone
     assert order.get()["workflow"]["state"] == "FollowUp"
     order.act("resolve", MANAGER, comment="Called the customer, offered a discount")
     final = order.get()

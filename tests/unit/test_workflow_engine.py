@@ -309,7 +309,7 @@ def test_single_approval():
     definition = approval_wf("single", Approvers={"Role": "sup"})
     out = begin(definition)
     assert assignees(out) == ["role:sup"] and out.instance.tasks[0].kind == "approval"
-    assert out.instance.approval == {"level": 0, "votes": {}, "eligible": ["role:sup"]}
+    assert out.instance.approval == {"level": 0, "votes": {}, "eligible": ["role:sup"], "requested_by": "u1"}
     listed = available_actions(definition, out.instance, out.data, "s1", ["sup"], False, variables("s1"))
     assert [(a["action"], a["next"], a["comment_required"]) for a in listed] == [
         ("approve", "Yes", False), ("reject", "No", True), ("delegate", "A", False)]
@@ -338,7 +338,8 @@ def test_chain_levels_advance_and_reject_at_any_level():
     assert assignees(out) == ["user:l1"]
     lvl2 = act(definition, out, "approve", "l1")
     assert (lvl2.instance.state, lvl2.path, assignees(lvl2)) == ("A", ["A"], ["role:manager"])
-    assert lvl2.instance.approval == {"level": 1, "votes": {}, "eligible": ["role:manager"]}
+    assert lvl2.instance.approval == {"level": 1, "votes": {}, "eligible": ["role:manager"], "requested_by": "u1",
+                                      "earlier_approvers": ["l1"]}
     with pytest.raises(Forbidden):
         act(definition, lvl2, "approve", "l1")  # level 1's approver is done
     lvl3 = act(definition, lvl2, "approve", "m", roles=["manager"])
@@ -390,11 +391,14 @@ def test_threshold_mode():
 
 
 def test_delegation_replaces_the_delegators_task():
-    definition = wf({"A": approval("all", Approvers={"Users": ["a", "b"]},
+    definition = wf({"A": approval("all", Approvers={"Users": ["a", "b"], "Fallback": {"Users": ["c"]}},
                                    Deadlines=[{"Name": "d", "Seconds": 600}]), **ENDS})
     out = begin(definition)
     with pytest.raises(ValidationFailed):
         act(definition, out, "delegate", "a")
+    with pytest.raises(Forbidden) as info:  # only to someone the step's rule (or its fallbacks) could have assigned
+        act(definition, out, "delegate", "a", delegate_to="x")
+    assert info.value.code == "delegate_not_eligible"
     moved = act(definition, out, "delegate", "a", delegate_to="c")
     assert (moved.instance.state, moved.path) == ("A", ["A"])
     assert sorted(assignees(moved)) == ["user:b", "user:c"]
@@ -784,3 +788,56 @@ def test_shipped_work_order_workflow_runs_with_fakes():
     assert step.instance.state == "OnSite" and step.data["accepted_at"] == NOW
     assert offered(definition, step, "eng2", data={**step.data, "parts_total": 0}) == ["request_parts", "complete"]
 
+
+
+# --- separation of duties ------------------------------------------------------------------------
+
+def test_the_requester_and_excluded_users_never_decide_their_own_approval():
+    definition = wf({"A": approval("single", Approvers={"Users": ["u1", "eng", "s1"]},
+                                   SeparationOfDuties={"ExcludeFields": ["engineer"]}), **ENDS})
+    out = begin(definition, data={"engineer": "eng"})  # u1 (the requester) and the engineer are not assigned
+    assert assignees(out) == ["user:s1"] and out.instance.approval["requested_by"] == "u1"
+    as_role = wf({"A": approval("single", Approvers={"Role": "sup"}, SeparationOfDuties={"ExcludeFields": ["engineer"]}), **ENDS})
+    by_role = begin(as_role, data={"engineer": "eng"})
+    for definition_, state, who, roles, admin in ((definition, out, "u1", (), True), (as_role, by_role, "u1", ["sup"], False),
+                                                  (as_role, by_role, "eng", ["sup"], False)):  # not even as an admin
+        assert available_actions(definition_, state.instance, state.data, who, roles, admin, variables(who)) == []
+        with pytest.raises(Forbidden) as info:
+            act(definition_, state, "approve", who, roles=roles, admin=admin)
+        assert info.value.code == "separation_of_duties"
+    with pytest.raises(Forbidden) as info:  # nor through a delegation
+        act(definition, out, "delegate", "s1", delegate_to="u1")
+    assert info.value.code == "separation_of_duties"
+    assert act(definition, out, "approve", "s1").instance.state == "Yes"
+
+
+def test_separation_of_duties_can_be_switched_off_per_approval():
+    definition = wf({"A": approval("single", Approvers={"Users": ["u1"]}, SeparationOfDuties={"Enabled": False}), **ENDS})
+    assert act(definition, begin(definition), "approve", "u1").instance.state == "Yes"
+
+
+def test_a_chain_is_approved_by_a_different_person_at_each_level():
+    definition = approval_wf("chain", Levels=[{"Role": "sup"}, {"Role": "sup"}])
+    lvl2 = act(definition, begin(definition), "approve", "s1", roles=["sup"])
+    assert lvl2.instance.approval["level"] == 1 and lvl2.instance.approval["earlier_approvers"] == ["s1"]
+    with pytest.raises(Forbidden) as info:
+        act(definition, lvl2, "approve", "s1", roles=["sup"])
+    assert info.value.code == "separation_of_duties"
+    with pytest.raises(Forbidden):  # nor hand level 2 back to the level-1 approver
+        act(definition, lvl2, "delegate", "s2", roles=["sup"], delegate_to="s1")
+    assert act(definition, lvl2, "approve", "s2", roles=["sup"]).instance.state == "Yes"
+    lenient = approval_wf("chain", Levels=[{"Role": "sup"}, {"Role": "sup"}],
+                          SeparationOfDuties={"OneLevelPerPerson": False})
+    twice = act(lenient, act(lenient, begin(lenient), "approve", "s1", roles=["sup"]), "approve", "s1", roles=["sup"])
+    assert twice.instance.state == "Yes"
+
+
+def test_delegation_by_role_is_checked_on_the_member_and_exclusion_falls_back():
+    definition = approval_wf("single", Approvers={"Role": "sup"})
+    moved = act(definition, begin(definition), "delegate", "s1", roles=["sup"], delegate_to="s9")
+    assert moved.delegate_roles == ["sup"] and "user:s9" in assignees(moved)  # the service checks s9 holds sup
+    # the only named approver is the requester: the Fallback decides, and failing that the admins
+    only_me = wf({"A": approval("single", Approvers={"Users": ["u1"], "Fallback": {"Users": ["boss"]}}), **ENDS})
+    assert assignees(begin(only_me)) == ["user:boss"]
+    nobody_else = wf({"A": approval("single", Approvers={"Users": ["u1"]}), **ENDS})
+    assert assignees(begin(nobody_else)) == ["role:admin"]
