@@ -36,9 +36,41 @@ def list_notifications(caller: Caller, params: dict) -> dict:
     if unread_only:
         merged = [n for n in merged if not n["read"]]
     merged.sort(key=lambda n: n["id"], reverse=True)
-    items = merged[:limit]
+    items = _redact_unreadable(caller, merged[:limit])
     return {"items": items, "unread": unread_count(caller, state, receipts),
             "next_before": items[-1]["id"] if len(items) == limit else None}
+
+
+def _redact_unreadable(caller: Caller, items: list[dict]) -> list[dict]:
+    """Row rules hold here too: a role feed tells every holder of the role, but a notification about a
+    record this member may not read (e.g. another engineer's order) says nothing about that record —
+    the item stays (so unread counts and mark-read agree) without its record, number, state or title.
+    One BatchGetItem per page."""
+    from ..storage.listing import get_records
+    from . import definitions
+    from .caller import ADMIN_ROLE
+    from .records import access_for
+    ids = list(dict.fromkeys(n["record_id"] for n in items if n.get("record_id")))
+    if not ids or ADMIN_ROLE in caller.roles:
+        return items
+    records = {r.id: r for r in get_records(caller.tenant, ids)}
+    access: dict[str, Any] = {}
+    out = []
+    for n in items:
+        rec = records.get(n.get("record_id") or "")
+        readable = False
+        if rec is not None and not rec.deleted:
+            if rec.form not in access:
+                try:
+                    form = definitions.published(caller.tenant, "form", rec.form)[1]
+                    access[rec.form] = access_for(caller, form) if caller.has_any(form.permissions.read) else None
+                except NotFound:
+                    access[rec.form] = None
+            readable = access[rec.form] is not None and access[rec.form].row_visible(rec.data)
+        if n.get("record_id") and not readable:
+            n = {**n, "record_id": None, "number": None, "state": None, "title": "A notification about a record you may not open"}
+        out.append(n)
+    return out
 
 
 def _roles(caller: Caller) -> list[str]:

@@ -171,3 +171,22 @@ def test_a_queued_role_copy_is_not_sent_after_the_role_is_taken_away(flow_api, s
                                                    "roles": ["agent"]})
     assert deliver_due(later)["skipped"] == 1  # the copy was queued, then found no longer in the role
     assert not [m for m in ses.sent_messages if m.destinations["ToAddresses"] == ["zhao.min@demo.example"]]
+
+
+def test_a_role_notification_says_nothing_of_a_record_the_member_may_not_read(flow_api):
+    """Role feeds reach every holder of the role; row rules still decide what each may learn of the record."""
+    from chalicelib.auth import issue_local_token
+    customer = new_customer(flow_api)
+    created = flow_api.call("POST", "/forms/work_order/records", body={"data": work_order_data(customer["id"], region="south")}, **AGENT)
+    assert created.status_code == 201 and created.json["workflow"]["assignees"] == ["role:supervisor"]  # south has no supervisor
+    flow_api.call("PUT", "/members/sup.east", body={"roles": ["supervisor"], "active": True, "attributes": {"region": "east"}})
+    east = issue_local_token("demo", "sup.east", ["supervisor"], attributes={"region": "east"})
+    assert flow_api.call("GET", f"/forms/work_order/records/{created.json['id']}", token=east).status_code == 404
+    notes = flow_api.call("GET", "/notifications", token=east).json
+    [note] = [n for n in notes["items"] if n["kind"] == "task.assigned"]
+    assert note["record_id"] is None and note["number"] is None and created.json["number"] not in note["title"]
+    assert notes["unread"] >= 1  # still counted, and it can be marked read
+    south = issue_local_token("demo", "sup.south", ["supervisor"], attributes={"region": "south"})
+    flow_api.call("PUT", "/members/sup.south", body={"roles": ["supervisor"], "active": True, "attributes": {"region": "south"}})
+    [seen] = [n for n in flow_api.call("GET", "/notifications", token=south).json["items"] if n["kind"] == "task.assigned"]
+    assert seen["record_id"] == created.json["id"]
