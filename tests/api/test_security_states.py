@@ -130,3 +130,10 @@ def test_the_actions_listing_says_what_an_admin_may_correct(flow_api):
     closed = _closed_order(flow_api)
     admin = flow_api.call("GET", f"{closed.path}/actions", **ADMIN).json["editable"]
     assert "serial_number" in admin["fields"] and admin["comment_required"] == admin["fields"]
+
+
+def test_the_access_explanation_names_what_the_state_lets_a_member_edit(flow_api):
+    order = on_site_order(flow_api)
+    why = flow_api.call("GET", f"{order.path}/access?user=eng.zhang", **ADMIN).json
+    assert "service_report" in why["workflow"]["editable"]["fields"] and "priority" not in why["workflow"]["editable"]["fields"]
+    assert flow_api.call("GET", f"{order.path}/access?user=agent.li", **ADMIN).json["workflow"]["editable"]["fields"] == []

@@ -16,6 +16,7 @@ from chalicelib.storage import reports as store
 from tests.api.test_reports_api import stream_event
 
 ADMIN = Caller(tenant="demo", user_id="admin", roles=frozenset({"admin"}))
+SUPERVISOR = Caller(tenant="demo", user_id="sup.north", roles=frozenset({"supervisor"}))  # edits orders in Review
 
 
 def _views(ids):
@@ -48,7 +49,7 @@ def test_concurrent_redelivered_batches_match_recomputation(ddblocal_backend):
     events = [stream_event("demo", ids[i:i + 5])["Records"] for i in range(0, len(ids), 5)]
     for rid in rng.sample(ids, 8):  # updates move orders between groups
         current = records.get(ADMIN, "work_order", rid)
-        records.update(ADMIN, "work_order", rid, {"version": current["version"], "data": {"region": "west", "priority": "urgent"}}, None)
+        records.update(SUPERVISOR, "work_order", rid, {"version": current["version"], "data": {"region": "west", "priority": "urgent"}}, None)
     events.append(stream_event("demo", ids)["Records"])
     batches = events + events  # every batch delivered twice
     rng.shuffle(batches)

@@ -12,7 +12,19 @@ from .test_storage_races import AGENT, SUPERVISOR, order_body, racing_tenant, ru
 ADMIN = Caller(tenant="demo", user_id="admin", roles=frozenset({"admin"}))
 
 
+def _admin_draws_parts_in_review():
+    """The races draw parts on fresh orders: a workflow version whose Review state lets the admin edit
+    the parts lines (edit rules hold in every state; the shipped one allows parts only on site)."""
+    import json
+
+    from chalicelib.services import definitions
+    wf = json.load(open("definitions/after_sales/workflows/work_order.json"))
+    wf["States"]["Review"]["Edits"] = [{"Fields": ["parts_used"], "Roles": ["admin"]}]
+    definitions.upload(ADMIN, "workflow", "work_order", wf, publish=True)
+
+
 def _stocked(quantity):
+    _admin_draws_parts_in_review()
     part, _ = records.create(SUPERVISOR, "spare_part", {"data": {"part_no": "P-RACE", "name": "Fuse", "unit_price": 5}}, None)
     warehouse, _ = records.create(SUPERVISOR, "warehouse", {"data": {"code": "W-RACE", "name": "Central", "kind": "central"}}, None)
     inventory.move(SUPERVISOR, {"kind": "receipt", "warehouse": warehouse["id"], "part": part["id"], "quantity": quantity}, None)
