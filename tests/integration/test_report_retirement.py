@@ -53,7 +53,8 @@ def test_concurrent_workers_retire_superseded_and_replaced_versions(ddblocal_bac
     other_groups = _groups("other", 1)
     _publish("v2")  # building; the stream gives it part of the data
     for rid in ids[:5]:
-        records.update(_admin("demo"), "work_order", rid, {"version": 1, "data": {"region": "west"}}, None)
+        records.update(Caller(tenant="demo", user_id="sup.north", roles=frozenset({"supervisor"})),  # Review's assignee
+                       "work_order", rid, {"version": 1, "data": {"region": "west"}}, None)
     service.process_stream(stream_event("demo", ids[:5])["Records"])
     assert len(_states("demo", 2)) == 5
     _publish("v3")
