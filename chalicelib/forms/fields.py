@@ -194,22 +194,43 @@ class _AttachmentBase(_FieldBase):
     max_size_mb: int = Field(default=20, ge=1, le=100)
 
 
+def _images_only(accept: list[str]) -> list[str]:
+    """Image and signature fields are drawn inline (record views, the service report): they may not
+    accept active content (SVG, HTML, XML, JavaScript). File fields may; those are served as downloads."""
+    from ..mediatypes import is_active
+    refused = [t for t in accept if is_active(t)]
+    if refused:
+        raise ValueError(f"{', '.join(refused)}: active content (it can run scripts) is not accepted by image or "
+                         "signature fields; use raster types such as image/png, or a file field")
+    return accept
+
+
 class ImageField(_AttachmentBase):
     type: Literal["image"]
     accept: list[str] = Field(default_factory=lambda: ["image/jpeg", "image/png", "image/webp", "image/heic"])
 
+    @field_validator("accept")
+    @classmethod
+    def _accept_images(cls, value: list[str]) -> list[str]:
+        return _images_only(value)
+
 
 class FileField(_AttachmentBase):
     type: Literal["file"]
-    accept: list[str] = Field(default_factory=list)  # empty = any content type
+    accept: list[str] = Field(default_factory=list)  # empty = any content type (active ones served as downloads)
 
 
 class SignatureField(_FieldBase):
     type: Literal["signature"]
-    accept: list[str] = Field(default_factory=lambda: ["image/png", "image/svg+xml"])
+    accept: list[str] = Field(default_factory=lambda: ["image/png"])  # raster only: never image/svg+xml
     # Fields of the form this signature signs: confirming the upload stores the SHA-256 of their
     # canonical JSON in the attachment (signed_sha256); signature_valid() recomputes it.
     signs: list[str] = Field(default_factory=list, max_length=50)
+
+    @field_validator("accept")
+    @classmethod
+    def _accept_images(cls, value: list[str]) -> list[str]:
+        return _images_only(value)
 
 
 class UserField(_FieldBase):

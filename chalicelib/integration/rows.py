@@ -8,11 +8,12 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable
 
+from .. import spreadsheet
+
 NUMERIC = {"number", "money", "percent", "rating", "duration"}
 STRUCTURED = {"geolocation", "subtable", "image", "file", "signature"}
 TRUE, FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n"}
 MAX_ROWS = 10_000
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class RowsError(ValueError):
@@ -112,24 +113,23 @@ def _export_cell(field_type: str | None, value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, (int, float, Decimal)):
+        return str(value)  # a number (negative ones too) is data, never a formula
     if field_type == "multiselect" and isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return ";".join(value)
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-    text = str(value)
-    if isinstance(value, str) and text.startswith(FORMULA_START):
-        return "'" + text  # spreadsheet formula injection
-    return text
+        text = ";".join(value)
+    elif isinstance(value, (dict, list)):
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    else:
+        text = str(value)
+    return spreadsheet.neutralise(text)  # every text cell, joined options included
 
 
 def to_csv(form, columns: list[str], records: Iterable[dict]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*EXPORT_META, *columns])
-    for rec in records:
-        writer.writerow([_export_cell(None, rec.get(m)) for m in EXPORT_META]
-                        + [_export_cell(form.fields_by_name[c].type, rec["data"].get(c)) for c in columns])
-    return out.getvalue()
+    """Header + one line per record; quoting and the formula guard are chalicelib.spreadsheet's."""
+    header = [*EXPORT_META, *columns]
+    rows = ([_export_cell(None, rec.get(m)) for m in EXPORT_META]
+            + [_export_cell(form.fields_by_name[c].type, rec["data"].get(c)) for c in columns] for rec in records)
+    return spreadsheet.line(header, "\n") + spreadsheet.write(rows, "\n")
 
 
 def to_jsonl(records: Iterable[dict]) -> str:

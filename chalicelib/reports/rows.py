@@ -6,6 +6,7 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Iterable
 
+from .. import spreadsheet
 from .buckets import previous_key
 from .contribution import Contribution, group_key
 from .definition import ReportDefinition
@@ -154,30 +155,20 @@ class _Reversed(str):
 
 
 def to_csv(report: ReportDefinition, rows: list[dict]) -> str:
-    """CSV with a header row; cells that a spreadsheet would run as formulas are prefixed with '."""
-    import csv
-    import io
+    """CSV with a header row (CRLF lines): cells that a spreadsheet would run as formulas are prefixed
+    with ', and cells with a separator, quote or line break are quoted (chalicelib.spreadsheet)."""
     columns = [d.name for d in report.dimensions] + [m.name for m in report.measures]
     extra = [k for r in rows for k in r if k not in columns]
     columns += list(dict.fromkeys(extra))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(row.get(c)) for c in columns])
-    return buffer.getvalue()
+    header = [spreadsheet.neutralise(str(c)) for c in columns]
+    return spreadsheet.line(header) + spreadsheet.write([_cell(row.get(c)) for c in columns] for row in rows)
 
 
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    text = format(value, "f") if isinstance(value, Decimal) else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _numeric(text) else text
-
-
-def _numeric(text: str) -> bool:
-    try:
-        Decimal(text)
-        return True
-    except InvalidOperation:
-        return False
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (int, float, Decimal)):
+        return format(value, "f") if isinstance(value, Decimal) else str(value)  # numbers are data
+    return spreadsheet.neutralise(str(value), numbers_ok=True)

@@ -3,13 +3,11 @@ queue and every matching tenant webhook, with signed bodies, retries with expone
 delivery log, dead-lettering after the last attempt and redelivery on request.
 
 The stream handler and the retry schedule call `handle_stream` / `retry_due`; HTTP goes through
-`transport` (urllib by default; tests inject their own)."""
+`transport` (services.outbound's guarded POST by default; tests inject their own)."""
 from __future__ import annotations
 
 import logging
 import time
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
@@ -28,45 +26,25 @@ log = logging.getLogger("aftersales.events")
 Transport = Callable[[str, bytes, dict, float], tuple[int | None, str | None]]
 
 
-def urllib_transport(url: str, body: bytes, headers: dict, timeout: float) -> tuple[int | None, str | None]:
-    """POST once: (HTTP status, error text or None). Redirects are not followed (a 3xx is a failure)."""
-
-    class _NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
-    opener = urllib.request.build_opener(_NoRedirect)
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with opener.open(request, timeout=timeout) as response:
-            return response.status, None
-    except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return None, str(getattr(exc, "reason", exc))[:300]
+def guarded_transport(url: str, body: bytes, headers: dict, timeout: float) -> tuple[int | None, str | None]:
+    """POST once through the SSRF guard (services.outbound): the host is resolved once, every address
+    must be public, the connection goes to a vetted address (TLS keeps the host name); redirects are
+    not followed (a 3xx is a failure). → (HTTP status, error text or None)."""
+    from . import outbound  # http.client + ssl: off the cold-start path of the API
+    return outbound.post(url, body, headers, timeout)
 
 
-transport: Transport = urllib_transport
+urllib_transport = guarded_transport  # its former name (tests and tools inject `transport` by it)
+transport: Transport = guarded_transport
 
 
 def blocked_address(url: str) -> str | None:
-    """Why a webhook URL may not be called (SSRF guard): it resolves to a private, loopback,
-    link-local (e.g. the instance metadata service) or reserved address. The local stage allows all."""
-    import ipaddress
-    import socket
-    from urllib.parse import urlsplit
-    if get_settings().stage == "local":
-        return None
-    host = urlsplit(url).hostname or ""
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)}
-    except (OSError, UnicodeError):
-        return f"cannot resolve {host}"
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global:
-            return f"{host} resolves to a non-public address"
-    return None
+    """Why a webhook URL may not be called now (SSRF guard), or None: not https, credentials in it, or a
+    host that resolves to any non-public address (private, loopback, link-local such as the instance
+    metadata service, NAT64/6to4/Teredo/IPv4-mapped, multicast, reserved). Only the local stage outside
+    Lambda may call loopback. Reporting only: delivery checks and connects in one step (outbound.post)."""
+    from . import outbound
+    return outbound.refusal(url)
 
 
 def events_from_stream(records: list[dict]) -> list[dict]:
@@ -152,12 +130,9 @@ def attempt(hook: store.Webhook, delivery: store.Delivery, now: str | None = Non
     """POST the stored body once and record the outcome (delivered / retry later / dead)."""
     settings = get_settings()
     body = delivery.body.encode()
-    refused = blocked_address(hook.url) if transport is urllib_transport else None
-    if refused:
-        status, error = None, refused
-    else:
-        status, error = transport(hook.url, body, signing.headers(hook.secret, int(time.time()), body, delivery.event_id),
-                                  settings.webhook_timeout_seconds)
+    # the guard is inside the transport, where it connects: no check-then-connect window
+    status, error = transport(hook.url, body, signing.headers(hook.secret, int(time.time()), body, delivery.event_id),
+                              settings.webhook_timeout_seconds)
     at = now or utc_now()
     before = delivery.attempts
     delivery.attempts += 1

@@ -4,7 +4,8 @@ Generic over the form: every field the caller may see is rendered by its label a
 form's order (so check-in/out times, on-site duration and whatever a tenant adds later appear with
 no code change); sub-tables become tables with totals for number columns; lookups show the linked
 record's title; images are shown through short-lived presigned GET URLs; a signature shows its
-image, the hash it signed and whether the record still matches it. Every value is tenant data and
+image, the hash it signed and whether the record still matches it. Only raster images are drawn
+(<img>); other files, SVG included, are links to downloads (files.presigned_get). Every value is tenant data and
 is escaped; fields hidden from the caller's roles are absent (Access.mask)."""
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ import html
 from decimal import Decimal
 from typing import Any
 
+from .. import mediatypes
 from ..errors import Conflict
 from ..signatures import is_valid
-from ..storage import files
+from ..storage import files, keys
 from ..storage import records as store
 from . import definitions
 from .caller import Caller
@@ -55,7 +57,6 @@ def _completed(rec) -> bool:
 class _Page:
     def __init__(self, caller: Caller, form, rec, data: dict) -> None:
         self.caller, self.form, self.rec, self.data = caller, form, rec, data
-        self.prefix = f"t/{caller.tenant}/{rec.form}/{rec.id}/"
 
     def html(self) -> str:
         title = self.form.title or self.form.name
@@ -158,7 +159,7 @@ class _Page:
                 continue
             url = self._url(a)
             name = a.get("name") or a.get("key", "").rsplit("/", 1)[-1]
-            if url and str(a.get("content_type", "")).startswith("image/"):
+            if url and mediatypes.is_raster_image(a.get("content_type")):  # never SVG or other active content
                 item = f"<img src=\"{e(url)}\" alt=\"{e(name)}\">"
             elif url:
                 item = f"<a href=\"{e(url)}\">{e(name)}</a>"
@@ -185,10 +186,10 @@ class _Page:
 
     def _url(self, a: dict) -> str | None:
         key = a.get("key")
-        if not isinstance(key, str) or not key.startswith(self.prefix):
-            return None  # only objects uploaded for this record
+        if not keys.is_attachment_key_of(key, self.caller.tenant, self.rec.form, self.rec.id):
+            return None  # only objects uploaded for this record, compared segment by segment
         try:
-            return files.presigned_get(key, a.get("name"))[0]
+            return files.presigned_get(key, a.get("name"), a.get("content_type"))[0]
         except Exception:
             return None
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .. import mediatypes
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..forms.values import CONTENT_TYPE_RE, MAX_UPLOAD_NAME
 from ..ids import is_valid_id, new_id
-from ..signatures import signed_digest
+from ..signatures import signature_mac, signed_digest
 from ..storage import files, keys
 from ..storage import records as store
 from ..storage import uploads as pending_store
@@ -52,7 +53,7 @@ def _require_field_writable(caller: Caller, access, rec, field_name: str) -> Non
     access.require_writable([field_name], rec.data)
     if rec.workflow:
         inst, wf = workflow.running(caller.tenant, rec)
-        workflow.check_editable(caller, wf, inst, {field_name: None})
+        workflow.check_editable(caller, wf, inst, {field_name: None}, record_data=rec.data)
 
 
 def _attachment_field(form, name: Any):
@@ -63,9 +64,19 @@ def _attachment_field(form, name: Any):
     return field
 
 
+def _refuse_active(field, content_type: str, path: str) -> None:
+    """Image and signature fields never hold active content (SVG, HTML, XML, JavaScript), whatever
+    their `accept` says (a definition stored before that rule may still list it)."""
+    if field.type in ("image", "signature") and mediatypes.is_active(content_type):
+        raise _problem(path, f"{content_type} is active content (it can run scripts); the {field.type} field "
+                             f"{field.name} takes raster images such as image/png or image/jpeg",
+                       f"{field.name} does not take {content_type}", "active_content_refused")
+
+
 def _check_declared(field, content_type: Any, size: Any) -> None:
     if not isinstance(content_type, str) or not CONTENT_TYPE_RE.fullmatch(content_type):
         raise _problem("content_type", "must be a MIME type such as image/jpeg", "content_type is malformed")
+    _refuse_active(field, content_type, "content_type")
     if field.accept and content_type not in field.accept:
         raise _problem("content_type", f"{content_type} is not accepted by {field.name} ({', '.join(field.accept)})",
                        "content type not accepted", "content_type_not_accepted")
@@ -125,6 +136,7 @@ def _verify_object(p: pending_store.PendingUpload, field, caller: Caller) -> Non
         raise _problem("upload", f"the object has {info.size} bytes, {p.size} were declared", "uploaded object has the wrong size", "upload_size_mismatch")
     if info.size > max_bytes(field):
         raise _problem("upload", f"the object is larger than {max_bytes(field)} bytes", "uploaded object too large", "upload_too_large")
+    _refuse_active(field, p.content_type, "upload")
     if info.content_type != p.content_type or (field.accept and info.content_type not in field.accept):
         raise _problem("upload", f"the object's content type is {info.content_type or 'missing'}, {p.content_type} was declared",
                        "uploaded object has the wrong content type", "upload_type_mismatch")
@@ -164,14 +176,16 @@ def confirm(caller: Caller, form_name: str, record_id: str, upload_id: str, body
         value = attachment
     now = utc_now()
     from ..forms.engine import validate_record
-    validated = validate_record(form, {field.name: value}, previous=rec.data, variables=caller.variables(now))
+    validated = validate_record(form, {field.name: value}, previous=rec.data, variables=caller.variables(now),
+                                server_written=(field.name,) if field.type == "signature" else ())
     stored = validated.data.get(field.name)
     if not any(isinstance(a, dict) and a.get("key") == p.key for a in (stored if isinstance(stored, list) else [stored])):
         raise _problem(f"data.{field.name}", "the field is not shown on this record now, so it keeps no value", "field is hidden")
     if field.type == "signature":
         # bound to the record (the key names it) and to the values it signs, as stored after this write
-        attachment.update(signed_fields=list(field.signs), signed_sha256=signed_digest(p.key, field.signs, validated.data),
-                          signed_at=now, signed_by=caller.user_id)
+        digest = signed_digest(p.key, field.signs, validated.data)
+        attachment.update(signed_fields=list(field.signs), signed_sha256=digest, signed_at=now, signed_by=caller.user_id,
+                          signed_mac=signature_mac(p.key, digest, field.signs, now, caller.user_id))
         validated.data[field.name] = attachment
     new = store.StoredRecord(**{**rec.__dict__, "data": validated.data, "version": rec.version + 1,
                                 "updated_at": now, "updated_by": caller.user_id})
@@ -254,11 +268,12 @@ def file_url(caller: Caller, form_name: str, record_id: str, key: str | None) ->
     rec = load_visible(access, caller.tenant, form_name, record_id)
     form = definitions.version_of(caller.tenant, "form", form_name, rec.form_version)
     # Only objects uploaded for this record: a value written by hand with another key opens nothing.
-    prefix = f"t/{caller.tenant}/{form_name}/{record_id}/"
+    # Compared segment by segment (storage.keys): no '..', no look-alike record id, no other layout.
     match = next((a for _path, a in attachments_of(form, access.mask(rec.data)) if a["key"] == key), None)
-    if match is None or not key.startswith(prefix):
+    if match is None or not keys.is_attachment_key_of(key, caller.tenant, form_name, record_id):
         raise NotFound("no such file on this record")
-    url, seconds = files.presigned_get(key, match.get("name"))
+    # served as the attachment's content type allows: raster images inline, the rest as downloads
+    url, seconds = files.presigned_get(key, match.get("name"), match.get("content_type"))
     return {"url": url, "expires_in": seconds, "key": key, "content_type": match.get("content_type"),
             "size": match.get("size"), "name": match.get("name")}
 

@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from ..config import get_settings
 from ..errors import NotFound, ValidationFailed
 from ..forms.definition import pydantic_problems
 from ..ids import is_valid_id, new_id
@@ -24,10 +22,12 @@ def _parse(body: Any) -> WebhookRequest:
         request = WebhookRequest.model_validate(body)
     except ValidationError as exc:
         raise ValidationFailed("webhook is invalid", details=pydantic_problems(exc)) from exc
-    parts = urlsplit(request.url)
-    local = get_settings().stage == "local" and parts.hostname in ("127.0.0.1", "localhost")
-    if parts.scheme != "https" and not (parts.scheme == "http" and local) or not parts.hostname:
-        raise ValidationFailed("webhook url must be https", details=[{"path": "url", "message": "https URL required"}])
+    from . import outbound
+    try:  # the static half of the SSRF guard; delivery resolves and checks again where it connects
+        outbound.check_url(request.url)
+    except outbound.Refused as exc:
+        summary = "webhook url must be https" if "https" in str(exc) else "webhook url may not be called"
+        raise ValidationFailed(summary, details=[{"path": "url", "message": str(exc)}]) from None
     return request
 
 

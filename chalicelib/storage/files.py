@@ -7,8 +7,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from .. import mediatypes
 from ..config import get_settings
 from ..errors import ServiceUnavailable
+from . import keys
 
 PENDING_TAG = "<Tagging><TagSet><Tag><Key>upload</Key><Value>pending</Value></Tag></TagSet></Tagging>"
 _client = None
@@ -39,6 +41,14 @@ def client():
         return _client
 
 
+def _checked(key: str) -> tuple[str, ...]:
+    """Every S3 call goes through here: a key outside the layout (storage.keys) is never signed or read."""
+    segments = keys.object_key_segments(key)
+    if segments is None:
+        raise keys.UnsafeKey(f"not an object key of this app: {str(key)[:80]!r}")
+    return segments
+
+
 def bucket() -> str:
     return get_settings().uploads_bucket
 
@@ -48,6 +58,7 @@ def presigned_post(key: str, content_type: str, size: int, *, max_size: int | No
     """{url, fields} for a browser/phone form POST that S3 accepts only for exactly this key, content
     type and size — or any size from `size` to `max_size` (moto does not enforce the conditions: the
     server checks the object itself). Tagged 'pending': the bucket's lifecycle expires it."""
+    _checked(key)
     conditions: list[Any] = [{"key": key}, {"Content-Type": content_type},
                              ["content-length-range", size, max_size or size], {"tagging": PENDING_TAG}]
     fields = {"Content-Type": content_type, "tagging": PENDING_TAG}
@@ -58,18 +69,21 @@ def presigned_post(key: str, content_type: str, size: int, *, max_size: int | No
         raise ServiceUnavailable("file storage is unavailable; retry", code="storage_unavailable") from exc
 
 
-def presigned_get(key: str, filename: str | None = None) -> tuple[str, int]:
+def presigned_get(key: str, filename: str | None = None, content_type: str | None = None) -> tuple[str, int]:
+    """A short-lived GET that always fixes how the browser treats the object, whatever S3 stored with it:
+    a raster image inline with its own type; anything else a download (Content-Disposition attachment),
+    active content (SVG, HTML, XML, JavaScript) typed application/octet-stream. The filename is sanitised."""
     seconds = get_settings().download_url_seconds
-    params: dict[str, Any] = {"Bucket": bucket(), "Key": key}
-    if filename:
-        safe = "".join(c for c in filename if c.isalnum() or c in "._- ")[:100] or "file"
-        params["ResponseContentDisposition"] = f'inline; filename="{safe}"'
+    disposition, served = mediatypes.serving(content_type, filename, fallback=_checked(key)[-1])
+    params: dict[str, Any] = {"Bucket": bucket(), "Key": key, "ResponseContentDisposition": disposition,
+                              "ResponseContentType": served}
     return client().generate_presigned_url("get_object", Params=params, ExpiresIn=seconds), seconds
 
 
 def _object_call(operation: str, key: str) -> dict | None:
     """head_object / get_object of the key; None when the object does not exist."""
     from botocore.exceptions import ClientError
+    _checked(key)
     try:
         return getattr(client(), operation)(Bucket=bucket(), Key=key)
     except ClientError as exc:
@@ -116,6 +130,7 @@ def mark_attached(key: str, state: str = "attached") -> None:
     """Replace the 'pending' tag (the bucket's lifecycle expires pending objects) with 'attached'
     (or back to 'pending' when the attaching write failed)."""
     from botocore.exceptions import ClientError
+    _checked(key)
     try:
         client().put_object_tagging(Bucket=bucket(), Key=key, Tagging={"TagSet": [{"Key": "upload", "Value": state}]})
     except ClientError as exc:

@@ -24,7 +24,8 @@ def job_pk(tenant: str, job_id: str) -> str:
 def upload_key(tenant: str, upload_id: str) -> str:
     """S3 key of an import file: under the tenant's prefix, beside (never inside) attachment keys
     t/<tenant>/<form>/... ('_imports' is not a valid form name)."""
-    return f"t/{tenant}/_imports/{upload_id}"
+    from .keys import import_object_key
+    return import_object_key(tenant, upload_id)
 
 
 def row_bytes(row) -> int:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import zlib
 from decimal import Decimal
 from typing import Any
@@ -43,9 +44,53 @@ def upload_pk(tenant: str, upload_id: str) -> str:
     return f"T#{tenant}#UP#{upload_id}"
 
 
+# S3 object keys are built from and checked as SEGMENTS, never as strings: every segment is plain
+# [A-Za-z0-9_-] (tenant ids, form and field names, ULIDs, '_imports'), so no key holds '..', '.', an
+# empty segment, a backslash, a %-escape or a leading '/', and "under a prefix" is a tuple comparison
+# (t/acme/work_order/01ABC never admits t/acme/work_order/01ABCD/...).
+OBJECT_KEY_SEGMENT = re.compile(r"[A-Za-z0-9_\-]{1,128}")
+MAX_OBJECT_KEY = 512
+ATTACHMENT_KEY_SEGMENTS = 6  # t / tenant / form / record id / field / upload id
+
+
+class UnsafeKey(ValueError):
+    """An S3 key (or a segment for one) outside the key layout."""
+
+
+def object_key(*segments: str) -> str:
+    """The S3 key of these segments; UnsafeKey when one is not a plain segment."""
+    for segment in segments:
+        if not isinstance(segment, str) or not OBJECT_KEY_SEGMENT.fullmatch(segment):
+            raise UnsafeKey(f"not a key segment: {str(segment)[:40]!r}")
+    key = "/".join(segments)
+    if not segments or len(key) > MAX_OBJECT_KEY:
+        raise UnsafeKey("key is empty or too long")
+    return key
+
+
+def object_key_segments(key: Any) -> tuple[str, ...] | None:
+    """The segments of a key of our layout, or None for anything else (path tricks included)."""
+    if not isinstance(key, str) or not 0 < len(key) <= MAX_OBJECT_KEY:
+        return None
+    segments = tuple(key.split("/"))
+    return segments if all(OBJECT_KEY_SEGMENT.fullmatch(s) for s in segments) else None
+
+
+def is_attachment_key_of(key: Any, tenant: str, form: str, record_id: str) -> bool:
+    """True only for t/<tenant>/<form>/<record id>/<field>/<upload id>, compared segment by segment."""
+    segments = object_key_segments(key)
+    return (segments is not None and len(segments) == ATTACHMENT_KEY_SEGMENTS
+            and segments[:4] == ("t", tenant, form, record_id))
+
+
 def upload_object_key(tenant: str, form: str, record_id: str, field: str, upload_id: str) -> str:
     """S3 key of an attachment: tenant first, like every DynamoDB key."""
-    return f"t/{tenant}/{form}/{record_id}/{field}/{upload_id}"
+    return object_key("t", tenant, form, record_id, field, upload_id)
+
+
+def import_object_key(tenant: str, upload_id: str) -> str:
+    """S3 key of an import file: beside (never inside) attachment keys ('_imports' is no form name)."""
+    return object_key("t", tenant, "_imports", upload_id)
 
 
 def shard_of(record_id: str, shards: int) -> int:
