@@ -42,6 +42,7 @@ class Settings:
     ses_configuration_set: str = ""  # "" = none (moto, local): sends carry no ConfigurationSetName
     public_base_url: str = "http://127.0.0.1:8000"  # survey links point here
     survey_secret: str = "unset-survey-secret-change-me"  # HMAC key of survey tokens
+    member_cache_seconds: float = 30.0  # how long a container trusts its copy of the member roster
 
 
 def _env(name: str, default: str) -> str:
@@ -67,7 +68,7 @@ def get_settings() -> Settings:
         definition_cache_seconds=float(_env("DEFINITION_CACHE_SECONDS", "5")),
         max_body_bytes=int(_env("MAX_BODY_BYTES", str(256 * 1024))),
         # Cursors are signed so a caller cannot forge a start key into another partition.
-        cursor_secret=_env("CURSOR_SECRET", secret or "unset-cursor-secret-change-me"),
+        cursor_secret=_env("CURSOR_SECRET", secret or UNSET_CURSOR_SECRET),
         idempotency_ttl_seconds=int(_env("IDEMPOTENCY_TTL_SECONDS", str(24 * 3600))),
         sync_op_ttl_seconds=int(_env("SYNC_OP_TTL_SECONDS", str(14 * 24 * 3600))),
         uploads_bucket=_env("UPLOADS_BUCKET", "aftersales-local-uploads"),
@@ -88,8 +89,29 @@ def get_settings() -> Settings:
         ses_endpoint=os.environ.get("SES_ENDPOINT") or None,
         ses_configuration_set=_env("SES_CONFIGURATION_SET", ""),
         public_base_url=_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
-        survey_secret=_env("SURVEY_SECRET", (secret and "survey:" + secret) or "unset-survey-secret-change-me"),
+        member_cache_seconds=float(_env("MEMBER_CACHE_SECONDS", "30")),
+        survey_secret=_env("SURVEY_SECRET", (secret and "survey:" + secret) or UNSET_SURVEY_SECRET),
     )
+
+
+UNSET_CURSOR_SECRET = "unset-cursor-secret-change-me"
+UNSET_SURVEY_SECRET = "unset-survey-secret-change-me"
+MIN_SECRET_LENGTH = 32
+
+
+def server_secret(name: str) -> str:
+    """A server-side HMAC key ("cursor" or "survey"), never a built-in default: a stage that did not
+    get its generated secret (CURSOR_SECRET / SURVEY_SECRET, Secrets Manager on deployed stacks)
+    answers 503 `<name>_secret_unset` where the key is needed instead of signing with a guessable one.
+    The local stage derives both from its generated LOCAL_JWT_SECRET."""
+    from .errors import ServiceUnavailable
+    settings = get_settings()
+    value = settings.cursor_secret if name == "cursor" else settings.survey_secret
+    if value in (UNSET_CURSOR_SECRET, UNSET_SURVEY_SECRET) or len(value) < MIN_SECRET_LENGTH:
+        variable = "CURSOR_SECRET" if name == "cursor" else "SURVEY_SECRET"
+        raise ServiceUnavailable(f"this stage has no {variable}: it is generated at deploy (Secrets Manager)",
+                                 code=f"{name}_secret_unset")
+    return value
 
 
 def reset_settings() -> None:

@@ -46,8 +46,8 @@ _BINDING_LABEL = b"aftersales/signature-binding/v1"
 
 
 def _binding_key() -> bytes:
-    from .config import get_settings  # the stage's secret; read lazily (pure callers never reach here without one)
-    return hmac.new(get_settings().survey_secret.encode("utf-8"), _BINDING_LABEL, hashlib.sha256).digest()
+    from .config import server_secret  # the stage's secret, never a default; read lazily (pure callers never reach here without one)
+    return hmac.new(server_secret("survey").encode("utf-8"), _BINDING_LABEL, hashlib.sha256).digest()
 
 
 def signature_mac(key: str, digest: str, signed_fields: Iterable[str], signed_at: str, signed_by: str) -> str:

@@ -37,6 +37,8 @@ def _reset_process_state() -> None:
 
     workflow._lookup_cache.clear()
     reset_settings()
+    from chalicelib.services import identity
+    identity.forget()
     definitions.clear_caches()
     records._counter_guess.clear()
     common._configured = False

@@ -10,6 +10,7 @@ from chalice import Blueprint, Response
 
 from .. import jsonutil
 from ..auth import caller_from_request, route_authorizer
+from ..services.identity import effective
 from ..config import get_settings
 from ..errors import AppError, BadRequest, PayloadTooLarge
 from ..expressions.budget import expression_budget
@@ -72,7 +73,7 @@ def route(bp: Blueprint, path: str, *, methods: list[str], public: bool = False,
             request = bp.current_request
             try:
                 configure_once()
-                caller = None if public else caller_from_request(request.headers or {}, request.context or {})
+                caller = None if public else effective(caller_from_request(request.headers or {}, request.context or {}))
                 with expression_budget():  # one expression budget per request (expressions.budget)
                     result = view(request, caller, **params)
                 return result if isinstance(result, Response) else json_response(result)

@@ -34,6 +34,8 @@ def put(caller: Caller, user_id: str, body: Any) -> dict:
     before = store.get_member(caller.tenant, user_id)
     store.put_member(store.Member(caller.tenant, user_id, member.display_name, member.email, member.roles, member.active,
                                   member.attributes or None), by=caller.user_id, at=utc_now())
+    from .identity import forget
+    forget(caller.tenant)  # this container sees the change at once; others within MEMBER_CACHE_SECONDS
     if before is None or sorted(before.roles) != sorted(member.roles) or before.active != member.active:
         from ..storage.notifications import sync_subscriptions  # role e-mail copies follow the roles
         sync_subscriptions(caller.tenant, user_id, list(before.roles) if before else [], member.roles, member.active)

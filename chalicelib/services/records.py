@@ -160,7 +160,7 @@ def client_record_id(caller: Caller, client_id: str) -> str:
     import hmac
     import time
 
-    from ..config import get_settings
+    from ..config import get_settings, server_secret
     from ..ids import _ALPHABET
     settings = get_settings()
     now_ms = time.time() * 1000
@@ -171,7 +171,7 @@ def client_record_id(caller: Caller, client_id: str) -> str:
         raise ValidationFailed("record_id must be a ULID made now: its time part is too far from server time",
                                code="record_id_out_of_range",
                                details=[{"path": "record_id", "message": "time part outside now - op TTL .. now + 10 min"}])
-    digest = hmac.new(settings.cursor_secret.encode(), f"record-id\x00{caller.tenant}\x00{caller.user_id}\x00{client_id}".encode(),
+    digest = hmac.new(server_secret("cursor").encode(), f"record-id\x00{caller.tenant}\x00{caller.user_id}\x00{client_id}".encode(),
                       hashlib.sha256).digest()
     rand = int.from_bytes(digest[:10], "big")
     return client_id[:10] + "".join(_ALPHABET[(rand >> (5 * i)) & 31] for i in reversed(range(16)))

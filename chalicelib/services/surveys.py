@@ -16,7 +16,7 @@ class TokenRejected(Forbidden):
     code = "survey_token_invalid"
 
 
-UNSET_SECRET = "unset-survey-secret-change-me"
+from ..config import UNSET_SURVEY_SECRET as UNSET_SECRET  # noqa: E402
 
 
 def survey_secret() -> str:

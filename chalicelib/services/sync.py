@@ -14,17 +14,12 @@
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import random
 import re
 import time
 from typing import Any, Callable
 
-from .. import jsonutil
-from ..config import get_settings
+from .. import cursors, jsonutil
 from ..errors import AppError, BadRequest, Conflict, NotFound, ValidationFailed
 from ..forms.fields import NAME_PATTERN
 from ..ids import is_valid_id
@@ -323,28 +318,18 @@ def _merge_update(caller: Caller, op: dict, key: tuple[str, str]) -> dict:
 
 # ---- pull ------------------------------------------------------------------------------------
 
-def _sign(payload: bytes) -> str:
-    secret = get_settings().cursor_secret.encode()
-    return base64.urlsafe_b64encode(hmac.new(secret, b"sync\x00" + payload, hashlib.sha256).digest()[:18]).decode()
-
-
 def _encode_cursor(tenant: str, user: str, seen: dict[str, int]) -> str:
-    payload = base64.urlsafe_b64encode(json.dumps({"t": tenant, "u": user, "v": seen}, separators=(",", ":")).encode())
-    return f"{payload.decode()}.{_sign(payload)}"
+    return cursors.seal("sync", {"t": tenant, "u": user, "v": seen})
 
 
 def _decode_cursor(caller: Caller, cursor: str) -> dict[str, int]:
-    try:
-        payload, signature = cursor.split(".", 1)
-        if not hmac.compare_digest(signature, _sign(payload.encode())):
-            raise ValueError("bad signature")
-        body = json.loads(base64.urlsafe_b64decode(payload.encode()))
-        seen = {str(k): int(v) for k, v in body["v"].items()}
-    except (ValueError, TypeError, AttributeError, KeyError) as exc:
-        raise BadRequest("cursor is invalid", code="invalid_cursor", details=[{"path": "cursor", "message": "not a sync cursor of this API"}]) from exc
+    body = cursors.open_("sync", cursor, "cursor")
+    versions = body.get("v")
+    if not isinstance(versions, dict) or not all(isinstance(v, int) and not isinstance(v, bool) for v in versions.values()):
+        raise cursors.invalid("cursor", "not a sync cursor of this API")
     if body.get("t") != caller.tenant or body.get("u") != caller.user_id:
         raise BadRequest("cursor belongs to another user", code="invalid_cursor", details=[{"path": "cursor", "message": "not yours"}])
-    return seen
+    return {str(k): v for k, v in versions.items()}
 
 
 def pull(caller: Caller, cursor: str | None) -> dict:

@@ -338,7 +338,7 @@ def inbox(caller: Caller, params: dict) -> dict:
         raise BadRequest(f"limit must be between 1 and {MAX_INBOX_PAGE}", details=[{"path": "query.limit", "message": "out of range"}])
     assignees = sorted({f"user:{caller.user_id}"} | {f"role:{r}" for r in caller.roles})
     query_id = f"inbox:{caller.tenant}:{','.join(assignees)}"
-    positions = listing.decode_positions(params["cursor"], query_id) if params.get("cursor") else {a: "" for a in assignees}
+    positions = listing.decode_positions(params["cursor"], query_id, set(assignees)) if params.get("cursor") else {a: "" for a in assignees}
     fetched = {a: store.inbox_page(caller.tenant, a, pos or None, limit) for a, pos in positions.items() if pos is not None}
     merged = sorted(((t["_lsk"], a, t) for a, (items, _) in fetched.items() for t in items), key=lambda x: x[0])[:limit]
     taken: dict[str, list[str]] = {}

@@ -28,6 +28,10 @@ def member_pk(tenant: str, user_id: str) -> str:
     return f"T#{tenant}#M#{user_id}"
 
 
+def roster_pk(tenant: str) -> str:
+    return f"T#{tenant}#ROSTER"
+
+
 def unique_pk(tenant: str, form: str, field: str, value: Any) -> str:
     return f"T#{tenant}#U#{form}#{field}#{index_value(value)}"
 

@@ -6,13 +6,11 @@ shard stopped. Extra equality filters on other indexed fields run as FilterExpre
 """
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import json
 from typing import Any
 
-from ..config import get_settings
+from .. import cursors
 from ..errors import BadRequest
 from . import keys
 from .models import RecordItem
@@ -24,7 +22,7 @@ MAX_PAGES_PER_SHARD = 5  # bounds the work of one request when filters discard m
 def list_records(tenant: str, form: str, shards: int, *, primary: tuple[int, Any] | None,
                  extra: list[tuple[int, Any]], limit: int, cursor: str | None) -> tuple[list[StoredRecord], str | None]:
     query_id = _query_id(tenant, form, primary, extra)
-    positions = decode_positions(cursor, query_id) if cursor else {str(s): "" for s in range(shards)}
+    positions = decode_positions(cursor, query_id, {str(s) for s in range(shards)}) if cursor else {str(s): "" for s in range(shards)}
     index = RecordItem.list_index(primary[0] if primary else None)
     fetched: dict[str, tuple[list[RecordItem], str | None]] = {}
     for shard_text, position in positions.items():
@@ -93,26 +91,16 @@ def _query_id(tenant: str, form: str, primary, extra) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _sign(payload: bytes) -> str:
-    secret = get_settings().cursor_secret.encode()
-    return base64.urlsafe_b64encode(hmac.new(secret, payload, hashlib.sha256).digest()[:18]).decode()
-
-
 def encode_positions(positions: dict[str, str | None], query_id: str) -> str:
-    payload = base64.urlsafe_b64encode(json.dumps({"q": query_id, "p": positions}, separators=(",", ":")).encode())
-    return f"{payload.decode()}.{_sign(payload)}"
+    return cursors.seal("list", {"q": query_id, "p": positions})
 
 
-def decode_positions(cursor: str, query_id: str) -> dict[str, str | None]:
-    try:
-        payload, signature = cursor.split(".", 1)
-        if not hmac.compare_digest(signature, _sign(payload.encode())):
-            raise ValueError("bad signature")
-        body = json.loads(base64.urlsafe_b64decode(payload.encode()))
-    except (ValueError, TypeError) as exc:
-        raise BadRequest("cursor is invalid", code="invalid_cursor",
-                         details=[{"path": "query.cursor", "message": "not a cursor issued by this API"}]) from exc
+def decode_positions(cursor: str, query_id: str, allowed: set[str] | None = None,
+                     path: str = "query.cursor") -> dict[str, str | None]:
+    """The positions of a cursor encode_positions made for this query (400 invalid_cursor otherwise);
+    `allowed`: the partition names this query has (shards, assignees)."""
+    body = cursors.open_("list", cursor, path)
     if body.get("q") != query_id:
         raise BadRequest("cursor belongs to a different query", code="invalid_cursor",
-                         details=[{"path": "query.cursor", "message": "use the cursor with the same form and filters"}])
-    return body["p"]
+                         details=[{"path": path, "message": "use the cursor with the same form and filters"}])
+    return cursors.positions(body, allowed, path)

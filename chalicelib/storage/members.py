@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pynamodb.exceptions import DoesNotExist
 
 from . import keys
-from .models import MemberItem
+from .models import MemberItem, RosterItem
 
 
 @dataclass(frozen=True)
@@ -21,21 +21,49 @@ class Member:
     attributes: dict | None = None
 
 
+def roster_entry(active: bool, roles: list[str]) -> str:
+    return ("1|" if active else "0|") + ",".join(sorted(set(roles)))
+
+
+def parse_roster_entry(entry: str) -> tuple[bool, frozenset[str]]:
+    active, _, roles = str(entry).partition("|")
+    return active == "1", frozenset(r for r in roles.split(",") if r)
+
+
+def _ensure_roster(tenant: str) -> None:
+    """The roster item exists before a member is set in it (an update of entries.<user> needs the map)."""
+    from .models import save_if
+    save_if(RosterItem(keys.roster_pk(tenant), "R", entries={}), RosterItem.pk.does_not_exist())
+
+
 def put_member(member: Member, by: str = "", at: str = "") -> None:
-    """The member and (when `by` is given) an audit entry of the change, in one transaction."""
+    """The member, its roster entry and (when `by` is given) an audit entry of the change, in one
+    transaction: the roster never disagrees with the member items."""
     from pynamodb.transactions import TransactWrite
 
     from .definitions import audit_item
     item = MemberItem(keys.member_pk(member.tenant, member.user_id), "M", tenant=member.tenant, user_id=member.user_id,
                display_name=member.display_name, email=member.email, roles=list(member.roles),
                active=member.active, attributes=json.dumps(member.attributes) if member.attributes else None)
-    if not by:
-        item.save()
-        return
+    _ensure_roster(member.tenant)
     with TransactWrite(connection=MemberItem._get_connection().connection) as tx:
         tx.save(item)
-        tx.save(audit_item(member.tenant, at, by, f"member roles={','.join(member.roles)} active={member.active}",
-                           "member", member.user_id, None))
+        tx.update(RosterItem(keys.roster_pk(member.tenant), "R"),
+                  actions=[RosterItem.entries[member.user_id].set(roster_entry(member.active, member.roles))],
+                  condition=RosterItem.pk.exists())
+        if by:
+            tx.save(audit_item(member.tenant, at, by, f"member roles={','.join(member.roles)} active={member.active}",
+                               "member", member.user_id, None))
+
+
+def get_roster(tenant: str) -> dict[str, tuple[bool, frozenset[str]]]:
+    """{user_id: (active, roles)} of every registered member (one eventually consistent GetItem)."""
+    try:
+        item = RosterItem.get(keys.roster_pk(tenant), "R", attributes_to_get=["entries"])
+    except DoesNotExist:
+        return {}
+    raw = item.entries.as_dict() if hasattr(item.entries, "as_dict") else dict(item.entries or {})
+    return {str(user): parse_roster_entry(entry) for user, entry in raw.items()}
 
 
 def get_member(tenant: str, user_id: str) -> Member | None:

@@ -7,7 +7,7 @@ queries go through write-sharded GSIs (see docs/ARCHITECTURE.md).
 """
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
@@ -231,6 +231,19 @@ class MemberItem(_Base):
     attributes = UnicodeAttribute(null=True)  # JSON {name: value}: what a token's custom:* claims carry
 
 
+class RosterItem(_Base):
+    """Every registered member of a tenant in one item: pk 'T#<t>#ROSTER', sk 'R', entries
+    {user_id: "<1|0 active>|<role>,<role>"}. Written in the same transaction as the member item;
+    read (cached) on every request so deactivation and role removal take effect within the cache
+    time, at one GetItem per tenant per warm container per MEMBER_CACHE_SECONDS. ~40 bytes a member:
+    the 400 KB item limit holds ~8,000 members per tenant (the stated design limit)."""
+
+    class Meta:
+        table_name = "records"
+
+    entries = MapAttribute(default=dict)
+
+
 class UniqueItem(_Base):
     """Claims a unique value: pk 'T#<t>#U#<form>#<field>#<value>', sk 'U'."""
 
@@ -341,7 +354,7 @@ class ConflictItem(_Base):
 from .messaging_models import MESSAGING_MODELS  # noqa: E402  (outbox, notifications, survey answers)
 from .integration_models import INTEGRATION_MODELS  # noqa: E402  (webhooks, deliveries, import jobs)
 
-RECORDS_TABLE_MODELS = (RecordItem, HistoryItem, TaskItem, TimerItem, MemberItem, UniqueItem, CounterItem, IdempotencyItem,
+RECORDS_TABLE_MODELS = (RecordItem, HistoryItem, TaskItem, TimerItem, MemberItem, RosterItem, UniqueItem, CounterItem, IdempotencyItem,
                         PendingUploadItem, StockItem, LedgerItem, ConflictItem, LastLocationItem, *MESSAGING_MODELS,
                         *INTEGRATION_MODELS)
 ALL_MODELS = (DefinitionItem, *RECORDS_TABLE_MODELS)

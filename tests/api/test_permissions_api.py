@@ -44,6 +44,9 @@ def test_two_roles_never_add_up_to_a_hidden_cell(demo_api):
     """A south supervisor who is also an engineer: on a north order assigned to them only the engineer
     rule admits the record, and engineers may not see the contract price — so it stays hidden, even
     though supervisors may see contract prices (on the records their own rule admits)."""
+    registered = demo_api.call("PUT", "/members/eng.zhang", body={"display_name": "Zhang San", "roles": ["engineer", "supervisor"]},
+                               user="admin", roles=["admin"])
+    assert registered.status_code == 200  # the registry grants both roles (a token alone only narrows it)
     north_assigned = _order(demo_api, region="north", assigned_engineer="eng.zhang", contract_price=1500)
     south_other = _order(demo_api, region="south", contract_price=700)
     who = dict(user="eng.zhang", roles=["engineer", "supervisor"], attributes={"region": "south"})

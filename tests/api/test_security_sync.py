@@ -10,6 +10,8 @@
 import hashlib
 import time
 
+import pytest
+
 from chalicelib.ids import _ALPHABET, new_id
 
 from .test_fieldwork_api import CHEN, NEAR, SUP, ZHANG, make_part, make_warehouse, receive, travelling_order
@@ -17,6 +19,15 @@ from .test_sync_api import sync
 
 ZHANG_DESK = dict(user="eng.zhang", roles=["engineer", "agent"])  # an engineer who may also create customers
 OTHER_AGENT = dict(user="agent.wang", roles=["agent"])
+
+
+@pytest.fixture(autouse=True)
+def zhang_also_at_the_desk(flow_api):
+    """The registry makes eng.zhang an engineer who may also create customers (a token only narrows it)."""
+    response = flow_api.call("PUT", "/members/eng.zhang", body={"display_name": "Zhang San (engineer)", "email": "zhang.san@demo.example",
+                                                                "roles": ZHANG_DESK["roles"]},
+                             user="admin", roles=["admin"])
+    assert response.status_code == 200, response.json
 
 
 def ulid_at(epoch_ms: int) -> str:
