@@ -4,8 +4,10 @@ rule against the record, then its hidden/readonly fields — and only then combi
 roles never exposes a cell that no single role may see."""
 from __future__ import annotations
 
+import re
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 from ..errors import AppError, Forbidden
 from .definition import FormDefinition
@@ -51,6 +53,10 @@ class Access:
     def admitting_roles(self, action: str, data: dict) -> list[str]:
         return [r for r in self.roles_for(action) if self._admits(r, data)]
 
+    def _hidden(self, role: str, grant) -> set[str]:
+        """What `role` may not see: its grant's hidden fields and every computed field derived from one."""
+        return set(self.form.hidden_closure(grant.hidden)) if grant and role != ADMIN_ROLE else set()
+
     def row_visible(self, data: dict) -> bool:
         return bool(self.admitting_roles("read", data))
 
@@ -58,8 +64,7 @@ class Access:
         names = set(self.form.fields_by_name)
         visible: set[str] = set()
         for role in self.admitting_roles("read", data):
-            grant = self.form.permissions.fields.get(role)
-            visible |= names - set(grant.hidden) if grant and role != ADMIN_ROLE else names
+            visible |= names - self._hidden(role, self.form.permissions.fields.get(role))
         return visible
 
     def writable_fields(self, data: dict) -> set[str]:
@@ -69,7 +74,7 @@ class Access:
         for role in self.admitting_roles("update", data):
             grant = self.form.permissions.fields.get(role)
             if grant and role != ADMIN_ROLE:
-                writable |= names - set(grant.hidden) - set(grant.readonly)
+                writable |= names - self._hidden(role, grant) - set(grant.readonly)
             else:
                 writable |= names
         return writable & (visible if not self.is_admin else names)
@@ -79,7 +84,7 @@ class Access:
         out: set[str] = set()
         for role in self.roles_for("create"):
             grant = self.form.permissions.fields.get(role)
-            out |= names - set(grant.hidden) - set(grant.readonly) if grant and role != ADMIN_ROLE else names
+            out |= names - self._hidden(role, grant) - set(grant.readonly) if grant and role != ADMIN_ROLE else names
         return out
 
     def require_writable(self, names, data: dict | None) -> None:
@@ -99,6 +104,49 @@ class Access:
         names = set(self.form.fields_by_name)
         seen: set[str] = set()
         for role in self.roles_for("read"):
-            grant = self.form.permissions.fields.get(role)
-            seen |= names - set(grant.hidden) if grant and role != ADMIN_ROLE else names
+            seen |= names - self._hidden(role, self.form.permissions.fields.get(role))
         return names - seen
+
+    def unseen(self, data: dict | None) -> set[str]:
+        """Fields this caller may not see: on this record (`data`), or on any record (None: a create)."""
+        if data is None:
+            return self.hidden_everywhere()
+        return set(self.form.fields_by_name) - self.visible_fields(data)
+
+    def redact(self, exc: AppError, data: dict | None, supplied: Iterable[str] = ()) -> AppError:
+        """`exc` as this caller may read it: details about fields they may not see are dropped and such
+        names in messages are replaced (a field the caller sent themselves stays named)."""
+        hidden = self.unseen(data) - set(supplied)
+        if not hidden:
+            return exc
+        names = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(re.escape(n) for n in sorted(hidden, key=len, reverse=True))
+                           + r")(?![A-Za-z0-9_])")
+
+        def clean(text: Any) -> Any:
+            return names.sub("(a field you may not see)", text) if isinstance(text, str) else text
+
+        exc.message = clean(exc.message)
+        if isinstance(exc.details, list):
+            kept = []
+            for detail in exc.details:
+                if not isinstance(detail, dict):
+                    continue
+                path = str(detail.get("path", ""))
+                head = re.match(r"(?:data\.)?([A-Za-z0-9_]+)", path)
+                if path.startswith("data.") and head and head.group(1) in hidden:
+                    continue
+                kept.append({k: clean(v) for k, v in detail.items()})
+            if exc.details and not kept:
+                kept = [{"path": "data", "message": "a field you may not see does not allow this; ask someone who can see it"}]
+            exc.details = kept
+        return exc
+
+    @contextmanager
+    def hiding(self, data: dict | None, supplied: Iterable[str] = ()):
+        """Errors raised inside name only what this caller may see (Access.redact)."""
+        try:
+            yield
+        except AppError as exc:
+            self.redact(exc, data, supplied)
+            raise
+

@@ -67,6 +67,40 @@ class FormDefinition(BaseModel):
     def fields_by_name(self) -> dict:
         return {f.name: f for f in self.fields}
 
+    @cached_property
+    def computed_inputs(self) -> dict[str, frozenset[str]]:
+        """{computed field: every top-level field its value is derived from, through other computed
+        fields too}. Access hides a computed field from a role that may not see any of its inputs
+        (a price-with-tax would reveal the hidden price)."""
+        from ..expressions import compile_expression
+        direct: dict[str, set[str]] = {}
+        for f in self.fields:
+            if f.type == "computed":
+                try:
+                    direct[f.name] = set(compile_expression(f.expression).field_roots) & set(self.fields_by_name)
+                except ExpressionError:
+                    direct[f.name] = set()
+        closed: dict[str, frozenset[str]] = {}
+
+        def inputs(name: str, path: frozenset) -> frozenset[str]:
+            if name in closed:
+                return closed[name]
+            out = set(direct[name])
+            for dep in direct[name]:
+                if dep in direct and dep not in path:
+                    out |= inputs(dep, path | {dep})
+            closed[name] = frozenset(out)
+            return closed[name]
+
+        for name in direct:
+            inputs(name, frozenset({name}))
+        return closed
+
+    def hidden_closure(self, hidden) -> frozenset[str]:
+        """`hidden` plus every computed field derived from one of them."""
+        base = set(hidden)
+        return frozenset(base | {c for c, ins in self.computed_inputs.items() if ins & base})
+
     @property
     def auto_number_field(self):
         return next((f for f in self.fields if f.type == "auto_number"), None)

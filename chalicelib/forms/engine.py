@@ -112,7 +112,7 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
     if problems:
         raise ValidationFailed("record is invalid", details=problems)
     _apply_computed(form, out, variables)
-    unique = {f.name: out[f.name] for f in form.fields if f.unique and out.get(f.name) is not None}
+    unique = {f.name: f.unique_key(out[f.name]) for f in form.fields if f.unique and out.get(f.name) is not None}
     changed = sorted(k for k in set(out) | set(previous or {}) if not _equal((previous or {}).get(k), out.get(k)))
     return ValidatedRecord(data=out, references=_dedupe(references), unique_values=unique, changed_fields=changed)
 

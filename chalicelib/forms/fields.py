@@ -42,6 +42,16 @@ class Option(_Strict):
     label: str = Field(default="", max_length=200)
 
 
+def unique_text(value: str, *, phone: bool = False) -> str:
+    """Unicode NFKC, case-folded, surrounding and repeated whitespace collapsed; a phone number
+    also loses its separators (spaces, dots, dashes, brackets): "+86 138-0013-8000" = "+8613800138000"."""
+    import unicodedata
+    text = " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+    if phone:
+        text = "".join(c for c in text if c not in " .-()")
+    return text
+
+
 class _FieldBase(_Strict):
     name: str = Field(pattern=NAME_PATTERN)
     label: str = Field(default="", max_length=200)
@@ -59,6 +69,13 @@ class _FieldBase(_Strict):
     supports_unique: ClassVar[bool] = False
     computed_by_server: ClassVar[bool] = False
 
+    def unique_key(self, value: Any) -> Any:
+        """The value a unique claim is keyed by: two values that are the same to a person share one
+        key (fields.unique_text; e-mail always, text/phone where `case_insensitive` or by type)."""
+        if isinstance(value, str) and (self.type in ("email", "phone") or getattr(self, "case_insensitive", False)):
+            return unique_text(value, phone=self.type == "phone")
+        return value
+
     @property
     def platform_written(self) -> bool:
         """A client may never supply it: marked server_owned, or a signature (only a confirmed upload
@@ -68,6 +85,7 @@ class _FieldBase(_Strict):
 
 class TextField(_FieldBase):
     type: Literal["text"]
+    case_insensitive: bool = False  # unique values compare normalised (unique_text): "ACME Ltd" = "acme ltd"
     min_length: int = Field(default=0, ge=0, le=1000)
     max_length: int = Field(default=255, ge=1, le=1000)
     pattern: str | None = Field(default=None, max_length=200)

@@ -167,16 +167,45 @@ def _object_schema(fields) -> dict:
     return schema
 
 
-def form_json_schema(form: FormDefinition, version: int, tenant_base_url: str = "urn:aftersales") -> dict:
+def form_json_schema(form: FormDefinition, version: int, tenant_base_url: str = "urn:aftersales",
+                     hidden: frozenset[str] | set[str] = frozenset()) -> dict:
+    """The form's JSON Schema; `hidden`: top-level fields the reader may never see — they are left out,
+    and so is every annotation of another field that names one (its condition is still enforced by
+    the server: `x-server-condition` says one was left out)."""
+    fields = [f for f in form.fields if f.name not in hidden]
     schema = {
         "$schema": DIALECT,
         "$id": f"{tenant_base_url}:forms:{form.name}:v{version}",
         "title": form.title,
-        **_object_schema(form.fields),
+        **_object_schema(fields),
         "x-form": form.name,
         "x-version": version,
-        "x-indexes": list(form.indexes),
+        "x-indexes": [i for i in form.indexes if i not in hidden],
     }
+    if hidden:
+        _drop_hidden_annotations(schema["properties"], set(hidden))
     if form.description:
         schema["description"] = form.description
     return schema
+
+
+_ANNOTATIONS_WITH_EXPRESSIONS = ("x-expression", "x-visible-if", "x-required-if", "x-readonly-if")
+
+
+def _drop_hidden_annotations(node, hidden: set[str]) -> None:
+    """Remove, anywhere under `node`, expression annotations that name a hidden field."""
+    from ..expressions import compile_expression
+    if isinstance(node, list):
+        for item in node:
+            _drop_hidden_annotations(item, hidden)
+        return
+    if not isinstance(node, dict):
+        return
+    for key in _ANNOTATIONS_WITH_EXPRESSIONS:
+        source = node.get(key)
+        if isinstance(source, str) and compile_expression(source).field_roots & hidden:
+            del node[key]
+            node["x-server-condition"] = True
+    for value in node.values():
+        if isinstance(value, (dict, list)):
+            _drop_hidden_annotations(value, hidden)

@@ -33,7 +33,7 @@ def explain(caller: Caller, form_name: str, record_id: str, user_id: str | None)
         grant = perms.fields.get(role)
         per_role.append({"role": role, "grants": grants, "row_rule": rule,
                          "row_admits": access._admits(role, rec.data) if grants else False,
-                         "hidden": list(grant.hidden) if grant else [], "readonly": list(grant.readonly) if grant else []})
+                         "hidden": sorted(form.hidden_closure(grant.hidden)) if grant else [], "readonly": list(grant.readonly) if grant else []})
     result = {"user": user_id, "active": member.active, "roles": sorted(subject.roles),
               "attributes": member.attributes or {}, "record": record_id,
               "can": {a: bool(access.admitting_roles(a, rec.data)) for a in ("read", "update", "delete")},

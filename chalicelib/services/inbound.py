@@ -96,7 +96,9 @@ def idempotency_key(mapping_name: str, external_id: str) -> str:
 def _write(caller: Caller, mapping, external_id: str, data: dict) -> str:
     key = idempotency_key(mapping.name, external_id)
     if mapping.mode == "upsert":
-        record_id = store.unique_owner(caller.tenant, mapping.form, mapping.key_field, external_id)
+        key_field = definitions.published(caller.tenant, "form", mapping.form)[1].field(mapping.key_field)
+        claimed = key_field.unique_key(external_id) if key_field is not None else external_id  # as claims are keyed
+        record_id = store.unique_owner(caller.tenant, mapping.form, mapping.key_field, claimed)
         if record_id is not None:
             current = records.get(caller, mapping.form, record_id)
             plain = jsonutil.to_plain(data)  # as rendered: compare like with like (exact decimals → JSON numbers)

@@ -100,11 +100,12 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
         raise BadRequest("Idempotency-Key must be 8-128 characters of letters, digits and _.:-",
                          details=[{"path": "headers.Idempotency-Key", "message": "malformed"}])
     now = utc_now()
-    validated = validate_record(form, data, variables=caller.variables(now))
-    from .fieldwork import guard_managed
-    guard_managed(caller.tenant, form_name, data)  # after validation: bad input is reported field by field first
-    outcome, _wf = workflow.start_for_create(caller, form, validated.data, now)
-    final = validate_record(form, {}, previous=outcome.data, system=True) if outcome else validated
+    with access.hiding(None, data):  # errors name only fields the creator may see (or sent)
+        validated = validate_record(form, data, variables=caller.variables(now))
+        from .fieldwork import guard_managed
+        guard_managed(caller.tenant, form_name, data)  # after validation: bad input is reported field by field first
+        outcome, _wf = workflow.start_for_create(caller, form, validated.data, now)
+        final = validate_record(form, {}, previous=outcome.data, system=True) if outcome else validated
     if record_id is not None and not is_valid_id(record_id):
         raise ValidationFailed("record_id must be a ULID (26 characters of Crockford base32)",
                                details=[{"path": "record_id", "message": "invalid id"}])
@@ -147,6 +148,14 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
         plan.idempotency = (idempotency_key, create_request_hash(caller.user_id, form_name, data, record_id))
         plan.idempotency_scope = idempotency_scope
     return store.create_record(rec, plan, _render)
+
+
+def form_schema(caller: Caller, form: FormDefinition, version: int) -> dict:
+    """The form's JSON Schema as this caller may see it: fields hidden from all their roles (and
+    annotations naming them) are left out."""
+    caller.require_any(form.permissions.read, f"reading the {form.name} form")
+    from ..forms.schema import form_json_schema
+    return form_json_schema(form, version, hidden=frozenset(access_for(caller, form).hidden_everywhere()))
 
 
 CLIENT_ID_FUTURE_SECONDS = 600  # a phone's clock may run a little ahead
@@ -234,12 +243,13 @@ def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: 
     form = definitions.version_of(caller.tenant, "form", form_name, rec.form_version)
     comment = _comment_of(body)
     now = utc_now()
-    validated = validate_record(form, data, previous=rec.data, variables=caller.variables(now))
-    correction = False
-    if rec.workflow:  # the state's edit rules judge what this write changes (an unchanged echo is no edit)
-        inst, wf = workflow.running(caller.tenant, rec)
-        changes = {k: data[k] for k in data if k in set(validated.changed_fields)}
-        correction = workflow.check_editable(caller, wf, inst, changes, record_data=rec.data, comment=comment)
+    with access.hiding(rec.data, data):  # errors name only fields this caller may see (or sent)
+        validated = validate_record(form, data, previous=rec.data, variables=caller.variables(now))
+        correction = False
+        if rec.workflow:  # the state's edit rules judge what this write changes (an unchanged echo is no edit)
+            inst, wf = workflow.running(caller.tenant, rec)
+            changes = {k: data[k] for k in data if k in set(validated.changed_fields)}
+            correction = workflow.check_editable(caller, wf, inst, changes, record_data=rec.data, comment=comment)
     new = store.StoredRecord(**{**rec.__dict__, "data": validated.data, "version": rec.version + 1,
                                 "updated_at": now, "updated_by": caller.user_id})
     if rec.workflow:
@@ -270,8 +280,8 @@ def reference_diff(form: FormDefinition, old: dict, new: dict) -> list:
 
 def unique_diff(form: FormDefinition, old: dict, new: dict) -> tuple[dict, dict]:
     """(claims, releases) of unique values between two versions of a record's data."""
-    before = {f.name: old.get(f.name) for f in form.fields if f.unique and old.get(f.name) is not None}
-    after = {f.name: new.get(f.name) for f in form.fields if f.unique and new.get(f.name) is not None}
+    before = {f.name: f.unique_key(old.get(f.name)) for f in form.fields if f.unique and old.get(f.name) is not None}
+    after = {f.name: f.unique_key(new.get(f.name)) for f in form.fields if f.unique and new.get(f.name) is not None}
     return ({k: v for k, v in after.items() if before.get(k) != v}, {k: v for k, v in before.items() if after.get(k) != v})
 
 
@@ -297,7 +307,8 @@ def delete(caller: Caller, form_name: str, record_id: str, if_match: str | None,
         gone.workflow = {**rec.workflow, "tasks": [], "timers": [], "status": status}
     plan = _plan(form, rec.data, caller.tenant)
     # Releasing unique values lets a new record reuse them; the old record keeps its data for audit.
-    plan.unique_releases = {f.name: rec.data[f.name] for f in form.fields if f.unique and rec.data.get(f.name) is not None}
+    plan.unique_releases = {f.name: f.unique_key(rec.data[f.name]) for f in form.fields
+                            if f.unique and rec.data.get(f.name) is not None}
     plan.extra = [wf_store.history_put(caller.tenant, form_name, record_id, gone.version, now,
                                        workflow.history_entry("delete", caller.user_id)),
                   *wf_store.workflow_changes(caller.tenant, form_name, record_id, rec.number, rec.workflow, gone.workflow)]

@@ -464,7 +464,7 @@ def _allow(caller: Caller, report: ReportDefinition):
     usable, reasons = [], []
     for role in roles:
         grant = form.permissions.fields.get(role)
-        hidden = used & set(grant.hidden) if grant and role != "admin" else set()
+        hidden = used & form.hidden_closure(grant.hidden) if grant and role != "admin" else set()
         rule = form.permissions.rows.get(role) if role != "admin" else None
         missing = compile_expression(rule).field_roots - have if rule else set()
         if hidden:

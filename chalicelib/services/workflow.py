@@ -92,6 +92,9 @@ def list_actions(caller: Caller, form_name: str, record_id: str) -> dict:
                                 caller.variables(now))
     from .records import access_for
     visible = access_for(caller, published_form).visible_fields(rec.data)
+    for a in actions:  # an action's field lists name only fields this caller may see
+        for key in ("requires", "missing", "editable"):
+            a[key] = [f for f in a.get(key) or [] if f in visible]
     return {"record_id": record_id, "version": rec.version, "state": inst.state, "status": inst.status,
             "assignees": [t.assignee for t in inst.tasks], "actions": actions,
             "editable": editable_now(caller, wf, inst, rec.data, visible)}
@@ -134,15 +137,17 @@ def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, 
         access_for(caller, published_form).require_writable(patch, rec.data)
         from .fieldwork import guard_managed
         guard_managed(caller.tenant, form_name, patch)
-        validated = validate_record(form, patch, previous=rec.data, variables=variables)
+        with access_for(caller, published_form).hiding(rec.data, patch):
+            validated = validate_record(form, patch, previous=rec.data, variables=variables)
         # the state's edit rules judge what the action's data changes (an unchanged echo is no edit)
         check_editable(caller, wf, inst, {k: patch[k] for k in patch if k in set(validated.changed_fields)},
                        record_data=rec.data, comment=comment)
         data = validated.data
     ctx = ServiceContext(caller.tenant, form)
-    outcome = take_action(wf, inst, data, action, user_id=caller.user_id, roles=caller.roles,
-                          is_admin=ADMIN_ROLE in caller.roles, now=now, ctx=ctx, variables=variables,
-                          comment=comment, delegate_to=body.get("delegate_to"))
+    with access_for(caller, published_form).hiding(rec.data, patch):  # e.g. "missing: <hidden field>" stays unnamed
+        outcome = take_action(wf, inst, data, action, user_id=caller.user_id, roles=caller.roles,
+                              is_admin=ADMIN_ROLE in caller.roles, now=now, ctx=ctx, variables=variables,
+                              comment=comment, delegate_to=body.get("delegate_to"))
     new, changed = _next_record(rec, form, outcome, now, caller.user_id)
     entry = history_entry("action", caller.user_id, action=action, from_state=inst.state, outcome=outcome,
                           changed=changed, comment=comment)
