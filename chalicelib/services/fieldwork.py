@@ -31,6 +31,15 @@ def settings_for(tenant: str, form_name: str) -> FieldServiceDefinition | None:
         return None
 
 
+def managed_fields_of(tenant: str, form_name: str) -> set[str]:
+    """Fields only the field-service routes write (parts lines, visits), or none."""
+    fs = settings_for(tenant, form_name)
+    if fs is None:
+        return set()
+    from ..fieldservice.definition import managed_fields
+    return set(managed_fields(fs))
+
+
 def guard_managed(tenant: str, form_name: str, patch: dict) -> None:
     """Parts lines move stock and visits are measured: a plain edit may not write them."""
     fs = settings_for(tenant, form_name)

@@ -155,7 +155,18 @@ def form_schema(caller: Caller, form: FormDefinition, version: int) -> dict:
     annotations naming them) are left out."""
     caller.require_any(form.permissions.read, f"reading the {form.name} form")
     from ..forms.schema import form_json_schema
-    return form_json_schema(form, version, hidden=frozenset(access_for(caller, form).hidden_everywhere()))
+    access = access_for(caller, form)
+    schema = form_json_schema(form, version, hidden=frozenset(access.hidden_everywhere()))
+    # for renderers: what this caller may set on a create, and what only the field-service routes write
+    creatable = access.creatable_fields() if access.can("create") else set()
+    from .fieldwork import managed_fields_of
+    managed = managed_fields_of(caller.tenant, form.name)
+    for name, prop in schema["properties"].items():
+        if name in managed:
+            prop["x-managed"] = True
+        if name not in creatable:
+            prop["x-creatable"] = False
+    return schema
 
 
 CLIENT_ID_FUTURE_SECONDS = 600  # a phone's clock may run a little ahead

@@ -1,0 +1,59 @@
+"""What the console shows a caller: the menus of the tenant's published definitions they may use.
+
+Generic over apps: every published form the caller may read (its title, list columns, the indexed
+fields they may filter on, whether they may create, whether a workflow runs on it) and every
+published dashboard and report. The console draws menus, lists, boards and dashboards from this and
+from each form's JSON Schema; it holds no knowledge of any particular app. Cost: one Query of the
+tenant's definition heads plus cached parses (services.definitions)."""
+from __future__ import annotations
+
+from ..errors import NotFound
+from ..storage import definitions as definition_store
+from . import definitions
+from .caller import Caller
+from .records import access_for
+
+LIST_COLUMNS = 6
+LISTABLE = {"text", "select", "number", "money", "percent", "date", "datetime", "rating", "phone", "email", "user",
+            "lookup", "auto_number", "checkbox", "computed", "duration", "time"}
+
+
+def navigation(caller: Caller) -> dict:
+    heads = definition_store.list_heads(caller.tenant)
+    published = {(h.kind, h.name) for h in heads if h.published}
+    forms = []
+    for kind, name in sorted(published):
+        if kind != "form":
+            continue
+        try:
+            _version, form = definitions.published(caller.tenant, "form", name)
+        except NotFound:
+            continue
+        access = access_for(caller, form)
+        if not access.can("read"):
+            continue
+        hidden = access.hidden_everywhere()
+        shown = [f for f in form.fields if f.name not in hidden]
+        columns = ([form.title_field] if form.title_field and form.title_field not in hidden else [])
+        columns += [f.name for f in shown if f.type in LISTABLE and f.name not in columns][:LIST_COLUMNS - len(columns)]
+        labels = {f.name: f.label or f.name for f in shown}
+        forms.append({
+            "name": name, "title": form.title, "description": form.description,
+            "title_field": form.title_field if form.title_field not in hidden else None,
+            "columns": [{"name": c, "label": labels.get(c, c), "type": form.fields_by_name[c].type} for c in columns],
+            "filters": [{"name": i, "label": labels.get(i, i), "type": form.fields_by_name[i].type,
+                         **({"options": [o.model_dump() for o in form.fields_by_name[i].options]}
+                            if hasattr(form.fields_by_name[i], "options") else {}),
+                         **({"form": form.fields_by_name[i].form} if form.fields_by_name[i].type == "lookup" else {})}
+                        for i in form.indexes if i not in hidden],
+            "can_create": access.can("create"), "can_update": access.can("update"),
+            "workflow": name if ("workflow", name) in published else None,
+        })
+    return {"user": {"id": caller.user_id, "name": caller.name, "roles": sorted(caller.roles), "tenant": caller.tenant},
+            "forms": forms,
+            "dashboards": [{"name": n} for k, n in sorted(published) if k == "dashboard"],
+            "reports": [{"name": n} for k, n in sorted(published) if k == "report"],
+            "admin": "admin" in caller.roles}
+
+
+__all__ = ["navigation"]

@@ -1,0 +1,38 @@
+import type React from 'react'
+import { lazy, Suspense } from 'react'
+import { useTranslation } from 'react-i18next'
+import { Navigate, Route, Routes, useLocation } from 'react-router'
+import Layout from './Layout'
+import { session } from './lib/auth'
+import Inbox from './pages/Inbox'
+import Login from './pages/Login'
+import RecordList from './pages/RecordList'
+
+// Record pages carry the form renderer (RJSF + ajv): loaded with them, not with the shell.
+const RecordPage = lazy(() => import('./pages/RecordPage'))
+const NewRecord = lazy(() => import('./pages/NewRecord'))
+
+function RequireSession({ children }: { children: React.ReactElement }) {
+  const location = useLocation()
+  if (!session()) return <Navigate to="/login" replace state={{ from: location.pathname }} />
+  return children
+}
+
+export default function App() {
+  const { t } = useTranslation()
+  return (
+    <Suspense fallback={<p role="status">{t('loading')}</p>}>
+      <Routes>
+        <Route path="/login" element={<Login />} />
+        <Route element={<RequireSession><Layout /></RequireSession>}>
+          <Route index element={<Navigate to="/inbox" replace />} />
+          <Route path="/inbox" element={<Inbox />} />
+          <Route path="/forms/:form" element={<RecordList />} />
+          <Route path="/forms/:form/new" element={<NewRecord />} />
+          <Route path="/forms/:form/records/:id" element={<RecordPage />} />
+          <Route path="*" element={<Navigate to="/inbox" replace />} />
+        </Route>
+      </Routes>
+    </Suspense>
+  )
+}

@@ -1,0 +1,59 @@
+import { useQueryClient } from '@tanstack/react-query'
+import { useTranslation } from 'react-i18next'
+import { NavLink, Outlet, useNavigate } from 'react-router'
+import { signOut } from './lib/auth'
+import { chooseLanguage, LANGUAGES } from './lib/i18n'
+import { useNavigation, useUnread } from './lib/queries'
+
+export default function Layout() {
+  const { t, i18n } = useTranslation()
+  const nav = useNavigation()
+  const unread = useUnread()
+  const navigate = useNavigate()
+  const queries = useQueryClient()
+  const logout = () => {
+    signOut()
+    queries.clear()
+    navigate('/login')
+  }
+  return (
+    <div className="shell">
+      <a className="skip" href="#main">{t('skip')}</a>
+      <header className="topbar">
+        <strong>{t('appName')}</strong>
+        <span className="spacer" />
+        {unread.data && (
+          <span className="badge" aria-label={t('unread', { count: unread.data.unread })}>
+            {t('notifications')}: {unread.data.unread}
+          </span>
+        )}
+        <label>
+          {t('language')}{' '}
+          <select value={i18n.language} onChange={(e) => chooseLanguage(e.target.value)}>
+            {LANGUAGES.map((l) => (
+              <option key={l.code} value={l.code}>{l.label}</option>
+            ))}
+          </select>
+        </label>
+        <span className="who">{nav.data?.user.name || nav.data?.user.id}</span>
+        <button type="button" onClick={logout}>{t('signOut')}</button>
+      </header>
+      <div className="body">
+        <nav aria-label={t('forms')} className="sidebar">
+          <ul>
+            <li><NavLink to="/inbox">{t('inbox')}</NavLink></li>
+          </ul>
+          <h2>{t('forms')}</h2>
+          <ul>
+            {nav.data?.forms.map((f) => (
+              <li key={f.name}><NavLink to={`/forms/${f.name}`}>{f.title}</NavLink></li>
+            ))}
+          </ul>
+        </nav>
+        <main id="main" className="content">
+          <Outlet />
+        </main>
+      </div>
+    </div>
+  )
+}

@@ -1,0 +1,11 @@
+import { useQuery } from '@tanstack/react-query'
+import { get } from './api'
+import type { Navigation } from './types'
+
+export const useNavigation = () => useQuery({ queryKey: ['navigation'], queryFn: () => get<Navigation>('/navigation'), staleTime: 60_000 })
+
+export const useSchema = (form: string) =>
+  useQuery({ queryKey: ['schema', form], queryFn: () => get(`/forms/${encodeURIComponent(form)}/schema`), staleTime: 60_000 })
+
+export const useUnread = () =>
+  useQuery({ queryKey: ['notifications', 'count'], queryFn: () => get<{ unread: number }>('/notifications?limit=1'), refetchInterval: 30_000 })

@@ -1,0 +1,39 @@
+export interface FormNav {
+  name: string
+  title: string
+  description: string
+  title_field: string | null
+  columns: { name: string; label: string; type: string }[]
+  filters: { name: string; label: string; type: string; options?: { value: string; label: string }[]; form?: string }[]
+  can_create: boolean
+  can_update: boolean
+  workflow: string | null
+}
+
+export interface Navigation {
+  user: { id: string; name: string; roles: string[]; tenant: string }
+  forms: FormNav[]
+  dashboards: { name: string }[]
+  reports: { name: string }[]
+  admin: boolean
+}
+
+export interface RecordBody {
+  id: string
+  form: string
+  version: number
+  number?: string
+  data: Record<string, any>
+  workflow?: { state: string; status: string; tasks?: { assignee: string }[] } | null
+  created_at?: string
+  updated_at?: string
+}
+
+export interface ActionInfo {
+  action: string
+  label: string
+  next?: string
+  requires: string[]
+  missing: string[]
+  comment_required: boolean
+}

@@ -1,0 +1,55 @@
+import { useQuery } from '@tanstack/react-query'
+import { useTranslation } from 'react-i18next'
+import { useLocation, useNavigate } from 'react-router'
+import { signIn } from '../lib/auth'
+import { chooseLanguage, LANGUAGES } from '../lib/i18n'
+
+interface LocalUser {
+  user: string
+  name: string
+  roles: string[]
+  token: string
+}
+
+// The local stack lists its demo users (devstack writes /local-users.json; a deployed stage has no
+// such file and signs in through its Cognito user pool).
+export default function Login() {
+  const { t, i18n } = useTranslation()
+  const navigate = useNavigate()
+  const location = useLocation()
+  const users = useQuery({
+    queryKey: ['local-users'],
+    queryFn: async () => {
+      const response = await fetch('/local-users.json', { cache: 'no-store' })
+      if (!response.ok) return [] as LocalUser[]
+      return (await response.json()) as LocalUser[]
+    },
+  })
+  const choose = (u: LocalUser) => {
+    signIn({ token: u.token, user: u.user, name: u.name })
+    navigate((location.state as { from?: string } | null)?.from ?? '/inbox', { replace: true })
+  }
+  return (
+    <main id="main" className="login">
+      <h1>{t('appName')}</h1>
+      <label>
+        {t('language')}{' '}
+        <select value={i18n.language} onChange={(e) => chooseLanguage(e.target.value)}>
+          {LANGUAGES.map((l) => <option key={l.code} value={l.code}>{l.label}</option>)}
+        </select>
+      </label>
+      <h2>{t('localUsers')}</h2>
+      {users.isLoading && <p role="status">{t('loading')}</p>}
+      <ul className="users">
+        {users.data?.map((u) => (
+          <li key={u.user}>
+            <button type="button" onClick={() => choose(u)}>
+              {t('signInAs', { user: u.name || u.user })}
+            </button>{' '}
+            <span className="muted">{u.user} · {u.roles.join(', ')}</span>
+          </li>
+        ))}
+      </ul>
+    </main>
+  )
+}

@@ -1,0 +1,149 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { useState } from 'react'
+import { useTranslation } from 'react-i18next'
+import { useParams } from 'react-router'
+import RecordForm from '../forms/RecordForm'
+import { changedFields, display, unwrapNullable } from '../forms/rjsf'
+import { ApiError, get, patch, post } from '../lib/api'
+import { useNavigation, useSchema } from '../lib/queries'
+import type { ActionInfo, RecordBody } from '../lib/types'
+
+interface ActionsBody {
+  state: string
+  status: string
+  assignees: string[]
+  actions: ActionInfo[]
+  editable: { fields: string[]; comment_required: string[] }
+}
+
+interface HistoryEntry {
+  seq?: number
+  at?: string
+  actor?: string
+  kind?: string
+  action?: string
+  from?: string
+  to?: string
+  changed_fields?: string[]
+  comment?: string
+}
+
+export default function RecordPage() {
+  const { form = '', id = '' } = useParams()
+  const { t } = useTranslation()
+  const queries = useQueryClient()
+  const nav = useNavigation()
+  const schema = useSchema(form)
+  const meta = nav.data?.forms.find((f) => f.name === form)
+  const base = `/forms/${encodeURIComponent(form)}/records/${encodeURIComponent(id)}`
+  const record = useQuery({ queryKey: ['record', form, id], queryFn: () => get<RecordBody>(base) })
+  const hasWorkflow = !!record.data?.workflow
+  const actions = useQuery({ queryKey: ['actions', form, id], queryFn: () => get<ActionsBody>(`${base}/actions`), enabled: hasWorkflow })
+  const history = useQuery({ queryKey: ['history', form, id], queryFn: () => get<{ items: HistoryEntry[] }>(`${base}/history`), enabled: hasWorkflow })
+  const [editing, setEditing] = useState(false)
+  const [comment, setComment] = useState('')
+  const refresh = () => {
+    for (const key of [['record', form, id], ['actions', form, id], ['history', form, id], ['tasks'], ['records', form]]) void queries.invalidateQueries({ queryKey: key })
+  }
+  const save = useMutation({
+    mutationFn: (data: Record<string, any>) => patch(base, { version: record.data!.version, data: changedFields(record.data!.data, data), ...(comment ? { comment } : {}) }),
+    onSuccess: () => { setEditing(false); setComment(''); refresh() },
+  })
+  const act = useMutation({
+    mutationFn: (name: string) => post(`${base}/actions/${encodeURIComponent(name)}`, { version: record.data!.version, ...(comment ? { comment } : {}) }),
+    onSuccess: () => { setComment(''); refresh() },
+  })
+  if (record.isLoading || schema.isLoading) return <p role="status">{t('loading')}</p>
+  if (record.error) return <p role="alert">{(record.error as ApiError).status === 404 ? t('notFound') : (record.error as Error).message}</p>
+  const rec = record.data!
+  const props: Record<string, any> = schema.data?.properties ?? {}
+  const title = (meta?.title_field && rec.data[meta.title_field]) || rec.number || rec.id
+  const editable = hasWorkflow ? actions.data?.editable.fields ?? [] : Object.keys(props).filter((k) => !unwrapNullable(props[k]).readOnly)
+  const label = (name: string) => unwrapNullable(props[name] ?? {}).title ?? props[name]?.title ?? name
+  const problem = (save.error ?? act.error) as ApiError | null
+  return (
+    <article aria-labelledby="record-title">
+      <h1 id="record-title">{meta?.title ?? form} · {String(title)}</h1>
+      <p className="muted">
+        {t('version', { version: rec.version })}
+        {rec.workflow && <> · {t('state')}: <strong data-testid="state">{rec.workflow.state}</strong> ({rec.workflow.status})</>}
+      </p>
+      {problem && (
+        <div role="alert" className="alert">
+          {problem.code === 'version_conflict' ? t('conflict') : problem.message}
+          {problem.details.filter((d) => !d.path.startsWith('data.')).map((d) => <div key={d.path + d.message}>{d.path}: {d.message}</div>)}
+        </div>
+      )}
+      {hasWorkflow && (
+        <section aria-labelledby="actions-title" className="panel">
+          <h2 id="actions-title">{t('actions')}</h2>
+          {actions.data && actions.data.actions.length === 0 && <p>{t('noActions')}</p>}
+          {actions.data && actions.data.actions.length > 0 && (
+            <>
+              <label className="block">
+                {t('comment')}
+                <textarea value={comment} onChange={(e) => setComment(e.target.value)} rows={2} />
+              </label>
+              <div className="row">
+                {actions.data.actions.map((a) => (
+                  <span key={a.action} className="action">
+                    <button type="button" disabled={act.isPending || (a.comment_required && !comment.trim())} onClick={() => act.mutate(a.action)}>
+                      {a.label}
+                    </button>
+                    {a.missing.length > 0 && <small className="muted"> {t('requires', { fields: a.missing.map(label).join(', ') })}</small>}
+                    {a.comment_required && !comment.trim() && <small className="muted"> {t('commentRequired')}</small>}
+                  </span>
+                ))}
+              </div>
+            </>
+          )}
+        </section>
+      )}
+      <section aria-labelledby="fields-title" className="panel">
+        <div className="row">
+          <h2 id="fields-title">{t('record')}</h2>
+          <span className="spacer" />
+          {!editing && editable.length > 0 && meta?.can_update && <button type="button" onClick={() => setEditing(true)}>{t('edit')}</button>}
+        </div>
+        {hasWorkflow && actions.data && (
+          <p className="muted">{editable.length ? t('fieldsYouMayEdit', { fields: editable.map(label).join(', ') }) : t('nothingToEdit')}</p>
+        )}
+        {editing && schema.data ? (
+          <RecordForm schema={schema.data} only={editable} formData={rec.data} problems={save.error ? (save.error as ApiError).details : undefined}
+            submitLabel={t('save')} busy={save.isPending} onSubmit={(data) => save.mutate(data)}>
+            <div className="row">
+              <button type="submit" disabled={save.isPending}>{t('save')}</button>
+              <button type="button" onClick={() => setEditing(false)}>{t('cancel')}</button>
+            </div>
+          </RecordForm>
+        ) : (
+          <dl className="fields">
+            {Object.keys(props).filter((k) => rec.data[k] !== undefined && rec.data[k] !== null && rec.data[k] !== '').map((k) => (
+              <div key={k}>
+                <dt>{label(k)}</dt>
+                <dd>{display(rec.data[k], props[k])}</dd>
+              </div>
+            ))}
+          </dl>
+        )}
+      </section>
+      {hasWorkflow && history.data && (
+        <section aria-labelledby="history-title" className="panel">
+          <h2 id="history-title">{t('history')}</h2>
+          <ol className="timeline">
+            {history.data.items.map((h, i) => (
+              <li key={h.seq ?? i}>
+                <time>{h.at ? new Date(h.at).toLocaleString() : ''}</time>{' '}
+                <strong>{h.action ?? h.kind}</strong>
+                {h.from && h.to && <> · {h.from} → {h.to}</>}
+                {h.actor && <> · {t('by', { user: h.actor })}</>}
+                {h.changed_fields && h.changed_fields.length > 0 && <> · {t('changed', { fields: h.changed_fields.map(label).join(', ') })}</>}
+                {h.comment && <blockquote>{h.comment}</blockquote>}
+              </li>
+            ))}
+          </ol>
+        </section>
+      )}
+    </article>
+  )
+}
