@@ -56,6 +56,17 @@ const en = {
   latitude: 'Latitude',
   longitude: 'Longitude',
   useMyLocation: 'Use my location',
+  uploadTo: 'Add a file to {{field}}',
+  uploading: 'Uploading…',
+  attachments: 'Files and photos',
+  serviceReport: 'Printable service report',
+  board: 'Board',
+  dispatch: 'Dispatch',
+  candidates: 'Candidates',
+  whyThisEngineer: 'Why this engineer',
+  score: 'Score',
+  assign: 'Assign',
+  excluded: 'Not eligible',
 }
 
 type Words = typeof en
@@ -113,6 +124,17 @@ const zh: Words = {
   latitude: '纬度',
   longitude: '经度',
   useMyLocation: '使用我的位置',
+  uploadTo: '为 {{field}} 添加文件',
+  uploading: '上传中…',
+  attachments: '文件和照片',
+  serviceReport: '可打印的服务报告',
+  board: '看板',
+  dispatch: '派工',
+  candidates: '候选工程师',
+  whyThisEngineer: '为什么是这位工程师',
+  score: '得分',
+  assign: '派给',
+  excluded: '不符合条件',
 }
 
 export const LANGUAGES = [

@@ -1,10 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
-import { useParams } from 'react-router'
+import { Link, useParams } from 'react-router'
+import Attachments from '../forms/Attachments'
 import RecordForm from '../forms/RecordForm'
 import { changedFields, display, unwrapNullable } from '../forms/rjsf'
 import { ApiError, get, patch, post } from '../lib/api'
+import { config } from '../lib/config'
+import { session } from '../lib/auth'
 import { useNavigation, useSchema } from '../lib/queries'
 import type { ActionInfo, RecordBody } from '../lib/types'
 
@@ -26,6 +29,16 @@ interface HistoryEntry {
   to?: string
   changed_fields?: string[]
   comment?: string
+}
+
+/** A linked record by its title, with a link to it (one read per lookup on the page, cached). */
+function LookupValue({ form, id }: { form: string; id: string }) {
+  const nav = useNavigation()
+  const titleField = nav.data?.forms.find((f) => f.name === form)?.title_field
+  const linked = useQuery({ queryKey: ['record', form, id], queryFn: () => get<RecordBody>(`/forms/${encodeURIComponent(form)}/records/${encodeURIComponent(id)}`), retry: false })
+  const name = linked.data ? String((titleField && linked.data.data[titleField]) || linked.data.data.name || linked.data.number || id) : id
+  const extra = linked.data?.data.name && titleField !== 'name' ? ` · ${linked.data.data.name}` : ''
+  return linked.data ? <Link to={`/forms/${form}/records/${id}`}>{name}{extra}</Link> : <>{id}</>
 }
 
 export default function RecordPage() {
@@ -61,6 +74,13 @@ export default function RecordPage() {
   const editable = hasWorkflow ? actions.data?.editable.fields ?? [] : Object.keys(props).filter((k) => !unwrapNullable(props[k]).readOnly)
   const label = (name: string) => unwrapNullable(props[name] ?? {}).title ?? props[name]?.title ?? name
   const problem = (save.error ?? act.error) as ApiError | null
+  const attachmentFields = Object.keys(props).filter((k) => ['image', 'file', 'signature'].includes(unwrapNullable(props[k])['x-type'] ?? props[k]['x-type']))
+  const openReport = async () => {
+    // the report needs the bearer token: fetched here and shown from a Blob URL (no token in any URL)
+    const response = await fetch(`${config().apiUrl}${base}/report`, { headers: { Authorization: `Bearer ${session()?.token ?? ''}` } })
+    const html = await response.text()
+    window.open(URL.createObjectURL(new Blob([html], { type: 'text/html' })), '_blank', 'noopener')
+  }
   return (
     <article aria-labelledby="record-title">
       <h1 id="record-title">{meta?.title ?? form} · {String(title)}</h1>
@@ -103,7 +123,7 @@ export default function RecordPage() {
         <div className="row">
           <h2 id="fields-title">{t('record')}</h2>
           <span className="spacer" />
-          {!editing && editable.length > 0 && meta?.can_update && <button type="button" onClick={() => setEditing(true)}>{t('edit')}</button>}
+          {!editing && editable.some((k) => !attachmentFields.includes(k)) && meta?.can_update && <button type="button" onClick={() => setEditing(true)}>{t('edit')}</button>}
         </div>
         {hasWorkflow && actions.data && (
           <p className="muted">{editable.length ? t('fieldsYouMayEdit', { fields: editable.map(label).join(', ') }) : t('nothingToEdit')}</p>
@@ -118,15 +138,28 @@ export default function RecordPage() {
           </RecordForm>
         ) : (
           <dl className="fields">
-            {Object.keys(props).filter((k) => rec.data[k] !== undefined && rec.data[k] !== null && rec.data[k] !== '').map((k) => (
+            {Object.keys(props).filter((k) => !attachmentFields.includes(k) && rec.data[k] !== undefined && rec.data[k] !== null && rec.data[k] !== '').map((k) => (
               <div key={k}>
                 <dt>{label(k)}</dt>
-                <dd>{display(rec.data[k], props[k])}</dd>
+                <dd>{unwrapNullable(props[k])['x-type'] === 'lookup' ? <LookupValue form={String(unwrapNullable(props[k])['x-reference']).replace(/^form:/, '')} id={rec.data[k]} /> : display(rec.data[k], props[k])}</dd>
               </div>
             ))}
           </dl>
         )}
       </section>
+      {attachmentFields.length > 0 && (
+        <section aria-labelledby="files-title" className="panel">
+          <div className="row">
+            <h2 id="files-title">{t('attachments')}</h2>
+            <span className="spacer" />
+            {hasWorkflow && <button type="button" onClick={() => void openReport()}>{t('serviceReport')}</button>}
+          </div>
+          {attachmentFields.map((k) => (
+            <Attachments key={k} base={base} field={k} prop={props[k]} value={rec.data[k]} version={rec.version}
+              canUpload={!!meta?.can_update && editable.includes(k)} onDone={refresh} />
+          ))}
+        </section>
+      )}
       {hasWorkflow && history.data && (
         <section aria-labelledby="history-title" className="panel">
           <h2 id="history-title">{t('history')}</h2>
