@@ -18,6 +18,18 @@ LISTABLE = {"text", "select", "number", "money", "percent", "date", "datetime", 
             "lookup", "auto_number", "checkbox", "computed", "duration", "time"}
 
 
+RESTING = {"Task", "Approval", "Wait", "Succeed", "Fail"}
+
+
+def _resting_states(tenant: str, name: str) -> list[dict]:
+    """The states a record can be seen in (the board's columns), in definition order."""
+    try:
+        _version, wf = definitions.published(tenant, "workflow", name)
+    except NotFound:
+        return []
+    return [{"name": n, "type": st.Type, "final": st.Type in ("Succeed", "Fail")} for n, st in wf.States.items() if st.Type in RESTING]
+
+
 def navigation(caller: Caller) -> dict:
     heads = definition_store.list_heads(caller.tenant)
     published = {(h.kind, h.name) for h in heads if h.published}
@@ -48,6 +60,7 @@ def navigation(caller: Caller) -> dict:
                         for i in form.indexes if i not in hidden],
             "can_create": access.can("create"), "can_update": access.can("update"),
             "workflow": name if ("workflow", name) in published else None,
+            "states": _resting_states(caller.tenant, name) if ("workflow", name) in published else [],
         })
     return {"user": {"id": caller.user_id, "name": caller.name, "roles": sorted(caller.roles), "tenant": caller.tenant},
             "forms": forms,

@@ -20,6 +20,8 @@ const shots = join(here, 'screenshots')
 mkdirSync(shots, { recursive: true })
 const axeSource = readFileSync(join(here, '..', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8')
 const timings = {}
+// a 2×2 PNG
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==', 'base64')
 const visited = []
 
 function fail(message) {
@@ -103,6 +105,11 @@ try {
   const state = await page.getByTestId('state').innerText()
   if (state !== 'Review') fail(`new order is in ${state}, not Review`)
   const orderTitle = (await page.getByRole('heading', { level: 1 }).innerText()).split('·')[1].trim()
+  // a photo of the fault, through the presigned flow (declare → POST to the file store → confirm)
+  await page.getByLabel('Add a file to Fault photos').setInputFiles({ name: 'fault.png', mimeType: 'image/png', buffer: PNG })
+  await page.locator('img.thumb[alt="fault.png"]').waitFor()
+  const shown = await page.locator('img.thumb[alt="fault.png"]').evaluate((img) => img.complete && img.naturalWidth > 0)
+  if (!shown) fail('the uploaded photo does not display')
   await accessible(page, 'order-review-desk-en')
   await signOut(page, 'en')
 
@@ -113,13 +120,25 @@ try {
   await page.getByRole('heading', { name: new RegExp(orderTitle) }).waitFor()
   await page.getByText('可编辑：').waitFor()
   await accessible(page, 'order-review-supervisor-zh')
+  // edit what the Review state allows (the priority), then dispatch with the explanation visible
   await page.getByRole('button', { name: '编辑' }).click()
-  await page.locator('#root_assigned_engineer').fill('eng.zhang')
+  await page.locator('#root_priority').selectOption({ label: 'High' })
   await accessible(page, 'order-edit-supervisor-zh')
   await page.getByRole('button', { name: '保存' }).click()
   await page.getByRole('button', { name: '编辑' }).waitFor()
-  await page.getByRole('button', { name: 'Assign engineer' }).click()
+  await page.getByRole('heading', { name: /派工/ }).waitFor()
+  await page.getByRole('columnheader', { name: '为什么是这位工程师' }).waitFor()
+  const explained = await page.locator('table.grid .parts li').count()
+  if (explained < 2) fail('the dispatch candidates show no score parts')
+  await accessible(page, 'order-dispatch-supervisor-zh')
+  await page.getByRole('button', { name: /派给 Zhang San/ }).click()
   await page.getByTestId('state').filter({ hasText: 'AwaitAcceptance' }).waitFor()
+  // the board shows it in its new column
+  await page.getByRole('navigation').getByRole('link', { name: 'Work order' }).click()
+  await page.getByRole('link', { name: '看板' }).click()
+  await page.getByRole('region', { name: 'AwaitAcceptance' }).getByRole('link', { name: orderTitle }).waitFor()
+  await accessible(page, 'board-supervisor-zh')
+  await page.getByRole('region', { name: 'AwaitAcceptance' }).getByRole('link', { name: orderTitle }).click()
   await page.getByRole('heading', { name: '历史' }).waitFor()
   await accessible(page, 'order-assigned-supervisor-zh')
   await signOut(page, 'zh-CN')

@@ -6,6 +6,7 @@ import Layout from './Layout'
 import { session } from './lib/auth'
 import Inbox from './pages/Inbox'
 import Login from './pages/Login'
+import Board from './pages/Board'
 import RecordList from './pages/RecordList'
 
 // Record pages carry the form renderer (RJSF + ajv): loaded with them, not with the shell.
@@ -29,6 +30,7 @@ export default function App() {
           <Route path="/inbox" element={<Inbox />} />
           <Route path="/forms/:form" element={<RecordList />} />
           <Route path="/forms/:form/new" element={<NewRecord />} />
+          <Route path="/forms/:form/board" element={<Board />} />
           <Route path="/forms/:form/records/:id" element={<RecordPage />} />
           <Route path="*" element={<Navigate to="/inbox" replace />} />
         </Route>

@@ -67,6 +67,10 @@ const en = {
   score: 'Score',
   assign: 'Assign',
   excluded: 'Not eligible',
+  moveTo: 'Move to',
+  noMoveTo: 'No action open to you leads to {{state}} now.',
+  moveNeedsMore: '“{{action}}” needs more (fields or a comment): open the record.',
+  boardShowsNewest: 'The board shows the newest {{count}} records.',
 }
 
 type Words = typeof en
@@ -135,6 +139,10 @@ const zh: Words = {
   score: '得分',
   assign: '派给',
   excluded: '不符合条件',
+  moveTo: '移到',
+  noMoveTo: '当前没有可执行的操作能到达 {{state}}。',
+  moveNeedsMore: '“{{action}}”还需要字段或备注：请打开记录。',
+  boardShowsNewest: '看板显示最新的 {{count}} 条记录。',
 }
 
 export const LANGUAGES = [

@@ -8,6 +8,7 @@ export interface FormNav {
   can_create: boolean
   can_update: boolean
   workflow: string | null
+  states: { name: string; type: string; final: boolean }[]
 }
 
 export interface Navigation {

@@ -39,6 +39,7 @@ export default function RecordList() {
       <div className="row">
         <h1 id="list-title">{meta?.title ?? form}</h1>
         <span className="spacer" />
+        {meta?.workflow && <Link className="button" to={`/forms/${form}/board`}>{t('board')}</Link>}
         {meta?.can_create && <Link className="button" to={`/forms/${form}/new`}>{t('newRecord')}</Link>}
       </div>
       {meta && meta.filters.length > 0 && (

@@ -3,6 +3,7 @@ import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Link, useParams } from 'react-router'
 import Attachments from '../forms/Attachments'
+import DispatchPanel from './DispatchPanel'
 import RecordForm from '../forms/RecordForm'
 import { changedFields, display, unwrapNullable } from '../forms/rjsf'
 import { ApiError, get, patch, post } from '../lib/api'
@@ -74,6 +75,15 @@ export default function RecordPage() {
   const editable = hasWorkflow ? actions.data?.editable.fields ?? [] : Object.keys(props).filter((k) => !unwrapNullable(props[k]).readOnly)
   const label = (name: string) => unwrapNullable(props[name] ?? {}).title ?? props[name]?.title ?? name
   const problem = (save.error ?? act.error) as ApiError | null
+  // an action that needs a user field the caller may set now: the dispatch panel can fill it
+  const userFields = Object.keys(props).filter((k) => unwrapNullable(props[k])['x-type'] === 'user')
+  const dispatchAction = (() => {
+    for (const a of actions.data?.actions ?? []) {
+      const field = a.requires.find((f) => userFields.includes(f))
+      if (field && !a.comment_required) return { action: a, field }
+    }
+    return null
+  })()
   const attachmentFields = Object.keys(props).filter((k) => ['image', 'file', 'signature'].includes(unwrapNullable(props[k])['x-type'] ?? props[k]['x-type']))
   const openReport = async () => {
     // the report needs the bearer token: fetched here and shown from a Blob URL (no token in any URL)
@@ -118,6 +128,10 @@ export default function RecordPage() {
             </>
           )}
         </section>
+      )}
+      {dispatchAction && (
+        <DispatchPanel base={base} version={rec.version} assignField={dispatchAction.field} action={dispatchAction.action}
+          canEditField={editable.includes(dispatchAction.field)} onDone={refresh} />
       )}
       <section aria-labelledby="fields-title" className="panel">
         <div className="row">
