@@ -13,6 +13,13 @@ def put_member(request, caller, user_id):
     return service.put(caller, user_id, body_of(request))
 
 
+@route(bp, "/members", methods=["GET"])
+def list_members(request, caller):
+    from ..services import members as service
+
+    return service.list_all(caller)
+
+
 @route(bp, "/members/{user_id}", methods=["GET"])
 def get_member(request, caller, user_id):
     from ..services import members as service

@@ -50,3 +50,9 @@ def get(caller: Caller, user_id: str) -> dict:
         raise NotFound(f"member {user_id} does not exist")
     return {"user_id": member.user_id, "display_name": member.display_name, "email": member.email,
             "roles": member.roles, "active": member.active, "attributes": member.attributes or {}}
+
+
+def list_all(caller: Caller) -> dict:
+    caller.require_admin("listing members")
+    return {"items": [{"user_id": m.user_id, "display_name": m.display_name, "email": m.email, "roles": m.roles,
+                       "active": m.active, "attributes": m.attributes or {}} for m in store.list_members(caller.tenant)]}

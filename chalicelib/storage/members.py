@@ -73,3 +73,14 @@ def get_member(tenant: str, user_id: str) -> Member | None:
         return None
     return Member(item.tenant, item.user_id, item.display_name, item.email, list(item.roles or []), bool(item.active),
                   json.loads(item.attributes) if item.attributes else None)
+
+
+def list_members(tenant: str) -> list[Member]:
+    """Every registered member (the roster names them; their items come in BatchGetItem pages of 100)."""
+    users = sorted(get_roster(tenant))
+    found: dict[str, MemberItem] = {}
+    for start in range(0, len(users), 100):
+        for item in MemberItem.batch_get([(keys.member_pk(tenant, u), "M") for u in users[start:start + 100]]):
+            found[item.user_id] = item
+    return [Member(i.tenant, i.user_id, i.display_name, i.email, list(i.roles or []), bool(i.active),
+                   json.loads(i.attributes) if i.attributes else None) for u in users if (i := found.get(u)) is not None]

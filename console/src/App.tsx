@@ -12,6 +12,7 @@ import RecordList from './pages/RecordList'
 // Record pages carry the form renderer (RJSF + ajv): loaded with them, not with the shell.
 const RecordPage = lazy(() => import('./pages/RecordPage'))
 const NewRecord = lazy(() => import('./pages/NewRecord'))
+const Admin = lazy(() => import('./pages/Admin'))
 
 function RequireSession({ children }: { children: React.ReactElement }) {
   const location = useLocation()
@@ -31,6 +32,7 @@ export default function App() {
           <Route path="/forms/:form" element={<RecordList />} />
           <Route path="/forms/:form/new" element={<NewRecord />} />
           <Route path="/forms/:form/board" element={<Board />} />
+          <Route path="/admin/*" element={<Admin />} />
           <Route path="/forms/:form/records/:id" element={<RecordPage />} />
           <Route path="*" element={<Navigate to="/inbox" replace />} />
         </Route>

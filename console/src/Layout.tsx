@@ -43,6 +43,11 @@ export default function Layout() {
           <ul>
             <li><NavLink to="/inbox">{t('inbox')}</NavLink></li>
           </ul>
+          {nav.data?.admin && (
+            <ul>
+              <li><NavLink to="/admin/members">{t('admin')}</NavLink></li>
+            </ul>
+          )}
           <h2>{t('forms')}</h2>
           <ul>
             {nav.data?.forms.map((f) => (

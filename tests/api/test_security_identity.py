@@ -96,3 +96,12 @@ def test_the_member_item_and_the_roster_are_written_together(demo_api, roles):
     register(demo_api, "eng.chen", roles)
     assert members.get_roster("demo")["eng.chen"] == (True, frozenset(roles))
     assert members.get_member("demo", "eng.chen").roles == roles
+
+
+def test_admins_list_every_member_from_the_registry(demo_api):
+    register(demo_api, "eng.new", ["engineer"], active=False)
+    listed = demo_api.call("GET", "/members", **ADMIN).json["items"]
+    by_id = {m["user_id"]: m for m in listed}
+    assert {"admin", "agent.li", "sup.north", "eng.zhang", "eng.new"} <= set(by_id)
+    assert by_id["eng.new"]["active"] is False and by_id["eng.new"]["roles"] == ["engineer"]
+    assert demo_api.call("GET", "/members", **AGENT).status_code == 403

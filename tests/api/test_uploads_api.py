@@ -207,7 +207,7 @@ def test_other_tenant_can_neither_confirm_nor_read(order, flow_api):
     declared, _ = order.upload()
     pending = order.presign(field="fault_photos", content_type="image/png", size=len(PNG))
     put_object(pending["key"])
-    mallory = dict(user="eng.zhang", roles=["admin"])
+    mallory = dict(user="mallory", roles=["admin"])  # an admin of the other tenant (not a member here)
     order.confirm(pending["upload_id"], who=mallory, tenant="other", expect=404)
     response = flow_api.call("GET", f"{order.path}/files?key={declared['key']}", tenant="other", **mallory)
     assert response.status_code == 404
