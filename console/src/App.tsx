@@ -5,7 +5,7 @@ import { Navigate, Route, Routes, useLocation } from 'react-router'
 import Layout from './Layout'
 import { session } from './lib/auth'
 import Inbox from './pages/Inbox'
-import Login from './pages/Login'
+import Login, { Callback } from './pages/Login'
 import Board from './pages/Board'
 import RecordList from './pages/RecordList'
 
@@ -26,6 +26,7 @@ export default function App() {
     <Suspense fallback={<p role="status">{t('loading')}</p>}>
       <Routes>
         <Route path="/login" element={<Login />} />
+        <Route path="/callback" element={<Callback />} />
         <Route element={<RequireSession><Layout /></RequireSession>}>
           <Route index element={<Navigate to="/inbox" replace />} />
           <Route path="/inbox" element={<Inbox />} />

@@ -2,6 +2,8 @@ import { useQuery } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
 import { useLocation, useNavigate } from 'react-router'
 import { signIn } from '../lib/auth'
+import { config } from '../lib/config'
+import { finishSignIn, startSignIn } from '../lib/oidc'
 import { chooseLanguage, LANGUAGES } from '../lib/i18n'
 
 interface LocalUser {
@@ -19,6 +21,7 @@ export default function Login() {
   const location = useLocation()
   const users = useQuery({
     queryKey: ['local-users'],
+    enabled: config().auth === 'local',
     queryFn: async () => {
       const response = await fetch('/local-users.json', { cache: 'no-store' })
       if (!response.ok) return [] as LocalUser[]
@@ -38,7 +41,10 @@ export default function Login() {
           {LANGUAGES.map((l) => <option key={l.code} value={l.code}>{l.label}</option>)}
         </select>
       </label>
-      <h2>{t('localUsers')}</h2>
+      {config().auth === 'cognito' && (
+        <p><button type="button" onClick={() => void startSignIn((location.state as { from?: string } | null)?.from ?? '/inbox')}>{t('signIn')}</button></p>
+      )}
+      {config().auth === 'local' && <h2>{t('localUsers')}</h2>}
       {users.isLoading && <p role="status">{t('loading')}</p>}
       <ul className="users">
         {users.data?.map((u) => (
@@ -52,4 +58,13 @@ export default function Login() {
       </ul>
     </main>
   )
+}
+
+/** The identity provider sends the browser back here with the authorization code. */
+export function Callback() {
+  const { t } = useTranslation()
+  const navigate = useNavigate()
+  const done = useQuery({ queryKey: ['oidc-callback'], queryFn: finishSignIn, retry: false })
+  if (done.data) navigate(done.data, { replace: true })
+  return <main id="main" className="login"><p role={done.error ? 'alert' : 'status'}>{done.error ? String(done.error) : t('loading')}</p></main>
 }
