@@ -506,9 +506,99 @@ def _rows(caller: Caller, name: str, params: dict[str, str], limit: int | None =
     if unknown:
         raise BadRequest("filter on a dimension of the report", details=[{"path": f"query.dim.{k}", "message": "not a dimension"} for k in unknown])
     rows = finish(report, merge_groups(report, groups, allow), limit=limit, where=where)
+    form = definitions.published(caller.tenant, "form", report.form)[1]
+    titles = _add_titles(caller, report, form, rows)
     return {"report": name, "title": report.title, "version": version, "published": published,
             "dimensions": [d.name for d in report.dimensions], "measures": [m.name for m in report.measures],
-            "rows": rows, "groups_read": items_read, "_report": report}
+            "titles": titles, "rows": rows, "groups_read": items_read, "_report": report, "_form": form}
+
+
+MAX_TITLES = 500  # distinct linked values resolved per dimension and view
+
+
+def _dimension_field(report: ReportDefinition, form: Any, dim) -> Any:
+    """The form field a plain, unbucketed dimension reads (a sub-table line's own field first), or None."""
+    from ..reports.definition import _is_name
+    if dim.bucket is not None or not _is_name(dim.field):
+        return None
+    if report.rows is not None:
+        table = form.fields_by_name.get(report.rows)
+        line = next((f for f in getattr(table, "fields", None) or [] if f.name == dim.field), None)
+        if line is not None:
+            return line
+    return form.fields_by_name.get(dim.field)
+
+
+def _title_column(report: ReportDefinition, name: str, rows: list[dict]) -> str:
+    taken = {d.name for d in report.dimensions} | {m.name for m in report.measures} | {k for r in rows for k in r}
+    column = f"{name}_title"
+    while column in taken:
+        column += "_"
+    return column
+
+
+def _add_titles(caller: Caller, report: ReportDefinition, form: Any, rows: list[dict]) -> dict[str, str]:
+    """Rows of a dimension over a lookup (or user) field carry the linked record's title (the member's
+    name) in a column of their own, `<dimension>_title`; the dimension keeps the id (filters and drill-down
+    use it). A record the caller may not read, or whose title field is hidden from them, is shown by its id.
+    Returns {dimension: title column}."""
+    out: dict[str, str] = {}
+    for dim in report.dimensions:
+        field = _dimension_field(report, form, dim)
+        if field is None or field.type not in ("lookup", "user"):
+            continue
+        values = list(dict.fromkeys(r.get(dim.name) for r in rows if isinstance(r.get(dim.name), str)))[:MAX_TITLES]
+        if not values:
+            continue
+        named = _record_titles(caller, field.form, values) if field.type == "lookup" else _member_names(caller, values)
+        column = _title_column(report, dim.name, rows)
+        for row in rows:
+            value = row.get(dim.name)
+            row[column] = named.get(value, value) if isinstance(value, str) else value
+        out[dim.name] = column
+    return out
+
+
+def _record_titles(caller: Caller, form_name: str, ids: list[str]) -> dict[str, str]:
+    from ..ids import is_valid_id
+    from .records import access_for
+    try:
+        ref_form = definitions.published(caller.tenant, "form", form_name)[1]
+    except NotFound:
+        return {}
+    access = access_for(caller, ref_form)
+    if not access.can("read"):
+        return {}
+    wanted = [i for i in ids if is_valid_id(i)]
+    found = {r.id: r for r in store.get_records(caller.tenant, wanted)} if wanted else {}
+    titles: dict[str, str] = {}
+    for record_id in ids:
+        rec = found.get(record_id)
+        if rec is None or rec.deleted or rec.form != form_name or not access.row_visible(rec.data):
+            continue
+        shown = access.mask(rec.data)
+        title = shown.get(ref_form.title_field) if ref_form.title_field else None
+        titles[record_id] = str(title) if title not in (None, "") else (rec.number or record_id)
+    return _distinct(titles, {r.id: r.number for r in found.values()})
+
+
+def _member_names(caller: Caller, user_ids: list[str]) -> dict[str, str]:
+    from ..storage import members as member_store
+    names = {}
+    for user_id in user_ids[:100]:  # one GetItem each: a chart shows tens, not thousands, of people
+        member = member_store.get_member(caller.tenant, user_id)
+        if member is not None and member.display_name:
+            names[user_id] = member.display_name
+    return _distinct(names, {})
+
+
+def _distinct(titles: dict[str, str], numbers: dict[str, str | None]) -> dict[str, str]:
+    """Two values with the same title would be drawn as one legend entry: those get their number (or id)."""
+    seen: dict[str, int] = {}
+    for title in titles.values():
+        seen[title] = seen.get(title, 0) + 1
+    return {value: (f"{title} ({numbers.get(value) or value})" if seen[title] > 1 else title)
+            for value, title in titles.items()}
 
 
 def _limit(params: dict[str, str]) -> int | None:
@@ -525,6 +615,7 @@ def _limit(params: dict[str, str]) -> int | None:
 def run(caller: Caller, name: str, params: dict[str, str]) -> dict:
     out = _rows(caller, name, params, _limit(params))
     out.pop("_report")
+    out.pop("_form")
     return out
 
 
@@ -555,12 +646,14 @@ def dashboard(caller: Caller, name: str) -> dict:
                 results[chart.report] = exc
         result = results[chart.report]
         entry = {"id": chart.id, "type": chart.type, "title": chart.title, "report": chart.report,
-                 "layout": chart.layout.model_dump()}
+                 "x": chart.x, "y": chart.y, "color": chart.color, "layout": chart.layout.model_dump()}
         if isinstance(result, AppError):
             entry["error"] = result.to_body()["error"]
         else:
             rows = result["rows"][: chart.limit] if chart.limit else result["rows"]
-            entry.update({"rows": rows, "vega_lite": vega_lite(chart, result["_report"], rows)})
+            report = result["_report"]
+            entry.update({"description": report.description, **_chart_fields(report, result["_form"], result["titles"]),
+                          "rows": rows, "vega_lite": vega_lite(chart, report, rows, result["titles"])})
         charts.append(entry)
     read = sum(r["groups_read"] for r in results.values() if isinstance(r, dict))
     return {"dashboard": name, "title": board.title, "version": version, "charts": charts, "groups_read": read,
@@ -574,4 +667,18 @@ def chart_spec(caller: Caller, name: str, chart_id: str) -> dict:
         raise NotFound(f"dashboard '{name}' has no chart '{chart_id}'")
     result = _rows(caller, chart.report, {})
     rows = result["rows"][: chart.limit] if chart.limit else result["rows"]
-    return vega_lite(chart, result["_report"], rows)
+    return vega_lite(chart, result["_report"], rows, result["titles"])
+
+
+def _chart_fields(report: ReportDefinition, form: Any, titles: dict[str, str]) -> dict:
+    """What the console needs besides the spec: the report's form, and per dimension its label, time bucket,
+    the column with its display title, and `filter` — the indexed form field it equals (a plain, unbucketed
+    top-level field in the form's `indexes`), so a click on a mark opens `/forms/<form>/?filter.<field>=value`."""
+    dims = []
+    for dim in report.dimensions:
+        field = _dimension_field(report, form, dim)
+        top_level = field is not None and form.fields_by_name.get(dim.field) is field
+        dims.append({"name": dim.name, "label": dim.label or dim.name, "bucket": dim.bucket, "title": titles.get(dim.name),
+                     "filter": dim.field if top_level and dim.field in form.indexes else None})
+    return {"form": report.form, "dimensions": dims,
+            "measures": [{"name": m.name, "label": m.label or m.name, "op": m.op} for m in report.measures]}

@@ -320,6 +320,13 @@ def get_records_consistent(tenant: str, ids: list[str]) -> Iterator:
         yield from_item(item)
 
 
+def get_records(tenant: str, ids: list[str]) -> Iterator:
+    """Records by id, eventually consistent (titles of linked records shown in a report view)."""
+    from .records import from_item
+    for item in RecordItem.batch_get([(f"T#{tenant}#R#{i}", "R") for i in dict.fromkeys(ids)]):
+        yield from_item(item)
+
+
 # --- retirement of versions that no longer serve ----------------------------------------------------------
 
 RETIRE_KEY = "REPORTRETIRE"

@@ -159,3 +159,59 @@ def test_report_definitions_are_checked_against_the_form(demo_api):
     assert r.status_code == 422 and r.json["error"]["details"][0]["path"] == "charts[0].report"
     assert api.call("GET", "/reports/nope", **MANAGER).status_code == 404
     assert api.call("GET", "/reports/sla_compliance?limit=abc", **MANAGER).status_code == 400
+
+
+def test_lookup_dimensions_carry_titles_and_charts_say_how_to_drill_down(demo_api):
+    """Rows of a dimension over a lookup carry the linked record's title (the parts legend showed record ids),
+    a user dimension the member's name; each dashboard chart names its form and which dimensions are
+    indexed fields of it (the console's drill-down), and its spec labels by the title column."""
+    api = demo_api
+    customer = new_customer(api)
+    parts = {}
+    for no, name in (("P-1", "Compressor"), ("P-2", "Fan belt"), ("P-3", "Fan belt")):
+        r = api.call("POST", "/forms/spare_part/records", body={"data": {"part_no": no, "name": name, "unit_price": 10}}, **ADMIN)
+        assert r.status_code == 201, r.json
+        parts[no] = r.json["id"]
+    assert api.call("PUT", "/members/eng.wang", body={"display_name": "Wang Wei", "roles": ["engineer"]}, **ADMIN).status_code == 200
+    order = _order(api, customer, reported_at="2026-10-05T02:00:00Z")
+    platform_sets("demo", order["id"], first_checkin_at="2026-10-05T03:00:00Z", assigned_engineer="eng.wang",
+                  completed_at="2026-10-05T06:00:00Z",
+                  parts_used=[{"line_id": f"l{n}", "part": parts[no], "quantity": q, "unit_price": 10}
+                              for n, (no, q) in enumerate((("P-1", 2), ("P-2", 1), ("P-3", 3)))])
+    deliver(stream_event("demo", [order["id"]]))
+
+    report = api.call("GET", "/reports/part_consumption", **MANAGER).json
+    assert report["titles"] == {"part": "part_title"}
+    by_id = {r["part"]: r["part_title"] for r in report["rows"]}
+    assert by_id == {parts["P-1"]: "Compressor", parts["P-2"]: f"Fan belt ({parts['P-2']})",
+                     parts["P-3"]: f"Fan belt ({parts['P-3']})"}  # two parts of one name stay two legend entries
+    csv = api.http.get("/reports/part_consumption/csv", headers={"Authorization": f"Bearer {api.token('mgr.zhao', ['manager'])}"})
+    assert "part_title" in csv.body.decode().splitlines()[0] and "Compressor" in csv.body.decode()
+    engineers = api.call("GET", "/reports/engineer_productivity", **MANAGER).json
+    assert [(r["engineer"], r["engineer_title"]) for r in engineers["rows"]] == [("eng.wang", "Wang Wei")]
+
+    board = api.call("GET", "/dashboards/engineers_and_parts", **MANAGER).json
+    chart = next(c for c in board["charts"] if c["id"] == "parts")
+    assert chart["form"] == "work_order" and chart["x"] == "month" and chart["color"] == "part"
+    assert {d["name"]: (d["filter"], d["title"], d["bucket"]) for d in chart["dimensions"]} == {
+        "part": (None, "part_title", None),  # a sub-table line's field: no record-list filter
+        "month": (None, None, "month")}
+    assert chart["vega_lite"]["encoding"]["color"]["field"] == "part_title"
+    assert {v["part_title"] for v in chart["vega_lite"]["data"]["values"]} >= {"Compressor"}
+    ranking = next(c for c in board["charts"] if c["id"] == "ranking")
+    assert ranking["vega_lite"]["encoding"]["y"]["field"] == "engineer_title"
+    assert ranking["dimensions"] == [{"name": "engineer", "label": "Engineer", "bucket": None, "title": "engineer_title",
+                                      "filter": "assigned_engineer"}]
+    overview = api.call("GET", "/dashboards/service_overview", **MANAGER).json
+    by_region = next(c for c in overview["charts"] if c["id"] == "orders_by_region")
+    assert {d["name"]: d["filter"] for d in by_region["dimensions"]} == {"region": "region", "status": None}
+    assert [m["name"] for m in by_region["measures"]] == ["orders", "urgent"] and by_region["description"]
+    assert api.call("GET", f"/forms/work_order/records?filter.region={by_region['rows'][0]['region']}", **MANAGER).status_code == 200
+    spec = api.call("GET", "/dashboards/engineers_and_parts/charts/parts/vega-lite", **MANAGER).json
+    assert spec["encoding"]["color"]["field"] == "part_title" and spec["encoding"]["x"]["timeUnit"] == "utcyearmonth"
+    # a caller who may not read the linked form sees ids, never titles
+    raw = json.loads(open("definitions/after_sales/forms/spare_part.json").read())
+    raw["permissions"]["read"] = ["supervisor"]
+    assert api.call("POST", "/definitions/form/spare_part/versions", body=raw, **ADMIN).status_code == 201
+    rows = api.call("GET", "/reports/part_consumption", **MANAGER).json["rows"]
+    assert {r["part_title"] for r in rows} == set(parts.values())

@@ -135,6 +135,89 @@ def test_dashboard_and_vega_lite():
     assert {d["path"] for d in err.value.details} == {"charts[0].x", "charts[1].id", "charts[1].report"}
 
 
+def _chart(report, **chart):
+    return parse_dashboard({"name": "d", "charts": [{"id": "c", "report": report.name, **chart}]}, {report.name: report}).charts[0]
+
+
+def test_time_buckets_are_drawn_in_utc_one_tick_per_bucket():
+    """Monthly keys were drawn on a local-time scale with automatic (weekly) ticks: west of UTC `2026-10`
+    (UTC midnight) fell into September. Now: parsed as UTC, a UTC time unit of the bucket, one tick each."""
+    report = parse_report(REPORT)
+    rows = [{"priority": "high", "month": m, "orders": n, "rating": 4} for m, n in (("2026-10", 2), ("2026-08", 1), ("2026-09", 3))]
+    spec = vega_lite(_chart(report, type="line", x="month", y="rating", color="priority"), report, rows)
+    x = spec["encoding"]["x"]
+    assert x["type"] == "temporal" and x["timeUnit"] == "utcyearmonth" and x["scale"] == {"type": "utc"}
+    assert spec["data"]["format"]["parse"] == {"month": "utc:'%Y-%m'"}
+    assert x["axis"]["values"] == [{"year": 2026, "month": m, "date": 1, "utc": True} for m in (8, 9, 10)]
+    assert x["axis"]["format"] == "%Y-%m"
+    bar = vega_lite(_chart(report, type="bar", x="month", y="orders"), report, rows)["encoding"]["x"]
+    assert bar["type"] == "ordinal" and bar["timeUnit"] == "utcyearmonth" and bar["sort"] == "ascending"
+    weekly = parse_report({**REPORT, "dimensions": [{"name": "week", "field": "reported_at", "bucket": "week"}],
+                           "compare": None, "scope": []})
+    spec = vega_lite(_chart(weekly, type="line", x="week", y="orders"), weekly,
+                     [{"week": "2026-11-30", "orders": 1}, {"week": "2026-11-23", "orders": 2}])
+    assert spec["encoding"]["x"]["timeUnit"] == "utcyearmonthdate"
+    assert [(v["month"], v["date"]) for v in spec["encoding"]["x"]["axis"]["values"]] == [(11, 23), (11, 30)]  # Mondays
+
+
+def test_pie_adds_up_the_other_dimensions_into_one_wedge_per_category():
+    """A pie over a report grouped by (priority, month) drew one wedge per row: the same priority over and
+    over. Now the rows are summed by the colour field only."""
+    report = parse_report(REPORT)
+    rows = [{"priority": p, "month": m, "orders": 1} for p in ("high", "low") for m in ("2026-09", "2026-10")]
+    spec = vega_lite(_chart(report, type="pie", x="priority", y="orders"), report, rows)
+    assert spec["transform"] == [{"aggregate": [{"op": "sum", "field": "orders", "as": "orders"}], "groupby": ["priority"]}]
+    assert spec["encoding"]["color"]["field"] == "priority" and "aggregate" not in spec["encoding"]["theta"]
+    assert {e.get("field") for e in spec["encoding"].values() if isinstance(e, dict)} == {"orders", "priority"}
+    # the same for a bar or line that leaves a dimension out; a mean cannot be added up: refused at upload
+    line = vega_lite(_chart(report, type="line", x="month", y="orders"), report, rows)
+    assert line["transform"][0]["groupby"] == ["month"]
+    assert "transform" not in vega_lite(_chart(report, type="bar", x="priority", y="orders", color="month"), report, rows)
+    with pytest.raises(DefinitionError) as err:
+        _chart(report, type="pie", x="priority", y="rating")
+    assert err.value.details[0]["path"] == "charts[0].y" and "month" in err.value.details[0]["message"]
+    single = parse_report({**REPORT, "dimensions": REPORT["dimensions"][:1], "compare": None})
+    assert _chart(single, type="pie", x="priority", y="rating").y == "rating"  # one row per wedge: fine
+
+
+def test_lookup_dimensions_are_labelled_by_their_title_column():
+    """A parts legend listed record ids: with the service's title column the legend, axis and tooltip read
+    the title, while each datum keeps the id (drill-down and filters use it)."""
+    report = parse_report({"name": "parts", "form": "work_order", "rows": "parts_used",
+                           "dimensions": [{"name": "part", "field": "part", "label": "Part"},
+                                          {"name": "month", "field": "reported_at", "bucket": "month"}],
+                           "measures": [{"name": "qty", "op": "sum", "field": "quantity"}]})
+    rows = [{"part": "01J0000000000000000000000A", "part_title": "Compressor", "month": "2026-10", "qty": 2}]
+    spec = vega_lite(_chart(report, type="bar", x="month", y="qty", color="part"), report, rows, {"part": "part_title"})
+    assert spec["encoding"]["color"] == {"field": "part_title", "type": "nominal", "title": "Part"}
+    assert {"field": "part_title", "type": "nominal", "title": "Part"} in spec["encoding"]["tooltip"]
+    assert spec["data"]["values"][0]["part"] == rows[0]["part"]
+    ranking = vega_lite(_chart(report, type="ranking", x="part", y="qty"), report, rows, {"part": "part_title"})
+    assert ranking["encoding"]["y"]["field"] == "part_title" and ranking["transform"][0]["groupby"] == ["part", "part_title"]
+    table = vega_lite(_chart(report, type="table"), report, rows, {"part": "part_title"})
+    assert table["hconcat"][0]["encoding"]["text"]["field"] == "part_title"
+
+
+def test_table_chart_is_a_grid_of_columns_that_never_overlap():
+    """The table was one text mark over (column, row) bands: long texts ran into each other. Now one text
+    view per column, one row per item, each column as wide as its longest text (cut beyond a maximum)."""
+    report = parse_report(REPORT)
+    rows = [{"priority": "a much longer priority name than fits", "month": "2026-10", "orders": 2, "rating": Decimal("4.25")},
+            {"priority": "low", "month": "2026-09", "orders": 10, "rating": None}]
+    spec = vega_lite(_chart(report, type="table"), report, rows)
+    assert "fold" not in str(spec.get("transform")) and spec["transform"] == [{"window": [{"op": "row_number", "as": "row"}]}]
+    columns = spec["hconcat"]
+    assert [c["title"]["text"] for c in columns] == [d["name"] for d in REPORT["dimensions"]] + [m["name"] for m in REPORT["measures"]]
+    for column in columns:
+        assert column["mark"]["type"] == "text" and column["mark"]["limit"] == column["width"]
+        assert column["encoding"]["y"] == {"field": "row", "type": "ordinal", "axis": None}
+        assert column["height"] == {"step": 22}
+    widths = {c["title"]["text"]: c["width"] for c in columns}
+    assert widths["priority"] == 260 and widths["month"] < widths["priority"]  # capped; sized to the text
+    orders = next(c for c in columns if c["title"]["text"] == "orders")
+    assert orders["mark"]["align"] == "right" and orders["encoding"]["text"]["type"] == "quantitative"
+
+
 # --- property: incremental == full recomputation, whatever the stream does --------------------------
 
 class MemoryStore:
