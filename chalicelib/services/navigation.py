@@ -30,6 +30,14 @@ def _resting_states(tenant: str, name: str) -> list[dict]:
     return [{"name": n, "type": st.Type, "final": st.Type in ("Succeed", "Fail")} for n, st in wf.States.items() if st.Type in RESTING]
 
 
+def _dashboard(tenant: str, name: str) -> dict:
+    """A dashboard's menu entry: its name and title (the console's sidebar shows the title)."""
+    try:
+        return {"name": name, "title": definitions.published(tenant, "dashboard", name)[1].title or name}
+    except NotFound:
+        return {"name": name, "title": name}
+
+
 def navigation(caller: Caller) -> dict:
     heads = definition_store.list_heads(caller.tenant)
     published = {(h.kind, h.name) for h in heads if h.published}
@@ -64,7 +72,7 @@ def navigation(caller: Caller) -> dict:
         })
     return {"user": {"id": caller.user_id, "name": caller.name, "roles": sorted(caller.roles), "tenant": caller.tenant},
             "forms": forms,
-            "dashboards": [{"name": n} for k, n in sorted(published) if k == "dashboard"],
+            "dashboards": [_dashboard(caller.tenant, n) for k, n in sorted(published) if k == "dashboard"],
             "reports": [{"name": n} for k, n in sorted(published) if k == "report"],
             "admin": "admin" in caller.roles}
 

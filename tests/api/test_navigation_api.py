@@ -26,6 +26,7 @@ def test_menus_follow_the_published_definitions_and_the_callers_grants(demo_api)
     engineer = {f["name"] for f in demo_api.call("GET", "/navigation", **ENGINEER).json["forms"]}
     assert "asset_inspection" not in engineer and "work_order" in engineer
     assert not forms["work_order"].get("admin")
+    assert {"name": "service_overview", "title": "After-sales service overview"} in nav["dashboards"]  # the sidebar's titles
     # engineers never see the hidden contract price among work-order columns or filters
     eng_order = next(f for f in demo_api.call("GET", "/navigation", **ENGINEER).json["forms"] if f["name"] == "work_order")
     assert "contract_price" not in [c["name"] for c in eng_order["columns"]] + [f["name"] for f in eng_order["filters"]]
