@@ -143,10 +143,14 @@ try {
   await accessible(page, 'order-assigned-supervisor-zh')
   await signOut(page, 'zh-CN')
 
-  // --- the engineer sees it waiting -------------------------------------------------------------
+  // --- the engineer sees it waiting, and was told -----------------------------------------------
   await signIn(page, 'zh-CN', 'Zhang San')
   await page.getByRole('link', { name: orderTitle }).first().waitFor()
   await accessible(page, 'inbox-engineer-zh')
+  await page.getByRole('link', { name: /^通知/ }).click()
+  await page.getByRole('heading', { name: '通知' }).waitFor()
+  await page.locator('.notes li').first().waitFor()
+  await accessible(page, 'notifications-engineer-zh')
 
   if (errors.length) fail(`browser errors: ${errors.join(' | ')}`)
   console.log(JSON.stringify({ ok: true, order: orderTitle, timings, visited }, null, 2))

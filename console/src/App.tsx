@@ -7,6 +7,7 @@ import { session } from './lib/auth'
 import Inbox from './pages/Inbox'
 import Login, { Callback } from './pages/Login'
 import Board from './pages/Board'
+import Notifications from './pages/Notifications'
 import RecordList from './pages/RecordList'
 
 // Record pages carry the form renderer (RJSF + ajv): loaded with them, not with the shell.
@@ -30,6 +31,7 @@ export default function App() {
         <Route element={<RequireSession><Layout /></RequireSession>}>
           <Route index element={<Navigate to="/inbox" replace />} />
           <Route path="/inbox" element={<Inbox />} />
+          <Route path="/notifications" element={<Notifications />} />
           <Route path="/forms/:form" element={<RecordList />} />
           <Route path="/forms/:form/new" element={<NewRecord />} />
           <Route path="/forms/:form/board" element={<Board />} />

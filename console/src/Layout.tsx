@@ -23,9 +23,9 @@ export default function Layout() {
         <strong>{t('appName')}</strong>
         <span className="spacer" />
         {unread.data && (
-          <span className="badge" aria-label={t('unread', { count: unread.data.unread })}>
+          <NavLink className="badge" to="/notifications" aria-label={`${t('notifications')}: ${t('unread', { count: unread.data.unread })}`}>
             {t('notifications')}: {unread.data.unread}
-          </span>
+          </NavLink>
         )}
         <label>
           {t('language')}{' '}
