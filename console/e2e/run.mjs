@@ -104,6 +104,7 @@ try {
   await page.getByRole('heading', { name: /Work order · WO-/ }).waitFor()
   const state = await page.getByTestId('state').innerText()
   if (state !== 'Review') fail(`new order is in ${state}, not Review`)
+  await page.getByRole('list', { name: 'Deadlines' }).getByText(/response: due in/).waitFor() // the SLA clock
   const orderTitle = (await page.getByRole('heading', { level: 1 }).innerText()).split('·')[1].trim()
   // a photo of the fault, through the presigned flow (declare → POST to the file store → confirm)
   await page.getByLabel('Add a file to Fault photos').setInputFiles({ name: 'fault.png', mimeType: 'image/png', buffer: PNG })

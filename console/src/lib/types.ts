@@ -25,7 +25,7 @@ export interface RecordBody {
   version: number
   number?: string
   data: Record<string, any>
-  workflow?: { state: string; status: string; tasks?: { assignee: string }[] } | null
+  workflow?: { state: string; status: string; assignees?: string[]; timers?: { name: string; due_at: string }[]; approval?: Record<string, any> | null } | null
   created_at?: string
   updated_at?: string
 }

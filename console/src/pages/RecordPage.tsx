@@ -32,6 +32,32 @@ interface HistoryEntry {
   comment?: string
 }
 
+/** A deadline and the time left (or overdue), as the SLA clock the desk watches. */
+function Clock({ name, due }: { name: string; due: string }) {
+  const { t } = useTranslation()
+  const left = new Date(due).getTime() - Date.now()
+  const minutes = Math.round(Math.abs(left) / 60_000)
+  const text = minutes >= 120 ? `${Math.round(minutes / 60)} h` : `${minutes} min`
+  return (
+    <span className={left < 0 ? 'overdue' : 'due'}>
+      {name}: {left < 0 ? t('overdueBy', { time: text }) : t('dueIn', { time: text })} <time className="muted">({new Date(due).toLocaleString()})</time>
+    </span>
+  )
+}
+
+/** The pending approval: levels, who voted what. */
+function Approval({ approval }: { approval: Record<string, any> }) {
+  const { t } = useTranslation()
+  const votes = Object.entries<any>(approval.votes ?? {})
+  return (
+    <section aria-labelledby="approval-title" className="panel">
+      <h2 id="approval-title">{t('approval')}</h2>
+      <p>{approval.requested_by ? t('requestedBy', { user: approval.requested_by }) : null} {approval.level !== undefined ? t('level', { level: Number(approval.level) + 1 }) : null}</p>
+      {votes.length > 0 && <ul>{votes.map(([user, vote]) => <li key={user}>{user}: {typeof vote === 'string' ? vote : vote?.vote ?? JSON.stringify(vote)}</li>)}</ul>}
+    </section>
+  )
+}
+
 /** A linked record by its title, with a link to it (one read per lookup on the page, cached). */
 function LookupValue({ form, id }: { form: string; id: string }) {
   const nav = useNavigation()
@@ -98,6 +124,12 @@ export default function RecordPage() {
         {t('version', { version: rec.version })}
         {rec.workflow && <> · {t('state')}: <strong data-testid="state">{rec.workflow.state}</strong> ({rec.workflow.status})</>}
       </p>
+      {(rec.workflow?.timers ?? []).length > 0 && (
+        <ul className="row sla" aria-label={t('deadlines')}>
+          {rec.workflow!.timers!.map((timer) => <li key={timer.name}><Clock name={timer.name} due={timer.due_at} /></li>)}
+        </ul>
+      )}
+      {rec.workflow?.approval && <Approval approval={rec.workflow.approval} />}
       {problem && (
         <div role="alert" className="alert">
           {problem.code === 'version_conflict' ? t('conflict') : problem.message}
