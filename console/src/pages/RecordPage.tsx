@@ -101,6 +101,8 @@ export default function RecordPage() {
   const editable = hasWorkflow ? actions.data?.editable.fields ?? [] : Object.keys(props).filter((k) => !unwrapNullable(props[k]).readOnly)
   const label = (name: string) => unwrapNullable(props[name] ?? {}).title ?? props[name]?.title ?? name
   const problem = (save.error ?? act.error) as ApiError | null
+  // the workflow's deadlines (reminders are the platform's own business)
+  const clocks = (rec.workflow?.timers ?? []).filter((x) => !x.name.startsWith('remind:'))
   // an action that needs a user field the caller may set now: the dispatch panel can fill it
   const userFields = Object.keys(props).filter((k) => unwrapNullable(props[k])['x-type'] === 'user')
   const dispatchAction = (() => {
@@ -124,9 +126,9 @@ export default function RecordPage() {
         {t('version', { version: rec.version })}
         {rec.workflow && <> · {t('state')}: <strong data-testid="state">{rec.workflow.state}</strong> ({rec.workflow.status})</>}
       </p>
-      {(rec.workflow?.timers ?? []).length > 0 && (
+      {clocks.length > 0 && (
         <ul className="row sla" aria-label={t('deadlines')}>
-          {rec.workflow!.timers!.map((timer) => <li key={timer.name}><Clock name={timer.name} due={timer.due_at} /></li>)}
+          {clocks.map((timer) => <li key={timer.name}><Clock name={timer.name.replace(/^deadline:/, '')} due={timer.due_at} /></li>)}
         </ul>
       )}
       {rec.workflow?.approval && <Approval approval={rec.workflow.approval} />}
