@@ -70,7 +70,8 @@ def navigation(caller: Caller) -> dict:
             "workflow": name if ("workflow", name) in published else None,
             "states": _resting_states(caller.tenant, name) if ("workflow", name) in published else [],
         })
-    return {"user": {"id": caller.user_id, "name": caller.name, "roles": sorted(caller.roles), "tenant": caller.tenant},
+    return {"user": {"id": caller.user_id, "name": caller.name, "roles": sorted(caller.roles), "tenant": caller.tenant,
+                     "attributes": dict(caller.attributes)},  # the console's $user for live conditions
             "forms": forms,
             "dashboards": [_dashboard(caller.tenant, n) for k, n in sorted(published) if k == "dashboard"],
             "reports": [{"name": n} for k, n in sorted(published) if k == "report"],

@@ -94,6 +94,12 @@ try {
   // a server 422 appears at its field: submit without the required fault description first
   await page.locator('#root_customer').selectOption({ label: await page.locator('#root_customer option', { hasText: 'Harbour Hotel' }).first().innerText() })
   await page.locator('#root_region').selectOption({ label: 'North' })
+  // conditions apply live, in the browser, with the server's expression language
+  if (await page.locator('#root_repair_quote').count()) fail('repair quote shown before the order is out of warranty')
+  await page.locator('#root_warranty_status').selectOption({ label: 'Out of warranty' })
+  await page.locator('#root_repair_quote').waitFor()
+  await page.locator('#root_warranty_status').selectOption({ label: 'Unknown' })
+  await page.locator('#root_repair_quote').waitFor({ state: 'detached' })
   await page.locator('#root_service_address').fill('1 Harbour Road')
   await page.getByRole('button', { name: 'Create' }).click()
   await page.locator('#root_fault_description').waitFor()

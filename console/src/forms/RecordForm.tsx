@@ -8,6 +8,7 @@ import { get } from '../lib/api'
 import { useNavigation } from '../lib/queries'
 import type { RecordBody } from '../lib/types'
 import GeoField from './GeoField'
+import { conditions, toPlain } from '../expressions'
 import { adaptSchema, extraErrors, type JsonSchema } from './rjsf'
 
 /** A record of another form, picked by its title (type to narrow the loaded page). */
@@ -50,14 +51,42 @@ interface Props {
   children?: React.ReactNode
 }
 
+/** The rules of the form applied live, in the browser, with the same expression language as the
+ *  server (console/src/expressions): hidden fields leave the form, conditionally required ones are
+ *  marked, read-only ones locked, computed values previewed. The server still decides on save. */
+function useLive(schema: JsonSchema, data: Record<string, any>, previous: Record<string, any> | undefined) {
+  const nav = useNavigation()
+  return useMemo(() => {
+    const now = new Date().toISOString()
+    const user = nav.data?.user
+    const variables = { $user: { id: user?.id ?? '', roles: user?.roles ?? [], name: user?.name ?? '', attributes: user?.attributes ?? {} }, $now: now, $today: now.slice(0, 10) }
+    try {
+      return conditions(schema, { ...(previous ?? {}), ...data }, variables, { previous: previous ?? null })
+    } catch {
+      return null // the server decides
+    }
+  }, [schema, data, previous, nav.data])
+}
+
 export default function RecordForm({ schema, only, formData, problems, submitLabel, busy, onSubmit, children }: Props) {
-  const adapted = useMemo(() => adaptSchema(schema, only), [schema, only])
-  const initial = useMemo(() => Object.fromEntries(Object.entries(formData ?? {}).filter(([k]) => adapted.fields.includes(k))), [formData, adapted])
+  const { t } = useTranslation()
+  const base = useMemo(() => adaptSchema(schema, only), [schema, only])
+  const initial = useMemo(() => Object.fromEntries(Object.entries(formData ?? {}).filter(([k]) => base.fields.includes(k))), [formData, base])
   const [data, setData] = useState<Record<string, any>>(initial)
+  const live = useLive(schema, data, only ? formData : undefined)
+  const adapted = useMemo(() => {
+    if (!live) return base
+    const properties = Object.fromEntries(Object.entries(base.schema.properties).filter(([k]) => !live.hidden.has(k)))
+    const required = [...new Set([...(base.schema.required ?? []), ...[...live.required].filter((k) => k in properties)])].filter((k) => k in properties)
+    const uiSchema = { ...base.uiSchema }
+    for (const k of live.readonly) if (k in properties) uiSchema[k] = { ...(uiSchema[k] ?? {}), 'ui:readonly': true }
+    return { ...base, schema: { ...base.schema, properties, ...(required.length ? { required } : { required: undefined }) }, uiSchema }
+  }, [base, live])
+  const computed = Object.entries(live?.computed ?? {}).filter(([k]) => !k.includes('[') && !live?.hidden.has(k) && schema.properties?.[k])
   return (
     <Form
       schema={adapted.schema}
-      uiSchema={{ ...adapted.uiSchema, 'ui:submitButtonOptions': { submitText: submitLabel, props: { disabled: busy } } }}
+      uiSchema={adapted.uiSchema}
       formData={data}
       validator={validator}
       widgets={widgets}
@@ -66,9 +95,16 @@ export default function RecordForm({ schema, only, formData, problems, submitLab
       showErrorList={false}
       noHtml5Validate
       onChange={(e) => setData(e.formData)}
-      onSubmit={(e) => onSubmit(e.formData ?? {})}
+      onSubmit={(e) => onSubmit(Object.fromEntries(Object.entries(e.formData ?? {}).filter(([k]) => !live?.hidden.has(k))))}
     >
-      {children}
+      {computed.length > 0 && (
+        <dl className="fields computed" aria-label={t('computedPreview')}>
+          {computed.map(([k, v]) => (
+            <div key={k}><dt>{schema.properties[k].title ?? k}</dt><dd data-computed={k}>{v === null ? '—' : String(toPlain(v))}</dd></div>
+          ))}
+        </dl>
+      )}
+      {children ?? <button type="submit" disabled={busy}>{submitLabel}</button>}
     </Form>
   )
 }

@@ -84,6 +84,7 @@ const en = {
   what: 'What',
   accessQuestion: 'What may a member do on a record, and why',
   ask: 'Ask',
+  computedPreview: 'Computed as you type',
   deadlines: 'Deadlines',
   dueIn: 'due in {{time}}',
   overdueBy: 'overdue by {{time}}',
@@ -98,6 +99,13 @@ const en = {
   noMoveTo: 'No action open to you leads to {{state}} now.',
   moveNeedsMore: '“{{action}}” needs more (fields or a comment): open the record.',
   boardShowsNewest: 'The board shows the newest {{count}} records.',
+  exportCsv: 'Export CSV',
+  exportCsvOf: 'Export the data of “{{title}}” as CSV',
+  exporting: 'Exporting…',
+  dataTable: 'Data table',
+  noData: 'No data yet.',
+  chartUnavailable: 'This chart cannot be shown: {{message}}',
+  chartDrillHint: 'Select a bar, point or slice to open its records (or use the links in the data table).',
 }
 
 type Words = typeof en
@@ -183,6 +191,7 @@ const zh: Words = {
   what: '内容',
   accessQuestion: '成员能对记录做什么，以及原因',
   ask: '查询',
+  computedPreview: '实时计算',
   deadlines: '时限',
   dueIn: '剩余 {{time}}',
   overdueBy: '已超时 {{time}}',
@@ -197,6 +206,13 @@ const zh: Words = {
   noMoveTo: '当前没有可执行的操作能到达 {{state}}。',
   moveNeedsMore: '“{{action}}”还需要字段或备注：请打开记录。',
   boardShowsNewest: '看板显示最新的 {{count}} 条记录。',
+  exportCsv: '导出 CSV',
+  exportCsvOf: '将“{{title}}”的数据导出为 CSV',
+  exporting: '导出中…',
+  dataTable: '数据表',
+  noData: '暂无数据。',
+  chartUnavailable: '无法显示此图表：{{message}}',
+  chartDrillHint: '点击柱形、数据点或扇区可打开对应的记录（也可使用数据表中的链接）。',
 }
 
 export const LANGUAGES = [

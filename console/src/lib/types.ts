@@ -12,9 +12,9 @@ export interface FormNav {
 }
 
 export interface Navigation {
-  user: { id: string; name: string; roles: string[]; tenant: string }
+  user: { id: string; name: string; roles: string[]; tenant: string; attributes?: Record<string, string> }
   forms: FormNav[]
-  dashboards: { name: string }[]
+  dashboards: { name: string; title?: string }[]
   reports: { name: string }[]
   admin: boolean
 }
