@@ -148,6 +148,14 @@ try {
   await page.getByRole('region', { name: 'AwaitAcceptance' }).getByRole('link', { name: orderTitle }).click()
   await page.getByRole('heading', { name: '历史' }).waitFor()
   await accessible(page, 'order-assigned-supervisor-zh')
+  // batch dispatch of the backlog: a preview first, nothing written
+  await page.getByRole('navigation').getByRole('link', { name: 'Work order' }).click()
+  await page.getByRole('link', { name: '看板' }).click()
+  await page.getByRole('link', { name: '批量派工' }).click()
+  await page.getByRole('combobox', { name: 'Service region' }).selectOption({ label: 'North' })
+  await page.getByRole('button', { name: '预览派工方案' }).click()
+  await page.getByRole('status').filter({ hasText: '预览（尚未写入）' }).waitFor()
+  await accessible(page, 'batch-dispatch-preview-supervisor-zh')
   await signOut(page, 'zh-CN')
 
   // --- the engineer sees it waiting, and was told -----------------------------------------------

@@ -14,6 +14,9 @@ import RecordList from './pages/RecordList'
 const RecordPage = lazy(() => import('./pages/RecordPage'))
 const NewRecord = lazy(() => import('./pages/NewRecord'))
 const Admin = lazy(() => import('./pages/Admin'))
+const BatchDispatch = lazy(() => import('./pages/BatchDispatch'))
+// Dashboards carry Vega (vega-embed, vega-lite): loaded with them.
+const Dashboard = lazy(() => import('./pages/Dashboard'))
 
 function RequireSession({ children }: { children: React.ReactElement }) {
   const location = useLocation()
@@ -35,7 +38,9 @@ export default function App() {
           <Route path="/forms/:form" element={<RecordList />} />
           <Route path="/forms/:form/new" element={<NewRecord />} />
           <Route path="/forms/:form/board" element={<Board />} />
+          <Route path="/forms/:form/dispatch" element={<BatchDispatch />} />
           <Route path="/admin/*" element={<Admin />} />
+          <Route path="/dashboards/:name" element={<Dashboard />} />
           <Route path="/forms/:form/records/:id" element={<RecordPage />} />
           <Route path="*" element={<Navigate to="/inbox" replace />} />
         </Route>

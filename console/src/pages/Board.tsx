@@ -40,7 +40,11 @@ export default function Board() {
   const title = (r: RecordBody) => String((meta.title_field && r.data[meta.title_field]) || r.number || r.id)
   return (
     <section aria-labelledby="board-title">
-      <h1 id="board-title">{meta.title} · {t('board')}</h1>
+      <div className="row">
+        <h1 id="board-title">{meta.title} · {t('board')}</h1>
+        <span className="spacer" />
+        <Link className="button" to={`/forms/${form}/dispatch`}>{t('batchDispatch')}</Link>
+      </div>
       {message && <p role="alert" className="alert">{message}</p>}
       {records.isLoading && <p role="status">{t('loading')}</p>}
       <div className="board">
