@@ -102,6 +102,10 @@ TIME_UNIT = {"hour": "utcyearmonthdatehours", "day": "utcyearmonthdate", "week":
              "month": "utcyearmonth", "year": "utcyear"}
 _PARSE = {"hour": "%Y-%m-%dT%H", "day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
 _LABEL = {"hour": "%Y-%m-%d %H:00", "day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
+# Vega-Lite's own minimum tick step for a month is 31 days (January), which drops the tick of a bucket after
+# a shorter month (September → October): the step is the bucket's shortest length instead.
+_MIN_STEP_MS = {"hour": 3_600_000, "day": 86_400_000, "week": 7 * 86_400_000, "month": 28 * 86_400_000,
+                "year": 365 * 86_400_000}
 CHAR_PX, ROW_PX, MAX_COLUMN_PX = 7, 22, 260
 
 
@@ -179,7 +183,7 @@ def _x_encoding(chart: Chart, report: ReportDefinition, rows: list[dict], labels
             ticks.append(at)
     ticks.sort(key=lambda t: (t["year"], t["month"], t["date"], t.get("hours", 0)))
     return {"field": chart.x, "type": "temporal", "timeUnit": TIME_UNIT[bucket], "scale": {"type": "utc"}, "title": title,
-            "axis": {"values": ticks, "format": _LABEL[bucket], "labelOverlap": True}}
+            "axis": {"values": ticks, "tickMinStep": _MIN_STEP_MS[bucket], "format": _LABEL[bucket], "labelOverlap": True}}
 
 
 def _aggregate(chart: Chart, report: ReportDefinition, by: list[str | None], labels: dict[str, str]) -> list[dict]:

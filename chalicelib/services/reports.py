@@ -656,7 +656,8 @@ def dashboard(caller: Caller, name: str) -> dict:
                           "rows": rows, "vega_lite": vega_lite(chart, report, rows, result["titles"])})
         charts.append(entry)
     read = sum(r["groups_read"] for r in results.values() if isinstance(r, dict))
-    return {"dashboard": name, "title": board.title, "version": version, "charts": charts, "groups_read": read,
+    return {"dashboard": name, "title": board.title, "description": board.description, "version": version,
+            "charts": charts, "groups_read": read,
             "groups_read_by_report": {n: r["groups_read"] for n, r in results.items() if isinstance(r, dict)}}
 
 

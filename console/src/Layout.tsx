@@ -54,6 +54,16 @@ export default function Layout() {
               <li key={f.name}><NavLink to={`/forms/${f.name}`}>{f.title}</NavLink></li>
             ))}
           </ul>
+          {!!nav.data?.dashboards.length && (
+            <>
+              <h2>{t('dashboards')}</h2>
+              <ul>
+                {nav.data.dashboards.map((d) => (
+                  <li key={d.name}><NavLink to={`/dashboards/${encodeURIComponent(d.name)}`}>{d.title || d.name}</NavLink></li>
+                ))}
+              </ul>
+            </>
+          )}
         </nav>
         <main id="main" className="content">
           <Outlet />

@@ -203,6 +203,7 @@ def test_lookup_dimensions_carry_titles_and_charts_say_how_to_drill_down(demo_ap
     assert ranking["dimensions"] == [{"name": "engineer", "label": "Engineer", "bucket": None, "title": "engineer_title",
                                       "filter": "assigned_engineer"}]
     overview = api.call("GET", "/dashboards/service_overview", **MANAGER).json
+    assert overview["description"].startswith("What a service manager watches")
     by_region = next(c for c in overview["charts"] if c["id"] == "orders_by_region")
     assert {d["name"]: d["filter"] for d in by_region["dimensions"]} == {"region": "region", "status": None}
     assert [m["name"] for m in by_region["measures"]] == ["orders", "urgent"] and by_region["description"]
