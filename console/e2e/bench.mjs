@@ -1,13 +1,12 @@
 // Console figures in headless Debian chromium on the local stack (python -m bench.console starts it):
 // bytes of JavaScript on the first load (gzipped, as served to the browser), the inbox's first render
 // after sign-in, and the API calls a list page makes (one per page of records, never one per row).
-import { chromium } from 'playwright-core'
+import { launch } from './lib.mjs'
 
 const base = process.env.CONSOLE_URL
 const token = process.env.TOKEN
 const runs = Number(process.env.RUNS ?? 5)
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'] })
+const browser = await launch()
 const out = { first_load: {}, inbox_first_render_ms: [], list_page: {} }
 try {
   // first load: every script the login page pulls, with its gzipped size as the server would send it

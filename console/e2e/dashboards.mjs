@@ -4,33 +4,14 @@
 // CSP with no page error, the weekly backlog axis labelled by the buckets' Mondays, axe-core finds no serious or critical violation, a bar of "Orders per region and
 // status" opens the work-order list filtered by its region, and the CSV export downloads the report's rows.
 // Exit code 0 = every step passed; screenshots go to e2e/screenshots/ (ignored).
-import { mkdirSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { accessible as axeCheck, fail, launch, shots } from './lib.mjs'
 
-const here = dirname(fileURLToPath(import.meta.url))
 const base = process.env.CONSOLE_URL ?? 'http://127.0.0.1:8003'
-const shots = join(here, 'screenshots')
-mkdirSync(shots, { recursive: true })
-const axeSource = readFileSync(join(here, '..', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8')
 const visited = []
 
-function fail(message) {
-  throw new Error(message)
-}
-
-async function accessible(page, name) {
-  await page.evaluate(axeSource)
-  const result = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] })
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }))
-  })
-  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-  visited.push({ page: name, violations: result.length, serious_or_critical: bad.length, ids: result.map((v) => v.id) })
-  if (bad.length) fail(`axe on ${name}: ${JSON.stringify(bad)}`)
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
-}
+const accessible = (page, name) => axeCheck(page, name, visited)
 
 async function allChartsDrawn(page) {
   await page.locator('figure.chart').first().waitFor()
@@ -48,11 +29,7 @@ async function allChartsDrawn(page) {
   return { charts: count, drawn }
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-})
+const browser = await launch()
 let code = 0
 const summary = { ok: false, visited, charts: {} }
 try {

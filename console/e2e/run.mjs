@@ -8,38 +8,17 @@
 // finds it in the inbox, edits the one field the Review state lets them edit, and assigns the engineer;
 // the engineer sees the order in their inbox. Every page visited passes axe-core with no serious or
 // critical violation. A second app installed in the tenant (FIXTURE_FORM) shows in the menu.
-import { readFileSync, mkdirSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
+import { join } from 'node:path'
+import { accessible as axeCheck, fail, launch, shots } from './lib.mjs'
 
-const here = dirname(fileURLToPath(import.meta.url))
 const base = process.env.CONSOLE_URL ?? 'http://127.0.0.1:8003'
 const secondAppForm = process.env.SECOND_APP_TITLE // a form of a small second app, installed by the test
-const shots = join(here, 'screenshots')
-mkdirSync(shots, { recursive: true })
-const axeSource = readFileSync(join(here, '..', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8')
 const timings = {}
 // a 2×2 PNG
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==', 'base64')
 const visited = []
 
-function fail(message) {
-  throw new Error(message)
-}
-
-async function accessible(page, name) {
-  // evaluated through the DevTools protocol: the console's CSP (no inline script) stays on
-  await page.evaluate(axeSource)
-  const result = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] })
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }))
-  })
-  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-  visited.push({ page: name, violations: result.length, serious_or_critical: bad.length })
-  if (bad.length) fail(`axe on ${name}: ${JSON.stringify(bad)}`)
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
-}
+const accessible = (page, name) => axeCheck(page, name, visited)
 
 async function signIn(page, language, who) {
   await page.goto(`${base}/login`)
@@ -58,11 +37,7 @@ async function signOut(page, language) {
   await page.waitForURL(/\/login$/)
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-})
+const browser = await launch()
 let code = 0
 try {
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } })

@@ -6,15 +6,11 @@ lost to the time zone), a bar opening the work-order list filtered by its region
 downloading the report through the token-carrying fetch. Needs the console built (`make console`)."""
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-
 import pytest
 
 from tools import localstack
 
-from .test_console_browser import CHROMIUM, CONSOLE, REQUIRED, _missing
+from .conftest import run_script
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
@@ -22,12 +18,7 @@ ORDERS = [("north", "urgent", "2026-10-05T02:00:00Z"), ("north", "normal", "2026
           ("south", "high", "2026-10-12T01:00:00Z")]
 
 
-def test_dashboards_through_the_console(tmp_path):
-    missing = _missing()
-    if missing:
-        if REQUIRED:
-            pytest.fail(missing)
-        pytest.skip(missing)
+def test_dashboards_through_the_console(tmp_path, browser_ready):
     with localstack.running(tmp_path) as stack:
         customer = localstack.call(stack, "POST", "/forms/customer/records", "agent.li",
                                    {"data": {"name": "ACME", "phone": "13800138000", "region": "north"}})
@@ -36,12 +27,7 @@ def test_dashboards_through_the_console(tmp_path):
                 "customer": customer["id"], "fault_description": "Compressor makes a grinding noise", "region": region,
                 "service_address": "88 Century Avenue, Shanghai", "product_line": "hvac", "priority": priority,
                 "reported_at": reported}})
-        run = subprocess.run(["node", "e2e/dashboards.mjs"], cwd=CONSOLE, capture_output=True, text=True, timeout=600,
-                             env={**os.environ, "CONSOLE_URL": stack.console, "CHROMIUM": CHROMIUM})
-        print(run.stdout)
-        assert run.returncode == 0, f"{run.stdout[-4000:]}\n{run.stderr[-4000:]}\n--- local stack ---\n{stack.log.read_text()[-4000:]}"
-        summary = json.loads(run.stdout[run.stdout.index("{"):])
-        assert summary["ok"] and all(v["serious_or_critical"] == 0 for v in summary["visited"])
+        summary = run_script("dashboards.mjs", stack)
         assert {k: v["charts"] for k, v in summary["charts"].items()} == {"service_overview": 6, "engineers_and_parts": 4}
         # open orders only (no completed ones): these charts have rows and are drawn; the others say there are none
         assert set(summary["charts"]["service_overview"]["drawn"]) == {
