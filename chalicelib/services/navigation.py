@@ -38,6 +38,20 @@ def _dashboard(tenant: str, name: str) -> dict:
         return {"name": name, "title": name}
 
 
+def _field_service(tenant: str, name: str) -> dict | None:
+    """What the record page needs to offer check-in/out and parts (field names are the tenant's)."""
+    from .fieldwork import settings_for
+    fs = settings_for(tenant, name)
+    if fs is None:
+        return None
+    checkin = fs.checkin and {"states": fs.checkin.states, "radius_m": fs.checkin.radius_m,
+                              "location_field": fs.checkin.location_field, "visits_field": fs.checkin.visits_field}
+    parts = fs.parts and {"lines_field": fs.parts.lines_field, "part_form": fs.parts.part_form,
+                          "warehouse_form": fs.parts.warehouse_form, "columns": fs.parts.columns.model_dump(),
+                          "van": fs.parts.van is not None}
+    return {"engineer_field": fs.engineer_field, "checkin": checkin, "parts": parts}
+
+
 def navigation(caller: Caller) -> dict:
     heads = definition_store.list_heads(caller.tenant)
     published = {(h.kind, h.name) for h in heads if h.published}
@@ -69,6 +83,7 @@ def navigation(caller: Caller) -> dict:
             "can_create": access.can("create"), "can_update": access.can("update"),
             "workflow": name if ("workflow", name) in published else None,
             "states": _resting_states(caller.tenant, name) if ("workflow", name) in published else [],
+            "field_service": _field_service(caller.tenant, name) if ("field_service", name) in published else None,
         })
     return {"user": {"id": caller.user_id, "name": caller.name, "roles": sorted(caller.roles), "tenant": caller.tenant,
                      "attributes": dict(caller.attributes)},  # the console's $user for live conditions

@@ -16,6 +16,10 @@ def test_menus_follow_the_published_definitions_and_the_callers_grants(demo_api)
     names = [s["name"] for s in order["states"]]
     assert names[0] == "Review" and {"OnSite", "Closed", "Cancelled"} <= set(names) and "AutoDispatch" not in names
     assert all(s["type"] in {"Task", "Approval", "Wait", "Succeed", "Fail"} for s in order["states"])
+    field = order["field_service"]  # the record page offers check-in and parts from these settings
+    assert field["engineer_field"] == "assigned_engineer" and field["checkin"]["states"] == ["Travelling", "OnSite"]
+    assert field["parts"]["lines_field"] == "parts_used" and field["parts"]["van"] is True
+    assert forms["customer"]["field_service"] is None
     assert {"name": "region", "label": "Service region"}.items() <= next(f for f in order["filters"] if f["name"] == "region").items()
     # a second app appears as soon as it is published, for those who may read it
     assert demo_api.call("POST", "/definitions/form/asset_inspection/versions", body=SECOND).status_code == 201

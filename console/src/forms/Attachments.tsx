@@ -3,6 +3,7 @@ import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { ApiError, get, post } from '../lib/api'
 import { unwrapNullable, type JsonSchema } from './rjsf'
+import SignaturePad from './SignaturePad'
 
 interface Attachment {
   key: string
@@ -82,7 +83,10 @@ export default function Attachments({ base, field, prop, value, version, canUplo
         {items.map((a) => <Preview key={a.key} base={base} item={a} />)}
         {items.length === 0 && <span className="muted">—</span>}
       </div>
-      {canUpload && (
+      {canUpload && unwrapNullable(prop)['x-type'] === 'signature' && (
+        <SignaturePad label={label} disabled={upload.isPending} onSave={(file) => upload.mutate(file)} />
+      )}
+      {canUpload && unwrapNullable(prop)['x-type'] !== 'signature' && (
         <p>
           <label htmlFor={inputId}>{t('uploadTo', { field: label })}</label>{' '}
           <input id={inputId} type="file" accept={types.join(',') || undefined} capture={types.some((x) => x.startsWith('image/')) ? 'environment' : undefined}

@@ -9,6 +9,11 @@ export interface FormNav {
   can_update: boolean
   workflow: string | null
   states: { name: string; type: string; final: boolean }[]
+  field_service: {
+    engineer_field: string
+    checkin: { states: string[] | null; radius_m: number; location_field: string; visits_field: string } | null
+    parts: { lines_field: string; part_form: string; warehouse_form: string; columns: Record<string, string>; van: boolean } | null
+  } | null
 }
 
 export interface Navigation {

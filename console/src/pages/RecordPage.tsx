@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next'
 import { Link, useParams } from 'react-router'
 import Attachments from '../forms/Attachments'
 import DispatchPanel from './DispatchPanel'
+import FieldWork from './FieldWork'
 import RecordForm from '../forms/RecordForm'
 import { changedFields, display, unwrapNullable } from '../forms/rjsf'
 import { ApiError, get, patch, post } from '../lib/api'
@@ -58,6 +59,28 @@ function Approval({ approval }: { approval: Record<string, any> }) {
   )
 }
 
+/** A sub-table's rows as a table: its columns from the schema, lookups by their titles. */
+function SubTable({ prop, rows, label }: { prop: Record<string, any>; rows: Record<string, any>[]; label: string }) {
+  const items = unwrapNullable(prop).items ?? {}
+  const columns = Object.keys(items.properties ?? {}).filter((c) => c !== 'line_id' && rows.some((r) => r[c] !== undefined && r[c] !== null))
+  const title = (c: string) => unwrapNullable(items.properties[c]).title ?? items.properties[c]?.title ?? c
+  return (
+    <table className="grid sub" aria-label={label}>
+      <thead><tr>{columns.map((c) => <th scope="col" key={c}>{title(c)}</th>)}</tr></thead>
+      <tbody>
+        {rows.map((r, i) => (
+          <tr key={r.line_id ?? i}>
+            {columns.map((c) => {
+              const column = unwrapNullable(items.properties[c] ?? {})
+              return <td key={c}>{column['x-type'] === 'lookup' && r[c] ? <LookupValue form={String(column['x-reference']).replace(/^form:/, '')} id={r[c]} /> : display(r[c], items.properties[c])}</td>
+            })}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
 /** A linked record by its title, with a link to it (one read per lookup on the page, cached). */
 function LookupValue({ form, id }: { form: string; id: string }) {
   const nav = useNavigation()
@@ -101,8 +124,9 @@ export default function RecordPage() {
   const editable = hasWorkflow ? actions.data?.editable.fields ?? [] : Object.keys(props).filter((k) => !unwrapNullable(props[k]).readOnly)
   const label = (name: string) => unwrapNullable(props[name] ?? {}).title ?? props[name]?.title ?? name
   const problem = (save.error ?? act.error) as ApiError | null
+  const fieldService = meta?.field_service ?? null
   // the workflow's deadlines (reminders are the platform's own business)
-  const clocks = (rec.workflow?.timers ?? []).filter((x) => !x.name.startsWith('remind:'))
+  const clocks = (rec.workflow?.timers ?? []).filter((x) => !/remind/.test(x.name.split(':')[0]))
   // an action that needs a user field the caller may set now: the dispatch panel can fill it
   const userFields = Object.keys(props).filter((k) => unwrapNullable(props[k])['x-type'] === 'user')
   const dispatchAction = (() => {
@@ -128,7 +152,7 @@ export default function RecordPage() {
       </p>
       {clocks.length > 0 && (
         <ul className="row sla" aria-label={t('deadlines')}>
-          {clocks.map((timer) => <li key={timer.name}><Clock name={timer.name.replace(/^deadline:/, '')} due={timer.due_at} /></li>)}
+          {clocks.map((timer) => <li key={timer.name}><Clock name={timer.name.split(':').pop() ?? timer.name} due={timer.due_at} /></li>)}
         </ul>
       )}
       {rec.workflow?.approval && <Approval approval={rec.workflow.approval} />}
@@ -163,6 +187,10 @@ export default function RecordPage() {
           )}
         </section>
       )}
+      {fieldService && rec.workflow?.status === 'running' && rec.data[fieldService.engineer_field] === nav.data?.user.id
+        && (!fieldService.checkin?.states || fieldService.checkin.states.includes(rec.workflow.state)) && (
+        <FieldWork base={base} rec={rec} settings={fieldService} onDone={refresh} />
+      )}
       {dispatchAction && (
         <DispatchPanel base={base} version={rec.version} assignField={dispatchAction.field} action={dispatchAction.action}
           canEditField={editable.includes(dispatchAction.field)} onDone={refresh} />
@@ -189,7 +217,8 @@ export default function RecordPage() {
             {Object.keys(props).filter((k) => !attachmentFields.includes(k) && rec.data[k] !== undefined && rec.data[k] !== null && rec.data[k] !== '').map((k) => (
               <div key={k}>
                 <dt>{label(k)}</dt>
-                <dd>{unwrapNullable(props[k])['x-type'] === 'lookup' ? <LookupValue form={String(unwrapNullable(props[k])['x-reference']).replace(/^form:/, '')} id={rec.data[k]} /> : display(rec.data[k], props[k])}</dd>
+                <dd>{Array.isArray(rec.data[k]) && unwrapNullable(props[k]).items?.properties ? <SubTable prop={props[k]} rows={rec.data[k]} label={label(k)} />
+                  : unwrapNullable(props[k])['x-type'] === 'lookup' ? <LookupValue form={String(unwrapNullable(props[k])['x-reference']).replace(/^form:/, '')} id={rec.data[k]} /> : display(rec.data[k], props[k])}</dd>
               </div>
             ))}
           </dl>
