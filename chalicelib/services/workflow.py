@@ -390,7 +390,14 @@ def _visible_tasks(caller: Caller, tasks: list[dict]) -> list[dict]:
 
 
 def diagram(caller: Caller, name: str, version: int | None) -> dict:
-    caller.require_admin("viewing workflow diagrams")
+    """States and transitions of a workflow: for admins, and for who may read the records it runs on
+    (the form of the same name) — the console draws it on boards and record pages."""
+    if ADMIN_ROLE not in caller.roles:
+        try:
+            _v, form = definitions.published(caller.tenant, "form", name)
+        except NotFound:
+            form = None
+        caller.require_any(form.permissions.read if form is not None else (ADMIN_ROLE,), "viewing workflow diagrams")
     if version is None:
         version, wf = definitions.published(caller.tenant, "workflow", name)
     else:

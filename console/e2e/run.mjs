@@ -104,6 +104,9 @@ try {
   await page.getByRole('heading', { name: new RegExp(orderTitle) }).waitFor()
   await page.getByText('可编辑：').waitFor()
   await accessible(page, 'order-review-supervisor-zh')
+  await page.getByText('显示流程图').click()
+  await page.getByRole('figure', { name: '流程图' }).locator('.react-flow__node.wf-current').filter({ hasText: 'Review' }).waitFor()
+  await accessible(page, 'order-diagram-supervisor-zh')
   // edit what the Review state allows (the priority), then dispatch with the explanation visible
   await page.getByRole('button', { name: '编辑' }).click()
   await page.locator('#root_priority').selectOption({ label: 'High' })

@@ -1,10 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { useState } from 'react'
+import { lazy, Suspense, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Link, useParams } from 'react-router'
 import Attachments from '../forms/Attachments'
 import DispatchPanel from './DispatchPanel'
 import FieldWork from './FieldWork'
+
+const WorkflowDiagram = lazy(() => import('./WorkflowDiagram')) // @xyflow/react loads with it
 import RecordForm from '../forms/RecordForm'
 import { changedFields, display, unwrapNullable } from '../forms/rjsf'
 import { ApiError, get, patch, post } from '../lib/api'
@@ -105,6 +107,7 @@ export default function RecordPage() {
   const history = useQuery({ queryKey: ['history', form, id], queryFn: () => get<{ items: HistoryEntry[] }>(`${base}/history`), enabled: hasWorkflow })
   const [editing, setEditing] = useState(false)
   const [comment, setComment] = useState('')
+  const [diagram, setDiagram] = useState(false)
   const refresh = () => {
     for (const key of [['record', form, id], ['actions', form, id], ['history', form, id], ['tasks'], ['records', form]]) void queries.invalidateQueries({ queryKey: key })
   }
@@ -236,6 +239,16 @@ export default function RecordPage() {
               canUpload={!!meta?.can_update && editable.includes(k)} onDone={refresh} />
           ))}
         </section>
+      )}
+      {rec.workflow && (
+        <details className="panel" onToggle={(e) => setDiagram((e.target as HTMLDetailsElement).open)}>
+          <summary>{t('showDiagram')}</summary>
+          {diagram && ( // drawn once open: the diagram fits a box it can measure
+            <Suspense fallback={<p role="status">{t('loading')}</p>}>
+              <WorkflowDiagram workflow={(rec.workflow as any).workflow ?? form} current={rec.workflow.state} />
+            </Suspense>
+          )}
+        </details>
       )}
       {hasWorkflow && history.data && (
         <section aria-labelledby="history-title" className="panel">
