@@ -174,8 +174,31 @@ try {
   await page.locator('img.thumb[alt="signature.png"]').waitFor()
   await accessible(page, 'order-signed-engineer-zh')
   await page.getByRole('button', { name: 'Complete service' }).click()
-  await page.getByTestId('state').filter({ hasText: /Completed|CustomerFeedback|Closed/ }).waitFor()
+  await page.getByTestId('state').filter({ hasText: 'CustomerFeedback' }).waitFor()
   await accessible(page, 'order-completed-engineer-zh')
+  await signOut(page, 'zh-CN')
+
+  // --- the desk again, now in Chinese: the customer's rating by phone (stars), then close ------------
+  await signIn(page, 'zh-CN', 'Li Na')
+  await page.getByRole('link', { name: orderTitle }).first().click()
+  await page.getByTestId('state').filter({ hasText: 'CustomerFeedback' }).waitFor()
+  await page.getByRole('button', { name: '编辑' }).click()
+  await page.getByRole('radiogroup').locator('label.star').nth(3).click()
+  if (!(await page.getByRole('radio', { name: '4 / 5' }).isChecked())) fail('the fourth star is not set')
+  await accessible(page, 'order-feedback-desk-zh')
+  await page.getByRole('button', { name: '保存', exact: true }).click()
+  await page.getByRole('button', { name: '编辑' }).waitFor()
+  await page.getByRole('button', { name: 'Close' }).click()
+  await page.getByTestId('state').filter({ hasText: 'Closed' }).waitFor()
+  await accessible(page, 'order-closed-desk-zh')
+  await signOut(page, 'zh-CN')
+
+  // --- every role also in English ---------------------------------------------------------------
+  for (const who of ['Wang Wei', 'Zhang San']) {
+    await signIn(page, 'en', who)
+    await accessible(page, `inbox-${who.split(' ')[0].toLowerCase()}-en`)
+    await signOut(page, 'en')
+  }
 
   if (errors.length) fail(`browser errors: ${errors.join(' | ')}`)
   console.log(JSON.stringify({ ok: true, order: orderTitle, timings, visited }, null, 2))

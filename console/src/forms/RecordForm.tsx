@@ -8,6 +8,7 @@ import { get } from '../lib/api'
 import { useNavigation } from '../lib/queries'
 import type { RecordBody } from '../lib/types'
 import GeoField from './GeoField'
+import RatingWidget from './RatingWidget'
 import { conditions, toPlain } from '../expressions'
 import { adaptSchema, extraErrors, type JsonSchema } from './rjsf'
 
@@ -37,7 +38,7 @@ function LookupWidget(props: WidgetProps) {
   )
 }
 
-const widgets: RegistryWidgetsType = { lookup: LookupWidget }
+const widgets: RegistryWidgetsType = { lookup: LookupWidget, rating: RatingWidget }
 const fields: RegistryFieldsType = { geolocation: GeoField }
 
 interface Props {

@@ -31,6 +31,11 @@ describe('adaptSchema', () => {
     expect(adapted.schema.properties.amount).toEqual({ type: 'number', title: 'Amount' })
     expect(Object.keys(adapted.schema.properties)).toEqual(['channel', 'customer', 'fault_description', 'amount'])
   })
+  it('draws ratings as stars', () => {
+    const rated = adaptSchema({ ...schema, properties: { score: { anyOf: [{ type: 'integer', minimum: 1, maximum: 5, 'x-type': 'rating' }, { type: 'null' }] } } })
+    expect(rated.uiSchema.score['ui:widget']).toBe('rating')
+    expect(rated.schema.properties.score).toEqual({ type: 'integer', minimum: 1, maximum: 5 })
+  })
   it('gives textareas and lookups their widgets', () => {
     expect(adapted.uiSchema.fault_description['ui:widget']).toBe('textarea')
     expect(adapted.uiSchema.customer).toEqual({ 'ui:widget': 'lookup', 'ui:options': { form: 'customer' } })

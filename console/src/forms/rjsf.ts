@@ -73,6 +73,7 @@ function adaptProperty(raw: JsonSchema, creating: boolean): { schema: JsonSchema
     ui['ui:options'] = { form: String(prop['x-reference'] ?? '').replace(/^form:/, '') }
   }
   if (type === 'geolocation') ui['ui:field'] = 'geolocation'
+  if (type === 'rating') ui['ui:widget'] = 'rating'
   if (type === 'subtable' && s.items?.properties) {
     const inner = adaptObject(s.items, new Set(Object.keys(s.items.properties)))
     s = { ...s, items: inner.schema }
