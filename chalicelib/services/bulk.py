@@ -341,7 +341,7 @@ def export(caller: Caller, form_name: str, params: dict[str, str]) -> tuple[str,
     items: list[dict] = []
     cursor = None
     while len(items) < limit:
-        page = records.list_records(caller, form_name, {**params, "limit": str(min(100, limit - len(items))),
+        page = records.list_records(caller, form_name, titles=False, params={**params, "limit": str(min(100, limit - len(items))),
                                                         **({"cursor": cursor} if cursor else {})})
         items += page["items"]
         cursor = page["next_cursor"]

@@ -327,7 +327,8 @@ def delete(caller: Caller, form_name: str, record_id: str, if_match: str | None,
     return {"id": record_id, "deleted": True, "version": gone.version}
 
 
-def list_records(caller: Caller, form_name: str, params: dict[str, str]) -> dict:
+def list_records(caller: Caller, form_name: str, params: dict[str, str], *, titles: bool = True) -> dict:
+    """A page of records the caller may see; `titles`: with the names of the records its lookups point to."""
     _version, form = _form(caller.tenant, form_name)
     caller.require_any(form.permissions.read, f"reading {form_name} records")
     limit = _int_or_none(params.get("limit"), "query.limit")
@@ -357,7 +358,37 @@ def list_records(caller: Caller, form_name: str, params: dict[str, str]) -> dict
         visible += [render_for(access, r) for r in items if access.row_visible(r.data)]
         if len(visible) >= limit or cursor is None:
             break
-    return {"items": visible, "next_cursor": cursor}
+    return {"items": visible, "next_cursor": cursor, **({"titles": lookup_titles(caller, form, visible)} if titles else {})}
+
+
+def lookup_titles(caller: Caller, form: FormDefinition, rendered: list[dict]) -> dict[str, str]:
+    """{record id: title} of the records the page's lookup fields name, for a list to show names, not
+    ids — only records the caller may read (their form's read grant and row rules), one BatchGetItem
+    per 100 ids. The title is the linked form's `title_field` (or its number)."""
+    wanted: dict[str, set[str]] = {}
+    for f in form.fields:
+        if f.type == "lookup":
+            ids = {r["data"][f.name] for r in rendered if isinstance(r["data"].get(f.name), str) and is_valid_id(r["data"][f.name])}
+            if ids:
+                wanted.setdefault(f.form, set()).update(ids)
+    titles: dict[str, str] = {}
+    for target_name, ids in wanted.items():
+        try:
+            _v, target = _form(caller.tenant, target_name)
+        except NotFound:
+            continue
+        target_access = access_for(caller, target)
+        if not target_access.can("read"):
+            continue
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 100):
+            for rec in listing.get_records(caller.tenant, ordered[start:start + 100]):
+                if rec.form != target_name or not target_access.row_visible(rec.data):
+                    continue
+                shown = target_access.mask(rec.data)
+                title = shown.get(target.title_field) if target.title_field else None
+                titles[rec.id] = str(title if title not in (None, "") else rec.number or rec.id)
+    return titles
 
 
 def _filter_value(field, raw: str, path: str) -> Any:

@@ -66,6 +66,7 @@ try {
   await page.getByRole('heading', { name: /Customer · / }).waitFor()
 
   await menu.getByRole('link', { name: 'Work order' }).click()
+  await page.getByRole('heading', { name: 'Work order' }).waitFor()
   await page.getByRole('link', { name: 'New' }).click()
   await page.locator('#root_customer option', { hasText: 'Harbour Hotel' }).first().waitFor({ state: 'attached' })
   // a server 422 appears at its field: submit without the required fault description first
@@ -95,6 +96,10 @@ try {
   const shown = await page.locator('img.thumb[alt="fault.png"]').evaluate((img) => img.complete && img.naturalWidth > 0)
   if (!shown) fail('the uploaded photo does not display')
   await accessible(page, 'order-review-desk-en')
+  // the list names the customer (titles come with the page), not its id
+  await menu.getByRole('link', { name: 'Work order' }).click()
+  await page.getByRole('row').filter({ hasText: orderTitle }).getByRole('cell', { name: 'Harbour Hotel' }).waitFor()
+  await accessible(page, 'list-orders-desk-en')
   await signOut(page, 'en')
 
   // --- the supervisor, in Chinese ---------------------------------------------------------------

@@ -22,11 +22,14 @@ export default function RecordList() {
   const cursor = cursors[cursors.length - 1]
   const page = useQuery({
     queryKey: ['records', form, filters, cursor],
-    queryFn: () => get<{ items: RecordBody[]; next_cursor: string | null }>(`/forms/${encodeURIComponent(form)}/records${qs({ limit: PAGE, ...filters, cursor })}`),
+    queryFn: () => get<{ items: RecordBody[]; next_cursor: string | null; titles?: Record<string, string> }>(`/forms/${encodeURIComponent(form)}/records${qs({ limit: PAGE, ...filters, cursor })}`),
     placeholderData: keepPreviousData,
   })
   if (nav.data && !meta) return <p role="alert">{t('notFound')}</p>
   const props = schema.data?.properties ?? {}
+  const titles = page.data?.titles ?? {}
+  // a lookup shows the linked record's title (the page brings them: no call per row)
+  const cell = (name: string, value: unknown) => (typeof value === 'string' && titles[value]) || display(value, props[name])
   const setFilter = (name: string, value: string) => {
     const next = new URLSearchParams(params)
     if (value) next.set(`filter.${name}`, value)
@@ -75,8 +78,8 @@ export default function RecordList() {
               <tr key={r.id}>
                 {meta.columns.map((c, i) => (
                   <td key={c.name}>
-                    {i === 0 ? <Link to={`/forms/${form}/records/${r.id}`}>{display(r.data[c.name], props[c.name]) || r.number || r.id}</Link>
-                      : display(r.data[c.name], props[c.name])}
+                    {i === 0 ? <Link to={`/forms/${form}/records/${r.id}`}>{cell(c.name, r.data[c.name]) || r.number || r.id}</Link>
+                      : cell(c.name, r.data[c.name])}
                   </td>
                 ))}
                 <td>{r.workflow?.state ?? ''}</td>
