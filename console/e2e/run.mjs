@@ -205,6 +205,21 @@ try {
     await signOut(page, 'en')
   }
 
+  // --- phone width, both languages: the same pages laid out for a narrow screen ------------------
+  await page.setViewportSize({ width: 390, height: 844 })
+  for (const [language, who] of [['en', 'Li Na'], ['zh-CN', 'Wang Wei']]) {
+    await signIn(page, language, who)
+    await accessible(page, `phone-inbox-${language}`)
+    await page.getByRole('navigation', { name: language === 'en' ? 'Forms' : '表单' }).getByRole('link', { name: 'Work order' }).click()
+    await page.getByRole('link', { name: orderTitle }).first().click()
+    await page.getByRole('heading', { name: new RegExp(orderTitle) }).waitFor()
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+    if (overflow > 2) fail(`the record page is ${overflow}px wider than a phone (${language})`)
+    await accessible(page, `phone-order-${language}`)
+    await signOut(page, language)
+  }
+  await page.setViewportSize({ width: 1280, height: 900 })
+
   if (errors.length) fail(`browser errors: ${errors.join(' | ')}`)
   console.log(JSON.stringify({ ok: true, order: orderTitle, timings, visited }, null, 2))
 } catch (error) {

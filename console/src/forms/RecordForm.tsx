@@ -10,7 +10,7 @@ import type { RecordBody } from '../lib/types'
 import GeoField from './GeoField'
 import RatingWidget from './RatingWidget'
 import { conditions, toPlain } from '../expressions'
-import { adaptSchema, extraErrors, type JsonSchema } from './rjsf'
+import { adaptSchema, display, extraErrors, type JsonSchema } from './rjsf'
 
 /** A record of another form, picked by its title (type to narrow the loaded page). */
 function LookupWidget(props: WidgetProps) {
@@ -101,7 +101,7 @@ export default function RecordForm({ schema, only, formData, problems, submitLab
       {computed.length > 0 && (
         <dl className="fields computed" aria-label={t('computedPreview')}>
           {computed.map(([k, v]) => (
-            <div key={k}><dt>{schema.properties[k].title ?? k}</dt><dd data-computed={k}>{v === null ? '—' : String(toPlain(v))}</dd></div>
+            <div key={k}><dt>{schema.properties[k].title ?? k}</dt><dd data-computed={k}>{v === null ? '—' : display(toPlain(v), schema.properties[k])}</dd></div>
           ))}
         </dl>
       )}
