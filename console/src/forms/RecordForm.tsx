@@ -5,7 +5,7 @@ import { useQuery } from '@tanstack/react-query'
 import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { get } from '../lib/api'
-import { useNavigation } from '../lib/queries'
+import { useFormMeta, useNavigation } from '../lib/queries'
 import type { RecordBody } from '../lib/types'
 import GeoField from './GeoField'
 import RatingWidget from './RatingWidget'
@@ -16,8 +16,7 @@ import { adaptSchema, display, extraErrors, type JsonSchema } from './rjsf'
 function LookupWidget(props: WidgetProps) {
   const { t } = useTranslation()
   const form = String(props.options.form ?? '')
-  const nav = useNavigation()
-  const titleField = nav.data?.forms.find((f) => f.name === form)?.title_field
+  const titleField = useFormMeta(form)?.title_field
   const [search, setSearch] = useState('')
   const records = useQuery({
     queryKey: ['lookup', form],

@@ -9,3 +9,9 @@ export const useSchema = (form: string) =>
 
 export const useUnread = () =>
   useQuery({ queryKey: ['notifications', 'count'], queryFn: () => get<{ unread: number }>('/notifications?limit=1'), refetchInterval: 30_000 })
+
+/** The navigation entry of one form (title, columns, filters, states, field service), once loaded. */
+export const useFormMeta = (form: string) => {
+  const nav = useNavigation()
+  return nav.data?.forms.find((f) => f.name === form)
+}

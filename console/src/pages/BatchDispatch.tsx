@@ -3,7 +3,7 @@ import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Link, useParams } from 'react-router'
 import { ApiError, post } from '../lib/api'
-import { useNavigation } from '../lib/queries'
+import { useFormMeta } from '../lib/queries'
 
 interface Outcome { record_id: string; status: string; engineer?: string | null; cost?: number; reason?: string; eligible_engineers?: number }
 interface Plan { dry_run: boolean; summary: Record<string, number>; results: Outcome[] }
@@ -14,8 +14,7 @@ export default function BatchDispatch() {
   const { form = '' } = useParams()
   const { t } = useTranslation()
   const queries = useQueryClient()
-  const nav = useNavigation()
-  const meta = nav.data?.forms.find((f) => f.name === form)
+  const meta = useFormMeta(form)
   const [filter, setFilter] = useState<Record<string, string>>({})
   const [preview, setPreview] = useState<Plan | null>(null)
   const run = useMutation({

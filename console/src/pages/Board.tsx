@@ -3,7 +3,7 @@ import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Link, useParams } from 'react-router'
 import { ApiError, get, post } from '../lib/api'
-import { useNavigation } from '../lib/queries'
+import { useFormMeta } from '../lib/queries'
 import type { ActionInfo, RecordBody } from '../lib/types'
 
 const PAGE = 100
@@ -15,8 +15,7 @@ export default function Board() {
   const { form = '' } = useParams()
   const { t } = useTranslation()
   const queries = useQueryClient()
-  const nav = useNavigation()
-  const meta = nav.data?.forms.find((f) => f.name === form)
+  const meta = useFormMeta(form)
   const [message, setMessage] = useState('')
   const records = useQuery({
     queryKey: ['records', form, 'board'],

@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next'
 import { useNavigate, useParams } from 'react-router'
 import RecordForm from '../forms/RecordForm'
 import { ApiError, post } from '../lib/api'
-import { useNavigation, useSchema } from '../lib/queries'
+import { useFormMeta, useSchema } from '../lib/queries'
 import type { RecordBody } from '../lib/types'
 
 export default function NewRecord() {
@@ -12,7 +12,6 @@ export default function NewRecord() {
   const { t } = useTranslation()
   const navigate = useNavigate()
   const queries = useQueryClient()
-  const nav = useNavigation()
   const schema = useSchema(form)
   // one key per attempt: a retried submit (double click, lost answer) creates the record once
   const [key] = useState(() => `console-${crypto.randomUUID()}`)
@@ -23,7 +22,7 @@ export default function NewRecord() {
       navigate(`/forms/${form}/records/${rec.id}`)
     },
   })
-  const meta = nav.data?.forms.find((f) => f.name === form)
+  const meta = useFormMeta(form)
   const problem = create.error as ApiError | null
   return (
     <section aria-labelledby="new-title">

@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next'
 import { Link, useParams, useSearchParams } from 'react-router'
 import { display } from '../forms/rjsf'
 import { get, qs } from '../lib/api'
-import { useNavigation, useSchema } from '../lib/queries'
+import { useFormMeta, useNavigation, useSchema } from '../lib/queries'
 import type { RecordBody } from '../lib/types'
 
 const PAGE = 25
@@ -17,7 +17,7 @@ export default function RecordList() {
   const schema = useSchema(form)
   const [params, setParams] = useSearchParams()
   const [cursors, setCursors] = useState<string[]>([])
-  const meta = nav.data?.forms.find((f) => f.name === form)
+  const meta = useFormMeta(form)
   const filters = Object.fromEntries([...params.entries()].filter(([k]) => k.startsWith('filter.')))
   const cursor = cursors[cursors.length - 1]
   const page = useQuery({

@@ -12,7 +12,7 @@ import { changedFields, display, unwrapNullable } from '../forms/rjsf'
 import { ApiError, get, patch, post } from '../lib/api'
 import { config } from '../lib/config'
 import { session } from '../lib/auth'
-import { useNavigation, useSchema } from '../lib/queries'
+import { useFormMeta, useNavigation, useSchema } from '../lib/queries'
 import type { ActionInfo, RecordBody } from '../lib/types'
 
 interface ActionsBody {
@@ -85,8 +85,7 @@ function SubTable({ prop, rows, label }: { prop: Record<string, any>; rows: Reco
 
 /** A linked record by its title, with a link to it (one read per lookup on the page, cached). */
 function LookupValue({ form, id }: { form: string; id: string }) {
-  const nav = useNavigation()
-  const titleField = nav.data?.forms.find((f) => f.name === form)?.title_field
+  const titleField = useFormMeta(form)?.title_field
   const linked = useQuery({ queryKey: ['record', form, id], queryFn: () => get<RecordBody>(`/forms/${encodeURIComponent(form)}/records/${encodeURIComponent(id)}`), retry: false })
   const name = linked.data ? String((titleField && linked.data.data[titleField]) || linked.data.data.name || linked.data.number || id) : id
   const extra = linked.data?.data.name && titleField !== 'name' ? ` · ${linked.data.data.name}` : ''
@@ -99,7 +98,7 @@ export default function RecordPage() {
   const queries = useQueryClient()
   const nav = useNavigation()
   const schema = useSchema(form)
-  const meta = nav.data?.forms.find((f) => f.name === form)
+  const meta = useFormMeta(form)
   const base = `/forms/${encodeURIComponent(form)}/records/${encodeURIComponent(id)}`
   const record = useQuery({ queryKey: ['record', form, id], queryFn: () => get<RecordBody>(base) })
   const hasWorkflow = !!record.data?.workflow
