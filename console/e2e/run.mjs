@@ -32,6 +32,20 @@ async function signIn(page, language, who) {
   timings[`inbox_after_sign_in_ms_${language}`] = Date.now() - started
 }
 
+/** Save the open edit form; if the platform changed the record meanwhile (a version conflict — the
+ *  page reloads the record and keeps the edits), save again, as a person would. */
+async function saveEdits(page, label, editLabel) {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await page.getByRole('button', { name: label, exact: true }).click()
+    const done = page.getByRole('button', { name: editLabel, exact: true })
+    const conflict = page.getByRole('alert').filter({ hasText: /changed this record|已被他人修改/ })
+    await done.or(conflict).first().waitFor()
+    if (await done.isVisible()) return
+    await page.waitForLoadState('networkidle')
+  }
+  fail('the edits could not be saved')
+}
+
 async function signOut(page, language) {
   await page.getByRole('button', { name: language === 'en' ? 'Sign out' : '退出' }).click()
   await page.waitForURL(/\/login$/)
@@ -116,8 +130,7 @@ try {
   await page.getByRole('button', { name: '编辑' }).click()
   await page.locator('#root_priority').selectOption({ label: 'High' })
   await accessible(page, 'order-edit-supervisor-zh')
-  await page.getByRole('button', { name: '保存', exact: true }).click()
-  await page.getByRole('button', { name: '编辑' }).waitFor()
+  await saveEdits(page, '保存', '编辑')
   await page.getByRole('heading', { name: /派工/ }).waitFor()
   await page.getByRole('columnheader', { name: '为什么是这位工程师' }).waitFor()
   const explained = await page.locator('table.grid .parts li').count()
@@ -165,8 +178,7 @@ try {
   await page.getByRole('table', { name: 'Parts used' }).getByRole('link', { name: /Expansion valve/ }).waitFor()
   await page.getByRole('button', { name: '编辑' }).click()
   await page.locator('#root_service_report').fill('Replaced the expansion valve; the chiller runs quietly.')
-  await page.getByRole('button', { name: '保存', exact: true }).click()
-  await page.getByRole('button', { name: '编辑' }).waitFor()
+  await saveEdits(page, '保存', '编辑')
   const pad = page.locator('canvas.signature-pad')
   await page.waitForLoadState('networkidle') // the page settles (refreshed record, history) before the pen moves
   await pad.scrollIntoViewIfNeeded()
@@ -191,8 +203,7 @@ try {
   await page.getByRole('radiogroup').locator('label.star').nth(3).click()
   if (!(await page.getByRole('radio', { name: '4 / 5' }).isChecked())) fail('the fourth star is not set')
   await accessible(page, 'order-feedback-desk-zh')
-  await page.getByRole('button', { name: '保存', exact: true }).click()
-  await page.getByRole('button', { name: '编辑' }).waitFor()
+  await saveEdits(page, '保存', '编辑')
   await page.getByRole('button', { name: 'Close' }).click()
   await page.getByTestId('state').filter({ hasText: 'Closed' }).waitFor()
   await accessible(page, 'order-closed-desk-zh')

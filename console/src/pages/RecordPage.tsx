@@ -113,6 +113,9 @@ export default function RecordPage() {
   const save = useMutation({
     mutationFn: (data: Record<string, any>) => patch(base, { version: record.data!.version, data: changedFields(record.data!.data, data), ...(comment ? { comment } : {}) }),
     onSuccess: () => { setEditing(false); setComment(''); refresh() },
+    // someone (or the platform, e.g. a mail result) changed the record meanwhile: load the new version;
+    // the edits stay in the form, and saving again applies them to it (the conflict message says so)
+    onError: (e) => { if (e instanceof ApiError && e.code === 'version_conflict') refresh() },
   })
   const act = useMutation({
     mutationFn: (name: string) => post(`${base}/actions/${encodeURIComponent(name)}`, { version: record.data!.version, ...(comment ? { comment } : {}) }),
