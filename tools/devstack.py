@@ -30,6 +30,7 @@ ROOT = ddb_local.ROOT
 LOCAL_DIR = Path(os.environ.get("DEVSTACK_DIR") or ROOT / ".local")  # tests run a stack in a scratch folder
 DB_DIR = LOCAL_DIR / "dynamodb"
 SECRET_FILE = LOCAL_DIR / "jwt-secret"
+MAIL_DIR = LOCAL_DIR / "mail"  # MAIL_MODE=log: one JSON file per message; the console's /local-mail page lists them
 EXAMPLE_PATH = "/me"  # shown in the example curl line: any authenticated GET route will do
 
 
@@ -51,6 +52,15 @@ def jwt_secret() -> str:
             fh.write(secrets.token_urlsafe(48) + "\n")
     SECRET_FILE.chmod(0o600)
     return SECRET_FILE.read_text().strip()
+
+
+def stage_env(stage: str = "local") -> dict[str, str]:
+    """The environment `.chalice/config.json` gives the stage (its top level, then the stage's own):
+    chalice local applies it to the API by itself; the worker and the in-process seeding get it from
+    here, so every process of the stack runs with the same settings (MAIL_MODE=log, the tables, ...)."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    return {**config.get("environment_variables", {}),
+            **config.get("stages", {}).get(stage, {}).get("environment_variables", {})}
 
 
 def app_env(ddb_endpoint: str, s3_endpoint: str | None = None) -> dict[str, str]:
@@ -105,6 +115,7 @@ def print_banner(base_url: str, users: list[dict], console_url: str | None = Non
     if console_url:
         built = (ROOT / "console" / "dist" / "index.html").exists()
         print(f"Console: {console_url}" + ("" if built else "  (not built: run `make console`)"))
+        print(f"Mail: {console_url}/local-mail  (what the platform sent: surveys, notifications; nothing leaves the machine)")
     print()
     for user in users:
         print(f"  {user['user']}  roles={','.join(user['roles'])}\n    token: {user['token']}")
@@ -141,7 +152,10 @@ def main() -> int:
         s3 = start_s3(s3_port)
         print(f"devstack: S3 and SQS (moto server) on {s3_port}", flush=True)
 
-        env = app_env(ddb.endpoint, f"http://127.0.0.1:{s3_port}")
+        env = {**stage_env("local"), **app_env(ddb.endpoint, f"http://127.0.0.1:{s3_port}")}
+        # Survey links point at this API's port; mail is kept in a folder the console's mail page reads.
+        env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{api_port}"
+        env["MAIL_DIR"] = str(MAIL_DIR)
         # The integration queues (inbound + DLQ, FIFO events, webhook DLQ) on the same moto server; their
         # URLs reach chalice local and the worker through the environment, like DDB_ENDPOINT.
         env.update(localworker.create_queues(f"http://127.0.0.1:{s3_port}", ddb_local.REGION))
@@ -162,7 +176,8 @@ def main() -> int:
         print(f"devstack: SQS queues: inbound {env['INBOUND_QUEUE_URL']}, events {env['EVENTS_QUEUE_URL']}",
               flush=True)
         from tools import console_server
-        console = console_server.start(console_port, f"http://127.0.0.1:{api_port}", users, f"http://127.0.0.1:{s3_port}")
+        console = console_server.start(console_port, f"http://127.0.0.1:{api_port}", users, f"http://127.0.0.1:{s3_port}",
+                                       mail_dir=MAIL_DIR)
         print_banner(f"http://127.0.0.1:{api_port}", users, f"http://127.0.0.1:{console_port}")
 
         chalice = subprocess.Popen(

@@ -1,15 +1,22 @@
 """Sending mail: SES (client created lazily, on first send), or "log" mode for a machine without an
-AWS account (`make run`): the message is logged and kept in memory (`sent_locally`).
+AWS account (`make run`): the message is logged and kept in memory (`sent_locally`) and, when
+`MAIL_DIR` is set (the local stack sets it), written there as one JSON file per message — the local
+mail inbox page (tools/console_server.py, `/local-mail`) reads that folder, whichever process sent it.
 
 Every SES send names the stage's configuration set (`SES_CONFIGURATION_SET`; none when unset, e.g.
 moto) and carries message tags saying which mail it is (tenant, record, outbox item, kind): SES
 event publishing returns them with each bounce and complaint (`services.mail.handle_feedback`)."""
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
+import os
 import re
+from pathlib import Path
 
 from ..config import get_settings
+from ..ids import new_id
 
 log = logging.getLogger("aftersales.mail")
 _client = None
@@ -68,13 +75,16 @@ def send(to: str, subject: str, html: str, text: str, *, sender: str | None = No
     sender = sender or settings.mail_sender
     tag_list = message_tags(tags)
     if settings.mail_mode == "log":
-        message_id = f"local-{len(sent_locally) + 1}"
+        message = {"id": f"local-{new_id()}", "from": sender, "to": to, "subject": subject, "text": text, "html": html,
+                   "tags": {t["Name"]: t["Value"] for t in tag_list},
+                   "configuration_set": settings.ses_configuration_set or None,
+                   "sent_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
         del sent_locally[:-199]
-        sent_locally.append({"id": message_id, "from": sender, "to": to, "subject": subject, "text": text, "html": html,
-                             "tags": {t["Name"]: t["Value"] for t in tag_list},
-                             "configuration_set": settings.ses_configuration_set or None})
+        sent_locally.append(message)
+        if settings.mail_dir:
+            keep_in_folder(Path(settings.mail_dir), message)
         log.info("mail (not sent, MAIL_MODE=log) to %s: %s", to, subject)
-        return message_id
+        return message["id"]
     from botocore.exceptions import BotoCoreError, ClientError
     extra: dict = {"Tags": tag_list} if tag_list else {}
     if settings.ses_configuration_set:
@@ -94,3 +104,14 @@ def send(to: str, subject: str, html: str, text: str, *, sender: str | None = No
     except BotoCoreError as exc:
         raise MailUnavailable(str(exc)) from exc
     return response["MessageId"]
+
+
+def keep_in_folder(folder: Path, message: dict) -> Path:
+    """One JSON file per message, named so that names sort by sending time; written whole (temporary
+    file + rename) so a reader never sees half a message."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{message['id']}.json"
+    temporary = folder / f".{message['id']}.tmp"
+    temporary.write_text(json.dumps(message, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(temporary, path)
+    return path

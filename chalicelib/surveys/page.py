@@ -81,8 +81,10 @@ def _choices(name: str, options: list[tuple[str, str]], chosen: set[str], kind: 
         f'{" checked" if value in chosen else ""}><span>{escape(label)}</span></label>' for value, label in options)
 
 
-def _control(field, value: Any, words: dict) -> str:
+def _control(field, value: Any, words: dict, labelled_by: str = "") -> str:
+    """The field's input; a free-text one is named by its legend (`labelled_by`) for screen readers."""
     name = field.name
+    named = f' aria-labelledby="{escape(labelled_by)}"' if labelled_by else ""
     scale = _scale(field)
     if scale is not None:
         return f'<div class="scale">{_choices(name, [(str(n), str(n)) for n in scale], {_text(value)})}</div>'
@@ -94,13 +96,13 @@ def _control(field, value: Any, words: dict) -> str:
         kind = "checkbox" if field.type == "multiselect" else "radio"
         return f'<div class="options">{_choices(name, [(o.value, o.label or o.value) for o in field.options], chosen, kind)}</div>'
     if field.type == "textarea":
-        return f'<textarea name="{escape(name)}" rows="4" maxlength="{field.max_length}">{escape(_text(value))}</textarea>'
+        return f'<textarea name="{escape(name)}"{named} rows="4" maxlength="{field.max_length}">{escape(_text(value))}</textarea>'
     kind = {"number": "number", "email": "email", "phone": "tel", "date": "date", "url": "url"}.get(field.type, "text")
     extra = f' maxlength="{field.max_length}"' if getattr(field, "max_length", None) else ""
     if field.type == "number":
         extra = "".join(f' {attr}="{getattr(field, key)}"' for attr, key in (("min", "minimum"), ("max", "maximum"))
                         if getattr(field, key) is not None) + (' step="1"' if field.scale == 0 else ' step="any"')
-    return f'<input type="{kind}" name="{escape(name)}" value="{escape(_text(value))}"{extra}>'
+    return f'<input type="{kind}" name="{escape(name)}"{named} value="{escape(_text(value))}"{extra}>'
 
 
 def _text(value: Any) -> str:
@@ -126,8 +128,9 @@ def survey_form_page(form, words: dict, *, title: str, number: str | None, value
         label = words["labels"].get(field.name) or field.label or field.name
         required = f' <span class="req">({escape(words["required"])})</span>' if field.required else ""
         errors = "".join(f'<p class="err">{escape(m)}</p>' for m in by_field.get(field.name, []))
-        parts.append(f'<fieldset{" class=bad" if errors else ""}><legend>{escape(label)}{required}</legend>'
-                     f'{errors}{_control(field, values.get(field.name), words)}</fieldset>')
+        legend = f"q-{field.name}"
+        parts.append(f'<fieldset{" class=bad" if errors else ""}><legend id="{escape(legend)}">{escape(label)}{required}</legend>'
+                     f'{errors}{_control(field, values.get(field.name), words, legend)}</fieldset>')
     unplaced = [m for name, msgs in by_field.items() if name not in {f.name for f in answerable_fields(form)} for m in msgs]
     notice = ""
     if problems:

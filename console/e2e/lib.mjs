@@ -11,6 +11,13 @@ export const shots = join(here, 'screenshots')
 mkdirSync(shots, { recursive: true })
 const axeSource = readFileSync(join(here, '..', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8')
 
+const locales = {}
+/** The console's own words in a language (console/src/locales), as the walk finds them on screen. */
+export function words(language) {
+  locales[language] ??= JSON.parse(readFileSync(join(here, '..', 'src', 'locales', `${language}.json`), 'utf8'))
+  return locales[language]
+}
+
 export function fail(message) {
   throw new Error(message)
 }

@@ -1,14 +1,16 @@
 """The console in a real browser on the real local stack (issue 13).
 
 Starts the local stack (tools.localstack: DynamoDB Local in memory, moto's server, chalice local, the
-local worker, the console server on free ports), installs a small second app through the API, and
-runs `console/e2e/run.mjs` (playwright-core driving Debian's /usr/bin/chromium): the service desk
-creates a customer and an order with a photo, the supervisor edits, dispatches (the explanation on
-screen) and finds it on the board in zh-CN, the engineer accepts it, checks in with the browser's
-position, draws a part from their van, writes the report, has the customer sign on screen and
-completes it; axe-core on every
-page; the second app's form shows in the menu. Needs the console built (`make console`, which
-`make test` runs first)."""
+local worker, the console server on free ports), installs a small second app through the API, stocks
+the engineer's van, and runs `console/e2e/run.mjs` (playwright-core driving Debian's /usr/bin/chromium)
+twice, every role's language swapped between the runs: the service desk creates a customer, the
+customer's product (its warranty shown when the order picks it) and an order with a photo; the
+supervisor edits, dispatches (the explanation on screen), finds it on the board and previews a batch
+dispatch; the engineer accepts, checks in with the browser's position, draws a part from the van,
+writes the report, has the customer sign on screen and completes; the customer opens the survey mail
+in the local mail inbox and answers it (the order closes); the manager sees the dashboard's numbers
+move by that one order and drills down to it. axe-core on every page; the second app's form shows in
+the menu. Needs the console built (`make console`, which `make test` runs first)."""
 from __future__ import annotations
 
 import pytest
@@ -38,5 +40,13 @@ def test_the_shipped_flow_through_the_console(tmp_path, browser_ready):
                         {"version": engineer["version"], "data": {"van_warehouse": van["id"]}})
         localstack.call(stack, "POST", "/inventory/movements", "sup.north",
                         {"kind": "receipt", "warehouse": van["id"], "part": part["id"], "quantity": 5})
-        summary = run_script("run.mjs", stack, SECOND_APP_TITLE=SECOND_APP["title"])
-        assert len(summary["visited"]) >= 15
+        # the same order's life twice, every role's language swapped: each role works in zh-CN and in en
+        walked = []
+        for walk in ("a", "b"):
+            summary = run_script("run.mjs", stack, SECOND_APP_TITLE=SECOND_APP["title"], WALK=walk)
+            assert len(summary["visited"]) >= 30
+            # the manager's numbers moved by this one order: closed in North, one more survey rating
+            assert summary["after"]["closed_north"] == summary["before"]["closed_north"] + 1
+            assert summary["after"]["ratings"] == summary["before"]["ratings"] + 1
+            walked.append(summary["languages"])
+        assert all({w[role] for w in walked} == {"en", "zh-CN"} for role in walked[0]), walked

@@ -5,26 +5,64 @@ import { useQuery } from '@tanstack/react-query'
 import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { get } from '../lib/api'
-import { useFormMeta, useNavigation } from '../lib/queries'
+import { useFormMeta, useNavigation, useSchema } from '../lib/queries'
 import type { RecordBody } from '../lib/types'
 import GeoField from './GeoField'
 import RatingWidget from './RatingWidget'
 import { conditions, toPlain } from '../expressions'
-import { adaptSchema, display, extraErrors, type JsonSchema } from './rjsf'
+import { adaptSchema, display, extraErrors, unwrapNullable, type JsonSchema } from './rjsf'
 
-/** A record of another form, picked by its title (type to narrow the loaded page). */
+const referenced = (prop: JsonSchema | undefined) => String(unwrapNullable(prop ?? {})['x-reference'] ?? '').replace(/^form:/, '')
+const CARD_SKIP = new Set(['lookup', 'image', 'file', 'signature', 'geolocation', 'subtable', 'textarea', 'auto_number'])
+const CARD_FIELDS = 6
+
+/** The picked record at a glance: its first fields with values (computed ones too, e.g. a product's
+ *  "in warranty today"), labelled from its form's schema — generic, whatever form the lookup names. */
+function LookupCard({ form, id, label }: { form: string; id: string; label: string }) {
+  const { t } = useTranslation()
+  const schema = useSchema(form)
+  const record = useQuery({ queryKey: ['record', form, id], queryFn: () => get<RecordBody>(`/forms/${encodeURIComponent(form)}/records/${encodeURIComponent(id)}`) })
+  const props: Record<string, JsonSchema> = schema.data?.properties ?? {}
+  const shown = Object.entries(props)
+    .filter(([k, p]) => !CARD_SKIP.has(String(unwrapNullable(p)['x-type'])) && record.data?.data[k] != null && record.data?.data[k] !== '')
+    .slice(0, CARD_FIELDS)
+  if (!shown.length) return null
+  return (
+    <dl className="lookup-card" aria-label={t('lookupDetails', { field: label })}>
+      {shown.map(([k, p]) => <div key={k}><dt>{p.title ?? k}</dt><dd data-field={k}>{display(record.data!.data[k], p)}</dd></div>)}
+    </dl>
+  )
+}
+
+/** A record of another form, picked by its title (type to narrow the loaded page). When the other form
+ *  has an indexed lookup to a record this form already names (a product's owner = the order's
+ *  customer), only the records of that one are offered: one Query on its index, not the whole form. */
 function LookupWidget(props: WidgetProps) {
   const { t } = useTranslation()
   const form = String(props.options.form ?? '')
-  const titleField = useFormMeta(form)?.title_field
+  const meta = useFormMeta(form)
+  const titleField = meta?.title_field
+  const target = useSchema(form)
+  const context = (props.registry.formContext ?? {}) as { data?: Record<string, any>; schema?: JsonSchema }
+  const narrowing = useMemo(() => {
+    const ours: Record<string, JsonSchema> = context.schema?.properties ?? {}
+    for (const filter of meta?.filters ?? []) {
+      const targetForm = filter.form ?? referenced(target.data?.properties?.[filter.name])
+      if (!targetForm || targetForm === form) continue
+      const mine = Object.entries(ours).find(([k, p]) => k !== props.name && referenced(p) === targetForm && context.data?.[k])
+      if (mine) return { field: filter.name, value: String(context.data![mine[0]]), by: String(mine[1].title ?? mine[0]) }
+    }
+    return null
+  }, [meta, target.data, context.schema, context.data, form, props.name])
   const [search, setSearch] = useState('')
+  const filter = narrowing ? `&filter.${encodeURIComponent(narrowing.field)}=${encodeURIComponent(narrowing.value)}` : ''
   const records = useQuery({
-    queryKey: ['lookup', form],
-    queryFn: () => get<{ items: RecordBody[] }>(`/forms/${encodeURIComponent(form)}/records?limit=100`),
+    queryKey: ['lookup', form, filter],
+    queryFn: () => get<{ items: RecordBody[] }>(`/forms/${encodeURIComponent(form)}/records?limit=100${filter}`),
     enabled: !!form,
   })
   const label = (r: RecordBody) => String((titleField && r.data[titleField]) || r.number || r.id) + (r.data.name && titleField !== 'name' ? ` · ${r.data.name}` : '')
-  const shown = (records.data?.items ?? []).filter((r) => !search || label(r).toLowerCase().includes(search.toLowerCase()))
+  const shown = (records.data?.items ?? []).filter((r) => !search || label(r).toLowerCase().includes(search.toLowerCase()) || r.id === props.value)
   return (
     <span className="lookup">
       <input aria-label={`${props.label} ${t('filter')}`} placeholder={t('filter')} value={search} onChange={(e) => setSearch(e.target.value)} />
@@ -33,6 +71,8 @@ function LookupWidget(props: WidgetProps) {
         <option value="">—</option>
         {shown.map((r) => <option key={r.id} value={r.id}>{label(r)}</option>)}
       </select>
+      {narrowing && <span className="muted hint" data-narrowed-by={narrowing.field}>{t('lookupNarrowed', { field: narrowing.by })}</span>}
+      {props.value && <LookupCard form={form} id={String(props.value)} label={props.label} />}
     </span>
   )
 }
@@ -91,6 +131,7 @@ export default function RecordForm({ schema, only, formData, problems, submitLab
       validator={validator}
       widgets={widgets}
       fields={fields}
+      formContext={{ data, schema }}
       extraErrors={problems ? extraErrors(problems) : undefined}
       showErrorList={false}
       noHtml5Validate

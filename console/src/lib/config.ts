@@ -4,6 +4,8 @@ export interface ConsoleConfig {
   apiUrl: string
   auth: 'local' | 'cognito'
   cognito?: { authority: string; clientId: string }
+  /** the local stack only: the page listing the mail the platform sent (surveys, notifications) */
+  mail?: string
 }
 
 let loaded: ConsoleConfig | null = null

@@ -56,6 +56,8 @@ export default function Login() {
           </li>
         ))}
       </ul>
+      {/* a full page load, not a console route: the local stack serves it */}
+      {config().mail && <p><a href={`${config().mail}?lang=${i18n.language === 'zh-CN' ? 'zh' : 'en'}`}>{t('localMail')}</a></p>}
     </main>
   )
 }

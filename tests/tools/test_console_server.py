@@ -1,0 +1,82 @@
+"""The local stack's console server: the local mail inbox (MAIL_MODE=log with MAIL_DIR) lists what the
+platform sent, shows each message with its links clickable and escaped, serves a mail's own HTML with
+no script, and refuses names that are not message ids; the stage environment reaches every process."""
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from http.server import ThreadingHTTPServer
+
+import pytest
+
+from chalicelib.config import get_settings
+from chalicelib.storage import mail
+from tools import console_server, devstack
+
+
+@pytest.fixture
+def server(tmp_path):
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    (dist / "index.html").write_text("<!doctype html><title>console</title>")
+    folder = tmp_path / "mail"
+    handler = console_server.make_handler("http://127.0.0.1:9", [], dist=dist, mail_dir=folder)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", folder
+    httpd.shutdown()
+
+
+def fetch(url: str, language: str = "en"):
+    request = urllib.request.Request(url, headers={"Accept-Language": language})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return response.status, response.headers, response.read().decode()
+
+
+@pytest.fixture
+def log_mode(monkeypatch, tmp_path):
+    monkeypatch.setenv("MAIL_MODE", "log")
+    monkeypatch.setenv("MAIL_DIR", str(tmp_path / "mail"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_a_sent_mail_is_listed_and_its_links_are_clickable_and_escaped(server, log_mode):
+    base, folder = server
+    status, _h, page = fetch(f"{base}/local-mail")
+    assert status == 200 and "No mail yet." in page
+    first = mail.send("a@example.com", "Rate us <b>now</b>", "<p>hi</p>", "Hello <you>,\nrate: http://127.0.0.1:8000/surveys/tok?lang=en")
+    second = mail.send("b@example.com", "您的服务单已完成", "<p>你好</p>", "链接：http://127.0.0.1:8000/surveys/t2")
+    assert sorted(p.name for p in folder.glob("*.json")) == sorted([f"{first}.json", f"{second}.json"])
+    _s, _h, listing = fetch(f"{base}/local-mail", "zh-CN,zh;q=0.9")
+    assert 'lang="zh-CN"' in listing and "本地邮件" in listing
+    assert listing.index("b@example.com") < listing.index("a@example.com")  # newest first
+    assert "Rate us &lt;b&gt;now&lt;/b&gt;" in listing and "<b>now</b>" not in listing
+    _s, headers, message = fetch(f"{base}/local-mail/{first}?lang=en")
+    assert '<a href="http://127.0.0.1:8000/surveys/tok?lang=en">' in message
+    assert "Hello &lt;you&gt;" in message and "script-src 'self'" in headers["Content-Security-Policy"]
+    _s, headers, own = fetch(f"{base}/local-mail/{first}/html")
+    assert own == "<p>hi</p>" and headers["Content-Security-Policy"].startswith("sandbox")  # no script, opaque origin
+
+
+@pytest.mark.parametrize("path", ["/local-mail/../../etc/passwd", "/local-mail/local-x", "/local-mail/local-01ARZ3NDEKTSV4RRFFQ69G5FAV",
+                                  "/local-mail/local-01ARZ3NDEKTSV4RRFFQ69G5FAV/raw"])
+def test_only_kept_message_ids_are_served(server, path):
+    base, _folder = server
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        fetch(base + path)
+    assert raised.value.code == 404
+
+
+def test_the_login_page_learns_where_local_mail_is(server):
+    base, _folder = server
+    _s, _h, body = fetch(f"{base}/config.json")
+    assert json.loads(body)["mail"] == "/local-mail"
+
+
+def test_every_process_of_the_stack_gets_the_local_stage_environment():
+    env = devstack.stage_env("local")
+    assert env["MAIL_MODE"] == "log" and env["STAGE"] == "local" and "MAX_BODY_BYTES" in env  # stage + top level
