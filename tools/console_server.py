@@ -22,11 +22,11 @@ DIST = ROOT / "console" / "dist"
 
 
 def csp(api_url: str, files_url: str | None = None) -> str:
-    """Scripts only from the console's origin ('unsafe-eval' for the record-form validator: ajv compiles
-    JSON Schemas to functions; no inline script is ever allowed), data only from the API (and the
-    file store for previews and uploads), no plugins, no framing, no foreign form targets."""
+    """Scripts only from the console's origin (no inline script, no eval: the record-form validator and
+    Vega interpret, they never compile code), data only from the API (and the file store for previews
+    and uploads), no plugins, no framing, no foreign form targets."""
     sources = " ".join(s for s in (api_url, files_url) if s)
-    return ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    return ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
             f"img-src 'self' data: blob: {sources}; connect-src 'self' {sources}; object-src 'none'; "
             "base-uri 'self'; frame-ancestors 'none'; form-action 'self'")
 

@@ -10,7 +10,7 @@ import Board from './pages/Board'
 import Notifications from './pages/Notifications'
 import RecordList from './pages/RecordList'
 
-// Record pages carry the form renderer (RJSF + ajv): loaded with them, not with the shell.
+// Record pages carry the form renderer (RJSF + its validator): loaded with them, not with the shell.
 const RecordPage = lazy(() => import('./pages/RecordPage'))
 const NewRecord = lazy(() => import('./pages/NewRecord'))
 const Admin = lazy(() => import('./pages/Admin'))

@@ -57,7 +57,7 @@ def test_a_sent_mail_is_listed_and_its_links_are_clickable_and_escaped(server, l
     assert "Rate us &lt;b&gt;now&lt;/b&gt;" in listing and "<b>now</b>" not in listing
     _s, headers, message = fetch(f"{base}/local-mail/{first}?lang=en")
     assert '<a href="http://127.0.0.1:8000/surveys/tok?lang=en">' in message
-    assert "Hello &lt;you&gt;" in message and "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "Hello &lt;you&gt;" in message and "script-src 'self';" in headers["Content-Security-Policy"]  # no eval
     _s, headers, own = fetch(f"{base}/local-mail/{first}/html")
     assert own == "<p>hi</p>" and headers["Content-Security-Policy"].startswith("sandbox")  # no script, opaque origin
 
@@ -80,3 +80,18 @@ def test_the_login_page_learns_where_local_mail_is(server):
 def test_every_process_of_the_stack_gets_the_local_stage_environment():
     env = devstack.stage_env("local")
     assert env["MAIL_MODE"] == "log" and env["STAGE"] == "local" and "MAX_BODY_BYTES" in env  # stage + top level
+
+
+def test_the_local_csp_and_the_deployed_one_say_the_same_but_for_where_the_api_is():
+    """The policy is written twice (this server, the CloudFront headers policy): same directives, same
+    rules for scripts, plugins, framing and base; only the API/file-store/Cognito sources differ."""
+    def directives(policy: str) -> dict[str, str]:
+        return {d.split()[0]: " ".join(d.split()[1:]) for d in policy.split(";") if d.strip()}
+    local = directives(console_server.csp("http://127.0.0.1:8000", "http://127.0.0.1:8002"))
+    for stage in ("dev", "prod"):
+        resources = json.loads((console_server.ROOT / ".chalice" / f"resources-{stage}.json").read_text())["Resources"]
+        deployed = directives(resources["ConsoleHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]
+                              ["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+        assert set(deployed) == set(local)
+        for name in ("default-src", "script-src", "style-src", "object-src", "base-uri", "frame-ancestors"):
+            assert deployed[name] == local[name], name
