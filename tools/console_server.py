@@ -55,7 +55,7 @@ def mail_language(accept: str | None, query: str) -> str:
 
 
 def read_mail(folder: Path) -> list[dict]:
-    """The kept messages, newest first (file names are time-ordered ids)."""
+    """The latest 500 messages, newest first (by sending time; ids order by millisecond only)."""
     if not folder.is_dir():
         return []
     out = []
@@ -64,7 +64,7 @@ def read_mail(folder: Path) -> list[dict]:
             out.append(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError):
             continue  # being replaced; the next look shows it
-    return out
+    return sorted(out, key=lambda m: str(m.get("sent_at", "")), reverse=True)
 
 
 def linkify(text: str) -> str:
@@ -93,7 +93,7 @@ def mail_list(folder: Path, language: str) -> bytes:
     words = MAIL_WORDS[language]
     messages = read_mail(folder)
     rows = "".join(
-        f"<tr><td>{html.escape(m.get('sent_at', ''))}</td><td>{html.escape(m.get('to', ''))}</td>"
+        f"<tr><td>{html.escape(str(m.get('sent_at', ''))[:19].replace('T', ' '))}</td><td>{html.escape(m.get('to', ''))}</td>"
         f"<td><a href=\"/local-mail/{html.escape(m['id'])}{_lang(language)}\">{html.escape(m.get('subject', '') or '—')}</a></td></tr>"
         for m in messages if MAIL_ID.fullmatch(str(m.get("id", ""))))
     table = (f"<table><caption>{words['caption']}</caption><thead><tr><th scope=\"col\">{words['when']}</th>"

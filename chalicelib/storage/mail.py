@@ -78,7 +78,7 @@ def send(to: str, subject: str, html: str, text: str, *, sender: str | None = No
         message = {"id": f"local-{new_id()}", "from": sender, "to": to, "subject": subject, "text": text, "html": html,
                    "tags": {t["Name"]: t["Value"] for t in tag_list},
                    "configuration_set": settings.ses_configuration_set or None,
-                   "sent_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+                   "sent_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")}
         del sent_locally[:-199]
         sent_locally.append(message)
         if settings.mail_dir:
