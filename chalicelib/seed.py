@@ -49,12 +49,12 @@ def install_app(tenant: str, installer: str = "admin", app_dir: Path = APP_DIR) 
                          ("survey", "surveys")):
         for name in manifest.get(folder, []):
             installed[f"{kind}:{name}"] = _install_definition(caller, tenant, kind, name,
-                                                              json.loads((app_dir / folder / f"{name}.json").read_text()))
+                                                              jsonutil.loads((app_dir / folder / f"{name}.json").read_text()))
     # reports and the dashboards drawn from them; each report's aggregates are built (backfilled) now
     for kind, folder in (("report", "reports"), ("dashboard", "dashboards")):
         for name in manifest.get(folder, []):
             installed[f"{kind}:{name}"] = _install_definition(caller, tenant, kind, name,
-                                                              json.loads((app_dir / folder / f"{name}.json").read_text()))
+                                                              jsonutil.loads((app_dir / folder / f"{name}.json").read_text()))
     if manifest.get("reports"):
         from .services import reports
         for name in manifest["reports"]:
