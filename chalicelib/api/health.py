@@ -6,6 +6,19 @@ from .common import route
 bp = Blueprint(__name__)
 
 
+@route(bp, "/", methods=["GET"], public=True)
+def index(request, caller):
+    """What a browser opening the API's URL sees: where to go next (the console, the API's document)."""
+    from ..config import get_settings
+    from os import environ
+
+    console = environ.get("CONSOLE_ORIGIN") or None
+    return {"name": "After-sales service API", "stage": get_settings().stage, "console": console,
+            "openapi": "/openapi.json", "health": "/health",
+            "message": "Sign in through the console" + (f" at {console}" if console else "") +
+                       "; API calls carry `Authorization: Bearer <token>`."}
+
+
 @route(bp, "/health", methods=["GET"], public=True)
 def health(request, caller):
     return {"status": "ok"}

@@ -22,6 +22,24 @@ def test_health_needs_no_token(api):
     assert response.status_code == 200 and response.json == {"status": "ok"}
 
 
+def test_the_api_url_itself_says_where_to_go(api, monkeypatch):
+    monkeypatch.setenv("CONSOLE_ORIGIN", "https://console.example")
+    response = api.call("GET", "/", user=None)
+    assert response.status_code == 200
+    assert response.json["console"] == "https://console.example" and response.json["openapi"] == "/openapi.json"
+
+
+def test_an_unknown_route_on_a_deployed_stage_answers_in_the_error_envelope():
+    import json
+    from pathlib import Path
+    for stage in ("dev", "prod"):
+        resources = json.loads((Path(__file__).parents[2] / ".chalice" / f"resources-{stage}.json").read_text())["Resources"]
+        unknown = resources["ApiUnknownRoute"]["Properties"]
+        assert unknown["ResponseType"] == "MISSING_AUTHENTICATION_TOKEN" and unknown["StatusCode"] == "404"
+        body = json.loads(unknown["ResponseTemplates"]["application/json"])
+        assert body["error"]["code"] == "not_found" and body["error"]["details"] == []
+
+
 @pytest.mark.parametrize("name,make", [
     ("missing", lambda: None),
     ("expired", lambda: jwt.encode(_token(exp=int(time.time()) - 3600), get_settings().local_jwt_secret, algorithm="HS256")),
