@@ -52,7 +52,9 @@ def caller_from_request(headers: dict, context: dict) -> Caller:
             raise Unauthorized("missing verified identity", details=[{"path": "headers.Authorization", "message": "no authorizer claims"}])
     else:
         claims = _verify_local(headers)
-    return _caller(claims)
+    from dataclasses import replace
+    from .locales import negotiate
+    return replace(_caller(claims), language=negotiate(headers.get("accept-language") or headers.get("Accept-Language")))
 
 
 def _verify_local(headers: dict) -> dict:

@@ -7,6 +7,7 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import DefinitionError, ExpressionError
+from ..locales import Translatable
 from .fields import INDEXABLE_TYPES, NAME_PATTERN, FormField, SubTableField
 
 MAX_INDEXES = 4  # one GSI slot per indexed field (see docs/ARCHITECTURE.md)
@@ -49,7 +50,8 @@ class StorageOptions(BaseModel):
     shards: int = Field(default=1, ge=1, le=16)
 
 
-class FormDefinition(BaseModel):
+class FormDefinition(Translatable, BaseModel):
+    translatable = ("title", "description")
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
     name: str = Field(pattern=NAME_PATTERN)
     title: str = Field(min_length=1, max_length=200)

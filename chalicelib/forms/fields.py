@@ -14,6 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from ..errors import ExpressionError
 from ..expressions.patterns import compile_pattern, repeats_an_alternation
+from ..locales import Translatable
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"  # pydantic runs it with Rust regex: $ is the very end
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -37,7 +38,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
-class Option(_Strict):
+class Option(Translatable, _Strict):
     value: str = Field(min_length=1, max_length=100)
     label: str = Field(default="", max_length=200)
 
@@ -52,7 +53,8 @@ def unique_text(value: str, *, phone: bool = False) -> str:
     return text
 
 
-class _FieldBase(_Strict):
+class _FieldBase(Translatable, _Strict):
+    translatable: ClassVar[tuple[str, ...]] = ("label", "description")
     name: str = Field(pattern=NAME_PATTERN)
     label: str = Field(default="", max_length=200)
     description: str = Field(default="", max_length=2000)

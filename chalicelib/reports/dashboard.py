@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import DefinitionError
+from ..locales import Translatable
 from .definition import NAME, ReportDefinition
 
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
@@ -27,7 +28,8 @@ class Layout(_Strict):
     h: int = Field(default=4, ge=1, le=50)
 
 
-class Chart(_Strict):
+class Chart(Translatable, _Strict):
+    translatable = ("title",)
     id: str = Field(pattern=NAME)
     type: Literal["number", "bar", "line", "pie", "table", "ranking"]
     report: str = Field(pattern=NAME)
@@ -39,7 +41,8 @@ class Chart(_Strict):
     layout: Layout = Field(default_factory=Layout)
 
 
-class DashboardDefinition(_Strict):
+class DashboardDefinition(Translatable, _Strict):
+    translatable = ("title", "description")
     name: str = Field(pattern=NAME)
     title: str | None = Field(default=None, max_length=200)
     description: str | None = Field(default=None, max_length=2000)

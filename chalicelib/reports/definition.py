@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import AppError, DefinitionError
+from ..locales import Translatable
 
 NAME = r"^[a-z][a-z0-9_]{0,62}$"
 BUCKETS = ("hour", "day", "week", "month", "quarter", "year")
@@ -36,14 +37,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Dimension(_Strict):
+class Dimension(Translatable, _Strict):
     name: str = Field(pattern=NAME)
     field: str = Field(min_length=1, max_length=1000, description="expression; a field name, or $state")
     bucket: Literal["hour", "day", "week", "month", "quarter", "year"] | None = None
     label: str | None = Field(default=None, max_length=200)
 
 
-class Measure(_Strict):
+class Measure(Translatable, _Strict):
     name: str = Field(pattern=NAME)
     op: Literal["count", "sum", "avg", "min", "max", "distinct", "duration", "ratio"]
     field: str | None = Field(default=None, max_length=1000, description="expression (sum/avg/min/max/distinct; optional for count)")
@@ -74,7 +75,8 @@ class SortKey(_Strict):
     desc: bool = False
 
 
-class ReportDefinition(_Strict):
+class ReportDefinition(Translatable, _Strict):
+    translatable = ("title", "description")
     name: str = Field(pattern=NAME)
     title: str | None = Field(default=None, max_length=200)
     description: str | None = Field(default=None, max_length=2000)

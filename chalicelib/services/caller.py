@@ -15,6 +15,7 @@ class Caller:
     roles: frozenset[str]
     name: str = ""
     attributes: tuple[tuple[str, str], ...] = ()  # verified custom claims, e.g. (("region", "north"),)
+    language: str = "en"  # what definitions' labels are answered in (locales.negotiate of Accept-Language)
 
     def has_any(self, roles: list[str] | tuple[str, ...]) -> bool:
         return "*" in roles or bool(self.roles & set(roles)) or ADMIN_ROLE in self.roles

@@ -21,19 +21,23 @@ LISTABLE = {"text", "select", "number", "money", "percent", "date", "datetime", 
 RESTING = {"Task", "Approval", "Wait", "Succeed", "Fail"}
 
 
-def _resting_states(tenant: str, name: str) -> list[dict]:
-    """The states a record can be seen in (the board's columns), in definition order."""
+def _workflow(tenant: str, name: str, language: str) -> tuple[list[dict], dict[str, str]]:
+    """The states a record can be seen in (the board's columns), in definition order, with their
+    labels in the caller's language; and every deadline's label by name."""
     try:
         _version, wf = definitions.published(tenant, "workflow", name)
     except NotFound:
-        return []
-    return [{"name": n, "type": st.Type, "final": st.Type in ("Succeed", "Fail")} for n, st in wf.States.items() if st.Type in RESTING]
+        return [], {}
+    states = [{"name": n, "label": st.text("Label", language) or n, "type": st.Type, "final": st.Type in ("Succeed", "Fail")}
+              for n, st in wf.States.items() if st.Type in RESTING]
+    deadlines = [d for st in wf.States.values() for d in getattr(st, "Deadlines", None) or []] + list(wf.Deadlines)
+    return states, {d.Name: d.text("Label", language) or d.Name for d in deadlines}
 
 
-def _dashboard(tenant: str, name: str) -> dict:
+def _dashboard(tenant: str, name: str, language: str) -> dict:
     """A dashboard's menu entry: its name and title (the console's sidebar shows the title)."""
     try:
-        return {"name": name, "title": definitions.published(tenant, "dashboard", name)[1].title or name}
+        return {"name": name, "title": definitions.published(tenant, "dashboard", name)[1].text("title", language) or name}
     except NotFound:
         return {"name": name, "title": name}
 
@@ -56,6 +60,7 @@ def navigation(caller: Caller) -> dict:
     heads = definition_store.list_heads(caller.tenant)
     published = {(h.kind, h.name) for h in heads if h.published}
     forms = []
+    lang = caller.language
     for kind, name in sorted(published):
         if kind != "form":
             continue
@@ -70,25 +75,27 @@ def navigation(caller: Caller) -> dict:
         shown = [f for f in form.fields if f.name not in hidden]
         columns = ([form.title_field] if form.title_field and form.title_field not in hidden else [])
         columns += [f.name for f in shown if f.type in LISTABLE and f.name not in columns][:LIST_COLUMNS - len(columns)]
-        labels = {f.name: f.label or f.name for f in shown}
+        labels = {f.name: f.text("label", lang) or f.name for f in shown}
+        states, deadlines = _workflow(caller.tenant, name, lang) if ("workflow", name) in published else ([], {})
         forms.append({
-            "name": name, "title": form.title, "description": form.description,
+            "name": name, "title": form.text("title", lang), "description": form.text("description", lang),
             "title_field": form.title_field if form.title_field not in hidden else None,
             "columns": [{"name": c, "label": labels.get(c, c), "type": form.fields_by_name[c].type} for c in columns],
             "filters": [{"name": i, "label": labels.get(i, i), "type": form.fields_by_name[i].type,
-                         **({"options": [o.model_dump() for o in form.fields_by_name[i].options]}
+                         **({"options": [{"value": o.value, "label": o.text("label", lang)} for o in form.fields_by_name[i].options]}
                             if hasattr(form.fields_by_name[i], "options") else {}),
                          **({"form": form.fields_by_name[i].form} if form.fields_by_name[i].type == "lookup" else {})}
                         for i in form.indexes if i not in hidden],
             "can_create": access.can("create"), "can_update": access.can("update"),
             "workflow": name if ("workflow", name) in published else None,
-            "states": _resting_states(caller.tenant, name) if ("workflow", name) in published else [],
+            "states": states, "deadlines": deadlines,
             "field_service": _field_service(caller.tenant, name) if ("field_service", name) in published else None,
         })
     return {"user": {"id": caller.user_id, "name": caller.name, "roles": sorted(caller.roles), "tenant": caller.tenant,
                      "attributes": dict(caller.attributes)},  # the console's $user for live conditions
             "forms": forms,
-            "dashboards": [_dashboard(caller.tenant, n) for k, n in sorted(published) if k == "dashboard"],
+            "language": lang,
+            "dashboards": [_dashboard(caller.tenant, n, lang) for k, n in sorted(published) if k == "dashboard"],
             "reports": [{"name": n} for k, n in sorted(published) if k == "report"],
             "admin": "admin" in caller.roles}
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..errors import AppError, BadRequest, Conflict, DefinitionError, Forbidden, NotFound
 from ..forms.access import Access
+from ..locales import localize
 from ..reports.contribution import contribution as record_contribution
 from ..reports import parse_dashboard, parse_report
 from ..reports.dashboard import DashboardDefinition, vega_lite
@@ -508,7 +509,7 @@ def _rows(caller: Caller, name: str, params: dict[str, str], limit: int | None =
     rows = finish(report, merge_groups(report, groups, allow), limit=limit, where=where)
     form = definitions.published(caller.tenant, "form", report.form)[1]
     titles = _add_titles(caller, report, form, rows)
-    return {"report": name, "title": report.title, "version": version, "published": published,
+    return {"report": name, "title": report.text("title", caller.language), "version": version, "published": published,
             "dimensions": [d.name for d in report.dimensions], "measures": [m.name for m in report.measures],
             "titles": titles, "rows": rows, "groups_read": items_read, "_report": report, "_form": form}
 
@@ -541,22 +542,37 @@ def _add_titles(caller: Caller, report: ReportDefinition, form: Any, rows: list[
     """Rows of a dimension over a lookup (or user) field carry the linked record's title (the member's
     name) in a column of their own, `<dimension>_title`; the dimension keeps the id (filters and drill-down
     use it). A record the caller may not read, or whose title field is hidden from them, is shown by its id.
-    Returns {dimension: title column}."""
+    A select field's dimension is titled by its options' labels, a `$state` one by the workflow's state
+    labels, both in the caller's language. Returns {dimension: title column}."""
     out: dict[str, str] = {}
     for dim in report.dimensions:
         field = _dimension_field(report, form, dim)
-        if field is None or field.type not in ("lookup", "user"):
+        if dim.field.strip() == "$state" or (field is not None and field.type == "select"):
+            named = _state_labels(caller, report.form) if field is None else \
+                {o.value: o.text("label", caller.language) or o.value for o in field.options}
+            if not any(isinstance(r.get(dim.name), str) and named.get(r[dim.name], r[dim.name]) != r[dim.name] for r in rows):
+                continue  # labels that are the values themselves add nothing
+        elif field is None or field.type not in ("lookup", "user"):
             continue
-        values = list(dict.fromkeys(r.get(dim.name) for r in rows if isinstance(r.get(dim.name), str)))[:MAX_TITLES]
-        if not values:
-            continue
-        named = _record_titles(caller, field.form, values) if field.type == "lookup" else _member_names(caller, values)
+        else:
+            values = list(dict.fromkeys(r.get(dim.name) for r in rows if isinstance(r.get(dim.name), str)))[:MAX_TITLES]
+            if not values:
+                continue
+            named = _record_titles(caller, field.form, values) if field.type == "lookup" else _member_names(caller, values)
         column = _title_column(report, dim.name, rows)
         for row in rows:
             value = row.get(dim.name)
             row[column] = named.get(value, value) if isinstance(value, str) else value
         out[dim.name] = column
     return out
+
+
+def _state_labels(caller: Caller, form_name: str) -> dict[str, str]:
+    try:
+        _version, wf = definitions.published(caller.tenant, "workflow", form_name)
+    except NotFound:
+        return {}
+    return {n: (st.text("Label", caller.language) if hasattr(st, "Translations") else "") or n for n, st in wf.States.items()}
 
 
 def _record_titles(caller: Caller, form_name: str, ids: list[str]) -> dict[str, str]:
@@ -636,6 +652,7 @@ def list_reports(caller: Caller, kind: str) -> dict:
 def dashboard(caller: Caller, name: str) -> dict:
     """Every chart of the dashboard: rows and a Vega-Lite spec; each report is read once."""
     version, board = definitions.published(caller.tenant, "dashboard", name)
+    board = localize(board, caller.language)
     results: dict[str, dict | AppError] = {}
     charts = []
     for chart in board.charts:
@@ -651,7 +668,7 @@ def dashboard(caller: Caller, name: str) -> dict:
             entry["error"] = result.to_body()["error"]
         else:
             rows = result["rows"][: chart.limit] if chart.limit else result["rows"]
-            report = result["_report"]
+            report = localize(result["_report"], caller.language)
             entry.update({"description": report.description, **_chart_fields(report, result["_form"], result["titles"]),
                           "rows": rows, "vega_lite": vega_lite(chart, report, rows, result["titles"])})
         charts.append(entry)
@@ -668,7 +685,7 @@ def chart_spec(caller: Caller, name: str, chart_id: str) -> dict:
         raise NotFound(f"dashboard '{name}' has no chart '{chart_id}'")
     result = _rows(caller, chart.report, {})
     rows = result["rows"][: chart.limit] if chart.limit else result["rows"]
-    return vega_lite(chart, result["_report"], rows, result["titles"])
+    return vega_lite(localize(chart, caller.language), localize(result["_report"], caller.language), rows, result["titles"])
 
 
 def _chart_fields(report: ReportDefinition, form: Any, titles: dict[str, str]) -> dict:

@@ -89,7 +89,7 @@ def list_actions(caller: Caller, form_name: str, record_id: str) -> dict:
     rec, form, inst, wf = _load(caller, form_name, record_id)
     now = utc_now()
     actions = available_actions(wf, inst, rec.data, caller.user_id, caller.roles, ADMIN_ROLE in caller.roles,
-                                caller.variables(now))
+                                caller.variables(now), language=caller.language)
     from .records import access_for
     visible = access_for(caller, published_form).visible_fields(rec.data)
     for a in actions:  # an action's field lists name only fields this caller may see
@@ -403,8 +403,25 @@ def diagram(caller: Caller, name: str, version: int | None) -> dict:
     else:
         wf = definitions.version_of(caller.tenant, "workflow", name, version)
     return {"workflow": name, "version": version, "start": wf.StartAt,
-            "states": [{"name": n, "type": s.Type, "comment": s.Comment} for n, s in wf.States.items()],
-            "edges": [{"from": a, "to": b, "label": label} for a, b, label in wf.edges]}
+            "states": [{"name": n, "label": _state_label(s, n, caller.language), "type": s.Type, "comment": s.Comment}
+                       for n, s in wf.States.items()],
+            "edges": [{"from": a, "to": b, "label": label, "text": _edge_text(wf, a, label, caller.language)}
+                      for a, b, label in wf.edges]}
+
+
+def _state_label(state, name: str, language: str) -> str:
+    return (state.text("Label", language) if hasattr(state, "Translations") else "") or name
+
+
+def _edge_text(wf, source: str, label: str, language: str) -> str:
+    """What a person reads on a diagram edge: the action's label, a deadline's label, else the edge's kind."""
+    kind, _, key = label.partition(":")
+    if kind == "action":
+        return wf.States[source].Actions[key].text("Label", language) or key
+    if kind in ("deadline", "sla"):
+        deadlines = list(wf.Deadlines) if kind == "sla" else list(getattr(wf.States[source], "Deadlines", []))
+        return next((d.text("Label", language) or d.Name for d in deadlines if d.Name == key), key)
+    return label
 
 
 def fire_due_timers(now: str | None = None, page_size: int = 100, budget_seconds: float = 45.0) -> dict:

@@ -94,7 +94,7 @@ def _control(field, value: Any, words: dict, labelled_by: str = "") -> str:
     if field.type in ("select", "multiselect"):
         chosen = set(value) if isinstance(value, list) else {_text(value)}
         kind = "checkbox" if field.type == "multiselect" else "radio"
-        return f'<div class="options">{_choices(name, [(o.value, o.label or o.value) for o in field.options], chosen, kind)}</div>'
+        return f'<div class="options">{_choices(name, [(o.value, o.text("label", words.get("locale")) or o.value) for o in field.options], chosen, kind)}</div>'
     if field.type == "textarea":
         return f'<textarea name="{escape(name)}"{named} rows="4" maxlength="{field.max_length}">{escape(_text(value))}</textarea>'
     kind = {"number": "number", "email": "email", "phone": "tel", "date": "date", "url": "url"}.get(field.type, "text")
@@ -125,7 +125,7 @@ def survey_form_page(form, words: dict, *, title: str, number: str | None, value
         by_field.setdefault(name, []).append(str(problem.get("message", "")))
     parts = []
     for field in answerable_fields(form):
-        label = words["labels"].get(field.name) or field.label or field.name
+        label = words["labels"].get(field.name) or field.text("label", words.get("locale")) or field.name
         required = f' <span class="req">({escape(words["required"])})</span>' if field.required else ""
         errors = "".join(f'<p class="err">{escape(m)}</p>' for m in by_field.get(field.name, []))
         legend = f"q-{field.name}"

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 from ..errors import DefinitionError, ExpressionError
 from ..forms.definition import EXPRESSION_VARIABLES, json_path
 from ..forms.fields import NAME_PATTERN
+from ..locales import TranslatablePascal
 
 STATE_NAME = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
 MAX_STATES = 100
@@ -46,7 +47,7 @@ class AssigneeRule(_Strict):
         return self
 
 
-class ActionDef(_Strict):
+class ActionDef(TranslatablePascal, _Strict):
     Label: str = Field(default="", max_length=100)
     Next: str
     Requires: list[str] = Field(default_factory=list)  # fields that must have a value after the action
@@ -69,8 +70,9 @@ class Escalation(_Strict):
     Goto: str | None = None
 
 
-class Deadline(_Strict):
+class Deadline(TranslatablePascal, _Strict):
     Name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    Label: str = Field(default="", max_length=100)  # what people read; the Name otherwise
     Seconds: int | None = Field(default=None, ge=1, le=366 * 86400)
     SecondsBy: DurationByField | None = None
     RemindBefore: int | None = Field(default=None, ge=1)
@@ -110,8 +112,10 @@ class _StateBase(_Strict):
     Comment: str = Field(default="", max_length=1000)
 
 
-class _RestingState(_StateBase):
+class _RestingState(TranslatablePascal, _StateBase):
     """A state a record rests in (human, wait, end): it says who edits what there."""
+
+    Label: str = Field(default="", max_length=100)  # what people read (inbox, board, record page); the state's name otherwise
 
     Edits: list[EditRule] = Field(default_factory=list, max_length=20)
 
@@ -321,7 +325,8 @@ HUMAN_TYPES = ("Task", "Approval")
 AUTOMATIC_TYPES = ("Choice", "Action")
 
 
-class WorkflowDefinition(_Strict):
+class WorkflowDefinition(TranslatablePascal, _Strict):
+    translatable = ("title",)
     name: str = Field(pattern=NAME_PATTERN)  # = the form it runs on
     title: str = Field(default="", max_length=200)
     Comment: str = Field(default="", max_length=2000)

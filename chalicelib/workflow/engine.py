@@ -294,7 +294,8 @@ def _require_task(inst: Instance, keys: set[str], is_admin: bool, kind: str) -> 
 
 
 def available_actions(wf: WorkflowDefinition, inst: Instance, data: dict, user_id: str, roles, is_admin: bool,
-                      variables: dict) -> list[dict]:
+                      variables: dict, language: str | None = None) -> list[dict]:
+    """The actions this user may take now; labels in `language` where the definition translates them."""
     if inst.status != "running":
         return []
     state = wf.States[inst.state]
@@ -308,7 +309,7 @@ def available_actions(wf: WorkflowDefinition, inst: Instance, data: dict, user_i
         for name, action in state.Actions.items():
             if action.Condition and not _holds(action.Condition, context):
                 continue
-            out.append({"action": name, "label": action.Label or name, "next": action.Next, "requires": action.Requires,
+            out.append({"action": name, "label": action.text("Label", language) or name, "next": action.Next, "requires": action.Requires,
                         "missing": [f for f in action.Requires if _empty(data.get(f))],
                         "comment_required": action.CommentRequired, "editable": state.Editable})
         return out

@@ -99,7 +99,7 @@ def test_reports_follow_the_stream_exactly_once(demo_api):
     csv = api.http.get("/reports/orders_by_region_status/csv",
                        headers={"Authorization": f"Bearer {api.token('mgr.zhao', ['manager'])}"})
     assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv")
-    assert csv.body.decode().splitlines()[0] == "region,status,orders,urgent,rank"
+    assert csv.body.decode().splitlines()[0] == "region,status,orders,urgent,rank,region_title"
     narrowed = api.call("GET", "/reports/orders_by_region_status?dim.region=west", **MANAGER).json
     assert [r["region"] for r in narrowed["rows"]] == ["west"]
     assert api.call("GET", "/reports/orders_by_region_status?dim.nope=1", **MANAGER).status_code == 400

@@ -206,7 +206,7 @@ def test_diagram(flow_api):
     diagram = flow_api.call("GET", "/workflows/work_order/diagram").json
     names = {s["name"] for s in diagram["states"]}
     assert {"Review", "AutoDispatch", "Closed"} <= names
-    assert {"from": "Review", "to": "AutoDispatch", "label": "action:auto_dispatch"} in diagram["edges"]
+    assert {"from": "Review", "to": "AutoDispatch", "label": "action:auto_dispatch", "text": "Dispatch automatically"} in diagram["edges"]
 
 
 def test_create_record_step_and_approval_modes(api):
