@@ -21,17 +21,22 @@ LISTABLE = {"text", "select", "number", "money", "percent", "date", "datetime", 
 RESTING = {"Task", "Approval", "Wait", "Succeed", "Fail"}
 
 
-def _workflow(tenant: str, name: str, language: str) -> tuple[list[dict], dict[str, str]]:
+def _workflow(tenant: str, name: str, language: str) -> tuple[list[dict], dict[str, dict[str, str]]]:
     """The states a record can be seen in (the board's columns), in definition order, with their
-    labels in the caller's language; and every deadline's label by name."""
+    labels in the caller's language; and the labels of every deadline and action by name (history
+    and clocks name them)."""
     try:
         _version, wf = definitions.published(tenant, "workflow", name)
     except NotFound:
-        return [], {}
+        return [], {"deadlines": {}, "actions": {}}
     states = [{"name": n, "label": st.text("Label", language) or n, "type": st.Type, "final": st.Type in ("Succeed", "Fail")}
               for n, st in wf.States.items() if st.Type in RESTING]
     deadlines = [d for st in wf.States.values() for d in getattr(st, "Deadlines", None) or []] + list(wf.Deadlines)
-    return states, {d.Name: d.text("Label", language) or d.Name for d in deadlines}
+    actions: dict[str, str] = {}
+    for st in wf.States.values():
+        for key, action in (getattr(st, "Actions", None) or {}).items():
+            actions.setdefault(key, action.text("Label", language) or key)
+    return states, {"deadlines": {d.Name: d.text("Label", language) or d.Name for d in deadlines}, "actions": actions}
 
 
 def _dashboard(tenant: str, name: str, language: str) -> dict:
@@ -76,7 +81,7 @@ def navigation(caller: Caller) -> dict:
         columns = ([form.title_field] if form.title_field and form.title_field not in hidden else [])
         columns += [f.name for f in shown if f.type in LISTABLE and f.name not in columns][:LIST_COLUMNS - len(columns)]
         labels = {f.name: f.text("label", lang) or f.name for f in shown}
-        states, deadlines = _workflow(caller.tenant, name, lang) if ("workflow", name) in published else ([], {})
+        states, named = _workflow(caller.tenant, name, lang) if ("workflow", name) in published else ([], {"deadlines": {}, "actions": {}})
         forms.append({
             "name": name, "title": form.text("title", lang), "description": form.text("description", lang),
             "title_field": form.title_field if form.title_field not in hidden else None,
@@ -88,7 +93,7 @@ def navigation(caller: Caller) -> dict:
                         for i in form.indexes if i not in hidden],
             "can_create": access.can("create"), "can_update": access.can("update"),
             "workflow": name if ("workflow", name) in published else None,
-            "states": states, "deadlines": deadlines,
+            "states": states, **named,
             "field_service": _field_service(caller.tenant, name) if ("field_service", name) in published else None,
         })
     return {"user": {"id": caller.user_id, "name": caller.name, "roles": sorted(caller.roles), "tenant": caller.tenant,

@@ -59,6 +59,7 @@ def test_menus_schema_and_actions_answer_in_the_callers_language(ticket_api):
     assert zh["states"][0]["label"] == "待处理" and en["states"][0]["label"] == "Open"
     assert zh["states"][1]["label"] == "Done"  # untranslated and unlabelled: its name, never nothing
     assert zh["deadlines"] == {"response": "响应"} and en["deadlines"] == {"response": "Response"}
+    assert zh["actions"] == {"close": "关闭"} and en["actions"] == {"close": "Close"}
     assert api.call("GET", "/navigation", headers={"Accept-Language": "fr-FR"}, **STAFF).json["language"] == "en"
     assert api.call("GET", "/navigation", headers=ZH, **STAFF).json["language"] == "zh-CN"
 

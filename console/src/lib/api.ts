@@ -1,5 +1,6 @@
 import { config } from './config'
 import { session, signOut } from './auth'
+import i18n from './i18n'
 
 export interface Problem {
   path: string
@@ -26,6 +27,7 @@ export async function api<T = any>(method: string, path: string, body?: unknown,
     headers: {
       ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
       ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      'Accept-Language': i18n.language, // definitions' labels come back in it
       ...headers,
     },
     body: body !== undefined ? JSON.stringify(body) : undefined,

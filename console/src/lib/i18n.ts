@@ -27,6 +27,13 @@ export function initialLanguage(): string {
   return browser.toLowerCase().startsWith('zh') ? 'zh-CN' : 'en'
 }
 
+/** A timestamp as people of the console's language write it (2026年12月3日 11:29 / 3 Dec 2026, 11:29). */
+export function formatDateTime(iso: string | null | undefined): string {
+  if (!iso) return ''
+  const date = new Date(iso)
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(i18n.language, { dateStyle: 'medium', timeStyle: 'short' })
+}
+
 export function chooseLanguage(code: string): void {
   localStorage.setItem(LANGUAGE_KEY, code)
   void i18n.changeLanguage(code)

@@ -15,3 +15,7 @@ export const useFormMeta = (form: string) => {
   const nav = useNavigation()
   return nav.data?.forms.find((f) => f.name === form)
 }
+
+/** A workflow state's label in the reader's language (from the navigation), else its name. */
+export const stateLabel = (meta: { states?: { name: string; label?: string }[] } | undefined, state: string) =>
+  meta?.states?.find((s) => s.name === state)?.label ?? state

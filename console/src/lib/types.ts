@@ -8,7 +8,9 @@ export interface FormNav {
   can_create: boolean
   can_update: boolean
   workflow: string | null
-  states: { name: string; type: string; final: boolean }[]
+  states: { name: string; label: string; type: string; final: boolean }[]
+  deadlines: Record<string, string>
+  actions: Record<string, string>
   field_service: {
     engineer_field: string
     checkin: { states: string[] | null; radius_m: number; location_field: string; visits_field: string } | null
@@ -22,6 +24,7 @@ export interface Navigation {
   dashboards: { name: string; title?: string }[]
   reports: { name: string }[]
   admin: boolean
+  language?: string
 }
 
 export interface RecordBody {

@@ -3,6 +3,7 @@ import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { NavLink, Route, Routes } from 'react-router'
 import { ApiError, get, post, api } from '../lib/api'
+import { formatDateTime } from '../lib/i18n'
 import { useNavigation } from '../lib/queries'
 
 interface Member { user_id: string; display_name: string; email: string | null; roles: string[]; active: boolean; attributes: Record<string, string> }
@@ -93,7 +94,7 @@ function Audit() {
         <thead><tr><th scope="col">{t('when')}</th><th scope="col">{t('user')}</th><th scope="col">{t('what')}</th></tr></thead>
         <tbody>
           {audit.data?.items.map((a, i) => (
-            <tr key={i}><td>{new Date(a.at).toLocaleString()}</td><td>{a.user}</td><td>{a.action} {a.kind} {a.name}{a.version ? ` v${a.version}` : ''}</td></tr>
+            <tr key={i}><td>{formatDateTime(a.at)}</td><td>{a.user}</td><td>{a.action} {a.kind} {a.name}{a.version ? ` v${a.version}` : ''}</td></tr>
           ))}
         </tbody>
       </table>

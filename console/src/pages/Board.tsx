@@ -26,7 +26,7 @@ export default function Board() {
       const base = `/forms/${encodeURIComponent(form)}/records/${encodeURIComponent(rec.id)}`
       const offered = await get<{ actions: ActionInfo[]; version: number }>(`${base}/actions`)
       const leading = offered.actions.filter((a) => a.next === to)
-      if (leading.length !== 1) throw new Error(t('noMoveTo', { state: to }))
+      if (leading.length !== 1) throw new Error(t('noMoveTo', { state: columns.find((c) => c.name === to)?.label ?? to }))
       const action = leading[0]
       if (action.missing.length || action.comment_required) throw new Error(t('moveNeedsMore', { action: action.label }))
       return post(`${base}/actions/${encodeURIComponent(action.action)}`, { version: offered.version })
@@ -50,14 +50,14 @@ export default function Board() {
         {columns.map((col) => {
           const cards = (records.data?.items ?? []).filter((r) => r.workflow?.state === col.name)
           return (
-            <section key={col.name} className="column" aria-label={col.name}
+            <section key={col.name} className="column" aria-label={col.label ?? col.name} data-state={col.name}
               onDragOver={(e) => e.preventDefault()}
               onDrop={(e) => {
                 const id = e.dataTransfer.getData('text/plain')
                 const rec = records.data?.items.find((r) => r.id === id)
                 if (rec && rec.workflow?.state !== col.name) move.mutate({ rec, to: col.name })
               }}>
-              <h2>{col.name} <span className="muted">({cards.length})</span></h2>
+              <h2>{col.label ?? col.name} <span className="muted">({cards.length})</span></h2>
               <ul>
                 {cards.map((r) => (
                   <li key={r.id} className="card" draggable onDragStart={(e) => e.dataTransfer.setData('text/plain', r.id)}>
@@ -66,7 +66,7 @@ export default function Board() {
                       <span className="sr-only">{t('moveTo')} {title(r)}</span>
                       <select value="" onChange={(e) => e.target.value && move.mutate({ rec: r, to: e.target.value })} disabled={move.isPending}>
                         <option value="">{t('moveTo')}…</option>
-                        {columns.filter((c) => c.name !== col.name).map((c) => <option key={c.name} value={c.name}>{c.name}</option>)}
+                        {columns.filter((c) => c.name !== col.name).map((c) => <option key={c.name} value={c.name}>{c.label ?? c.name}</option>)}
                       </select>
                     </label>
                   </li>

@@ -2,7 +2,8 @@ import { useQuery } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
 import { Link } from 'react-router'
 import { get } from '../lib/api'
-import { useNavigation } from '../lib/queries'
+import { formatDateTime } from '../lib/i18n'
+import { stateLabel, useNavigation } from '../lib/queries'
 
 interface Task {
   record_id: string
@@ -36,9 +37,9 @@ export default function Inbox() {
               <tr key={`${task.record_id}-${task.assignee}`}>
                 <td><Link to={`/forms/${task.form}/records/${task.record_id}`}>{task.number || task.record_id}</Link></td>
                 <td>{title(task.form)}</td>
-                <td>{task.state}</td>
+                <td>{stateLabel(nav.data?.forms.find((f) => f.name === task.form), task.state)}</td>
                 <td>{task.assignee}</td>
-                <td>{task.due_at ? new Date(task.due_at).toLocaleString() : ''}</td>
+                <td>{formatDateTime(task.due_at)}</td>
               </tr>
             ))}
           </tbody>

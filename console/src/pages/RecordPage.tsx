@@ -10,9 +10,10 @@ const WorkflowDiagram = lazy(() => import('./WorkflowDiagram')) // @xyflow/react
 import RecordForm from '../forms/RecordForm'
 import { changedFields, display, unwrapNullable } from '../forms/rjsf'
 import { ApiError, get, patch, post } from '../lib/api'
+import { formatDateTime } from '../lib/i18n'
 import { config } from '../lib/config'
 import { session } from '../lib/auth'
-import { useFormMeta, useNavigation, useSchema } from '../lib/queries'
+import { stateLabel, useFormMeta, useNavigation, useSchema } from '../lib/queries'
 import type { ActionInfo, RecordBody } from '../lib/types'
 
 interface ActionsBody {
@@ -43,7 +44,7 @@ function Clock({ name, due }: { name: string; due: string }) {
   const text = minutes >= 120 ? `${Math.round(minutes / 60)} h` : `${minutes} min`
   return (
     <span className={left < 0 ? 'overdue' : 'due'}>
-      {name}: {left < 0 ? t('overdueBy', { time: text }) : t('dueIn', { time: text })} <time className="muted">({new Date(due).toLocaleString()})</time>
+      {name}: {left < 0 ? t('overdueBy', { time: text }) : t('dueIn', { time: text })} <time className="muted">({formatDateTime(due)})</time>
     </span>
   )
 }
@@ -127,6 +128,8 @@ export default function RecordPage() {
   const props: Record<string, any> = schema.data?.properties ?? {}
   const title = (meta?.title_field && rec.data[meta.title_field]) || rec.number || rec.id
   const editable = hasWorkflow ? actions.data?.editable.fields ?? [] : Object.keys(props).filter((k) => !unwrapNullable(props[k]).readOnly)
+  const deadlineLabel = (timer: string) => { const key = timer.split(':').pop() ?? timer; return meta?.deadlines?.[key] ?? key }
+  const actionLabel = (action: string) => meta?.actions?.[action] ?? t(`vote.${action}`, { defaultValue: action })
   const label = (name: string) => unwrapNullable(props[name] ?? {}).title ?? props[name]?.title ?? name
   const problem = (save.error ?? act.error) as ApiError | null
   const fieldService = meta?.field_service ?? null
@@ -153,11 +156,11 @@ export default function RecordPage() {
       <h1 id="record-title">{meta?.title ?? form} · {String(title)}</h1>
       <p className="muted">
         {t('version', { version: rec.version })}
-        {rec.workflow && <> · {t('state')}: <strong data-testid="state">{rec.workflow.state}</strong> ({rec.workflow.status})</>}
+        {rec.workflow && <> · {t('state')}: <strong data-testid="state" data-state={rec.workflow.state}>{stateLabel(meta, rec.workflow.state)}</strong> ({t(`workflowStatus.${rec.workflow.status}`, { defaultValue: rec.workflow.status })})</>}
       </p>
       {clocks.length > 0 && (
         <ul className="row sla" aria-label={t('deadlines')}>
-          {clocks.map((timer) => <li key={timer.name}><Clock name={timer.name.split(':').pop() ?? timer.name} due={timer.due_at} /></li>)}
+          {clocks.map((timer) => <li key={timer.name}><Clock name={deadlineLabel(timer.name)} due={timer.due_at} /></li>)}
         </ul>
       )}
       {rec.workflow?.approval && <Approval approval={rec.workflow.approval} />}
@@ -258,9 +261,9 @@ export default function RecordPage() {
           <ol className="timeline">
             {history.data.items.map((h, i) => (
               <li key={h.seq ?? i}>
-                <time>{h.at ? new Date(h.at).toLocaleString() : ''}</time>{' '}
-                <strong>{h.action ?? h.kind}</strong>
-                {h.from && h.to && <> · {h.from} → {h.to}</>}
+                <time>{formatDateTime(h.at)}</time>{' '}
+                <strong>{h.action ? actionLabel(h.action) : t(`event.${h.kind}`, { defaultValue: h.kind ?? '' })}</strong>
+                {h.from && h.to && <> · {stateLabel(meta, h.from)} → {stateLabel(meta, h.to)}</>}
                 {h.actor && <> · {t('by', { user: h.actor })}</>}
                 {h.changed_fields && h.changed_fields.length > 0 && <> · {t('changed', { fields: h.changed_fields.map(label).join(', ') })}</>}
                 {h.comment && <blockquote>{h.comment}</blockquote>}

@@ -7,8 +7,8 @@ import { get } from '../lib/api'
 
 interface Diagram {
   start: string
-  states: { name: string; type: string; comment?: string }[]
-  edges: { from: string; to: string; label: string }[]
+  states: { name: string; label?: string; type: string; comment?: string }[]
+  edges: { from: string; to: string; label: string; text?: string }[]
 }
 
 const COLUMN = 220
@@ -40,14 +40,15 @@ export default function WorkflowDiagram({ workflow, current }: { workflow: strin
   const { nodes, edges } = useMemo(() => {
     if (!diagram.data) return { nodes: [] as Node[], edges: [] as Edge[] }
     const at = layout(diagram.data)
+    const kind = (type: string) => t(`stateType.${type}`, { defaultValue: type })
     const nodes: Node[] = diagram.data.states.map((s) => ({
-      id: s.name, position: at[s.name], data: { label: `${s.name} · ${s.type}` },
+      id: s.name, position: at[s.name], data: { label: `${s.label ?? s.name} · ${kind(s.type)}` },
       sourcePosition: Position.Right, targetPosition: Position.Left, // columns run left to right
       className: `wf-node wf-${s.type.toLowerCase()}${s.name === current ? ' wf-current' : ''}`,
-      ariaLabel: `${s.name} (${s.type})${s.name === current ? ` — ${t('currentState')}` : ''}`,
+      ariaLabel: `${s.label ?? s.name} (${kind(s.type)})${s.name === current ? ` — ${t('currentState')}` : ''}`,
     }))
     const edges: Edge[] = diagram.data.edges.map((e, i) => ({
-      id: `${e.from}-${e.to}-${i}`, source: e.from, target: e.to, label: e.label.replace(/^action:/, ''),
+      id: `${e.from}-${e.to}-${i}`, source: e.from, target: e.to, label: e.text ?? e.label.replace(/^action:/, ''),
       markerEnd: { type: MarkerType.ArrowClosed }, animated: e.from === current,
     }))
     return { nodes, edges }
@@ -55,7 +56,7 @@ export default function WorkflowDiagram({ workflow, current }: { workflow: strin
   if (diagram.error) return null
   return (
     <figure className="diagram" aria-label={t('workflowDiagram')}>
-      <figcaption className="sr-only">{t('workflowDiagram')}{current ? ` — ${t('currentState')}: ${current}` : ''}</figcaption>
+      <figcaption className="sr-only">{t('workflowDiagram')}{current ? ` — ${t('currentState')}: ${diagram.data?.states.find((s) => s.name === current)?.label ?? current}` : ''}</figcaption>
       <div style={{ height: 420 }}>
         <ReactFlow nodes={nodes} edges={edges} fitView fitViewOptions={{ padding: 0.1 }} minZoom={0.2} nodesDraggable={false} nodesConnectable={false} proOptions={{ hideAttribution: true }}>
           <Background />
