@@ -6,7 +6,7 @@
 // Exit code 0 = every step passed; screenshots go to e2e/screenshots/ (ignored).
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { accessible as axeCheck, fail, launch, shots } from './lib.mjs'
+import { accessible as axeCheck, fail, labels, launch, shots } from './lib.mjs'
 
 const base = process.env.CONSOLE_URL ?? 'http://127.0.0.1:8003'
 const visited = []
@@ -85,8 +85,9 @@ try {
 
   // the second dashboard, in Chinese
   await page.getByRole('combobox', { name: /Language|语言/ }).selectOption('zh-CN')
-  await menu.getByRole('link', { name: 'Engineers and spare parts' }).click()
-  await page.getByRole('heading', { level: 1, name: 'Engineers and spare parts' }).waitFor()
+  const zh = labels('zh-CN') // the menu and the dashboard now speak Chinese: the definitions' translations
+  await menu.getByRole('link', { name: zh.dashboard('engineers_and_parts') }).click()
+  await page.getByRole('heading', { level: 1, name: zh.dashboard('engineers_and_parts') }).waitFor()
   summary.charts.engineers_and_parts = await allChartsDrawn(page)
   await page.getByRole('button', { name: /导出 CSV|CSV/ }).first().waitFor()
   await accessible(page, 'dashboard-engineers-and-parts-zh')

@@ -42,3 +42,29 @@ export async function accessible(page, name, visited) {
   if (bad.length) fail(`axe on ${name}: ${JSON.stringify(bad)}`)
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
 }
+
+const APP = join(here, '..', '..', 'definitions', 'after_sales')
+const read = (path) => JSON.parse(readFileSync(join(APP, path), 'utf8'))
+const tr = (node, key, language) => node?.translations?.[language]?.[key] ?? node?.Translations?.[language]?.[key]
+
+/** The shipped app's words in a language, read from its definitions (their translations, else the
+ *  author's words), as the console shows them to a reader of that language. */
+export function labels(language) {
+  const text = (node, key) => tr(node, key, language) ?? node?.[key]
+  const workflow = read('workflows/work_order.json')
+  const field = (form, name) => {
+    const all = read(`forms/${form}.json`).fields.flatMap((f) => [f, ...(f.fields ?? [])])
+    return all.find((f) => f.name === name) ?? fail(`no field ${form}.${name}`)
+  }
+  return {
+    form: (name) => text(read(`forms/${name}.json`), 'title'),
+    field: (form, name) => text(field(form, name), 'label') ?? name,
+    option: (form, name, value) => text((field(form, name).options ?? []).find((o) => o.value === value) ?? fail(`no option ${value}`), 'label'),
+    state: (name) => text(workflow.States[name] ?? fail(`no state ${name}`), 'Label') ?? name,
+    action: (name) => text(Object.values(workflow.States).map((s) => s.Actions?.[name]).find(Boolean) ?? fail(`no action ${name}`), 'Label'),
+    deadline: (name) => text([...workflow.Deadlines ?? [], ...Object.values(workflow.States).flatMap((s) => s.Deadlines ?? [])]
+      .find((d) => d.Name === name) ?? fail(`no deadline ${name}`), 'Label') ?? name,
+    dashboard: (name) => text(read(`dashboards/${name}.json`), 'title'),
+    chart: (dashboard, id) => text(read(`dashboards/${dashboard}.json`).charts.find((c) => c.id === id) ?? fail(`no chart ${id}`), 'title'),
+  }
+}

@@ -14,7 +14,7 @@
 //   dashboard's numbers change and drills down to the order. Every page visited passes axe-core with no
 //   serious or critical violation. A second app installed in the tenant (SECOND_APP_TITLE) shows in the menu.
 import { join } from 'node:path'
-import { accessible as axeCheck, fail, launch, shots, words } from './lib.mjs'
+import { accessible as axeCheck, fail, labels, launch, shots, words } from './lib.mjs'
 
 const base = process.env.CONSOLE_URL ?? 'http://127.0.0.1:8003'
 const secondAppForm = process.env.SECOND_APP_TITLE // a form of a small second app, installed by the test
@@ -47,7 +47,7 @@ async function signIn(page, language, who) {
   await page.getByRole('heading', { name: w.inbox }).waitFor()
   await page.locator('table.grid, main p').first().waitFor()
   timings[`inbox_after_sign_in_ms_${short(language)}_${who.split(' ')[0].toLowerCase()}`] = Date.now() - started
-  return w
+  return { ...w, d: labels(language) } // the console's words and the app's labels
 }
 
 /** Save the open edit form; if the platform changed the record meanwhile (a version conflict — the
@@ -70,18 +70,21 @@ async function signOut(page, w) {
 }
 
 const menuOf = (page, w) => page.getByRole('navigation', { name: w.forms })
+/** The record page's state, by the state's name (the page shows its label in the reader's language). */
+const stateOf = (page, name) => page.locator(`[data-testid="state"][data-state="${name}"]`)
+const column = (page, name) => page.locator(`section.column[data-state="${name}"]`)
 const optionLabel = async (select, text) => select.locator('option', { hasText: text }).first().innerText()
 
 /** The manager's view of the numbers: orders in North/Closed and the survey ratings in the data tables. */
 async function dashboardNumbers(page, w) {
-  await page.getByRole('navigation').getByRole('link', { name: 'After-sales service overview' }).click()
-  await page.getByRole('heading', { level: 1, name: 'After-sales service overview' }).waitFor()
-  const byRegion = page.getByRole('figure', { name: 'Orders per region and status' })
+  await page.getByRole('navigation').getByRole('link', { name: w.d.dashboard('service_overview') }).click()
+  await page.getByRole('heading', { level: 1, name: w.d.dashboard('service_overview') }).waitFor()
+  const byRegion = page.getByRole('figure', { name: w.d.chart('service_overview', 'orders_by_region') })
   await byRegion.locator('.chart-canvas svg, p.no-data').first().waitFor({ timeout: 15_000 })
   if (await byRegion.locator('details summary').count()) await byRegion.locator('details summary').click()
-  const closed = byRegion.getByRole('row').filter({ hasText: 'North' }).filter({ hasText: 'Closed' })
+  const closed = byRegion.getByRole('row').filter({ hasText: w.d.option('work_order', 'region', 'north') }).filter({ hasText: w.d.state('Closed') })
   const closedNorth = (await closed.count()) ? Number(await closed.locator('td.num').first().innerText()) : 0
-  const satisfaction = page.getByRole('figure', { name: 'Mean rating by month' })
+  const satisfaction = page.getByRole('figure', { name: w.d.chart('service_overview', 'satisfaction') })
   await satisfaction.locator('.chart-canvas svg, p.no-data').first().waitFor({ timeout: 15_000 })
   const ratings = (await satisfaction.locator('p.no-data').count()) ? 0
     : await (async () => {
@@ -114,36 +117,36 @@ try {
   const desk = short(LANGUAGES.desk)
   await accessible(page, `inbox-desk-${desk}`)
   const menu = menuOf(page, w)
-  await menu.getByRole('link', { name: 'Work order' }).waitFor()
+  await menu.getByRole('link', { name: w.d.form('work_order') }).waitFor()
   if (secondAppForm) await menu.getByRole('link', { name: secondAppForm }).waitFor() // a second app, no console change
 
-  await menu.getByRole('link', { name: 'Customer', exact: true }).click()
-  await page.getByRole('heading', { name: 'Customer' }).waitFor()
+  await menu.getByRole('link', { name: w.d.form('customer'), exact: true }).click()
+  await page.getByRole('heading', { name: w.d.form('customer') }).waitFor()
   await accessible(page, `list-customers-${desk}`)
   await page.getByRole('link', { name: w.newRecord }).click()
   await page.locator('#root_name').fill(CUSTOMER.name)
   await page.locator('#root_phone').fill('13800138000')
   await page.locator('#root_email').fill(CUSTOMER.email)
-  await page.locator('#root_region').selectOption({ label: 'North' })
-  await page.locator('#root_language').selectOption({ label: LANGUAGES.customer === 'en' ? 'English' : '中文' })
+  await page.locator('#root_region').selectOption({ label: w.d.option('customer', 'region', 'north') })
+  await page.locator('#root_language').selectOption({ label: w.d.option('customer', 'language', LANGUAGES.customer) })
   await accessible(page, `new-customer-${desk}`)
   await page.getByRole('button', { name: w.create }).click()
-  await page.getByRole('heading', { name: /Customer · / }).waitFor()
+  await page.getByRole('heading', { name: `${w.d.form('customer')} · ${CUSTOMER.name}` }).waitFor()
 
   // the customer's installed product: the order picks it and shows its warranty
-  await menu.getByRole('link', { name: 'Installed product' }).click()
+  await menu.getByRole('link', { name: w.d.form('product') }).click()
   await page.getByRole('link', { name: w.newRecord }).click()
   await page.locator('#root_serial_number').fill(CUSTOMER.serial)
   await page.locator('#root_model').fill('Chiller 30XA')
-  await page.locator('#root_product_line').selectOption({ label: 'HVAC' })
+  await page.locator('#root_product_line').selectOption({ label: w.d.option('product', 'product_line', 'hvac') })
   await page.locator('#root_customer option', { hasText: CUSTOMER.name }).first().waitFor({ state: 'attached' })
   await page.locator('#root_customer').selectOption({ label: await optionLabel(page.locator('#root_customer'), CUSTOMER.name) })
   await page.locator('#root_warranty_end').fill('2030-06-30')
   await page.getByRole('button', { name: w.create }).click()
-  await page.getByRole('heading', { name: new RegExp(`Installed product · ${CUSTOMER.serial}`) }).waitFor()
+  await page.getByRole('heading', { name: `${w.d.form('product')} · ${CUSTOMER.serial}` }).waitFor()
 
-  await menu.getByRole('link', { name: 'Work order' }).click()
-  await page.getByRole('heading', { name: 'Work order' }).waitFor()
+  await menu.getByRole('link', { name: w.d.form('work_order') }).click()
+  await page.getByRole('heading', { name: w.d.form('work_order') }).waitFor()
   await page.getByRole('link', { name: w.newRecord }).click()
   await page.locator('#root_customer option', { hasText: CUSTOMER.name }).first().waitFor({ state: 'attached' })
   await page.locator('#root_customer').selectOption({ label: await optionLabel(page.locator('#root_customer'), CUSTOMER.name) })
@@ -158,12 +161,12 @@ try {
   await card.waitFor()
   const inWarranty = await page.locator('.lookup-card dd[data-field="in_warranty"]').innerText()
   if (inWarranty !== '✓') fail(`the product's warranty shows ${inWarranty}`)
-  await page.locator('#root_region').selectOption({ label: 'North' })
+  await page.locator('#root_region').selectOption({ label: w.d.option('work_order', 'region', 'north') })
   // conditions apply live, in the browser, with the server's expression language
   if (await page.locator('#root_repair_quote').count()) fail('repair quote shown before the order is out of warranty')
-  await page.locator('#root_warranty_status').selectOption({ label: 'Out of warranty' })
+  await page.locator('#root_warranty_status').selectOption({ label: w.d.option('work_order', 'warranty_status', 'out_of_warranty') })
   await page.locator('#root_repair_quote').waitFor()
-  await page.locator('#root_warranty_status').selectOption({ label: 'In warranty' })
+  await page.locator('#root_warranty_status').selectOption({ label: w.d.option('work_order', 'warranty_status', 'in_warranty') })
   await page.locator('#root_repair_quote').waitFor({ state: 'detached' })
   await page.locator('#root_service_address').fill('1 Harbour Road')
   await accessible(page, `new-order-${desk}`)
@@ -174,20 +177,22 @@ try {
   await accessible(page, `new-order-errors-${desk}`)
   await page.locator('#root_fault_description').fill('The chiller is noisy and warm')
   await page.getByRole('button', { name: w.create }).click()
-  await page.getByRole('heading', { name: /Work order · WO-/ }).waitFor()
-  const state = await page.getByTestId('state').innerText()
+  await page.getByRole('heading', { name: new RegExp(`${w.d.form('work_order')} · WO-`) }).waitFor()
+  const state = await page.getByTestId('state').getAttribute('data-state')
   if (state !== 'Review') fail(`new order is in ${state}, not Review`)
-  await page.getByRole('list', { name: w.deadlines }).getByText(/response/).waitFor() // the SLA clock
+  const stateShown = await page.getByTestId('state').innerText()
+  if (stateShown !== w.d.state('Review')) fail(`the state reads ${stateShown}, not ${w.d.state('Review')}`)
+  await page.getByRole('list', { name: w.deadlines }).getByText(w.d.deadline('response')).waitFor() // the SLA clock
   const orderTitle = (await page.getByRole('heading', { level: 1 }).innerText()).split('·')[1].trim()
   summary.order = orderTitle
   // a photo of the fault, through the presigned flow (declare → POST to the file store → confirm)
-  await page.getByLabel(w.uploadTo.replace('{{field}}', 'Fault photos')).setInputFiles({ name: 'fault.png', mimeType: 'image/png', buffer: PNG })
+  await page.getByLabel(w.uploadTo.replace('{{field}}', w.d.field('work_order', 'fault_photos'))).setInputFiles({ name: 'fault.png', mimeType: 'image/png', buffer: PNG })
   await page.locator('img.thumb[alt="fault.png"]').waitFor()
   const shown = await page.locator('img.thumb[alt="fault.png"]').evaluate((img) => img.complete && img.naturalWidth > 0)
   if (!shown) fail('the uploaded photo does not display')
   await accessible(page, `order-review-desk-${desk}`)
   // the list names the customer (titles come with the page), not its id
-  await menu.getByRole('link', { name: 'Work order' }).click()
+  await menu.getByRole('link', { name: w.d.form('work_order') }).click()
   await page.getByRole('row').filter({ hasText: orderTitle }).getByRole('cell', { name: CUSTOMER.name }).waitFor()
   await accessible(page, `list-orders-desk-${desk}`)
   await signOut(page, w)
@@ -201,11 +206,11 @@ try {
   await page.getByText(w.fieldsYouMayEdit.split('{{')[0].trim()).first().waitFor()
   await accessible(page, `order-review-supervisor-${sup}`)
   await page.getByText(w.showDiagram).click()
-  await page.getByRole('figure', { name: w.workflowDiagram }).locator('.react-flow__node.wf-current').filter({ hasText: 'Review' }).waitFor()
+  await page.getByRole('figure', { name: w.workflowDiagram }).locator('.react-flow__node.wf-current').filter({ hasText: w.d.state('Review') }).waitFor()
   await accessible(page, `order-diagram-supervisor-${sup}`)
   // edit what the Review state allows (the priority), then dispatch with the explanation visible
   await page.getByRole('button', { name: w.edit, exact: true }).click()
-  await page.locator('#root_priority').selectOption({ label: 'High' })
+  await page.locator('#root_priority').selectOption({ label: w.d.option('work_order', 'priority', 'high') })
   await accessible(page, `order-edit-supervisor-${sup}`)
   await saveEdits(page, w)
   await page.getByRole('heading', { name: new RegExp(w.dispatch) }).waitFor()
@@ -214,20 +219,20 @@ try {
   await page.locator('table.grid .parts li').nth(1).waitFor().catch(() => fail('the dispatch candidates show no score parts'))
   await accessible(page, `order-dispatch-supervisor-${sup}`)
   await page.getByRole('button', { name: new RegExp(`${w.assign} Zhang San`) }).click()
-  await page.getByTestId('state').filter({ hasText: 'AwaitAcceptance' }).waitFor()
-  // the board shows it in its new column
-  await page.getByRole('navigation').getByRole('link', { name: 'Work order' }).click()
+  await stateOf(page, 'AwaitAcceptance').waitFor()
+  // the board shows it in its new column, headed by the state's label
+  await page.getByRole('navigation').getByRole('link', { name: w.d.form('work_order') }).click()
   await page.getByRole('link', { name: w.board }).click()
-  await page.getByRole('region', { name: 'AwaitAcceptance' }).getByRole('link', { name: orderTitle }).waitFor()
+  await page.getByRole('region', { name: w.d.state('AwaitAcceptance') }).getByRole('link', { name: orderTitle }).waitFor()
   await accessible(page, `board-supervisor-${sup}`)
-  await page.getByRole('region', { name: 'AwaitAcceptance' }).getByRole('link', { name: orderTitle }).click()
+  await column(page, 'AwaitAcceptance').getByRole('link', { name: orderTitle }).click()
   await page.getByRole('heading', { name: w.history }).waitFor()
   await accessible(page, `order-assigned-supervisor-${sup}`)
   // batch dispatch of the backlog: a preview first, nothing written
-  await page.getByRole('navigation').getByRole('link', { name: 'Work order' }).click()
+  await page.getByRole('navigation').getByRole('link', { name: w.d.form('work_order') }).click()
   await page.getByRole('link', { name: w.board }).click()
   await page.getByRole('link', { name: w.batchDispatch }).click()
-  await page.getByRole('combobox', { name: 'Service region' }).selectOption({ label: 'North' })
+  await page.getByRole('combobox', { name: w.d.field('work_order', 'region') }).selectOption({ label: w.d.option('work_order', 'region', 'north') })
   await page.getByRole('button', { name: w.previewPlan }).click()
   await page.getByRole('status').filter({ hasText: w.planPreview }).waitFor()
   await accessible(page, `batch-dispatch-preview-supervisor-${sup}`)
@@ -245,15 +250,15 @@ try {
   // accept, check in where the site is, draw a part from the van, report, signature, complete
   await page.locator('.notes li a', { hasText: orderTitle }).first().click()
   await page.getByRole('heading', { name: new RegExp(orderTitle) }).waitFor()
-  await page.getByRole('button', { name: 'Accept' }).click()
-  await page.getByTestId('state').filter({ hasText: 'Travelling' }).waitFor()
+  await page.getByRole('button', { name: w.d.action('accept') }).click()
+  await stateOf(page, 'Travelling').waitFor()
   await page.getByRole('button', { name: w.checkIn }).click()
-  await page.getByTestId('state').filter({ hasText: 'OnSite' }).waitFor()
+  await stateOf(page, 'OnSite').waitFor()
   await accessible(page, `order-onsite-engineer-${eng}`)
   await page.getByRole('combobox', { name: w.part }).selectOption({ label: 'Expansion valve (VLV-1)' })
   await page.getByRole('spinbutton', { name: w.quantity }).fill('2')
   await page.getByRole('button', { name: w.drawPart }).click()
-  await page.getByRole('table', { name: 'Parts used' }).getByRole('link', { name: /Expansion valve/ }).waitFor()
+  await page.getByRole('table', { name: w.d.field('work_order', 'parts_used') }).getByRole('link', { name: /Expansion valve/ }).waitFor()
   await page.getByRole('button', { name: w.edit, exact: true }).click()
   await page.locator('#root_service_report').fill('Replaced the expansion valve; the chiller runs quietly.')
   await saveEdits(page, w)
@@ -268,8 +273,8 @@ try {
   await page.getByRole('button', { name: w.saveSignature }).click()
   await page.locator('img.thumb[alt="signature.png"]').waitFor()
   await accessible(page, `order-signed-engineer-${eng}`)
-  await page.getByRole('button', { name: 'Complete service' }).click()
-  await page.getByTestId('state').filter({ hasText: 'CustomerFeedback' }).waitFor()
+  await page.getByRole('button', { name: w.d.action('complete') }).click()
+  await stateOf(page, 'CustomerFeedback').waitFor()
   await accessible(page, `order-completed-engineer-${eng}`)
   await signOut(page, w)
 
@@ -277,7 +282,7 @@ try {
     // --- the desk notes the rating the customer gave on the phone (the survey's answer will win) ---
     w = await signIn(page, LANGUAGES.desk, 'Li Na')
     await page.getByRole('link', { name: orderTitle }).first().click()
-    await page.getByTestId('state').filter({ hasText: 'CustomerFeedback' }).waitFor()
+    await stateOf(page, 'CustomerFeedback').waitFor()
     await page.getByRole('button', { name: w.edit, exact: true }).click()
     await page.getByRole('radiogroup').locator('label.star').nth(2).click()
     if (!(await page.getByRole('radio', { name: '3 / 5' }).isChecked())) fail('the third star is not set')
@@ -326,13 +331,13 @@ try {
   if (after.ratings !== before.ratings + 1) fail(`the month's ratings went from ${before.ratings} to ${after.ratings}`)
   const mgr = short(LANGUAGES.manager)
   await accessible(page, `dashboard-after-${mgr}`)
-  const byRegion = page.getByRole('figure', { name: 'Orders per region and status' })
-  await byRegion.getByRole('row').filter({ hasText: 'Closed' }).getByRole('link', { name: 'North' }).click()
+  const byRegion = page.getByRole('figure', { name: w.d.chart('service_overview', 'orders_by_region') })
+  await byRegion.getByRole('row').filter({ hasText: w.d.state('Closed') }).getByRole('link', { name: w.d.option('work_order', 'region', 'north') }).click()
   await page.waitForURL(/\/forms\/work_order\?filter\.region=north/)
   await page.getByRole('link', { name: orderTitle }).click()
-  await page.getByTestId('state').filter({ hasText: 'Closed' }).waitFor()
+  await stateOf(page, 'Closed').waitFor()
   // the survey's answer is the order's satisfaction (walk b: it wins over the rating taken by phone)
-  const satisfaction = await page.locator('dl.fields > div', { has: page.locator('dt', { hasText: /^Satisfaction$/ }) }).locator('dd').innerText()
+  const satisfaction = await page.locator('dl.fields > div', { has: page.locator('dt', { hasText: new RegExp(`^${w.d.field('work_order', 'satisfaction_rating')}$`) }) }).locator('dd').innerText()
   if (satisfaction !== CUSTOMER.rating) fail(`the order's satisfaction is ${satisfaction}, not the survey's ${CUSTOMER.rating}`)
   await accessible(page, `order-closed-manager-${mgr}`)
   await signOut(page, w)
@@ -342,7 +347,7 @@ try {
   const phone = LANGUAGES.desk
   w = await signIn(page, phone, 'Li Na')
   await accessible(page, `phone-inbox-${short(phone)}`)
-  await menuOf(page, w).getByRole('link', { name: 'Work order' }).click()
+  await menuOf(page, w).getByRole('link', { name: w.d.form('work_order') }).click()
   await page.getByRole('link', { name: orderTitle }).first().click()
   await page.getByRole('heading', { name: new RegExp(orderTitle) }).waitFor()
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
