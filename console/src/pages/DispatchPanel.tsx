@@ -65,7 +65,7 @@ export default function DispatchPanel({ base, version, assignField, action, canE
                 {c.eligible ? (
                   <ul className="parts">
                     {Object.entries(c.parts).filter(([, p]) => p.weight).map(([name, p]) => (
-                      <li key={name}><strong>{name}</strong> {p.cost.toFixed(3)} <span className="muted">= {p.weight} × {p.score.toFixed(3)} · {p.note}</span></li>
+                      <li key={name}><strong>{t(`scorePart.${name}`, { defaultValue: name })}</strong> {p.cost.toFixed(3)} <span className="muted">= {p.weight} × {p.score.toFixed(3)} · {p.note}</span></li>
                     ))}
                   </ul>
                 ) : (
