@@ -175,7 +175,8 @@ def _x_encoding(chart: Chart, report: ReportDefinition, rows: list[dict], labels
         dim = _dimension(report, chart.x)
         if dim is not None and dim.bucket == "quarter":  # `2026-Q4` keys sort as text
             return {"field": chart.x, "type": "ordinal", "sort": "ascending", "title": title}
-        return _nominal(report, chart.x, labels, sort=None)
+        return _nominal(report, chart.x, labels, sort=None,  # labels read level, never turned on their side
+                        axis={"labelAngle": 0, "labelOverlap": True, "labelLimit": 120})
     if chart.type == "bar":  # one band per bucket, in time order
         return {"field": chart.x, "type": "ordinal", "timeUnit": TIME_UNIT[bucket], "sort": "ascending", "title": title,
                 "axis": {"format": _LABEL[bucket]}}
@@ -266,7 +267,8 @@ def vega_lite(chart: Chart, report: ReportDefinition, rows: list[dict], labels: 
             spec["transform"] = transform
         spec["mark"] = {"type": "line", "point": True} if chart.type == "line" else {"type": "bar"}
         spec["encoding"] = {"x": _x_encoding(chart, report, rows, labels),
-                            "y": {"field": chart.y, "type": "quantitative", "title": _title(report, chart.y)},
+                            "y": {"field": chart.y, "type": "quantitative", "title": _title(report, chart.y),
+                                  "axis": {"format": _measure_format(report, chart.y)}},  # 0, not 0.000000
                             "tooltip": _tooltip(report, [chart.x, chart.color], chart.y, labels, parsed)}
         if chart.color:
             spec["encoding"]["color"] = _nominal(report, chart.color, labels)
@@ -285,7 +287,8 @@ def vega_lite(chart: Chart, report: ReportDefinition, rows: list[dict], labels: 
             spec["transform"] = transform
         spec["mark"] = {"type": "bar"}
         spec["encoding"] = {"y": _nominal(report, label, labels, sort="-x") if label else {"value": 0},
-                            "x": {"field": chart.y, "type": "quantitative", "title": _title(report, chart.y)},
+                            "x": {"field": chart.y, "type": "quantitative", "title": _title(report, chart.y),
+                                  "axis": {"format": _measure_format(report, chart.y)}},
                             "tooltip": _tooltip(report, [label], chart.y, labels)}
     elif chart.type == "number":
         spec["mark"] = {"type": "text", "fontSize": 40}
