@@ -67,5 +67,6 @@ describe('changedFields and display', () => {
     expect(display('web', schema.properties.channel)).toBe('Web form')
     expect(display('<b>x</b>')).toBe('<b>x</b>')
     expect(display({ lat: 1, lng: 2 })).toBe('1, 2')
+    expect(display('2026-12-03T03:29:05Z', { type: 'string', format: 'date-time' })).not.toContain('T03:29') // the reader's locale, not ISO
   })
 })

@@ -7,6 +7,8 @@
 // - server-set fields (computed, auto-number, server-owned) and attachments are left out of the form
 //   (shown on the record page; attachments go through the presigned upload flow);
 // - textarea, date and date-time widgets; lookups get a record picker.
+import { formatDateTime } from '../lib/i18n'
+
 export type JsonSchema = Record<string, any>
 
 export interface Adapted {
@@ -140,6 +142,7 @@ export function display(value: unknown, prop?: JsonSchema): string {
     const label = (v: unknown) => options.find((o) => o.value === v)?.label || String(v)
     return Array.isArray(value) ? value.map(label).join(', ') : label(value)
   }
+  if (p?.format === 'date-time' && typeof value === 'string') return formatDateTime(value) // in the reader's locale
   if (typeof value === 'boolean') return value ? '✓' : '✗'
   if (Array.isArray(value)) return value.map((v) => (typeof v === 'object' ? (v?.name ?? JSON.stringify(v)) : String(v))).join(', ')
   if (typeof value === 'object') {
