@@ -52,9 +52,8 @@ def caller_from_request(headers: dict, context: dict) -> Caller:
             raise Unauthorized("missing verified identity", details=[{"path": "headers.Authorization", "message": "no authorizer claims"}])
     else:
         claims = _verify_local(headers)
-    from dataclasses import replace
     from .locales import negotiate
-    return replace(_caller(claims), language=negotiate(headers.get("accept-language") or headers.get("Accept-Language")))
+    return _caller(claims, negotiate(headers.get("accept-language") or headers.get("Accept-Language")))
 
 
 def _verify_local(headers: dict) -> dict:
@@ -76,7 +75,7 @@ def _verify_local(headers: dict) -> dict:
         raise Unauthorized(f"token is invalid: {exc}", code="invalid_token") from exc
 
 
-def _caller(claims: dict[str, Any]) -> Caller:
+def _caller(claims: dict[str, Any], language: str = "en") -> Caller:
     tenant = claims.get(TENANT_CLAIM)
     user = claims.get("sub")
     roles = claims.get(ROLES_CLAIM) or []
@@ -89,4 +88,4 @@ def _caller(claims: dict[str, Any]) -> Caller:
     attributes = tuple(sorted((k[7:], str(v)) for k, v in claims.items()
                               if k.startswith("custom:") and k != TENANT_CLAIM and isinstance(v, (str, int))))
     return Caller(tenant=tenant, user_id=user, roles=frozenset(str(r) for r in roles), name=str(claims.get("name", "")),
-                  attributes=attributes)
+                  attributes=attributes, language=language)

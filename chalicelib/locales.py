@@ -47,33 +47,35 @@ def negotiate(header: str | None) -> str:
     return best
 
 
-class Translatable(BaseModel):
-    """Mixin for definition models: `translations` (snake_case definitions) whose keys are the
-    model's `translatable` attributes. Workflow models use TranslatablePascal."""
+class _Translated(BaseModel):
+    """What both spellings share: `translations_key` names the field holding the translations, whose
+    keys must be the model's `translatable` attributes."""
+
+    translatable: ClassVar[tuple[str, ...]] = ()
+    translations_key: ClassVar[str] = "translations"
+
+    @model_validator(mode="after")
+    def _known_keys(self):
+        _check(getattr(self, self.translations_key), self.translatable, self.translations_key)
+        return self
+
+    def text(self, attr: str, language: str | None) -> str:
+        return localized(self, attr, language)
+
+
+class Translatable(_Translated):
+    """Mixin for definition models: `translations` (snake_case definitions)."""
 
     translatable: ClassVar[tuple[str, ...]] = ("label",)
     translations: TranslationMap = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _known_keys(self):
-        _check(self.translations, self.translatable, "translations")
-        return self
 
-    def text(self, attr: str, language: str | None) -> str:
-        return localized(self, attr, language)
+class TranslatablePascal(_Translated):
+    """The same for workflow models (PascalCase): `Translations` of `Label`."""
 
-
-class TranslatablePascal(BaseModel):
     translatable: ClassVar[tuple[str, ...]] = ("Label",)
+    translations_key: ClassVar[str] = "Translations"
     Translations: TranslationMap = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _known_keys(self):
-        _check(self.Translations, self.translatable, "Translations")
-        return self
-
-    def text(self, attr: str, language: str | None) -> str:
-        return localized(self, attr, language)
 
 
 def _check(translations: dict, allowed: tuple[str, ...], where: str) -> None:

@@ -45,8 +45,7 @@ def _attachment(accept: list[str], max_bytes: int) -> dict:
     }
 
 
-def field_schema(f, language: str | None = None) -> dict:
-    """`language`: titles, descriptions and option labels in that language (locales)."""
+def field_schema(f) -> dict:
     t = f.type
     if t in ("text", "textarea"):
         s: dict = {"type": "string", "maxLength": f.max_length}
@@ -77,10 +76,10 @@ def field_schema(f, language: str | None = None) -> dict:
              "minimum": -MAX_DURATION_SECONDS if f.minimum is None else f.minimum,
              "maximum": MAX_DURATION_SECONDS if f.maximum is None else f.maximum}
     elif t == "select":
-        s = {"enum": [o.value for o in f.options], "x-options": _options(f, language)}
+        s = {"enum": [o.value for o in f.options], "x-options": _options(f)}
     elif t == "multiselect":
         s = {"type": "array", "items": {"enum": [o.value for o in f.options]}, "uniqueItems": True,
-             "minItems": max(f.min_items, _required_minimum(f)), "x-options": _options(f, language)}
+             "minItems": max(f.min_items, _required_minimum(f)), "x-options": _options(f)}
         if f.max_items is not None:
             s["maxItems"] = f.max_items
     elif t == "checkbox":
@@ -119,7 +118,7 @@ def field_schema(f, language: str | None = None) -> dict:
         s = {"type": "string", "pattern": RECORD_ID_PATTERN, "x-reference": f"form:{f.form}"}
     elif t == "subtable":
         s = {"type": "array", "minItems": max(f.min_rows, _required_minimum(f)), "maxItems": f.max_rows,
-             "items": _object_schema(f.fields, language)}
+             "items": _object_schema(f.fields)}
     else:  # computed, auto_number: set by the server, whatever a client sends is ignored
         s = {"readOnly": True}
         if t == "computed":
@@ -127,10 +126,10 @@ def field_schema(f, language: str | None = None) -> dict:
         else:
             s["x-format"] = f.format
     s["x-type"] = t
-    if title := f.text("label", language):
-        s["title"] = title
-    if description := f.text("description", language):
-        s["description"] = description
+    if f.label:
+        s["title"] = f.label
+    if f.description:
+        s["description"] = f.description
     if f.default is not None:
         s["default"] = f.default
     for attr in ("visible_if", "required_if", "readonly_if"):
@@ -143,8 +142,8 @@ def field_schema(f, language: str | None = None) -> dict:
     return s
 
 
-def _options(f, language: str | None) -> list[dict]:
-    return [{"value": o.value, "label": o.text("label", language)} for o in f.options]
+def _options(f) -> list[dict]:
+    return [{"value": o.value, "label": o.label} for o in f.options]  # translations: see locales.localize
 
 
 def _nullable(f, schema: dict) -> dict:
@@ -163,8 +162,8 @@ def _statically_required(f) -> bool:
     return f.required and not f.visible_if
 
 
-def _object_schema(fields, language: str | None = None) -> dict:
-    props = {f.name: _nullable(f, field_schema(f, language)) for f in fields}
+def _object_schema(fields) -> dict:
+    props = {f.name: _nullable(f, field_schema(f)) for f in fields}
     required = [f.name for f in fields if _statically_required(f) and f.default is None and not f.computed_by_server]
     schema = {"type": "object", "additionalProperties": False, "properties": props}
     if required:
@@ -173,7 +172,7 @@ def _object_schema(fields, language: str | None = None) -> dict:
 
 
 def form_json_schema(form: FormDefinition, version: int, tenant_base_url: str = "urn:aftersales",
-                     hidden: frozenset[str] | set[str] = frozenset(), language: str | None = None) -> dict:
+                     hidden: frozenset[str] | set[str] = frozenset()) -> dict:
     """The form's JSON Schema; `hidden`: top-level fields the reader may never see — they are left out,
     and so is every annotation of another field that names one (its condition is still enforced by
     the server: `x-server-condition` says one was left out)."""
@@ -181,16 +180,16 @@ def form_json_schema(form: FormDefinition, version: int, tenant_base_url: str = 
     schema = {
         "$schema": DIALECT,
         "$id": f"{tenant_base_url}:forms:{form.name}:v{version}",
-        "title": form.text("title", language),
-        **_object_schema(fields, language),
+        "title": form.title,
+        **_object_schema(fields),
         "x-form": form.name,
         "x-version": version,
         "x-indexes": [i for i in form.indexes if i not in hidden],
     }
     if hidden:
         _drop_hidden_annotations(schema["properties"], set(hidden))
-    if description := form.text("description", language):
-        schema["description"] = description
+    if form.description:
+        schema["description"] = form.description
     return schema
 
 

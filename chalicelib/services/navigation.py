@@ -29,7 +29,7 @@ def _workflow(tenant: str, name: str, language: str) -> tuple[list[dict], dict[s
         _version, wf = definitions.published(tenant, "workflow", name)
     except NotFound:
         return [], {"deadlines": {}, "actions": {}}
-    states = [{"name": n, "label": st.text("Label", language) or n, "type": st.Type, "final": st.Type in ("Succeed", "Fail")}
+    states = [{"name": n, "label": wf.state_label(n, language), "type": st.Type, "final": st.Type in ("Succeed", "Fail")}
               for n, st in wf.States.items() if st.Type in RESTING]
     deadlines = [d for st in wf.States.values() for d in getattr(st, "Deadlines", None) or []] + list(wf.Deadlines)
     actions: dict[str, str] = {}

@@ -156,7 +156,8 @@ def form_schema(caller: Caller, form: FormDefinition, version: int) -> dict:
     caller.require_any(form.permissions.read, f"reading the {form.name} form")
     from ..forms.schema import form_json_schema
     access = access_for(caller, form)
-    schema = form_json_schema(form, version, hidden=frozenset(access.hidden_everywhere()), language=caller.language)
+    from ..locales import localize
+    schema = form_json_schema(localize(form, caller.language), version, hidden=frozenset(access.hidden_everywhere()))
     # for renderers: what this caller may set on a create, and what only the field-service routes write
     creatable = access.creatable_fields() if access.can("create") else set()
     from .fieldwork import managed_fields_of

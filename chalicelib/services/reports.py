@@ -572,7 +572,7 @@ def _state_labels(caller: Caller, form_name: str) -> dict[str, str]:
         _version, wf = definitions.published(caller.tenant, "workflow", form_name)
     except NotFound:
         return {}
-    return {n: (st.text("Label", caller.language) if hasattr(st, "Translations") else "") or n for n, st in wf.States.items()}
+    return {n: wf.state_label(n, caller.language) for n in wf.States}
 
 
 def _record_titles(caller: Caller, form_name: str, ids: list[str]) -> dict[str, str]:

@@ -403,14 +403,10 @@ def diagram(caller: Caller, name: str, version: int | None) -> dict:
     else:
         wf = definitions.version_of(caller.tenant, "workflow", name, version)
     return {"workflow": name, "version": version, "start": wf.StartAt,
-            "states": [{"name": n, "label": _state_label(s, n, caller.language), "type": s.Type, "comment": s.Comment}
+            "states": [{"name": n, "label": wf.state_label(n, caller.language), "type": s.Type, "comment": s.Comment}
                        for n, s in wf.States.items()],
             "edges": [{"from": a, "to": b, "label": label, "text": _edge_text(wf, a, label, caller.language)}
                       for a, b, label in wf.edges]}
-
-
-def _state_label(state, name: str, language: str) -> str:
-    return (state.text("Label", language) if hasattr(state, "Translations") else "") or name
 
 
 def _edge_text(wf, source: str, label: str, language: str) -> str:

@@ -334,6 +334,11 @@ class WorkflowDefinition(TranslatablePascal, _Strict):
     States: dict[str, State] = Field(min_length=1, max_length=MAX_STATES)
     Deadlines: list[WorkflowDeadline] = Field(default_factory=list, max_length=5)
 
+    def state_label(self, name: str, language: str | None = None) -> str:
+        """What people read for a state: its Label in `language` (resting states have one), else its name."""
+        state = self.States[name]
+        return (state.text("Label", language) if isinstance(state, TranslatablePascal) else "") or name
+
     @cached_property
     def edges(self) -> list[tuple[str, str, str]]:
         """(from, to, label) for every transition the definition allows."""

@@ -44,7 +44,8 @@ export async function accessible(page, name, visited) {
 }
 
 const APP = join(here, '..', '..', 'definitions', 'after_sales')
-const read = (path) => JSON.parse(readFileSync(join(APP, path), 'utf8'))
+const files = {}
+const read = (path) => (files[path] ??= JSON.parse(readFileSync(join(APP, path), 'utf8')))
 const tr = (node, key, language) => node?.translations?.[language]?.[key] ?? node?.Translations?.[language]?.[key]
 
 /** The shipped app's words in a language, read from its definitions (their translations, else the
