@@ -228,6 +228,8 @@ def _images_only(accept: list[str]) -> list[str]:
 class ImageField(_AttachmentBase):
     type: Literal["image"]
     accept: list[str] = Field(default_factory=lambda: ["image/jpeg", "image/png", "image/webp", "image/heic"])
+    # the longest side, in pixels, a photo is reduced to in the browser before it goes up (phones take 4000+)
+    max_edge_px: int | None = Field(default=None, ge=320, le=10000)
 
     @field_validator("accept")
     @classmethod

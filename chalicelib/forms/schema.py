@@ -99,6 +99,8 @@ def field_schema(f) -> dict:
     elif t in ("image", "file"):
         one = _attachment(f.accept, f.max_size_mb * 1024 * 1024)
         s = {"type": "array", "items": one, "minItems": _required_minimum(f), "maxItems": f.max_files} if f.multiple else one
+        if t == "image" and f.max_edge_px:
+            s["x-max-edge"] = f.max_edge_px
     elif t == "signature":
         s = _attachment(f.accept, 5 * 1024 * 1024)
         s["properties"].update({  # set by the server when the signature upload is confirmed

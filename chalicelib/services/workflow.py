@@ -392,21 +392,41 @@ def _visible_tasks(caller: Caller, tasks: list[dict]) -> list[dict]:
 def diagram(caller: Caller, name: str, version: int | None) -> dict:
     """States and transitions of a workflow: for admins, and for who may read the records it runs on
     (the form of the same name) — the console draws it on boards and record pages."""
+    try:
+        _v, form = definitions.published(caller.tenant, "form", name)
+    except NotFound:
+        form = None
     if ADMIN_ROLE not in caller.roles:
-        try:
-            _v, form = definitions.published(caller.tenant, "form", name)
-        except NotFound:
-            form = None
         caller.require_any(form.permissions.read if form is not None else (ADMIN_ROLE,), "viewing workflow diagrams")
     if version is None:
         version, wf = definitions.published(caller.tenant, "workflow", name)
     else:
         wf = definitions.version_of(caller.tenant, "workflow", name, version)
+    from . import records
+    hidden = records.access_for(caller, form).hidden_everywhere() if form is not None else set()
     return {"workflow": name, "version": version, "start": wf.StartAt,
-            "states": [{"name": n, "label": wf.state_label(n, caller.language), "type": s.Type, "comment": s.Comment}
+            "states": [{"name": n, "label": wf.state_label(n, caller.language), "type": s.Type, "comment": s.Comment,
+                        **_state_rules(s, caller.language, hidden)}
                        for n, s in wf.States.items()],
             "edges": [{"from": a, "to": b, "label": label, "text": _edge_text(wf, a, label, caller.language)}
                       for a, b, label in wf.edges]}
+
+
+def _state_rules(state, language: str, hidden: set[str]) -> dict:
+    """What a resting state offers, as an offline device needs it to work on ahead of the server: its
+    actions (label, next state, required fields, comment) and who may edit which fields there (fields
+    the reader may not see left out). The server still decides when the work arrives."""
+    out: dict[str, Any] = {}
+    actions = getattr(state, "Actions", None)
+    if actions:
+        out["actions"] = [{"action": key, "label": a.text("Label", language) or key, "next": a.Next,
+                           "requires": [f for f in a.Requires if f not in hidden], "comment_required": a.CommentRequired,
+                           "conditional": a.Condition is not None} for key, a in actions.items()]
+    rules = getattr(state, "edit_rules", None)
+    if rules is not None:
+        out["edits"] = [{"fields": [f for f in r.Fields if f not in hidden], "assignees": r.Assignees, "roles": r.Roles,
+                         "user_fields": r.UserFields, "comment_required": r.CommentRequired} for r in rules]
+    return out
 
 
 def _edge_text(wf, source: str, label: str, language: str) -> str:

@@ -207,6 +207,17 @@ def test_diagram(flow_api):
     names = {s["name"] for s in diagram["states"]}
     assert {"Review", "AutoDispatch", "Closed"} <= names
     assert {"from": "Review", "to": "AutoDispatch", "label": "action:auto_dispatch", "text": "Dispatch automatically"} in diagram["edges"]
+    # what each resting state offers, for a device working ahead of the server: actions and who edits what
+    states = {s["name"]: s for s in flow_api.call("GET", "/workflows/work_order/diagram", user="eng.zhang", roles=["engineer"]).json["states"]}
+    assert {a["action"]: (a["next"], a["comment_required"]) for a in states["AwaitAcceptance"]["actions"]} == {
+        "accept": ("Accepted", False), "reject": ("Declined", True)}
+    complete = next(a for a in states["OnSite"]["actions"] if a["action"] == "complete")
+    assert complete["requires"] == ["service_report", "customer_signature"] and complete["conditional"]
+    assert "service_report" in states["OnSite"]["edits"][0]["fields"] and states["OnSite"]["edits"][0]["assignees"]
+    # a field the reader may not see is not named (the engineer's contract_price is hidden)
+    assert all("contract_price" not in r["fields"] for r in states["Review"]["edits"])
+    assert "contract_price" in next(s for s in diagram["states"] if s["name"] == "Review")["edits"][0]["fields"]
+    assert "actions" not in states["AutoDispatch"] and "edits" not in states["PartsCheck"]
 
 
 def test_create_record_step_and_approval_modes(api):

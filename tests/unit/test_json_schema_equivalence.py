@@ -3,12 +3,13 @@ import json
 from decimal import Decimal
 
 import jsonschema
+import pytest
 from jsonschema import ValidationError, validators
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib import jsonutil
-from chalicelib.errors import ValidationFailed
+from chalicelib.errors import DefinitionError, ValidationFailed
 from chalicelib.forms.definition import parse_form_definition
 from chalicelib.forms.engine import validate_record
 from chalicelib.forms.schema import form_json_schema
@@ -124,3 +125,15 @@ def test_known_examples_agree():
 def test_signature_is_refused_from_clients():
     assert SCHEMA["properties"]["sign"]["readOnly"] is True
     assert not engine_accepts({"req": "x", "sign": {"key": "t/a.jpg", "content_type": "image/png", "size": 10}})
+
+
+def test_image_fields_say_how_large_a_photo_goes_up():
+    """A tenant-set longest side: the browser reduces photos to it before the upload."""
+    form = parse_form_definition({"name": "visit", "title": "Visit", "fields": [
+        {"name": "photos", "type": "image", "multiple": True, "max_edge_px": 1600},
+        {"name": "plan", "type": "image"}], "permissions": {"create": ["*"], "read": ["*"], "update": ["*"]}})
+    props = form_json_schema(form, 1)["properties"]
+    assert props["photos"]["x-max-edge"] == 1600 and "x-max-edge" not in json.dumps(props["plan"])
+    with pytest.raises(DefinitionError):
+        parse_form_definition({"name": "visit", "title": "Visit", "fields": [{"name": "p", "type": "image", "max_edge_px": 10}],
+                    "permissions": {"create": ["*"], "read": ["*"], "update": ["*"]}})
