@@ -47,18 +47,27 @@ def _dashboard(tenant: str, name: str, language: str) -> dict:
         return {"name": name, "title": name}
 
 
-def _field_service(tenant: str, name: str) -> dict | None:
+def _field_service(tenant: str, name: str, form) -> dict | None:
     """What the record page needs to offer check-in/out and parts (field names are the tenant's)."""
     from .fieldwork import settings_for
     fs = settings_for(tenant, name)
     if fs is None:
         return None
     checkin = fs.checkin and {"states": fs.checkin.states, "radius_m": fs.checkin.radius_m,
-                              "location_field": fs.checkin.location_field, "visits_field": fs.checkin.visits_field}
+                              "location_field": fs.checkin.location_field, "visits_field": fs.checkin.visits_field,
+                              "columns": fs.checkin.columns.model_dump(), "on_action": fs.checkin.on_action,
+                              "checkout_action": fs.checkin.checkout_action}
+    van = fs.parts.van if fs.parts else None
     parts = fs.parts and {"lines_field": fs.parts.lines_field, "part_form": fs.parts.part_form,
                           "warehouse_form": fs.parts.warehouse_form, "columns": fs.parts.columns.model_dump(),
-                          "van": fs.parts.van is not None}
-    return {"engineer_field": fs.engineer_field, "checkin": checkin, "parts": parts}
+                          "van": van is not None,
+                          # where the engineer's own van is found: a field device shows what it holds
+                          "van_lookup": van and {"form": van.form, "user_field": van.user_field,
+                                                 "warehouse_field": van.warehouse_field}}
+    engineer = form.fields_by_name.get(fs.engineer_field)
+    # who works these records in the field (the engineer field's role): their phones open the field view
+    return {"engineer_field": fs.engineer_field, "engineer_role": getattr(engineer, "role", None),
+            "checkin": checkin, "parts": parts}
 
 
 def navigation(caller: Caller) -> dict:
@@ -94,7 +103,7 @@ def navigation(caller: Caller) -> dict:
             "can_create": access.can("create"), "can_update": access.can("update"),
             "workflow": name if ("workflow", name) in published else None,
             "states": states, **named,
-            "field_service": _field_service(caller.tenant, name) if ("field_service", name) in published else None,
+            "field_service": _field_service(caller.tenant, name, form) if ("field_service", name) in published else None,
         })
     return {"user": {"id": caller.user_id, "name": caller.name, "roles": sorted(caller.roles), "tenant": caller.tenant,
                      "attributes": dict(caller.attributes)},  # the console's $user for live conditions

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next'
 import { Navigate, Route, Routes, useLocation } from 'react-router'
 import Layout from './Layout'
 import { session } from './lib/auth'
+import { isFieldWorker, useNavigation } from './lib/queries'
 import Inbox from './pages/Inbox'
 import Login, { Callback } from './pages/Login'
 import Board from './pages/Board'
@@ -17,11 +18,24 @@ const Admin = lazy(() => import('./pages/Admin'))
 const BatchDispatch = lazy(() => import('./pages/BatchDispatch'))
 // Dashboards carry Vega (vega-embed, vega-lite): loaded with them.
 const Dashboard = lazy(() => import('./pages/Dashboard'))
+// The field view (phones, offline): its record page carries the form renderer too.
+const FieldList = lazy(() => import('./pages/field/FieldList'))
+const FieldRecord = lazy(() => import('./pages/field/FieldRecord'))
 
 function RequireSession({ children }: { children: React.ReactElement }) {
   const location = useLocation()
   if (!session()) return <Navigate to="/login" replace state={{ from: location.pathname }} />
   return children
+}
+
+/** Where a session starts: the field view for who works records in the field on a small screen
+ *  (the engineer field's role, from the definitions), else the inbox. */
+function Start() {
+  const nav = useNavigation()
+  if (nav.isLoading) return null
+  const fieldWorker = isFieldWorker(nav.data)
+  const small = typeof window !== 'undefined' && window.matchMedia?.('(max-width: 700px)').matches
+  return <Navigate to={fieldWorker && small ? '/field' : '/inbox'} replace />
 }
 
 export default function App() {
@@ -32,7 +46,9 @@ export default function App() {
         <Route path="/login" element={<Login />} />
         <Route path="/callback" element={<Callback />} />
         <Route element={<RequireSession><Layout /></RequireSession>}>
-          <Route index element={<Navigate to="/inbox" replace />} />
+          <Route index element={<Start />} />
+          <Route path="/field" element={<FieldList />} />
+          <Route path="/field/:form/:id" element={<FieldRecord />} />
           <Route path="/inbox" element={<Inbox />} />
           <Route path="/notifications" element={<Notifications />} />
           <Route path="/forms/:form" element={<RecordList />} />

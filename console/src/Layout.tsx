@@ -3,7 +3,8 @@ import { useTranslation } from 'react-i18next'
 import { NavLink, Outlet, useNavigate } from 'react-router'
 import { signOut } from './lib/auth'
 import { chooseLanguage, LANGUAGES } from './lib/i18n'
-import { useNavigation, useUnread } from './lib/queries'
+import { isFieldWorker, useNavigation, useUnread } from './lib/queries'
+import { useOnline, useQueue, useSyncDriver } from './offline/hooks'
 
 export default function Layout() {
   const { t, i18n } = useTranslation()
@@ -11,6 +12,11 @@ export default function Layout() {
   const unread = useUnread()
   const navigate = useNavigate()
   const queries = useQueryClient()
+  const hasFieldWork = isFieldWorker(nav.data)
+  useSyncDriver(hasFieldWork) // the device's queue goes up whenever there is a network
+  const online = useOnline()
+  const queue = useQueue()
+  const waiting = (queue.data ?? []).length
   const logout = () => {
     signOut()
     queries.clear()
@@ -22,6 +28,10 @@ export default function Layout() {
       <header className="topbar">
         <strong>{t('appName')}</strong>
         <span className="spacer" />
+        {!online && <span className="badge off" role="status">{t('offline')}</span>}
+        {hasFieldWork && waiting > 0 && (
+          <NavLink className="badge" to="/field" aria-label={t('toSync', { count: waiting })}>{t('toSync', { count: waiting })}</NavLink>
+        )}
         {unread.data && (
           <NavLink className="badge" to="/notifications" aria-label={`${t('notifications')}: ${t('unread', { count: unread.data.unread })}`}>
             {t('notifications')}: {unread.data.unread}
@@ -42,6 +52,7 @@ export default function Layout() {
         <nav aria-label={t('forms')} className="sidebar">
           <ul>
             <li><NavLink to="/inbox">{t('inbox')}</NavLink></li>
+            {hasFieldWork && <li><NavLink to="/field">{t('fieldApp')}</NavLink></li>}
           </ul>
           {nav.data?.admin && (
             <ul>

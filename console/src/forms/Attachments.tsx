@@ -22,7 +22,7 @@ function accepted(prop: JsonSchema): string[] {
 }
 
 /** One attachment: a thumbnail for raster images (a short-lived presigned GET), else a download link. */
-function Preview({ base, item }: { base: string; item: Attachment }) {
+export function Preview({ base, item }: { base: string; item: Attachment }) {
   const url = useQuery({
     queryKey: ['file', item.key],
     queryFn: () => get<{ url: string }>(`${base}/files?key=${encodeURIComponent(item.key)}`),

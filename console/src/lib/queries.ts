@@ -19,3 +19,10 @@ export const useFormMeta = (form: string) => {
 /** A workflow state's label in the reader's language (from the navigation), else its name. */
 export const stateLabel = (meta: { states?: { name: string; label?: string }[] } | undefined, state: string) =>
   meta?.states?.find((s) => s.name === state)?.label ?? state
+
+/** Whether the user works records in the field: holds the role of a field-service form's engineer
+ *  field (from the definitions). Their device keeps a queue and syncs it. */
+export const isFieldWorker = (nav: Navigation | undefined) => {
+  const roles = nav?.user.roles ?? []
+  return (nav?.forms ?? []).some((f) => f.field_service && (!f.field_service.engineer_role || roles.includes(f.field_service.engineer_role)))
+}
