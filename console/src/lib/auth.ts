@@ -30,7 +30,20 @@ export function signIn(next: Session): void {
   sessionStorage.setItem(KEY, JSON.stringify(next))
 }
 
+const signedOut: ((was: Session) => void)[] = []
+
+/** Called with the session that ended whenever signOut() ends one (e.g. to drop that user's cached data). */
+export function onSignOut(listener: (was: Session) => void): () => void {
+  signedOut.push(listener)
+  return () => {
+    const at = signedOut.indexOf(listener)
+    if (at >= 0) signedOut.splice(at, 1)
+  }
+}
+
 export function signOut(): void {
+  const was = session()
   current = null
   sessionStorage.removeItem(KEY)
+  if (was) for (const listener of [...signedOut]) listener(was)
 }
