@@ -1,6 +1,8 @@
 """The console's static files on the local stack (`make run`), as a deployed stage's CloudFront serves them.
 
-Serves `console/dist` with the single-page fallback (any path that is not a file gets index.html),
+Serves `console/dist` with the single-page fallback (any path that is not a file gets index.html;
+hashed `/assets/*` cached for a year, everything else — index.html, the service worker `sw.js` and its
+`workbox-*.js`, `manifest.webmanifest`, the icons — `no-cache`, so a new build shows at once),
 `/config.json` (where the API is; how to sign in) and, on the local stack only, `/local-users.json`
 (the demo users and their tokens: one click each on the login page) and `/local-mail` (the mail the
 platform sent, MAIL_MODE=log: a list, each message with its links clickable, e.g. a survey link). Every response carries the
@@ -28,7 +30,22 @@ def csp(api_url: str, files_url: str | None = None) -> str:
     sources = " ".join(s for s in (api_url, files_url) if s)
     return ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
             f"img-src 'self' data: blob: {sources}; connect-src 'self' {sources}; object-src 'none'; "
-            "base-uri 'self'; frame-ancestors 'none'; form-action 'self'")
+            "worker-src 'self'; manifest-src 'self'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'")
+
+
+# what the browser needs to hear, whatever the machine's mime.types says (a service worker must be JavaScript)
+TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".html": "text/html; charset=utf-8",
+         ".webmanifest": "application/manifest+json", ".json": "application/json", ".png": "image/png", ".svg": "image/svg+xml"}
+LONG_LIVED = "public, max-age=31536000, immutable"
+
+
+def content_type(name: str) -> str:
+    return TYPES.get(Path(name).suffix.lower()) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def cache_control(path: str) -> str:
+    """Hashed assets for ever; the entry points (index.html, sw.js, the manifest, …) revalidated every time."""
+    return LONG_LIVED if path.lstrip("/").startswith("assets/") else "no-cache"
 
 
 MAIL_ID = re.compile(r"local-[0-9A-Za-z]{26}")
@@ -151,9 +168,7 @@ def make_handler(api_url: str, users: list[dict] | None, files_url: str | None =
                 return self._mail(path)
             target = (dist / path.lstrip("/")).resolve()
             if dist.resolve() in target.parents and target.is_file():
-                kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-                immutable = "/assets/" in path  # hashed names: cache for ever
-                return self._send(200, target.read_bytes(), kind, "public, max-age=31536000, immutable" if immutable else "no-cache")
+                return self._send(200, target.read_bytes(), content_type(target.name), cache_control(path))
             index = dist / "index.html"
             if not index.is_file():
                 return self._send(503, b"console not built: run `make console`", "text/plain; charset=utf-8")

@@ -3,17 +3,20 @@
 Reads the stack's outputs (EndpointURL, ConsoleBucketName, ConsoleDistributionId, ConsoleUrl), writes
 `config.json` beside the assets — the API URL and the Cognito sign-in settings are injected here, at
 deploy, never built into the bundle — uploads `console/dist` (hashed assets cached for a year, the
-rest `no-cache`), and invalidates the entry points. Sign-in: OIDC authorization code + PKCE against
-the stage's Cognito user pool (`--user-pool-id`, `--client-id` of an app client whose callback URL is
-<ConsoleUrl>/callback). Set CONSOLE_ORIGIN=<ConsoleUrl> in the stage's .chalice/config.json
-environment so the API's CORS answers only the console."""
+rest — index.html, the service worker and its Workbox runtime, the manifest, icons — `no-cache`, each
+with its content type), and invalidates the entry points (index.html, config.json, sw.js, the
+manifest). Sign-in: OIDC authorization code + PKCE against the stage's Cognito user pool
+(`--user-pool-id`, `--client-id` of an app client whose callback URL is <ConsoleUrl>/callback). Set
+CONSOLE_ORIGIN=<ConsoleUrl> in the stage's .chalice/config.json environment so the API's CORS answers
+only the console."""
 from __future__ import annotations
 
 import argparse
 import json
-import mimetypes
 import time
 from pathlib import Path
+
+from tools.console_server import cache_control, content_type
 
 ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "console" / "dist"
@@ -38,9 +41,9 @@ def upload(s3, bucket: str, dist: Path, config: dict) -> list[str]:
         key = path.relative_to(dist).as_posix()
         if key in ("config.json", "local-users.json"):
             continue  # config comes from the stack; demo users exist on the local stack only
-        cache = "public, max-age=31536000, immutable" if key.startswith("assets/") else "no-cache"
-        s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), CacheControl=cache,
-                      ContentType=mimetypes.guess_type(key)[0] or "application/octet-stream")
+        # as the local server says: hashed assets for a year; index.html, sw.js, workbox-*.js, the manifest no-cache
+        s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), CacheControl=cache_control(key),
+                      ContentType=content_type(key))
         written.append(key)
     s3.put_object(Bucket=bucket, Key="config.json", Body=json.dumps(config).encode(), CacheControl="no-cache",
                   ContentType="application/json")
@@ -48,7 +51,7 @@ def upload(s3, bucket: str, dist: Path, config: dict) -> list[str]:
 
 
 def invalidate(cloudfront, distribution: str) -> str:
-    paths = ["/index.html", "/config.json", "/"]
+    paths = ["/index.html", "/config.json", "/", "/sw.js", "/manifest.webmanifest"]
     answer = cloudfront.create_invalidation(DistributionId=distribution, InvalidationBatch={
         "Paths": {"Quantity": len(paths), "Items": paths}, "CallerReference": f"console-{time.time_ns()}"})
     return answer["Invalidation"]["Id"]

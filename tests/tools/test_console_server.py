@@ -1,6 +1,8 @@
 """The local stack's console server: the local mail inbox (MAIL_MODE=log with MAIL_DIR) lists what the
 platform sent, shows each message with its links clickable and escaped, serves a mail's own HTML with
-no script, and refuses names that are not message ids; the stage environment reaches every process."""
+no script, and refuses names that are not message ids; the stage environment reaches every process;
+the installable console's files (service worker, Workbox runtime, manifest) go out with their content
+types, revalidated every time, the hashed assets cached for a year."""
 from __future__ import annotations
 
 import json
@@ -93,5 +95,41 @@ def test_the_local_csp_and_the_deployed_one_say_the_same_but_for_where_the_api_i
         deployed = directives(resources["ConsoleHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]
                               ["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"])
         assert set(deployed) == set(local)
-        for name in ("default-src", "script-src", "style-src", "object-src", "base-uri", "frame-ancestors"):
+        for name in ("default-src", "script-src", "style-src", "object-src", "worker-src", "manifest-src", "base-uri",
+                     "frame-ancestors"):
             assert deployed[name] == local[name], name
+
+
+@pytest.fixture
+def pwa(tmp_path):
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text("<!doctype html><title>console</title>")
+    (dist / "sw.js").write_text("importScripts('./workbox-774a133b.js')")
+    (dist / "workbox-774a133b.js").write_text("self.workbox = {}")
+    (dist / "manifest.webmanifest").write_text('{"name": "After-sales console"}')
+    (dist / "assets" / "index-abc123.js").write_text("console.log(1)")
+    handler = console_server.make_handler("http://127.0.0.1:9", [], dist=dist)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.mark.parametrize("path, kind, cache", [
+    ("/sw.js", "text/javascript", "no-cache"),
+    ("/workbox-774a133b.js", "text/javascript", "no-cache"),
+    ("/manifest.webmanifest", "application/manifest+json", "no-cache"),
+    ("/index.html", "text/html; charset=utf-8", "no-cache"),
+    ("/inbox", "text/html; charset=utf-8", "no-cache"),  # the single-page fallback
+    ("/assets/index-abc123.js", "text/javascript", "public, max-age=31536000, immutable"),
+])
+def test_the_installable_console_files_go_out_with_their_types_and_caching(pwa, path, kind, cache):
+    _s, headers, _body = fetch(pwa + path)
+    assert headers["Content-Type"] == kind and headers["Cache-Control"] == cache
+
+
+def test_the_csp_lets_the_console_register_its_service_worker_and_manifest_only_from_itself(pwa):
+    _s, headers, _body = fetch(pwa + "/sw.js")
+    policy = headers["Content-Security-Policy"]
+    assert "worker-src 'self';" in policy and "manifest-src 'self';" in policy and "script-src 'self';" in policy
