@@ -32,7 +32,8 @@ function RequireSession({ children }: { children: React.ReactElement }) {
  *  (the engineer field's role, from the definitions), else the inbox. */
 function Start() {
   const nav = useNavigation()
-  if (nav.isLoading) return null
+  // the navigation says who this is (wait for it, also while the persisted cache is restored)
+  if (!nav.data && !nav.isError && navigator.onLine) return null
   const fieldWorker = isFieldWorker(nav.data)
   const small = typeof window !== 'undefined' && window.matchMedia?.('(max-width: 700px)').matches
   return <Navigate to={fieldWorker && small ? '/field' : '/inbox'} replace />

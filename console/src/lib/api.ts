@@ -1,6 +1,7 @@
 import { config } from './config'
 import { session, signOut } from './auth'
 import i18n from './i18n'
+import { markReachable, markUnreachable } from './network'
 
 export interface Problem {
   path: string
@@ -22,7 +23,9 @@ export class ApiError extends Error {
 
 export async function api<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
   const token = session()?.token
-  const response = await fetch(config().apiUrl + path, {
+  let response: Response
+  try {
+    response = await fetch(config().apiUrl + path, {
     method,
     headers: {
       ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
@@ -31,7 +34,12 @@ export async function api<T = any>(method: string, path: string, body?: unknown,
       ...headers,
     },
     body: body !== undefined ? JSON.stringify(body) : undefined,
-  })
+    })
+  } catch (error) {
+    markUnreachable() // no answer at all: offline, or the API cannot be reached
+    throw error
+  }
+  markReachable()
   const text = await response.text()
   const data = text ? safeJson(text) : null
   if (!response.ok) {

@@ -26,5 +26,5 @@ export async function finishSignIn(): Promise<string> {
   const user = await (await manager()).signinRedirectCallback()
   if (!user.id_token) throw new Error('the identity provider returned no ID token')
   signIn({ token: user.id_token, user: String(user.profile.sub), name: String(user.profile.name ?? user.profile.email ?? '') })
-  return ((user.state as { returnTo?: string } | undefined)?.returnTo) ?? '/inbox'
+  return ((user.state as { returnTo?: string } | undefined)?.returnTo) ?? '/'
 }

@@ -1,4 +1,5 @@
 import { useTranslation } from 'react-i18next'
+import { isOnline } from '../lib/network'
 import { formatDateTime } from '../lib/i18n'
 import type { Queued } from './db'
 import { useOnline, useQueue, useSyncing, useSyncMeta } from './hooks'
@@ -28,7 +29,7 @@ export default function SyncPanel({ recordId, fieldLabel, describe }: {
   const what = (e: Queued) => describe?.(e) ?? t(`op.${e.op.type}`, { defaultValue: e.op.type })
   const keepMine = (entry: Queued) => resolveConflict(entry, 'mine', (data, base) =>
     enqueue({ type: 'update', form: entry.op.form, record_id: entry.op.record_id, data, base_version: base }))
-    .then(() => { if (navigator.onLine) syncNow().catch(() => {}) })
+    .then(() => { if (isOnline()) syncNow().catch(() => {}) })
   return (
     <section className="panel sync" aria-labelledby="sync-title" data-testid="sync-panel" data-pending={pending.length}
       data-failed={failed.length} data-conflicts={conflicts.length} data-syncing={syncing ? 'yes' : 'no'}>

@@ -1,10 +1,13 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { useEffect, useSyncExternalStore } from 'react'
+import { get } from '../lib/api'
 import { session } from '../lib/auth'
+import { isOnline, subscribeNetwork } from '../lib/network'
 import { cachedRecord, cachedRecords, meta, queued, subscribe } from './queue'
 import { isSyncing, onSynced, syncNow } from './sync'
 
 const AUTO_SYNC_MS = 30_000
+const PROBE_MS = 5_000 // while the API cannot be reached: is it back?
 
 // The device's own data lives in IndexedDB: these queries read it whatever the network does
 // ('always'), are refreshed whenever it changes (any tab), and are never persisted a second time.
@@ -36,17 +39,7 @@ export function useFieldRecord(id: string) {
 }
 
 export function useOnline(): boolean {
-  return useSyncExternalStore(
-    (fn) => {
-      window.addEventListener('online', fn)
-      window.addEventListener('offline', fn)
-      return () => {
-        window.removeEventListener('online', fn)
-        window.removeEventListener('offline', fn)
-      }
-    },
-    () => navigator.onLine,
-  )
+  return useSyncExternalStore(subscribeNetwork, isOnline)
 }
 
 export function useSyncing(): boolean {
@@ -59,13 +52,21 @@ export function useSyncDriver(enabled: boolean) {
   const queries = useQueryClient()
   useEffect(() => {
     if (!enabled) return
-    const attempt = () => { if (navigator.onLine && session()) syncNow().catch(() => {}) }
+    const attempt = () => { if (isOnline() && session()) syncNow().catch(() => {}) }
     const visible = () => { if (document.visibilityState === 'visible') attempt() }
-    window.addEventListener('online', attempt)
+    let wasOnline = isOnline()
+    const offNetwork = subscribeNetwork(() => { // the API is back: send what waits
+      const now = isOnline()
+      if (now && !wasOnline) attempt()
+      wasOnline = now
+    })
     document.addEventListener('visibilitychange', visible)
     const timer = window.setInterval(async () => {
       if ((await queued()).some((e) => e.state === 'pending')) attempt()
     }, AUTO_SYNC_MS)
+    const probe = window.setInterval(() => {
+      if (navigator.onLine && !isOnline()) get('/health').catch(() => {}) // an answer marks the API reachable
+    }, PROBE_MS)
     const off = onSynced((records) => {
       for (const r of records) {
         for (const key of [['record', r.form, r.id], ['actions', r.form, r.id], ['history', r.form, r.id]]) void queries.invalidateQueries({ queryKey: key })
@@ -74,9 +75,10 @@ export function useSyncDriver(enabled: boolean) {
     })
     attempt()
     return () => {
-      window.removeEventListener('online', attempt)
+      offNetwork()
       document.removeEventListener('visibilitychange', visible)
       window.clearInterval(timer)
+      window.clearInterval(probe)
       off()
     }
   }, [enabled, queries])

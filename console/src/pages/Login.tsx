@@ -30,7 +30,7 @@ export default function Login() {
   })
   const choose = (u: LocalUser) => {
     signIn({ token: u.token, user: u.user, name: u.name })
-    navigate((location.state as { from?: string } | null)?.from ?? '/inbox', { replace: true })
+    navigate((location.state as { from?: string } | null)?.from ?? '/', { replace: true })
   }
   return (
     <main id="main" className="login">

@@ -7,7 +7,7 @@ import type { RecordBody } from '../../lib/types'
 import { useFieldRecords, useQueue } from '../../offline/hooks'
 import { distanceM, project } from '../../offline/overlay'
 import SyncPanel from '../../offline/SyncPanel'
-import { formatDistance, mapLink, nextDue, siteOf, titleOf, useDiagram, usePosition } from './common'
+import { formatDistance, mapLink, nextDue, siteOf, titleOf, useDiagram, usePosition, useVanStock } from './common'
 
 /** The engineer's day on a phone: the records of their open field work as the last sync brought them
  *  (so it opens with no network), nearest deadline first, then nearest site; each with the state the
@@ -28,7 +28,6 @@ export default function FieldList() {
       {records.isSuccess && !(records.data ?? []).length && <p>{t('noFieldWork')}</p>}
       {!forms.length && nav.isSuccess && <p>{t('noFieldForms')}</p>}
       <p className="muted">{t('fieldListNote')}</p>
-      {records.data && records.data.length > 0 && <p className="muted">{formatDateTime(new Date().toISOString())}</p>}
     </article>
   )
 }
@@ -44,6 +43,8 @@ function FormSection({ meta, records, queue, here, language }: {
   const diagram = useDiagram(meta.workflow)
   const schema = useSchema(meta.name)
   const fs = meta.field_service ?? null
+  const nav = useNavigation()
+  useVanStock(fs, nav.data?.user.id ?? '') // kept on the device for parts drawn offline
   const rows = records.map((r) => {
     const projected = project(r, queue, diagram.data, fs)
     const site = siteOf(r, fs)

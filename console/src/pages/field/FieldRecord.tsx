@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query'
 import { useEffect, useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
+import { isOnline } from '../../lib/network'
 import { Link, useParams } from 'react-router'
 import { Preview } from '../../forms/Attachments'
 import RecordForm from '../../forms/RecordForm'
@@ -17,7 +18,7 @@ import { distanceM, editableIn, offered, project, stateOf } from '../../offline/
 import { blobOf, enqueue, newId, type NewOp } from '../../offline/queue'
 import SyncPanel from '../../offline/SyncPanel'
 import { syncNow } from '../../offline/sync'
-import { currentPosition, type FieldService, formatDistance, mapLink, nextDue, siteOf, titleOf, useDiagram, usePosition } from './common'
+import { currentPosition, type FieldService, formatDistance, mapLink, nextDue, siteOf, titleOf, useDiagram, usePosition, useVanStock } from './common'
 
 const ATTACHMENT = new Set(['image', 'file', 'signature'])
 const xType = (prop: JsonSchema | undefined) => (prop ? unwrapNullable(prop)['x-type'] ?? prop['x-type'] : undefined)
@@ -25,7 +26,7 @@ const xType = (prop: JsonSchema | undefined) => (prop ? unwrapNullable(prop)['x-
 /** Queue a change (durably, before anything else) and send it at once when there is a network. */
 async function change(op: NewOp, file?: Parameters<typeof enqueue>[1]) {
   await enqueue(op, file)
-  if (navigator.onLine) syncNow().catch(() => {})
+  if (isOnline()) syncNow().catch(() => {})
 }
 
 /** One record of field work on a phone, online or not: everything the engineer does goes into the
@@ -261,34 +262,17 @@ function Photos({ field, prop, rec, label, base, queue }: { field: string; prop:
 function Parts({ fs, rec, base, user, queue }: { fs: FieldService; rec: RecordBody; base: { form: string; record_id: string }; user: string; queue: Queued[] }) {
   const { t } = useTranslation()
   const parts = fs.parts!
-  const van = parts.van_lookup
-  const vanRecord = useQuery({
-    queryKey: ['van', van?.form, user],
-    queryFn: () => get<{ items: RecordBody[] }>(`/forms/${encodeURIComponent(van!.form)}/records?filter.${encodeURIComponent(van!.user_field)}=${encodeURIComponent(user)}&limit=1`),
-    enabled: !!van && !!user,
-    staleTime: 5 * 60_000,
-  })
-  const warehouse: string | undefined = van ? vanRecord.data?.items[0]?.data[van.warehouse_field] : undefined
-  const stock = useQuery({
-    queryKey: ['stock', warehouse],
-    queryFn: () => get<{ items: { part: string; on_hand: number }[] }>(`/inventory/stock?warehouse=${encodeURIComponent(warehouse!)}`),
-    enabled: !!warehouse,
-  })
-  const catalogue = useQuery({
-    queryKey: ['lookup', parts.part_form],
-    queryFn: () => get<{ items: RecordBody[] }>(`/forms/${encodeURIComponent(parts.part_form)}/records?limit=100`),
-    staleTime: 5 * 60_000,
-  })
+  const { van, stock, catalogue } = useVanStock(fs, user)
   const [part, setPart] = useState('')
   const [quantity, setQuantity] = useState('1')
   const name = (pid: string) => {
-    const r = catalogue.data?.items.find((x) => x.id === pid)
+    const r = catalogue?.find((x) => x.id === pid)
     return r ? String(r.data.name ?? r.number ?? r.id) + (r.data.part_no ? ` (${r.data.part_no})` : '') : pid
   }
   // what the van holds now: the last stock figures less the draws still queued on this device
   const drawn = (pid: string) => queue.filter((e) => e.op.type === 'parts' && e.op.part === pid && e.state === 'pending').reduce((n, e) => n + Number(e.op.quantity ?? 0), 0)
-  const choices = van ? (stock.data?.items ?? []).map((s) => ({ part: s.part, left: Number(s.on_hand) - drawn(s.part) }))
-    : (catalogue.data?.items ?? []).map((r) => ({ part: r.id, left: null as number | null }))
+  const choices = van ? (stock ?? []).map((s) => ({ part: s.part, left: Number(s.on_hand) - drawn(s.part) }))
+    : (catalogue ?? []).map((r) => ({ part: r.id, left: null as number | null }))
   const chosen = choices.find((c) => c.part === part)
   const lines: Record<string, any>[] = rec.data[parts.lines_field] ?? []
   const cols = parts.columns

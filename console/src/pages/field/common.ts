@@ -62,3 +62,29 @@ export function nextDue(record: RecordBody): string | null {
 
 export const titleOf = (record: RecordBody, meta: FormNav | undefined) =>
   String((meta?.title_field && record.data[meta.title_field]) || record.number || record.id)
+
+/** The engineer's van and what it holds, and the parts catalogue: loaded with the field list, so a
+ *  visit started offline can still draw parts with the stock shown. */
+export function useVanStock(fs: FieldService | null, user: string) {
+  const parts = fs?.parts
+  const van = parts?.van_lookup
+  const vanRecord = useQuery({
+    queryKey: ['van', van?.form, user],
+    queryFn: () => get<{ items: RecordBody[] }>(`/forms/${encodeURIComponent(van!.form)}/records?filter.${encodeURIComponent(van!.user_field)}=${encodeURIComponent(user)}&limit=1`),
+    enabled: !!van && !!user,
+    staleTime: 5 * 60_000,
+  })
+  const warehouse: string | undefined = van ? vanRecord.data?.items[0]?.data[van.warehouse_field] : undefined
+  const stock = useQuery({
+    queryKey: ['stock', warehouse],
+    queryFn: () => get<{ items: { part: string; on_hand: number }[] }>(`/inventory/stock?warehouse=${encodeURIComponent(warehouse!)}`),
+    enabled: !!warehouse,
+  })
+  const catalogue = useQuery({
+    queryKey: ['lookup', parts?.part_form],
+    queryFn: () => get<{ items: RecordBody[] }>(`/forms/${encodeURIComponent(parts!.part_form)}/records?limit=100`),
+    enabled: !!parts,
+    staleTime: 5 * 60_000,
+  })
+  return { van: !!van, warehouse, stock: stock.data?.items, catalogue: catalogue.data?.items }
+}
