@@ -55,6 +55,25 @@ def run(http, token_for, meter, n: int) -> list[dict]:
         ]
         step("sync: fresh operation (batch of 4, per op)", lambda: call("post", "/sync", eng2, {"operations": batch}), per=4)
         step("sync: replayed operation (batch of 4, per op)", lambda: call("post", "/sync", eng2, {"operations": batch}), per=4)
+    for i in range(min(n, 10)):  # a whole visit made offline, sent in one request as the phone does
+        order = call("post", "/forms/work_order/records", "agent.li", {"data": {
+            "customer": customer["id"], "fault_description": "noise", "service_address": "1 Road", "region": "north",
+            "product_line": "hvac", "service_location": SITE}})
+        record = call("post", f"/forms/work_order/records/{order['id']}/actions/assign", "sup.north", {
+            "version": order["version"], "data": {"assigned_engineer": "eng.zhang"}})["record"]
+        rid, base = order["id"], record["version"]
+        visit = [{"op_id": f"visit-{i:03d}-accept", "type": "action", "form": "work_order", "record_id": rid, "action": "accept"},
+                 {"op_id": f"visit-{i:03d}-checkin", "type": "checkin", "form": "work_order", "record_id": rid, "location": NEAR}]
+        visit += [{"op_id": f"visit-{i:03d}-part-{k:02d}", "type": "parts", "form": "work_order", "record_id": rid, "part": part["id"],
+                   "quantity": 1, "warehouse": warehouse["id"], "line_id": f"visit-{i:03d}-{k:02d}"} for k in range(25)]
+        visit += [{"op_id": f"visit-{i:03d}-report-{k}", "type": "update", "form": "work_order", "record_id": rid, "base_version": base,
+                   "data": {"service_report": f"report draft {k}"}} for k in range(2)]
+        visit.append({"op_id": f"visit-{i:03d}-checkout", "type": "checkout", "form": "work_order", "record_id": rid})
+        assert len(visit) == 30
+        reply = step("sync: a 30-operation offline visit in one request (per op)",
+                     lambda: call("post", "/sync", "eng.zhang", {"operations": visit, "device_id": "bench-phone-0001"}), per=30)
+        refused = [r for r in reply["results"] if r["status"] != "applied"]
+        assert not refused, refused  # a bench never measures errors
     return steps.table()
 
 

@@ -143,7 +143,8 @@ class SyncRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     operations: list[SyncOperation] = Field(default_factory=list, max_length=100)
     cursor: str | None = Field(default=None, description="from the previous sync's response")
-    device_id: str | None = None
+    device_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{8,64}$",
+                                  description="this device: its own earlier updates are not conflicts with its later ones")
 
 
 class SurveyAnswer(BaseModel):

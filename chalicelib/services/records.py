@@ -231,7 +231,8 @@ def _load(tenant: str, form_name: str, record_id: str, *, consistent: bool = Fal
 
 
 def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: str | None,
-           *, op: tuple[str, str] | None = None, op_response: dict | None = None, extra: list[tuple] = ()) -> dict:
+           *, op: tuple[str, str] | None = None, op_response: dict | None = None, extra: list[tuple] = (),
+           device: str | None = None) -> dict:
     """`op` (offline sync) makes the write idempotent: a replay writes nothing and gets `op_response`
     (or this call's answer) back. `extra` items move in the same transaction (e.g. sync's conflicts)."""
     _published, published_form = _form(caller.tenant, form_name)
@@ -270,6 +271,8 @@ def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: 
         if rearmed is not None:  # e.g. priority raised in Review: SLA deadlines move with it
             new.workflow = rearmed.to_dict()
     entry = workflow.history_entry("update", caller.user_id, changed=validated.changed_fields, comment=comment)
+    if device:  # an offline device's update (sync): its later updates from the same base are not conflicts with it
+        entry["device"] = device
     if correction:
         entry["correction"] = True  # changed after the workflow finished, under the end state's edit rules
     plan = workflow._plan_for(caller.tenant, form, rec, new, entry)

@@ -30,6 +30,7 @@ from .caller import Caller
 from .clock import utc_now
 
 _FORM_NAME = re.compile(NAME_PATTERN)
+_DEVICE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 MAX_OPERATIONS = 100
 MAX_RACE_RETRIES = 3  # a concurrent change between our read and write: merge again
 OP_TYPES = ("create", "update", "action", "checkin", "checkout", "parts", "return_part", "attach")
@@ -40,6 +41,10 @@ _OP_KEYS = {"op_id", "type", "form", "record_id", "base_version", "data", "actio
 def sync(caller: Caller, body: Any) -> dict:
     if not isinstance(body, dict) or set(body) - {"operations", "cursor", "device_id"}:
         raise ValidationFailed("body must be {operations, cursor?, device_id?}", details=[{"path": "", "message": "unexpected shape"}])
+    device = body.get("device_id")
+    if device is not None and (not isinstance(device, str) or not _DEVICE.fullmatch(device)):
+        raise ValidationFailed("device_id must be 8-64 letters, digits, '-' or '_'",
+                               details=[{"path": "device_id", "message": "invalid"}])
     ops = body.get("operations") or []
     if not isinstance(ops, list) or len(ops) > MAX_OPERATIONS:
         raise ValidationFailed(f"operations must be a list of at most {MAX_OPERATIONS}", details=[{"path": "operations", "message": "invalid"}])
@@ -60,7 +65,7 @@ def sync(caller: Caller, body: Any) -> dict:
         if stored is None and op["type"] == "create":
             old = done.get(_legacy_scope(op, key))  # applied before creates moved to the per-user space
             stored = old if old is not None and old["request_hash"] == key[1] else None
-        result = _replay(op, key, stored) if stored is not None else _apply(caller, named, key)
+        result = _replay(op, key, stored) if stored is not None else _apply(caller, named, key, device)
         if op["type"] == "create" and op.get("record_id"):
             made_id = (result.get("result") or {}).get("id") if result["status"] == "applied" else None
             made[op["record_id"]] = made_id or _would_be_id(caller, op["record_id"])
@@ -152,7 +157,7 @@ def _rejected(op: dict, exc: AppError) -> dict:
 _RACE_CODES = ("version_conflict", "transaction_conflict")
 
 
-def _apply(caller: Caller, op: dict, key: tuple[str, str]) -> dict:
+def _apply(caller: Caller, op: dict, key: tuple[str, str], device: str | None = None) -> dict:
     """Apply one operation. A failure is final only if the operation's idempotency item is still
     absent afterwards: a concurrent copy of the batch (a phone retrying while its first request runs,
     two tabs) that applied it first moved the record, so our attempt failed (version conflict, an
@@ -161,7 +166,7 @@ def _apply(caller: Caller, op: dict, key: tuple[str, str]) -> dict:
     for attempt in range(MAX_RACE_RETRIES):
         try:
             with record_store.reading_once():  # a retry reads afresh
-                result = _apply_once(caller, op, key)
+                result = _apply_once(caller, op, key, device)
             if result.pop("_raced", False):
                 return _settled(caller, op, key) or result
             return result
@@ -182,7 +187,7 @@ def _settled(caller: Caller, op: dict, key: tuple[str, str]) -> dict | None:
     return _replay(op, key, stored) if stored is not None else None
 
 
-def _apply_once(caller: Caller, op: dict, key: tuple[str, str]) -> dict:
+def _apply_once(caller: Caller, op: dict, key: tuple[str, str], device: str | None) -> dict:
     kind = op["type"]
     if kind == "create":
         body, replayed = records.create(caller, op["form"], {"data": op.get("data") or {}}, key[0],
@@ -190,7 +195,7 @@ def _apply_once(caller: Caller, op: dict, key: tuple[str, str]) -> dict:
         return {"op_id": op["op_id"], "status": "applied", "result": {"id": body["id"], "version": body["version"]},
                 **({"replayed": True} if replayed else {})}
     if kind == "update":
-        return _merge_update(caller, op, key)
+        return _merge_update(caller, op, key, device)
     result = _HANDLERS[kind](caller, op, key)
     # a parts line already on the record: drawn by a concurrent copy of this op (or by another request)
     return {"op_id": op["op_id"], "status": "applied", "result": _summary(result),
@@ -246,9 +251,11 @@ def _attach(caller: Caller, op: dict, key):
                            {"version": _current_version(caller, op)})
 
 
-def _merge_update(caller: Caller, op: dict, key: tuple[str, str]) -> dict:
+def _merge_update(caller: Caller, op: dict, key: tuple[str, str], device: str | None = None) -> dict:
     """Apply the fields nobody else changed since `base_version`; keep the rest as conflicts. The
-    caller must be allowed to make every change they send, exactly as a PATCH now would be."""
+    caller must be allowed to make every change they send, exactly as a PATCH now would be. Changes
+    this same device made since (the same user's earlier updates sent with its `device_id`: a report
+    saved twice offline) are its own, not a conflict; the same user on another device is someone else."""
     from ..forms.engine import validate_record
     base = op.get("base_version")
     data = op.get("data")
@@ -272,7 +279,8 @@ def _merge_update(caller: Caller, op: dict, key: tuple[str, str]) -> dict:
     if rec.workflow:
         inst, wf = workflow.running(caller.tenant, rec)
         workflow.check_editable(caller, wf, inst, data, record_data=rec.data, comment=op.get("comment"))
-    changed_since = store.fields_changed_since(caller.tenant, rec.id, base, rec.version) if rec.version > base else set()
+    changed_since = store.fields_changed_since(caller.tenant, rec.id, base, rec.version, own=(caller.user_id, device) if device else None) \
+        if rec.version > base else set()
     form = definitions.version_of(caller.tenant, "form", rec.form, rec.form_version)
     visible = access.visible_fields(rec.data)
     # compare like with like: the device's values as the form engine would store them
@@ -310,7 +318,7 @@ def _merge_update(caller: Caller, op: dict, key: tuple[str, str]) -> dict:
     outcome = jsonutil.to_plain({"op_id": op["op_id"], "status": status, "conflicts": conflicts, "merged": sorted(apply),
                                  "result": {"id": rec.id, "version": rec.version + 1}})
     written = records.update(caller, op["form"], op["record_id"], {"version": rec.version, "data": apply}, None,
-                             op=key, op_response=outcome, extra=extra)
+                             op=key, op_response=outcome, extra=extra, device=device)
     if written.get("op_id") == op["op_id"] and "status" in written:  # the stored outcome: a concurrent copy applied it
         return {**written, "replayed": True}
     return outcome

@@ -38,11 +38,17 @@ def operation(tenant: str, scope: str, key: str) -> dict | None:
     return {"request_hash": item.request_hash, "response": jsonutil.loads(item.response)}
 
 
-def fields_changed_since(tenant: str, record_id: str, base_version: int, current_version: int) -> set[str]:
+def fields_changed_since(tenant: str, record_id: str, base_version: int, current_version: int,
+                         own: tuple[str, str] | None = None) -> set[str]:
+    """Fields the history says changed after `base_version`; `own` = (user, device): updates that user
+    sent from that device are left out (the device knew them)."""
     changed: set[str] = set()
     for item in HistoryItem.query(keys.record_pk(tenant, record_id),
                                   HistoryItem.sk.between(f"H#{base_version + 1:010d}", f"H#{current_version:010d}")):
-        changed |= set(jsonutil.loads(item.entry).get("changed_fields") or [])
+        entry = jsonutil.loads(item.entry)
+        if own is not None and entry.get("device") == own[1] and entry.get("actor") == own[0]:
+            continue
+        changed |= set(entry.get("changed_fields") or [])
     return changed
 
 

@@ -16,7 +16,8 @@ export default function Layout() {
   useSyncDriver(hasFieldWork) // the device's queue goes up whenever there is a network
   const online = useOnline()
   const queue = useQueue()
-  const waiting = (queue.data ?? []).length
+  const waiting = (queue.data ?? []).filter((e) => e.state === 'pending').length
+  const problems = (queue.data ?? []).length - waiting // refused or in conflict: a person decides
   const logout = () => {
     signOut()
     queries.clear()
@@ -30,8 +31,9 @@ export default function Layout() {
         <span className="spacer" />
         {!online && <span className="badge off" role="status">{t('offline')}</span>}
         {hasFieldWork && waiting > 0 && (
-          <NavLink className="badge" to="/field" aria-label={t('toSync', { count: waiting })}>{t('toSync', { count: waiting })}</NavLink>
+          <NavLink className="badge" to="/field">{t('toSync', { count: waiting })}</NavLink>
         )}
+        {hasFieldWork && problems > 0 && <NavLink className="badge off" to="/field">{t('needsYou')}: {problems}</NavLink>}
         {unread.data && (
           <NavLink className="badge" to="/notifications" aria-label={`${t('notifications')}: ${t('unread', { count: unread.data.unread })}`}>
             {t('notifications')}: {unread.data.unread}

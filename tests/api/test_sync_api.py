@@ -7,8 +7,8 @@ from .test_fieldwork_api import NEAR, SUP, ZHANG, make_part, make_warehouse, on_
 ADMIN = dict(user="admin", roles=["admin"])
 
 
-def sync(api, who, operations, cursor=None, expect=200):
-    body = {"operations": operations}
+def sync(api, who, operations, cursor=None, expect=200, device=None):
+    body = {"operations": operations, **({"device_id": device} if device else {})}
     if cursor:
         body["cursor"] = cursor
     response = api.call("POST", "/sync", body=body, **who)
@@ -106,6 +106,28 @@ def test_same_field_changed_on_both_sides_is_a_conflict_with_both_values(flow_ap
     same = sync(flow_api, ZHANG, [{"op_id": "edit-000002", "type": "update", "form": "work_order", "record_id": order.id,
                                    "base_version": base, "data": {"service_report": "Office note"}}])
     assert same["results"][0]["status"] == "applied"
+
+
+def test_a_device_saving_the_same_field_twice_offline_is_not_in_conflict_with_itself(flow_api):
+    """A report saved twice in a basement: both updates start from the version the phone had; the
+    second builds on the first (same user, same device_id), in one batch or in the next. Another
+    device of the same user changing the field meanwhile is a conflict."""
+    order, part, warehouse = setup(flow_api)
+    order.post("checkin", ZHANG, location=NEAR)
+    base = order.version
+    edit = lambda n, text: {"op_id": f"twice-{n:06d}", "type": "update", "form": "work_order", "record_id": order.id,  # noqa: E731
+                            "base_version": base, "data": {"service_report": text}}
+    first = sync(flow_api, ZHANG, [edit(1, "draft"), edit(2, "draft, then the final words")], device="phone-000001")
+    assert [r["status"] for r in first["results"]] == ["applied", "applied"]
+    later = sync(flow_api, ZHANG, [edit(3, "third save")], device="phone-000001")  # the next sync, same base
+    assert later["results"][0]["status"] == "applied"
+    assert order.get(ADMIN)["data"]["service_report"] == "third save"
+    # the same engineer's other device (or one that names no device) did not know those saves
+    other = sync(flow_api, ZHANG, [edit(4, "tablet text")], device="tablet-00001")
+    assert other["results"][0]["status"] == "conflict"
+    unnamed = sync(flow_api, ZHANG, [edit(5, "no device")])
+    assert unnamed["results"][0]["status"] == "conflict"
+    assert sync(flow_api, ZHANG, [], device="x", expect=422)["error"]["details"][0]["path"] == "device_id"
 
 
 def test_pull_returns_my_orders_and_what_left_me(flow_api):

@@ -1,4 +1,6 @@
+import { useQueryClient } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
+import { unwrapNullable } from '../forms/rjsf'
 import { isOnline } from '../lib/network'
 import { formatDateTime } from '../lib/i18n'
 import type { Queued } from './db'
@@ -25,7 +27,13 @@ export default function SyncPanel({ recordId, fieldLabel, describe }: {
   const pending = all.filter((e) => e.state === 'pending')
   const failed = all.filter((e) => e.state === 'failed')
   const conflicts = all.filter((e) => e.state === 'conflict')
-  const label = (e: Queued, field: string) => fieldLabel?.(e.op.form, field) ?? field
+  const queries = useQueryClient()
+  // a field by its label in the reader's language: the form's schema, as the device keeps it
+  const label = (e: Queued, field: string) => {
+    if (fieldLabel) return fieldLabel(e.op.form, field)
+    const prop = (queries.getQueryData(['schema', e.op.form]) as any)?.properties?.[field]
+    return (prop && (unwrapNullable(prop).title ?? prop.title)) || field
+  }
   const what = (e: Queued) => describe?.(e) ?? t(`op.${e.op.type}`, { defaultValue: e.op.type })
   const keepMine = (entry: Queued) => resolveConflict(entry, 'mine', (data, base) =>
     enqueue({ type: 'update', form: entry.op.form, record_id: entry.op.record_id, data, base_version: base }))

@@ -39,6 +39,17 @@ export interface SyncFigures {
   rejected: number
 }
 
+/** This device, for the server: a report saved twice offline is not in conflict with itself. */
+function deviceId(): string {
+  const key = 'aftersales.device'
+  let id = localStorage.getItem(key)
+  if (!id) {
+    id = `d-${Array.from(crypto.getRandomValues(new Uint8Array(12)), (b: number) => b.toString(16).padStart(2, '0')).join('')}`
+    localStorage.setItem(key, id)
+  }
+  return id
+}
+
 let running: Promise<SyncFigures> | null = null
 const syncedListeners = new Set<(records: RecordBody[]) => void>()
 
@@ -76,7 +87,7 @@ async function run(): Promise<SyncFigures> {
       if (!batch.length && round > 0) break
       status = await meta()
       figures.requests++
-      const reply = await post<SyncReply>('/sync', { operations: batch.map((e) => e.op), ...(status.cursor ? { cursor: status.cursor } : {}) })
+      const reply = await post<SyncReply>('/sync', { operations: batch.map((e) => e.op), device_id: deviceId(), ...(status.cursor ? { cursor: status.cursor } : {}) })
       const unsettled = await applyReplies(batch, reply.results, figures)
       await storePull(reply.changes.records, reply.changes.unassigned, reply.cursor)
       brought.push(...reply.changes.records)

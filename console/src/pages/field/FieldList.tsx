@@ -60,7 +60,8 @@ function FormSection({ meta, records, queue, here, language }: {
           <li key={r.id} className="card" data-record={r.id}>
             <Link to={`/field/${encodeURIComponent(r.form)}/${encodeURIComponent(r.id)}`}><strong>{titleOf(r, meta)}</strong></Link>
             <span className="state" data-state={projected.state ?? ''}>{label(projected.state)}</span>
-            {projected.pending.length > 0 && <span className="badge">{t('pendingCount', { count: projected.pending.length })}</span>}
+            {projected.pending.some((e) => e.state === 'pending') && <span className="badge">{t('pendingCount', { count: projected.pending.filter((e) => e.state === 'pending').length })}</span>}
+            {queue.some((e) => e.op.record_id === r.id && e.state !== 'pending') && <span className="badge off">{t('needsYou')}</span>}
             <dl className="facts">
               {meta.columns.filter((c) => c.name !== meta.title_field && r.data[c.name] != null && r.data[c.name] !== '' && !['user', 'lookup'].includes(c.type)).slice(0, 3).map((c) => (
                 <div key={c.name}><dt>{c.label}</dt><dd>{display(r.data[c.name], schema.data?.properties?.[c.name])}</dd></div>
