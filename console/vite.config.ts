@@ -56,7 +56,7 @@ export default defineConfig({
         // the dashboards' chunk (Vega) is ~850 KB: room for it to grow without dropping out of the precache
         maximumFileSizeToCacheInBytes: 4 * 1024 * 1024,
         navigateFallback: 'index.html',
-        navigateFallbackDenylist: [/^\/local-mail(\/|$)/, /^\/local-users\.json$/, /^\/config\.json$/],
+        navigateFallbackDenylist: [/^\/local-mail(\/|\?|$)/, /^\/local-users\.json$/, /^\/config\.json$/],
         cleanupOutdatedCaches: true,
         runtimeCaching: [
           {

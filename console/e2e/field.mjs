@@ -157,7 +157,9 @@ try {
   await page.locator('#root_service_report').fill('Phone: cleaned the condenser coil.')
   await page.getByRole('button', { name: w.save, exact: true }).click()
   await page.getByRole('link', { name: `← ${w.fieldApp}` }).click()
-  const queuedCount = await pendingOf(page)
+  // the list's count is read from IndexedDB as the page mounts: give it a moment to settle
+  let queuedCount = await pendingOf(page)
+  for (let i = 0; i < 50 && queuedCount !== 9; i++) { await page.waitForTimeout(100); queuedCount = await pendingOf(page) }
   if (queuedCount !== 9) fail(`${queuedCount} changes queued, not 9`)
   const uploads = await queuedUploads(page)
   figures.photo_sizes = uploads.map((u) => ({ name: u.name, type: u.content_type, bytes: u.size, width: u.width, height: u.height }))
