@@ -49,6 +49,7 @@ package: $(VENV_STAMP)
 	COGNITO_USER_POOL_ARN=$${COGNITO_USER_POOL_ARN:-$(COGNITO_DEFAULT_ARN)} \
 	$(VENV)/bin/chalice package --stage $(STAGE) --merge-template $(MERGE_TEMPLATE) build/package
 	$(VENV)/bin/cfn-lint build/package/sam.json
+	$(PY) -m tools.check_bundle build/package/deployment.zip  # lean, and importable on bare Python
 
 bench: deps
 	$(PY) -m bench.run
