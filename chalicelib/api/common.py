@@ -6,11 +6,12 @@ import os
 
 import functools
 import logging
+import time
 from typing import Any, Callable
 
 from chalice import Blueprint, Response
 
-from .. import jsonutil
+from .. import jsonutil, logs
 from ..auth import caller_from_request, route_authorizer
 from ..services.identity import effective
 from ..config import get_settings
@@ -84,18 +85,31 @@ def route(bp: Blueprint, path: str, *, methods: list[str], public: bool = False,
         @functools.wraps(view)
         def wrapper(**params: Any) -> Response:
             request = bp.current_request
+            context = request.context or {}
+            started = time.perf_counter()
+            invocation = getattr(bp.current_app, "lambda_context", None)
+            request_id = context.get("requestId") or getattr(invocation, "aws_request_id", None)
+            with logs.bound(request_id=request_id, method=request.method, route=path):
+                response = _answer(request, context, params)
+                log.info("request", extra={"status": response.status_code,
+                                           "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+                return response
+
+        def _answer(request, context: dict, params: dict) -> Response:
             try:
                 configure_once()
-                caller = None if public else effective(caller_from_request(request.headers or {}, request.context or {}))
+                caller = None if public else effective(caller_from_request(request.headers or {}, context))
+                if caller is not None:
+                    logs.bind(tenant=caller.tenant, user=caller.user_id)
                 with expression_budget():  # one expression budget per request (expressions.budget)
                     result = view(request, caller, **params)
                 return result if isinstance(result, Response) else json_response(result)
             except AppError as exc:
                 if exc.status >= 500:
-                    log.error("request failed: %s", exc.message)
+                    log.error("request failed: %s (%s)", exc.code, exc.message)
                 return error_response(exc)
             except Exception:  # never leak internals; log with the stack for the operator
-                log.exception("unhandled error on %s %s", request.method, request.path)
+                log.exception("unhandled error")
                 return json_response({"error": {"code": "internal_error", "message": "internal error", "details": []}}, 500)
 
         options = {} if public else {"authorizer": route_authorizer()}
@@ -103,6 +117,26 @@ def route(bp: Blueprint, path: str, *, methods: list[str], public: bool = False,
         return wrapper
 
     return decorator
+
+
+def handler(fn: Callable) -> Callable:
+    """A scheduled, stream or queue handler whose log lines carry its name and the invocation's id,
+    ending with one `handler` line (duration; the failure with its stack when it raises — Lambda retries)."""
+
+    @functools.wraps(fn)
+    def wrapper(event: Any) -> Any:
+        started = time.perf_counter()
+        context = getattr(event, "context", None)
+        with logs.bound(request_id=getattr(context, "aws_request_id", None), handler=fn.__name__):
+            try:
+                result = fn(event)
+            except Exception:
+                log.exception("handler failed", extra={"duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+                raise
+            log.info("handler", extra={"duration_ms": round((time.perf_counter() - started) * 1000, 1)})
+            return result
+
+    return wrapper
 
 
 def body_of(request) -> Any:

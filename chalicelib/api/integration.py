@@ -6,7 +6,7 @@ import os
 from chalice import Blueprint, Rate
 
 from ..errors import parse_count
-from .common import LazyModule, body_of, configure_once, json_response, query_params, route
+from .common import LazyModule, body_of, configure_once, handler, json_response, query_params, route
 
 hooks = LazyModule("chalicelib.services.webhooks")  # loads on first use (cold start)
 
@@ -55,6 +55,7 @@ def redeliver(request, caller, webhook_id, event_id):
 
 
 @bp.on_dynamodb_record(stream_arn=STREAM_ARN, batch_size=100, starting_position="TRIM_HORIZON")
+@handler
 def record_events(event):
     """History items inserted in the records table → outbound events (queue + webhooks)."""
     from ..services import events
@@ -63,6 +64,7 @@ def record_events(event):
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))
+@handler
 def retry_webhooks(event):
     from ..services import events
     configure_once()
@@ -70,6 +72,7 @@ def retry_webhooks(event):
 
 
 @bp.on_sqs_message(queue_arn=INBOUND_QUEUE_ARN, batch_size=10)
+@handler
 def inbound_messages(event):
     """Messages from other systems → records (partial batch failure: only failed messages return)."""
     from ..services import inbound
@@ -112,6 +115,7 @@ def export(request, caller, form):
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))
+@handler
 def continue_imports(event):
     from ..services import bulk
     configure_once()

@@ -5,7 +5,7 @@ import os
 
 from chalice import Blueprint, Rate, Response
 
-from .common import LazyModule, configure_once, query_params, route
+from .common import LazyModule, configure_once, handler, query_params, route
 
 service = LazyModule("chalicelib.services.reports")  # the report engine loads on first use
 
@@ -69,6 +69,7 @@ def chart_spec(request, caller, name, chart):
 
 
 @bp.on_dynamodb_record(stream_arn=RECORDS_STREAM_ARN, batch_size=100, starting_position="TRIM_HORIZON")
+@handler
 def maintain_reports(event):
     """Records table stream → report aggregates, exactly once per record version."""
     configure_once()
@@ -76,6 +77,7 @@ def maintain_reports(event):
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))
+@handler
 def run_report_backfills(event):
     """Advances report backfills that still have pages to read, then retires replaced report versions."""
     configure_once()

@@ -7,7 +7,7 @@ from chalice import Blueprint, Rate
 from ..services import notifications as notes
 from ..services import surveys as service
 from ..errors import PayloadTooLarge
-from .common import body_of, configure_once, header, html_response, query_params, route
+from .common import body_of, configure_once, handler, header, html_response, query_params, route
 
 bp = Blueprint(__name__)
 
@@ -91,6 +91,7 @@ def set_preferences(request, caller):
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))
+@handler
 def send_mail(event):
     configure_once()
     from ..services.mail import deliver_due

@@ -4,7 +4,7 @@ from chalice import Blueprint, Rate
 
 from ..errors import parse_count
 from ..services import workflow as service
-from .common import body_of, configure_once, flag, query_params, route
+from .common import body_of, configure_once, handler, flag, query_params, route
 
 bp = Blueprint(__name__)
 
@@ -37,6 +37,7 @@ def diagram(request, caller, name):
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))
+@handler
 def fire_timers(event):
     configure_once()
     return service.fire_due_timers()
