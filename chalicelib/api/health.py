@@ -29,4 +29,17 @@ def openapi(request, caller):
     """The OpenAPI 3.1 document of this API."""
     from . import openapi as document
 
-    return document.build(bp.current_app)
+    return document.build(bp.current_app, server=_base_url(request))
+
+
+def _base_url(request) -> str | None:
+    """The URL this API was reached at: API Gateway's own host carries the stage in the path; a custom
+    domain or chalice local does not."""
+    headers = request.headers or {}
+    host = headers.get("host")
+    if not host:
+        return None
+    scheme = headers.get("x-forwarded-proto") or ("http" if host.startswith(("127.0.0.1", "localhost")) else "https")
+    stage = (request.context or {}).get("stage")
+    prefix = f"/{stage}" if stage and host.endswith(".amazonaws.com") else ""
+    return f"{scheme}://{host}{prefix}"

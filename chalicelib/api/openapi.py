@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+from ..services.members import MemberIn, MemberList, MemberOut
+from ..services.records import Deleted, RecordChanged, RecordChangedRef, RecordOut, RecordPage, RecordRef
 
 ERROR_STATUSES = {"400": "Bad input", "401": "No or bad token", "403": "Not allowed", "404": "Not found (in your tenant)",
                   "409": "Version or state conflict", "413": "Too large", "422": "Failed validation"}
@@ -30,15 +33,6 @@ class ActionRequest(BaseModel):
     data: dict[str, Any] | None = None
     comment: str | None = Field(default=None, max_length=2000)
     delegate_to: str | None = None
-
-
-class MemberRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    display_name: str = Field(default="", max_length=200)
-    email: str | None = None
-    roles: list[str] = Field(default_factory=list, max_length=20)
-    active: bool = True
-    attributes: dict[str, str] = Field(default_factory=dict)
 
 
 class BatchDispatchRequest(BaseModel):
@@ -225,7 +219,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/forms/{form}/records"): RecordCreate,
     ("PATCH", "/forms/{form}/records/{record_id}"): RecordUpdate,
     ("POST", "/forms/{form}/records/{record_id}/actions/{action}"): ActionRequest,
-    ("PUT", "/members/{user_id}"): MemberRequest,
+    ("PUT", "/members/{user_id}"): MemberIn,
     ("POST", "/definitions/{kind}/{name}/versions"): "object",
     ("POST", "/forms/{form}/records/{record_id}/uploads"): UploadRequest,
     ("POST", "/forms/{form}/records/{record_id}/uploads/{upload_id}/confirm"): UploadConfirm,
@@ -241,13 +235,35 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/notifications/read"): NotificationsRead,
     ("PUT", "/notifications/preferences"): NotificationPreferences,
 }
+# (METHOD, path) → (status, name, the service's return type): the answer's schema is built from the type the
+# service is declared to return, so the document cannot describe another shape than the code builds.
+RESPONSE_TYPES: dict[tuple[str, str], tuple[str, str, Any]] = {
+    ("POST", "/forms/{form}/records"): ("201", "RecordCreated", RecordOut | RecordRef),
+    ("GET", "/forms/{form}/records"): ("200", "RecordPage", RecordPage),
+    ("GET", "/forms/{form}/records/{record_id}"): ("200", "RecordOut", RecordOut),
+    ("PATCH", "/forms/{form}/records/{record_id}"): ("200", "RecordUpdated", RecordChanged | RecordChangedRef),
+    ("DELETE", "/forms/{form}/records/{record_id}"): ("200", "Deleted", Deleted),
+    ("PUT", "/members/{user_id}"): ("200", "MemberOut", MemberOut),
+    ("GET", "/members/{user_id}"): ("200", "MemberOut", MemberOut),
+    ("GET", "/members"): ("200", "MemberList", MemberList),
+}
 PUBLIC = {"/health", "/openapi.json", "/surveys/{token}", "/surveys/{token}/opt-out"}  # surveys: the signed token
 
 
-def build(app) -> dict:
+def _component(components: dict, name: str, schema: dict) -> dict:
+    components.update(schema.pop("$defs", {}))  # nested models are components too
+    components[name] = schema
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def build(app, server: str | None = None) -> dict:
+    """`server`: this stage's base URL (the document's `servers`), when known."""
     paths: dict[str, dict] = {}
     components = {"ErrorBody": ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")}
     components.update(components["ErrorBody"].pop("$defs", {}))
+    for status, name, shape in RESPONSE_TYPES.values():
+        if name not in components:
+            _component(components, name, TypeAdapter(shape).json_schema(ref_template="#/components/schemas/{model}"))
     for path, methods in sorted(app.routes.items()):
         for method, entry in methods.items():
             operation: dict[str, Any] = {
@@ -272,6 +288,11 @@ def build(app) -> dict:
                 operation.setdefault("requestBody", {"content": {}})["content"].update(FORM_BODIES[(method, path)])
             if method in ("POST", "PUT") and body is not None:
                 operation["responses"]["201"] = {"description": "Created", "content": {"application/json": {"schema": {"type": "object"}}}}
+            if (method, path) in RESPONSE_TYPES:
+                status, name, _shape = RESPONSE_TYPES[(method, path)]
+                operation["responses"].pop("201" if status == "200" else "200", None)
+                operation["responses"][status] = {"description": "Created" if status == "201" else "OK", "content": {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
             for code, response in RESPONSES.get((method, path), {}).items():
                 operation["responses"][code] = response
             operation["parameters"] += QUERY.get((method, path), [])
@@ -282,6 +303,7 @@ def build(app) -> dict:
             "info": {"title": "After-sales service platform API", "version": "1.0.0",
                      "description": "Tenant, roles and attributes come from the bearer token. Record bodies follow "
                                     "each form's JSON Schema: GET /forms/{form}/schema."},
+            **({"servers": [{"url": server, "description": "this stage"}]} if server else {}),
             "paths": paths, "components": {"schemas": components, "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
             "security": [{"bearer": []}]}

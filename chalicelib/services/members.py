@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from typing_extensions import TypedDict  # pydantic reads TypedDicts from typing_extensions on 3.11
+
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import NotFound, ValidationFailed
@@ -13,7 +15,21 @@ from .caller import Caller
 from .clock import utc_now
 
 
+class MemberOut(TypedDict):
+    user_id: str
+    display_name: str
+    email: str | None
+    roles: list[str]
+    active: bool
+    attributes: dict[str, str]
+
+
+class MemberList(TypedDict):
+    items: list[MemberOut]
+
+
 class MemberIn(BaseModel):
+    """The body of PUT /members/{user_id} (the OpenAPI document's schema of it, too)."""
     model_config = ConfigDict(extra="forbid")
     display_name: str = Field(default="", max_length=200)
     email: str | None = Field(default=None, max_length=254)
@@ -23,7 +39,7 @@ class MemberIn(BaseModel):
     attributes: dict[str, str] = Field(default_factory=dict, max_length=20)
 
 
-def put(caller: Caller, user_id: str, body: Any) -> dict:
+def put(caller: Caller, user_id: str, body: Any) -> MemberOut:
     caller.require_admin("managing members")
     if not USER_ID_RE.fullmatch(user_id):
         raise ValidationFailed("user id is malformed", details=[{"path": "user_id", "message": f"must match {USER_ID_PATTERN}"}])
@@ -42,7 +58,7 @@ def put(caller: Caller, user_id: str, body: Any) -> dict:
     return {"user_id": user_id, **member.model_dump()}
 
 
-def get(caller: Caller, user_id: str) -> dict:
+def get(caller: Caller, user_id: str) -> MemberOut:
     if user_id != caller.user_id:
         caller.require_admin("reading other members")
     member = store.get_member(caller.tenant, user_id)
@@ -52,7 +68,7 @@ def get(caller: Caller, user_id: str) -> dict:
             "roles": member.roles, "active": member.active, "attributes": member.attributes or {}}
 
 
-def list_all(caller: Caller) -> dict:
+def list_all(caller: Caller) -> MemberList:
     caller.require_admin("listing members")
     return {"items": [{"user_id": m.user_id, "display_name": m.display_name, "email": m.email, "roles": m.roles,
                        "active": m.active, "attributes": m.attributes or {}} for m in store.list_members(caller.tenant)]}

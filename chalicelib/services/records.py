@@ -6,6 +6,8 @@ import hashlib
 import re
 from typing import Any
 
+from typing_extensions import NotRequired, TypedDict  # pydantic reads TypedDicts from typing_extensions on 3.11
+
 from .. import jsonutil
 from ..errors import BadRequest, Conflict, NotFound, ValidationFailed, parse_count
 from ..forms.definition import FormDefinition
@@ -20,6 +22,75 @@ from .caller import Caller
 from .clock import utc_now
 
 MAX_PAGE = 100
+
+
+# What the record routes answer. These types are the service's return types and the OpenAPI document's
+# response schemas (api.openapi builds them with pydantic's TypeAdapter): one description, no copy.
+class Timer(TypedDict):
+    name: str
+    due_at: str
+
+
+class WorkflowView(TypedDict):
+    workflow: str
+    version: int
+    state: str
+    status: str
+    entered_at: str
+    assignees: list[str]
+    timers: list[Timer]
+    approval: dict[str, Any] | None
+    error: dict[str, Any] | None
+
+
+class RecordOut(TypedDict):
+    """A record as the caller may see it: `data` without the fields their role hides."""
+    id: str
+    form: str
+    form_version: int
+    version: int
+    number: str | None
+    data: dict[str, Any]
+    created_at: str
+    created_by: str
+    updated_at: str
+    updated_by: str
+    deleted: bool
+    workflow: WorkflowView | None
+
+
+class RecordRef(TypedDict):
+    """What a creator is told of a new record their row rule does not let them read."""
+    id: str
+    form: str
+    version: int
+    number: str | None
+
+
+class RecordPage(TypedDict):
+    items: list[RecordOut]
+    next_cursor: str | None
+    titles: NotRequired[dict[str, str]]  # {record id: title} of the records the page's lookups name
+
+
+class RecordChanged(RecordOut):
+    """A PATCH's answer: the record as the caller may now see it and which of its fields changed."""
+    changed_fields: list[str]
+
+
+class RecordChangedRef(TypedDict):
+    """A PATCH's answer when the change moved the record out of the caller's row rule."""
+    id: str
+    version: int
+    changed_fields: list[str]
+
+
+class Deleted(TypedDict):
+    id: str
+    deleted: bool
+    version: int
+
+
 MAX_LIST_ROUNDS = 5  # pages read to fill one page when row rules hide records (then a cursor comes back)
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
 
@@ -33,14 +104,14 @@ def access_for(caller: Caller, form: FormDefinition) -> Access:
     return Access(form, caller.roles, caller.variables(utc_now()))
 
 
-def render_for(access: Access, rec: store.StoredRecord) -> dict:
+def render_for(access: Access, rec: store.StoredRecord) -> RecordOut:
     """The record as this caller may see it: hidden fields are absent."""
     body = render(rec)
     body["data"] = access.mask(body["data"])
     return body
 
 
-def render(rec: store.StoredRecord) -> dict:
+def render(rec: store.StoredRecord) -> RecordOut:
     return jsonutil.to_plain({
         "id": rec.id, "form": rec.form, "form_version": rec.form_version, "version": rec.version,
         "number": rec.number, "data": rec.data, "created_at": rec.created_at, "created_by": rec.created_by,
@@ -48,7 +119,7 @@ def render(rec: store.StoredRecord) -> dict:
         "workflow": _workflow_view(rec.workflow)})
 
 
-def _workflow_view(instance: dict | None) -> dict | None:
+def _workflow_view(instance: dict | None) -> WorkflowView | None:
     if not instance:
         return None
     return {"workflow": instance["workflow"], "version": instance["version"], "state": instance["state"],
@@ -80,7 +151,7 @@ def _number_formatter(form: FormDefinition, now: str):
 
 
 def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | None,
-           *, record_id: str | None = None, idempotency_scope: str | None = None) -> tuple[dict, bool]:
+           *, record_id: str | None = None, idempotency_scope: str | None = None) -> tuple[RecordOut | RecordRef, bool]:
     """`record_id`: a ULID the client made (offline sync: later operations of the same batch can name
     the record before the server has seen it). The record is stored under `client_record_id` of it
     (bound to tenant + caller), so no client can aim at someone else's record; its time part must be
@@ -91,7 +162,7 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
     access = access_for(caller, form)
     access.require_writable(data, None)
 
-    def shown(r: store.StoredRecord) -> dict:
+    def shown(r: store.StoredRecord) -> RecordOut | RecordRef:
         # what the creator may see of the new record (stored as the Idempotency-Key response too)
         if not access.row_visible(r.data):
             return {"id": r.id, "form": r.form, "version": r.version, "number": r.number}
@@ -204,7 +275,7 @@ def create_request_hash(user_id: str, form_name: str, data: dict, record_id: str
     return hashlib.sha256(jsonutil.dumps(bound, canonical=True).encode()).hexdigest()
 
 
-def get(caller: Caller, form_name: str, record_id: str) -> dict:
+def get(caller: Caller, form_name: str, record_id: str) -> RecordOut:
     _version, form = _form(caller.tenant, form_name)
     caller.require_any(form.permissions.read, f"reading {form_name} records")
     access = access_for(caller, form)
@@ -232,7 +303,7 @@ def _load(tenant: str, form_name: str, record_id: str, *, consistent: bool = Fal
 
 def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: str | None,
            *, op: tuple[str, str] | None = None, op_response: dict | None = None, extra: list[tuple] = (),
-           device: str | None = None) -> dict:
+           device: str | None = None) -> RecordChanged | RecordChangedRef:
     """`op` (offline sync) makes the write idempotent: a replay writes nothing and gets `op_response`
     (or this call's answer) back. `extra` items move in the same transaction (e.g. sync's conflicts)."""
     _published, published_form = _form(caller.tenant, form_name)
@@ -308,7 +379,7 @@ def validate_record_refs(form: FormDefinition, data: dict):
         return []  # an old record that no longer validates: check every reference again
 
 
-def delete(caller: Caller, form_name: str, record_id: str, if_match: str | None, version_param: str | None) -> dict:
+def delete(caller: Caller, form_name: str, record_id: str, if_match: str | None, version_param: str | None) -> Deleted:
     _published, form = _form(caller.tenant, form_name)
     caller.require_any(form.permissions.delete, f"deleting {form_name} records")
     expected = _expected_version({"version": _int_or_none(version_param, "query.version")} if version_param else {}, if_match)
@@ -331,7 +402,7 @@ def delete(caller: Caller, form_name: str, record_id: str, if_match: str | None,
     return {"id": record_id, "deleted": True, "version": gone.version}
 
 
-def list_records(caller: Caller, form_name: str, params: dict[str, str], *, titles: bool = True) -> dict:
+def list_records(caller: Caller, form_name: str, params: dict[str, str], *, titles: bool = True) -> RecordPage:
     """A page of records the caller may see; `titles`: with the names of the records its lookups point to."""
     _version, form = _form(caller.tenant, form_name)
     caller.require_any(form.permissions.read, f"reading {form_name} records")

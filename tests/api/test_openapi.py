@@ -67,3 +67,49 @@ def test_generated_requests_never_get_a_500(case, shared_api):
     if response.status_code >= 400:
         payload = json.loads(response.body)
         assert set(payload) == {"error"} and {"code", "message", "details"} <= set(payload["error"]), payload
+
+
+def test_the_answers_are_what_the_document_says(demo_api):
+    """The response schemas come from the services' return types: real answers validate against them
+    (a field renamed or added in the code without its type, or the other way round, fails here)."""
+    from jsonschema import Draft202012Validator
+
+    from tests.api.helpers import AGENT, new_customer, new_work_order
+    document = json.loads(demo_api.call("GET", "/openapi.json", user=None, headers={"Host": "127.0.0.1:8000"}).body)
+    assert document["servers"] == [{"url": "http://127.0.0.1:8000", "description": "this stage"}]
+    operation_ids = [op["operationId"] for methods in document["paths"].values() for op in methods.values()]
+    assert len(operation_ids) == len(set(operation_ids))
+
+    checked = []
+
+    def conforms(method, path, response):
+        documented = document["paths"][path][method.lower()]["responses"][str(response.status_code)]
+        schema = documented["content"]["application/json"]["schema"]
+        assert schema.get("$ref"), (method, path, "no typed answer documented")
+        Draft202012Validator({**schema, "components": document["components"]}).validate(response.json)
+        checked.append((method, path))
+
+    asset = {"title": "Asset", "fields": [{"name": "serial", "type": "text"}, {"name": "owner", "type": "user"}],
+             "permissions": {"create": ["admin", "agent"], "read": ["admin", "agent"], "update": ["admin"], "delete": ["admin"],
+                             "rows": {"agent": "owner == $user.id"}}}
+    assert demo_api.call("POST", "/definitions/form/asset/versions", body=asset).status_code == 201
+    mine = demo_api.call("POST", "/forms/asset/records", body={"data": {"serial": "A-1", "owner": "agent.li"}}, **AGENT)
+    conforms("POST", "/forms/{form}/records", mine)
+    hidden = demo_api.call("POST", "/forms/asset/records", body={"data": {"serial": "A-2", "owner": "admin"}}, **AGENT)
+    assert set(hidden.json) == {"id", "form", "version", "number"}  # the RecordRef branch
+    conforms("POST", "/forms/{form}/records", hidden)
+    changed = demo_api.call("PATCH", f"/forms/asset/records/{mine.json['id']}", body={"version": 1, "data": {"serial": "A-1b"}})
+    conforms("PATCH", "/forms/{form}/records/{record_id}", changed)
+    order = new_work_order(demo_api, new_customer(demo_api)["id"])
+    got = demo_api.call("GET", f"/forms/work_order/records/{order['id']}", **AGENT)
+    assert got.json["workflow"]["state"]  # the workflow view is filled in
+    conforms("GET", "/forms/{form}/records/{record_id}", got)
+    conforms("GET", "/forms/{form}/records", demo_api.call("GET", "/forms/work_order/records?limit=5", **AGENT))
+    conforms("DELETE", "/forms/{form}/records/{record_id}",
+             demo_api.call("DELETE", f"/forms/asset/records/{hidden.json['id']}", headers={"If-Match": '"1"'}))
+    put = demo_api.call("PUT", "/members/ann.lee", body={"display_name": "Ann", "roles": ["agent"], "attributes": {"region": "north"}})
+    conforms("PUT", "/members/{user_id}", put)
+    conforms("GET", "/members/{user_id}", demo_api.call("GET", "/members/ann.lee"))
+    conforms("GET", "/members", demo_api.call("GET", "/members"))
+    from chalicelib.api.openapi import RESPONSE_TYPES
+    assert set(checked) == set(RESPONSE_TYPES)  # every typed answer is checked against a real one
