@@ -1,7 +1,8 @@
 """A small, safe expression language for conditions and computed fields in tenant definitions.
 
-Pipeline (modelled on jmespath): lexer -> parser (tree of frozen dataclasses) -> evaluator
-(a visitor reading data only through Mapping/list access).  Nothing here uses eval, exec,
+Pipeline (modelled on jmespath): lexer -> parser (tree of frozen dataclasses) -> compiler (the tree
+as Python closures, built once per expression; evaluator.py is the same semantics as a tree walk,
+kept as the reference the tests compare it with), reading data only through Mapping/list access.  Nothing here uses eval, exec,
 compile or getattr on user input, and every failure is a chalicelib.errors.ExpressionError
 (ExpressionLimitExceeded when a hard limit in .limits is crossed).
 
@@ -30,7 +31,7 @@ DEFAULT_VARIABLES = ("$user", "$now", "$today")
 class Expression:
     """A parsed expression: immutable, shared through the compile cache, safe to reuse."""
 
-    __slots__ = ("source", "field_roots", "variables", "_tree", "_first_positions")
+    __slots__ = ("source", "field_roots", "variables", "_tree", "_first_positions", "_program")
 
     def __init__(self, source: str, tree) -> None:
 
@@ -40,14 +41,18 @@ class Expression:
                 positions[node.name] = min(node.position, positions.get(node.name, node.position))
         self.source = source
         self._tree = tree
+        self._program = None  # the tree compiled into closures (compiler.py), on the first evaluation
         self._first_positions = positions  # where each name first appears, for check_expression
         self.field_roots = frozenset(name for name in positions if not name.startswith("$"))
         self.variables = frozenset(name for name in positions if name.startswith("$"))
 
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         """Decimal, str, bool, None, list or dict; lists/dicts taken from the context come back as-is."""
-        from .evaluator import evaluate
-        return evaluate(self._tree, context, self.source)
+        run = self._program
+        if run is None:
+            from .compiler import program
+            run = self._program = program(self._tree)
+        return run(context, self.source)
 
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
