@@ -19,19 +19,22 @@ from .nodes import (Binary, Call, Field, GetAttr, Index, ListLiteral, Literal, L
                     Variable, children)
 
 COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">="})
-_ADDITIVE = frozenset({"+", "-"})
-_MULTIPLICATIVE = frozenset({"*", "/", "%"})
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "%": 2}  # of the arithmetic operators
 _CONSTANTS = {"true": True, "false": False, "null": None}
 
 
 def parse(source: str) -> Node:
     try:
-        tree = _Parser(source).parse()
+        parser = _Parser(source)
+        tree = parser.parse()
     except RecursionError:
         # Defence in depth: _nested() stops at MAX_AST_DEPTH, using ~15 frames per level, far
         # below Python's limit unless the caller is already very deep.
         raise ExpressionLimitExceeded("expression nested too deeply", source=source) from None
-    _check_size(tree, source)
+    # Every node consumes at least one token of its own, so a tree of no more tokens than the depth
+    # limit can exceed neither limit: the walk is needed only for longer sources.
+    if parser.last > MAX_AST_DEPTH:
+        _check_size(tree, source)
     return tree
 
 
@@ -54,20 +57,21 @@ class _Parser:
         self.source = source
         self.tokens = tokenize(source)
         self.index = 0
+        self.last = len(self.tokens) - 1
+        self.token = self.tokens[0]  # the current token (kept as an attribute: read at every step)
         self.depth = 0
 
     # --- token helpers -------------------------------------------------------------------
-    @property
-    def token(self) -> Token:
-        return self.tokens[self.index]
-
     def _advance(self) -> Token:
-        token = self.tokens[self.index]
-        self.index = min(self.index + 1, len(self.tokens) - 1)
+        token = self.token
+        if self.index < self.last:
+            self.index += 1
+            self.token = self.tokens[self.index]
         return token
 
     def _at(self, kind: str, value: Any = None) -> bool:
-        return self.token.kind == kind and (value is None or self.token.value == value)
+        token = self.token
+        return token.kind == kind and (value is None or token.value == value)
 
     def _accept(self, kind: str, value: Any = None) -> Token | None:
         return self._advance() if self._at(kind, value) else None
@@ -146,32 +150,47 @@ class _Parser:
                 self._advance()
         return operator, token.position
 
-    def _binary_level(self, operators: frozenset[str], parse_operand: Any) -> Node:
-        node = parse_operand()
-        while self.token.kind == "op" and self.token.value in operators:
-            token = self._advance()
-            node = Binary(token.value, node, parse_operand(), position=token.position)
-        return node
-
     def _additive(self) -> Node:
-        return self._binary_level(_ADDITIVE, self._multiplicative)
+        """`+ -` and `* / %` (left-associative, `*` binding tighter) by precedence climbing: one loop
+        instead of a call per level for every operand (same trees as a level per precedence)."""
+        return self._climb(self._unary(), 1)
 
-    def _multiplicative(self) -> Node:
-        return self._binary_level(_MULTIPLICATIVE, self._unary)
+    def _climb(self, left: Node, lowest: int) -> Node:
+        while True:
+            token = self.token
+            precedence = _PRECEDENCE.get(token.value) if token.kind == "op" else None
+            if precedence is None or precedence < lowest:
+                return left
+            self._advance()
+            right = self._unary()
+            while True:
+                ahead = self.token
+                tighter = _PRECEDENCE.get(ahead.value) if ahead.kind == "op" else None
+                if tighter is None or tighter <= precedence:
+                    break
+                right = self._climb(right, tighter)
+            left = Binary(token.value, left, right, position=token.position)
 
     def _unary(self) -> Node:
-        if token := self._accept("op", "-"):
+        token = self.token
+        if token.kind == "op" and token.value == "-":
+            self._advance()
             return Unary("-", self._nested(token.position, self._unary), position=token.position)
         return self._postfix()
 
     def _postfix(self) -> Node:
         node = self._primary()
         while True:
-            if token := self._accept("op", "."):
-                if not self._at("name"):
+            token = self.token
+            if token.kind != "op":
+                return node
+            if token.value == ".":
+                self._advance()
+                if self.token.kind != "name":
                     raise self._unexpected(" (expected a field name after '.')")
                 node = GetAttr(node, self._advance().value, position=token.position)
-            elif token := self._accept("op", "["):
+            elif token.value == "[":
+                self._advance()
                 index = self._nested(token.position, self._or)
                 self._expect_op("]", "to close the index")
                 node = Index(node, index, position=token.position)
@@ -180,18 +199,19 @@ class _Parser:
 
     def _primary(self) -> Node:
         token = self.token
-        if token.kind in ("number", "string"):
-            return Literal(self._advance().value, position=token.position)
+        if token.kind == "number" or token.kind == "string":
+            self._advance()
+            return Literal(token.value, position=token.position)
+        if token.kind == "name":
+            self._advance()
+            if self.token.kind == "op" and self.token.value == "(":
+                return self._call(token)
+            return Field(token.value, position=token.position)
         if token.kind == "keyword" and token.value in _CONSTANTS:
             self._advance()
             return Literal(_CONSTANTS[token.value], position=token.position)
         if token.kind == "variable":
             return Variable(self._advance().value, position=token.position)
-        if token.kind == "name":
-            self._advance()
-            if self._at("op", "("):
-                return self._call(token)
-            return Field(token.value, position=token.position)
         if self._accept("op", "("):
             node = self._nested(token.position, self._or)
             self._expect_op(")", "to close the parenthesis")
