@@ -204,7 +204,7 @@ try {
   if (!mine.startsWith('Phone:') || !theirs.startsWith('Desk:')) fail(`conflict shows ${mine} / ${theirs}`)
   await accessible(page, 'conflict')
   await panel(page).getByRole('button', { name: w.keepMine }).click()
-  for (let i = 0; i < 100 && ((await pendingOf(page)) > 0 || Number(await panel(page).getAttribute('data-conflicts'))); i++) await page.waitForTimeout(100)
+  for (let i = 0; i < 300 && ((await pendingOf(page)) > 0 || Number(await panel(page).getAttribute("data-conflicts"))); i++) await page.waitForTimeout(100)
   if (Number(await panel(page).getAttribute('data-conflicts')) || (await pendingOf(page))) fail('the conflict was not settled')
   // completed work leaves the engineer's list; B stays
   await card(page, orderB).waitFor()

@@ -59,16 +59,24 @@ export function onSynced(fn: (records: RecordBody[]) => void): () => void {
   return () => syncedListeners.delete(fn)
 }
 
+let again = false
 export const isSyncing = () => running !== null
 
 /** Send what is queued and pull what changed. Safe to call at any time, from any tab. */
 export function syncNow(): Promise<SyncFigures> {
-  if (running) return running
+  if (running) { // what was queued after this run read the queue goes in a run right after it
+    again = true
+    return running
+  }
   const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined
   const work = (): Promise<SyncFigures> => (locks ? locks.request(`aftersales-sync|${scope()}`, () => run()) as unknown as Promise<SyncFigures> : run())
   const started = work().finally(() => {
     running = null
     changed()
+    if (again) {
+      again = false
+      syncNow().catch(() => {})
+    }
   })
   running = started
   changed()
