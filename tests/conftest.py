@@ -33,14 +33,12 @@ def _reset_process_state() -> None:
     from chalicelib.api import common
     from chalicelib.services import definitions
     from chalicelib.services import workflow_context as workflow
-    from chalicelib.storage import records
 
     workflow._lookup_cache.clear()
     reset_settings()
     from chalicelib.services import identity
     identity.forget()
     definitions.clear_caches()
-    records._counter_guess.clear()
     common._configured = False
     from chalicelib.storage import files
     files.reset_client()  # an S3 client made under one moto mock must not outlive it

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import random
-import threading
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -23,7 +22,7 @@ MAX_TRANSACTION_ITEMS = 100
 MAX_RECORD_BYTES = 350 * 1024  # DynamoDB items hold 400 KB; the rest is keys, workflow state and headroom
 SYNC_SCOPE = "_sync"  # idempotency keys of offline operations; no form name starts with "_"
 SYNC_KEY_PREFIX = "sync."  # creates from offline sync use the form's key space with this prefix
-MAX_CREATE_ATTEMPTS = 30  # optimistic numbering: each round under contention lets one writer through
+MAX_CREATE_ATTEMPTS = 30  # transaction conflicts (another write holds an item of ours) are retried with backoff
 
 
 @dataclass
@@ -60,11 +59,6 @@ class WritePlan:
     extra: list[tuple] = field(default_factory=list)
     # Built after numbering, when the extra items need the final record (e.g. its number)
     extra_for: Callable[["StoredRecord"], list[tuple]] | None = None
-
-
-# Last counter value seen per counter key: lets one container number without reading first.
-_counter_guess: dict[str, int] = {}
-_counter_lock = threading.Lock()
 
 
 def _to_item(rec: StoredRecord, plan: WritePlan) -> RecordItem:
@@ -124,63 +118,67 @@ def get_record(tenant: str, record_id: str, *, consistent: bool = False) -> Stor
 
 def create_record(rec: StoredRecord, plan: WritePlan, render: Callable[[StoredRecord], dict]) -> tuple[dict, bool]:
     """Write a new record. Returns (response body, replayed): replayed=True when the Idempotency-Key was
-    already used, in which case nothing new is written and the first response comes back."""
-    for attempt in range(MAX_CREATE_ATTEMPTS):
-        if attempt:
-            _backoff(attempt)
-        counter_key, expected = None, None
-        if plan.counter:
-            counter_key = keys.counter_pk(rec.tenant, rec.form, plan.counter[0])
-            with _counter_lock:
-                expected = _counter_guess.get(counter_key, 0)
-            rec.number = plan.counter[1](expected + 1)
+    already used, in which case nothing new is written and the first response comes back.
+
+    An auto-number is taken first, with one atomic ADD on the form's counter item (UpdateItem, outside
+    the record's transaction), so concurrent creators never contend on the counter: each gets the next
+    number in one request. The record transaction is retried with that same number when DynamoDB
+    reports a conflict on another item. When the create is refused (a replayed key, a unique value or
+    a reference, throttling) the number is handed back if nobody took a later one; otherwise it stays
+    a gap. A failure whose outcome is unknown (network) never hands it back."""
+    counter_key, seq, done, outcome_unknown = None, None, False, False
+    if plan.counter:
+        counter_key = keys.counter_pk(rec.tenant, rec.form, plan.counter[0])
+        seq = _take_number(counter_key)
+        rec.number = plan.counter[1](seq)
+    try:
         body = render(rec)
-        tx = _Transaction()
-        tx.put(_to_item(rec, plan), RecordItem.pk.does_not_exist(), "record")
-        _add_unique_claims(tx, rec, plan)
-        _add_reference_checks(tx, rec, plan.references)
-        _add_extra(tx, plan, rec)
-        if plan.idempotency:
-            key, request_hash = plan.idempotency
-            tx.put(IdempotencyItem(keys.idempotency_pk(rec.tenant, plan.idempotency_scope or rec.form, key), "K", request_hash=request_hash,
-                                   status_code=201, response=jsonutil.dumps(body), expires_at=_expiry(rec.created_at, plan)),
-                   IdempotencyItem.pk.does_not_exist(), "idempotency")
-        if counter_key:
-            counter = CounterItem(counter_key, "C")
-            condition = CounterItem.n == expected if expected else CounterItem.pk.does_not_exist()
-            tx.update(counter, [CounterItem.n.set(expected + 1)], condition, "counter")
-        try:
-            failed = tx.commit()
-        except Conflict as exc:
-            if exc.code == "transaction_conflict":
-                continue  # another transaction held one of our items; nothing was written
-            raise
-        if not failed:
-            if counter_key:
-                with _counter_lock:
-                    _counter_guess[counter_key] = max(_counter_guess.get(counter_key, 0), expected + 1)
-            return body, False
-        if "idempotency" in failed:
-            stored = failed["idempotency"]
-            if stored is None:
-                stored = IdempotencyItem.get(keys.idempotency_pk(rec.tenant, plan.idempotency_scope or rec.form, plan.idempotency[0]), "K")
-                stored = {"request_hash": stored.request_hash, "response": stored.response}
-            if stored["request_hash"] != plan.idempotency[1]:
-                raise ValidationFailed("Idempotency-Key was already used with a different request",
-                                       code="idempotency_key_reused",
-                                       details=[{"path": "headers.Idempotency-Key", "message": "reused with a different body"}])
-            return jsonutil.loads(stored["response"]), True
-        if "record" in failed:  # only a client-chosen id can already exist
-            raise Conflict(f"record id {rec.id} is already taken", code="record_id_taken",
-                           details=[{"path": "record_id", "message": "already used"}])
-        _raise_for_claims_and_references(failed, plan)
-        if "counter" in failed:
-            current = failed["counter"].get("n") if failed["counter"] else None
-            with _counter_lock:
-                _counter_guess[counter_key] = int(current) if current is not None else _read_counter(counter_key)
-            continue
-        raise ServiceUnavailable("record could not be written; retry")  # pragma: no cover
-    raise ServiceUnavailable("too many concurrent writes to the same data; retry", code="write_contention")
+        for attempt in range(MAX_CREATE_ATTEMPTS):
+            if attempt:
+                _backoff(attempt)
+            tx = _Transaction()
+            tx.put(_to_item(rec, plan), RecordItem.pk.does_not_exist(), "record")
+            _add_unique_claims(tx, rec, plan)
+            _add_reference_checks(tx, rec, plan.references)
+            _add_extra(tx, plan, rec)
+            if plan.idempotency:
+                key, request_hash = plan.idempotency
+                tx.put(IdempotencyItem(keys.idempotency_pk(rec.tenant, plan.idempotency_scope or rec.form, key), "K", request_hash=request_hash,
+                                       status_code=201, response=jsonutil.dumps(body), expires_at=_expiry(rec.created_at, plan)),
+                       IdempotencyItem.pk.does_not_exist(), "idempotency")
+            try:
+                failed = tx.commit()
+            except Conflict as exc:
+                if exc.code == "transaction_conflict":
+                    continue  # another transaction held one of our items; nothing was written
+                raise
+            except (ServiceUnavailable, BadRequest, ValidationFailed):
+                raise  # cancelled or refused before sending: nothing was written
+            except Exception:
+                outcome_unknown = True  # the transaction may have been applied: keep the number used
+                raise
+            if not failed:
+                done = True
+                return body, False
+            if "idempotency" in failed:
+                stored = failed["idempotency"]
+                if stored is None:
+                    stored = IdempotencyItem.get(keys.idempotency_pk(rec.tenant, plan.idempotency_scope or rec.form, plan.idempotency[0]), "K")
+                    stored = {"request_hash": stored.request_hash, "response": stored.response}
+                if stored["request_hash"] != plan.idempotency[1]:
+                    raise ValidationFailed("Idempotency-Key was already used with a different request",
+                                           code="idempotency_key_reused",
+                                           details=[{"path": "headers.Idempotency-Key", "message": "reused with a different body"}])
+                return jsonutil.loads(stored["response"]), True
+            if "record" in failed:  # only a client-chosen id can already exist
+                raise Conflict(f"record id {rec.id} is already taken", code="record_id_taken",
+                               details=[{"path": "record_id", "message": "already used"}])
+            _raise_for_claims_and_references(failed, plan)
+            raise ServiceUnavailable("record could not be written; retry")  # pragma: no cover
+        raise ServiceUnavailable("too many concurrent writes to the same data; retry", code="write_contention")
+    finally:
+        if counter_key and not done and not outcome_unknown:
+            _give_back_number(counter_key, seq)
 
 
 def update_record(rec: StoredRecord, expected_version: int, plan: WritePlan) -> dict | None:
@@ -323,11 +321,20 @@ def _backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, min(0.25, 0.004 * 2 ** attempt)))
 
 
-def _read_counter(counter_key: str) -> int:
+def _take_number(counter_key: str) -> int:
+    """The next number of a counter: one UpdateItem ADD n 1 (creates the item at 1), new value returned."""
+    counter = CounterItem(counter_key, "C")
+    counter.update(actions=[CounterItem.n.add(1)])
+    return int(counter.n)
+
+
+def _give_back_number(counter_key: str, seq: int) -> None:
+    """Undo _take_number when the create wrote nothing and no later number was taken (no gap then)."""
+    from pynamodb.exceptions import UpdateError
     try:
-        return int(CounterItem.get(counter_key, "C", consistent_read=True).n)
-    except DoesNotExist:
-        return 0
+        CounterItem(counter_key, "C").update(actions=[CounterItem.n.add(-1)], condition=CounterItem.n == seq)
+    except UpdateError:
+        pass  # someone numbered after us (the number stays a gap) or DynamoDB is unavailable
 
 
 def _expiry(created_at: str, plan: WritePlan | None = None) -> int:

@@ -61,12 +61,47 @@ def test_concurrent_updates_exactly_one_wins(racing_tenant):
 
 
 @pytest.mark.ddblocal
-def test_concurrent_creates_get_unique_gapless_numbers(racing_tenant):
+def test_concurrent_creates_get_unique_numbers_without_gaps_when_all_succeed(racing_tenant):
     tenant = racing_tenant
     outcomes = run_parallel(lambda i: records.create(AGENT, "work_order", order_body(tenant), None)[0], 20)
     assert all(kind == "ok" for kind, _ in outcomes), [(k, getattr(o, "code", ""), getattr(o, "message", "")) for k, o in outcomes if k != "ok"]
     numbers = sorted(int(o["number"].rsplit("-", 1)[1]) for _, o in outcomes)
     assert numbers == list(range(1, 21))
+
+
+@pytest.mark.ddblocal
+def test_auto_numbering_under_a_service_desks_load(racing_tenant):
+    """8 creators × 10 auto-numbered creates at once (each with its workflow start and an
+    Idempotency-Key): no failure, 80 distinct numbers 1..80; a replayed key returns the same record
+    and number and takes none; another tenant's counter is its own."""
+    tenant = racing_tenant
+
+    def creator(t):
+        return [records.create(AGENT, "work_order", order_body(tenant), f"desk-{t}-{k:02d}")[0] for k in range(10)]
+    outcomes = run_parallel(creator, 8)
+    assert all(kind == "ok" for kind, _ in outcomes), [(k, getattr(o, "code", ""), getattr(o, "message", "")) for k, o in outcomes if k != "ok"]
+    made = [o for _, batch in outcomes for o in batch]
+    numbers = sorted(int(o["number"].rsplit("-", 1)[1]) for o in made)
+    assert numbers == list(range(1, 81))
+    again, replayed = records.create(AGENT, "work_order", order_body(tenant), "desk-3-07")
+    first = next(o for o in outcomes[3][1] if o["id"] == again["id"])
+    assert replayed and again["number"] == first["number"]
+    nxt, _ = records.create(AGENT, "work_order", order_body(tenant), None)
+    assert int(nxt["number"].rsplit("-", 1)[1]) == 81  # the replay handed its number back: no gap
+    other = Caller(tenant="other", user_id="agent.li", roles=frozenset({"agent"}))
+    install_app("other")
+    customer, _ = records.create(other, "customer", {"data": {"name": "B", "phone": "13800138000"}}, None)
+    theirs, _ = records.create(other, "work_order", order_body(customer["id"]), "desk-3-07")
+    assert theirs["number"].endswith("-000001") and customer["number"] == "C-000001"
+
+
+@pytest.mark.ddblocal
+def test_refused_create_gives_its_number_back(racing_tenant):
+    first, _ = records.create(AGENT, "customer", {"data": {"name": "A", "phone": "13800138000", "email": "a@x.example"}}, None)
+    with pytest.raises(ValidationFailed):
+        records.create(AGENT, "customer", {"data": {"name": "B", "phone": "13800138000", "email": "a@x.example"}}, None)
+    nxt, _ = records.create(AGENT, "customer", {"data": {"name": "C", "phone": "13800138000"}}, None)
+    assert [first["number"], nxt["number"]] == ["C-000002", "C-000003"]  # C-000001 is the fixture's customer
 
 
 @pytest.mark.ddblocal
