@@ -204,6 +204,13 @@ def semantic_problems(form: FormDefinition, previous: FormDefinition | None) -> 
                 for j, signed in enumerate(f.signs):
                     if signed not in top_names or signed == f.name:
                         problems.append({"path": f"{path}.signs[{j}]", "message": f"unknown field '{signed}' (a signature signs other fields of the form)"})
+            if getattr(f, "total", False):
+                if not in_row:
+                    problems.append({"path": f"{path}.total", "message": "total sums a sub-table column at the foot of its "
+                                     "table; this field is not in a sub-table"})
+                elif f.type == "computed" and f.result != "number":
+                    problems.append({"path": f"{path}.total", "message": f"total needs a number; this computed field's "
+                                     f"result is {f.result}"})
             if f.type == "text" and f.pattern:
                 problem = pattern_cost_problem(f.pattern, f.max_length)
                 if problem:

@@ -117,6 +117,7 @@ class NumberField(_FieldBase):
     scale: int = Field(default=0, ge=0, le=6)  # digits after the decimal point; 0 = integer
     minimum: Number | None = None
     maximum: Number | None = None
+    total: bool = False  # a sub-table column summed at the foot of its table (report, console)
     supports_unique: ClassVar[bool] = True
 
 
@@ -126,6 +127,7 @@ class MoneyField(_FieldBase):
     scale: int = Field(default=2, ge=0, le=4)
     minimum: Number | None = None
     maximum: Number | None = None
+    total: bool = False  # a sub-table column summed at the foot of its table (report, console)
 
 
 class PercentField(_FieldBase):
@@ -166,6 +168,7 @@ class DurationField(_FieldBase):
     type: Literal["duration"]  # whole seconds
     minimum: int | None = Field(default=0, ge=0, le=MAX_DURATION_SECONDS)
     maximum: int | None = Field(default=None, ge=0, le=MAX_DURATION_SECONDS)
+    total: bool = False  # a sub-table column summed at the foot of its table (report, console)
 
 
 class SelectField(_FieldBase):
@@ -271,6 +274,7 @@ class ComputedField(_FieldBase):
     expression: str = Field(min_length=1, max_length=4000)
     result: Literal["number", "text", "boolean", "date"] = "number"
     scale: int = Field(default=2, ge=0, le=6)
+    total: bool = False  # a sub-table column summed at the foot of its table (report, console)
     computed_by_server: ClassVar[bool] = True
 
 

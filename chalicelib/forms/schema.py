@@ -125,6 +125,8 @@ def field_schema(f) -> dict:
         s = {"readOnly": True}
         if t == "computed":
             s["x-expression"] = f.expression
+            if f.result == "number":
+                s["x-scale"] = f.scale  # digits a renderer shows (sums of `total` columns too)
         else:
             s["x-format"] = f.format
     s["x-type"] = t
@@ -137,6 +139,8 @@ def field_schema(f) -> dict:
     for attr in ("visible_if", "required_if", "readonly_if"):
         if getattr(f, attr):
             s[f"x-{attr.replace('_', '-')}"] = getattr(f, attr)
+    if getattr(f, "total", False):
+        s["x-total"] = True  # a sub-table column summed at the foot of its table
     if f.read_only:
         s["x-read-only"] = True  # immutable after create; JSON Schema readOnly would mean "server-set"
     if getattr(f, "platform_written", False):

@@ -48,6 +48,11 @@ CASES = [
     ([{"name": "a", "type": "subtable", "fields": [{"name": "b", "type": "text", "unique": True}]}], "fields[0].fields[0].unique"),
     ([{"name": "a", "type": "subtable", "fields": [{"name": "b", "type": "subtable", "fields": []}]}], "fields[0].fields[0]"),
     ([{"name": "a", "type": "auto_number", "format": "WO-{YYYY}"}], "fields[0].format"),
+    ([{"name": "a", "type": "money", "total": True}], "fields[0].total"),  # not in a sub-table
+    ([{"name": "a", "type": "subtable", "fields": [{"name": "b", "type": "computed", "expression": "'x'", "result": "text",
+                                                     "total": True}]}], "fields[0].fields[0].total"),
+    ([{"name": "a", "type": "subtable", "fields": [{"name": "b", "type": "text", "total": True}]}], "fields[0].fields[0].total"),
+    ([{"name": "a", "type": "subtable", "fields": [{"name": "b", "type": "percent", "total": True}]}], "fields[0].fields[0].total"),
     ([{"name": "a", "type": "text"}], "indexes[0]", {"indexes": ["zzz"]}),
     ([{"name": "a", "type": "geolocation"}], "indexes[0]", {"indexes": ["a"]}),
     ([{"name": "a", "type": "text"}], "storage.shards", {"storage": {"shards": 99}}),
@@ -78,3 +83,17 @@ def test_shards_and_index_order_are_fixed_once_a_form_exists():
     assert "storage.shards" in paths_of(form({"name": "a", "type": "text"}, indexes=["a"], storage={"shards": 2}), first)
     assert "indexes" in paths_of(form({"name": "a", "type": "text"}, {"name": "b", "type": "text"}, indexes=["b", "a"]), first)
     parse_form_definition(form({"name": "a", "type": "text"}, {"name": "b", "type": "text"}, indexes=["a", "b"]), previous=first)
+
+
+def test_total_marks_number_money_duration_and_numeric_computed_columns_of_a_sub_table():
+    from chalicelib.forms.schema import form_json_schema
+    raw = form({"name": "lines", "type": "subtable", "fields": [
+        {"name": "qty", "type": "number", "total": True}, {"name": "price", "type": "money"},
+        {"name": "amount", "type": "money", "total": True}, {"name": "time", "type": "duration", "total": True},
+        {"name": "net", "type": "computed", "expression": "qty * price", "total": True}]})
+    parsed = parse_form_definition(raw)
+    assert [c.total for c in parsed.fields[0].fields] == [True, False, True, True, True]
+    columns = form_json_schema(parsed, 1)["properties"]["lines"]["anyOf"][0]["items"]["properties"]
+    assert {name for name, column in columns.items() if column.get("x-total")} == {"qty", "amount", "time", "net"}
+    assert problems_of(form({"name": "a", "type": "number", "total": True})) == {
+        ("fields[0].total", "total sums a sub-table column at the foot of its table; this field is not in a sub-table")}
