@@ -30,6 +30,7 @@ ROOT = ddb_local.ROOT
 LOCAL_DIR = Path(os.environ.get("DEVSTACK_DIR") or ROOT / ".local")  # tests run a stack in a scratch folder
 DB_DIR = LOCAL_DIR / "dynamodb"
 SECRET_FILE = LOCAL_DIR / "jwt-secret"
+S3_DIR = LOCAL_DIR / "s3"  # tools.s3server: one file per object (+ its metadata and tags)
 MAIL_DIR = LOCAL_DIR / "mail"  # MAIL_MODE=log: one JSON file per message; the console's /local-mail page lists them
 EXAMPLE_PATH = "/me"  # shown in the example curl line: any authenticated GET route will do
 
@@ -76,25 +77,26 @@ def app_env(ddb_endpoint: str, s3_endpoint: str | None = None) -> dict[str, str]
     }
 
 
-def start_s3(port: int) -> subprocess.Popen:
-    """moto's server as the local S3 (presigned POST/GET, HEAD); the bucket is created by the caller."""
-    script = Path(sys.executable).with_name("moto_server")
-    exe = str(script) if script.exists() else shutil.which("moto_server")
-    if not exe:
-        raise SystemExit("devstack: `moto_server` is missing (moto[server] in requirements-dev.txt); run `make run`")
-    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], cwd=ROOT, stdin=subprocess.DEVNULL,
+def start_s3(port: int, data_dir: Path | None = S3_DIR) -> subprocess.Popen:
+    """moto's server as the local S3 (presigned POST/GET, HEAD) and SQS; the bucket is created by the caller.
+    With `data_dir` (the default, .local/s3) S3 objects are kept on disk by tools.s3server and survive a
+    restart; None keeps everything in memory (the browser tests)."""
+    command = [sys.executable, "-m", "tools.s3server", "-H", "127.0.0.1", "-p", str(port)]
+    if data_dir is not None:
+        command += ["--data-dir", str(data_dir)]
+    proc = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"devstack: moto_server exited with code {proc.returncode} (is port {port} free?)")
+            raise SystemExit(f"devstack: the S3 server (moto) exited with code {proc.returncode} (is port {port} free?)")
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1).close()
             return proc
         except OSError:
             time.sleep(0.2)
     _stop_process_group(proc)
-    raise SystemExit(f"devstack: moto_server did not answer on port {port}")
+    raise SystemExit(f"devstack: the S3 server (moto) did not answer on port {port}")
 
 
 def worker_command() -> list[str]:
@@ -149,8 +151,9 @@ def main() -> int:
         ddb_local.ensure_installed()
         print(f"devstack: DynamoDB Local on {ddb_port}, data " + ("in memory" if in_memory else f"in {DB_DIR}/"), flush=True)
         ddb.start()
-        s3 = start_s3(s3_port)
-        print(f"devstack: S3 and SQS (moto server) on {s3_port}", flush=True)
+        s3 = start_s3(s3_port, None if in_memory else S3_DIR)
+        print(f"devstack: S3 and SQS (moto server) on {s3_port}, S3 objects "
+              + ("in memory" if in_memory else f"in {S3_DIR}/"), flush=True)
 
         env = {**stage_env("local"), **app_env(ddb.endpoint, f"http://127.0.0.1:{s3_port}")}
         # Survey links point at this API's port; mail is kept in a folder the console's mail page reads.
