@@ -205,6 +205,9 @@ FORM_BODIES: dict[tuple[str, str], dict] = {
 }
 # (METHOD, path) → documented query parameters
 QUERY: dict[tuple[str, str], list[dict]] = {
+    ("GET", "/forms/{form}/records/{record_id}/report"): [
+        {"name": "tz", "in": "query", "schema": {"type": "string", "maxLength": 64},
+         "description": "the reader's IANA time zone for the page's times (default UTC); words and labels follow Accept-Language"}],
     ("GET", "/forms/{form}/export"): [
         {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["csv", "jsonl"], "default": "csv"}},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10_000},

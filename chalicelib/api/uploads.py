@@ -29,9 +29,9 @@ def file_url(request, caller, form, record_id):
 
 @route(bp, "/forms/{form}/records/{record_id}/report", methods=["GET"])
 def report(request, caller, form, record_id):
-    """Printable service report of a completed record (HTML)."""
+    """Printable service report of a completed record (HTML); `tz`: the reader's time zone (IANA)."""
     from ..services.service_report import render_report  # rarely used: off the cold-start path
-    return Response(body=render_report(caller, form, record_id), status_code=200,
+    return Response(body=render_report(caller, form, record_id, query_params(request).get("tz")), status_code=200,
                     headers={"Content-Type": "text/html; charset=utf-8",
                              "Content-Security-Policy": "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'",
                              "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})

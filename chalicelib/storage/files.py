@@ -110,6 +110,13 @@ class TooLarge(Exception):
 
 def read(key: str, max_bytes: int) -> bytes | None:
     """The object's bytes, None when it does not exist; TooLarge (before reading it) past max_bytes."""
+    got = read_typed(key, max_bytes)
+    return None if got is None else got[0]
+
+
+def read_typed(key: str, max_bytes: int) -> tuple[bytes, str] | None:
+    """(bytes, stored content type) of the object, None when it does not exist; TooLarge (before
+    reading it) past max_bytes."""
     response = _object_call("get_object", key)
     if response is None:
         return None
@@ -121,7 +128,7 @@ def read(key: str, max_bytes: int) -> bytes | None:
         data = body.read(max_bytes + 1)
         if len(data) > max_bytes:
             raise TooLarge(len(data))
-        return data
+        return data, mediatypes.essence(response.get("ContentType"))
     finally:
         body.close()
 
@@ -156,4 +163,4 @@ def reset_client() -> None:
         _client, _client_key = None, None
 
 
-__all__ = ["ObjectInfo", "TooLarge", "presigned_post", "presigned_get", "head", "read", "mark_attached", "create_bucket", "reset_client"]
+__all__ = ["ObjectInfo", "TooLarge", "presigned_post", "presigned_get", "head", "read", "read_typed", "mark_attached", "create_bucket", "reset_client"]

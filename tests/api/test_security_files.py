@@ -2,6 +2,7 @@
 (quoting of every line break, formula guard after quoting), attachment keys compared by segment (no
 path tricks, no look-alike prefixes), and active content (SVG, HTML, XML, JavaScript) never accepted
 by image or signature fields and only ever served as a download."""
+import base64
 import csv
 import io
 import json
@@ -337,12 +338,27 @@ def test_service_report_draws_only_raster_images(doc_api):
     assert patched.status_code == 200, patched.json
     page = _page(doc_api, f"/forms/asset_doc/records/{rec['id']}/report")
     images = [chunk.split('"', 1)[0] for chunk in page.split('<img src="')[1:]]
-    assert len(images) == 1 and png in images[0].replace("%2F", "/")  # only the PNG is an <img>
-    assert "response-content-disposition=inline" in images[0]
+    assert images == ["data:image/png;base64," + base64.b64encode(PNG).decode()]  # only the PNG, embedded
     links = [chunk.split('"', 1)[0] for chunk in page.split('<a href="')[1:]]
     assert len(links) == 2 and all("response-content-disposition=attachment" in link for link in links)
     assert all("response-content-type=application%2Foctet-stream" in link for link in links)
     assert "tricked.png (not available)" in page  # a path trick under the record's prefix is not signed
+    assert "data:image/svg" not in page and "<svg" not in page
+
+
+def test_service_report_never_embeds_markup_behind_a_raster_type(doc_api):
+    """A value that says image/png over an object S3 holds as SVG (a hand-written value, a swapped
+    object): the report does not inline its bytes, whatever the declared type."""
+    rec = _record(doc_api)
+    png = _upload(doc_api, rec, "photo", "image/png", PNG, name="pump.png")
+    put_object(png, SVG, "image/svg+xml")
+    page = _page(doc_api, f"/forms/asset_doc/records/{rec['id']}/report")
+    images = [chunk.split('"', 1)[0] for chunk in page.split('<img src="')[1:]]
+    assert len(images) == 1 and images[0].startswith("http") and "response-content-type=image%2Fpng" in images[0]
+    assert "data:" not in page.split("<body>", 1)[1] and base64.b64encode(SVG).decode() not in page
+    put_object(png, SVG, "image/png")  # stored as PNG, but markup: not inlined either
+    page = _page(doc_api, f"/forms/asset_doc/records/{rec['id']}/report")
+    assert "data:image" not in page and base64.b64encode(SVG).decode() not in page
 
 
 def test_shipped_service_report_still_shows_photos_and_signature(flow_api):

@@ -331,7 +331,8 @@ def test_service_report_is_escaped_html_of_what_the_caller_may_see(flow_api):
     assert "Replaced the &lt;b&gt;valve&lt;/b&gt; &amp; tested" in page
     assert "ACME" in page  # the customer lookup shows the customer's name
     assert "Contract price" not in page and "1,234.50" not in page  # hidden from engineers
-    assert "X-Amz-Signature" in page and "<img src=" in page  # photos and signature via presigned GET
+    # photo and signature embedded (they never expire), nothing presigned
+    assert page.count('<img src="data:image/png;base64,') == 2 and "X-Amz-Signature" not in page
     assert "valid: the record still matches" in page
     sup = flow_api.http.get(f"{order.path}/report", headers={"Authorization": f"Bearer {flow_api.token('sup.north', ['supervisor'])}"})
     sup_page = sup.body.decode() if isinstance(sup.body, bytes) else sup.body
@@ -342,3 +343,117 @@ def test_service_report_needs_a_completed_visible_order(order, flow_api):
     response = flow_api.call("GET", f"{order.path}/report", **ZHANG)
     assert response.status_code == 409 and response.json["error"]["code"] == "not_completed"
     assert flow_api.call("GET", f"{order.path}/report", **CHEN).status_code == 404
+
+
+def _report(api, order, who=ZHANG, language=None, query=""):
+    headers = {"Authorization": f"Bearer {api.token(who['user'], who['roles'])}"}
+    if language:
+        headers["Accept-Language"] = language
+    response = api.http.get(f"{order.path}/report{query}", headers=headers)
+    assert response.status_code == 200, response.body
+    return response.body.decode() if isinstance(response.body, bytes) else response.body
+
+
+def _section(page, heading):
+    """The table under an <h2> heading."""
+    return page.split(f"<h2>{heading}</h2>", 1)[1].split("</table>", 1)[0]
+
+
+def _total_row(table):
+    return table.split('<tr class="total">', 1)[1].split("</tr>", 1)[0] if '<tr class="total">' in table else None
+
+
+def visited_order(api):
+    """The shipped flow done with the field routes: two visits (90 + 30 min), parts 2 x 120.00 and
+    3 x 35.50, a photo, the report and the signature, completed."""
+    from .test_fieldwork_api import NEAR, make_part, make_warehouse, receive, travelling_order
+    travelling = travelling_order(api)
+    order = Order(api, {"id": travelling.id, "version": travelling.version})
+    order.post("checkin", ZHANG, location=NEAR, at="2026-11-30T08:00:00Z")
+    valve, filt, warehouse = make_part(api), make_part(api, "FLT-2", 35.5), make_warehouse(api)
+    receive(api, warehouse, valve, 5)
+    receive(api, warehouse, filt, 5)
+    order.post("parts", ZHANG, expect=201, part=valve, quantity=2, warehouse=warehouse)
+    order.post("parts", ZHANG, expect=201, part=filt, quantity=3, warehouse=warehouse)
+    order.post("checkout", ZHANG, at="2026-11-30T09:30:00Z")
+    order.post("checkin", ZHANG, location=NEAR, at="2026-11-30T13:00:00Z")
+    order.post("checkout", ZHANG, at="2026-11-30T13:30:00Z")
+    order.upload()
+    order.patch(ZHANG, service_report="Replaced the valve and the filter")
+    sign(order)
+    order.act("complete", ZHANG)
+    return order
+
+
+def test_service_report_totals_only_the_columns_marked_total(flow_api):
+    order = visited_order(flow_api)
+    page = _report(flow_api, order)
+    parts = _section(page, "Parts used")
+    # unit prices are not summed; the line totals are, as money with the currency
+    assert _total_row(parts) == ("<th>Total</th><td></td><td></td><td></td><td></td>"
+                                 "<td class=\"n\"><b>346.50</b></td>")
+    assert "120.00 CNY" in parts and "35.50 CNY" in parts and "155.50" not in parts
+    visits = _section(page, "Site visits")
+    # distances are not summed; the time on site is, as a duration
+    assert _total_row(visits).endswith("<td class=\"n\"><b>2 h 00 min</b></td>")
+    assert _total_row(visits).count("<b>") == 1
+    assert "1 h 30 min" in visits and "30 min" in visits
+    assert "30 Nov 2026, 08:00" in visits  # times in a readable form (UTC unless the reader says)
+    shanghai = _report(flow_api, order, query="?tz=Asia/Shanghai")
+    assert "30 Nov 2026, 16:00" in _section(shanghai, "Site visits") and "times in Asia/Shanghai" in shanghai
+    bad = flow_api.call("GET", f"{order.path}/report?tz=Mars/Olympus", **ZHANG)
+    assert bad.status_code == 400 and bad.json["error"]["details"][0]["path"] == "tz"
+
+
+def test_service_report_in_chinese(flow_api):
+    order = visited_order(flow_api)
+    page = _report(flow_api, order, language="zh-CN,zh;q=0.9")
+    assert page.startswith('<!DOCTYPE html><html lang="zh-CN">')
+    assert "<h1>工单 " in page and "服务报告" in page and "<h2>详情</h2>" in page
+    assert "<h2>已用备件</h2>" in page and "<th>单价</th>" in page and "<th>小计</th>" in page  # field labels
+    assert "<th>合计</th>" in _total_row(_section(page, "已用备件"))
+    assert "<b>2 小时 00 分</b>" in _total_row(_section(page, "上门记录"))
+    assert "2026年11月30日 08:00" in page
+    assert "有效：记录仍与签署时的内容一致" in page
+    assert "Service report" not in page and "Total" not in page and "Details" not in page
+    english = _report(flow_api, order)
+    assert english.startswith('<!DOCTYPE html><html lang="en">') and "合计" not in english
+
+
+def test_service_report_images_are_embedded_within_a_budget(flow_api, monkeypatch):
+    import re
+
+    from chalicelib.services import service_report
+    order = visited_order(flow_api)
+    page = _report(flow_api, order)
+    sources = re.findall(r'<img src="([^"]+)"', page)
+    assert len(sources) == 2 and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert base64.b64decode(sources[0].split(",", 1)[1]) == PNG  # the bytes in S3
+    assert "expires" not in page
+    # a budget for one image only: the second (the signature) is drawn from a presigned GET, and said so
+    monkeypatch.setattr(service_report, "EMBED_BUDGET_BYTES", len(PNG) + 10)
+    page = _report(flow_api, order)
+    sources = re.findall(r'<img src="([^"]+)"', page)
+    assert sources[0].startswith("data:image/png;base64,") and "X-Amz-Signature" in sources[1]
+    assert re.search(r"shown by a link that expires at \d\d:\d\d</span>", page)
+    # an image over the per-image cap is never read into the page
+    monkeypatch.setattr(service_report, "IMAGE_MAX_BYTES", len(PNG) - 1)
+    page = _report(flow_api, order)
+    assert "data:image" not in page and page.count("shown by a link that expires at") == 2
+
+
+def test_total_is_refused_where_it_sums_nothing(flow_api):
+    form = json.load(open("definitions/after_sales/forms/work_order.json"))
+    index = next(i for i, f in enumerate(form["fields"]) if f["name"] == "parts_total")
+    form["fields"][index]["total"] = True  # a top-level field: there is no column to sum
+    response = flow_api.call("POST", "/definitions/form/work_order/versions?publish=false", body=form)
+    assert response.status_code == 422, response.json
+    assert {"path": f"fields[{index}].total", "message": "total sums a sub-table column at the foot of its table; "
+            "this field is not in a sub-table"} in response.json["error"]["details"]
+    form["fields"][index].pop("total")
+    visits = next(i for i, f in enumerate(form["fields"]) if f["name"] == "visits")
+    column = next(j for j, c in enumerate(form["fields"][visits]["fields"]) if c["name"] == "checked_in_at")
+    form["fields"][visits]["fields"][column]["total"] = True  # a datetime column
+    response = flow_api.call("POST", "/definitions/form/work_order/versions?publish=false", body=form)
+    assert response.status_code == 422
+    assert any(d["path"] == f"fields[{visits}].fields[{column}].total" for d in response.json["error"]["details"]), response.json
