@@ -11,8 +11,8 @@ import RecordForm from '../forms/RecordForm'
 import { changedFields, display, unwrapNullable } from '../forms/rjsf'
 import { ApiError, get, patch, post } from '../lib/api'
 import { formatDateTime } from '../lib/i18n'
-import { config } from '../lib/config'
-import { session } from '../lib/auth'
+import { fetchReport, openHtml, printHtml } from '../lib/report'
+import { columnTotals, formatDuration } from '../forms/totals'
 import { stateLabel, useFormMeta, useNavigation, useSchema } from '../lib/queries'
 import type { ActionInfo, RecordBody } from '../lib/types'
 
@@ -64,9 +64,12 @@ function Approval({ approval }: { approval: Record<string, any> }) {
 
 /** A sub-table's rows as a table: its columns from the schema, lookups by their titles. */
 function SubTable({ prop, rows, label }: { prop: Record<string, any>; rows: Record<string, any>[]; label: string }) {
+  const { t, i18n } = useTranslation()
   const items = unwrapNullable(prop).items ?? {}
   const columns = Object.keys(items.properties ?? {}).filter((c) => c !== 'line_id' && rows.some((r) => r[c] !== undefined && r[c] !== null))
   const title = (c: string) => unwrapNullable(items.properties[c]).title ?? items.properties[c]?.title ?? c
+  const units = { h: t('unitHour'), min: t('unitMinute'), s: t('unitSecond') }
+  const totals = columnTotals(items, rows, i18n.language, units) // only the columns the form marks `total`
   return (
     <table className="grid sub" aria-label={label}>
       <thead><tr>{columns.map((c) => <th scope="col" key={c}>{title(c)}</th>)}</tr></thead>
@@ -75,11 +78,20 @@ function SubTable({ prop, rows, label }: { prop: Record<string, any>; rows: Reco
           <tr key={r.line_id ?? i}>
             {columns.map((c) => {
               const column = unwrapNullable(items.properties[c] ?? {})
-              return <td key={c}>{column['x-type'] === 'lookup' && r[c] ? <LookupValue form={String(column['x-reference']).replace(/^form:/, '')} id={r[c]} /> : display(r[c], items.properties[c])}</td>
+              return <td key={c}>{column['x-type'] === 'lookup' && r[c] ? <LookupValue form={String(column['x-reference']).replace(/^form:/, '')} id={r[c]} />
+                : column['x-type'] === 'duration' && typeof r[c] === 'number' ? formatDuration(r[c], units) : display(r[c], items.properties[c])}</td>
             })}
           </tr>
         ))}
       </tbody>
+      {columns.some((c) => c in totals) && (
+        <tfoot>
+          <tr data-testid="subtable-total">
+            {columns.map((c, i) => c in totals ? <td key={c}><strong>{i === 0 ? `${t('total')}: ` : ''}{totals[c]}</strong></td>
+              : i === 0 ? <th scope="row" key={c}>{t('total')}</th> : <td key={c} />)}
+          </tr>
+        </tfoot>
+      )}
     </table>
   )
 }
@@ -108,6 +120,7 @@ export default function RecordPage() {
   const [editing, setEditing] = useState(false)
   const [comment, setComment] = useState('')
   const [diagram, setDiagram] = useState(false)
+  const [reportError, setReportError] = useState<string | null>(null)
   const refresh = () => {
     for (const key of [['record', form, id], ['actions', form, id], ['history', form, id], ['tasks'], ['records', form]]) void queries.invalidateQueries({ queryKey: key })
   }
@@ -145,11 +158,14 @@ export default function RecordPage() {
     return null
   })()
   const attachmentFields = Object.keys(props).filter((k) => ['image', 'file', 'signature'].includes(unwrapNullable(props[k])['x-type'] ?? props[k]['x-type']))
-  const openReport = async () => {
-    // the report needs the bearer token: fetched here and shown from a Blob URL (no token in any URL)
-    const response = await fetch(`${config().apiUrl}${base}/report`, { headers: { Authorization: `Bearer ${session()?.token ?? ''}` } })
-    const html = await response.text()
-    window.open(URL.createObjectURL(new Blob([html], { type: 'text/html' })), '_blank', 'noopener')
+  const report = async (show: (html: string) => void) => {
+    // the report needs the bearer token: fetched here, then shown from a Blob URL or printed (no token in any URL)
+    setReportError(null)
+    try {
+      show(await fetchReport(base))
+    } catch (error) {
+      setReportError((error as Error).message)
+    }
   }
   return (
     <article aria-labelledby="record-title">
@@ -237,8 +253,10 @@ export default function RecordPage() {
           <div className="row">
             <h2 id="files-title">{t('attachments')}</h2>
             <span className="spacer" />
-            {hasWorkflow && <button type="button" onClick={() => void openReport()}>{t('serviceReport')}</button>}
+            {hasWorkflow && <button type="button" onClick={() => void report(openHtml)}>{t('serviceReport')}</button>}
+            {hasWorkflow && <button type="button" onClick={() => void report(printHtml)}>{t('printReport')}</button>}
           </div>
+          {reportError && <p role="alert" className="alert">{reportError}</p>}
           {attachmentFields.map((k) => (
             <Attachments key={k} base={base} field={k} prop={props[k]} value={rec.data[k]} version={rec.version}
               canUpload={!!meta?.can_update && editable.includes(k)} onDone={refresh} />
