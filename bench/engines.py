@@ -6,7 +6,8 @@ on a noisy machine). Peers are development packages (requirements-dev.txt), neve
 Expressions: a 5-clause condition evaluated with its parse cached (ours compiled into closures, our
 tree walker — the reference — simpleeval, jmespath, a Python lambda), and the same condition parsed
 uncached. Forms: the shipped work order validated on create (every field a client writes, with
-sub-table rows) and on an update of 3 fields, beside a pydantic v2 model of the same fields and the
+sub-table rows) and on an update of 3 fields — ours running the form's compiled plan, and the field walk
+it replaced (the reference in tests/unit) — beside a pydantic v2 model of the same fields and the
 form's JSON Schema export compiled by fastjsonschema and by jsonschema. Prints a table (median of
 `--repeat` runs of many calls each) and the ratios.
 """
@@ -174,6 +175,7 @@ def forms(repeat: int) -> list[tuple[str, str, float]]:
     from chalicelib.forms.definition import parse_form_definition
     from chalicelib.forms.engine import validate_record
     from chalicelib.forms.schema import form_json_schema
+    from tests.unit.reference_form_engine import validate_record as walk_form  # the engine before its plan
 
     form = parse_form_definition(jsonutil.loads(FORM_PATH.read_text()))
     payload = jsonutil.loads(WORK_ORDER_JSON)
@@ -192,10 +194,12 @@ def forms(repeat: int) -> list[tuple[str, str, float]]:
     n = 2_000
     return [
         ("work order create (27 fields)", "ours: validate_record", per_call_us(lambda: validate_record(form, payload), repeat, n)),
+        ("work order create (27 fields)", "ours: field walk (before)", per_call_us(lambda: walk_form(form, payload), repeat, n)),
         ("work order create (27 fields)", "pydantic v2 create_model", per_call_us(lambda: model.model_validate(payload), repeat, n)),
         ("work order create (27 fields)", "fastjsonschema (floats)", per_call_us(lambda: fast(floats), repeat, n)),
         ("work order create (27 fields)", "jsonschema", per_call_us(lambda: slow.validate(payload), repeat, n // 10)),
         ("update of 3 fields", "ours: validate_record", per_call_us(lambda: validate_record(form, UPDATE, previous=created), repeat, n)),
+        ("update of 3 fields", "ours: field walk (before)", per_call_us(lambda: walk_form(form, UPDATE, previous=created), repeat, n)),
     ]
 
 

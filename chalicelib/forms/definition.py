@@ -70,6 +70,12 @@ class FormDefinition(Translatable, BaseModel):
         return {f.name: f for f in self.fields}
 
     @cached_property
+    def validation_plan(self):
+        """forms.engine.FormPlan: validate_record's checks for this version, built on first use."""
+        from .engine import FormPlan
+        return FormPlan(self)
+
+    @cached_property
     def computed_inputs(self) -> dict[str, frozenset[str]]:
         """{computed field: every top-level field its value is derived from, through other computed
         fields too}. Access hides a computed field from a role that may not see any of its inputs

@@ -3,14 +3,13 @@ value checks, computed fields. Pure: returns what storage must check (references
 from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
-from functools import partial
 from decimal import Decimal
 from typing import Any
 
 from ..errors import AppError, ValidationFailed
 from ..expressions import compile_expression
 from .definition import FormDefinition, computed_order
-from .values import Invalid, check_value, computed_result
+from .values import Invalid, computed_result, number_bound, value_check
 
 
 @dataclass(frozen=True)
@@ -41,14 +40,122 @@ def _missing(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
-def _condition(source: str | None, context: dict, default: bool) -> bool:
+_NEVER = object()  # an expression that does not compile: a condition never met, a computed value unknown
+
+
+def _expression(source: str | None) -> Any:
+    """The compiled condition or computation; None without a source, _NEVER when it does not compile."""
     if not source:
-        return default
+        return None
     try:
-        return _truthy(compile_expression(source).evaluate(context))
+        return compile_expression(source)
+    except AppError:
+        return _NEVER
+
+
+def _condition(expression: Any, context: dict, default: bool) -> bool:
+    if expression is None:
+        return default
+    if expression is _NEVER:
+        return False
+    try:
+        return _truthy(expression.evaluate(context))
     except AppError:
         # A condition that cannot be evaluated on this data (e.g. type mismatch) counts as not met.
         return False
+
+
+class _Computed:
+    """A computed field: its expression and how its result is cleaned."""
+
+    __slots__ = ("name", "expression", "boolean", "number", "bound", "step", "result", "scale")
+
+    def __init__(self, f) -> None:
+        self.name, self.expression, self.result, self.scale = f.name, _expression(f.expression), f.result, f.scale
+        self.boolean, self.number = f.result == "boolean", f.result == "number"
+        self.bound, self.step = number_bound(f.scale), Decimal(1).scaleb(-f.scale)
+
+    def value(self, context: dict) -> Any:
+        if self.expression is _NEVER:
+            return None
+        try:
+            value = self.expression.evaluate(context)
+        except AppError:
+            return None  # e.g. a division by zero on this data: the value is simply unknown
+        if value is None:
+            return None
+        if self.boolean:
+            return _truthy(value)
+        if self.number:  # computed_result("number"), its bound and step computed once
+            if value.__class__ is not Decimal and not isinstance(value, Decimal) or not value.is_finite() \
+                    or value.copy_abs() >= self.bound:
+                return None
+            return value.quantize(self.step)
+        return computed_result(self.result, self.scale, value)
+
+
+class _Field:
+    """One field's rules read once: its value check, conditions, and the reference it makes."""
+
+    __slots__ = ("name", "path", "check", "rows", "visible_if", "required", "required_if", "may_be_required",
+                 "read_only", "readonly_if", "reference")
+
+    def __init__(self, f) -> None:
+        self.name, self.path = f.name, f"data.{f.name}"  # the path of a top-level field
+        self.rows = _Rows(f) if f.type == "subtable" else None
+        self.check = None if self.rows else value_check(f)
+        self.visible_if, self.required_if = _expression(f.visible_if), _expression(f.required_if)
+        self.readonly_if, self.required, self.read_only = _expression(f.readonly_if), f.required, f.read_only
+        self.may_be_required = f.required or self.required_if is not None
+        self.reference = (("user", None, f.role) if f.type == "user" else ("record", f.form, None) if f.type == "lookup"
+                          else None)
+
+
+class _Rows:
+    """A sub-table's row fields."""
+
+    __slots__ = ("min_rows", "max_rows", "count", "names", "fields", "computed", "defaults", "conditional", "first_pass")
+
+    def __init__(self, f) -> None:
+        self.min_rows, self.max_rows = f.min_rows, f.max_rows
+        self.count = f"must have between {f.min_rows} and {f.max_rows} rows"
+        self.names = {rf.name for rf in f.fields}
+        self.fields = tuple(_Field(rf) for rf in f.fields if not rf.computed_by_server)
+        self.computed = tuple(_Computed(rf) for rf in f.fields if rf.type == "computed")
+        self.defaults = tuple((rf.name, rf.default) for rf in f.fields if rf.default is not None and not rf.computed_by_server)
+        # A row's context is built only for its visible/required conditions, and its computed values are
+        # worked out before the checks only when one of those conditions reads them.
+        self.conditional = any(p.visible_if is not None or p.required_if is not None for p in self.fields)
+        self.first_pass = bool(_reads(e for p in self.fields for e in (p.visible_if, p.required_if))
+                               & {c.name for c in self.computed})
+
+
+class FormPlan:
+    """validate_record's checks for one form version, built once (FormDefinition.validation_plan)."""
+
+    __slots__ = ("fields", "written", "server_computed", "platform_written", "defaults", "computed", "preview", "unique")
+
+    def __init__(self, form: FormDefinition) -> None:
+        self.fields = tuple(_Field(f) for f in form.fields if not f.computed_by_server)
+        self.written = frozenset(f.name for f in form.fields)
+        self.server_computed = frozenset(f.name for f in form.fields if f.computed_by_server)
+        self.platform_written = frozenset(f.name for f in form.fields if f.platform_written)
+        self.defaults = tuple((f.name, f.default) for f in form.fields if f.default is not None)
+        self.computed = tuple(_Computed(f) for f in computed_order(form))
+        # Computed values are worked out before the checks only when something reading the record's
+        # context does read one: a visible/required condition, or a sub-table's condition or computation.
+        readers = [e for p in self.fields for e in (p.visible_if, p.required_if)]
+        for p in self.fields:
+            if p.rows is not None:
+                readers += [e for rp in p.rows.fields for e in (rp.visible_if, rp.required_if)]
+                readers += [c.expression for c in p.rows.computed]
+        self.preview = bool(_reads(readers) & self.server_computed)
+        self.unique = tuple(f for f in form.fields if f.unique)
+
+
+def _reads(expressions) -> set[str]:
+    """The top-level names some of these expressions read."""
+    return {name for e in expressions if e is not None and e is not _NEVER for name in e.field_roots}
 
 
 def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None = None,
@@ -61,18 +168,19 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
     an update echoing a server-owned value unchanged is harmless and ignored."""
     if not isinstance(patch, dict):
         raise ValidationFailed("record data must be an object", details=[{"path": "data", "message": "expected object"}])
+    plan: FormPlan = form.validation_plan
     variables = variables or {}
     problems: list[dict] = []
-    by_name = form.fields_by_name
-    merged: dict[str, Any] = dict(previous or {})
+    known, server_computed, platform_written = plan.written, plan.server_computed, plan.platform_written
+    old_data = previous or {}
+    merged: dict[str, Any] = dict(old_data)
     for key, value in patch.items():
-        f = by_name.get(key)
-        if f is None:
+        if key not in known:
             problems.append({"path": f"data.{key}", "message": "unknown field"})
-        elif f.computed_by_server:
+        elif key in server_computed:
             continue  # set by the server; a client echoing it back is harmless
-        elif not system and f.platform_written and key not in server_written:
-            if value is None and (previous or {}).get(key) is None or previous is not None and value == previous.get(key):
+        elif not system and key in platform_written and key not in server_written:
+            if value is None and old_data.get(key) is None or previous is not None and value == previous.get(key):
                 continue  # nothing supplied: an echo of the stored value (or of nothing)
             problems.append({"path": f"data.{key}", "message": "is set by the platform and cannot be written"})
         elif value is None:
@@ -80,147 +188,146 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
         else:
             merged[key] = value
     if previous is None:
-        for f in form.fields:
-            if f.name not in merged and f.default is not None and f.name not in patch:
-                merged[f.name] = f.default
+        for name, default in plan.defaults:
+            if name not in merged and name not in patch:
+                merged[name] = default
 
-    out: dict[str, Any] = {k: v for k, v in merged.items() if k in by_name and by_name[k].computed_by_server}
-    references: list[Reference] = []
+    out: dict[str, Any] = {k: v for k, v in merged.items() if k in server_computed}
+    references: dict[tuple, str] = {}  # (kind, target, form, role) -> the path it was first found at
     # Conditions see computed values as of this input (not absent on create nor stale on update);
     # the stored ones are computed again below from the checked values.
-    preview = dict(merged)
-    _apply_computed(form, preview, variables)
-    context = {**preview, **variables}
-    before = {**(previous or {}), **variables}
-    for f in form.fields:
-        if f.computed_by_server or not _condition(f.visible_if, context, True):
+    context = _apply_computed(plan, dict(merged), variables) if plan.preview else {**merged, **variables}
+    guarding = previous is not None and not system  # read-only rules apply to the fields in the patch
+    before = {**old_data, **variables} if guarding else None
+    for p in plan.fields:
+        if p.visible_if is not None and not _condition(p.visible_if, context, True):
             continue  # hidden fields keep no value and are never required
-        path, value = f"data.{f.name}", merged.get(f.name)
-        guarded = previous is not None and not system and f.name in patch  # read-only rules apply
-        locked = guarded and (f.read_only or _condition(f.readonly_if, before, False))
-        if f.type == "subtable":
-            normalize = partial(_check_rows, f, path=path, parent=context, before=before, problems=problems,
-                                references=references, old_rows=previous.get(f.name) if guarded else None)
+        name = p.name
+        value = merged.get(name)
+        guarded = guarding and name in patch
+        locked = guarded and (p.read_only or _condition(p.readonly_if, before, False))
+        required = p.may_be_required and (value is None or value == "" or value == []) and (
+            p.required or _condition(p.required_if, context, False))
+        if value is None:
+            if locked and not _equal(old_data.get(name), None):
+                problems.append({"path": p.path, "message": "is read-only"})
+            elif required:
+                problems.append({"path": p.path, "message": "is required"})
+            continue
+        try:
+            if p.rows is None:
+                normalized = p.check(value)
+            else:
+                normalized = _check_rows(p.rows, value, p.path, context, before, previous.get(name) if guarded else None,
+                                         problems, references)
+        except Invalid as exc:
+            # Normalised values are compared: the same instant in another offset is not a change.
+            problems.append({"path": p.path, "message": "is read-only" if locked else str(exc)})
+            continue
+        if locked and not _equal(old_data.get(name), normalized):
+            problems.append({"path": p.path, "message": "is read-only"})
+        elif required:
+            problems.append({"path": p.path, "message": "is required"})
         else:
-            normalize = partial(check_value, f)
-        required = _missing(value) and (f.required or _condition(f.required_if, context, False))
-        checked = _checked(value, normalize, path, problems, locked=locked, old=(previous or {}).get(f.name), required=required)
-        if checked is not _NOTHING:
-            out[f.name] = checked
-            _collect_reference(f, checked, references, path)
+            out[name] = normalized
+            if p.reference is not None:
+                kind, target_form, role = p.reference
+                references.setdefault((kind, normalized, target_form, role), p.path)
 
     if problems:
         raise ValidationFailed("record is invalid", details=problems)
-    _apply_computed(form, out, variables)
-    unique = {f.name: f.unique_key(out[f.name]) for f in form.fields if f.unique and out.get(f.name) is not None}
-    changed = sorted(k for k in set(out) | set(previous or {}) if not _equal((previous or {}).get(k), out.get(k)))
-    return ValidatedRecord(data=out, references=_dedupe(references), unique_values=unique, changed_fields=changed)
+    _apply_computed(plan, out, variables)
+    unique = {f.name: f.unique_key(out[f.name]) for f in plan.unique if out.get(f.name) is not None}
+    if previous:
+        changed = sorted(k for k in set(out) | set(previous) if not _equal(previous.get(k), out.get(k)))
+    else:
+        changed = sorted(k for k, v in out.items() if v is not None)  # _equal(None, v) only for None
+    return ValidatedRecord(data=out, references=[Reference(kind, target, form=target_form, role=role, path=path)
+                                                 for (kind, target, target_form, role), path in references.items()],
+                           unique_values=unique, changed_fields=changed)
 
 
-_NOTHING = object()
-
-
-def _checked(value: Any, normalize, path: str, problems: list, *, locked: bool, old: Any, required: bool) -> Any:
-    """One visible field's normalised value, or _NOTHING when it stores none (or broke a rule)."""
-    normalized, message = None, None
-    if value is not None:
-        try:
-            normalized = normalize(value)
-        except Invalid as exc:
-            message = str(exc)
-    # Normalised values are compared: the same instant in another offset is not a change.
-    if locked and (message or not _equal(old, normalized)):
-        problems.append({"path": path, "message": "is read-only"})
-    elif message:
-        problems.append({"path": path, "message": message})
-    elif required:
-        problems.append({"path": path, "message": "is required"})
-    elif value is not None:
-        return normalized
-    return _NOTHING
-
-
-def _check_rows(f, rows: Any, *, path: str, parent: dict, before: dict, old_rows: Any, problems: list, references: list):
+def _check_rows(rows_plan: _Rows, rows: Any, path: str, parent: dict, before: dict | None, old_rows: Any,
+                problems: list, references: dict) -> list:
     """Rows have no ids: on an update row i is matched with previous row i, so a read-only row
     field may not change at an existing position; rows beyond the previous count are new."""
     if not isinstance(rows, list):
         raise Invalid("must be a list of rows")
-    if not f.min_rows <= len(rows) <= f.max_rows:
-        raise Invalid(f"must have between {f.min_rows} and {f.max_rows} rows")
+    if not rows_plan.min_rows <= len(rows) <= rows_plan.max_rows:
+        raise Invalid(rows_plan.count)
     old_rows = old_rows if isinstance(old_rows, list) else []
     out_rows = []
-    row_names = {rf.name for rf in f.fields}
+    row_names, computed, conditional, first_pass = rows_plan.names, rows_plan.computed, rows_plan.conditional, rows_plan.first_pass
+    context = parent
     for i, row in enumerate(rows):
-        row_path = f"{path}[{i}]"
         if not isinstance(row, dict):
-            problems.append({"path": row_path, "message": "must be an object"})
+            problems.append({"path": f"{path}[{i}]", "message": "must be an object"})
             continue
         for key in set(row) - row_names:
-            problems.append({"path": f"{row_path}.{key}", "message": "unknown field"})
+            problems.append({"path": f"{path}[{i}].{key}", "message": "unknown field"})
         clean = {k: v for k, v in row.items() if k in row_names and v is not None}
-        for rf in f.fields:
-            if rf.name not in clean and rf.default is not None and not rf.computed_by_server:
-                clean[rf.name] = rf.default
-        context = {**parent, **clean}
-        for rf in f.fields:  # row conditions see the row's computed values too
-            if rf.type == "computed":
-                context[rf.name] = _computed_value(rf, context)
+        for name, default in rows_plan.defaults:
+            if name not in clean:
+                clean[name] = default
+        if conditional:
+            context = {**parent, **clean}
+            if first_pass:
+                for c in computed:  # row conditions see the row's computed values too
+                    context[c.name] = c.value(context)
         old = old_rows[i] if i < len(old_rows) and isinstance(old_rows[i], dict) else None
         out_row: dict[str, Any] = {}
-        for rf in f.fields:
-            if rf.computed_by_server or not _condition(rf.visible_if, context, True):
+        for p in rows_plan.fields:
+            if p.visible_if is not None and not _condition(p.visible_if, context, True):
                 continue
-            value, field_path = clean.get(rf.name), f"{row_path}.{rf.name}"
-            locked = old is not None and (rf.read_only or _condition(rf.readonly_if, {**before, **old}, False))
-            required = _missing(value) and (rf.required or _condition(rf.required_if, context, False))
-            checked = _checked(value, partial(check_value, rf), field_path, problems,
-                               locked=locked, old=(old or {}).get(rf.name), required=required)
-            if checked is not _NOTHING:
-                out_row[rf.name] = checked
-                _collect_reference(rf, checked, references, field_path)
-        for rf in f.fields:
-            if rf.type == "computed":
-                out_row[rf.name] = _computed_value(rf, {**parent, **out_row})
+            name = p.name
+            value = clean.get(name)
+            locked = old is not None and (p.read_only or p.readonly_if is not None
+                                          and _condition(p.readonly_if, {**before, **old}, False))
+            required = p.may_be_required and (value is None or value == "" or value == []) and (
+                p.required or _condition(p.required_if, context, False))
+            if value is None:
+                if locked and not _equal(old.get(name), None):
+                    problems.append({"path": f"{path}[{i}].{name}", "message": "is read-only"})
+                elif required:
+                    problems.append({"path": f"{path}[{i}].{name}", "message": "is required"})
+                continue
+            try:
+                normalized = p.check(value)
+            except Invalid as exc:
+                problems.append({"path": f"{path}[{i}].{name}", "message": "is read-only" if locked else str(exc)})
+                continue
+            if locked and not _equal(old.get(name), normalized):
+                problems.append({"path": f"{path}[{i}].{name}", "message": "is read-only"})
+            elif required:
+                problems.append({"path": f"{path}[{i}].{name}", "message": "is required"})
+            else:
+                out_row[name] = normalized
+                if p.reference is not None:
+                    kind, target_form, role = p.reference
+                    references.setdefault((kind, normalized, target_form, role), f"{path}[{i}].{name}")
+        if computed:
+            row_context = {**parent, **out_row}
+            for c in computed:
+                row_context[c.name] = out_row[c.name] = c.value(row_context)
         out_rows.append(out_row)
     return out_rows
 
 
-def _collect_reference(f, value: Any, references: list, path: str) -> None:
-    if f.type == "user":
-        references.append(Reference("user", value, role=f.role, path=path))
-    elif f.type == "lookup":
-        references.append(Reference("record", value, form=f.form, path=path))
-
-
-def _apply_computed(form: FormDefinition, data: dict, variables: dict) -> None:
-    for f in computed_order(form):
-        value = _computed_value(f, {**data, **variables})
+def _apply_computed(plan: FormPlan, data: dict, variables: dict) -> dict:
+    """Set (or drop) `data`'s computed fields in dependency order; returns {**data, **variables}."""
+    context = {**data, **variables}
+    for c in plan.computed:
+        value = c.value(context)
         if value is None:
-            data.pop(f.name, None)
+            data.pop(c.name, None)
+            if c.name not in variables:
+                context.pop(c.name, None)
         else:
-            data[f.name] = value
-
-
-def _computed_value(f, context: dict) -> Any:
-    try:
-        value = compile_expression(f.expression).evaluate(context)
-    except AppError:
-        return None  # e.g. a division by zero on this data: the value is simply unknown
-    if value is None:
-        return None
-    if f.result == "boolean":
-        return _truthy(value)
-    return computed_result(f.result, f.scale, value)
+            data[c.name] = value
+            if c.name not in variables:
+                context[c.name] = value
+    return context
 
 
 def _equal(a: Any, b: Any) -> bool:
     return a == b and type(a) is type(b) or (isinstance(a, (int, Decimal)) and isinstance(b, (int, Decimal)) and not isinstance(a, bool) and not isinstance(b, bool) and a == b)
-
-
-def _dedupe(references: list[Reference]) -> list[Reference]:
-    seen, out = set(), []
-    for ref in references:
-        if ref not in seen:  # path does not take part in equality
-            seen.add(ref)
-            out.append(ref)
-    return out

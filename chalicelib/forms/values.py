@@ -5,7 +5,8 @@ import functools
 import re
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import Any
+from functools import partial
+from typing import Any, Callable
 
 from ..expressions.patterns import tokens
 from .fields import DATE_PATTERN, MAX_DURATION_SECONDS, MAX_SIGNIFICANT_DIGITS
@@ -48,6 +49,9 @@ USER_ID_RE = ecma_regex(USER_ID_PATTERN)
 RECORD_ID_RE = ecma_regex(RECORD_ID_PATTERN)
 UPLOAD_KEY_RE = ecma_regex(UPLOAD_KEY_PATTERN)
 CONTENT_TYPE_RE = ecma_regex(CONTENT_TYPE_PATTERN)
+UTC_SECONDS_RE = re.compile(r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")  # as normalize_datetime stores it
+SHA256_RE = re.compile(r"[0-9a-f]{64}")
+FIELD_NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
 class Invalid(Exception):
@@ -63,24 +67,7 @@ def number_bound(scale: int) -> Decimal:
 
 
 def check_number(value: Any, scale: int, minimum: Decimal | None, maximum: Decimal | None) -> Decimal:
-    if not is_number(value):
-        raise Invalid("must be a number")
-    number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-    if not number.is_finite():
-        raise Invalid("must be a finite number")
-    bound = number_bound(scale)
-    if not -bound < number < bound:  # exact comparison, whatever the exponent
-        raise Invalid(f"must be between -{bound} and {bound} (exclusive)")
-    # adjusted() is exact; normalize() would round to the context (1E-999999999 underflows to 0).
-    # Past both checks the quantize below has at most 15 digits, so it cannot fail.
-    step = Decimal(1).scaleb(-scale)
-    if number and (number.adjusted() < -scale or number != number.quantize(step)):
-        raise Invalid("must be a whole number" if scale == 0 else f"must have at most {scale} decimal places")
-    if minimum is not None and number < minimum:
-        raise Invalid(f"must be at least {minimum}")
-    if maximum is not None and number > maximum:
-        raise Invalid(f"must be at most {maximum}")
-    return number.quantize(step) if scale == 0 else number
+    return number_check(scale, minimum, maximum)(value)
 
 
 def check_duration(value: Any, minimum: int | None, maximum: int | None) -> int:
@@ -110,6 +97,12 @@ def parse_date(value: Any) -> date:
 
 
 def normalize_datetime(value: Any) -> str:
+    if value.__class__ is str and UTC_SECONDS_RE.fullmatch(value):  # already as stored: only the calendar to check
+        try:
+            datetime.fromisoformat(value[:-1])
+        except ValueError as exc:
+            raise Invalid("must be a valid date-time") from exc
+        return value
     if not isinstance(value, str) or not DATETIME_RE.fullmatch(value):
         raise Invalid("must be an RFC 3339 date-time with seconds and offset, e.g. 2026-11-25T09:30:00Z")
     try:
@@ -121,51 +114,52 @@ def normalize_datetime(value: Any) -> str:
         f".{moment.microsecond:06d}".rstrip("0") if moment.microsecond else "") + "Z"
 
 
-def check_string(value: Any, pattern: re.Pattern, message: str, max_length: int) -> str:
-    if not isinstance(value, str) or len(value) > max_length or not pattern.fullmatch(value):
-        raise Invalid(message)
-    return value
-
-
 SIGNATURE_KEYS = {"signed_sha256", "signed_fields", "signed_at", "signed_by", "signed_mac"}  # set when a signature upload is confirmed
+ATTACHMENT_KEYS = {"key", "name", "content_type", "size", "sha256"}
 
 
-def check_attachment(value: Any, accept: list[str], max_bytes: int, *, signature: bool = False) -> dict:
-    if not isinstance(value, dict):
-        raise Invalid("must be an attachment object {key, content_type, size}")
-    unknown = set(value) - {"key", "name", "content_type", "size", "sha256"} - (SIGNATURE_KEYS if signature else set())
-    if unknown:
-        raise Invalid(f"unknown attachment keys: {', '.join(sorted(unknown))}")
-    key, ctype, size = value.get("key"), value.get("content_type"), value.get("size")
-    if not isinstance(key, str) or not UPLOAD_KEY_RE.fullmatch(key):
-        raise Invalid("attachment key is missing or malformed")
-    if not isinstance(ctype, str) or not CONTENT_TYPE_RE.fullmatch(ctype):
-        raise Invalid("attachment content_type is missing or malformed")
-    if accept and ctype not in accept:
-        raise Invalid(f"content type {ctype} is not accepted ({', '.join(accept)})")
-    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= max_bytes:
-        raise Invalid(f"attachment size must be an integer from 0 to {max_bytes}")
-    name = value.get("name")
-    if name is not None and (not isinstance(name, str) or len(name) > MAX_UPLOAD_NAME):
-        raise Invalid(f"attachment name must be text of at most {MAX_UPLOAD_NAME} characters")
-    sha = value.get("sha256")
-    if sha is not None and (not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{64}", sha)):
-        raise Invalid("attachment sha256 must be 64 lowercase hex characters")
-    if signature:
-        _check_signature_keys(value)
-    return dict(value)
+def attachment_check(accept: list[str], max_bytes: int, *, signature: bool = False) -> Check:
+    """An attachment object {key, content_type, size[, name, sha256]} (and a signature's signed_* keys)."""
+    allowed, accepted = frozenset(ATTACHMENT_KEYS | (SIGNATURE_KEYS if signature else set())), frozenset(accept)
+    refused = f"({', '.join(accept)})"
+    bad_size = f"attachment size must be an integer from 0 to {max_bytes}"
+
+    def attachment(value: Any) -> dict:
+        if not isinstance(value, dict):
+            raise Invalid("must be an attachment object {key, content_type, size}")
+        if not allowed.issuperset(value):
+            raise Invalid(f"unknown attachment keys: {', '.join(sorted(set(value) - allowed))}")
+        key, ctype, size = value.get("key"), value.get("content_type"), value.get("size")
+        if not isinstance(key, str) or not UPLOAD_KEY_RE.fullmatch(key):
+            raise Invalid("attachment key is missing or malformed")
+        if not isinstance(ctype, str) or not CONTENT_TYPE_RE.fullmatch(ctype):
+            raise Invalid("attachment content_type is missing or malformed")
+        if accepted and ctype not in accepted:
+            raise Invalid(f"content type {ctype} is not accepted {refused}")
+        if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= max_bytes:
+            raise Invalid(bad_size)
+        name = value.get("name")
+        if name is not None and (not isinstance(name, str) or len(name) > MAX_UPLOAD_NAME):
+            raise Invalid(f"attachment name must be text of at most {MAX_UPLOAD_NAME} characters")
+        sha = value.get("sha256")
+        if sha is not None and (not isinstance(sha, str) or not SHA256_RE.fullmatch(sha)):
+            raise Invalid("attachment sha256 must be 64 lowercase hex characters")
+        if signature:
+            _check_signature_keys(value)
+        return dict(value)
+    return attachment
 
 
 def _check_signature_keys(value: dict) -> None:
     signed = value.get("signed_sha256")
-    if signed is not None and (not isinstance(signed, str) or not re.fullmatch(r"[0-9a-f]{64}", signed)):
+    if signed is not None and (not isinstance(signed, str) or not SHA256_RE.fullmatch(signed)):
         raise Invalid("attachment signed_sha256 must be 64 lowercase hex characters")
     mac = value.get("signed_mac")
-    if mac is not None and (not isinstance(mac, str) or not re.fullmatch(r"[0-9a-f]{64}", mac)):
+    if mac is not None and (not isinstance(mac, str) or not SHA256_RE.fullmatch(mac)):
         raise Invalid("attachment signed_mac must be 64 lowercase hex characters")
     names = value.get("signed_fields")
     if names is not None and (not isinstance(names, list) or len(names) > 50 or
-                              any(not isinstance(n, str) or not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", n) for n in names)):
+                              any(not isinstance(n, str) or not FIELD_NAME_RE.fullmatch(n) for n in names)):
         raise Invalid("attachment signed_fields must be a list of at most 50 field names")
     at = value.get("signed_at")
     if at is not None and (not isinstance(at, str) or not DATETIME_RE.fullmatch(at)):
@@ -177,83 +171,210 @@ def _check_signature_keys(value: dict) -> None:
 
 def check_value(field, value: Any) -> Any:
     """Validate a non-null value of a non-subtable field; return its normalised form or raise Invalid."""
+    return value_check(field)(value)
+
+
+Check = Callable[[Any], Any]
+
+
+def value_check(field) -> Check:
+    """check_value for one field, its settings read once: value -> normalised value, or raise Invalid."""
     t = field.type
     if t in ("text", "textarea"):
+        return _text_check(field)
+    if t in ("number", "money", "percent"):
+        return number_check(field.scale, field.minimum, field.maximum)
+    if t == "date":
+        return _date_check(field.minimum, field.maximum)
+    if t == "datetime":
+        return normalize_datetime
+    if t == "time":
+        return _string_check(TIME_RE, "must be a time HH:MM or HH:MM:SS", 8)
+    if t == "duration":
+        return partial(_duration, minimum=field.minimum, maximum=field.maximum)
+    if t == "select":
+        return _select_check([o.value for o in field.options])
+    if t == "multiselect":
+        return _multiselect_check([o.value for o in field.options], field.min_items, field.max_items)
+    if t == "checkbox":
+        return _checkbox
+    if t == "rating":
+        return number_check(0, Decimal(1), Decimal(field.max))
+    if t == "phone":
+        return _string_check(PHONE_RE, "must be a phone number (digits, spaces, dashes, optional +)", 20)
+    if t == "email":
+        return _string_check(EMAIL_RE, "must be an e-mail address", 254)
+    if t == "url":
+        return _string_check(URL_RE, "must be an http(s) URL", 2048)
+    if t == "geolocation":
+        return _geolocation_check()
+    if t in ("image", "file"):
+        return _attachment_check(field.accept, field.max_size_mb * 1024 * 1024, field.multiple, field.max_files)
+    if t == "signature":
+        return attachment_check(field.accept, 5 * 1024 * 1024, signature=True)
+    if t == "user":
+        return _string_check(USER_ID_RE, "must be a user id", 128)
+    if t == "lookup":
+        return _string_check(RECORD_ID_RE, f"must be the id of a {field.form} record", 26)
+    return partial(_refuse, f"{t} fields are set by the server")
+
+
+def _refuse(message: str, value: Any) -> Any:
+    raise Invalid(message)
+
+
+def _text_check(field) -> Check:
+    max_length, too_long = field.max_length, f"must be at most {field.max_length} characters"
+    if field.type == "textarea":
+        def textarea(value: Any) -> str:
+            if not isinstance(value, str):
+                raise Invalid("must be text")
+            if len(value) > max_length:
+                raise Invalid(too_long)
+            return value
+        return textarea
+    min_length, too_short = field.min_length, f"must be at least {field.min_length} characters"
+    search = ecma_regex(field.pattern).search if field.pattern else None  # JSON Schema semantics
+    unmatched = f"must match the pattern {field.pattern}"
+
+    def text(value: Any) -> str:
         if not isinstance(value, str):
             raise Invalid("must be text")
-        if len(value) > field.max_length:
-            raise Invalid(f"must be at most {field.max_length} characters")
-        if t == "text":
-            if len(value) < field.min_length:
-                raise Invalid(f"must be at least {field.min_length} characters")
-            if field.pattern and not ecma_regex(field.pattern).search(value):  # JSON Schema semantics
-                raise Invalid(f"must match the pattern {field.pattern}")
+        length = len(value)
+        if length > max_length:
+            raise Invalid(too_long)
+        if length < min_length:
+            raise Invalid(too_short)
+        if search is not None and not search(value):
+            raise Invalid(unmatched)
         return value
-    if t in ("number", "money", "percent"):
-        return check_number(value, field.scale, field.minimum, field.maximum)
-    if t == "date":
+    return text
+
+
+def number_check(scale: int, minimum: Decimal | None, maximum: Decimal | None) -> Check:
+    """A number of `scale` decimal places, within the 15-digit bound and [minimum, maximum]: exact Decimal
+    comparisons, so no rounding can let a value through."""
+    bound = number_bound(scale)
+    low, step = -bound, Decimal(1).scaleb(-scale)
+    out_of_range = f"must be between -{bound} and {bound} (exclusive)"
+    too_precise = "must be a whole number" if scale == 0 else f"must have at most {scale} decimal places"
+    too_low, too_high = f"must be at least {minimum}", f"must be at most {maximum}"
+
+    def number(value: Any) -> Decimal:
+        if value.__class__ is int:  # exact and whole: only the range applies
+            if not low < value < bound:
+                raise Invalid(out_of_range)
+            if minimum is not None and value < minimum:
+                raise Invalid(too_low)
+            if maximum is not None and value > maximum:
+                raise Invalid(too_high)
+            return Decimal(value)
+        if not is_number(value):
+            raise Invalid("must be a number")
+        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+        if not number.is_finite():
+            raise Invalid("must be a finite number")
+        if not low < number < bound:  # exact comparison, whatever the exponent
+            raise Invalid(out_of_range)
+        # adjusted() is exact; normalize() would round to the context (1E-999999999 underflows to 0).
+        # Past both checks the quantize below has at most 15 digits, so it cannot fail.
+        if number and (number.adjusted() < -scale or number != number.quantize(step)):
+            raise Invalid(too_precise)
+        if minimum is not None and number < minimum:
+            raise Invalid(too_low)
+        if maximum is not None and number > maximum:
+            raise Invalid(too_high)
+        return number.quantize(step) if scale == 0 else number
+    return number
+
+
+def _date_check(minimum: str | None, maximum: str | None) -> Check:
+    first = date.fromisoformat(minimum) if minimum else None
+    last = date.fromisoformat(maximum) if maximum else None
+
+    def day(value: Any) -> str:
         parsed = parse_date(value)
-        if field.minimum and parsed < date.fromisoformat(field.minimum):
-            raise Invalid(f"must be on or after {field.minimum}")
-        if field.maximum and parsed > date.fromisoformat(field.maximum):
-            raise Invalid(f"must be on or before {field.maximum}")
+        if first is not None and parsed < first:
+            raise Invalid(f"must be on or after {minimum}")
+        if last is not None and parsed > last:
+            raise Invalid(f"must be on or before {maximum}")
         return value
-    if t == "datetime":
-        return normalize_datetime(value)
-    if t == "time":
-        return check_string(value, TIME_RE, "must be a time HH:MM or HH:MM:SS", 8)
-    if t == "duration":
-        return check_duration(value, field.minimum, field.maximum)
-    if t == "select":
-        if not isinstance(value, str) or value not in {o.value for o in field.options}:
-            raise Invalid("must be one of: " + ", ".join(o.value for o in field.options))
+    return day
+
+
+def _string_check(pattern: re.Pattern, message: str, max_length: int) -> Check:
+    fullmatch = pattern.fullmatch
+
+    def string(value: Any) -> str:
+        if not isinstance(value, str) or len(value) > max_length or not fullmatch(value):
+            raise Invalid(message)
         return value
-    if t == "multiselect":
+    return string
+
+
+def _duration(value: Any, *, minimum: int | None, maximum: int | None) -> int:
+    return check_duration(value, minimum, maximum)
+
+
+def _select_check(values: list[str]) -> Check:
+    allowed, message = frozenset(values), "must be one of: " + ", ".join(values)
+
+    def select(value: Any) -> str:
+        if not isinstance(value, str) or value not in allowed:
+            raise Invalid(message)
+        return value
+    return select
+
+
+def _multiselect_check(values: list[str], min_items: int, max_items: int | None) -> Check:
+    allowed = frozenset(values)
+    unknown = "every item must be one of: " + ", ".join(values)
+    count = f"must have between {min_items} and {max_items or len(allowed)} items"
+
+    def multiselect(value: Any) -> list:
         if not isinstance(value, list):
             raise Invalid("must be a list of options")
-        allowed = {o.value for o in field.options}
         if any(not isinstance(v, str) or v not in allowed for v in value):
-            raise Invalid("every item must be one of: " + ", ".join(o.value for o in field.options))
+            raise Invalid(unknown)
         if len(set(value)) != len(value):
             raise Invalid("items must not repeat")
-        if len(value) < field.min_items or (field.max_items is not None and len(value) > field.max_items):
-            raise Invalid(f"must have between {field.min_items} and {field.max_items or len(allowed)} items")
+        if len(value) < min_items or (max_items is not None and len(value) > max_items):
+            raise Invalid(count)
         return value
-    if t == "checkbox":
-        if not isinstance(value, bool):
-            raise Invalid("must be true or false")
-        return value
-    if t == "rating":
-        number = check_number(value, 0, Decimal(1), Decimal(field.max))
-        return number
-    if t == "phone":
-        return check_string(value, PHONE_RE, "must be a phone number (digits, spaces, dashes, optional +)", 20)
-    if t == "email":
-        return check_string(value, EMAIL_RE, "must be an e-mail address", 254)
-    if t == "url":
-        return check_string(value, URL_RE, "must be an http(s) URL", 2048)
-    if t == "geolocation":
-        if not isinstance(value, dict) or set(value) - {"lat", "lng", "accuracy"} or not {"lat", "lng"} <= set(value):
+    return multiselect
+
+
+def _checkbox(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid("must be true or false")
+    return value
+
+
+def _geolocation_check() -> Check:
+    lat, lng = number_check(8, Decimal(-90), Decimal(90)), number_check(8, Decimal(-180), Decimal(180))
+    accuracy, keys, needed = number_check(2, Decimal(0), None), {"lat", "lng", "accuracy"}, {"lat", "lng"}
+
+    def geolocation(value: Any) -> dict:
+        if not isinstance(value, dict) or set(value) - keys or not needed <= set(value):
             raise Invalid("must be an object {lat, lng[, accuracy]}")
-        out = {"lat": check_number(value["lat"], 8, Decimal(-90), Decimal(90)),
-               "lng": check_number(value["lng"], 8, Decimal(-180), Decimal(180))}
+        out = {"lat": lat(value["lat"]), "lng": lng(value["lng"])}
         if "accuracy" in value:
-            out["accuracy"] = check_number(value["accuracy"], 2, Decimal(0), None)
+            out["accuracy"] = accuracy(value["accuracy"])
         return out
-    if t in ("image", "file"):
-        max_bytes = field.max_size_mb * 1024 * 1024
-        if field.multiple:
-            if not isinstance(value, list) or len(value) > field.max_files:
-                raise Invalid(f"must be a list of at most {field.max_files} attachments")
-            return [check_attachment(v, field.accept, max_bytes) for v in value]
-        return check_attachment(value, field.accept, max_bytes)
-    if t == "signature":
-        return check_attachment(value, field.accept, 5 * 1024 * 1024, signature=True)
-    if t == "user":
-        return check_string(value, USER_ID_RE, "must be a user id", 128)
-    if t == "lookup":
-        return check_string(value, RECORD_ID_RE, f"must be the id of a {field.form} record", 26)
-    raise Invalid(f"{t} fields are set by the server")
+    return geolocation
+
+
+def _attachment_check(accept: list[str], max_bytes: int, multiple: bool, max_files: int) -> Check:
+    one = attachment_check(accept, max_bytes)
+    if not multiple:
+        return one
+    too_many = f"must be a list of at most {max_files} attachments"
+
+    def attachments(value: Any) -> list:
+        if not isinstance(value, list) or len(value) > max_files:
+            raise Invalid(too_many)
+        return [one(v) for v in value]
+    return attachments
 
 
 def default_problem(field, value: Any) -> str | None:

@@ -1,0 +1,296 @@
+"""validate_record running a form's compiled plan (chalicelib/forms/engine.py) against the engine it
+replaced (reference_form_engine.py): on the shipped forms and on a form with every kind of rule, for
+thousands of generated creates and updates — valid and invalid values of every field type, missing and
+null values, unknown keys, sub-tables with too many rows or broken rows — the same data (values, Decimal
+exponents, key order), references with their paths, unique values and changed fields, or the same
+errors in the same order. Both charge the request's expression budget; the plan never more."""
+from __future__ import annotations
+
+import json
+import random
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from chalicelib.errors import AppError
+from chalicelib.expressions.budget import RequestBudget, _current
+from chalicelib.forms.definition import parse_form_definition
+from chalicelib.forms.engine import validate_record
+from tests.unit import reference_form_engine as reference
+
+SHIPPED = Path(__file__).resolve().parents[2] / "definitions"
+ID = "01JDQ3V9W6Y5R8T2M4N7P0K1AB"
+OPTIONS = [{"value": "a"}, {"value": "b"}, {"value": "c"}]
+RULES = parse_form_definition({"name": "rules", "title": "Every kind of rule", "fields": [
+    {"name": "status", "type": "select", "options": [{"value": "open"}, {"value": "done"}, {"value": "cancelled"}],
+     "default": "open", "required": True},
+    {"name": "reason", "type": "text", "min_length": 2, "max_length": 8, "pattern": "^[a-z]",
+     "visible_if": "status == 'cancelled'", "required_if": "status == 'cancelled'"},
+    {"name": "code", "type": "text", "read_only": True, "unique": True, "case_insensitive": True},
+    {"name": "locked", "type": "checkbox"},
+    {"name": "note", "type": "textarea", "max_length": 20, "readonly_if": "locked"},
+    {"name": "amount", "type": "money", "minimum": 0, "maximum": 10000, "default": 5},
+    {"name": "ratio", "type": "percent", "scale": 1},
+    {"name": "count", "type": "number", "minimum": -5, "maximum": 1000, "required_if": "amount > 100"},
+    {"name": "day", "type": "date", "minimum": "2026-01-01", "maximum": "2026-12-31"},
+    {"name": "moment", "type": "datetime"},
+    {"name": "clock", "type": "time"},
+    {"name": "spent", "type": "duration", "minimum": 60, "maximum": 7200},
+    {"name": "tags", "type": "multiselect", "options": OPTIONS, "min_items": 1, "max_items": 2},
+    {"name": "stars", "type": "rating", "max": 4},
+    {"name": "phone", "type": "phone", "unique": True},
+    {"name": "mail", "type": "email", "unique": True},
+    {"name": "link", "type": "url"},
+    {"name": "geo", "type": "geolocation"},
+    {"name": "pics", "type": "image", "multiple": True, "max_files": 2, "max_size_mb": 1},
+    {"name": "doc", "type": "file", "accept": ["application/pdf"]},
+    {"name": "sign", "type": "signature", "signs": ["note"]},
+    {"name": "who", "type": "user", "role": "engineer"},
+    {"name": "ref", "type": "lookup", "form": "other"},
+    {"name": "owned", "type": "text", "server_owned": True},
+    {"name": "lines", "type": "subtable", "max_rows": 3, "min_rows": 0, "visible_if": "status != 'cancelled'", "fields": [
+        {"name": "part", "type": "lookup", "form": "part", "required": True, "read_only": True},
+        {"name": "qty", "type": "number", "scale": 2, "minimum": 0.01, "required_if": "not is_empty(part)"},
+        {"name": "price", "type": "money", "default": 1, "readonly_if": "locked"},
+        {"name": "total", "type": "computed", "expression": "qty * price", "scale": 2},
+        {"name": "big", "type": "computed", "result": "boolean", "expression": "total > 100"},
+        {"name": "why", "type": "text", "visible_if": "big", "required_if": "big and grand > 500"},
+        {"name": "who", "type": "user", "role": "engineer"}]},
+    {"name": "grand", "type": "computed", "expression": "sum(lines.total)", "scale": 2},
+    {"name": "label", "type": "computed", "result": "text", "expression": "upper(status)"},
+    {"name": "due", "type": "computed", "result": "date", "expression": "moment"},
+    {"name": "extra", "type": "text", "visible_if": "grand > 50 and $user.id != 'guest'", "required_if": "label == 'DONE'"},
+    {"name": "no", "type": "auto_number", "format": "N-{seq:4}"},
+]})
+
+
+def shipped_forms() -> list:
+    return [parse_form_definition(json.loads(path.read_text(), parse_float=Decimal))
+            for path in sorted(SHIPPED.glob("*/forms/*.json"))]
+
+
+FORMS = shipped_forms() + [RULES]
+
+TEXTS = ["", "a", "ab", "abc", "Abc", "x" * 9, "x" * 65, "a\n", "eng.zhang", "bad user!", ID, ID + "\n", ID.lower(),
+         "+86 138-0013-8000", "12", "a@b.cn", "a@b", "a@b.cn\n", "https://x.cn/a", "ftp://x", "09:30", "23:59:59",
+         "24:00", "9:30", "2026-02-28", "2026-02-30", "2026-2-1", "2025-12-31", "2027-01-01", "open", "done", "cancelled",
+         "a", "b", "d", "phone", "hvac", "urgent", "north", "DONE"]
+DATETIMES = ["2026-11-25T09:30:00Z", "2026-11-25T17:30:00+08:00", "2026-11-25t09:30:00z", "2026-11-25T09:30:00.500Z",
+             "2026-11-25T09:30:00.000001-03:30", "2026-11-25T09:30Z", "2026-13-25T09:30:00Z", "2026-02-30T00:00:00Z",
+             "2026-11-25T24:00:00Z", "2026-11-25T09:30:60Z", "0999-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00",
+             "9999-12-31T23:59:59Z", "9999-12-31T23:59:59-01:00", "2026-11-25T09:30:00Z\n", "2026-11-25"]
+NUMBERS = [0, 1, -1, 5, 100, 101, 1000, 1001, 7200, 10**12, 10**15, -10**15, 10**16, Decimal("0.01"), Decimal("0.001"),
+           Decimal("1.5"), Decimal("1.50"), Decimal("1.500"), Decimal("12.34"), Decimal("19.999"), Decimal("99.9"),
+           Decimal("5E+2"), Decimal("1E-9"), Decimal("-0"), Decimal("-0.00"), Decimal("1E+20"), Decimal("NaN"),
+           Decimal("Infinity"), Decimal("999999999999999"), Decimal("99999999999999.99"), Decimal("45.50"),
+           Decimal("31.23456789"), Decimal("121.123456789"), Decimal("-90"), Decimal("90.00000001"), 1.5, 0.1, 2.0,
+           True, False]
+ATTACHMENT = {"key": "t/demo/r/1.jpg", "content_type": "image/jpeg", "size": 100}
+
+
+def attachment(rnd: random.Random, signature: bool = False) -> dict:
+    value = dict(ATTACHMENT)
+    for _ in range(rnd.randrange(3)):
+        key = rnd.choice(["key", "content_type", "size", "name", "sha256", "zzz", "signed_sha256", "signed_fields",
+                          "signed_at", "signed_by", "signed_mac"])
+        value[key] = rnd.choice({
+            "key": ["bad key!", "t/a.jpg\n", 5, "t/b.png"], "content_type": ["image/png", "application/pdf", "text/plain", "Bad"],
+            "size": [0, -1, 2 * 1024 * 1024, 30 * 1024 * 1024, True, Decimal("1.5")], "name": ["a.jpg", "x" * 300, 5],
+            "sha256": ["0" * 64, "0" * 63, "A" * 64], "zzz": [1], "signed_sha256": ["f" * 64, "x"],
+            "signed_fields": [["note"], ["Bad"], "note"], "signed_at": DATETIMES[:3] + ["2026"],
+            "signed_by": ["eng.zhang", "bad user!"], "signed_mac": ["a" * 64, 1]}[key])
+    if rnd.random() < 0.1:
+        value.pop(rnd.choice(["key", "content_type", "size"]))
+    return value
+
+
+def value_for(f, rnd: random.Random, depth: int = 0):
+    """A value for field f: mostly of its type (often at or past a limit), sometimes of another."""
+    if rnd.random() < 0.08:
+        return None
+    if rnd.random() < 0.12:
+        return rnd.choice([None, True, 0, "x", "", [], {}, Decimal("1.5"), 1.5, [1], {"a": 1}, ID])
+    t = f.type
+    if t in ("text", "textarea"):
+        return rnd.choice(TEXTS + ["y" * rnd.choice([1, f.max_length, f.max_length + 1])])
+    if t in ("number", "money", "percent", "rating", "duration"):
+        options = NUMBERS + [getattr(f, "minimum", None) or 0, getattr(f, "maximum", None) or 1]
+        value = rnd.choice(options)
+        return value - 1 if isinstance(value, (int, Decimal)) and not isinstance(value, bool) and rnd.random() < 0.2 else value
+    if t == "date":
+        return rnd.choice(TEXTS[20:])
+    if t == "datetime":
+        return rnd.choice(DATETIMES)
+    if t == "time":
+        return rnd.choice(["09:30", "23:59:59", "24:00", "9:30", "09:30\n", "00:00"])
+    if t == "select":
+        return rnd.choice([o.value for o in f.options] + ["nope", 1])
+    if t == "multiselect":
+        values = [o.value for o in f.options]
+        return [rnd.choice(values + ["nope"]) for _ in range(rnd.randrange(4))] if rnd.random() < 0.9 else "a"
+    if t == "checkbox":
+        return rnd.choice([True, False, 1, "true"])
+    if t in ("phone", "email", "url", "user", "lookup"):
+        return rnd.choice(TEXTS[8:20] + [ID, "eng.li"])
+    if t == "geolocation":
+        value = {"lat": rnd.choice(NUMBERS), "lng": rnd.choice(NUMBERS)}
+        if rnd.random() < 0.3:
+            value["accuracy"] = rnd.choice(NUMBERS)
+        if rnd.random() < 0.1:
+            value[rnd.choice(["x", "lat"])] = 1
+        if rnd.random() < 0.1:
+            value.pop("lng")
+        return value
+    if t in ("image", "file"):
+        if f.multiple:
+            return [attachment(rnd) for _ in range(rnd.randrange(f.max_files + 2))] if rnd.random() < 0.9 else attachment(rnd)
+        return attachment(rnd)
+    if t == "signature":
+        return attachment(rnd, signature=True)
+    if t == "subtable":
+        if rnd.random() < 0.05:
+            return "rows"
+        rows = []
+        for _ in range(rnd.randrange(min(f.max_rows, 4) + 2)):
+            if rnd.random() < 0.05:
+                rows.append(rnd.choice(["x", 1, None, []]))
+                continue
+            row = {rf.name: value_for(rf, rnd, depth + 1) for rf in f.fields if rnd.random() < 0.75}
+            if rnd.random() < 0.05:
+                row["zzz"] = 1
+            rows.append(row)
+        return rows
+    return rnd.choice([1, "client", Decimal("2.5")])  # computed, auto_number: a client echoing something
+
+
+def valid_for(f, rnd: random.Random):
+    """A value field f accepts (as far as its own rules go)."""
+    t = f.type
+    if t in ("text", "textarea"):
+        return rnd.choice(["abc", "note", "x" * f.max_length])
+    if t in ("number", "money", "percent", "duration"):
+        low, high = getattr(f, "minimum", None), getattr(f, "maximum", None)
+        scale = getattr(f, "scale", 0)
+        candidates = [n for n in (low, high, 1, 5, 60, Decimal("12.5"), Decimal("0.25"))
+                      if n is not None and (low is None or n >= low) and (high is None or n <= high)
+                      and (t != "duration" or n == int(n)) and n == round(n, scale)]
+        return rnd.choice(candidates)
+    if t == "rating":
+        return rnd.randrange(1, f.max + 1)
+    if t == "date":
+        return f.minimum or rnd.choice(["2026-06-01", "2026-02-28"])
+    if t == "datetime":
+        return rnd.choice(DATETIMES[:2])
+    if t == "time":
+        return "09:30"
+    if t == "select":
+        return rnd.choice(f.options).value
+    if t == "multiselect":
+        return [o.value for o in f.options][:max(f.min_items, 1)]
+    if t == "checkbox":
+        return rnd.random() < 0.5
+    if t in ("phone", "email", "url", "user", "lookup"):
+        return {"phone": "+86 138-0013-8000", "email": "a@b.cn", "url": "https://x.cn/a", "user": "eng.zhang",
+                "lookup": ID}[t]
+    if t == "geolocation":
+        return {"lat": Decimal("31.23456789"), "lng": 121, "accuracy": Decimal("5.5")}
+    if t in ("image", "file", "signature"):
+        one = {**ATTACHMENT, "content_type": f.accept[0] if f.accept else "image/png"}
+        return [one] if getattr(f, "multiple", False) else one
+    if t == "subtable":
+        return [{rf.name: valid_for(rf, rnd) for rf in f.fields if rf.required or rnd.random() < 0.7}
+                for _ in range(rnd.randrange(f.min_rows, min(f.max_rows, 3) + 1))]
+    return None
+
+
+def payload(form, rnd: random.Random) -> dict:
+    if rnd.random() < 0.4:  # mostly valid: every required field, a valid value for most others, one broken now and then
+        data = {f.name: valid_for(f, rnd) for f in form.fields
+                if not f.platform_written and not f.computed_by_server and (f.required or rnd.random() < 0.7)}
+        if data and rnd.random() < 0.3:
+            name = rnd.choice(list(data))
+            data[name] = value_for(form.fields_by_name[name], rnd)
+        return data
+    data = {f.name: value_for(f, rnd) for f in form.fields if rnd.random() < 0.6}
+    if rnd.random() < 0.1:
+        data[rnd.choice(["zzz", "Bad Key", "$user"])] = 1
+    return data
+
+
+def outcome(form, patch, engine, **kw) -> tuple:
+    """What one engine answers, in a comparable form, and the expression steps it charged."""
+    budget = RequestBudget(max_steps=10**9, max_cpu=60.0)
+    token = _current.set(budget)
+    try:
+        try:
+            result = engine(form, patch, **kw)
+            answer: tuple = ("ok", repr(result.data), [(r.kind, r.target, r.form, r.role, r.path) for r in result.references],
+                             repr(result.unique_values), result.changed_fields)
+        except AppError as exc:
+            answer = ("error", type(exc).__name__, exc.message, repr(exc.details))
+        except OverflowError as exc:  # both: a date-time whose UTC instant is before year 1 (0001-01-01T00:00:00+01:00)
+            answer = ("crash", type(exc).__name__, str(exc))
+    finally:
+        _current.reset(token)
+    return answer, budget.steps
+
+
+def assert_same(form, patch, **kw) -> tuple:
+    expected, reference_steps = outcome(form, patch, reference.validate_record, **kw)
+    got, steps = outcome(form, patch, validate_record, **kw)
+    assert got == expected, (form.name, patch, kw)
+    assert steps <= reference_steps
+    return expected
+
+
+@pytest.mark.parametrize("form", FORMS, ids=lambda f: f.name)
+def test_creates_and_updates_match_the_reference(form):
+    rnd = random.Random(f"forms-{form.name}")
+    stored: list[dict] = []
+    valid = 0
+    for i in range(1500):
+        patch = payload(form, rnd)
+        kw: dict = {"system": rnd.random() < 0.15}
+        if rnd.random() < 0.2:
+            kw["variables"] = {"$user": {"id": rnd.choice(["eng.zhang", "guest"]), "roles": ["agent"], "attributes": {}},
+                               "$now": "2026-11-25T09:30:00Z", "$today": "2026-11-25"}
+        if rnd.random() < 0.1:
+            kw["server_written"] = tuple(f.name for f in form.fields if f.platform_written)
+        if stored and rnd.random() < 0.5:  # an update of a stored record, or of anything at all
+            kw["previous"] = rnd.choice(stored) if rnd.random() < 0.8 else payload(form, rnd)
+            patch = dict(list(patch.items())[:rnd.randrange(1, 5)])
+        answer = assert_same(form, patch, **kw)
+        if answer[0] == "ok":
+            valid += 1
+            stored.append(validate_record(form, patch, **kw).data)
+    assert valid > 50  # the generator reaches the valid side too
+
+
+def test_a_full_work_order_and_its_updates_match_the_reference():
+    from bench.engines import UPDATE, WORK_ORDER_JSON
+
+    from chalicelib import jsonutil
+    form = next(f for f in FORMS if f.name == "work_order")
+    data = jsonutil.loads(WORK_ORDER_JSON)
+    assert assert_same(form, data)[0] == "ok"
+    created = validate_record(form, data).data
+    assert assert_same(form, UPDATE, previous=created)[0] == "ok"
+    for name in data:  # each field broken in turn, on create and on update
+        for bad in ("x" * 5000, [{"x": 1}], Decimal("1.001"), {"lat": 100, "lng": 0}, True):
+            assert_same(form, {**data, name: bad})
+            assert_same(form, {name: bad}, previous=created)
+
+
+def test_rules_form_edge_cases_match_the_reference():
+    stored = validate_record(RULES, {"code": "ABC", "locked": True, "note": "n", "lines": [
+        {"part": ID, "qty": 200, "price": 1}, {"part": ID, "qty": 1}]}).data
+    for patch in ({"code": "abd"}, {"code": "ABC"}, {"note": "changed"}, {"note": None}, {"lines": [{"part": ID, "qty": 1}]},
+                  {"lines": [{"part": "01JDQ3V9W6Y5R8T2M4N7P0K1AC", "qty": 200, "price": 1}]},
+                  {"lines": [{"part": ID, "qty": 200, "price": 2}, {"part": ID, "qty": 1}, {"part": ID, "qty": 3}]},
+                  {"lines": [{"part": ID, "qty": 600, "price": 1, "why": "big"}]}, {"status": "cancelled"},
+                  {"status": "done", "amount": 500}, {"status": "cancelled", "reason": "dup"}, {"owned": "x"},
+                  {"owned": None}, {"grand": 1, "no": "N-1"}):
+        for system in (False, True):
+            assert_same(RULES, patch, previous=stored, system=system)
+            assert_same(RULES, patch, system=system)
