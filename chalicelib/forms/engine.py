@@ -149,7 +149,8 @@ class FormPlan:
             if p.rows is not None:
                 readers += [e for rp in p.rows.fields for e in (rp.visible_if, rp.required_if)]
                 readers += [c.expression for c in p.rows.computed]
-        self.preview = bool(_reads(readers) & self.server_computed)
+        self.preview = bool(_reads(readers) & self.server_computed) or any(
+            e is not None and e is not _NEVER and "signature_valid" in e.source for e in readers)  # reads signed fields by name
         self.unique = tuple(f for f in form.fields if f.unique)
 
 

@@ -294,3 +294,20 @@ def test_rules_form_edge_cases_match_the_reference():
         for system in (False, True):
             assert_same(RULES, patch, previous=stored, system=system)
             assert_same(RULES, patch, system=system)
+
+
+def test_a_condition_on_a_signature_sees_the_computed_fields_it_signs():
+    from chalicelib.signatures import signature_mac, signed_digest
+
+    form = parse_form_definition({"name": "signed", "title": "Signed", "fields": [
+        {"name": "qty", "type": "number"},
+        {"name": "total", "type": "computed", "expression": "qty * 2"},
+        {"name": "sign", "type": "signature", "signs": ["total"]},
+        {"name": "thanks", "type": "text", "visible_if": "signature_valid(sign)"}]})
+    key, at, by = "t/x/signed/1/sign/u", "2026-11-25T09:30:00Z", "eng.zhang"
+    digest = signed_digest(key, ["total"], {"total": Decimal("6.00")})
+    sign = {"key": key, "content_type": "image/png", "size": 10, "signed_sha256": digest, "signed_fields": ["total"],
+            "signed_at": at, "signed_by": by, "signed_mac": signature_mac(key, digest, ["total"], at, by)}
+    patch = {"qty": 3, "sign": sign, "thanks": "ok"}
+    assert "thanks" in assert_same(form, patch, server_written=("sign",))[1]  # visible: the signed total is the one computed
+    assert "thanks" not in assert_same(form, {**patch, "qty": 4}, server_written=("sign",))[1]
