@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import AppError, ValidationFailed
 from ..expressions import compile_expression
@@ -40,6 +40,7 @@ def _missing(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
+_WRITTEN, _COMPUTED, _PLATFORM = "written", "computed", "platform"  # who writes a top-level field
 _NEVER = object()  # an expression that does not compile: a condition never met, a computed value unknown
 
 
@@ -94,21 +95,29 @@ class _Computed:
         return computed_result(self.result, self.scale, value)
 
 
-class _Field:
-    """One field's rules read once: its value check, conditions, and the reference it makes."""
+class _Field(NamedTuple):
+    """One field's rules read once (a tuple: the loops unpack it)."""
 
-    __slots__ = ("name", "path", "check", "rows", "visible_if", "required", "required_if", "may_be_required",
-                 "read_only", "readonly_if", "reference")
+    name: str
+    path: str  # of a top-level field
+    check: Any  # value -> normalised value, or raises Invalid; None for a sub-table
+    rows: Any  # _Rows of a sub-table
+    visible_if: Any
+    may_be_required: bool  # required, or has a required_if
+    required: bool
+    required_if: Any
+    read_only: bool
+    readonly_if: Any
+    reference: tuple | None  # (kind, form, role) of a user or lookup field
 
-    def __init__(self, f) -> None:
-        self.name, self.path = f.name, f"data.{f.name}"  # the path of a top-level field
-        self.rows = _Rows(f) if f.type == "subtable" else None
-        self.check = None if self.rows else value_check(f)
-        self.visible_if, self.required_if = _expression(f.visible_if), _expression(f.required_if)
-        self.readonly_if, self.required, self.read_only = _expression(f.readonly_if), f.required, f.read_only
-        self.may_be_required = f.required or self.required_if is not None
-        self.reference = (("user", None, f.role) if f.type == "user" else ("record", f.form, None) if f.type == "lookup"
-                          else None)
+
+def _field(f) -> _Field:
+    rows = _Rows(f) if f.type == "subtable" else None
+    required_if = _expression(f.required_if)
+    reference = ("user", None, f.role) if f.type == "user" else ("record", f.form, None) if f.type == "lookup" else None
+    return _Field(f.name, f"data.{f.name}", None if rows else value_check(f), rows, _expression(f.visible_if),
+                  f.required or required_if is not None, f.required, required_if, f.read_only,
+                  _expression(f.readonly_if), reference)
 
 
 class _Rows:
@@ -120,7 +129,7 @@ class _Rows:
         self.min_rows, self.max_rows = f.min_rows, f.max_rows
         self.count = f"must have between {f.min_rows} and {f.max_rows} rows"
         self.names = {rf.name for rf in f.fields}
-        self.fields = tuple(_Field(rf) for rf in f.fields if not rf.computed_by_server)
+        self.fields = tuple(_field(rf) for rf in f.fields if not rf.computed_by_server)
         self.computed = tuple(_Computed(rf) for rf in f.fields if rf.type == "computed")
         self.defaults = tuple((rf.name, rf.default) for rf in f.fields if rf.default is not None and not rf.computed_by_server)
         # A row's context is built only for its visible/required conditions, and its computed values are
@@ -133,14 +142,15 @@ class _Rows:
 class FormPlan:
     """validate_record's checks for one form version, built once (FormDefinition.validation_plan)."""
 
-    __slots__ = ("fields", "written", "server_computed", "platform_written", "defaults", "computed", "preview", "unique")
+    __slots__ = ("fields", "kinds", "server_computed", "defaults", "computed_defaults", "computed", "preview", "unique")
 
     def __init__(self, form: FormDefinition) -> None:
-        self.fields = tuple(_Field(f) for f in form.fields if not f.computed_by_server)
-        self.written = frozenset(f.name for f in form.fields)
+        self.fields = tuple(_field(f) for f in form.fields if not f.computed_by_server)
+        self.kinds = {f.name: _COMPUTED if f.computed_by_server else _PLATFORM if f.platform_written else _WRITTEN
+                      for f in form.fields}
         self.server_computed = frozenset(f.name for f in form.fields if f.computed_by_server)
-        self.platform_written = frozenset(f.name for f in form.fields if f.platform_written)
         self.defaults = tuple((f.name, f.default) for f in form.fields if f.default is not None)
+        self.computed_defaults = any(name in self.server_computed for name, _ in self.defaults)
         self.computed = tuple(_Computed(f) for f in computed_order(form))
         # Computed values are worked out before the checks only when something reading the record's
         # context does read one: a visible/required condition, or a sub-table's condition or computation.
@@ -172,15 +182,16 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
     plan: FormPlan = form.validation_plan
     variables = variables or {}
     problems: list[dict] = []
-    known, server_computed, platform_written = plan.written, plan.server_computed, plan.platform_written
+    kinds, server_computed = plan.kinds, plan.server_computed
     old_data = previous or {}
     merged: dict[str, Any] = dict(old_data)
     for key, value in patch.items():
-        if key not in known:
+        kind = kinds.get(key)
+        if kind is None:
             problems.append({"path": f"data.{key}", "message": "unknown field"})
-        elif key in server_computed:
+        elif kind is _COMPUTED:
             continue  # set by the server; a client echoing it back is harmless
-        elif not system and key in platform_written and key not in server_written:
+        elif kind is _PLATFORM and not system and key not in server_written:
             if value is None and old_data.get(key) is None or previous is not None and value == previous.get(key):
                 continue  # nothing supplied: an echo of the stored value (or of nothing)
             problems.append({"path": f"data.{key}", "message": "is set by the platform and cannot be written"})
@@ -193,47 +204,50 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
             if name not in merged and name not in patch:
                 merged[name] = default
 
-    out: dict[str, Any] = {k: v for k, v in merged.items() if k in server_computed}
+    # on a create only a default can have put a computed field in merged (definition.py refuses those)
+    out = {k: v for k, v in merged.items() if k in server_computed} if previous or plan.computed_defaults else {}
     references: dict[tuple, str] = {}  # (kind, target, form, role) -> the path it was first found at
     # Conditions see computed values as of this input (not absent on create nor stale on update);
     # the stored ones are computed again below from the checked values.
-    context = _apply_computed(plan, dict(merged), variables) if plan.preview else {**merged, **variables}
+    if plan.preview:
+        context = _apply_computed(plan, dict(merged), variables)
+    else:  # merged is not changed below: the conditions may read it as it is
+        context = {**merged, **variables} if variables else merged
     guarding = previous is not None and not system  # read-only rules apply to the fields in the patch
     before = {**old_data, **variables} if guarding else None
-    for p in plan.fields:
-        if p.visible_if is not None and not _condition(p.visible_if, context, True):
+    for name, path, check, rows, visible_if, may_be_required, required, required_if, read_only, readonly_if, \
+            reference in plan.fields:
+        if visible_if is not None and not _condition(visible_if, context, True):
             continue  # hidden fields keep no value and are never required
-        name = p.name
         value = merged.get(name)
         guarded = guarding and name in patch
-        locked = guarded and (p.read_only or _condition(p.readonly_if, before, False))
-        required = p.may_be_required and (value is None or value == "" or value == []) and (
-            p.required or _condition(p.required_if, context, False))
+        locked = guarded and (read_only or _condition(readonly_if, before, False))
+        missing = may_be_required and (value is None or value == "" or value == []) and (
+            required or _condition(required_if, context, False))
         if value is None:
             if locked and not _equal(old_data.get(name), None):
-                problems.append({"path": p.path, "message": "is read-only"})
-            elif required:
-                problems.append({"path": p.path, "message": "is required"})
+                problems.append({"path": path, "message": "is read-only"})
+            elif missing:
+                problems.append({"path": path, "message": "is required"})
             continue
         try:
-            if p.rows is None:
-                normalized = p.check(value)
+            if rows is None:
+                normalized = check(value)
             else:
-                normalized = _check_rows(p.rows, value, p.path, context, before, previous.get(name) if guarded else None,
+                normalized = _check_rows(rows, value, path, context, before, previous.get(name) if guarded else None,
                                          problems, references)
         except Invalid as exc:
             # Normalised values are compared: the same instant in another offset is not a change.
-            problems.append({"path": p.path, "message": "is read-only" if locked else str(exc)})
+            problems.append({"path": path, "message": "is read-only" if locked else str(exc)})
             continue
         if locked and not _equal(old_data.get(name), normalized):
-            problems.append({"path": p.path, "message": "is read-only"})
-        elif required:
-            problems.append({"path": p.path, "message": "is required"})
+            problems.append({"path": path, "message": "is read-only"})
+        elif missing:
+            problems.append({"path": path, "message": "is required"})
         else:
             out[name] = normalized
-            if p.reference is not None:
-                kind, target_form, role = p.reference
-                references.setdefault((kind, normalized, target_form, role), p.path)
+            if reference is not None:
+                references.setdefault((reference[0], normalized, reference[1], reference[2]), path)
 
     if problems:
         raise ValidationFailed("record is invalid", details=problems)
@@ -277,35 +291,34 @@ def _check_rows(rows_plan: _Rows, rows: Any, path: str, parent: dict, before: di
                     context[c.name] = c.value(context)
         old = old_rows[i] if i < len(old_rows) and isinstance(old_rows[i], dict) else None
         out_row: dict[str, Any] = {}
-        for p in rows_plan.fields:
-            if p.visible_if is not None and not _condition(p.visible_if, context, True):
+        for name, _, check, _, visible_if, may_be_required, required, required_if, read_only, readonly_if, \
+                reference in rows_plan.fields:
+            if visible_if is not None and not _condition(visible_if, context, True):
                 continue
-            name = p.name
             value = clean.get(name)
-            locked = old is not None and (p.read_only or p.readonly_if is not None
-                                          and _condition(p.readonly_if, {**before, **old}, False))
-            required = p.may_be_required and (value is None or value == "" or value == []) and (
-                p.required or _condition(p.required_if, context, False))
+            locked = old is not None and (read_only or readonly_if is not None
+                                          and _condition(readonly_if, {**before, **old}, False))
+            missing = may_be_required and (value is None or value == "" or value == []) and (
+                required or _condition(required_if, context, False))
             if value is None:
                 if locked and not _equal(old.get(name), None):
                     problems.append({"path": f"{path}[{i}].{name}", "message": "is read-only"})
-                elif required:
+                elif missing:
                     problems.append({"path": f"{path}[{i}].{name}", "message": "is required"})
                 continue
             try:
-                normalized = p.check(value)
+                normalized = check(value)
             except Invalid as exc:
                 problems.append({"path": f"{path}[{i}].{name}", "message": "is read-only" if locked else str(exc)})
                 continue
             if locked and not _equal(old.get(name), normalized):
                 problems.append({"path": f"{path}[{i}].{name}", "message": "is read-only"})
-            elif required:
+            elif missing:
                 problems.append({"path": f"{path}[{i}].{name}", "message": "is required"})
             else:
                 out_row[name] = normalized
-                if p.reference is not None:
-                    kind, target_form, role = p.reference
-                    references.setdefault((kind, normalized, target_form, role), f"{path}[{i}].{name}")
+                if reference is not None:
+                    references.setdefault((reference[0], normalized, reference[1], reference[2]), f"{path}[{i}].{name}")
         if computed:
             row_context = {**parent, **out_row}
             for c in computed:

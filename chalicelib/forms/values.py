@@ -110,8 +110,10 @@ def normalize_datetime(value: Any) -> str:
     except ValueError as exc:
         raise Invalid("must be a valid date-time") from exc
     # Stored in UTC so strings sort and compare as instants.
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + (
-        f".{moment.microsecond:06d}".rstrip("0") if moment.microsecond else "") + "Z"
+    utc = moment.astimezone(timezone.utc)
+    # isoformat() is strftime's text, faster, but pads years before 1000 (glibc's %Y does not)
+    text = utc.replace(tzinfo=None, microsecond=0).isoformat() if utc.year >= 1000 else utc.strftime("%Y-%m-%dT%H:%M:%S")
+    return text + (f".{moment.microsecond:06d}".rstrip("0") if moment.microsecond else "") + "Z"
 
 
 SIGNATURE_KEYS = {"signed_sha256", "signed_fields", "signed_at", "signed_by", "signed_mac"}  # set when a signature upload is confirmed
@@ -261,7 +263,9 @@ def number_check(scale: int, minimum: Decimal | None, maximum: Decimal | None) -
     too_low, too_high = f"must be at least {minimum}", f"must be at most {maximum}"
 
     def number(value: Any) -> Decimal:
-        if value.__class__ is int:  # exact and whole: only the range applies
+        if value.__class__ is Decimal:
+            number = value
+        elif value.__class__ is int:  # exact and whole: only the range applies
             if not low < value < bound:
                 raise Invalid(out_of_range)
             if minimum is not None and value < minimum:
@@ -269,9 +273,10 @@ def number_check(scale: int, minimum: Decimal | None, maximum: Decimal | None) -
             if maximum is not None and value > maximum:
                 raise Invalid(too_high)
             return Decimal(value)
-        if not is_number(value):
+        elif not is_number(value):
             raise Invalid("must be a number")
-        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+        else:
+            number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
         if not number.is_finite():
             raise Invalid("must be a finite number")
         if not low < number < bound:  # exact comparison, whatever the exponent
@@ -352,10 +357,12 @@ def _checkbox(value: Any) -> bool:
 
 def _geolocation_check() -> Check:
     lat, lng = number_check(8, Decimal(-90), Decimal(90)), number_check(8, Decimal(-180), Decimal(180))
-    accuracy, keys, needed = number_check(2, Decimal(0), None), {"lat", "lng", "accuracy"}, {"lat", "lng"}
+    accuracy = number_check(2, Decimal(0), None)
 
     def geolocation(value: Any) -> dict:
-        if not isinstance(value, dict) or set(value) - keys or not needed <= set(value):
+        # exactly lat and lng, or lat, lng and accuracy
+        if not isinstance(value, dict) or "lat" not in value or "lng" not in value or not (
+                len(value) == 2 or len(value) == 3 and "accuracy" in value):
             raise Invalid("must be an object {lat, lng[, accuracy]}")
         out = {"lat": lat(value["lat"]), "lng": lng(value["lng"])}
         if "accuracy" in value:
