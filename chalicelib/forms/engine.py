@@ -123,7 +123,8 @@ def _field(f) -> _Field:
 class _Rows:
     """A sub-table's row fields."""
 
-    __slots__ = ("min_rows", "max_rows", "count", "names", "fields", "computed", "defaults", "conditional", "first_pass")
+    __slots__ = ("min_rows", "max_rows", "count", "names", "fields", "plain", "computed", "defaults", "conditional",
+                 "first_pass")
 
     def __init__(self, f) -> None:
         self.min_rows, self.max_rows = f.min_rows, f.max_rows
@@ -137,6 +138,8 @@ class _Rows:
         self.conditional = any(p.visible_if is not None or p.required_if is not None for p in self.fields)
         self.first_pass = bool(_reads(e for p in self.fields for e in (p.visible_if, p.required_if))
                                & {c.name for c in self.computed})
+        # Without conditions a new row's fields need only their checks: (name, check, required, reference).
+        self.plain = None if self.conditional else tuple((p.name, p.check, p.required, p.reference) for p in self.fields)
 
 
 class FormPlan:
@@ -257,9 +260,20 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
         changed = sorted(k for k in set(out) | set(previous) if not _equal(previous.get(k), out.get(k)))
     else:
         changed = sorted(k for k, v in out.items() if v is not None)  # _equal(None, v) only for None
-    return ValidatedRecord(data=out, references=[Reference(kind, target, form=target_form, role=role, path=path)
+    return ValidatedRecord(data=out, references=[_reference(kind, target, target_form, role, path)
                                                  for (kind, target, target_form, role), path in references.items()],
                            unique_values=unique, changed_fields=changed)
+
+
+_new = object.__new__
+
+
+def _reference(kind: str, target: Any, form: str | None, role: str | None, path: str) -> Reference:
+    """Reference(kind, target, form=form, role=role, path=path) without the frozen dataclass's
+    per-attribute object.__setattr__ calls."""
+    reference = _new(Reference)
+    reference.__dict__.update(kind=kind, target=target, form=form, role=role, path=path)
+    return reference
 
 
 def _check_rows(rows_plan: _Rows, rows: Any, path: str, parent: dict, before: dict | None, old_rows: Any,
@@ -272,18 +286,22 @@ def _check_rows(rows_plan: _Rows, rows: Any, path: str, parent: dict, before: di
         raise Invalid(rows_plan.count)
     old_rows = old_rows if isinstance(old_rows, list) else []
     out_rows = []
-    row_names, computed, conditional, first_pass = rows_plan.names, rows_plan.computed, rows_plan.conditional, rows_plan.first_pass
+    row_names, computed, defaults = rows_plan.names, rows_plan.computed, rows_plan.defaults
+    conditional, first_pass, plain = rows_plan.conditional, rows_plan.first_pass, rows_plan.plain
     context = parent
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             problems.append({"path": f"{path}[{i}]", "message": "must be an object"})
             continue
-        for key in set(row) - row_names:
-            problems.append({"path": f"{path}[{i}].{key}", "message": "unknown field"})
-        clean = {k: v for k, v in row.items() if k in row_names and v is not None}
-        for name, default in rows_plan.defaults:
-            if name not in clean:
-                clean[name] = default
+        if not defaults and row_names.issuperset(row) and None not in row.values():
+            clean = row  # nothing to drop or add (and nothing below changes it)
+        else:
+            for key in set(row) - row_names:
+                problems.append({"path": f"{path}[{i}].{key}", "message": "unknown field"})
+            clean = {k: v for k, v in row.items() if k in row_names and v is not None}
+            for name, default in defaults:
+                if name not in clean:
+                    clean[name] = default
         if conditional:
             context = {**parent, **clean}
             if first_pass:
@@ -291,8 +309,31 @@ def _check_rows(rows_plan: _Rows, rows: Any, path: str, parent: dict, before: di
                     context[c.name] = c.value(context)
         old = old_rows[i] if i < len(old_rows) and isinstance(old_rows[i], dict) else None
         out_row: dict[str, Any] = {}
+        if old is None and plain is not None:
+            for name, check, required, reference in plain:
+                value = clean.get(name)
+                if value is None:
+                    if required:
+                        problems.append({"path": f"{path}[{i}].{name}", "message": "is required"})
+                    continue
+                try:
+                    normalized = check(value)
+                except Invalid as exc:
+                    problems.append({"path": f"{path}[{i}].{name}", "message": str(exc)})
+                    continue
+                if required and (value == "" or value == []):
+                    problems.append({"path": f"{path}[{i}].{name}", "message": "is required"})
+                else:
+                    out_row[name] = normalized
+                    if reference is not None:
+                        key = (reference[0], normalized, reference[1], reference[2])
+                        if key not in references:
+                            references[key] = f"{path}[{i}].{name}"
+            plain_fields = ()
+        else:
+            plain_fields = rows_plan.fields
         for name, _, check, _, visible_if, may_be_required, required, required_if, read_only, readonly_if, \
-                reference in rows_plan.fields:
+                reference in plain_fields:
             if visible_if is not None and not _condition(visible_if, context, True):
                 continue
             value = clean.get(name)
@@ -318,7 +359,9 @@ def _check_rows(rows_plan: _Rows, rows: Any, path: str, parent: dict, before: di
             else:
                 out_row[name] = normalized
                 if reference is not None:
-                    references.setdefault((reference[0], normalized, reference[1], reference[2]), f"{path}[{i}].{name}")
+                    key = (reference[0], normalized, reference[1], reference[2])
+                    if key not in references:
+                        references[key] = f"{path}[{i}].{name}"
         if computed:
             row_context = {**parent, **out_row}
             for c in computed:
