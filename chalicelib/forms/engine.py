@@ -35,11 +35,6 @@ def _truthy(value: Any) -> bool:
     return value not in (None, False, "", [], {}) and value != 0
 
 
-def _missing(value: Any) -> bool:
-    # `required` means "has a value": an empty text or list satisfies it no more than null does.
-    return value is None or value == "" or value == []
-
-
 _WRITTEN, _COMPUTED, _PLATFORM = "written", "computed", "platform"  # who writes a top-level field
 _NEVER = object()  # an expression that does not compile: a condition never met, a computed value unknown
 
@@ -136,8 +131,9 @@ class _Rows:
         # A row's context is built only for its visible/required conditions, and its computed values are
         # worked out before the checks only when one of those conditions reads them.
         self.conditional = any(p.visible_if is not None or p.required_if is not None for p in self.fields)
-        self.first_pass = bool(_reads(e for p in self.fields for e in (p.visible_if, p.required_if))
-                               & {c.name for c in self.computed})
+        conditions = [e for p in self.fields for e in (p.visible_if, p.required_if)]
+        self.first_pass = bool(self.computed) and (bool(_reads(conditions) & {c.name for c in self.computed})
+                                                   or _reads_by_name(conditions))
         # Without conditions a new row's fields need only their checks: (name, check, required, reference).
         self.plain = None if self.conditional else tuple((p.name, p.check, p.required, p.reference) for p in self.fields)
 
@@ -162,14 +158,18 @@ class FormPlan:
             if p.rows is not None:
                 readers += [e for rp in p.rows.fields for e in (rp.visible_if, rp.required_if)]
                 readers += [c.expression for c in p.rows.computed]
-        self.preview = bool(_reads(readers) & self.server_computed) or any(
-            e is not None and e is not _NEVER and "signature_valid" in e.source for e in readers)  # reads signed fields by name
+        self.preview = bool(_reads(readers) & self.server_computed) or _reads_by_name(readers)
         self.unique = tuple(f for f in form.fields if f.unique)
 
 
 def _reads(expressions) -> set[str]:
     """The top-level names some of these expressions read."""
     return {name for e in expressions if e is not None and e is not _NEVER for name in e.field_roots}
+
+
+def _reads_by_name(expressions) -> bool:
+    """Whether one of them calls signature_valid(), which reads the fields a signature signs by name."""
+    return any(e is not None and e is not _NEVER and "signature_valid" in e.source for e in expressions)
 
 
 def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None = None,
@@ -225,6 +225,7 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
         value = merged.get(name)
         guarded = guarding and name in patch
         locked = guarded and (read_only or _condition(readonly_if, before, False))
+        # `required` means "has a value": an empty text or list satisfies it no more than null does.
         missing = may_be_required and (value is None or value == "" or value == []) and (
             required or _condition(required_if, context, False))
         if value is None:
@@ -309,7 +310,9 @@ def _check_rows(rows_plan: _Rows, rows: Any, path: str, parent: dict, before: di
                     context[c.name] = c.value(context)
         old = old_rows[i] if i < len(old_rows) and isinstance(old_rows[i], dict) else None
         out_row: dict[str, Any] = {}
+        rules = rows_plan.fields
         if old is None and plain is not None:
+            rules = ()  # a new row without conditions: its fields' checks are all there is
             for name, check, required, reference in plain:
                 value = clean.get(name)
                 if value is None:
@@ -329,11 +332,8 @@ def _check_rows(rows_plan: _Rows, rows: Any, path: str, parent: dict, before: di
                         key = (reference[0], normalized, reference[1], reference[2])
                         if key not in references:
                             references[key] = f"{path}[{i}].{name}"
-            plain_fields = ()
-        else:
-            plain_fields = rows_plan.fields
         for name, _, check, _, visible_if, may_be_required, required, required_if, read_only, readonly_if, \
-                reference in plain_fields:
+                reference in rules:
             if visible_if is not None and not _condition(visible_if, context, True):
                 continue
             value = clean.get(name)
