@@ -10,10 +10,19 @@ The problem is a min-cost flow: source → order (1 unit) → engineer → sink,
 Solved by successive shortest paths, one order at a time (the Hungarian/Jonker–Volgenant scheme):
 Dijkstra from the new order over the residual graph with reduced costs (node potentials keep them
 non-negative), stopping as soon as the sink is reached; only the nodes it settled get new
-potentials. Each step keeps the assignment optimal for the orders seen so far, so the end result is
-the exact optimum — not a greedy one-by-one choice: a later order can move an earlier one to another
-engineer, or bump it when capacity is short. Costs are scaled to integers (1e-6) so potentials stay
-exact. Early termination keeps a step local: most paths are order → free engineer → sink.
+potentials. Each step keeps the assignment optimal for the orders seen so far: a later order can
+move an earlier one to another engineer, or bump it when capacity is short. Costs are scaled to
+integers (1e-6) so potentials stay exact. An engineer's slots are not nodes: it offers its next
+free slot.
+
+Pruned, then proven: each order first keeps only its `CANDIDATES` cheapest arcs (pair cost plus the
+engineer's first free slot), and each engineer its `PER_ENGINEER` × free slots cheapest orders. The
+potentials are then checked against every arc of the full problem: all reduced costs >= 0 make
+them a feasible dual, so the flow is its exact optimum. Each order at a negative arc gains the
+pruned arcs it lacked and is routed again, warm: it leaves the flow, its engineer's freed slot may
+keep a negative reduced cost (the next shortest paths look past the sink for it, or the engineer's
+potential rises to the slot's cost and the orders this makes negative leave too). After `ROUNDS`
+unproven rounds it solves on every arc from scratch.
 """
 from __future__ import annotations
 
@@ -21,6 +30,9 @@ import heapq
 from dataclasses import dataclass
 
 SCALE = 1_000_000
+CANDIDATES = 12   # cheapest arcs kept per order in the pruned graph
+PER_ENGINEER = 2  # and cheapest orders kept per free slot of each engineer
+ROUNDS = 20       # repair rounds before falling back to every arc
 UNASSIGNED = -1
 
 
@@ -46,96 +58,237 @@ def solve(arcs: list[dict[int, float]], slots: list[list[float]], unassigned: li
     for j, s in enumerate(slots):
         if any(b < a for a, b in zip(s, s[1:])):
             raise ValueError(f"slot costs of engineer {j} must be non-decreasing")
-    iarcs = [sorted((n + j, _i(c)) for j, c in a.items() if 0 <= j < m) for a in arcs]  # (node, cost)
-    cost_of = [dict(a) for a in iarcs]
-    islots = [[_i(c) for c in s] for s in slots]
-    ium = [_i(c) for c in unassigned]
-    sink, inf = n + m, float("inf")
-    pot = [0] * (n + m + 1)  # potentials: orders 0..n-1, engineers n..n+m-1, the sink n+m
-    dist = [inf] * (n + m + 1)
-    pred = [0] * (n + m + 1)
-    done = [False] * (n + m + 1)
-    where: list[int | None] = [None] * n  # None = not routed yet; UNASSIGNED; or engineer index
-    members: list[list[int]] = [[] for _ in range(m)]
-    push, pop = heapq.heappush, heapq.heappop
-    # Any order gives the optimum; costly-to-leave (urgent) orders first keeps later paths short.
-    for source in sorted(range(n), key=lambda i: (-ium[i], i)):
-        # The new order's potential: high enough that its own arcs have non-negative reduced cost.
-        p_src = pot[sink] - ium[source]
-        for v, c in iarcs[source]:
-            if pot[v] - c > p_src:
-                p_src = pot[v] - c
-        pot[source] = p_src
-        dist[source], pred[source] = 0, -1
-        touched, settled, heap = [source], [], [(0, source)]
-        while True:  # Dijkstra on reduced costs until the sink is settled (its arc from the source exists)
-            d, u = pop(heap)
-            if done[u]:
-                continue
-            done[u] = True
-            settled.append(u)
-            if u == sink:
+    flow = _Flow(n, [[_i(c) for c in s] for s in slots], [_i(c) for c in unassigned])
+    ranked: list[list[tuple[int, int, int]]] = []  # per order: (cost + first slot, engineer node, cost), cheapest first
+    for a in arcs:
+        row = []
+        for j, c in a.items():
+            if 0 <= j < m:
+                ic = _i(c)
+                if flow.slots[j]:  # an engineer without free capacity can take nothing
+                    row.append((ic + flow.slots[j][0], n + j, ic))
+        row.sort()
+        ranked.append(row)
+    by_engineer: list[list[tuple[int, int]]] = [[] for _ in range(m)]
+    for i, row in enumerate(ranked):
+        flow.add(i, [(v, c) for _k, v, c in row[:CANDIDATES]])
+        for _k, v, c in row[CANDIDATES:]:
+            by_engineer[v - n].append((c, i))
+    for j, column in enumerate(by_engineer):  # every engineer's cheapest orders too: no free slot out of reach
+        for c, i in heapq.nsmallest(PER_ENGINEER * len(flow.slots[j]), column):
+            flow.add(i, [(n + j, c)])
+    pending = list(range(n))
+    for _round in range(ROUNDS):
+        flow.route(sorted(set(pending), key=lambda i: (-flow.unassigned[i], i)))
+        pending = flow.tighten()
+        pending += _repair(flow, ranked)
+        if not pending and not flow.loose:
+            break
+    else:  # not settled in ROUNDS: every arc, from scratch (the plain exact algorithm)
+        flow = _Flow(n, flow.slots, flow.unassigned)
+        for i, row in enumerate(ranked):
+            flow.add(i, [(v, c) for _k, v, c in row])
+        flow.route(sorted(range(n), key=lambda i: (-flow.unassigned[i], i)))
+    engineer_of = [UNASSIGNED if w is None else w for w in flow.where]
+    return Assignment(engineer_of, _total(engineer_of, arcs, slots, unassigned))
+
+
+def _repair(flow: _Flow, ranked: list[list[tuple[int, int, int]]]) -> list[int]:
+    """Check every residual arc of the full problem against the potentials, and take out of the
+    flow each order at a negative one (giving it the pruned arcs it lacked): the orders to route
+    again, none when the potentials prove the flow optimal. Arcs are ranked by cost + first slot, so
+    once that key reaches `top - pot[i]` no later arc of the order is negative."""
+    n, pot, where, slots = flow.n, flow.pot, flow.where, flow.slots
+    sink_pot = pot[-1]
+    top = max((s[0] + pot[n + j] for j, s in enumerate(slots) if s), default=0)
+    out: list[int] = []
+    for i, row in enumerate(ranked):
+        p, known, at = pot[i], flow.known[i], where[i]
+        if at is None:  # taken out already: routed again anyway
+            continue
+        if at == UNASSIGNED:
+            bad = sink_pot < flow.unassigned[i] + p
+        else:
+            bad = flow.unassigned[i] + p < sink_pot or pot[n + at] < flow.acost[i] + p
+        limit, new = top - p, []
+        for key, v, c in row:
+            if key >= limit:
                 break
-            pu = pot[u] + d
-            if u < n:  # an order: to another candidate engineer, or straight to the sink (unassigned)
-                at = where[u]
-                at_node = n + at if at is not None else -1
-                for v, c in iarcs[u]:
-                    nd = pu + c - pot[v]
-                    if nd < dist[v] and v != at_node:
-                        if dist[v] == inf:
-                            touched.append(v)
-                        dist[v], pred[v] = nd, u
-                        push(heap, (nd, v))
-                nd = pu + ium[u] - pot[sink]
-                if nd < dist[sink]:
-                    if dist[sink] == inf:
-                        touched.append(sink)
-                    dist[sink], pred[sink] = nd, u
-                    push(heap, (nd, sink))
-            else:  # an engineer: hand one of its orders to someone else, or take its next free slot
-                j = u - n
-                for i in members[j]:
-                    nd = pu - cost_of[i][u] - pot[i]
-                    if nd < dist[i] and not done[i]:
-                        if dist[i] == inf:
-                            touched.append(i)
-                        dist[i], pred[i] = nd, u
-                        push(heap, (nd, i))
+            if c + p < pot[v] and v not in known:
+                new.append((v, c))
+        if new:
+            flow.add(i, new)
+        if new or bad:
+            out.append(i)
+    for j, s in enumerate(slots):  # a taken slot priced below its cost: its engineer gives back orders
+        members = flow.members[j]
+        while members and sink_pot < s[len(members) - 1] + pot[n + j]:
+            out.append(members[-1])
+            where[members.pop()] = None
+            flow.loose.add(j)
+        if len(members) < len(s) and s[len(members)] + pot[n + j] < sink_pot:  # a free slot priced below zero
+            flow.loose.add(j)
+    flow.remove(out)
+    return out
+
+
+class _Flow:
+    """The residual graph's state: where each order is routed, the members of each engineer and
+    the node potentials (orders 0..n-1, engineers n..n+m-1, the sink n+m). Every residual arc into
+    an order or an engineer has a non-negative reduced cost; arcs into and out of the sink are
+    checked by `_repair` (a `loose` engineer's free slot may be negative while orders are re-routed)."""
+
+    def __init__(self, n: int, slots: list[list[int]], unassigned: list[int]) -> None:
+        m = len(slots)
+        self.n, self.slots, self.unassigned = n, slots, unassigned
+        self.arcs: list[list[tuple[int, int]]] = [[] for _ in range(n)]  # per order: (engineer node, cost)
+        self.known: list[set[int]] = [set() for _ in range(n)]
+        self.into: list[list[tuple[int, int]]] = [[] for _ in range(m)]  # per engineer: (order, cost)
+        self.pot = [0] * (n + m + 1)
+        self.where: list[int | None] = [None] * n  # None = not routed; UNASSIGNED; or engineer index
+        self.acost = [0] * n  # cost of the arc order → its engineer
+        self.members: list[list[int]] = [[] for _ in range(m)]
+        self.loose: set[int] = set()  # engineers whose free slot may have a negative reduced cost
+
+    def add(self, i: int, arcs: list[tuple[int, int]]) -> None:
+        for v, c in arcs:
+            if v not in self.known[i]:
+                self.known[i].add(v)
+                self.arcs[i].append((v, c))
+                self.into[v - self.n].append((i, c))
+
+    def remove(self, orders: list[int]) -> None:
+        """Take the orders out of the flow. A freed slot may be left with a negative reduced cost
+        (its engineer's potential priced it as taken): `route` looks past the sink for it."""
+        for i in orders:
+            j = self.where[i]
+            self.where[i] = None
+            if j is not None and j != UNASSIGNED:
+                self.members[j].remove(i)
+                self.loose.add(j)
+
+    def tighten(self) -> list[int]:
+        """Raise the potential of each engineer whose free slot still has a negative reduced cost to
+        minus that slot's cost, and take out the orders whose arc to it this makes negative (and so on).
+        Returns the orders taken out, to route again; none = every residual arc is non-negative."""
+        n, pot, where, members = self.n, self.pot, self.where, self.members
+        out, queue = [], sorted(self.loose)
+        self.loose = set()
+        while queue:
+            j = queue.pop()
+            used = len(members[j])
+            floor = pot[-1] - self.slots[j][used] if used < len(self.slots[j]) else pot[n + j]
+            if pot[n + j] >= floor:
+                continue
+            pot[n + j] = floor
+            for k, c in self.into[j]:
+                at = where[k]
+                if at is not None and at != j and c + pot[k] < floor:
+                    where[k] = None
+                    out.append(k)
+                    if at != UNASSIGNED:
+                        members[at].remove(k)
+                        queue.append(at)
+        return out
+
+    def route(self, sources: list[int]) -> None:
+        """Route each order in turn along a shortest path to the sink (successive shortest paths)."""
+        n, m = self.n, len(self.slots)
+        sink, inf = n + m, float("inf")
+        pot, where, acost, members = self.pot, self.where, self.acost, self.members
+        iarcs, islots, ium = self.arcs, self.slots, self.unassigned
+        dist = [inf] * (n + m + 1)
+        pred = [0] * (n + m + 1)
+        pcost = [0] * (n + m + 1)  # cost of the arc from pred
+        done = [False] * (n + m + 1)
+        push, pop = heapq.heappush, heapq.heappop
+        for source in sources:
+            margin = 0  # how far below an engineer's distance its free slot can take the sink
+            for j in list(self.loose):
                 used = len(members[j])
-                if used < len(islots[j]):
-                    nd = pu + islots[j][used] - pot[sink]
+                r = islots[j][used] + pot[n + j] - pot[sink] if used < len(islots[j]) else 0
+                if r < 0:
+                    margin = max(margin, -r)
+                else:
+                    self.loose.discard(j)
+            # The new order's potential: high enough that its own arcs have non-negative reduced cost.
+            p_src = pot[sink] - ium[source]
+            for v, c in iarcs[source]:
+                if pot[v] - c > p_src:
+                    p_src = pot[v] - c
+            pot[source] = p_src
+            dist[source], pred[source] = 0, -1
+            touched, settled, heap = [source], [], [(0, source)]
+            while heap:  # Dijkstra on reduced costs until nothing left can reach the sink cheaper
+                d, u = pop(heap)
+                if d >= dist[sink] + margin:
+                    break
+                if u < 0 or done[u]:  # the sink is pushed as -1: first among equal distances
+                    continue
+                done[u] = True
+                settled.append(u)
+                pu = pot[u] + d
+                if u < n:  # an order: to another candidate engineer, or straight to the sink (unassigned)
+                    at = where[u]
+                    at_node = n + at if at is not None else -1
+                    for v, c in iarcs[u]:
+                        nd = pu + c - pot[v]
+                        if nd < dist[v] and v != at_node:
+                            if dist[v] == inf:
+                                touched.append(v)
+                            dist[v], pred[v], pcost[v] = nd, u, c
+                            push(heap, (nd, v))
+                    nd = pu + ium[u] - pot[sink]
                     if nd < dist[sink]:
                         if dist[sink] == inf:
                             touched.append(sink)
                         dist[sink], pred[sink] = nd, u
-                        push(heap, (nd, sink))
-        reached = dist[sink]
-        for v in settled:  # only settled nodes move (by d - D <= 0): reduced costs stay >= 0
-            if dist[v] < reached:
-                pot[v] += dist[v] - reached
-        _augment(source, sink, n, pred, where, members)
-        for v in touched:
-            dist[v], done[v] = inf, False
-    engineer_of = [UNASSIGNED if w is None else w for w in where]
-    return Assignment(engineer_of, _total(engineer_of, arcs, slots, unassigned))
+                        push(heap, (nd, -1))
+                else:  # an engineer: hand one of its orders to someone else, or take its next free slot
+                    j = u - n
+                    for i in members[j]:
+                        nd = pu - acost[i] - pot[i]
+                        if nd < dist[i] and not done[i]:
+                            if dist[i] == inf:
+                                touched.append(i)
+                            dist[i], pred[i] = nd, u
+                            push(heap, (nd, i))
+                    used = len(members[j])
+                    if used < len(islots[j]):
+                        nd = pu + islots[j][used] - pot[sink]
+                        if nd < dist[sink]:
+                            if dist[sink] == inf:
+                                touched.append(sink)
+                            dist[sink], pred[sink] = nd, u
+                            push(heap, (nd, -1))
+            reached, far, v = dist[sink], dist[sink], pred[sink]
+            while v >= 0:  # the farthest node on the path: past the sink's distance if a free slot was negative
+                far = max(far, dist[v])
+                v = pred[v] if v != source else -1
+            for v in settled:  # nodes nearer than that move by d - far <= 0: reduced costs stay >= 0
+                if dist[v] < far:
+                    pot[v] += dist[v] - far
+            pot[sink] += reached - far
+            self._augment(source, sink, pred, pcost)
+            for v in touched:
+                dist[v], done[v] = inf, False
 
-
-def _augment(source: int, sink: int, n: int, pred: list[int], where: list, members: list[list[int]]) -> None:
-    path = [sink]
-    while path[-1] != source:
-        path.append(pred[path[-1]])
-    path.reverse()  # source, engineer, order, engineer, ..., sink
-    for u, v in zip(path, path[1:]):
-        if u < n:  # order u moves to engineer v (or to the sink: unassigned)
-            old = where[u]
-            if old is not None and old != UNASSIGNED:
-                members[old].remove(u)
-            if v == sink:
-                where[u] = UNASSIGNED
-            else:
-                where[u] = v - n
-                members[v - n].append(u)
+    def _augment(self, source: int, sink: int, pred: list[int], pcost: list[int]) -> None:
+        n, where, members = self.n, self.where, self.members
+        path = [sink]
+        while path[-1] != source:
+            path.append(pred[path[-1]])
+        path.reverse()  # source, engineer, order, engineer, ..., sink
+        for u, v in zip(path, path[1:]):
+            if u < n:  # order u moves to engineer v (or to the sink: unassigned)
+                old = where[u]
+                if old is not None and old != UNASSIGNED:
+                    members[old].remove(u)
+                if v == sink:
+                    where[u] = UNASSIGNED
+                else:
+                    where[u], self.acost[u] = v - n, pcost[v]
+                    members[v - n].append(u)
 
 
 def _i(cost: float) -> int:

@@ -159,3 +159,60 @@ def test_a_thousand_orders_stay_fast():
     result = plan(policy(), work, crew, BENCH_NOW)
     assert time.perf_counter() - start < 10  # ~0.5 s on a laptop core; generous for shared CI machines
     assert sum(p.engineer is not None for p in result) == min(len(work), sum(e.remaining for e in crew if e.on_duty))
+
+
+def random_problem(rnd: random.Random):
+    """Capacity shortage or slack, sparse or full eligibility, tied costs, convex slots, mixed priorities."""
+    n, m = rnd.randint(1, 40), rnd.randint(1, 12)
+    density = rnd.choice([0.1, 0.3, 0.7, 1.0])
+    ties = rnd.random() < 0.4
+    cost = (lambda: rnd.choice([0.0, 0.5, 1.0, 1.5])) if ties else (lambda: round(rnd.uniform(0, 3), 4))
+    arcs = [{j: cost() for j in range(m) if rnd.random() < density} for _ in range(n)]
+    slots = []
+    for _ in range(m):
+        free = rnd.choice([0, 1, 1, 2, 3, 5])
+        step = rnd.choice([0.0, 0.2, 0.5])
+        slots.append([round(rnd.uniform(0, 0.5) + step * k, 4) for k in range(free)] if not ties else [step * k for k in range(free)])
+        slots[-1].sort()
+    unassigned = [rnd.choice([1.0, 2.5, 5.0, 50.0, 100.0]) for _ in range(n)]
+    return arcs, slots, unassigned
+
+
+@pytest.mark.parametrize("candidates,per_engineer,rounds", [(12, 2, 20), (1, 0, 20), (2, 1, 20), (1, 0, 1)])
+def test_pruned_solver_matches_the_dense_reference(monkeypatch, candidates, per_engineer, rounds):
+    """Differential: the pruned, repaired solver against the dense exact one it replaced, on random
+    instances; tiny candidate lists force the repair, one round forces the fallback."""
+    from chalicelib.dispatch import assignment
+    from tests.unit.reference_assignment import solve as reference
+
+    monkeypatch.setattr(assignment, "CANDIDATES", candidates)
+    monkeypatch.setattr(assignment, "PER_ENGINEER", per_engineer)
+    monkeypatch.setattr(assignment, "ROUNDS", rounds)
+    rnd = random.Random(candidates * 1000 + per_engineer * 10 + rounds)
+    for _ in range(400):
+        arcs, slots, unassigned = random_problem(rnd)
+        ours, exact = solve(arcs, slots, unassigned), reference(arcs, slots, unassigned)
+        assert ours.total_cost == pytest.approx(exact.total_cost, abs=1e-6)
+        loads = ours.loads(len(slots))
+        assert all(loads[j] <= len(slots[j]) for j in range(len(slots)))
+        assert all(j == UNASSIGNED or j in arcs[i] for i, j in enumerate(ours.engineer_of))
+        assert solve(arcs, slots, unassigned).engineer_of == ours.engineer_of  # deterministic
+
+
+def test_pruned_solver_matches_the_reference_on_the_bench_shapes():
+    """Dense, tight (all eligible, capacity = orders) and regional shortage, at a size that prunes."""
+    from bench.dispatch import NOW as BENCH_NOW, engineers, orders, policy
+    from chalicelib.dispatch import batch as batch_module
+    from tests.unit.reference_assignment import solve as reference
+
+    for uniform in (True, False):
+        rnd = random.Random(11)
+        crew, work = engineers(rnd, 40, uniform), orders(rnd, 200, 40, uniform)
+        seen = []
+        real = batch_module.solve
+        try:
+            batch_module.solve = lambda *inputs: seen.append(inputs) or real(*inputs)
+            plan(policy(), work, crew, BENCH_NOW)
+        finally:
+            batch_module.solve = real
+        assert solve(*seen[0]).total_cost == pytest.approx(reference(*seen[0]).total_cost, abs=1e-6)
