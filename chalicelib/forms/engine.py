@@ -225,8 +225,9 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
         value = merged.get(name)
         guarded = guarding and name in patch
         locked = guarded and (read_only or _condition(readonly_if, before, False))
-        # `required` means "has a value": an empty text or list satisfies it no more than null does.
-        missing = may_be_required and (value is None or value == "" or value == []) and (
+        # `required` means "has a value": an empty text or list satisfies it no more than null does
+        # (`not value` first: a value equal to "" or [] is falsy, and most values are not).
+        missing = may_be_required and (value is None or not value and (value == "" or value == [])) and (
             required or _condition(required_if, context, False))
         if value is None:
             if locked and not _equal(old_data.get(name), None):
@@ -324,7 +325,7 @@ def _check_rows(rows_plan: _Rows, rows: Any, path: str, parent: dict, before: di
                 except Invalid as exc:
                     problems.append({"path": f"{path}[{i}].{name}", "message": str(exc)})
                     continue
-                if required and (value == "" or value == []):
+                if required and not value and (value == "" or value == []):
                     problems.append({"path": f"{path}[{i}].{name}", "message": "is required"})
                 else:
                     out_row[name] = normalized
@@ -339,7 +340,7 @@ def _check_rows(rows_plan: _Rows, rows: Any, path: str, parent: dict, before: di
             value = clean.get(name)
             locked = old is not None and (read_only or readonly_if is not None
                                           and _condition(readonly_if, {**before, **old}, False))
-            missing = may_be_required and (value is None or value == "" or value == []) and (
+            missing = may_be_required and (value is None or not value and (value == "" or value == [])) and (
                 required or _condition(required_if, context, False))
             if value is None:
                 if locked and not _equal(old.get(name), None):
