@@ -2,15 +2,24 @@
 weighted objectives, then one global min-cost assignment (`assignment.solve`) that respects each
 engineer's free capacity. Each engineer's k-th new order pays the load it adds (convex slot costs),
 so the batch spreads work the way one-at-a-time dispatch would score it. Pure.
+
+The pairs are costed in bulk with the same numbers as `scoring.evaluate`: what depends on the
+engineer alone (static rules, fairness, location in radians) once per plan, what depends on the
+order's regions and skill (eligible engineers, skill and neighbour parts) once per such bucket, so
+per pair only exclusions, absences and the distance remain; only the chosen pairs are explained.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .assignment import UNASSIGNED, solve
+from .geo import EARTH_RADIUS_M, point
 from .policy import DispatchPolicy
-from .rules import Context, Engineer, distance_km, violations
-from .scoring import Candidate, epoch, evaluate, scores, weighted, why_none
+from .rules import Context, Engineer, absent_during, required_level
+from .scoring import Candidate, epoch, evaluate, fairness_score, why_none
+
+_KM_PER_RADIAN = 2 * EARTH_RADIUS_M / 1000.0  # haversine: distance = this x asin(sqrt(a))
 
 
 @dataclass
@@ -45,27 +54,21 @@ def plan(policy: DispatchPolicy, orders: list[tuple[str, dict]], engineers: list
     for e in engineers:
         unique.setdefault(e.user, e)
     roster = sorted(unique.values(), key=lambda e: e.user)
-    index = {e.user: j for j, e in enumerate(roster)}
     by_region: dict[str | None, list[Engineer]] = {}
     for e in roster:
         by_region.setdefault(e.region, []).append(e)
+    pairs = _Pairs(policy, roster, now)
     arcs: list[dict[int, float]] = []
     reasons: list[str | None] = []
-    now_s = epoch(now)
-    load_weight = policy.weights.load
     for _order_id, data in orders:
         ctx = Context.of(policy, data, now)
-        pool = roster if ctx.regions is None else [e for r in ctx.regions for e in by_region.get(r, [])]
-        row: dict[int, float] = {}
-        for e in pool:  # the hot loop (orders x engineers in reach): numbers only, no explanations
-            km = distance_km(policy, data, e)
-            if not violations(policy, ctx, e, km):
-                values = scores(policy, data, ctx, e, km, now_s)
-                row[index[e.user]] = weighted(policy, values) - load_weight * values[1]
+        row = pairs.row(data, ctx)
         arcs.append(row)
         if row:
             reasons.append(None)
-        elif ctx.regions == []:
+            continue
+        pool = roster if ctx.regions is None else [e for r in dict.fromkeys(ctx.regions) for e in by_region.get(r, [])]
+        if ctx.regions == []:
             reasons.append("the order has no region")
         elif not pool:
             reasons.append(f"no engineers in region(s) {', '.join(ctx.regions or [])}")
@@ -83,6 +86,85 @@ def plan(policy: DispatchPolicy, orders: list[tuple[str, dict]], engineers: list
         else:  # explained once, for the pair chosen
             out.append(Planned(order_id, roster[j].user, evaluate(policy, data, roster[j], now), None, len(arcs[i])))
     return out
+
+
+class _Pairs:
+    """Pair costs without the load part (batch dispatch charges load per slot): `weighted(scores)`
+    minus the load term, as `Candidate.pair_cost`, for the eligible engineers of each order."""
+
+    def __init__(self, policy: DispatchPolicy, roster: list[Engineer], now: str) -> None:
+        rules, w = policy.rules, policy.weights
+        self.policy, self.roster, self.now = policy, roster, now
+        now_s = epoch(now)
+        self.fair = [w.fairness * fairness_score(policy, e, now_s) for e in roster]
+        self.open = [(e.on_duty or not rules.require_on_duty) and (e.load < e.capacity or not rules.respect_capacity)
+                     for e in roster]
+        self.by_region: dict[str | None, list[int]] = {}
+        for j, e in enumerate(roster):
+            self.by_region.setdefault(e.region, []).append(j)
+        self.buckets: dict[tuple, list[tuple]] = {}
+
+    def bucket(self, regions: list[str] | None, skill: str | None) -> list[tuple]:
+        """(index, user, fixed cost, lat, lng (radians), cos lat, engineer if it has absences) of
+        each engineer passing the static rules, the region and the skill."""
+        key = (tuple(regions) if regions is not None else None, skill)
+        found = self.buckets.get(key)
+        if found is not None:
+            return found
+        policy, w, top = self.policy, self.policy.weights, self.policy.scales.max_skill_level
+        need = required_level(policy, skill) if skill is not None else 0
+        pool = range(len(self.roster)) if regions is None else \
+            [j for r in dict.fromkeys(regions) for j in self.by_region.get(r, [])]
+        found = []
+        for j in pool:
+            e = self.roster[j]
+            if not self.open[j]:
+                continue
+            fixed = self.fair[j]
+            if skill is not None:
+                level = e.skills.get(skill, 0)
+                if level < need:
+                    continue
+                fixed += w.skill * (1.0 - min(level, top) / top)
+            if regions and e.region != regions[0]:
+                fixed += w.neighbour_region
+            lat, lng, cos_lat = (None, None, None) if e.location is None else \
+                (math.radians(e.location[0]), math.radians(e.location[1]), math.cos(math.radians(e.location[0])))
+            found.append((j, e.user, fixed, lat, lng, cos_lat, e if e.absences else None))
+        self.buckets[key] = found
+        return found
+
+    def row(self, order: dict, ctx: Context) -> dict[int, float]:
+        """{engineer index: pair cost} over the order's eligible engineers."""
+        policy, w = self.policy, self.policy.weights
+        if ctx.regions == []:
+            return {}
+        site = point(order.get(policy.order.location)) if policy.order.location else None
+        unknown = w.distance if site is not None else 0.0  # engineer location unknown: counted as far
+        wanted = order.get(policy.order.preferred_engineer) if policy.order.preferred_engineer else None
+        wanted = None if wanted in (None, "") else wanted
+        window = ctx.window if policy.rules.require_available else None
+        limit, scale, wd, wp = policy.rules.max_distance_km, policy.scales.distance_km, w.distance, w.preferred
+        excluded, required = ctx.excluded, ctx.required
+        if site is not None:
+            s_lat, s_lng = math.radians(site[0]), math.radians(site[1])
+            s_cos = math.cos(s_lat)
+        sin, asin, sqrt = math.sin, math.asin, math.sqrt
+        row: dict[int, float] = {}
+        for j, user, fixed, lat, lng, cos_lat, away in self.bucket(ctx.regions, ctx.skill):
+            if (excluded and user in excluded) or (required is not None and user != required):
+                continue
+            if away is not None and window is not None and absent_during(away, window):
+                continue
+            if lat is None or site is None:
+                cost = fixed + unknown
+            else:
+                km = _KM_PER_RADIAN * asin(min(1.0, sqrt(sin((s_lat - lat) / 2) ** 2 + cos_lat * s_cos * sin((s_lng - lng) / 2) ** 2)))
+                if limit is not None and km > limit:
+                    continue
+                cost = fixed + wd * km / (km + scale)
+            row[j] = cost + wp if wanted is not None and user != wanted else cost
+        return row
 
 
 __all__ = ["plan", "Planned", "slot_costs"]

@@ -216,3 +216,39 @@ def test_pruned_solver_matches_the_reference_on_the_bench_shapes():
         finally:
             batch_module.solve = real
         assert solve(*seen[0]).total_cost == pytest.approx(reference(*seen[0]).total_cost, abs=1e-6)
+
+
+def test_bulk_pair_costs_equal_evaluate():
+    """Differential: the plan's bulk pair costs (static rules and fixed parts per engineer, buckets
+    per region and skill) against `evaluate` pair by pair, over every rule and objective."""
+    from chalicelib.dispatch.batch import _Pairs
+    from chalicelib.dispatch.rules import Context
+
+    policy = parse_policy({"order": {"preferred_engineer": "preferred", "required_engineer": "required"},
+                           "rules": {"neighbours": {"north": ["east", "south"]}, "max_distance_km": 60,
+                                     "min_skill_level_by_skill": {"medical": 3}}})
+    rnd = random.Random(5)
+    crew = [eng(f"e{k}", region=rnd.choice(["north", "east", "south", None]), capacity=rnd.randint(1, 3),
+                load=rnd.randint(0, 3), on_duty=rnd.random() > 0.2,
+                skills={s: rnd.randint(0, 5) for s in rnd.sample(["hvac", "medical"], rnd.randint(0, 2))},
+                location=None if rnd.random() < 0.15 else (31 + rnd.random(), 121 + rnd.random()),
+                last_assigned_at=rnd.choice([None, "2026-11-25T09:30:00.000Z", "2026-11-24T09:00:00.000Z"]),
+                absences=(("2026-11-25T11:00:00Z", "2026-11-25T13:00:00Z"),) if rnd.random() < 0.2 else ())
+            for k in range(30)]
+    roster = sorted(crew, key=lambda e: e.user)
+    pairs, seen = _Pairs(policy, roster, NOW), 0
+    for _ in range(300):
+        data = order(region=rnd.choice(["north", "east", "south", None]), product_line=rnd.choice(["hvac", "medical", None]),
+                     service_location=None if rnd.random() < 0.1 else {"lat": 31 + rnd.random(), "lng": 121 + rnd.random()})
+        if rnd.random() < 0.3:
+            data["rejected_engineers"] = ",".join(rnd.sample([e.user for e in crew], 3))
+        if rnd.random() < 0.2:
+            data["preferred"] = rnd.choice(crew).user
+        if rnd.random() < 0.1:
+            data["required"] = rnd.choice(crew).user
+        row = pairs.row(data, Context.of(policy, data, NOW))
+        expected = {j: c.pair_cost for j, e in enumerate(roster) for c in [evaluate(policy, data, e, NOW)] if c.eligible}
+        assert row.keys() == expected.keys()
+        seen += len(row)
+        assert all(row[j] == pytest.approx(expected[j], abs=1e-9) for j in row)
+    assert seen > 200  # eligible pairs compared
