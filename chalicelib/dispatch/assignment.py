@@ -30,8 +30,8 @@ import heapq
 from dataclasses import dataclass
 
 SCALE = 1_000_000
-CANDIDATES = 12   # cheapest arcs kept per order in the pruned graph
-PER_ENGINEER = 2  # and cheapest orders kept per free slot of each engineer
+CANDIDATES = 16   # cheapest arcs kept per order in the pruned graph
+PER_ENGINEER = 3  # and cheapest orders kept per free slot of each engineer
 ROUNDS = 20       # repair rounds before falling back to every arc
 UNASSIGNED = -1
 

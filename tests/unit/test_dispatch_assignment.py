@@ -178,7 +178,7 @@ def random_problem(rnd: random.Random):
     return arcs, slots, unassigned
 
 
-@pytest.mark.parametrize("candidates,per_engineer,rounds", [(12, 2, 20), (1, 0, 20), (2, 1, 20), (1, 0, 1)])
+@pytest.mark.parametrize("candidates,per_engineer,rounds", [(16, 3, 20), (1, 0, 20), (2, 1, 20), (1, 0, 1)])
 def test_pruned_solver_matches_the_dense_reference(monkeypatch, candidates, per_engineer, rounds):
     """Differential: the pruned, repaired solver against the dense exact one it replaced, on random
     instances; tiny candidate lists force the repair, one round forces the fallback."""
