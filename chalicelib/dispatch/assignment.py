@@ -22,7 +22,8 @@ them a feasible dual, so the flow is its exact optimum. Each order at a negative
 pruned arcs it lacked and is routed again, warm: it leaves the flow, its engineer's freed slot may
 keep a negative reduced cost (the next shortest paths look past the sink for it, or the engineer's
 potential rises to the slot's cost and the orders this makes negative leave too). After `ROUNDS`
-unproven rounds it solves on every arc from scratch.
+unproven rounds it solves on every arc from scratch, as it does at once when the candidate lists
+are short (at most 2 × `CANDIDATES` arcs per order on average: pruning would not pay).
 """
 from __future__ import annotations
 
@@ -69,6 +70,8 @@ def solve(arcs: list[dict[int, float]], slots: list[list[float]], unassigned: li
                     row.append((ic + flow.slots[j][0], n + j, ic))
         row.sort()
         ranked.append(row)
+    if sum(map(len, ranked)) <= 2 * CANDIDATES * n:  # short candidate lists: pruning would not pay
+        return _result(_dense(flow, ranked), arcs, slots, unassigned)
     by_engineer: list[list[tuple[int, int]]] = [[] for _ in range(m)]
     for i, row in enumerate(ranked):
         flow.add(i, [(v, c) for _k, v, c in row[:CANDIDATES]])
@@ -83,12 +86,20 @@ def solve(arcs: list[dict[int, float]], slots: list[list[float]], unassigned: li
         pending = flow.tighten()
         pending += _repair(flow, ranked)
         if not pending and not flow.loose:
-            break
-    else:  # not settled in ROUNDS: every arc, from scratch (the plain exact algorithm)
-        flow = _Flow(n, flow.slots, flow.unassigned)
-        for i, row in enumerate(ranked):
-            flow.add(i, [(v, c) for _k, v, c in row])
-        flow.route(sorted(range(n), key=lambda i: (-flow.unassigned[i], i)))
+            return _result(flow, arcs, slots, unassigned)
+    return _result(_dense(flow, ranked), arcs, slots, unassigned)  # not proven in ROUNDS
+
+
+def _dense(pruned: _Flow, ranked: list[list[tuple[int, int, int]]]) -> _Flow:
+    """Every arc, from scratch: the plain exact algorithm."""
+    flow = _Flow(pruned.n, pruned.slots, pruned.unassigned)
+    for i, row in enumerate(ranked):
+        flow.add(i, [(v, c) for _k, v, c in row])
+    flow.route(sorted(range(flow.n), key=lambda i: (-flow.unassigned[i], i)))
+    return flow
+
+
+def _result(flow: _Flow, arcs: list[dict[int, float]], slots: list[list[float]], unassigned: list[float]) -> Assignment:
     engineer_of = [UNASSIGNED if w is None else w for w in flow.where]
     return Assignment(engineer_of, _total(engineer_of, arcs, slots, unassigned))
 
