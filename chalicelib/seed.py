@@ -83,19 +83,35 @@ def _checksum(raw: dict) -> str:
 
 
 def install_demo_data(tenant: str, app_dir: Path = APP_DIR) -> int:
-    """Demo records (regions, engineers); a record whose unique value exists already is skipped."""
+    """Demo records (regions, warehouses, parts, engineers) and the opening stock of the warehouses
+    made now; a record whose unique value exists already is skipped, so re-runs add nothing."""
     from .errors import ValidationFailed
-    from .services import records
+    from .services import inventory, records
 
     caller = Caller(tenant=tenant, user_id="admin", roles=frozenset({"admin"}))
+    demo = json.loads((app_dir / "demo_data.json").read_text())
+    made: dict[tuple[str, str], str] = {}  # (form, unique code) → id of a record created in this run
     created = 0
-    for item in json.loads((app_dir / "demo_data.json").read_text())["records"]:
+    for item in demo["records"]:
+        data = dict(item["data"])
+        for field, ref in (item.get("refs") or {}).items():
+            if (ref["form"], ref["code"]) in made:
+                data[field] = made[(ref["form"], ref["code"])]
         try:
-            records.create(caller, item["form"], {"data": item["data"]}, None)
+            rec = records.create(caller, item["form"], {"data": data}, None)[0]
             created += 1
         except ValidationFailed as exc:
             if not any("already used" in d.get("message", "") for d in exc.details or []):
                 raise
+            continue
+        code = data.get("code") or data.get("part_no") or data.get("user")
+        if code:
+            made[(item["form"], code)] = rec["id"]
+    for line in demo.get("stock", []):
+        warehouse, part = made.get(("warehouse", line["warehouse"])), made.get(("spare_part", line["part"]))
+        if warehouse and part:  # only into a warehouse made in this run: a re-run never receives twice
+            inventory.move(caller, {"kind": "receipt", "warehouse": warehouse, "part": part,
+                                    "quantity": line["quantity"], "reason": "opening stock"}, None)
     return created
 
 

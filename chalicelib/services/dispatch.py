@@ -133,11 +133,16 @@ def candidates(caller: Caller, form_name: str, record_id: str) -> dict:
     _require_dispatcher(caller, policy, form_name)
     rec = load_visible(access_for(caller, form), caller.tenant, form_name, record_id)
     version, policy, found = ranked(caller.tenant, form_name, rec.data, every_load=True)  # a person reads it: show all
+    from ..dispatch.summary import candidate_summary, none_summary
     best = found[0] if found and found[0].eligible else None
+    reason = None if best else (why_none(found) if allowed_regions(policy, rec.data) != [] else "the order has no region")
+    listed = [c.to_dict() for c in found]
+    for c in listed:
+        c["summary"] = candidate_summary(c, caller.language)  # one line beside the cost parts
     return {"record_id": rec.id, "version": rec.version, "policy": {"name": policy.name, "version": version},
-            "best": best.user if best else None,
-            "reason": None if best else (why_none(found) if allowed_regions(policy, rec.data) != [] else "the order has no region"),
-            "candidates": [c.to_dict() for c in found]}
+            "best": best.user if best else None, "reason": reason,
+            "summary": listed[0]["summary"] if best else none_summary(reason, caller.language),
+            "candidates": listed}
 
 
 def batch(caller: Caller, request: Any) -> dict:

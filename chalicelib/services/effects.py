@@ -19,15 +19,27 @@ NOT_USERS = {"workflow", "system", "survey", "customer"}
 
 def step_ops(tenant: str, old, new, entry: dict) -> list[tuple]:
     """`old` is None for a create; `new` is the StoredRecord being written; `entry` its history entry."""
+    return step_effects(tenant, old, new, entry)[0]
+
+
+def step_effects(tenant: str, old, new, entry: dict) -> tuple[list[tuple], list[dict]]:
+    """(ops, notifications made): the list says, for the step's history entry, which notification
+    went to whom — id, kind, recipient (`user:…`/`role:…`) and, for a deadline, its name; never a
+    title or any record value."""
     now = new.updated_at
     ops: list[tuple] = []
     for mail in entry.get("emails") or []:
         ops.append(outbox.outbox_put(tenant, new_id(), kind="mail", template=mail.get("template") or "", due_at=now,
                                      created_at=now, form=new.form, record_id=new.id, to_value=mail.get("to")))
     wanted = _notifications(old, new, entry)
+    made: list[dict] = []
     if wanted:
-        ops += _notification_ops(tenant, new, wanted[:MAX_TARGETS_PER_STEP], now)
-    return ops
+        ops += _notification_ops(tenant, new, wanted[:MAX_TARGETS_PER_STEP], now, made)
+    deadlines = {n.get("kind"): n.get("deadline") for n in entry.get("notifications") or [] if n.get("deadline")}
+    for note in made:
+        if note["kind"] in deadlines:
+            note["deadline"] = deadlines[note["kind"]]
+    return ops, made
 
 
 def _notifications(old, new, entry: dict) -> list[tuple[str, str, str]]:
@@ -60,7 +72,8 @@ def _notifications(old, new, entry: dict) -> list[tuple[str, str, str]]:
     return unique
 
 
-def _notification_ops(tenant: str, new, wanted: list[tuple[str, str, str]], now: str) -> list[tuple]:
+def _notification_ops(tenant: str, new, wanted: list[tuple[str, str, str]], now: str,
+                      made: list[dict] | None = None) -> list[tuple]:
     ops: list[tuple] = []
     per_user: dict[str, int] = {}
     mails: list[tuple[str, dict]] = []
@@ -74,6 +87,8 @@ def _notification_ops(tenant: str, new, wanted: list[tuple[str, str, str]], now:
         nid = new_id()
         ops.append(feed.notification_put(tenant, target, nid, kind=kind, title=title, created_at=now, form=new.form,
                                          record_id=new.id, number=new.number, state=state))
+        if made is not None:
+            made.append({"id": nid, "kind": kind, "to": target})
         note = {"id": nid, "kind": kind, "title": title, "form": new.form, "record_id": new.id,
                 "number": new.number or new.id, "state": state}
         if target.startswith("user:"):

@@ -194,10 +194,10 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
 
     def _extra(r: store.StoredRecord) -> list[tuple]:
         # built per attempt: the auto-number is known only then
-        return [wf_store.history_put(r.tenant, r.form, r.id, 1, r.created_at, entry, r.data),
+        effect_ops, made = effects.step_effects(r.tenant, None, r, entry)  # outbox mail + notifications
+        return [wf_store.history_put(r.tenant, r.form, r.id, 1, r.created_at, {**entry, "notifications": made}, r.data),
                 *wf_store.workflow_changes(r.tenant, r.form, r.id, r.number, None, r.workflow),
-                *workflow.related_creates(r.tenant, creates, r),
-                *effects.step_ops(r.tenant, None, r, entry)]  # outbox mail + notifications
+                *workflow.related_creates(r.tenant, creates, r), *effect_ops]
     from . import effects
     plan.extra_for = _extra
     numbering = _number_formatter(form, now)

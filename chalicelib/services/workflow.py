@@ -194,11 +194,12 @@ def _plan_for(tenant: str, form: FormDefinition, old, new, entry: dict, fired: t
     plan = _plan(form, new.data, tenant)
     plan.references = reference_diff(form, old.data, new.data)
     plan.unique_claims, plan.unique_releases = unique_diff(form, old.data, new.data)
-    plan.extra = [store.history_put(tenant, new.form, new.id, new.version, new.updated_at, entry, new.data),
+    from .effects import step_effects
+    effect_ops, made = step_effects(tenant, old, new, entry)  # outbox mail + notifications, same transaction
+    plan.extra = [store.history_put(tenant, new.form, new.id, new.version, new.updated_at, {**entry, "notifications": made},
+                                    new.data),
                   *store.workflow_changes(tenant, new.form, new.id, new.number, old.workflow, new.workflow, fired),
-                  *related_creates(tenant, creates or [], new)]
-    from .effects import step_ops
-    plan.extra += step_ops(tenant, old, new, entry)  # outbox mail + notifications, same transaction
+                  *related_creates(tenant, creates or [], new), *effect_ops]
     return plan
 
 

@@ -30,14 +30,22 @@ class ServiceContext:
             keys = [f"role:{rule.Role}"]
         elif rule.Field_:
             value = data.get(rule.Field_)
-            keys = [f"user:{value}"] if isinstance(value, str) and value else []
+            keys = self._active([f"user:{value}"] if isinstance(value, str) and value else [])
         elif rule.Users:
             keys = [f"user:{u}" for u in rule.Users]
         elif rule.Lookup:
-            keys = self._lookup(rule.Lookup, data)
+            keys = self._active(self._lookup(rule.Lookup, data))
         if not keys and rule.Fallback:
             return self.resolve(rule.Fallback, data)
         return keys
+
+    def _active(self, keys: list[str]) -> list[str]:
+        """A user the tenant's member roster marks inactive is nobody (the rule's Fallback takes over)."""
+        if not keys:
+            return keys
+        from .identity import roster
+        entries = roster(self.tenant)
+        return [k for k in keys if not (k.startswith("user:") and k[5:] in entries and not entries[k[5:]][0])]
 
     def _lookup(self, lookup, data: dict) -> list[str]:
         value = data.get(lookup.ValueField)

@@ -54,7 +54,77 @@ def graph_problems(wf: WorkflowDefinition, form) -> tuple[list[dict], list[dict]
         problems.append({"path": f"States.{cycle[0]}", "message": "loop made only of automatic states: " + " → ".join(cycle)})
     if form is not None:
         problems += _field_problems(wf, form)
+        warnings += assignee_warnings(wf, form)
     return problems, warnings
+
+
+def _rule_sites(wf: WorkflowDefinition):
+    """(path, rule, what) of every assignee rule: tasks, approval seats, reassignments, notices."""
+    for d_i, d in enumerate(wf.Deadlines):
+        for e_i, e in enumerate(d.Escalate):
+            if e.Notify:
+                yield f"Deadlines[{d_i}].Escalate[{e_i}].Notify", e.Notify, "notice"
+            if e.Reassign:
+                yield f"Deadlines[{d_i}].Escalate[{e_i}].Reassign", e.Reassign, "task"
+    for name, s in wf.States.items():
+        base = f"States.{name}"
+        if isinstance(s, TaskState) and s.Assignee is not None:
+            yield f"{base}.Assignee", s.Assignee, "task"
+        if isinstance(s, ApprovalState):
+            if s.Approvers is not None:
+                yield f"{base}.Approvers", s.Approvers, "task"
+            for i, level in enumerate(s.Levels or []):
+                yield f"{base}.Levels[{i}]", level, "task"
+        for d_i, d in enumerate(getattr(s, "Deadlines", [])):
+            for e_i, e in enumerate(d.Escalate):
+                if e.Notify:
+                    yield f"{base}.Deadlines[{d_i}].Escalate[{e_i}].Notify", e.Notify, "notice"
+                if e.Reassign:
+                    yield f"{base}.Deadlines[{d_i}].Escalate[{e_i}].Reassign", e.Reassign, "task"
+
+
+def assignee_warnings(wf: WorkflowDefinition, form) -> list[dict]:
+    """Where a record could be stranded: a rule that may find nobody with no Fallback to catch it,
+    or a role (a Fallback above all) that may not open the record it is given."""
+    warnings: list[dict] = []
+    perms = form.permissions
+    readers = set(perms.read)
+
+    def roles_of(path: str, rule):
+        link, where = rule, path
+        while link is not None:
+            if link.Role is not None and link.Role != "admin":
+                yield where, link.Role
+            link, where = link.Fallback, f"{where}.Fallback"
+
+    def may_be_empty(rule) -> bool:
+        link = rule
+        while link is not None:
+            if link.Role is not None or link.Users:
+                return False
+            link = link.Fallback
+        return True
+
+    sites = list(_rule_sites(wf))
+    if wf.Fallback is not None:
+        sites.append(("Fallback", wf.Fallback, "fallback"))
+        if may_be_empty(wf.Fallback):
+            warnings.append({"path": "Fallback", "message": "the workflow's Fallback may itself find nobody: "
+                             "end it with a Role (or Users) that is always staffed"})
+    for path, rule, what in sites:
+        if what != "fallback" and wf.Fallback is None and may_be_empty(rule):
+            whom = "the notice reaches nobody" if what == "notice" else "the record waits in nobody's inbox"
+            warnings.append({"path": path, "message": f"this rule may find nobody (an empty field, a lookup "
+                             f"without a user) and then {whom}: add a Fallback, or a workflow-level Fallback"})
+        for where, role in roles_of(path, rule):
+            if role not in readers and "*" not in readers:
+                warnings.append({"path": f"{where}.Role", "message": f"role '{role}' may not read {form.name} "
+                                 "records: its holders would be given a record they cannot open"})
+            elif role in perms.rows:
+                warnings.append({"path": f"{where}.Role", "message": f"role '{role}' reads only the {form.name} "
+                                 f"records its row rule admits ({perms.rows[role]}): a record it does not admit "
+                                 "would wait with people who cannot open it; prefer a role that reads every record"})
+    return warnings
 
 
 def _valid_name(name: str) -> bool:

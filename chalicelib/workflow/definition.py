@@ -333,6 +333,9 @@ class WorkflowDefinition(TranslatablePascal, _Strict):
     StartAt: str
     States: dict[str, State] = Field(min_length=1, max_length=MAX_STATES)
     Deadlines: list[WorkflowDeadline] = Field(default_factory=list, max_length=5)
+    # The desk of last resort: who gets a task, an approval seat, a reassignment or an escalation
+    # notice when its own rule (and that rule's Fallbacks) finds nobody — so no record is stranded.
+    Fallback: AssigneeRule | None = None
 
     def state_label(self, name: str, language: str | None = None) -> str:
         """What people read for a state: its Label in `language` (resting states have one), else its name."""

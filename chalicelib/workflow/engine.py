@@ -44,6 +44,14 @@ def _plus(now: str, seconds: int) -> str:
     return _iso(_ts(now) + timedelta(seconds=seconds))
 
 
+def resolve_assignees(ctx: WorkflowContext, wf: WorkflowDefinition, rule: AssigneeRule | None, data: dict) -> list[str]:
+    """The keys a rule names (its Fallbacks in turn); when they name nobody, the workflow's Fallback."""
+    keys = ctx.resolve(rule, data) if rule is not None else []
+    if not keys and wf.Fallback is not None:
+        keys = ctx.resolve(wf.Fallback, data)
+    return keys
+
+
 class Run:
     """One step of execution: holds the working copies and collects effects."""
 
@@ -94,7 +102,7 @@ class Run:
 
     def _on_enter(self, state) -> str | None:
         if isinstance(state, TaskState):
-            self._assign(self.ctx.resolve(state.Assignee, self.data), "task")
+            self._assign(resolve_assignees(self.ctx, self.wf, state.Assignee, self.data), "task")
             self._arm_deadlines(state)
             return None
         if isinstance(state, ApprovalState):
@@ -263,6 +271,11 @@ def _approver_keys(run: "Run", state: ApprovalState, rule: AssigneeRule) -> list
             return keys
         found_any = found_any or bool(named)
         current = current.Fallback
+    if run.wf.Fallback is not None:  # the workflow's desk of last resort, excluded users still left out
+        keys = [k for k in dict.fromkeys(run.ctx.resolve(run.wf.Fallback, run.data)) if k not in excluded]
+        if keys:
+            return keys
+        found_any = True
     # nobody at all: as before, the state's deadlines (Reassign) must find someone
     return [f"role:{ADMIN_ROLE_NAME}"] if found_any else []
 
@@ -463,10 +476,10 @@ def fire_timer(wf: WorkflowDefinition, inst: Instance, data: dict, timer_name: s
     for escalation in deadline.Escalate:
         if escalation.Notify:
             run.outcome.notifications.append({"kind": "sla.breached", "deadline": deadline_name,
-                                              "to": ctx.resolve(escalation.Notify, run.data)})
+                                              "to": resolve_assignees(ctx, wf, escalation.Notify, run.data)})
         if escalation.Reassign and isinstance(state, (TaskState, ApprovalState)):  # a Wait has nobody to replace
             keys = (_approver_keys(run, state, escalation.Reassign) if isinstance(state, ApprovalState)
-                    else ctx.resolve(escalation.Reassign, run.data))
+                    else resolve_assignees(ctx, wf, escalation.Reassign, run.data))
             kind_of_task = "approval" if isinstance(state, ApprovalState) else "task"
             # the new assignees inherit the state's remaining deadline (the SLA keeps running)
             due = min((t.due_at for t in run.inst.tasks if t.due_at), default=None)

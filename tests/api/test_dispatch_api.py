@@ -56,7 +56,9 @@ def test_candidates_are_ranked_with_score_parts_and_reasons(flow_api, orders):
     body = candidates(flow_api, order)
     assert body["policy"] == {"name": "work_order", "version": 1} and body["reason"] is None
     by_user = {c["user"]: c for c in body["candidates"]}
-    assert body["best"] == body["candidates"][0]["user"] and [c["rank"] for c in body["candidates"]] == [1, 2]
+    # the east's engineers (the neighbouring region) are listed too, excluded: none has the hvac skill
+    assert body["best"] == body["candidates"][0]["user"] and [c["rank"] for c in body["candidates"]] == [1, 2, None, None]
+    assert {c["user"] for c in body["candidates"] if not c["eligible"]} == {"eng.xu", "eng.qian"}
     zhang, chen = by_user["eng.zhang"], by_user["eng.chen"]
     expected_km = haversine_m(31.2304, 121.4737, 31.1, 121.6) / 1000
     assert zhang["parts"]["distance"]["value"] == pytest.approx(expected_km, abs=0.01)
@@ -125,16 +127,26 @@ def test_capacity_counts_open_work_and_reject_excludes(flow_api, orders):
     assert listed["eng.chen"]["load"] == 2
 
 
+def set_on_duty(api, user, on_duty):
+    rec = engineer_record(api, user)
+    response = api.call("PATCH", f"/forms/engineer/records/{rec['id']}", body={"version": rec["version"], "data": {"on_duty": on_duty}}, **SUP)
+    assert response.status_code == 200, response.json
+
+
 def test_nobody_eligible_goes_to_manual_dispatch_with_the_reason(flow_api, orders):
-    order = orders(product_line="appliance")
+    set_on_duty(flow_api, "eng.chen", False)  # the north's only medical engineer; the east has none
+    order = orders(product_line="medical")
     moved = act(flow_api, order["id"], "auto_dispatch", 1)
     assert moved["transition"]["path"][-1] == "ManualDispatch"
     history = flow_api.call("GET", f"/forms/work_order/records/{order['id']}/history", **AGENT).json["items"]
     failed = [e for h in history for e in h.get("events", []) if e.get("type") == "workflow.step_failed"]
     assert failed == [{"type": "workflow.step_failed", "error": "Dispatch.NoCandidate",
-                       "cause": "no eligible engineer among 2 (excluded by skill: 2)"}]
+                       "cause": REASON}]
     body = candidates(flow_api, order)
-    assert body["best"] is None and body["reason"] == "no eligible engineer among 2 (excluded by skill: 2)"
+    assert body["best"] is None and body["reason"] == REASON
+
+
+REASON = "no eligible engineer among 4 (excluded by skill: 3, on_duty: 1)"
 
 
 def batch(api, body, who=SUP, expect=200):
@@ -169,7 +181,7 @@ def test_batch_assigns_globally_within_capacity_and_is_idempotent(flow_api, orde
     again_by_id = {r["record_id"]: r for r in again["results"]}
     assert again["summary"] == {"already_assigned": 2, "unassigned": 1, "not_found": 1}
     assert again_by_id[urgent["id"]]["engineer"] == results[urgent["id"]]["engineer"]
-    assert again_by_id[low["id"]]["reason"] == "no eligible engineer among 2 (excluded by capacity: 2)"
+    assert again_by_id[low["id"]]["reason"] == "no eligible engineer among 4 (excluded by capacity: 2, skill: 2)"
     assert get(flow_api, urgent["id"])["version"] == 2
 
 

@@ -177,6 +177,14 @@ def test_a_role_notification_says_nothing_of_a_record_the_member_may_not_read(fl
     """Role feeds reach every holder of the role; row rules still decide what each may learn of the record."""
     from chalicelib.auth import issue_local_token
     customer = new_customer(flow_api)
+    import json
+    from pathlib import Path
+    raw = json.loads((Path(__file__).resolve().parents[2] / "definitions/after_sales/workflows/work_order.json").read_text())
+    del raw["Fallback"]  # a tenant's workflow that falls back to the supervisor role (the upload warns of it)
+    raw["States"]["Review"]["Assignee"]["Fallback"] = {"Role": "supervisor"}
+    assert flow_api.call("POST", "/definitions/workflow/work_order/versions", body=raw).status_code == 201
+    [south] = flow_api.call("GET", "/forms/region/records?filter.code=south").json["items"]
+    flow_api.call("PATCH", f"/forms/region/records/{south['id']}", body={"version": south["version"], "data": {"supervisor": None}})
     created = flow_api.call("POST", "/forms/work_order/records", body={"data": work_order_data(customer["id"], region="south")}, **AGENT)
     assert created.status_code == 201 and created.json["workflow"]["assignees"] == ["role:supervisor"]  # south has no supervisor
     flow_api.call("PUT", "/members/sup.east", body={"roles": ["supervisor"], "active": True, "attributes": {"region": "east"}})

@@ -92,7 +92,8 @@ def test_permission_rules_are_checked_at_upload(api):
     assert {"permissions.rows.engineer", "permissions.fields.engineer.hidden[0]", "permissions.read[0]"} <= paths
 
 
-def test_admin_asks_what_a_user_may_do_on_a_record_and_why(demo_api):
+def test_admin_asks_what_a_user_may_do_on_a_record_and_why(flow_api):
+    demo_api = flow_api  # the demo regions: the north's order goes to its supervisor
     order = _order(demo_api, assigned_engineer="eng.zhang", contract_price=1500, region="north")
     path = f"/forms/work_order/records/{order['id']}/access"
     zhang = demo_api.call("GET", f"{path}?user=eng.zhang").json
@@ -112,7 +113,8 @@ def test_admin_asks_what_a_user_may_do_on_a_record_and_why(demo_api):
     assert demo_api.call("GET", path).status_code == 400
 
 
-def test_history_never_names_a_hidden_field(demo_api):
+def test_history_never_names_a_hidden_field(flow_api):
+    demo_api = flow_api  # the demo regions: the north's supervisor holds the Review task
     order = _order(demo_api, assigned_engineer="eng.zhang")
     path = f"/forms/work_order/records/{order['id']}"
     assert demo_api.call("PATCH", path, body={"version": 1, "data": {"contract_price": 999}},
@@ -124,8 +126,17 @@ def test_history_never_names_a_hidden_field(demo_api):
 
 
 def test_inbox_hides_tasks_on_records_the_row_rules_hide(demo_api):
-    # a south order: no south supervisor exists, so Review falls back to the supervisor role
+    # a tenant's workflow whose Review falls back to the supervisor role (the upload warns of it), and
+    # no region records: the south's order waits in the role's inbox, which row rules still filter
+    import json
+    from pathlib import Path
+    raw = json.loads((Path(__file__).resolve().parents[2] / "definitions/after_sales/workflows/work_order.json").read_text())
+    del raw["Fallback"]
+    raw["States"]["Review"]["Assignee"]["Fallback"] = {"Role": "supervisor"}
+    uploaded = demo_api.call("POST", "/definitions/workflow/work_order/versions", body=raw)
+    assert uploaded.status_code == 201 and "States.Review.Assignee.Fallback.Role" in {w["path"] for w in uploaded.json["warnings"]}
     south = _order(demo_api, region="south")
+    assert south["workflow"]["assignees"] == ["role:supervisor"]
     north_sup = dict(user="sup.north", roles=["supervisor"], attributes={"region": "north"})
     tasks = _token_call(demo_api, "GET", "/tasks", **north_sup).json["items"]
     assert south["id"] not in [t["record_id"] for t in tasks]

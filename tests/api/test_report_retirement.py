@@ -12,7 +12,7 @@ import pytest
 from chalicelib.services import reports as service
 from chalicelib.storage import reports as store
 
-from .helpers import MANAGER, SUPERVISOR, new_customer, work_order_data
+from .helpers import MANAGER, new_customer, work_order_data
 from .test_reports_api import deliver, stream_event
 
 ADMIN = dict(user="admin", roles=["admin"])
@@ -151,7 +151,7 @@ def test_switch_retires_the_old_version_after_the_grace_period(two_tenants, monk
     assert sum(r["high"] for r in rows) == 4
     assert service.run_backfills() == {"advanced": 0}  # nothing left
     # the stream goes on with v2 alone
-    r = api.call("PATCH", f"/forms/work_order/records/{ids[0]}", body={"version": 1, "data": {"priority": "high"}}, **SUPERVISOR)
+    r = api.call("PATCH", f"/forms/work_order/records/{ids[0]}", body={"version": 1, "data": {"priority": "high"}}, **ADMIN)
     assert r.status_code == 200, r.json
     deliver(stream_event("demo", ids[:1]))
     assert sum(r["high"] for r in _rows(api)[1]) == 5 and _states("demo", 1) == []
@@ -231,7 +231,7 @@ def test_a_building_version_superseded_by_a_newer_publish_is_retired_too(two_ten
     _publish_new_version(api, "v2")
     # v2 is building: the stream gives it partial data (two orders change)
     for rid in ids[:2]:
-        r = api.call("PATCH", f"/forms/work_order/records/{rid}", body={"version": 1, "data": {"region": "west"}}, **SUPERVISOR)
+        r = api.call("PATCH", f"/forms/work_order/records/{rid}", body={"version": 1, "data": {"region": "west"}}, **ADMIN)
         assert r.status_code == 200, r.json
     deliver(stream_event("demo", ids[:2]))
     assert len(_states("demo", 2)) == 2 and _groups("demo", 2)
@@ -241,7 +241,7 @@ def test_a_building_version_superseded_by_a_newer_publish_is_retired_too(two_ten
     assert [r["version"] for r in status["retiring"]] == [2]
     # the stream now writes v1 (serving) and v3 (building), never v2
     deliver(stream_event("demo", ids[2:3]))
-    r = api.call("PATCH", f"/forms/work_order/records/{ids[2]}", body={"version": 1, "data": {"region": "west"}}, **SUPERVISOR)
+    r = api.call("PATCH", f"/forms/work_order/records/{ids[2]}", body={"version": 1, "data": {"region": "west"}}, **ADMIN)
     deliver(stream_event("demo", ids[2:3]))
     assert len(_states("demo", 2)) == 2 and len(_states("demo", 3)) == 1
 

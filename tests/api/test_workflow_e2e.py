@@ -147,13 +147,19 @@ def test_stale_version_and_unknown_action(flow_api):
 
 
 def test_no_engineer_falls_back_to_manual_dispatch(flow_api):
-    order, _ = create_order(flow_api, region="south")  # no engineers, no supervisor record
-    assert order.get()["workflow"]["assignees"] == ["role:supervisor"]  # Lookup found nobody: Fallback
-    moved = order.act("auto_dispatch", SUP)
+    admin = dict(user="admin", roles=["admin"])
+    [south] = flow_api.call("GET", "/forms/region/records?filter.code=south", **admin).json["items"]
+    flow_api.call("PATCH", f"/forms/region/records/{south['id']}", body={"version": south["version"], "data": {"supervisor": None}}, **admin)
+    for user in ("eng.huang", "eng.he"):  # the south's and the west's hvac engineers are off duty
+        [eng] = flow_api.call("GET", f"/forms/engineer/records?filter.user={user}", **admin).json["items"]
+        flow_api.call("PATCH", f"/forms/engineer/records/{eng['id']}", body={"version": eng["version"], "data": {"on_duty": False}}, **admin)
+    order, _ = create_order(flow_api, region="south")
+    assert order.get()["workflow"]["assignees"] == ["role:admin"]  # Lookup found nobody: the workflow's Fallback
+    moved = order.act("auto_dispatch", admin)  # the desk dispatches it
     assert moved["transition"]["path"][-1] == "ManualDispatch"
-    error = order.act("assign", SUP, expect=422)
+    error = order.act("assign", admin, expect=422)
     assert error["code"] == "action_requires_fields"
-    order.act("assign", SUP, data={"assigned_engineer": "eng.zhang"})
+    order.act("assign", admin, data={"assigned_engineer": "eng.zhang"})
     assert order.get()["workflow"]["assignees"] == ["user:eng.zhang"]
 
 

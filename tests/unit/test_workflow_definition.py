@@ -28,8 +28,9 @@ FORM = parse_form_definition({"name": "job", "title": "Job", "fields": [
 
 def raw_of(case: dict) -> dict:
     raw = {"name": "job", "StartAt": case.get("StartAt", "A"), "States": case["States"]}
-    if "Deadlines" in case:
-        raw["Deadlines"] = case["Deadlines"]
+    for key in ("Deadlines", "Fallback"):
+        if key in case:
+            raw[key] = case[key]
     return raw
 
 
