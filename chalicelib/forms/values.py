@@ -110,9 +110,12 @@ def normalize_datetime(value: Any) -> str:
     except ValueError as exc:
         raise Invalid("must be a valid date-time") from exc
     # Stored in UTC so strings sort and compare as instants.
-    utc = moment.astimezone(timezone.utc)
-    # isoformat() is strftime's text, faster, but pads years before 1000 (glibc's %Y does not)
-    text = utc.replace(tzinfo=None, microsecond=0).isoformat() if utc.year >= 1000 else utc.strftime("%Y-%m-%dT%H:%M:%S")
+    try:
+        utc = moment.astimezone(timezone.utc)
+    except OverflowError as exc:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise Invalid("must be a date-time between years 0001 and 9999 in UTC") from exc
+    # isoformat() pads years before 1000 to four digits (glibc's strftime %Y did not: '1-01-01T…')
+    text = utc.replace(tzinfo=None, microsecond=0).isoformat()
     return text + (f".{moment.microsecond:06d}".rstrip("0") if moment.microsecond else "") + "Z"
 
 

@@ -329,7 +329,11 @@ def normalize_datetime(value: Any) -> str:
     except ValueError as exc:
         raise Invalid("must be a valid date-time") from exc
     # Stored in UTC so strings sort and compare as instants.
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + (
+    try:
+        utc = moment.astimezone(timezone.utc)
+    except OverflowError as exc:  # fixed after the plan was written: a 422, not a 500
+        raise Invalid("must be a date-time between years 0001 and 9999 in UTC") from exc
+    return utc.replace(tzinfo=None, microsecond=0).isoformat() + (
         f".{moment.microsecond:06d}".rstrip("0") if moment.microsecond else "") + "Z"
 
 

@@ -229,8 +229,6 @@ def outcome(form, patch, engine, **kw) -> tuple:
                              repr(result.unique_values), result.changed_fields)
         except AppError as exc:
             answer = ("error", type(exc).__name__, exc.message, repr(exc.details))
-        except OverflowError as exc:  # both: a date-time whose UTC instant is before year 1 (0001-01-01T00:00:00+01:00)
-            answer = ("crash", type(exc).__name__, str(exc))
     finally:
         _current.reset(token)
     return answer, budget.steps
@@ -311,3 +309,10 @@ def test_a_condition_on_a_signature_sees_the_computed_fields_it_signs():
     patch = {"qty": 3, "sign": sign, "thanks": "ok"}
     assert "thanks" in assert_same(form, patch, server_written=("sign",))[1]  # visible: the signed total is the one computed
     assert "thanks" not in assert_same(form, {**patch, "qty": 4}, server_written=("sign",))[1]
+
+
+def test_a_date_time_before_year_one_in_utc_is_a_field_error_not_a_crash():
+    from chalicelib.forms.values import Invalid, normalize_datetime
+    with pytest.raises(Invalid, match="between years 0001 and 9999"):
+        normalize_datetime("0001-01-01T00:00:00+01:00")
+    assert normalize_datetime("0001-01-01T00:00:00-01:00") == "0001-01-01T01:00:00Z"
