@@ -1,9 +1,15 @@
 """Liveness: no auth, no DynamoDB call (so it is cheap to probe)."""
 from chalice import Blueprint
+from typing_extensions import TypedDict
 
 from .common import route
 
 bp = Blueprint(__name__)
+
+
+class Health(TypedDict):
+    """GET /health's answer (and its OpenAPI response schema)."""
+    status: str
 
 
 @route(bp, "/", methods=["GET"], public=True)
@@ -20,7 +26,7 @@ def index(request, caller):
 
 
 @route(bp, "/health", methods=["GET"], public=True)
-def health(request, caller):
+def health(request, caller) -> Health:
     return {"status": "ok"}
 
 

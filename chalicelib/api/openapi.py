@@ -8,7 +8,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from ..services.members import MemberIn, MemberList, MemberOut
+from ..services.notifications import MarkedRead, NotificationPage, NotificationPreferencesOut
 from ..services.records import Deleted, RecordChanged, RecordChangedRef, RecordOut, RecordPage, RecordRef
+from ..services.workflow import ActionList, ActionTaken, TaskPage
+from .health import Health
 
 ERROR_STATUSES = {"400": "Bad input", "401": "No or bad token", "403": "Not allowed", "404": "Not found (in your tenant)",
                   "409": "Version or state conflict", "413": "Too large", "422": "Failed validation"}
@@ -249,6 +252,14 @@ RESPONSE_TYPES: dict[tuple[str, str], tuple[str, str, Any]] = {
     ("PUT", "/members/{user_id}"): ("200", "MemberOut", MemberOut),
     ("GET", "/members/{user_id}"): ("200", "MemberOut", MemberOut),
     ("GET", "/members"): ("200", "MemberList", MemberList),
+    ("GET", "/forms/{form}/records/{record_id}/actions"): ("200", "ActionList", ActionList),
+    ("POST", "/forms/{form}/records/{record_id}/actions/{action}"): ("200", "ActionTaken", ActionTaken),
+    ("GET", "/tasks"): ("200", "TaskPage", TaskPage),
+    ("GET", "/notifications"): ("200", "NotificationPage", NotificationPage),
+    ("POST", "/notifications/read"): ("200", "MarkedRead", MarkedRead),
+    ("GET", "/notifications/preferences"): ("200", "NotificationPreferencesOut", NotificationPreferencesOut),
+    ("PUT", "/notifications/preferences"): ("200", "NotificationPreferencesOut", NotificationPreferencesOut),
+    ("GET", "/health"): ("200", "Health", Health),
 }
 PUBLIC = {"/health", "/openapi.json", "/surveys/{token}", "/surveys/{token}/opt-out"}  # surveys: the signed token
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from typing_extensions import TypedDict
+
 from ..errors import BadRequest, NotFound, ValidationFailed, parse_count
 from ..storage import notifications as store
 from .caller import Caller
@@ -13,11 +15,41 @@ from .effects import KINDS
 MAX_ROLES = 10
 
 
+# What the notification routes answer (the OpenAPI document's response schemas are built from these).
+class Notification(TypedDict):
+    id: str
+    kind: str
+    title: str
+    form: str | None
+    record_id: str | None  # None too when the caller may not open the record
+    number: str | None
+    state: str | None
+    created_at: str
+    read: bool
+    audience: str  # "user:<id>" or "role:<role>": which feed told the caller
+
+
+class NotificationPage(TypedDict):
+    items: list[Notification]
+    unread: int
+    next_before: str | None
+
+
+class MarkedRead(TypedDict):
+    marked: int
+    unread: int
+
+
+class NotificationPreferencesOut(TypedDict):
+    email: list[str]
+    kinds: list[str]
+
+
 def _targets(caller: Caller) -> list[str]:
     return [f"user:{caller.user_id}"] + [f"role:{r}" for r in _roles(caller)]
 
 
-def list_notifications(caller: Caller, params: dict) -> dict:
+def list_notifications(caller: Caller, params: dict) -> NotificationPage:
     limit = parse_count(params["limit"], "query.limit") if "limit" in params else 25
     if not 1 <= limit <= store.MAX_PAGE:
         raise BadRequest(f"limit must be between 1 and {store.MAX_PAGE}", details=[{"path": "query.limit", "message": "out of range"}])
@@ -41,7 +73,7 @@ def list_notifications(caller: Caller, params: dict) -> dict:
             "next_before": items[-1]["id"] if len(items) == limit else None}
 
 
-def _redact_unreadable(caller: Caller, items: list[dict]) -> list[dict]:
+def _redact_unreadable(caller: Caller, items: list[Notification]) -> list[Notification]:
     """Row rules hold here too: a role feed tells every holder of the role, but a notification about a
     record this member may not read (e.g. another engineer's order) says nothing about that record —
     the item stays (so unread counts and mark-read agree) without its record, number, state or title.
@@ -92,7 +124,7 @@ def unread_count(caller: Caller, state: dict | None = None, receipts: set[str] |
     return state["unread"] + len(role_ids - receipts)
 
 
-def mark_read(caller: Caller, body: Any) -> dict:
+def mark_read(caller: Caller, body: Any) -> MarkedRead:
     """{"ids": [...]} marks those; {"all": true} marks every personal one and the roles' feeds."""
     if not isinstance(body, dict) or set(body) - {"ids", "all"}:
         raise ValidationFailed("send {\"ids\": [...]} or {\"all\": true}", details=[{"path": "", "message": "expected ids or all"}])
@@ -131,11 +163,11 @@ def _newest_role_id(caller: Caller) -> str | None:
     return newest
 
 
-def get_preferences(caller: Caller) -> dict:
+def get_preferences(caller: Caller) -> NotificationPreferencesOut:
     return {"email": store.state(caller.tenant, caller.user_id)["email_kinds"], "kinds": list(KINDS)}
 
 
-def set_preferences(caller: Caller, body: Any) -> dict:
+def set_preferences(caller: Caller, body: Any) -> NotificationPreferencesOut:
     if not isinstance(body, dict) or set(body) != {"email"} or not isinstance(body["email"], list):
         raise ValidationFailed("send {\"email\": [kinds]}", details=[{"path": "email", "message": "expected a list of kinds"}])
     unknown = [k for k in body["email"] if k not in KINDS]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from typing_extensions import NotRequired, TypedDict
+
 from ..errors import AppError, BadRequest, Conflict, NotFound, ValidationFailed
 from ..forms.definition import FormDefinition
 from ..forms.engine import validate_record
@@ -18,11 +20,71 @@ from .caller import ADMIN_ROLE, Caller
 from .clock import utc_now
 from .workflow_context import ServiceContext
 
+from . import records as _records  # the module (it imports this one): its RecordOut is read when a schema is built
+
 if TYPE_CHECKING:  # annotations only: the engine itself is imported where used (cold start)
     from ..workflow import Instance, WorkflowDefinition
 
 log = logging.getLogger("aftersales.workflow")
 MAX_INBOX_PAGE = 100
+
+
+# What the workflow routes answer: these are the functions' return types and the OpenAPI document's
+# response schemas (api.openapi builds them with pydantic's TypeAdapter).
+class ActionOffer(TypedDict):
+    action: str
+    label: str
+    next: str
+    requires: list[str]  # fields that must have a value after the action (the caller's visible ones)
+    missing: list[str]  # of those, the ones empty now
+    comment_required: bool
+    editable: list[str]
+
+
+class EditableNow(TypedDict):
+    fields: list[str]
+    comment_required: list[str]
+
+
+class ActionList(TypedDict):
+    record_id: str
+    version: int
+    state: str
+    status: str
+    assignees: list[str]
+    actions: list[ActionOffer]
+    editable: EditableNow
+
+
+class RecordVersion(TypedDict):
+    """The record after a step that moved it out of the caller's row rule."""
+    id: str
+    version: int
+
+
+Transition = TypedDict("Transition", {"from": str, "to": str, "path": list[str], "events": list[dict[str, Any]]})
+
+
+class ActionTaken(TypedDict):
+    record: _records.RecordOut | RecordVersion
+    transition: Transition
+    dry_run: NotRequired[bool]
+
+
+class Task(TypedDict):
+    record_id: str
+    form: str
+    number: str | None
+    state: str
+    kind: str
+    assignee: str  # "user:<id>" or "role:<role>"
+    created_at: str
+    due_at: str | None
+
+
+class TaskPage(TypedDict):
+    items: list[Task]
+    next_cursor: str | None
 
 
 def published_workflow(tenant: str, form_name: str) -> tuple[int, WorkflowDefinition] | None:
@@ -82,7 +144,7 @@ def running(tenant: str, rec):
     return inst, definitions.version_of(tenant, "workflow", inst.workflow, inst.version)
 
 
-def list_actions(caller: Caller, form_name: str, record_id: str) -> dict:
+def list_actions(caller: Caller, form_name: str, record_id: str) -> ActionList:
     from ..workflow import available_actions
     _published, published_form = definitions.published(caller.tenant, "form", form_name)
     caller.require_any(published_form.permissions.read, f"reading {form_name} records")
@@ -101,7 +163,7 @@ def list_actions(caller: Caller, form_name: str, record_id: str) -> dict:
 
 
 def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, *, dry_run: bool = False,
-        op: tuple[str, str] | None = None) -> dict:
+        op: tuple[str, str] | None = None) -> ActionTaken:
     from ..workflow import take_action
     from .records import access_for, render_for
     _published, published_form = definitions.published(caller.tenant, "form", form_name)
@@ -299,7 +361,7 @@ def _usable_edit_rules(caller: Caller, wf: WorkflowDefinition, inst: Instance, d
             or r.UserFields and any(data.get(f) == caller.user_id for f in r.UserFields)]
 
 
-def editable_now(caller: Caller, wf: WorkflowDefinition, inst: Instance, data: dict, visible: set[str]) -> dict:
+def editable_now(caller: Caller, wf: WorkflowDefinition, inst: Instance, data: dict, visible: set[str]) -> EditableNow:
     """What the caller may edit in the record's state (for clients drawing the form): fields, and
     those whose change needs a comment. Hidden fields are left out."""
     usable = _usable_edit_rules(caller, wf, inst, data)
@@ -337,7 +399,7 @@ def _masked_entry(entry: dict, visible: set[str]) -> dict:
     return out
 
 
-def inbox(caller: Caller, params: dict) -> dict:
+def inbox(caller: Caller, params: dict) -> TaskPage:
     from ..errors import parse_count
     limit = parse_count(params["limit"], "query.limit") if "limit" in params else 25
     if not 1 <= limit <= MAX_INBOX_PAGE:
@@ -365,7 +427,7 @@ def inbox(caller: Caller, params: dict) -> dict:
     return {"items": tasks, "next_cursor": listing.encode_positions(next_positions, query_id) if more else None}
 
 
-def _visible_tasks(caller: Caller, tasks: list[dict]) -> list[dict]:
+def _visible_tasks(caller: Caller, tasks: list[Task]) -> list[Task]:
     """Row rules apply to the inbox too: a task on a record the caller may not read is not shown
     (one BatchGetItem for the page's records)."""
     from ..storage.listing import get_records

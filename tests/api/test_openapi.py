@@ -69,25 +69,60 @@ def test_generated_requests_never_get_a_500(case, shared_api):
         assert set(payload) == {"error"} and {"code", "message", "details"} <= set(payload["error"]), payload
 
 
-def test_the_answers_are_what_the_document_says(demo_api):
-    """The response schemas come from the services' return types: real answers validate against them
-    (a field renamed or added in the code without its type, or the other way round, fails here)."""
+def _closed(node):
+    """The schema with every object that lists its properties closed (additionalProperties: false): a
+    TypedDict's schema leaves extras allowed, so a key the service returns but its type does not
+    declare would pass unseen; here it fails."""
+    if isinstance(node, list):
+        return [_closed(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _closed(v) for k, v in node.items()}
+    if "properties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False
+    return out
+
+
+def _checker(api):
+    """(document, conforms, checked): `conforms(method, path, response)` validates a real answer against
+    the document's typed (closed) schema for its status."""
     from jsonschema import Draft202012Validator
 
-    from tests.api.helpers import AGENT, new_customer, new_work_order
-    document = json.loads(demo_api.call("GET", "/openapi.json", user=None, headers={"Host": "127.0.0.1:8000"}).body)
-    assert document["servers"] == [{"url": "http://127.0.0.1:8000", "description": "this stage"}]
-    operation_ids = [op["operationId"] for methods in document["paths"].values() for op in methods.values()]
-    assert len(operation_ids) == len(set(operation_ids))
-
+    document = json.loads(api.call("GET", "/openapi.json", user=None, headers={"Host": "127.0.0.1:8000"}).body)
+    components = _closed(document["components"])
     checked = []
 
     def conforms(method, path, response):
         documented = document["paths"][path][method.lower()]["responses"][str(response.status_code)]
         schema = documented["content"]["application/json"]["schema"]
         assert schema.get("$ref"), (method, path, "no typed answer documented")
-        Draft202012Validator({**schema, "components": document["components"]}).validate(response.json)
+        Draft202012Validator({**schema, "components": components}).validate(response.json)
         checked.append((method, path))
+        return response.json
+
+    return document, conforms, checked
+
+
+def test_a_key_the_type_does_not_declare_fails(demo_api):
+    from jsonschema import ValidationError
+
+    _document, conforms, _checked = _checker(demo_api)
+
+    class Answer:
+        status_code = 200
+        json = {"status": "ok", "extra": 1}
+    with pytest.raises(ValidationError):
+        conforms("GET", "/health", Answer)
+
+
+def test_the_answers_are_what_the_document_says(demo_api):
+    """The response schemas come from the services' return types: real answers validate against them
+    (a field renamed or added in the code without its type, or the other way round, fails here)."""
+    from tests.api.helpers import AGENT, new_customer, new_work_order
+    document, conforms, checked = _checker(demo_api)
+    assert document["servers"] == [{"url": "http://127.0.0.1:8000", "description": "this stage"}]
+    operation_ids = [op["operationId"] for methods in document["paths"].values() for op in methods.values()]
+    assert len(operation_ids) == len(set(operation_ids))
 
     asset = {"title": "Asset", "fields": [{"name": "serial", "type": "text"}, {"name": "owner", "type": "user"}],
              "permissions": {"create": ["admin", "agent"], "read": ["admin", "agent"], "update": ["admin"], "delete": ["admin"],
@@ -111,5 +146,34 @@ def test_the_answers_are_what_the_document_says(demo_api):
     conforms("PUT", "/members/{user_id}", put)
     conforms("GET", "/members/{user_id}", demo_api.call("GET", "/members/ann.lee"))
     conforms("GET", "/members", demo_api.call("GET", "/members"))
+    flow_answers(demo_api, conforms)
     from chalicelib.api.openapi import RESPONSE_TYPES
     assert set(checked) == set(RESPONSE_TYPES)  # every typed answer is checked against a real one
+
+
+def flow_answers(api, conforms):
+    """The routes of the work-order flow: actions, the inbox, notifications, health."""
+    from chalicelib.seed import install_demo_data
+    from tests.api.helpers import AGENT, ENGINEER, SUPERVISOR, new_customer, new_work_order
+    install_demo_data("demo")
+    order = new_work_order(api, new_customer(api, name="Flow")["id"])
+    base = f"/forms/work_order/records/{order['id']}"
+    offered = conforms("GET", "/forms/{form}/records/{record_id}/actions", api.call("GET", f"{base}/actions", **SUPERVISOR))
+    assert offered["actions"] and offered["editable"] is not None
+    act = "/forms/{form}/records/{record_id}/actions/{action}"
+    tried = conforms("POST", act, api.call("POST", f"{base}/actions/auto_dispatch?dry_run=true", body={"version": 1}, **SUPERVISOR))
+    assert tried["dry_run"] is True
+    moved = conforms("POST", act, api.call("POST", f"{base}/actions/auto_dispatch", body={"version": 1}, **SUPERVISOR))
+    assert moved["record"]["data"]["assigned_engineer"] == "eng.zhang"
+    tasks = conforms("GET", "/tasks", api.call("GET", "/tasks", **ENGINEER))
+    assert tasks["items"]
+    rejected = conforms("POST", act, api.call("POST", f"{base}/actions/reject", body={"version": moved["record"]["version"],
+                                                                                     "comment": "Too far"}, **ENGINEER))
+    assert set(rejected["record"]) == {"id", "version"}  # the RecordVersion branch
+    notes = conforms("GET", "/notifications", api.call("GET", "/notifications", **ENGINEER))
+    assert notes["items"]
+    conforms("POST", "/notifications/read", api.call("POST", "/notifications/read", body={"all": True}, **ENGINEER))
+    conforms("GET", "/notifications/preferences", api.call("GET", "/notifications/preferences", **AGENT))
+    conforms("PUT", "/notifications/preferences",
+             api.call("PUT", "/notifications/preferences", body={"email": ["task.assigned"]}, **AGENT))
+    conforms("GET", "/health", api.call("GET", "/health", user=None))
