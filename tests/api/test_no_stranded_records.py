@@ -24,7 +24,10 @@ def _region(api, code):
     return region
 
 
-def test_every_demo_region_has_a_supervisor_engineers_a_store_and_stocked_vans(flow_api):
+def test_every_demo_region_has_a_supervisor_engineers_a_store_and_stocked_vans(demo_api):
+    from chalicelib.seed import install_demo_data
+    install_demo_data("demo")  # all of it, as `make run` installs it: stores, parts, vans, stock
+    flow_api = demo_api
     users = {u["user"]: u for u in demo_tokens()}  # what the local sign-in page lists
     engineers = flow_api.call("GET", "/forms/engineer/records?limit=100", **ADMIN).json["items"]
     warehouses = flow_api.call("GET", "/forms/warehouse/records?limit=100", **ADMIN).json["items"]
@@ -45,8 +48,10 @@ def test_every_demo_region_has_a_supervisor_engineers_a_store_and_stocked_vans(f
     assert parts and "VLV-1" not in parts
 
 
-def test_demo_data_installs_once(flow_api):
+def test_demo_data_installs_once(demo_api):
     from chalicelib.seed import install_demo_data
+    assert install_demo_data("demo") > 0  # all of it, as `make run` installs it
+    flow_api = demo_api
     before = flow_api.call("GET", "/forms/warehouse/records?limit=100", **ADMIN).json["items"]
     van = next(w for w in before if w["data"]["code"] == "VAN-HUANG")
     stock = flow_api.call("GET", f"/inventory/stock?warehouse={van['id']}", **ADMIN).json["items"]

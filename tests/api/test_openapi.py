@@ -38,7 +38,7 @@ def shared_api():
 
     with moto_tables("fuzz"):
         install_app("demo")
-        install_demo_data("demo")
+        install_demo_data("demo", forms={"region", "engineer"})
         with Client(app) as client:
             yield ApiClient(client.http)
 
@@ -127,7 +127,14 @@ def test_the_answers_are_what_the_document_says(demo_api):
     asset = {"title": "Asset", "fields": [{"name": "serial", "type": "text"}, {"name": "owner", "type": "user"}],
              "permissions": {"create": ["admin", "agent"], "read": ["admin", "agent"], "update": ["admin"], "delete": ["admin"],
                              "rows": {"agent": "owner == $user.id"}}}
-    assert demo_api.call("POST", "/definitions/form/asset/versions", body=asset).status_code == 201
+    uploaded = conforms("POST", "/definitions/{kind}/{name}/versions", demo_api.call("POST", "/definitions/form/asset/versions", body=asset))
+    assert uploaded["version"] == 1
+    again = conforms("POST", "/definitions/{kind}/{name}/versions", demo_api.call(
+        "POST", "/definitions/form/asset/versions?publish=false", body={**asset, "title": "Asset v2"}))
+    conforms("POST", "/definitions/{kind}/{name}/versions/{version}/publish",
+             demo_api.call("POST", f"/definitions/form/asset/versions/{again['version']}/publish"))
+    conforms("GET", "/definitions", demo_api.call("GET", "/definitions"))
+    assert len(conforms("GET", "/definitions/{kind}/{name}", demo_api.call("GET", "/definitions/form/asset"))["versions"]) == 2
     mine = demo_api.call("POST", "/forms/asset/records", body={"data": {"serial": "A-1", "owner": "agent.li"}}, **AGENT)
     conforms("POST", "/forms/{form}/records", mine)
     hidden = demo_api.call("POST", "/forms/asset/records", body={"data": {"serial": "A-2", "owner": "admin"}}, **AGENT)
@@ -155,7 +162,7 @@ def flow_answers(api, conforms):
     """The routes of the work-order flow: actions, the inbox, notifications, health."""
     from chalicelib.seed import install_demo_data
     from tests.api.helpers import AGENT, ENGINEER, SUPERVISOR, new_customer, new_work_order
-    install_demo_data("demo")
+    install_demo_data("demo", forms={"region", "engineer"})
     order = new_work_order(api, new_customer(api, name="Flow")["id"])
     base = f"/forms/work_order/records/{order['id']}"
     offered = conforms("GET", "/forms/{form}/records/{record_id}/actions", api.call("GET", f"{base}/actions", **SUPERVISOR))
@@ -177,3 +184,38 @@ def flow_answers(api, conforms):
     conforms("PUT", "/notifications/preferences",
              api.call("PUT", "/notifications/preferences", body={"email": ["task.assigned"]}, **AGENT))
     conforms("GET", "/health", api.call("GET", "/health", user=None))
+    uploads_answers(api, conforms)
+    dispatch_answers(api, conforms)
+
+
+def dispatch_answers(api, conforms):
+    """Ranked candidates of one order, a batch plan (dry run) and a batch dispatch."""
+    from tests.api.helpers import SUPERVISOR, new_customer, new_work_order
+    order = new_work_order(api, new_customer(api, name="Dispatch")["id"])
+    ranked = conforms("GET", "/forms/{form}/records/{record_id}/dispatch/candidates",
+                      api.call("GET", f"/forms/work_order/records/{order['id']}/dispatch/candidates", **SUPERVISOR))
+    assert ranked["best"] and ranked["candidates"][0]["summary"]
+    for dry_run, status in ((True, "planned"), (False, "assigned")):
+        plan = conforms("POST", "/dispatch/batch", api.call("POST", "/dispatch/batch", body={
+            "form": "work_order", "record_ids": [order["id"], "01ARZ3NDEKTSV4RRFFQ69G5FAV"], "dry_run": dry_run}, **SUPERVISOR))
+        assert [r["status"] for r in plan["results"]] == [status, "not_found"], plan
+
+
+def uploads_answers(api, conforms):
+    """Declare an upload, put the file, confirm it (and again: the replay), get its link."""
+    from chalicelib.storage import files
+    from tests.api.helpers import AGENT, new_customer, new_work_order
+    png = b"\x89PNG\r\n\x1a\n" + b"p" * 64
+    order = new_work_order(api, new_customer(api, name="Photos")["id"])
+    base = f"/forms/work_order/records/{order['id']}"
+    declared = conforms("POST", "/forms/{form}/records/{record_id}/uploads", api.call(
+        "POST", f"{base}/uploads", body={"field": "fault_photos", "content_type": "image/png", "size": len(png)}, **AGENT))
+    files.client().put_object(Bucket=files.bucket(), Key=declared["key"], Body=png, ContentType="image/png")
+    confirm = "/forms/{form}/records/{record_id}/uploads/{upload_id}/confirm"
+    for replayed in (False, True):
+        answer = conforms("POST", confirm, api.call("POST", f"{base}/uploads/{declared['upload_id']}/confirm",
+                                                    body={"version": order["version"]}, **AGENT))
+        assert answer["replayed"] is replayed and answer["attachment"]["key"] == declared["key"]
+    link = conforms("GET", "/forms/{form}/records/{record_id}/files",
+                    api.call("GET", f"{base}/files?key={declared['key']}", **AGENT))
+    assert link["url"]
