@@ -7,9 +7,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+from ..services.definitions import DefinitionList, DefinitionVersions, Published, VersionUploaded
+from ..services.dispatch import BatchPlan, Candidates
 from ..services.members import MemberIn, MemberList, MemberOut
 from ..services.notifications import MarkedRead, NotificationPage, NotificationPreferencesOut
 from ..services.records import Deleted, RecordChanged, RecordChangedRef, RecordOut, RecordPage, RecordRef
+from ..services.uploads import FileLink, UploadConfirmed, UploadConfirmedRef, UploadDeclared
 from ..services.workflow import ActionList, ActionTaken, TaskPage
 from .health import Health
 
@@ -260,6 +263,16 @@ RESPONSE_TYPES: dict[tuple[str, str], tuple[str, str, Any]] = {
     ("GET", "/notifications/preferences"): ("200", "NotificationPreferencesOut", NotificationPreferencesOut),
     ("PUT", "/notifications/preferences"): ("200", "NotificationPreferencesOut", NotificationPreferencesOut),
     ("GET", "/health"): ("200", "Health", Health),
+    ("POST", "/forms/{form}/records/{record_id}/uploads"): ("201", "UploadDeclared", UploadDeclared),
+    ("POST", "/forms/{form}/records/{record_id}/uploads/{upload_id}/confirm"): (
+        "200", "UploadConfirmedAnswer", UploadConfirmed | UploadConfirmedRef),
+    ("GET", "/forms/{form}/records/{record_id}/files"): ("200", "FileLink", FileLink),
+    ("GET", "/forms/{form}/records/{record_id}/dispatch/candidates"): ("200", "Candidates", Candidates),
+    ("POST", "/dispatch/batch"): ("200", "BatchPlan", BatchPlan),
+    ("POST", "/definitions/{kind}/{name}/versions"): ("201", "VersionUploaded", VersionUploaded),
+    ("POST", "/definitions/{kind}/{name}/versions/{version}/publish"): ("200", "Published", Published),
+    ("GET", "/definitions"): ("200", "DefinitionList", DefinitionList),
+    ("GET", "/definitions/{kind}/{name}"): ("200", "DefinitionVersions", DefinitionVersions),
 }
 PUBLIC = {"/health", "/openapi.json", "/surveys/{token}", "/surveys/{token}/opt-out"}  # surveys: the signed token
 

@@ -11,6 +11,8 @@ import threading
 import time
 from typing import Any, Callable
 
+from typing_extensions import TypedDict
+
 from .. import jsonutil
 from ..config import get_settings
 from ..errors import AppError, BadRequest, DefinitionError, NotFound
@@ -24,6 +26,49 @@ import re
 
 _NAME = re.compile(NAME_PATTERN)
 MAX_DEFINITION_BYTES = 300 * 1024  # DynamoDB items are at most 400 KB
+
+
+# What the definition routes answer: the functions' return types and the OpenAPI document's response schemas.
+class VersionUploaded(TypedDict):
+    kind: str
+    name: str
+    version: int
+    published: int | None  # the version in use now (this one when uploaded with ?publish=true)
+    checksum: str
+    warnings: list[dict[str, Any]]  # e.g. a rule that may find nobody; the version is stored all the same
+
+
+class Published(TypedDict):
+    kind: str
+    name: str
+    published: int
+
+
+class DefinitionHead(TypedDict):
+    kind: str
+    name: str
+    latest: int
+    published: int | None
+    updated_at: str | None
+
+
+class DefinitionList(TypedDict):
+    items: list[DefinitionHead]
+
+
+class VersionInfo(TypedDict):
+    version: int
+    checksum: str
+    created_at: str
+    created_by: str
+
+
+class DefinitionVersions(TypedDict):
+    kind: str
+    name: str
+    latest: int
+    published: int | None
+    versions: list[VersionInfo]
 
 
 def _parse_form(raw: Any, previous: FormDefinition | None, tenant: str | None) -> FormDefinition:
@@ -184,7 +229,7 @@ def _check_kind_and_name(kind: str, name: str) -> Callable:
     return parser
 
 
-def upload(caller: Caller, kind: str, name: str, raw: Any, *, publish: bool) -> dict:
+def upload(caller: Caller, kind: str, name: str, raw: Any, *, publish: bool) -> VersionUploaded:
     caller.require_admin("uploading definitions")
     parser = _check_kind_and_name(kind, name)
     if isinstance(raw, dict) and raw.get("name", name) != name:
@@ -235,7 +280,7 @@ def _split(result: Any) -> tuple[Any, list]:
     return result if isinstance(result, tuple) else (result, [])
 
 
-def publish(caller: Caller, kind: str, name: str, version: int) -> dict:
+def publish(caller: Caller, kind: str, name: str, version: int) -> Published:
     caller.require_admin("publishing definitions")
     _check_kind_and_name(kind, name)
     store.publish(caller.tenant, kind, name, version, utc_now(), caller.user_id)
@@ -251,7 +296,7 @@ def audit(caller: Caller, limit: int) -> dict:
     return {"items": store.list_audit(caller.tenant, limit)}
 
 
-def list_definitions(caller: Caller, kind: str | None) -> dict:
+def list_definitions(caller: Caller, kind: str | None) -> DefinitionList:
     # Raw definitions carry row rules and field grants: admins only. Renderers use /forms/{form}/schema.
     caller.require_admin("reading definitions")
     heads = store.list_heads(caller.tenant, kind)
@@ -259,7 +304,7 @@ def list_definitions(caller: Caller, kind: str | None) -> dict:
                        "updated_at": h.updated_at} for h in heads]}
 
 
-def describe(caller: Caller, kind: str, name: str) -> dict:
+def describe(caller: Caller, kind: str, name: str) -> DefinitionVersions:
     caller.require_admin("reading definitions")
     _check_kind_and_name(kind, name)
     head = store.get_head(caller.tenant, kind, name)

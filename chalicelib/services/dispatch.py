@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from typing_extensions import NotRequired, TypedDict
+
 from ..errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from ..storage import dispatch as store
 from ..storage import listing
@@ -23,6 +25,63 @@ if TYPE_CHECKING:
     from ..forms.definition import FormDefinition
 
 MAX_BATCH = 200  # orders per request: each assignment is one transaction, inside one API call
+
+
+# What the dispatch routes answer: the functions' return types and the OpenAPI document's response schemas.
+class PolicyRef(TypedDict):
+    name: str
+    version: int | None  # None: the built-in default policy
+
+
+class CandidateOut(TypedDict):
+    """One engineer the policy considered (dispatch.scoring.Candidate.to_dict) and its one-line summary."""
+    user: str
+    record_id: str | None
+    name: str | None
+    region: str | None
+    rank: int | None
+    eligible: bool
+    cost: float | None
+    parts: dict[str, Any]
+    excluded: list[Any]
+    load: float
+    capacity: float
+    summary: str
+
+
+class Candidates(TypedDict):
+    record_id: str
+    version: int
+    policy: PolicyRef
+    best: str | None
+    reason: str | None
+    summary: str
+    candidates: list[CandidateOut]
+
+
+class BatchResult(TypedDict):
+    """One order's outcome: planned / assigned (engineer, cost, parts, then version, state), unassigned
+    (reason, eligible_engineers), already_assigned, skipped, not_found, conflict or failed (error, message)."""
+    record_id: str
+    status: str
+    engineer: NotRequired[str | None]
+    cost: NotRequired[float]
+    parts: NotRequired[dict[str, Any]]
+    eligible_engineers: NotRequired[int]
+    reason: NotRequired[str | None]
+    state: NotRequired[str]
+    version: NotRequired[int | None]
+    error: NotRequired[str]
+    message: NotRequired[str]
+    details: NotRequired[Any]
+
+
+class BatchPlan(TypedDict):
+    form: str
+    policy: PolicyRef
+    dry_run: bool
+    summary: dict[str, int]  # {status: how many orders}
+    results: list[BatchResult]
 
 
 def policy_for(tenant: str, form_name: str, spec: dict | None = None) -> tuple[int | None, DispatchPolicy]:
@@ -121,7 +180,7 @@ def _require_dispatcher(caller: Caller, policy: DispatchPolicy, form_name: str) 
                         details=[{"path": "", "message": f"needs one of: {', '.join(sorted(policy.dispatchers)) or 'admin'}"}])
 
 
-def candidates(caller: Caller, form_name: str, record_id: str) -> dict:
+def candidates(caller: Caller, form_name: str, record_id: str) -> Candidates:
     """Every engineer the policy considers for this order: eligible ones ranked with their cost
     parts, the others with the rules that exclude them."""
     from ..dispatch import why_none
@@ -145,7 +204,7 @@ def candidates(caller: Caller, form_name: str, record_id: str) -> dict:
             "candidates": listed}
 
 
-def batch(caller: Caller, request: Any) -> dict:
+def batch(caller: Caller, request: Any) -> BatchPlan:
     """Assign a backlog globally (min-cost, capacities respected), then take the policy's action on
     each order with the version read (optimistic locking). Safe to retry: an order already handed to
     an engineer is reported as such and left alone; a conflict is reported, the rest still applies.
@@ -159,7 +218,7 @@ def batch(caller: Caller, request: Any) -> dict:
     _require_dispatcher(caller, policy, form_name)
     from .records import access_for
     access = access_for(caller, form)
-    results: dict[str, dict] = {}
+    results: dict[str, BatchResult] = {}
     records = _backlog(caller, form, request, access, results)
     pending = []
     for rec in records:
@@ -240,7 +299,7 @@ def _backlog(caller: Caller, form: FormDefinition, request, access, results: dic
     return found
 
 
-def _dispatchable(caller: Caller, policy: DispatchPolicy, rec) -> dict | bool:
+def _dispatchable(caller: Caller, policy: DispatchPolicy, rec) -> BatchResult | bool:
     """True when the caller can take the policy's action on the order now; else its result."""
     from ..workflow import available_actions
     from .workflow import running

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from typing_extensions import TypedDict
+
 from .. import mediatypes
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..forms.values import CONTENT_TYPE_RE, MAX_UPLOAD_NAME
@@ -19,12 +21,49 @@ from ..storage import files, keys
 from ..storage import records as store
 from ..storage import uploads as pending_store
 from . import definitions, workflow
+from . import records as _records
 from .caller import Caller
 from .clock import utc_now
 
 ATTACHMENT_TYPES = ("image", "file", "signature")
 SIGNATURE_MAX_BYTES = 5 * 1024 * 1024  # as forms.values checks signature values
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
+
+
+# What the upload routes answer: the functions' return types and the OpenAPI document's response schemas.
+class UploadDeclared(TypedDict):
+    """POST the file to `url` as multipart/form-data with `fields` (the file last), then confirm `upload_id`."""
+    upload_id: str
+    key: str
+    field: str
+    url: str
+    fields: dict[str, str]
+    expires_in: int
+    content_type: str
+    size: int
+
+
+class UploadConfirmed(_records.RecordOut):
+    """The record with the attachment (`replayed`: an earlier confirm had attached it)."""
+    attachment: dict[str, Any] | None
+    replayed: bool
+
+
+class UploadConfirmedRef(TypedDict):
+    """The same when the record is no longer one the caller may read."""
+    id: str
+    version: int
+    attachment: dict[str, Any] | None
+    replayed: bool
+
+
+class FileLink(TypedDict):
+    url: str
+    expires_in: int
+    key: str
+    content_type: str | None
+    size: int | None
+    name: str | None
 
 
 def _problem(path: str, message: str, summary: str | None = None, code: str | None = None) -> ValidationFailed:
@@ -85,7 +124,7 @@ def _check_declared(field, content_type: Any, size: Any) -> None:
         raise _problem("size", f"must be an integer from 1 to {limit} bytes", "file size out of range", "size_out_of_range")
 
 
-def presign(caller: Caller, form_name: str, record_id: str, body: Any) -> dict:
+def presign(caller: Caller, form_name: str, record_id: str, body: Any) -> UploadDeclared:
     """Declare an upload; returns the presigned POST (url + form fields) and the upload id to confirm."""
     if not isinstance(body, dict):
         raise _problem("", "body must be an object {field, content_type, size[, name, sha256]}", "body must be an object")
@@ -142,7 +181,7 @@ def _verify_object(p: pending_store.PendingUpload, field, caller: Caller) -> Non
                        "uploaded object has the wrong content type", "upload_type_mismatch")
 
 
-def confirm(caller: Caller, form_name: str, record_id: str, upload_id: str, body: Any) -> dict:
+def confirm(caller: Caller, form_name: str, record_id: str, upload_id: str, body: Any) -> UploadConfirmed | UploadConfirmedRef:
     """Verify the uploaded object and attach it to the record field (append for `multiple`).
     Idempotent: confirming an attached upload again writes nothing and returns the record."""
     from .records import access_for, render_for
@@ -223,13 +262,13 @@ def _retag_pending(key: str) -> None:
         pass
 
 
-def _replayed(access, rec, p: pending_store.PendingUpload) -> dict:
+def _replayed(access, rec, p: pending_store.PendingUpload) -> UploadConfirmed | UploadConfirmedRef:
     value = rec.data.get(p.field)
     found = next((a for a in (value if isinstance(value, list) else [value]) if isinstance(a, dict) and a.get("key") == p.key), None)
     return _result(access, rec, found, replayed=True)
 
 
-def _result(access, rec, attachment: dict | None, *, replayed: bool) -> dict:
+def _result(access, rec, attachment: dict | None, *, replayed: bool) -> UploadConfirmed | UploadConfirmedRef:
     from .records import render_for
     body = render_for(access, rec) if access.row_visible(rec.data) else {"id": rec.id, "version": rec.version}
     return {**body, "attachment": attachment, "replayed": replayed}
@@ -257,7 +296,7 @@ def attachments_of(form, data: dict) -> list[tuple[str, dict]]:
     return found
 
 
-def file_url(caller: Caller, form_name: str, record_id: str, key: str | None) -> dict:
+def file_url(caller: Caller, form_name: str, record_id: str, key: str | None) -> FileLink:
     """A presigned GET for an attachment on this record that the caller may see; 404 for any other key."""
     from .records import access_for, load_visible
     _published, published_form = definitions.published(caller.tenant, "form", form_name)
