@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from ..services.definitions import DefinitionList, DefinitionVersions, Published, VersionUploaded
 from ..services.dispatch import BatchPlan, Candidates
 from ..services.members import MemberIn, MemberList, MemberOut
+from ..services.navigation import Navigation
 from ..services.notifications import MarkedRead, NotificationPage, NotificationPreferencesOut
 from ..services.records import Deleted, RecordChanged, RecordChangedRef, RecordOut, RecordPage, RecordRef
 from ..services.uploads import FileLink, UploadConfirmed, UploadConfirmedRef, UploadDeclared
@@ -273,6 +274,7 @@ RESPONSE_TYPES: dict[tuple[str, str], tuple[str, str, Any]] = {
     ("POST", "/definitions/{kind}/{name}/versions/{version}/publish"): ("200", "Published", Published),
     ("GET", "/definitions"): ("200", "DefinitionList", DefinitionList),
     ("GET", "/definitions/{kind}/{name}"): ("200", "DefinitionVersions", DefinitionVersions),
+    ("GET", "/navigation"): ("200", "Navigation", Navigation),
 }
 PUBLIC = {"/health", "/openapi.json", "/surveys/{token}", "/surveys/{token}/opt-out"}  # surveys: the signed token
 

@@ -7,6 +7,10 @@ from each form's JSON Schema; it holds no knowledge of any particular app. Cost:
 tenant's definition heads plus cached parses (services.definitions)."""
 from __future__ import annotations
 
+from typing import Any
+
+from typing_extensions import NotRequired, TypedDict
+
 from ..errors import NotFound
 from ..storage import definitions as definition_store
 from . import definitions
@@ -19,6 +23,71 @@ LISTABLE = {"text", "select", "number", "money", "percent", "date", "datetime", 
 
 
 RESTING = {"Task", "Approval", "Wait", "Succeed", "Fail"}
+
+
+# GET /navigation's answer: the function's return type and the OpenAPI document's response schema.
+class Column(TypedDict):
+    name: str
+    label: str
+    type: str
+
+
+class Option(TypedDict):
+    value: Any
+    label: str | None
+
+
+class Filter(Column):
+    options: NotRequired[list[Option]]  # select fields
+    form: NotRequired[str]  # lookup fields: the form they name
+
+
+class BoardState(TypedDict):
+    name: str
+    label: str | None
+    type: str
+    final: bool
+
+
+class FormMenu(TypedDict):
+    name: str
+    title: str | None
+    description: str | None
+    title_field: str | None
+    columns: list[Column]
+    filters: list[Filter]
+    can_create: bool
+    can_update: bool
+    workflow: str | None
+    states: list[BoardState]
+    deadlines: dict[str, str | None]
+    actions: dict[str, str]
+    field_service: dict[str, Any] | None
+
+
+class NavUser(TypedDict):
+    id: str
+    name: str | None
+    roles: list[str]
+    tenant: str
+    attributes: dict[str, Any]
+
+
+class Named(TypedDict):
+    name: str
+
+
+class DashboardMenu(Named):
+    title: str | None
+
+
+class Navigation(TypedDict):
+    user: NavUser
+    forms: list[FormMenu]
+    language: str
+    dashboards: list[DashboardMenu]
+    reports: list[Named]
+    admin: bool
 
 
 def _workflow(tenant: str, name: str, language: str) -> tuple[list[dict], dict[str, dict[str, str]]]:
@@ -70,7 +139,7 @@ def _field_service(tenant: str, name: str, form) -> dict | None:
             "checkin": checkin, "parts": parts}
 
 
-def navigation(caller: Caller) -> dict:
+def navigation(caller: Caller) -> Navigation:
     heads = definition_store.list_heads(caller.tenant)
     published = {(h.kind, h.name) for h in heads if h.published}
     forms = []

@@ -184,6 +184,8 @@ def flow_answers(api, conforms):
     conforms("PUT", "/notifications/preferences",
              api.call("PUT", "/notifications/preferences", body={"email": ["task.assigned"]}, **AGENT))
     conforms("GET", "/health", api.call("GET", "/health", user=None))
+    for who in (SUPERVISOR, ENGINEER, AGENT, {}):  # {}: the admin, every menu
+        assert conforms("GET", "/navigation", api.call("GET", "/navigation", **who))["forms"]
     uploads_answers(api, conforms)
     dispatch_answers(api, conforms)
 
