@@ -13,6 +13,7 @@ from ..services.members import MemberIn, MemberList, MemberOut
 from ..services.navigation import Navigation
 from ..services.notifications import MarkedRead, NotificationPage, NotificationPreferencesOut
 from ..services.records import Deleted, RecordChanged, RecordChangedRef, RecordOut, RecordPage, RecordRef
+from ..services.sync import SyncAnswer
 from ..services.uploads import FileLink, UploadConfirmed, UploadConfirmedRef, UploadDeclared
 from ..services.workflow import ActionList, ActionTaken, TaskPage
 from .health import Health
@@ -275,6 +276,7 @@ RESPONSE_TYPES: dict[tuple[str, str], tuple[str, str, Any]] = {
     ("GET", "/definitions"): ("200", "DefinitionList", DefinitionList),
     ("GET", "/definitions/{kind}/{name}"): ("200", "DefinitionVersions", DefinitionVersions),
     ("GET", "/navigation"): ("200", "Navigation", Navigation),
+    ("POST", "/sync"): ("200", "SyncAnswer", SyncAnswer),
 }
 PUBLIC = {"/health", "/openapi.json", "/surveys/{token}", "/surveys/{token}/opt-out"}  # surveys: the signed token
 

@@ -19,6 +19,8 @@ import re
 import time
 from typing import Any, Callable
 
+from typing_extensions import NotRequired, TypedDict
+
 from .. import cursors, jsonutil
 from ..errors import AppError, BadRequest, Conflict, NotFound, ValidationFailed
 from ..forms.fields import NAME_PATTERN
@@ -38,7 +40,36 @@ _OP_KEYS = {"op_id", "type", "form", "record_id", "base_version", "data", "actio
             "at", "device_time", "part", "quantity", "warehouse", "line_id", "upload_id"}
 
 
-def sync(caller: Caller, body: Any) -> dict:
+# POST /sync's answer: the functions' return types and the OpenAPI document's response schema.
+class OpResult(TypedDict):
+    """One operation's outcome: applied (result: id, version and the step's extras), conflict
+    (conflicts, merged) or rejected (http_status, error); `replayed`: applied by an earlier copy."""
+    op_id: str
+    status: str
+    result: NotRequired[dict[str, Any]]
+    replayed: NotRequired[bool]
+    conflicts: NotRequired[list[Any]]
+    merged: NotRequired[list[str]]
+    http_status: NotRequired[int]
+    error: NotRequired[dict[str, Any]]
+
+
+class Changes(TypedDict):
+    records: list[records.RecordOut]  # the caller's task records whose version the cursor does not hold
+    assigned: list[str]
+    unassigned: list[str]  # ids that were the caller's at the last sync and no longer are
+
+
+class Pulled(TypedDict):
+    changes: Changes
+    cursor: str
+
+
+class SyncAnswer(Pulled):
+    results: list[OpResult]
+
+
+def sync(caller: Caller, body: Any) -> SyncAnswer:
     if not isinstance(body, dict) or set(body) - {"operations", "cursor", "device_id"}:
         raise ValidationFailed("body must be {operations, cursor?, device_id?}", details=[{"path": "", "message": "unexpected shape"}])
     device = body.get("device_id")
@@ -340,7 +371,7 @@ def _decode_cursor(caller: Caller, cursor: str) -> dict[str, int]:
     return {str(k): v for k, v in versions.items()}
 
 
-def pull(caller: Caller, cursor: str | None) -> dict:
+def pull(caller: Caller, cursor: str | None) -> Pulled:
     """What changed for this user since `cursor`: the records of their open tasks whose version is not
     the one the cursor says they have (all on a first sync), and ids that were theirs at the last sync
     and no longer are. The cursor holds versions, not a time, so no clock skew or slow commit can

@@ -184,6 +184,13 @@ def flow_answers(api, conforms):
     conforms("PUT", "/notifications/preferences",
              api.call("PUT", "/notifications/preferences", body={"email": ["task.assigned"]}, **AGENT))
     conforms("GET", "/health", api.call("GET", "/health", user=None))
+    create = {"op_id": "op-openapi-0001", "type": "create", "form": "customer",
+              "data": {"name": "Offline", "phone": "13800138000", "region": "north"}}
+    for _ in range(2):  # applied, then replayed
+        pushed = conforms("POST", "/sync", api.call("POST", "/sync", body={"operations": [create]}, **AGENT))
+        assert pushed["results"][0]["status"] == "applied", pushed
+    pulled = conforms("POST", "/sync", api.call("POST", "/sync", body={"operations": []}, user="eng.chen", roles=["engineer"]))
+    assert pulled["changes"]["records"], pulled
     for who in (SUPERVISOR, ENGINEER, AGENT, {}):  # {}: the admin, every menu
         assert conforms("GET", "/navigation", api.call("GET", "/navigation", **who))["forms"]
     uploads_answers(api, conforms)
