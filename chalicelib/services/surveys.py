@@ -119,8 +119,12 @@ def _workflow_step(tenant: str, claims: dict, survey, answers: dict) -> dict | N
         try:
             outcome = take_action(wf, inst, data, survey.action, user_id="customer", roles=(), is_admin=True, now=now,
                                   ctx=ServiceContext(tenant, form), variables=workflow._variables(None, now))
-        except AppError:
-            return None  # the action is not available (e.g. its condition): record the answer only
+        except AppError as exc:  # the action is not available (e.g. its condition): record the answer only
+            import logging
+            logging.getLogger("aftersales.surveys").warning(
+                "survey answer took no workflow step", extra={"tenant": tenant, "record_id": rec.id,
+                                                              "action": survey.action, "code": exc.code, "reason": exc.message})
+            return None
         new, changed = workflow._next_record(rec, form, outcome, now, "customer")
         entry = workflow.history_entry("action", "customer", action=survey.action, from_state=inst.state, outcome=outcome,
                                        changed=changed, comment="satisfaction survey answered")
