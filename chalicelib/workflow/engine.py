@@ -282,11 +282,15 @@ def _approver_keys(run: "Run", state: ApprovalState, rule: AssigneeRule) -> list
 
 def _delegation_candidates(run: "Run", rule: AssigneeRule) -> tuple[set[str], list[str]]:
     """(users, roles) who could have been assigned this level: named users, users the rule's fields or
-    lookups resolve to now, and holders of the roles it names (its Fallbacks included)."""
+    lookups resolve to now, and holders of the roles it names (its Fallbacks and the workflow's included)."""
     users: set[str] = set()
     roles: list[str] = []
-    current: AssigneeRule | None = rule
-    while current is not None:
+    chain: list[AssigneeRule] = []
+    for head in (rule, run.wf.Fallback):
+        while head is not None:
+            chain.append(head)
+            head = head.Fallback
+    for current in chain:
         if current.Role is not None:
             roles.append(current.Role)
         elif current.Users is not None:
@@ -294,7 +298,6 @@ def _delegation_candidates(run: "Run", rule: AssigneeRule) -> tuple[set[str], li
         else:
             alone = current.model_copy(update={"Fallback": None})
             users |= {k[5:] for k in run.ctx.resolve(alone, run.data) if k.startswith("user:")}
-        current = current.Fallback
     return users, roles
 
 

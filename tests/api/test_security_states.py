@@ -89,13 +89,16 @@ def test_an_approval_is_never_decided_or_delegated_by_the_requester_or_the_engin
     # the supervisor may not hand the approval to the engineer who asked for the parts
     error = order.act("delegate", SUP, expect=403, delegate_to="eng.zhang")
     assert error["code"] == "separation_of_duties"
-    # nor to a member who could never have been assigned it (the rule names the supervisor role)
+    # nor to a member who could never have been assigned it: the rule names the region's supervisor,
+    # then the workflow's Fallback (the admin desk); another region's supervisor cannot even open the order
     flow_api.call("PUT", "/members/sup.backup", body={"roles": ["supervisor"], "active": True}, **ADMIN)
     flow_api.call("PUT", "/members/clerk.wu", body={"roles": ["agent"], "active": True}, **ADMIN)
-    error = order.act("delegate", SUP, expect=422, delegate_to="clerk.wu")
-    assert error["details"][0]["path"] == "delegate_to"
-    order.act("delegate", SUP, delegate_to="sup.backup")
-    backup = dict(user="sup.backup", roles=["supervisor"])
+    flow_api.call("PUT", "/members/desk.backup", body={"roles": ["admin"], "active": True}, **ADMIN)
+    for outsider in ("clerk.wu", "sup.backup"):
+        error = order.act("delegate", SUP, expect=422, delegate_to=outsider)
+        assert error["details"][0]["path"] == "delegate_to"
+    order.act("delegate", SUP, delegate_to="desk.backup")
+    backup = dict(user="desk.backup", roles=["admin"])
     assert order.actions(backup) == ["approve", "reject", "delegate"]
     # an admin who is the order's engineer cannot approve it either
     engineer_admin = dict(user="eng.zhang", roles=["engineer", "admin"])

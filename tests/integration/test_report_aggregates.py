@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from chalicelib.reports import finish, merge_groups, recompute
-from chalicelib.seed import install_app
+from chalicelib.seed import install_app, install_demo_data
 from chalicelib.services import definitions, records
 from chalicelib.services import reports as service
 from chalicelib.services.caller import Caller
@@ -16,7 +16,11 @@ from chalicelib.storage import reports as store
 from tests.api.test_reports_api import stream_event
 
 ADMIN = Caller(tenant="demo", user_id="admin", roles=frozenset({"admin"}))
-SUPERVISOR = Caller(tenant="demo", user_id="sup.north", roles=frozenset({"supervisor"}))  # edits orders in Review
+
+
+def supervisor(region):
+    """The region's supervisor: Review's assignee, who edits the order there."""
+    return Caller(tenant="demo", user_id=f"sup.{region}", roles=frozenset({"supervisor"}))
 
 
 def _views(ids):
@@ -32,6 +36,7 @@ def _views(ids):
 @pytest.mark.ddblocal
 def test_concurrent_redelivered_batches_match_recomputation(ddblocal_backend):
     install_app("demo")
+    install_demo_data("demo", forms={"region"})
     customer, _ = records.create(ADMIN, "customer", {"data": {"name": "ACME", "phone": "13800138000"}}, None)
     rng = random.Random(7)
     ids = []
@@ -49,7 +54,7 @@ def test_concurrent_redelivered_batches_match_recomputation(ddblocal_backend):
     events = [stream_event("demo", ids[i:i + 5])["Records"] for i in range(0, len(ids), 5)]
     for rid in rng.sample(ids, 8):  # updates move orders between groups
         current = records.get(ADMIN, "work_order", rid)
-        records.update(SUPERVISOR, "work_order", rid, {"version": current["version"], "data": {"region": "west", "priority": "urgent"}}, None)
+        records.update(supervisor(current["data"]["region"]), "work_order", rid, {"version": current["version"], "data": {"region": "west", "priority": "urgent"}}, None)
     events.append(stream_event("demo", ids)["Records"])
     batches = events + events  # every batch delivered twice
     rng.shuffle(batches)

@@ -12,7 +12,7 @@ import pytest
 
 from chalicelib.errors import Conflict
 from chalicelib.reports import finish, merge_groups, recompute
-from chalicelib.seed import install_app
+from chalicelib.seed import install_app, install_demo_data
 from chalicelib.services import definitions, records
 from chalicelib.services import reports as service
 from chalicelib.services.caller import Caller
@@ -45,6 +45,7 @@ def _publish(title):
 def test_concurrent_workers_retire_superseded_and_replaced_versions(ddblocal_backend, monkeypatch):
     rng = random.Random(3)
     install_app("demo")
+    install_demo_data("demo", forms={"region"})
     install_app("other")
     ids = _orders("demo", 23, rng)
     other = _orders("other", 4, rng)
@@ -53,7 +54,8 @@ def test_concurrent_workers_retire_superseded_and_replaced_versions(ddblocal_bac
     other_groups = _groups("other", 1)
     _publish("v2")  # building; the stream gives it part of the data
     for rid in ids[:5]:
-        records.update(Caller(tenant="demo", user_id="sup.north", roles=frozenset({"supervisor"})),  # Review's assignee
+        region = records.get(_admin("demo"), "work_order", rid)["data"]["region"]
+        records.update(Caller(tenant="demo", user_id=f"sup.{region}", roles=frozenset({"supervisor"})),  # Review's assignee
                        "work_order", rid, {"version": 1, "data": {"region": "west"}}, None)
     service.process_stream(stream_event("demo", ids[:5])["Records"])
     assert len(_states("demo", 2)) == 5

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from chalicelib.errors import AppError, Conflict, ValidationFailed
-from chalicelib.seed import install_app
+from chalicelib.seed import install_app, install_demo_data
 from chalicelib.services import records
 from chalicelib.services.caller import Caller
 
@@ -21,6 +21,7 @@ def order_body(customer_id, **extra):
 
 def _install():
     install_app("demo")
+    install_demo_data("demo", forms={"region"})  # north's orders are reviewed by sup.north
     customer, _ = records.create(AGENT, "customer", {"data": {"name": "ACME", "phone": "13800138000"}}, None)
     return customer["id"]
 
