@@ -6,7 +6,7 @@ import { BrowserRouter } from 'react-router'
 import App from './App'
 import { loadConfig } from './lib/config'
 import i18n from './lib/i18n'
-import { forgetOnSignOut, MAX_AGE, usePersistedQueries } from './lib/persist'
+import { afterRestore, forgetOnSignOut, MAX_AGE, usePersistedQueries } from './lib/persist'
 import { registerServiceWorker } from './pwa'
 import './styles.css'
 
@@ -24,7 +24,7 @@ registerServiceWorker()
 function Root() {
   const { owner, persistOptions } = usePersistedQueries(queries)
   return (
-    <PersistQueryClientProvider key={owner} client={queries} persistOptions={persistOptions}>
+    <PersistQueryClientProvider key={owner} client={queries} persistOptions={persistOptions} onSuccess={() => afterRestore(queries)}>
       <App />
     </PersistQueryClientProvider>
   )

@@ -15,7 +15,7 @@ vi.mock('idb-keyval', () => ({
 vi.mock('./config', () => ({ config: () => ({ apiUrl: 'https://api.example', auth: 'local' }) }))
 
 const { signIn, signOut } = await import('./auth')
-const { BUSTER, forgetOnSignOut, persistKey, persistOptionsFor } = await import('./persist')
+const { afterRestore, BUSTER, forgetOnSignOut, persistKey, persistOptionsFor } = await import('./persist')
 
 const ZHANG = { token: 't1', user: 'eng.zhang', name: 'Zhang San' }
 const LI = { token: 't2', user: 'agent.li', name: 'Li Na' }
@@ -82,6 +82,19 @@ describe('the persisted query cache', () => {
     expect(stored.size).toBe(0)
     expect(client.getQueryData(['tasks'])).toBeUndefined()
     stop()
+  })
+
+  it('shows what it kept at once, stale, so a reload refetches it (a minute-fresh dashboard too)', async () => {
+    signIn(ZHANG)
+    await save(clientWith([[['dashboard', 'service_overview'], { charts: [1] }]]))
+    const client = new QueryClient({ defaultOptions: { queries: { staleTime: 60_000 } } })
+    await restore(client)
+    const kept = client.getQueryCache().find({ queryKey: ['dashboard', 'service_overview'] })!
+    expect(kept.state.data).toEqual({ charts: [1] })
+    expect(kept.isStaleByTime(60_000)).toBe(false) // saved just now: fresh for a minute without afterRestore
+    await afterRestore(client)
+    expect(kept.state.data).toEqual({ charts: [1] })
+    expect(kept.isStaleByTime(60_000)).toBe(true)
   })
 
   it('takes no write for a user who is no longer signed in', async () => {

@@ -98,6 +98,14 @@ export function persistOptionsFor(owner: string | null, client: QueryClient): Pe
   }
 }
 
+/** After a restore: what the device kept shows at once and counts as stale, so every query refetches
+ *  when its page mounts and the network answers (a reload shows current numbers; offline, the kept
+ *  answers stay on screen). Without this an answer saved seconds ago would count as fresh for its
+ *  staleTime (a dashboard's minute) across the reload. */
+export function afterRestore(client: QueryClient): Promise<void> {
+  return client.invalidateQueries()
+}
+
 /** For the root: whose cache this is (re-read on every navigation — signing in or out always
  *  navigates) and the options for it; key the provider by `owner` so a change of user restores that
  *  user's entry. */
