@@ -276,6 +276,26 @@ try {
   await page.getByRole('button', { name: w.d.action('complete') }).click()
   await stateOf(page, 'CustomerFeedback').waitFor()
   await accessible(page, `order-completed-engineer-${eng}`)
+  // the printable service report in the engineer's language: the signature embedded (no expiring
+  // link), a Total row for the parts' line totals only; then printed from the script-less frame
+  const [reportTab] = await Promise.all([page.context().waitForEvent('page'),
+    page.getByRole('button', { name: w.serviceReport }).click()])
+  await reportTab.locator('h1').waitFor()
+  const reportLanguage = await reportTab.evaluate(() => document.documentElement.lang)
+  if (!reportLanguage.startsWith(short(LANGUAGES.engineer))) fail(`the service report is in ${reportLanguage}`)
+  if (!(await reportTab.locator('img[src^="data:image/png"]').count())) fail('the report does not embed the signature')
+  const totals = await reportTab.locator('tr.total').allTextContents()
+  if (!totals.length || !totals.every((row) => /Total|合计/.test(row))) fail(`the report's total rows: ${JSON.stringify(totals)}`)
+  await reportTab.close()
+  await page.evaluate(() => { // the frame may be gone again at once (afterprint): note it as it is added
+    new MutationObserver((changes) => changes.forEach((change) => change.addedNodes.forEach((node) => {
+      if (node.tagName === 'IFRAME') window.__printFrame = { sandbox: node.getAttribute('sandbox'), html: node.srcdoc.length }
+    }))).observe(document.body, { childList: true })
+  })
+  await page.getByRole('button', { name: w.printReport }).click()
+  const printed = await (await page.waitForFunction(() => window.__printFrame)).jsonValue()
+  if (printed.sandbox.includes('allow-scripts') || printed.html < 500) fail(`the print frame: ${JSON.stringify(printed)}`)
+  if (await page.getByRole('alert').count()) fail(`printing the report: ${await page.getByRole('alert').first().textContent()}`)
   await signOut(page, w)
 
   if (walk === 'b') {
