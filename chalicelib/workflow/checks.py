@@ -53,8 +53,137 @@ def graph_problems(wf: WorkflowDefinition, form) -> tuple[list[dict], list[dict]
     if cycle:
         problems.append({"path": f"States.{cycle[0]}", "message": "loop made only of automatic states: " + " → ".join(cycle)})
     if form is not None:
+        problems += step_problems(wf)
         problems += _field_problems(wf, form)
+        more, notes = typing_problems(wf, form)
+        problems += more
+        warnings += notes
         warnings += assignee_warnings(wf, form)
+    return problems, warnings
+
+
+# The error names an automatic step can raise (what Retry/Catch ErrorEquals may name), and the keys
+# each step kind reads: anything else is a typo that would never match or would be ignored.
+STEP_ERRORS = {"States.ALL": "any error", "States.DataError": "a field write the form refuses",
+               "States.ExpressionError": "an expression that cannot be evaluated",
+               "Dispatch.NoCandidate": "no eligible engineer for a Dispatch step"}
+STEP_KEYS = {"Dispatch": {"Field", "Policy", "Exclude", "SkillField", "Form"},
+             "SendEmail": {"Template", "ToField"},
+             "CreateRecord": {"Form", "Data"}}
+STEP_REQUIRED = {"SendEmail": ("Template", "ToField")}
+
+
+def step_problems(wf: WorkflowDefinition) -> list[dict]:
+    """Unknown keys inside Dispatch/SendEmail/CreateRecord steps; Retry/Catch error names the
+    platform never raises (a misspelt `Dispatch.NoCandidat` catches nothing: the workflow fails)."""
+    problems: list[dict] = []
+    for name, s in wf.States.items():
+        if not isinstance(s, ActionState):
+            continue
+        base = f"States.{name}"
+        for i, step in enumerate(s.Steps):
+            for kind, allowed in STEP_KEYS.items():
+                spec = getattr(step, kind, None)
+                if not isinstance(spec, dict):
+                    continue
+                for key in sorted(set(spec) - allowed):
+                    problems.append({"path": f"{base}.Steps[{i}].{kind}.{key}",
+                                     "message": f"unknown key '{key}' in {kind}: one of {', '.join(sorted(allowed))}"})
+                for key in STEP_REQUIRED.get(kind, ()):
+                    if not spec.get(key):
+                        problems.append({"path": f"{base}.Steps[{i}].{kind}.{key}", "message": f"{kind} needs {key}"})
+        for where, handlers in (("Retry", s.Retry), ("Catch", s.Catch)):
+            for h_i, handler in enumerate(handlers):
+                for e_i, error in enumerate(handler.ErrorEquals):
+                    if error not in STEP_ERRORS:
+                        problems.append({"path": f"{base}.{where}[{h_i}].ErrorEquals[{e_i}]",
+                                         "message": f"unknown error '{error}': steps raise "
+                                         + ", ".join(f"{k} ({v})" for k, v in STEP_ERRORS.items())})
+                if "States.ALL" in handler.ErrorEquals and (len(handler.ErrorEquals) > 1 or h_i != len(handlers) - 1):
+                    problems.append({"path": f"{base}.{where}[{h_i}].ErrorEquals",
+                                     "message": "States.ALL must stand alone, in the last handler"})
+    return problems
+
+
+# Which field types each Choice operator can match (a value of another type never matches).
+_STRING_TYPES = {"text", "textarea", "select", "phone", "email", "url", "user", "lookup", "auto_number", "time",
+                 "date", "datetime"}
+_NUMBER_TYPES = {"number", "money", "percent", "duration", "rating"}
+_OPERATOR_TYPES = {"String": (_STRING_TYPES, {"text", "date"}), "Numeric": (_NUMBER_TYPES, {"number"}),
+                   "Boolean": ({"checkbox"}, {"boolean"}), "Timestamp": ({"date", "datetime"}, {"date"})}
+
+
+def _value_type(field) -> str:
+    return f"computed {field.result}" if field.type == "computed" else field.type
+
+
+def _fits(operator: str, field) -> bool:
+    family = next((k for k in _OPERATOR_TYPES if operator.startswith(k)), None)
+    if family is None:  # IsPresent, IsNull: any field
+        return True
+    plain, computed = _OPERATOR_TYPES[family]
+    return field.result in computed if field.type == "computed" else field.type in plain
+
+
+def _options(field) -> list[str] | None:
+    return [o.value for o in field.options] if field.type in ("select", "multiselect") else None
+
+
+def typing_problems(wf: WorkflowDefinition, form) -> tuple[list[dict], list[dict]]:
+    """Choice comparisons whose operator cannot match the field's type (NumericLessThan on a select
+    never matches, so the record silently takes the Default), StringEquals on a select with a value
+    that is not one of its options, and priority-keyed duration maps (`SecondsBy.Map`) whose keys
+    are not the field's options (errors); options with no duration and no Default (a warning)."""
+    problems: list[dict] = []
+    warnings: list[dict] = []
+    fields = form.fields_by_name
+
+    def choice(path: str, c) -> None:
+        for key in ("And", "Or"):
+            for i, sub in enumerate(getattr(c, key) or []):
+                choice(f"{path}.{key}[{i}]", sub)
+        if c.Not:
+            choice(f"{path}.Not", c.Not)
+        if not c.Variable:
+            return
+        name = c.Variable[2:] if c.Variable.startswith("$.") else c.Variable
+        field = fields.get(name)
+        if field is None:  # unknown (reported elsewhere) or a path into a value: not checked here
+            return
+        (operator, expected), = c.comparisons.items()
+        if not _fits(operator, field):
+            problems.append({"path": f"{path}.{operator}", "message": f"{operator} never matches field '{name}' "
+                             f"({_value_type(field)}): use an operator for its type"})
+        elif operator == "StringEquals" and field.type == "select" and expected not in _options(field):
+            problems.append({"path": f"{path}.StringEquals", "message": f"'{expected}' is not an option of field "
+                             f"'{name}' ({', '.join(_options(field))}): the rule never matches"})
+
+    def durations(path: str, d) -> None:
+        by = d.SecondsBy
+        field = fields.get(by.Field_) if by else None
+        if field is None:
+            return
+        options = _options(field) if field.type == "select" else (["true", "false"] if field.type == "checkbox" else None)
+        if options is None:
+            return
+        for key in by.Map:
+            if key not in options:
+                problems.append({"path": f"{path}.SecondsBy.Map.{key}", "message": f"'{key}' is not an option of "
+                                 f"field '{by.Field_}' ({', '.join(options)}): this duration never applies"})
+        missing = [o for o in options if o not in by.Map]
+        if missing and by.Default is None:
+            warnings.append({"path": f"{path}.SecondsBy", "message": f"no duration for {', '.join(missing)} and no "
+                             f"Default: records with that {by.Field_} get no {d.Name} deadline"})
+
+    for d_i, d in enumerate(wf.Deadlines):
+        durations(f"Deadlines[{d_i}]", d)
+    for name, s in wf.States.items():
+        base = f"States.{name}"
+        for d_i, d in enumerate(getattr(s, "Deadlines", [])):
+            durations(f"{base}.Deadlines[{d_i}]", d)
+        if isinstance(s, ChoiceState):
+            for i, c in enumerate(s.Choices):
+                choice(f"{base}.Choices[{i}]", c)
     return problems, warnings
 
 
@@ -286,6 +415,9 @@ def _field_problems(wf: WorkflowDefinition, form) -> list[dict]:
                     need_expr(f"{path}.SetFields.{field_name}", source)
                 if hasattr(step, "Dispatch"):
                     need_field(f"{path}.Dispatch.Field", step.Dispatch.get("Field", "assigned_engineer"), ("user",))
+                    for key in ("Exclude", "SkillField"):
+                        if isinstance(step.Dispatch.get(key), str):
+                            need_field(f"{path}.Dispatch.{key}", step.Dispatch[key])
                 if hasattr(step, "SendEmail"):
                     need_field(f"{path}.SendEmail.ToField", step.SendEmail.get("ToField"))
                 if hasattr(step, "CreateRecord"):
