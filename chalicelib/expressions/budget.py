@@ -162,15 +162,22 @@ def origin_of(source: str) -> tuple[str, str] | None:
 def estimate_steps(expression, list_length: int = 0) -> int:
     """Worst-case steps of one evaluation: every node visited once, and every node may also walk a list
     of up to `list_length` items (projections, list functions, ==/in); a matches() call may charge its
-    whole regex allowance. Capped at the per-evaluation limit, which evaluation enforces anyway."""
+    whole regex allowance, and a string-building call (pad_left, substring, ...) its work on the longest
+    string. Capped at the per-evaluation limit, which evaluation enforces anyway."""
     from . import _walk
-    from .limits import MATCH_BACKTRACK_BUDGET, MATCH_WORK_PER_STEP
+    from .limits import MATCH_BACKTRACK_BUDGET, MATCH_WORK_PER_STEP, MAX_STRING_LENGTH, STRING_WORK_PER_STEP
     from .nodes import Call
-    nodes = matches = 0
+    nodes = matches = texts = 0
     for node in _walk(expression._tree):
         nodes += 1
-        matches += isinstance(node, Call) and node.name == "matches"
-    return min(MAX_EVALUATION_STEPS, nodes * (1 + list_length) + matches * (MATCH_BACKTRACK_BUDGET // MATCH_WORK_PER_STEP))
+        if isinstance(node, Call):
+            matches += node.name == "matches"
+            texts += node.name in TEXT_WORK_FUNCTIONS
+    return min(MAX_EVALUATION_STEPS, nodes * (1 + list_length) + matches * (MATCH_BACKTRACK_BUDGET // MATCH_WORK_PER_STEP)
+               + texts * (MAX_STRING_LENGTH // STRING_WORK_PER_STEP))
+
+
+TEXT_WORK_FUNCTIONS = frozenset({"substring", "left", "right", "pad_left", "pad_right", "replace", "index_of"})
 
 
 def predicted_match_seconds(backtracks: int) -> float:

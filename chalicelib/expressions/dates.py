@@ -6,11 +6,13 @@ before anything is built, so odd inputs fail fast with an ExpressionError.
 """
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from ..errors import ExpressionError
+from ..errors import ExpressionError, ExpressionLimitExceeded
+from .limits import MAX_FORMAT_PATTERN_LENGTH, MAX_MONTHS
 from .values import NUMBER_CONTEXT, format_datetime
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
@@ -67,6 +69,62 @@ def add_days(value: date | datetime, days: Decimal) -> date | datetime:
         return value + timedelta(days=int(days))
     except OverflowError:
         raise ExpressionError("add_days(): the result is outside the supported date range") from None
+
+
+def add_months(value: date | datetime, months: Decimal, function: str, unit: str = "months") -> date | datetime:
+    """Calendar months later (earlier when negative), the day clamped to the target month's last day:
+    31 Jan + 1 month is 28 (or 29) Feb. A date-time keeps its time of day and offset."""
+    if months != months.to_integral_value():
+        raise ExpressionError(f"{function}(): the number of {unit} must be a whole number")
+    per = 12 if unit == "years" else 1
+    if abs(months) * per > MAX_MONTHS:
+        raise ExpressionError(f"{function}(): {months} {unit} is out of range")
+    index = value.year * 12 + value.month - 1 + int(months) * per
+    year, month = divmod(index, 12)
+    if not 1 <= year <= 9999:
+        raise ExpressionError(f"{function}(): the result is outside the supported date range")
+    return value.replace(year=year, month=month + 1, day=min(value.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def start_of_month(value: date | datetime) -> date:
+    """The first day of the value's month (a date-time's month in its own offset, as date() reads it)."""
+    return date(value.year, value.month, 1)
+
+
+def end_of_month(value: date | datetime) -> date:
+    return date(value.year, value.month, calendar.monthrange(value.year, value.month)[1])
+
+
+# format_date() tokens, longest first; every other character is copied as it is.
+_FORMAT_TOKENS = ("YYYY", "YY", "MM", "DD", "HH", "mm", "ss")
+
+
+def check_format_pattern(pattern: str) -> str:
+    """Also run on a literal pattern at parse time, so an oversized one is refused at upload."""
+    if isinstance(pattern, str) and len(pattern) > MAX_FORMAT_PATTERN_LENGTH:
+        raise ExpressionLimitExceeded(f"format_date(): the pattern is longer than {MAX_FORMAT_PATTERN_LENGTH} characters")
+    return pattern
+
+
+def format_pattern(value: date | datetime, pattern: str) -> str:
+    """The value written with a fixed token set (YYYY YY MM DD HH mm ss), never strftime: a date's
+    time is midnight; a date-time is written in its own offset (UTC for the platform's own values)."""
+    check_format_pattern(pattern)
+    hour, minute, second = (value.hour, value.minute, value.second) if isinstance(value, datetime) else (0, 0, 0)
+    parts = {"YYYY": f"{value.year:04d}", "YY": f"{value.year % 100:02d}", "MM": f"{value.month:02d}",
+             "DD": f"{value.day:02d}", "HH": f"{hour:02d}", "mm": f"{minute:02d}", "ss": f"{second:02d}"}
+    out: list[str] = []
+    at = 0
+    while at < len(pattern):
+        for token in _FORMAT_TOKENS:
+            if pattern.startswith(token, at):
+                out.append(parts[token])
+                at += len(token)
+                break
+        else:
+            out.append(pattern[at])
+            at += 1
+    return "".join(out)
 
 
 def seconds_between(start: date | datetime, end: date | datetime) -> Decimal:

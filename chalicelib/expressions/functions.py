@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from ..errors import ExpressionError, ExpressionLimitExceeded
 from . import dates
 from .budget import predicted_match_seconds
-from .limits import MATCH_WORK_PER_STEP, MAX_NUMBER_LITERAL_LENGTH
+from .limits import MATCH_WORK_PER_STEP, MAX_NUMBER_LITERAL_LENGTH, MAX_STRING_LENGTH, STRING_WORK_PER_STEP
 from .patterns import compile_pattern
 from .values import (LIST_TYPES, NUMBER_CONTEXT, check_string, check_string_length, contains_item, from_context,
                      is_number, number, to_text, truthy, type_name)
@@ -130,6 +130,105 @@ def _affix_function(name: str, test: Callable[[str, str], bool]) -> None:
 
 _affix_function("starts_with", str.startswith)
 _affix_function("ends_with", str.endswith)
+
+
+def _whole(function: str, what: str, value: Any) -> int:
+    """A whole-number argument (a position, length or width), clamped to just past any string's size."""
+    if not is_number(value) or value != value.to_integral_value():
+        raise ExpressionError(f"{function}() {what} must be a whole number, got {type_name(value)}"
+                              if not is_number(value) else f"{function}() {what} must be a whole number")
+    return int(max(min(value, Decimal(MAX_STRING_LENGTH + 1)), Decimal(-MAX_STRING_LENGTH - 1)))
+
+
+def _charge_text(rt: Runtime, length: int) -> None:
+    """Work proportional to the characters a string function builds (see STRING_WORK_PER_STEP)."""
+    rt.charge(length // STRING_WORK_PER_STEP)
+
+
+_TO_END = object()  # substring() without a length
+
+
+@_function("substring", 2, 3)
+def _substring(rt: Runtime, text: Any, start: Any, length: Any = _TO_END) -> Any:
+    """substring(text, start[, length]): `start` counts from 0 (negative: from the end); out of range
+    gives what is there (maybe ''); a negative length gives ''. Any null argument gives null."""
+    if text is None or start is None or length is None:
+        return None
+    text = _expect("substring", text, "string")
+    begin = _whole("substring", "start", start)
+    if begin < 0:
+        begin = max(len(text) + begin, 0)
+    end = len(text) if length is _TO_END else begin + max(_whole("substring", "length", length), 0)
+    result = text[begin:end]
+    _charge_text(rt, len(result))
+    return result
+
+
+def _side_function(name: str, from_end: bool) -> None:
+    @_function(name, 2)
+    def apply(rt: Runtime, text: Any, count: Any) -> Any:
+        """left(text, n) / right(text, n): the first / last n characters (all of them when shorter)."""
+        if text is None or count is None:
+            return None
+        text = _expect(name, text, "string")
+        size = max(_whole(name, "count", count), 0)
+        result = (text[len(text) - size:] if size < len(text) else text) if from_end else text[:size]
+        _charge_text(rt, len(result))
+        return result
+
+
+_side_function("left", False)
+_side_function("right", True)
+
+
+def _pad_function(name: str, on_left: bool) -> None:
+    @_function(name, 2, 3)
+    def apply(rt: Runtime, text: Any, width: Any, fill: Any = " ") -> Any:
+        """pad_left/pad_right(text, width[, fill]): filled up to `width` characters with one fill
+        character (a space by default); a text already that long is returned as it is (never cut)."""
+        if text is None or width is None or fill is None:
+            return None
+        text = _expect(name, text, "string")
+        size = _whole(name, "width", width)
+        if not isinstance(fill, str) or len(fill) != 1:
+            raise ExpressionError(f"{name}() fill must be one character"
+                                  + ("" if isinstance(fill, str) else f", got {type_name(fill)}"))
+        if size <= len(text):
+            return text
+        check_string_length(size)
+        _charge_text(rt, size)
+        return text.rjust(size, fill) if on_left else text.ljust(size, fill)
+
+
+_pad_function("pad_left", True)
+_pad_function("pad_right", False)
+
+
+@_function("replace", 3)
+def _replace(rt: Runtime, text: Any, search: Any, replacement: Any) -> Any:
+    """Every occurrence of `search` replaced (case-sensitive, no patterns); an empty `search` changes
+    nothing. Any null argument gives null."""
+    if text is None or search is None or replacement is None:
+        return None
+    text = _expect("replace", text, "string")
+    search, replacement = _expect("replace", search, "string"), _expect("replace", replacement, "string")
+    if not search:
+        return text
+    found = text.count(search)
+    size = len(text) + found * (len(replacement) - len(search))
+    check_string_length(size)
+    _charge_text(rt, size)
+    return text.replace(search, replacement)
+
+
+@_function("index_of", 2)
+def _index_of(rt: Runtime, text: Any, search: Any) -> Any:
+    """Where `search` first starts in `text` (0 is the first character), -1 when it does not occur."""
+    if text is None or search is None:
+        return None
+    text, search = _expect("index_of", text, "string"), _expect("index_of", search, "string")
+    _charge_text(rt, len(text))
+    return Decimal(text.find(search))
 
 
 @_function("concat", 1, None)
@@ -270,10 +369,26 @@ _date_function("days_between", 2, lambda a, b: dates.days_between(
     _temporal("days_between", a), _temporal("days_between", b)))
 _date_function("hours_between", 2, lambda a, b: dates.hours_between(
     _temporal("hours_between", a), _temporal("hours_between", b)))
+_date_function("add_months", 2, lambda d, n: dates.format_temporal(
+    dates.add_months(_temporal("add_months", d), _expect("add_months", n, "number"), "add_months")))
+_date_function("add_years", 2, lambda d, n: dates.format_temporal(
+    dates.add_months(_temporal("add_years", d), _expect("add_years", n, "number"), "add_years", "years")))
+_date_function("start_of_month", 1, lambda d: dates.start_of_month(_temporal("start_of_month", d)).isoformat())
+_date_function("end_of_month", 1, lambda d: dates.end_of_month(_temporal("end_of_month", d)).isoformat())
 _date_function("year", 1, lambda d: Decimal(_temporal("year", d).year))
 _date_function("month", 1, lambda d: Decimal(_temporal("month", d).month))
 _date_function("day", 1, lambda d: Decimal(_temporal("day", d).day))
 _date_function("weekday", 1, lambda d: Decimal(_temporal("weekday", d).isoweekday()))
+
+
+@_function("format_date", 2, literal_checks={1: dates.check_format_pattern})
+def _format_date(rt: Runtime, value: Any, pattern: Any) -> Any:
+    """format_date(d, 'DD.MM.YYYY'): a date or date-time written with the tokens YYYY YY MM DD HH mm ss
+    (every other character as it is). Like the other date functions, any null argument gives null."""
+    if value is None or pattern is None:
+        return None
+    pattern = dates.check_format_pattern(_expect("format_date", pattern, "string"))
+    return dates.format_pattern(_temporal("format_date", value), pattern)
 
 
 @_function("signature_valid", 1)

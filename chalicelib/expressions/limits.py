@@ -24,6 +24,7 @@ MAX_REQUEST_STEPS = 200_000        # ~0.2 s at ~1 us per step; also the per-reco
 MAX_REQUEST_CPU_SECONDS = 0.2      # thread CPU spent inside evaluations, whatever the step mix
 REQUEST_CPU_CHECK_STEPS = 500      # the CPU clock is read once per this many steps (and per evaluation)
 MATCH_SECONDS_PER_BACKTRACK = 3e-9  # predicted regex cost: a match that cannot finish in what is left is refused
+STRING_WORK_PER_STEP = 1_000       # characters a string function builds (pad_*, substring, replace) per step
 
 # Regular expressions in matches() (see patterns.py for how backtracking is bounded).
 MAX_PATTERN_LENGTH = 200
@@ -31,6 +32,10 @@ MAX_MATCH_SUBJECT_LENGTH = 10_000
 MATCH_BACKTRACK_BUDGET = 100_000_000  # worst-case backtracking steps per match (~0.3 s)
 MATCH_WORK_PER_STEP = 10_000          # backtracking steps charged as one evaluation step: a match at
                                       # the budget costs half of MAX_EVALUATION_STEPS
+
+# Dates: format_date() patterns and the range add_months()/add_years() accept.
+MAX_FORMAT_PATTERN_LENGTH = 100       # characters of a format_date() pattern
+MAX_MONTHS = 120_000                  # ~10,000 years: anything larger cannot land inside date's range anyway
 
 # Decimal arithmetic: 28 significant digits, |exponent| <= 999, so no value can grow without bound.
 NUMBER_PRECISION = 28

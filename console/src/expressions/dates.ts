@@ -8,7 +8,7 @@
  */
 import * as D from './decimal'
 import { Decimal } from './decimal'
-import { ExpressionError } from './errors'
+import { ExpressionError, ExpressionLimitExceeded } from './errors'
 
 const DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/
 const DATETIME =
@@ -179,4 +179,86 @@ export function isoWeekday(value: Temporal): number {
 export function utcNow(): Temporal {
   const seconds = Math.floor(Date.now() / 1000)
   return { kind: 'datetime', local: BigInt(seconds) * MICROS_PER_SECOND, offset: 0 }
+}
+
+const MAX_MONTHS = 120_000 // limits.py MAX_MONTHS
+export const MAX_FORMAT_PATTERN_LENGTH = 100 // limits.py MAX_FORMAT_PATTERN_LENGTH
+
+/** Split a temporal into its wall-clock day and what is left of it (microseconds into the day). */
+function dayAndTime(value: Temporal): [number, bigint] {
+  if (value.kind === 'date') return [value.days, 0n]
+  const days = floorDiv(value.local, MICROS_PER_DAY)
+  return [Number(days), value.local - days * MICROS_PER_DAY]
+}
+
+/**
+ * Calendar months later (earlier when negative), the day clamped to the target month's last day:
+ * 31 Jan + 1 month is 28 (or 29) Feb. A date-time keeps its time of day and offset (dates.add_months).
+ */
+export function addMonths(value: Temporal, count: Decimal, fn: string, unit: 'months' | 'years' = 'months'): Temporal {
+  if (!count.isInteger()) throw new ExpressionError(`${fn}(): the number of ${unit} must be a whole number`)
+  const per = unit === 'years' ? 12 : 1
+  if (D.compare(D.abs(count), Decimal.fromInt(MAX_MONTHS / per)) > 0)
+    throw new ExpressionError(`${fn}(): ${count.toString()} ${unit} is out of range`)
+  const [days, ofDay] = dayAndTime(value)
+  const [year, month, day] = civilFromDays(days)
+  const index = year * 12 + month - 1 + Number(D.toIntegralValue(count, 'down').toFixed()) * per
+  const newYear = Math.floor(index / 12)
+  const newMonth = index - newYear * 12 + 1
+  if (newYear < 1 || newYear > 9999) throw new ExpressionError(`${fn}(): the result is outside the supported date range`)
+  const newDays = daysFromCivil(newYear, newMonth, Math.min(day, daysInMonth(newYear, newMonth)))
+  if (value.kind === 'date') return { kind: 'date', days: newDays }
+  return { kind: 'datetime', local: BigInt(newDays) * MICROS_PER_DAY + ofDay, offset: value.offset }
+}
+
+/** The first day of the value's month, as a date (a date-time's month in its own offset). */
+export function startOfMonth(value: Temporal): Temporal {
+  const [year, month] = yearMonthDay(value)
+  return { kind: 'date', days: daysFromCivil(year, month, 1) }
+}
+
+export function endOfMonth(value: Temporal): Temporal {
+  const [year, month] = yearMonthDay(value)
+  return { kind: 'date', days: daysFromCivil(year, month, daysInMonth(year, month)) }
+}
+
+const FORMAT_TOKENS = ['YYYY', 'YY', 'MM', 'DD', 'HH', 'mm', 'ss'] // longest first
+
+/** Also run on a literal pattern at parse time, so an oversized one is refused when it is written. */
+export function checkFormatPattern(pattern: unknown): unknown {
+  if (typeof pattern === 'string' && stringLengthOf(pattern) > MAX_FORMAT_PATTERN_LENGTH)
+    throw new ExpressionLimitExceeded(`format_date(): the pattern is longer than ${MAX_FORMAT_PATTERN_LENGTH} characters`)
+  return pattern
+}
+
+const stringLengthOf = (text: string) => Array.from(text).length
+
+/** The value written with the tokens YYYY YY MM DD HH mm ss, every other character as it is (dates.format_pattern). */
+export function formatPattern(value: Temporal, pattern: string): string {
+  checkFormatPattern(pattern)
+  const [days, ofDay] = dayAndTime(value)
+  const [year, month, day] = civilFromDays(days)
+  const seconds = Number(ofDay / MICROS_PER_SECOND)
+  const parts: Record<string, string> = {
+    YYYY: pad(year, 4),
+    YY: pad(year % 100),
+    MM: pad(month),
+    DD: pad(day),
+    HH: pad(Math.floor(seconds / 3600)),
+    mm: pad(Math.floor(seconds / 60) % 60),
+    ss: pad(seconds % 60),
+  }
+  let out = ''
+  let at = 0
+  while (at < pattern.length) {
+    const token = FORMAT_TOKENS.find((t) => pattern.startsWith(t, at))
+    if (token !== undefined) {
+      out += parts[token]
+      at += token.length
+    } else {
+      out += pattern[at] // a UTF-16 unit: a surrogate pair is copied in two steps, whole
+      at += 1
+    }
+  }
+  return out
 }

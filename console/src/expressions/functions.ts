@@ -8,7 +8,7 @@ import * as dates from './dates'
 import * as D from './decimal'
 import { Decimal, powerOfTen } from './decimal'
 import { ExpressionError, ExpressionLimitExceeded, ServerOnlyExpression } from './errors'
-import { MATCH_WORK_PER_STEP, MAX_NUMBER_LITERAL_LENGTH } from './limits'
+import { MATCH_WORK_PER_STEP, MAX_NUMBER_LITERAL_LENGTH, MAX_STRING_LENGTH, STRING_WORK_PER_STEP } from './limits'
 import { compilePattern } from './patterns'
 import {
   checkString,
@@ -125,6 +125,90 @@ function affixFunction(name: string, test: (text: string, affix: string) => bool
 
 affixFunction('starts_with', (text, affix) => text.startsWith(affix))
 affixFunction('ends_with', (text, affix) => text.endsWith(affix))
+
+/** A whole-number argument (a position, length or width), clamped to just past any string's size. */
+function whole(fn: string, what: string, value: unknown): number {
+  if (!isNumber(value)) throw new ExpressionError(`${fn}() ${what} must be a whole number, got ${typeName(value)}`)
+  if (!value.isInteger()) throw new ExpressionError(`${fn}() ${what} must be a whole number`)
+  const bound = Decimal.fromInt(MAX_STRING_LENGTH + 1)
+  if (D.compare(value, bound) > 0) return MAX_STRING_LENGTH + 1
+  if (D.compare(value, D.minus(bound)) < 0) return -MAX_STRING_LENGTH - 1
+  return Number(D.toIntegralValue(value, 'down').toFixed())
+}
+
+/** Work proportional to the characters a string function builds (limits STRING_WORK_PER_STEP). */
+const chargeText = (rt: Runtime, length: number) => rt.charge(Math.floor(length / STRING_WORK_PER_STEP))
+
+/** Code points, as Python indexes a str. */
+const codePoints = (text: string) => Array.from(text)
+
+const TO_END = Symbol('to end')
+
+define('substring', 2, 3, (rt, text: unknown, start: unknown, length: unknown = TO_END) => {
+  if (text === null || start === null || length === null) return null
+  const chars = codePoints(expect<string>('substring', text, 'string'))
+  let begin = whole('substring', 'start', start)
+  if (begin < 0) begin = Math.max(chars.length + begin, 0)
+  const end = length === TO_END ? chars.length : begin + Math.max(whole('substring', 'length', length), 0)
+  const result = chars.slice(begin, end).join('')
+  chargeText(rt, Math.max(0, Math.min(end, chars.length) - begin))
+  return result
+})
+
+function sideFunction(name: string, fromEnd: boolean): void {
+  define(name, 2, undefined, (rt, text: unknown, count: unknown) => {
+    if (text === null || count === null) return null
+    const chars = codePoints(expect<string>(name, text, 'string'))
+    const size = Math.max(whole(name, 'count', count), 0)
+    const kept = fromEnd ? (size < chars.length ? chars.slice(chars.length - size) : chars) : chars.slice(0, size)
+    chargeText(rt, kept.length)
+    return kept.join('')
+  })
+}
+
+sideFunction('left', false)
+sideFunction('right', true)
+
+function padFunction(name: string, onLeft: boolean): void {
+  define(name, 2, 3, (rt, text: unknown, width: unknown, fill: unknown = ' ') => {
+    if (text === null || width === null || fill === null) return null
+    const value = expect<string>(name, text, 'string')
+    const size = whole(name, 'width', width)
+    if (typeof fill !== 'string' || stringLength(fill) !== 1)
+      throw new ExpressionError(`${name}() fill must be one character` + (typeof fill === 'string' ? '' : `, got ${typeName(fill)}`))
+    const length = stringLength(value)
+    if (size <= length) return value
+    checkStringLength(size)
+    chargeText(rt, size)
+    const padding = fill.repeat(size - length)
+    return onLeft ? padding + value : value + padding
+  })
+}
+
+padFunction('pad_left', true)
+padFunction('pad_right', false)
+
+define('replace', 3, undefined, (rt, text: unknown, search: unknown, replacement: unknown) => {
+  if (text === null || search === null || replacement === null) return null
+  const value = expect<string>('replace', text, 'string')
+  const needle = expect<string>('replace', search, 'string')
+  const other = expect<string>('replace', replacement, 'string')
+  if (!needle) return value
+  const pieces = value.split(needle)
+  const size = stringLength(value) + (pieces.length - 1) * (stringLength(other) - stringLength(needle))
+  checkStringLength(size)
+  chargeText(rt, size)
+  return pieces.join(other)
+})
+
+define('index_of', 2, undefined, (rt, text: unknown, search: unknown) => {
+  if (text === null || search === null) return null
+  const value = expect<string>('index_of', text, 'string')
+  const needle = expect<string>('index_of', search, 'string')
+  chargeText(rt, stringLength(value))
+  const at = value.indexOf(needle)
+  return Decimal.fromInt(at < 0 ? -1 : stringLength(value.slice(0, at)))
+})
 
 define('concat', 1, null, (_rt, ...values: unknown[]) => {
   const parts = values.map(toText)
@@ -257,10 +341,31 @@ dateFunction('add_days', 2, (d, n) => {
 })
 dateFunction('days_between', 2, (a, b) => dates.daysBetween(temporal('days_between', a), temporal('days_between', b)))
 dateFunction('hours_between', 2, (a, b) => dates.hoursBetween(temporal('hours_between', a), temporal('hours_between', b)))
+dateFunction('add_months', 2, (d, n) =>
+  dates.formatTemporal(dates.addMonths(temporal('add_months', d), expect<Decimal>('add_months', n, 'number'), 'add_months')),
+)
+dateFunction('add_years', 2, (d, n) =>
+  dates.formatTemporal(dates.addMonths(temporal('add_years', d), expect<Decimal>('add_years', n, 'number'), 'add_years', 'years')),
+)
+dateFunction('start_of_month', 1, (d) => dates.formatTemporal(dates.startOfMonth(temporal('start_of_month', d))))
+dateFunction('end_of_month', 1, (d) => dates.formatTemporal(dates.endOfMonth(temporal('end_of_month', d))))
 dateFunction('year', 1, (d) => Decimal.fromInt(dates.yearMonthDay(temporal('year', d))[0]))
 dateFunction('month', 1, (d) => Decimal.fromInt(dates.yearMonthDay(temporal('month', d))[1]))
 dateFunction('day', 1, (d) => Decimal.fromInt(dates.yearMonthDay(temporal('day', d))[2]))
 dateFunction('weekday', 1, (d) => Decimal.fromInt(dates.isoWeekday(temporal('weekday', d))))
+
+/** format_date(d, 'DD.MM.YYYY'): the tokens YYYY YY MM DD HH mm ss; any null argument gives null. */
+define(
+  'format_date',
+  2,
+  undefined,
+  (_rt, value: unknown, pattern: unknown) => {
+    if (value === null || pattern === null) return null
+    const text = dates.checkFormatPattern(expect<string>('format_date', pattern, 'string')) as string
+    return dates.formatPattern(temporal('format_date', value), text)
+  },
+  { literalChecks: { 1: dates.checkFormatPattern } },
+)
 
 /**
  * signature_valid(sig): the server checks its own seal (an HMAC with a key the browser never sees)

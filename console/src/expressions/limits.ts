@@ -14,6 +14,7 @@ export const MAX_EVALUATION_STEPS = 20_000
 export const MAX_STRING_LENGTH = 100_000
 export const MAX_LIST_LENGTH = 10_000
 export const MAX_VALUE_NESTING = 32
+export const STRING_WORK_PER_STEP = 1_000 // characters a string function builds (pad_*, substring, replace) per step
 
 // Regular expressions in matches().
 export const MAX_PATTERN_LENGTH = 200
