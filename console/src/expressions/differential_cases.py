@@ -2,7 +2,9 @@
 (chalicelib/expressions), which differential.test.ts runs through the TypeScript one. Results are
 compared exactly - a number by its Python str(), so the exponent (2.50 vs 2.5) must match too.
 
-    .venv/bin/python console/src/expressions/differential_cases.py 1 1500 console/src/expressions/differential_cases.json
+    .venv/bin/python console/src/expressions/differential_cases.py 1 1500 console/src/expressions/differential_cases.json 600
+
+(the fourth argument: how many cases of the calendar and text helpers follow the first 1,500)
 """
 import json, random, sys
 sys.path.insert(0, str(__import__('pathlib').Path(__file__).resolve().parents[3]))
@@ -77,6 +79,12 @@ def matches():
 def cmp():
     return f"{arith()} {random.choice(['<', '<=', '==', '!=', '>', '>='])} {arith()}"
 
+def enc(v):
+    if isinstance(v, Decimal): return "D:" + str(v)
+    if isinstance(v, str): return "S:" + v
+    if isinstance(v, list): return [enc(i) for i in v]
+    return v
+
 out = []
 for _ in range(int(sys.argv[2]) if len(sys.argv) > 2 else 3000):
     kind = random.random()
@@ -84,11 +92,47 @@ for _ in range(int(sys.argv[2]) if len(sys.argv) > 2 else 3000):
     ctx = {"x": random.choice([0.1, 2.0, 1e16, 1.5e-7, 3, 10**30, -0.0, 123.456]), "y": random.choice([7, 0.25, 1e-5])}
     try:
         r = compile_expression(e).evaluate(ctx)
-        def enc(v):
-            if isinstance(v, Decimal): return "D:" + str(v)
-            if isinstance(v, str): return "S:" + v
-            if isinstance(v, list): return [enc(i) for i in v]
-            return v
+        out.append({"expr": e, "context": ctx, "result": enc(r)})
+    except ExpressionError as exc:
+        out.append({"expr": e, "context": ctx, "error": exc.code, "message": exc.message})
+# The calendar and text helpers (add_months ... index_of), generated after the cases above so those stay
+# as they were: month ends, leap days, offsets, code points past U+FFFF, widths around the limits.
+def whole():
+    return random.choice(["0", "1", "-1", "2", "3", "5", "12", "13", "-13", "24", "-25", "100", "0.5", "-0.0", "x", "y",
+                          "1000000000000000000000000000000", "-1000000000000000000000000000000", "null"])
+
+REPLACEMENTS = ["'+'", "''", "'😀😀'", "null"]
+TEXTS = STRS + ["'hello'", "'😀😀ab'", "'a😀b😀c'", "'WO-0042'", "null", "'aaa'", "'a-b-c'"]
+def calendar():
+    f = random.choice(["add_months", "add_years", "start_of_month", "end_of_month", "format_date"])
+    d = random.choice([date(), date(), "2024-01-31", "2023-01-31", "2024-02-29", "0001-01-31", "9999-12-31",
+                       "2024-03-31T23:30:00-08:00", "2024-05-31T00:15+05:30", "0001-01-01T00:00Z"])
+    if f in ("start_of_month", "end_of_month"): return f"{f}('{d}')"
+    if f == "format_date":
+        p = "".join(random.choice(["YYYY", "YY", "MM", "DD", "HH", "mm", "ss", "Y", "M", "D", "-", "/", " ", ":", "T", "😀", "Ä"])
+                    for _ in range(random.randint(0, 8)))
+        return f"format_date('{d}', '{p}')"
+    return f"{f}('{d}', {whole()})"
+
+def text():
+    f = random.choice(["substring", "substring", "left", "right", "pad_left", "pad_right", "replace", "index_of"])
+    t = random.choice(TEXTS)
+    if f == "substring":
+        return f"substring({t}, {whole()})" if random.random() < 0.3 else f"substring({t}, {whole()}, {whole()})"
+    if f in ("left", "right"): return f"{f}({t}, {whole()})"
+    if f in ("pad_left", "pad_right"):
+        width = random.choice([whole(), "7", "10", "300", "100001"])
+        if random.random() < 0.4: return f"{f}({t}, {width})"
+        return f"{f}({t}, {width}, '{random.choice(['0', '.', '😀', '', 'ab', ' '])}')"
+    needle = random.choice(["'a'", "'😀'", "''", "'-'", "'l'", "'xyz'", "null", "1"])
+    if f == "index_of": return f"index_of({t}, {needle})"
+    return f"replace({t}, {needle}, {random.choice(REPLACEMENTS)})"
+
+for _ in range(int(sys.argv[4]) if len(sys.argv) > 4 else 0):
+    e = calendar() if random.random() < 0.5 else text()
+    ctx = {"x": random.choice([1, 2.0, -3, 0.5]), "y": random.choice([7, 40, -2])}
+    try:
+        r = compile_expression(e).evaluate(ctx)
         out.append({"expr": e, "context": ctx, "result": enc(r)})
     except ExpressionError as exc:
         out.append({"expr": e, "context": ctx, "error": exc.code, "message": exc.message})
