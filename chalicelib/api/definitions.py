@@ -1,7 +1,8 @@
-"""Definition routes: upload a version, list, describe, get a version, publish, JSON Schema."""
+"""Definition routes: upload a version, patch one (JSON Merge Patch), list, describe, get a version, publish,
+JSON Schema."""
 from chalice import Blueprint
 
-from ..errors import parse_count
+from ..errors import BadRequest, parse_count
 from ..services import definitions as service
 from .common import body_of, flag, json_response, query_params, route
 
@@ -27,6 +28,19 @@ def list_definitions(request, caller):
 def upload(request, caller, kind, name):
     publish = flag(query_params(request), "publish", True)
     return json_response(service.upload(caller, kind, name, body_of(request), publish=publish), 201)
+
+
+@route(bp, "/definitions/{kind}/{name}", methods=["PATCH"], content_types=("application/merge-patch+json", "application/json"))
+def patch_definition(request, caller, kind, name):
+    """Change a definition with a JSON Merge Patch (RFC 7386) against ?base=<its latest version>"""
+    params = query_params(request)
+    base = params.get("base")
+    if base is None:
+        raise BadRequest("send ?base=<version> naming the version the patch was written against",
+                         code="base_required", details=[{"path": "query.base", "message": "required"}])
+    version = parse_count(base, "query.base", minimum=1)
+    publish = flag(params, "publish", True)
+    return json_response(service.patch(caller, kind, name, body_of(request), base=version, publish=publish), 201)
 
 
 @route(bp, "/definitions/{kind}/{name}", methods=["GET"])

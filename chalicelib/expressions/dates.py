@@ -107,8 +107,9 @@ def check_format_pattern(pattern: str) -> str:
 
 
 def format_pattern(value: date | datetime, pattern: str) -> str:
-    """The value written with a fixed token set (YYYY YY MM DD HH mm ss), never strftime: a date's
-    time is midnight; a date-time is written in its own offset (UTC for the platform's own values)."""
+    """The value written with a fixed token set (YYYY YY MM DD HH mm ss), never strftime; `[text]` is
+    copied as it is (for letters that would be tokens). A date's time is midnight; a date-time is
+    written in its own offset (UTC for the platform's own values)."""
     check_format_pattern(pattern)
     hour, minute, second = (value.hour, value.minute, value.second) if isinstance(value, datetime) else (0, 0, 0)
     parts = {"YYYY": f"{value.year:04d}", "YY": f"{value.year % 100:02d}", "MM": f"{value.month:02d}",
@@ -116,6 +117,10 @@ def format_pattern(value: date | datetime, pattern: str) -> str:
     out: list[str] = []
     at = 0
     while at < len(pattern):
+        if pattern[at] == "[" and (close := pattern.find("]", at + 1)) != -1:
+            out.append(pattern[at + 1:close])  # [text] is copied as it is, brackets dropped
+            at = close + 1
+            continue
         for token in _FORMAT_TOKENS:
             if pattern.startswith(token, at):
                 out.append(parts[token])

@@ -13,9 +13,9 @@ from typing import Any, Callable
 
 from typing_extensions import TypedDict
 
-from .. import jsonutil
+from .. import jsonutil, mergepatch
 from ..config import get_settings
-from ..errors import AppError, BadRequest, DefinitionError, NotFound
+from ..errors import AppError, BadRequest, Conflict, DefinitionError, NotFound, ValidationFailed
 from ..forms.definition import FormDefinition, parse_form_definition
 from ..forms.fields import NAME_PATTERN
 from ..storage import definitions as store
@@ -232,6 +232,44 @@ def _check_kind_and_name(kind: str, name: str) -> Callable:
 def upload(caller: Caller, kind: str, name: str, raw: Any, *, publish: bool) -> VersionUploaded:
     caller.require_admin("uploading definitions")
     parser = _check_kind_and_name(kind, name)
+    raw, text = _prepared(raw, name)
+    head = store.get_head(caller.tenant, kind, name, consistent=True)
+    return _add_version(caller, kind, name, parser, raw, text, head, publish=publish, action="upload")
+
+
+def patch(caller: Caller, kind: str, name: str, patch_document: Any, *, base: int, publish: bool) -> VersionUploaded:
+    """A JSON Merge Patch (RFC 7386) against version `base`, stored as a new version exactly as an
+    upload of the merged document would be (same checks, warnings, checksum, audit in the same
+    transaction). Keys the patch leaves out keep the base version's values; null removes a key (the
+    model's default applies then); arrays are replaced whole. `base` must be the latest version: a
+    patch written against an older one is refused (409 naming the latest), so one admin's change is
+    never silently built on a version another admin has since replaced."""
+    caller.require_admin("changing definitions")
+    parser = _check_kind_and_name(kind, name)
+    if not isinstance(patch_document, dict):
+        raise BadRequest("a merge patch of a definition is a JSON object of the keys to change", code="invalid_patch",
+                         details=[{"path": "", "message": "expected an object"}])
+    head = store.get_head(caller.tenant, kind, name, consistent=True)
+    if head is None:
+        raise NotFound(f"{kind} '{name}' does not exist; upload its first version with POST .../versions")
+    if base != head.latest:
+        raise Conflict(f"version {base} is not the latest version of {kind} '{name}' (the latest is {head.latest}); "
+                       f"read version {head.latest} and patch that", code="stale_base",
+                       details=[{"path": "query.base", "message": f"the latest version is {head.latest}", "latest": head.latest}])
+    stored = store.get_version(caller.tenant, kind, name, base)
+    if stored is None:  # the head names it, so only a damaged table gets here
+        raise NotFound(f"{kind} '{name}' has no version {base}")
+    document = jsonutil.loads(stored.body)
+    merged = mergepatch.merge(document, patch_document)
+    if merged == document:
+        raise ValidationFailed(f"the patch changes nothing in version {base}", code="empty_patch",
+                               details=[{"path": "", "message": "no key is set or removed"}])
+    raw, text = _prepared(merged, name)
+    return _add_version(caller, kind, name, parser, raw, text, head, publish=publish, action="patch")
+
+
+def _prepared(raw: Any, name: str) -> tuple[Any, str]:
+    """The document with the URL's name, and its stored JSON text; refused when it cannot be stored."""
     if isinstance(raw, dict) and raw.get("name", name) != name:
         raise DefinitionError("definition name does not match the URL", details=[{"path": "name", "message": f"expected '{name}'"}])
     if isinstance(raw, dict):
@@ -240,7 +278,13 @@ def upload(caller: Caller, kind: str, name: str, raw: Any, *, publish: bool) -> 
     text = jsonutil.dumps(raw)
     if len(text.encode()) > MAX_DEFINITION_BYTES:
         raise DefinitionError(f"definition is larger than {MAX_DEFINITION_BYTES} bytes", details=[{"path": "", "message": "too large"}])
-    head = store.get_head(caller.tenant, kind, name, consistent=True)
+    return raw, text
+
+
+def _add_version(caller: Caller, kind: str, name: str, parser: Callable, raw: Any, text: str, head: store.Head | None,
+                 *, publish: bool, action: str) -> VersionUploaded:
+    """Parse and check against the newest version, then store version latest+1 (conditioned on the
+    head still naming `head.latest`, with its audit entry, in one transaction)."""
     previous = None
     if head is not None:
         # Compared with the newest version, not the published one: index slots and shards must
@@ -250,7 +294,7 @@ def upload(caller: Caller, kind: str, name: str, raw: Any, *, publish: bool) -> 
     canonical = json.dumps(parsed.model_dump(mode="json", exclude_defaults=False), sort_keys=True, separators=(",", ":"))
     checksum = hashlib.sha256(canonical.encode()).hexdigest()
     version = store.add_version(caller.tenant, kind, name, text, checksum, caller.user_id, utc_now(),
-                                head.latest if head else 0, publish)
+                                head.latest if head else 0, publish, action=action)
     _forget_head(caller.tenant, kind, name)
     if publish:
         _published_hook(caller.tenant, kind, name)

@@ -78,8 +78,9 @@ def list_versions(tenant: str, kind: str, name: str) -> list[Version]:
 
 
 def add_version(tenant: str, kind: str, name: str, body: str, checksum: str, user: str, now: str,
-                expected_latest: int, publish: bool) -> int:
-    """Store version expected_latest+1; Conflict if someone else added a version meanwhile."""
+                expected_latest: int, publish: bool, *, action: str = "upload") -> int:
+    """Store version expected_latest+1; Conflict if someone else added a version meanwhile. `action`
+    names how it came (upload, patch) in the audit entry."""
     version = expected_latest + 1
     pk = tenant_pk(tenant)
     item = DefinitionItem(pk, definition_sk(kind, name, version), kind=kind, name=name, version=version, body=body,
@@ -94,7 +95,7 @@ def add_version(tenant: str, kind: str, name: str, body: str, checksum: str, use
                 actions += [DefinitionItem.published.set(version), DefinitionItem.body.set(body)]
             condition = (DefinitionItem.latest == expected_latest) if expected_latest else DefinitionItem.pk.does_not_exist()
             tx.update(head, actions, condition=condition)
-            tx.save(audit_item(tenant, now, user, "upload" + ("+publish" if publish else ""), kind, name, version))
+            tx.save(audit_item(tenant, now, user, action + ("+publish" if publish else ""), kind, name, version))
     except TransactWriteError as exc:
         raise Conflict(f"{kind} '{name}' changed meanwhile; retry", code="version_conflict") from exc
     return version

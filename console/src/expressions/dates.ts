@@ -233,7 +233,7 @@ export function checkFormatPattern(pattern: unknown): unknown {
 
 const stringLengthOf = (text: string) => Array.from(text).length
 
-/** The value written with the tokens YYYY YY MM DD HH mm ss, every other character as it is (dates.format_pattern). */
+/** The value written with the tokens YYYY YY MM DD HH mm ss, `[text]` and every other character as it is (dates.format_pattern). */
 export function formatPattern(value: Temporal, pattern: string): string {
   checkFormatPattern(pattern)
   const [days, ofDay] = dayAndTime(value)
@@ -251,6 +251,12 @@ export function formatPattern(value: Temporal, pattern: string): string {
   let out = ''
   let at = 0
   while (at < pattern.length) {
+    const close = pattern[at] === '[' ? pattern.indexOf(']', at + 1) : -1
+    if (close !== -1) {
+      out += pattern.slice(at + 1, close) // [text] is copied as it is, brackets dropped
+      at = close + 1
+      continue
+    }
     const token = FORMAT_TOKENS.find((t) => pattern.startsWith(t, at))
     if (token !== undefined) {
       out += parts[token]

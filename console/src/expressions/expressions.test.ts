@@ -187,3 +187,20 @@ describe('limits', () => {
     limitError("matches(s, 'a')", { s: 'a'.repeat(10_001) })
   })
 })
+
+describe('calendar and text helpers', () => {
+  it('checks a literal format_date pattern when the expression is compiled, a computed one when it runs', () => {
+    const tooLong = 'Y'.repeat(101)
+    expect(() => compile(`if(false, format_date('2024-01-01', '${tooLong}'), null)`)).toThrow(ExpressionLimitExceeded)
+    expect(() => compile(`format_date('2024-01-01', '${'Y'.repeat(100)}')`)).not.toThrow()
+    limitError('format_date(d, p)', { d: '2024-01-01', p: tooLong })
+  })
+
+  it('charges string work per 1,000 characters, as the server does', () => {
+    const one = 'len(pad_left(e,w))'
+    const many = (n: number) => 'sum([' + Array(n).fill(one).join(',') + '])'
+    expect(dec(run(many(150), { e: '', w: Decimal.fromInt(100_000) }))).toBe('15000000')
+    expect(limitError(many(201), { e: '', w: Decimal.fromInt(100_000) }).message).toContain('steps')
+    limitError("pad_left('7', 100001)")
+  })
+})
