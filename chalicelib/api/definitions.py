@@ -3,6 +3,7 @@ JSON Schema."""
 from chalice import Blueprint
 
 from ..errors import BadRequest, parse_count
+from ..services import definition_schemas as schemas
 from ..services import definitions as service
 from .common import body_of, flag, json_response, query_params, route
 
@@ -22,6 +23,18 @@ def audit_log(request, caller):
 @route(bp, "/definitions", methods=["GET"])
 def list_definitions(request, caller):
     return service.list_definitions(caller, query_params(request).get("kind"))
+
+
+@route(bp, "/definitions/schemas", methods=["GET"], public=True)
+def definition_schemas(request, caller):
+    """JSON Schema (2020-12) of every definition kind, for editors and integrators"""
+    return schemas.documents()
+
+
+@route(bp, "/definitions/schemas/{kind}", methods=["GET"], public=True)
+def definition_schema(request, caller, kind):
+    """JSON Schema (2020-12) of one definition kind's document"""
+    return schemas.document(kind)
 
 
 @route(bp, "/definitions/{kind}/{name}/versions", methods=["POST"])

@@ -225,13 +225,15 @@ QUERY: dict[tuple[str, str], list[dict]] = {
        for m, p in (("GET", "/surveys/{token}"), ("POST", "/surveys/{token}"), ("GET", "/surveys/{token}/opt-out"),
                     ("POST", "/surveys/{token}/opt-out"))},
 }
-# (METHOD, path) → request body model; "object" = a definition document (validated by its kind's parser)
+# (METHOD, path) → request body model; "definition" = a definition document of any kind (its kind's JSON Schema,
+# validated by its kind's parser), "merge-patch" = an RFC 7386 merge patch of one
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/forms/{form}/records"): RecordCreate,
     ("PATCH", "/forms/{form}/records/{record_id}"): RecordUpdate,
     ("POST", "/forms/{form}/records/{record_id}/actions/{action}"): ActionRequest,
     ("PUT", "/members/{user_id}"): MemberIn,
-    ("POST", "/definitions/{kind}/{name}/versions"): "object",
+    ("POST", "/definitions/{kind}/{name}/versions"): "definition",
+    ("PATCH", "/definitions/{kind}/{name}"): "merge-patch",
     ("POST", "/forms/{form}/records/{record_id}/uploads"): UploadRequest,
     ("POST", "/forms/{form}/records/{record_id}/uploads/{upload_id}/confirm"): UploadConfirm,
     ("POST", "/dispatch/batch"): BatchDispatchRequest,
@@ -272,13 +274,40 @@ RESPONSE_TYPES: dict[tuple[str, str], tuple[str, str, Any]] = {
     ("GET", "/forms/{form}/records/{record_id}/dispatch/candidates"): ("200", "Candidates", Candidates),
     ("POST", "/dispatch/batch"): ("200", "BatchPlan", BatchPlan),
     ("POST", "/definitions/{kind}/{name}/versions"): ("201", "VersionUploaded", VersionUploaded),
+    ("PATCH", "/definitions/{kind}/{name}"): ("201", "VersionUploaded", VersionUploaded),
     ("POST", "/definitions/{kind}/{name}/versions/{version}/publish"): ("200", "Published", Published),
     ("GET", "/definitions"): ("200", "DefinitionList", DefinitionList),
     ("GET", "/definitions/{kind}/{name}"): ("200", "DefinitionVersions", DefinitionVersions),
     ("GET", "/navigation"): ("200", "Navigation", Navigation),
     ("POST", "/sync"): ("200", "SyncAnswer", SyncAnswer),
 }
-PUBLIC = {"/health", "/openapi.json", "/surveys/{token}", "/surveys/{token}/opt-out"}  # surveys: the signed token
+PUBLIC = {"/health", "/openapi.json", "/surveys/{token}", "/surveys/{token}/opt-out",  # surveys: the signed token
+          "/definitions/schemas", "/definitions/schemas/{kind}"}  # the platform's formats: no tenant data
+QUERY[("POST", "/definitions/{kind}/{name}/versions")] = [
+    {"name": "publish", "in": "query", "schema": {"type": "boolean", "default": True},
+     "description": "publish the new version at once (default), or keep it a draft"}]
+QUERY[("PATCH", "/definitions/{kind}/{name}")] = [
+    {"name": "base", "in": "query", "required": True, "schema": {"type": "integer", "minimum": 1},
+     "description": "the version the patch was written against; it must be the latest (else 409 naming the latest)"},
+    QUERY[("POST", "/definitions/{kind}/{name}/versions")][0]]
+
+
+def _definition_bodies(components: dict) -> tuple[dict, dict]:
+    """The upload body (any kind's document: each kind's JSON Schema is a component, `Definition.<kind>`,
+    its nested models `Definition.<kind>.<Model>`) and the merge-patch body."""
+    from ..services.definition_schemas import MODELS, definition_schema
+    refs = []
+    for kind in sorted(MODELS):
+        schema = definition_schema(kind, ref_template=f"#/components/schemas/Definition.{kind}.{{model}}")
+        components.update({f"Definition.{kind}.{name}": nested for name, nested in schema.pop("$defs", {}).items()})
+        components[f"Definition.{kind}"] = schema
+        refs.append({"$ref": f"#/components/schemas/Definition.{kind}"})
+    upload = {"required": True, "description": "the document of the URL's kind (its schema: GET /definitions/schemas/{kind})",
+              "content": {"application/json": {"schema": {"anyOf": refs}}}}
+    patch = {"type": "object", "description": "JSON Merge Patch (RFC 7386) of the base version's document: keys left out "
+             "keep their values, null removes a key (its default applies), objects merge, arrays are replaced whole"}
+    return upload, {"required": True, "content": {"application/merge-patch+json": {"schema": patch},
+                                                  "application/json": {"schema": patch}}}
 
 
 def _component(components: dict, name: str, schema: dict) -> dict:
@@ -292,6 +321,7 @@ def build(app, server: str | None = None) -> dict:
     paths: dict[str, dict] = {}
     components = {"ErrorBody": ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")}
     components.update(components["ErrorBody"].pop("$defs", {}))
+    definition_bodies = _definition_bodies(components)
     for status, name, shape in RESPONSE_TYPES.values():
         if name not in components:
             _component(components, name, TypeAdapter(shape).json_schema(ref_template="#/components/schemas/{model}"))
@@ -307,8 +337,8 @@ def build(app, server: str | None = None) -> dict:
                                   "schema": {"$ref": "#/components/schemas/ErrorBody"}}}} for code, text in ERROR_STATUSES.items()}},
             }
             body = BODIES.get((method, path))
-            if body == "object":
-                operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
+            if body in ("definition", "merge-patch"):
+                operation["requestBody"] = definition_bodies[0 if body == "definition" else 1]
             elif body is not None:
                 name = body.__name__
                 components[name] = body.model_json_schema(ref_template="#/components/schemas/{model}")

@@ -135,6 +135,10 @@ def test_the_answers_are_what_the_document_says(demo_api):
              demo_api.call("POST", f"/definitions/form/asset/versions/{again['version']}/publish"))
     conforms("GET", "/definitions", demo_api.call("GET", "/definitions"))
     assert len(conforms("GET", "/definitions/{kind}/{name}", demo_api.call("GET", "/definitions/form/asset"))["versions"]) == 2
+    patched = conforms("PATCH", "/definitions/{kind}/{name}", demo_api.call(
+        "PATCH", f"/definitions/form/asset?base={again['version']}", body={"title": "Asset v3"},
+        headers={"Content-Type": "application/merge-patch+json"}))
+    assert patched["version"] == again["version"] + 1 and patched["published"] == patched["version"]
     mine = demo_api.call("POST", "/forms/asset/records", body={"data": {"serial": "A-1", "owner": "agent.li"}}, **AGENT)
     conforms("POST", "/forms/{form}/records", mine)
     hidden = demo_api.call("POST", "/forms/asset/records", body={"data": {"serial": "A-2", "owner": "admin"}}, **AGENT)
