@@ -154,9 +154,10 @@ def _path(loc: Iterable[Any]) -> str:
 
 
 def _problems(exc: ValidationError) -> list[dict]:
+    from ..plain_errors import message as plain
     problems = []
     for err in exc.errors(include_url=False):
-        message = err["msg"].removeprefix("Value error, ")
+        message = plain(err, DispatchPolicy)
         if not err["loc"] and ": " in message:  # model-level checks name their own paths
             for piece in message.split("; "):
                 path, _, text = piece.partition(": ")

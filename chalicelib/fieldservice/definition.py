@@ -104,8 +104,9 @@ def parse_field_service(raw: Any, form: FormDefinition | None = None) -> FieldSe
     try:
         parsed = FieldServiceDefinition.model_validate(raw)
     except ValidationError as exc:
-        raise DefinitionError("field_service definition is invalid", details=[
-            {"path": json_path(err["loc"]), "message": err["msg"]} for err in exc.errors(include_url=False)]) from exc
+        from ..plain_errors import problems
+        raise DefinitionError("field_service definition is invalid",
+                              details=problems(exc, json_path, FieldServiceDefinition)) from exc
     if form is not None:
         problems = field_problems(parsed, form)
         if problems:

@@ -136,11 +136,14 @@ _FIELD_TYPES = {"text", "textarea", "number", "money", "percent", "date", "datet
                 "signature", "user", "lookup", "computed", "subtable", "auto_number"}
 
 
-def pydantic_problems(exc: ValidationError, prefix: str = "") -> list[dict]:
+def pydantic_problems(exc: ValidationError, prefix: str = "", model: Any = None) -> list[dict]:
+    """Each error with its JSON path, in plain words (`model`, the validated model: an unknown key's
+    message lists the keys allowed there)."""
+    from ..plain_errors import message
     problems = []
     for err in exc.errors(include_url=False):
         path = json_path(err["loc"], _FIELD_TYPES)
-        problems.append({"path": f"{prefix}{path}" if path else prefix.rstrip("."), "message": err["msg"]})
+        problems.append({"path": f"{prefix}{path}" if path else prefix.rstrip("."), "message": message(err, model)})
     return problems
 
 
@@ -151,7 +154,7 @@ def parse_form_definition(raw: Any, *, previous: FormDefinition | None = None) -
     try:
         form = FormDefinition.model_validate(raw)
     except ValidationError as exc:
-        raise DefinitionError("form definition is invalid", details=pydantic_problems(exc)) from exc
+        raise DefinitionError("form definition is invalid", details=pydantic_problems(exc, model=FormDefinition)) from exc
     problems = semantic_problems(form, previous)
     if problems:
         raise DefinitionError("form definition is invalid", details=problems)

@@ -54,7 +54,7 @@ def parse_mapping(raw: Any, form=None) -> MappingDefinition:
     try:
         mapping = MappingDefinition.model_validate(raw)
     except ValidationError as exc:
-        raise DefinitionError("mapping definition is invalid", details=pydantic_problems(exc)) from exc
+        raise DefinitionError("mapping definition is invalid", details=pydantic_problems(exc, model=MappingDefinition)) from exc
     problems = []
     for path, source in [("external_id", mapping.external_id), *((f"fields.{k}", v) for k, v in mapping.fields.items())]:
         try:

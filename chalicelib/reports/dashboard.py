@@ -57,7 +57,7 @@ def parse_dashboard(raw: Any, reports: dict[str, ReportDefinition] | None = None
         board = DashboardDefinition.model_validate(raw)
     except ValidationError as exc:
         from ..forms.definition import pydantic_problems
-        raise DefinitionError("dashboard definition is invalid", details=pydantic_problems(exc)) from exc
+        raise DefinitionError("dashboard definition is invalid", details=pydantic_problems(exc, model=DashboardDefinition)) from exc
     problems = []
     ids = [c.id for c in board.charts]
     for i, chart in enumerate(board.charts):

@@ -202,7 +202,7 @@ def parse_report(raw: Any, form: Any = None) -> ReportDefinition:
         report = ReportDefinition.model_validate(raw)
     except ValidationError as exc:
         from ..forms.definition import pydantic_problems
-        raise DefinitionError("report definition is invalid", details=pydantic_problems(exc)) from exc
+        raise DefinitionError("report definition is invalid", details=pydantic_problems(exc, model=ReportDefinition)) from exc
     problems = _semantic_problems(report)
     if form is not None and not problems:
         problems = form_problems(report, form)

@@ -60,8 +60,9 @@ def parse_survey(raw: Any) -> SurveyDefinition:
     try:
         return SurveyDefinition.model_validate(raw)
     except ValidationError as exc:
-        raise DefinitionError("survey definition is invalid", details=[
-            {"path": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()]) from exc
+        from ..plain_errors import problems
+        raise DefinitionError("survey definition is invalid",
+                              details=problems(exc, lambda loc: ".".join(str(p) for p in loc), SurveyDefinition)) from exc
 
 
 def check_against(survey: SurveyDefinition, target, survey_form, customer_form) -> list[dict]:

@@ -74,8 +74,9 @@ def parse_email_template(raw: Any) -> EmailTemplate:
     try:
         return EmailTemplate.model_validate(raw)
     except ValidationError as exc:
-        raise DefinitionError("email template is invalid", details=[
-            {"path": ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in exc.errors()]) from exc
+        from ..plain_errors import problems
+        raise DefinitionError("email template is invalid",
+                              details=problems(exc, lambda loc: ".".join(str(p) for p in loc), EmailTemplate)) from exc
 
 
 def _lookup(context: dict, path: str) -> Any:

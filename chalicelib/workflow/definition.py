@@ -386,7 +386,8 @@ def _problem_path(loc: tuple) -> str:
 
 
 def _pydantic_problems(exc: ValidationError) -> list[dict]:
-    return [{"path": _problem_path(tuple(err["loc"])), "message": err["msg"]} for err in exc.errors(include_url=False)]
+    from ..plain_errors import problems
+    return problems(exc, _problem_path, WorkflowDefinition)
 
 
 def parse_workflow(raw: Any, *, form=None, previous=None) -> tuple[WorkflowDefinition, list[dict]]:

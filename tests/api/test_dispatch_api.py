@@ -99,7 +99,7 @@ def test_policy_upload_is_checked_against_the_forms(flow_api):
     bad = {"order": {"location": "service_address", "skill": "nope"}, "weights": {"load": -1}}
     response = flow_api.call("POST", "/definitions/dispatch_policy/work_order/versions", body=bad)
     assert response.status_code == 422 and response.json["error"]["details"] == [
-        {"path": "weights.load", "message": "Input should be greater than or equal to 0"}]
+        {"path": "weights.load", "message": "must be at least 0"}]
     del bad["weights"]
     response = flow_api.call("POST", "/definitions/dispatch_policy/work_order/versions", body=bad)
     paths = {d["path"]: d["message"] for d in response.json["error"]["details"]}

@@ -38,11 +38,11 @@ def test_defaults_are_a_complete_policy():
 
 
 @pytest.mark.parametrize("raw, path, words", [
-    ({"weights": {"distance": -1}}, "weights.distance", "greater than or equal"),
-    ({"weights": {"speed": 1}}, "weights.speed", "Extra inputs"),
-    ({"surprise": True}, "surprise", "Extra inputs"),
+    ({"weights": {"distance": -1}}, "weights.distance", "must be at least 0"),
+    ({"weights": {"speed": 1}}, "weights.speed", "unknown key (allowed: distance, fairness, load"),
+    ({"surprise": True}, "surprise", "unknown key"),
     ({"order": {"skill": "Bad Name"}}, "order.skill", "pattern"),
-    ({"rules": {"min_skill_level": -1}}, "rules.min_skill_level", "greater than or equal"),
+    ({"rules": {"min_skill_level": -1}}, "rules.min_skill_level", "must be at least 0"),
     ({"rules": {"neighbours": {"north": "east"}}}, "rules.neighbours.north", "list"),
     ({"rules": {"neighbours": {"north": ["north"]}}}, "rules.neighbours.north", "own neighbour"),
     ({"rules": {"min_skill_level_by_skill": {"medical": 9}}}, "rules.min_skill_level_by_skill.medical", "max_skill_level"),
