@@ -5,7 +5,7 @@ from chalice import Blueprint
 from ..errors import BadRequest, parse_count
 from ..services import definition_schemas as schemas
 from ..services import definitions as service
-from .common import body_of, flag, json_response, query_params, route
+from .common import body_of, flag, header, json_response, query_params, route
 
 bp = Blueprint(__name__)
 
@@ -43,9 +43,10 @@ def upload(request, caller, kind, name):
     return json_response(service.upload(caller, kind, name, body_of(request), publish=publish), 201)
 
 
-@route(bp, "/definitions/{kind}/{name}", methods=["PATCH"], content_types=("application/merge-patch+json", "application/json"))
+@route(bp, "/definitions/{kind}/{name}", methods=["PATCH"],
+       content_types=("application/merge-patch+json", "application/json", "application/json-patch+json"))
 def patch_definition(request, caller, kind, name):
-    """Change a definition with a JSON Merge Patch (RFC 7386) against ?base=<its latest version>"""
+    """Change a definition with a JSON Merge Patch (RFC 7386) or a JSON Patch (RFC 6902) against ?base=<its latest version>"""
     params = query_params(request)
     base = params.get("base")
     if base is None:
@@ -53,7 +54,9 @@ def patch_definition(request, caller, kind, name):
                          code="base_required", details=[{"path": "query.base", "message": "required"}])
     version = parse_count(base, "query.base", minimum=1)
     publish = flag(params, "publish", True)
-    return json_response(service.patch(caller, kind, name, body_of(request), base=version, publish=publish), 201)
+    operations = (header(request, "Content-Type") or "").split(";")[0].strip().lower() == "application/json-patch+json"
+    return json_response(service.patch(caller, kind, name, body_of(request), base=version, publish=publish,
+                                       operations=operations), 201)
 
 
 @route(bp, "/definitions/{kind}/{name}", methods=["GET"])

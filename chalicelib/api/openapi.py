@@ -306,8 +306,15 @@ def _definition_bodies(components: dict) -> tuple[dict, dict]:
               "content": {"application/json": {"schema": {"anyOf": refs}}}}
     patch = {"type": "object", "description": "JSON Merge Patch (RFC 7386) of the base version's document: keys left out "
              "keep their values, null removes a key (its default applies), objects merge, arrays are replaced whole"}
+    operations = {"type": "array", "description": "JSON Patch (RFC 6902): operations applied in order, all or nothing "
+                  "(e.g. [{\"op\": \"add\", \"path\": \"/fields/-\", \"value\": {...}}]); a failed test → 409",
+                  "items": {"type": "object", "required": ["op", "path"], "properties": {
+                      "op": {"type": "string", "enum": ["add", "remove", "replace", "move", "copy", "test"]},
+                      "path": {"type": "string", "description": "JSON Pointer (RFC 6901)"},
+                      "from": {"type": "string"}, "value": {}}}}
     return upload, {"required": True, "content": {"application/merge-patch+json": {"schema": patch},
-                                                  "application/json": {"schema": patch}}}
+                                                  "application/json": {"schema": patch},
+                                                  "application/json-patch+json": {"schema": operations}}}
 
 
 def _component(components: dict, name: str, schema: dict) -> dict:

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from typing_extensions import TypedDict
 
-from .. import jsonutil, mergepatch
+from .. import json_patch, jsonutil, mergepatch
 from ..config import get_settings
 from ..errors import AppError, BadRequest, Conflict, DefinitionError, NotFound, ValidationFailed
 from ..forms.definition import FormDefinition, parse_form_definition
@@ -237,16 +237,21 @@ def upload(caller: Caller, kind: str, name: str, raw: Any, *, publish: bool) -> 
     return _add_version(caller, kind, name, parser, raw, text, head, publish=publish, action="upload")
 
 
-def patch(caller: Caller, kind: str, name: str, patch_document: Any, *, base: int, publish: bool) -> VersionUploaded:
-    """A JSON Merge Patch (RFC 7386) against version `base`, stored as a new version exactly as an
-    upload of the merged document would be (same checks, warnings, checksum, audit in the same
-    transaction). Keys the patch leaves out keep the base version's values; null removes a key (the
-    model's default applies then); arrays are replaced whole. `base` must be the latest version: a
-    patch written against an older one is refused (409 naming the latest), so one admin's change is
-    never silently built on a version another admin has since replaced."""
+def patch(caller: Caller, kind: str, name: str, patch_document: Any, *, base: int, publish: bool,
+          operations: bool = False) -> VersionUploaded:
+    """A JSON Merge Patch (RFC 7386) against version `base` — or, with `operations`, a JSON Patch
+    (RFC 6902: add/remove/replace/move/copy/test, e.g. append one field) — stored as a new version
+    exactly as an upload of the patched document would be (same checks, warnings, checksum, audit in
+    the same transaction). Keys a merge patch leaves out keep the base version's values; null removes
+    a key (the model's default applies then); arrays are replaced whole. `base` must be the latest
+    version: a patch written against an older one is refused (409 naming the latest), so one admin's
+    change is never silently built on a version another admin has since replaced."""
     caller.require_admin("changing definitions")
     parser = _check_kind_and_name(kind, name)
-    if not isinstance(patch_document, dict):
+    if operations and not isinstance(patch_document, list):
+        raise BadRequest("a JSON Patch is an array of operations", code="invalid_patch",
+                         details=[{"path": "", "message": "expected an array"}])
+    if not operations and not isinstance(patch_document, dict):
         raise BadRequest("a merge patch of a definition is a JSON object of the keys to change", code="invalid_patch",
                          details=[{"path": "", "message": "expected an object"}])
     head = store.get_head(caller.tenant, kind, name, consistent=True)
@@ -260,12 +265,22 @@ def patch(caller: Caller, kind: str, name: str, patch_document: Any, *, base: in
     if stored is None:  # the head names it, so only a damaged table gets here
         raise NotFound(f"{kind} '{name}' has no version {base}")
     document = jsonutil.loads(stored.body)
-    merged = mergepatch.merge(document, patch_document)
+    merged = _operations_applied(document, patch_document) if operations else mergepatch.merge(document, patch_document)
     if merged == document:
         raise ValidationFailed(f"the patch changes nothing in version {base}", code="empty_patch",
                                details=[{"path": "", "message": "no key is set or removed"}])
     raw, text = _prepared(merged, name)
     return _add_version(caller, kind, name, parser, raw, text, head, publish=publish, action="patch")
+
+
+def _operations_applied(document: Any, operations: list) -> Any:
+    try:
+        return json_patch.apply(document, operations)
+    except json_patch.PatchError as exc:
+        error = Conflict if exc.failed_test else ValidationFailed  # a failed `test` is a precondition
+        raise error(f"patch operation {exc.index} cannot be applied: {exc.message}",
+                    code="patch_test_failed" if exc.failed_test else "invalid_patch",
+                    details=[{"path": f"[{exc.index}].{exc.member}", "message": exc.message}]) from exc
 
 
 def _prepared(raw: Any, name: str) -> tuple[Any, str]:

@@ -72,7 +72,7 @@ def test_the_openapi_upload_body_is_each_kinds_schema(api):
         assert list(validator.iter_errors(body)) == [], (kind, name)
         assert list(validator.iter_errors({**body, "surprise": 1})), (kind, name)
     patch = document["paths"]["/definitions/{kind}/{name}"]["patch"]
-    assert set(patch["requestBody"]["content"]) == {"application/merge-patch+json", "application/json"}
+    assert set(patch["requestBody"]["content"]) == {"application/merge-patch+json", "application/json", "application/json-patch+json"}
     assert {p["name"]: p.get("required", False) for p in patch["parameters"] if p["in"] == "query"} == {"base": True, "publish": False}
     assert document["paths"]["/definitions/schemas/{kind}"]["get"]["security"] == []
 

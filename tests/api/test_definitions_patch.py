@@ -162,3 +162,56 @@ def test_media_types_permissions_and_unknown_definitions(api):
     assert _patch(api, "/definitions/gizmo/inspection", {"title": "X"}, 1).status_code == 404
     assert _patch(api, path, {"title": "X"}, 1, tenant="other", user="x", roles=["admin"]).status_code == 404
     assert api.call("GET", path).json["latest"] == 2
+
+
+OPS = {"Content-Type": "application/json-patch+json"}
+
+
+def test_json_patch_appends_the_field_and_the_editable_entry_in_a_few_bytes(flow_api):
+    """The same change as a JSON Patch (RFC 6902): arrays take one appended item, not the whole array."""
+    form = json.loads((SHIPPED / "forms" / "work_order.json").read_text())
+    workflow = json.loads((SHIPPED / "workflows" / "work_order.json").read_text())
+    site_contact = {"name": "site_contact", "type": "text", "label": "Site contact", "max_length": 100}
+    form_ops = [{"op": "add", "path": "/fields/-", "value": site_contact}]
+    workflow_ops = [{"op": "test", "path": "/States/Review/Type", "value": "Task"},
+                    {"op": "add", "path": "/States/Review/Editable/-", "value": "site_contact"}]
+    assert len(json.dumps(form_ops)) * 50 < len(json.dumps(form))
+    assert len(json.dumps(workflow_ops)) * 50 < len(json.dumps(workflow))
+    formed = _patch(flow_api, "/definitions/form/work_order", form_ops, 1, headers=OPS)
+    assert formed.status_code == 201 and formed.json["version"] == 2, formed.json
+    flowed = _patch(flow_api, "/definitions/workflow/work_order", workflow_ops, 1, headers=OPS)
+    assert flowed.status_code == 201 and flowed.json["version"] == 2, flowed.json
+    assert _body(flow_api, "form", "work_order", 2)["fields"] == form["fields"] + [site_contact]
+    assert _body(flow_api, "workflow", "work_order", 2)["States"]["Review"]["Editable"] == (
+        workflow["States"]["Review"]["Editable"] + ["site_contact"])
+    order = new_work_order(flow_api, new_customer(flow_api)["id"])
+    changed = flow_api.call("PATCH", f"/forms/work_order/records/{order['id']}",
+                            body={"version": order["version"], "data": {"site_contact": "Mr Wu"}}, **SUPERVISOR)
+    assert changed.status_code == 200 and changed.json["data"]["site_contact"] == "Mr Wu", changed.json
+
+
+def test_json_patch_errors_name_the_operation(api):
+    api.call("POST", "/definitions/form/inspection/versions", body=FORM)
+    path = "/definitions/form/inspection"
+    failed = _patch(api, path, [{"op": "test", "path": "/title", "value": "Old title"},
+                                {"op": "replace", "path": "/title", "value": "New"}], 1, headers=OPS)
+    assert failed.status_code == 409 and failed.json["error"]["code"] == "patch_test_failed", failed.json
+    assert failed.json["error"]["details"] == [{"path": "[0].value", "message": "test failed: /title is not the given value"}]
+    cases = [  # (operations, status, code, path)
+        ([{"op": "replace", "path": "/title", "value": "X"}, {"op": "remove", "path": "/fields/7"}], 422, "invalid_patch", "[1].path"),
+        ([{"op": "launch", "path": "/title"}], 422, "invalid_patch", "[0].op"),
+        ([{"op": "add", "path": "/fields/-", "value": {"name": "x", "type": "wat"}}], 422, "invalid_definition", "fields[2]"),
+        ([{"op": "add", "path": "/colour", "value": "red"}], 422, "invalid_definition", "colour"),
+        ({"title": "an object"}, 400, "invalid_patch", ""),
+    ]
+    for operations, status, code, where in cases:
+        answer = _patch(api, path, operations, 1, headers=OPS)
+        assert answer.status_code == status and answer.json["error"]["code"] == code, (operations, answer.json)
+        assert where in {d["path"] for d in answer.json["error"]["details"]}, (operations, answer.json)
+    assert api.call("GET", path).json["latest"] == 1
+    moved = _patch(api, path, [{"op": "test", "path": "/title", "value": "Site inspection"},
+                               {"op": "move", "from": "/fields/1", "path": "/fields/0"}], 1, headers=OPS)
+    assert moved.status_code == 201, moved.json
+    assert [f["name"] for f in _body(api, "form", "inspection", 2)["fields"]] == ["score", "site"]
+    log = api.call("GET", "/audit?limit=1").json["items"]
+    assert log[0]["action"] == "patch+publish" and log[0]["version"] == 2
