@@ -354,42 +354,85 @@ def is_sync_key(plan: WritePlan) -> bool:
 
 class _Transaction:
     """TransactWrite that remembers a label per item, so a cancellation says which item failed and,
-    with ReturnValuesOnConditionCheckFailure=ALL_OLD, what it held (no second read)."""
+    with ReturnValuesOnConditionCheckFailure=ALL_OLD, what it held (no second read).
+
+    DynamoDB refuses a transaction that touches one item twice (ValidationException), and one change
+    can name an item twice: a workflow step creating a record that refers to the same customer as its
+    source, or to the source itself. So checks of one item merge into one (conditions AND-ed), and a
+    check of an item the transaction also writes becomes part of that write's condition."""
 
     def __init__(self) -> None:
-        self._checks: list = []
+        self._checks: dict[tuple, list] = {}  # item key → [model, hash, range, condition, labels]
         self._deletes: list = []
         self._puts: list = []
         self._updates: list = []
 
+    @staticmethod
+    def _key_of(item) -> tuple:
+        hash_attr, range_attr = item._hash_key_attribute(), item._range_key_attribute()
+        return (item.Meta.table_name, getattr(item, hash_attr.attr_name),
+                getattr(item, range_attr.attr_name) if range_attr is not None else None)
+
     def check(self, model, hash_key, range_key, condition, label) -> None:
-        self._checks.append((label, lambda tx: tx.condition_check(model, hash_key, range_key, condition=condition)))
+        key = (model.Meta.table_name, hash_key, range_key)
+        if key in self._checks:
+            self._checks[key][3] = self._checks[key][3] & condition
+            self._checks[key][4].append(label)
+        else:
+            self._checks[key] = [model, hash_key, range_key, condition, [label]]
 
     def delete(self, item, condition, label) -> None:
-        self._deletes.append((label, lambda tx: tx.delete(item, condition=condition)))
+        self._deletes.append((self._key_of(item), item, condition, label))
 
     def put(self, item, condition, label) -> None:
-        self._puts.append((label, lambda tx: tx.save(item, condition=condition, return_values="ALL_OLD")))
+        self._puts.append((self._key_of(item), item, condition, label))
 
     def update(self, item, actions, condition, label) -> None:
-        self._updates.append((label, lambda tx: tx.update(item, actions, condition=condition, return_values="ALL_OLD")))
+        self._updates.append((self._key_of(item), item, actions, condition, label))
+
+    def _ordered(self) -> list[tuple[list, Callable]]:
+        """(labels, add) in PynamoDB's wire order, each item once."""
+        checks = dict(self._checks)
+
+        def folded(key, condition):
+            merged = checks.pop(key, None)
+            if merged is None:
+                return condition, []
+            return (merged[3] if condition is None else condition & merged[3]), merged[4]
+
+        deletes, puts, updates = [], [], []
+        for key, item, condition, label in self._puts:
+            condition, more = folded(key, condition)
+            puts.append(([label, *more], lambda tx, item=item, condition=condition:
+                         tx.save(item, condition=condition, return_values="ALL_OLD")))
+        for key, item, condition, label in self._deletes:
+            condition, more = folded(key, condition)
+            deletes.append(([label, *more], lambda tx, item=item, condition=condition: tx.delete(item, condition=condition)))
+        for key, item, actions, condition, label in self._updates:
+            condition, more = folded(key, condition)
+            updates.append(([label, *more], lambda tx, item=item, actions=actions, condition=condition:
+                             tx.update(item, actions, condition=condition, return_values="ALL_OLD")))
+        check_ops = [(labels, lambda tx, m=model, h=hash_key, r=range_key, c=condition: tx.condition_check(m, h, r, condition=c))
+                     for model, hash_key, range_key, condition, labels in checks.values()]
+        return check_ops + deletes + puts + updates
 
     def commit(self) -> dict:
         """{} on success, else {label: old item as plain dict or None} for each item that failed its condition."""
-        ordered = self._checks + self._deletes + self._puts + self._updates  # PynamoDB's wire order
+        ordered = self._ordered()
         if len(ordered) > MAX_TRANSACTION_ITEMS:
             raise ValidationFailed(f"change touches {len(ordered)} items; the limit is {MAX_TRANSACTION_ITEMS}",
                                    code="too_many_references")
         try:
             with TransactWrite(connection=RecordItem._get_connection().connection) as tx:
-                for _label, add in ordered:
+                for _labels, add in ordered:
                     add(tx)
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
             failed = {}
-            for (label, _add), reason in zip(ordered, reasons):
+            for (labels, _add), reason in zip(ordered, reasons):
                 if reason is not None and reason.code == "ConditionalCheckFailed":
-                    failed[label] = _plain(reason.raw_item)
+                    for label in labels:
+                        failed[label] = _plain(reason.raw_item)
             if not failed:
                 codes = {r.code for r in reasons if r is not None}
                 if "TransactionConflict" in codes:

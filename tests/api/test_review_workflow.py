@@ -363,6 +363,36 @@ def test_create_record_step_writes_once_with_history_and_rolls_back_on_failure(a
     assert_side_items_match("demo", done["record"])
 
 
+def test_create_record_step_naming_the_sources_references_is_one_transaction(api):
+    """The created record refers to the same client as its source (a second check of one item in one
+    transaction is refused by DynamoDB): the checks merge, at create and on an action; a missing
+    client is still a 422 naming the field."""
+    upload(api, "form", "client", {"title": "Client", "fields": [{"name": "name", "type": "text", "required": True}],
+                                   "permissions": EVERYONE})
+    ticket_form(api, fields=[{"name": "client", "type": "lookup", "form": "client"}])
+    upload(api, "form", "note", {"title": "Note", "fields": [{"name": "text", "type": "text", "required": True},
+                                                             {"name": "client", "type": "lookup", "form": "client"}],
+                                 "permissions": EVERYONE})
+    log = {"Type": "Action", "Steps": [{"CreateRecord": {"Form": "note", "Data": {"text": "title", "client": "client"}}}]}
+    upload(api, "workflow", "ticket", {"StartAt": "Log", "States": {
+        "Log": {**log, "Next": "Wait"},
+        "Wait": {"Type": "Task", "Assignee": {"Users": ["ann"]}, "Actions": {"again": {"Next": "Again"}}},
+        "Again": {**log, "Next": "Done"},
+        "Done": {"Type": "Succeed"}}})
+    client = api.call("POST", "/forms/client/records", body={"data": {"name": "ACME"}}, **STAFF("opener")).json
+    made = api.call("POST", "/forms/ticket/records", body={"data": {"title": "Broken door", "client": client["id"]}},
+                    **STAFF("opener"))
+    assert made.status_code == 201, made.json
+    act(api, made.json, "again", STAFF("ann"))
+    notes = api.call("GET", "/forms/note/records").json["items"]
+    assert sorted(n["data"]["client"] for n in notes) == [client["id"], client["id"]]
+    api.call("DELETE", f"/forms/client/records/{client['id']}", headers={"If-Match": "1"}, **STAFF("opener"))
+    gone = api.call("POST", "/forms/ticket/records", body={"data": {"title": "Later", "client": client["id"]}},
+                    **STAFF("opener"))
+    assert gone.status_code == 422, gone.json
+    assert {d["path"] for d in gone.json["error"]["details"]} >= {"data.client"}
+
+
 def test_create_record_step_starts_the_target_forms_workflow(api):
     ticket_form(api)
     upload(api, "form", "note", {"title": "Note", "fields": [{"name": "text", "type": "text", "required": True}],
