@@ -45,9 +45,9 @@ def install_app(tenant: str, installer: str = "admin", app_dir: Path = APP_DIR) 
                 continue
         installed[name] = definitions.upload(caller, "form", name, raw, publish=True)["version"]
     # kinds that hang off a form, in install order (each is named after its form)
-    for kind, folder in (("workflow", "workflows"), ("field_service", "field_services"),
-                         ("dispatch_policy", "dispatch_policies"), ("email_template", "email_templates"),
-                         ("survey", "surveys")):
+    # (e-mail templates and dispatch policies first: the workflow's steps name them)
+    for kind, folder in (("email_template", "email_templates"), ("dispatch_policy", "dispatch_policies"),
+                         ("workflow", "workflows"), ("field_service", "field_services"), ("survey", "surveys")):
         for name in manifest.get(folder, []):
             installed[f"{kind}:{name}"] = _install_definition(caller, tenant, kind, name,
                                                               jsonutil.loads((app_dir / folder / f"{name}.json").read_text()))

@@ -9,6 +9,7 @@ import hashlib
 import json
 import threading
 import time
+from contextvars import ContextVar
 from typing import Any, Callable
 
 from typing_extensions import TypedDict
@@ -90,7 +91,14 @@ def form_named_by(raw: Any, tenant: str | None, what: str) -> FormDefinition | N
 
 def _parse_workflow(raw: Any, previous: Any, tenant: str | None):
     from ..workflow import parse_workflow
-    return parse_workflow(raw, form=form_named_by(raw, tenant, "workflow"), previous=previous)
+    wf, warnings = parse_workflow(raw, form=form_named_by(raw, tenant, "workflow"), previous=previous)
+    if tenant is not None:  # the forms, templates and policies its steps and rules name (services.dependencies)
+        from .dependencies import workflow_problems
+        problems, more = workflow_problems(tenant, wf)
+        if problems:
+            raise DefinitionError("workflow definition does not fit the published definitions it names", details=problems)
+        warnings = warnings + more
+    return wf, warnings
 
 
 def _parse_field_service(raw: Any, previous: Any, tenant: str | None):
@@ -210,9 +218,12 @@ def _parse_survey(raw: Any, previous: Any, tenant: str | None):
         target, survey_form = _form(survey.name), _form(survey.survey_form)
         lookup = target.field(survey.recipient.lookup_field) if target is not None else None
         customer = _form(lookup.form) if lookup is not None and getattr(lookup, "form", None) else None
-        problems = check_against(survey, target, survey_form, customer)
+        from .dependencies import survey_problems
+        more, warnings = survey_problems(tenant, survey)
+        problems = check_against(survey, target, survey_form, customer) + more
         if problems:
             raise DefinitionError("survey definition does not fit its forms", details=problems)
+        return survey, warnings
     return survey
 
 
@@ -306,6 +317,7 @@ def _add_version(caller: Caller, kind: str, name: str, parser: Callable, raw: An
         # stay compatible with every version records may have been written under.
         previous = _load_version(caller.tenant, kind, name, head.latest)
     parsed, warnings = _split(parser(raw, previous, caller.tenant))
+    warnings = warnings + _dependants(caller.tenant, kind, name, parsed, (head.latest if head else 0) + 1)
     canonical = json.dumps(parsed.model_dump(mode="json", exclude_defaults=False), sort_keys=True, separators=(",", ":"))
     checksum = hashlib.sha256(canonical.encode()).hexdigest()
     version = store.add_version(caller.tenant, kind, name, text, checksum, caller.user_id, utc_now(),
@@ -316,6 +328,12 @@ def _add_version(caller: Caller, kind: str, name: str, parser: Callable, raw: An
     return {"kind": kind, "name": name, "version": version,
             "published": version if publish else (head.published if head else None),
             "checksum": checksum, "warnings": warnings}
+
+
+def _dependants(tenant: str, kind: str, name: str, parsed: Any, version: int) -> list[dict]:
+    """Published definitions that name this one, re-checked against it: refused if it breaks them."""
+    from .dependencies import check_dependants
+    return check_dependants(tenant, kind, name, parsed, version)
 
 
 def _check_numbers(raw: Any) -> None:
@@ -341,7 +359,11 @@ def _split(result: Any) -> tuple[Any, list]:
 
 def publish(caller: Caller, kind: str, name: str, version: int) -> Published:
     caller.require_admin("publishing definitions")
-    _check_kind_and_name(kind, name)
+    parser = _check_kind_and_name(kind, name)
+    stored = store.get_version(caller.tenant, kind, name, version)
+    if stored is not None:  # re-checked now: what it names, and what names it, may have changed since its upload
+        parsed, _warnings = _split(parser(jsonutil.loads(stored.body), None, caller.tenant))
+        _dependants(caller.tenant, kind, name, parsed, version)
     store.publish(caller.tenant, kind, name, version, utc_now(), caller.user_id)
     _forget_head(caller.tenant, kind, name)
     _published_hook(caller.tenant, kind, name)
@@ -385,8 +407,16 @@ def get_version_body(caller: Caller, kind: str, name: str, version: int) -> dict
             "created_at": stored.created_at, "created_by": stored.created_by, "definition": jsonutil.loads(stored.body)}
 
 
+# While a candidate is checked against the definitions that depend on it (services.dependencies),
+# `published` answers the candidate for its own (tenant, kind, name): dependants re-parse against it.
+_candidates: ContextVar[dict | None] = ContextVar("definition_candidates", default=None)
+
+
 def published(tenant: str, kind: str, name: str) -> tuple[int, Any]:
     """(version, parsed definition) in use for new records. Cached; see module docstring."""
+    candidates = _candidates.get()
+    if candidates and (tenant, kind, name) in candidates:
+        return candidates[(tenant, kind, name)]
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise NotFound(f"{kind} '{str(name)[:64]}' does not exist")  # also keeps junk out of DynamoDB keys
     key = (tenant, kind, name)

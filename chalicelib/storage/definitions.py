@@ -131,3 +131,12 @@ def publish(tenant: str, kind: str, name: str, version: int, now: str, user: str
             tx.save(audit_item(tenant, now, user, "publish", kind, name, version))
     except TransactWriteError as exc:
         raise NotFound(f"{kind} '{name}' has no version {version}") from exc
+
+
+def published_mentioning(tenant: str, text: str) -> list[tuple[str, str, int, str]]:
+    """(kind, name, published version, body) of every published definition whose body contains
+    `text` (e.g. '"work_order"': the definitions that may name it). One Query of the tenant's heads
+    (each carries its published body), filtered server-side; used by upload-time dependency checks."""
+    items = DefinitionItem.query(tenant_pk(tenant), DefinitionItem.sk.startswith("head#"),
+                                 filter_condition=DefinitionItem.body.contains(text))
+    return [(i.kind, i.name, int(i.published), i.body) for i in items if i.published and i.body]
