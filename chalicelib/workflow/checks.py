@@ -59,7 +59,22 @@ def graph_problems(wf: WorkflowDefinition, form) -> tuple[list[dict], list[dict]
         problems += more
         warnings += notes
         warnings += assignee_warnings(wf, form)
+        warnings += edit_rule_warnings(wf, form)
     return problems, warnings
+
+
+def edit_rule_warnings(wf: WorkflowDefinition, form) -> list[dict]:
+    """An edit rule granting a role that may not update the form's records never applies (PATCH,
+    action data, uploads and sync all need the form's update permission first)."""
+    updaters = set(form.permissions.update)
+    warnings = []
+    for name, s in wf.States.items():
+        for r_i, rule in enumerate(getattr(s, "Edits", [])):
+            for i, role in enumerate(rule.Roles or []):
+                if role != "admin" and role not in updaters and "*" not in updaters:
+                    warnings.append({"path": f"States.{name}.Edits[{r_i}].Roles[{i}]", "message": f"role '{role}' may not "
+                                     f"update {form.name} records: this edit rule never applies to it"})
+    return warnings
 
 
 # The error names an automatic step can raise (what Retry/Catch ErrorEquals may name), and the keys
