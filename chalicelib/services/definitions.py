@@ -103,7 +103,13 @@ def _parse_workflow(raw: Any, previous: Any, tenant: str | None):
 
 def _parse_field_service(raw: Any, previous: Any, tenant: str | None):
     from ..fieldservice import parse_field_service
-    return parse_field_service(raw, form_named_by(raw, tenant, "field_service settings"))
+    fs = parse_field_service(raw, form_named_by(raw, tenant, "field_service settings"))
+    if tenant is not None:  # the part, van and warehouse forms it reads (services.dependencies)
+        from .dependencies import field_service_problems
+        problems = field_service_problems(tenant, fs)
+        if problems:
+            raise DefinitionError("field_service settings do not fit the forms they name", details=problems)
+    return fs
 
 
 # kind → parser(raw, previous parsed or None, tenant or None) → parsed or (parsed, warnings).

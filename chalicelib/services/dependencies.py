@@ -145,6 +145,41 @@ def survey_problems(tenant: str, survey) -> tuple[list[dict], list[dict]]:
     return problems, warnings
 
 
+def field_service_problems(tenant: str, fs) -> list[dict]:
+    """The other forms field service reads: the part form's price, the van lookup (user field
+    indexed, warehouse field) and the warehouse form's keeper — else parts lines lose their price,
+    an engineer's van is never found, or a van is open to anybody, silently."""
+    problems: list[dict] = []
+    parts = fs.parts
+    if parts is None:
+        return problems
+
+    def form_with(path: str, name: str, needs: list[tuple[str, str | None, tuple[str, ...]]]):
+        form = _published(tenant, "form", name)
+        if form is None:
+            problems.append({"path": path, "message": f"no published form '{name}'"})
+            return None
+        for where, field_name, types in needs:
+            field = form.fields_by_name.get(field_name) if field_name else None
+            if field_name is None:
+                continue
+            if field is None:
+                problems.append({"path": where, "message": f"unknown field '{field_name}' on form {name}"})
+            elif types and field.type not in types:
+                problems.append({"path": where, "message": f"field '{field_name}' of form {name} must be of type {'/'.join(types)}"})
+        return form
+
+    form_with("parts.part_form", parts.part_form, [("parts.price_field", parts.price_field, ("number", "money"))])
+    form_with("parts.warehouse_form", parts.warehouse_form, [("parts.keeper_field", parts.keeper_field, ("user",))])
+    if parts.van is not None:
+        van = form_with("parts.van.form", parts.van.form, [("parts.van.user_field", parts.van.user_field, ("user",)),
+                                                            ("parts.van.warehouse_field", parts.van.warehouse_field, ("lookup",))])
+        if van is not None and parts.van.user_field in van.fields_by_name and van.index_slot(parts.van.user_field) is None:
+            problems.append({"path": "parts.van.user_field", "message": f"field '{parts.van.user_field}' is not among the "
+                             f"indexes of form {van.name}: an engineer's van would never be found"})
+    return problems
+
+
 # ---------------------------------------------------------------------------------- depended on
 
 def _findings(tenant: str, kind: str, raw: Any, candidates: dict | None) -> tuple[set, set]:

@@ -211,3 +211,16 @@ def test_a_workflow_that_drops_the_state_or_mail_its_survey_waits_for_is_refused
     assert [(w["dependant"]["kind"], w["dependant"]["path"]) for w in warnings] == [("survey", "template")]
     survey = shipped("surveys", "work_order")
     assert [d["path"] for d in refused(demo_api, "survey", "work_order", {**survey, "await_state": "Closed"})] == ["await_state"]
+
+
+def test_field_service_is_checked_against_the_part_van_and_warehouse_forms_and_they_against_it(demo_api):
+    settings = shipped("field_services", "work_order")
+    bad = json.loads(json.dumps(settings))
+    bad["parts"]["price_field"] = "price"
+    bad["parts"]["van"]["warehouse_field"] = "user"
+    paths = [d["path"] for d in refused(demo_api, "field_service", "work_order", bad)]
+    assert paths == ["parts.price_field", "parts.van.warehouse_field"]
+    engineer = shipped("forms", "engineer")
+    engineer["fields"] = [f for f in engineer["fields"] if f["name"] != "van_warehouse"]
+    details = refused(demo_api, "form", "engineer", engineer)
+    assert {"kind": "field_service", "name": "work_order", "path": "parts.van.warehouse_field"} in [d["dependant"] for d in details]
