@@ -12,6 +12,12 @@ from .fields import INDEXABLE_TYPES, NAME_PATTERN, FormField, SubTableField
 
 MAX_INDEXES = 4  # one GSI slot per indexed field (see docs/ARCHITECTURE.md)
 EXPRESSION_VARIABLES = ("$user", "$now", "$today")
+# The record's own id and number, where expressions run over one record (field conditions, computed
+# fields; workflows and reports too). On a create `$id` is already assigned but `$number` is null: the
+# number is drawn as the record is stored, after its values are computed. Row rules (permissions.rows)
+# are written over data alone, so they may not use them.
+RECORD_VARIABLES = ("$id", "$number")
+FIELD_VARIABLES = (*EXPRESSION_VARIABLES, *RECORD_VARIABLES)
 ROLE_PATTERN = r"^(\*|[A-Za-z0-9_.\-]{1,64})$"
 
 
@@ -168,11 +174,11 @@ def semantic_problems(form: FormDefinition, previous: FormDefinition | None) -> 
     problems: list[dict] = []
     top_names = [f.name for f in form.fields]
 
-    def check_expr(path: str, source: str | None, known: list[str]) -> None:
+    def check_expr(path: str, source: str | None, known: list[str], variables: tuple[str, ...] = FIELD_VARIABLES) -> None:
         if source is None:
             return
         try:
-            check_expression(source, known, EXPRESSION_VARIABLES)
+            check_expression(source, known, variables)
         except ExpressionError as exc:
             problems.append({"path": path, "message": exc.message})
 
@@ -331,7 +337,7 @@ def _permission_problems(form: FormDefinition, check_expr, top_names: list[str])
             if not role_re.fullmatch(role):
                 problems.append({"path": f"permissions.{action.rstrip('_')}[{i}]", "message": "role names are letters, digits, _ . - (or *)"})
     for role, rule in perms.rows.items():
-        check_expr(f"permissions.rows.{role}", rule, top_names)  # reports into semantic_problems' list
+        check_expr(f"permissions.rows.{role}", rule, top_names, EXPRESSION_VARIABLES)  # into semantic_problems' list
         if not role_re.fullmatch(role):
             problems.append({"path": f"permissions.rows.{role}", "message": "not a role name"})
     known = set(top_names)

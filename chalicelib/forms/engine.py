@@ -172,17 +172,30 @@ def _reads_by_name(expressions) -> bool:
     return any(e is not None and e is not _NEVER and "signature_valid" in e.source for e in expressions)
 
 
+def record_variables(record: Any) -> dict:
+    """`$id` and `$number` of a record (a stored record, or a dict with "id" / "number"); {} for None. Added to the variables wherever expressions run over that record (see RECORD_VARIABLES)."""
+    if record is None:
+        return {}
+    if isinstance(record, dict):
+        return {"$id": record.get("id"), "$number": record.get("number")}
+    return {"$id": getattr(record, "id", None), "$number": getattr(record, "number", None)}
+
+
 def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None = None,
                     variables: dict | None = None, system: bool = False,
-                    server_written: frozenset[str] | tuple[str, ...] = ()) -> ValidatedRecord:
+                    server_written: frozenset[str] | tuple[str, ...] = (), record: Any = None) -> ValidatedRecord:
     """Create when previous is None, else a partial update: keys in patch replace, null clears.
     system=True is the workflow writing (SetFields): read-only rules, which guard users, do not apply.
     Server-owned fields (and signatures) are refused from anyone else, except those named in
     `server_written` (the platform's own write in a user's request, e.g. a confirmed signature upload);
-    an update echoing a server-owned value unchanged is harmless and ignored."""
+    an update echoing a server-owned value unchanged is harmless and ignored.
+    `record`: the record being written (its .id and .number become `$id` / `$number`); without it they
+    are null, as on a create whose number is not drawn yet."""
     if not isinstance(patch, dict):
         raise ValidationFailed("record data must be an object", details=[{"path": "data", "message": "expected object"}])
     plan: FormPlan = form.validation_plan
+    if record is not None:
+        variables = {**(variables or {}), **record_variables(record)}
     variables = variables or {}
     problems: list[dict] = []
     kinds, server_computed = plan.kinds, plan.server_computed

@@ -68,10 +68,11 @@ def _number(value: Any) -> Decimal | None:
 
 
 def record_context(record: Mapping[str, Any]) -> dict:
-    """record = {"data", "state", "created_at", "updated_at"} → the expression context of one record."""
+    """record = {"data", "state", "created_at", "updated_at", "id", "number"} → the expression context of one record."""
     workflow = record.get("workflow") or {}
     return {**(record.get("data") or {}), "$state": record.get("state", workflow.get("state")),
-            "$created_at": record.get("created_at"), "$updated_at": record.get("updated_at")}
+            "$created_at": record.get("created_at"), "$updated_at": record.get("updated_at"),
+            "$id": record.get("id"), "$number": record.get("number")}
 
 
 def row_contexts(report: ReportDefinition, record: Mapping[str, Any]) -> list[dict]:

@@ -13,7 +13,7 @@ sub-tables. Pure: pydantic only; every problem is reported with its JSON path.
 
 `field`, `where`, `filter`, `start`, `end` are expressions of the platform's expression language
 (a field name is the simplest expression); besides the form's fields they may use `$state` (the
-workflow state), `$created_at` and `$updated_at`. With `rows`, the row's own fields are in scope too.
+workflow state), `$created_at`, `$updated_at` and the record's `$id` and `$number`. With `rows`, the row's own fields are in scope too.
 `scope` adds group-by fields that are not shown but let row permissions (e.g. a supervisor's region)
 be applied to the stored aggregates.
 """
@@ -29,7 +29,7 @@ from ..locales import Translatable
 
 NAME = r"^[a-z][a-z0-9_]{0,62}$"
 BUCKETS = ("hour", "day", "week", "month", "quarter", "year")
-RECORD_VARIABLES = ("$state", "$created_at", "$updated_at")
+RECORD_VARIABLES = ("$state", "$created_at", "$updated_at", "$id", "$number")
 MAX_GROUPS_PER_VIEW = 5000
 
 

@@ -301,6 +301,7 @@ def _backlog(caller: Caller, form: FormDefinition, request, access, results: dic
 
 def _dispatchable(caller: Caller, policy: DispatchPolicy, rec) -> BatchResult | bool:
     """True when the caller can take the policy's action on the order now; else its result."""
+    from ..forms.engine import record_variables
     from ..workflow import available_actions
     from .workflow import running
     assigned = rec.data.get(policy.order.assigned)
@@ -308,7 +309,7 @@ def _dispatchable(caller: Caller, policy: DispatchPolicy, rec) -> BatchResult | 
         return {"record_id": rec.id, "status": "skipped", "reason": "the record has no workflow"}
     inst, wf = running(caller.tenant, rec)
     actions = available_actions(wf, inst, rec.data, caller.user_id, caller.roles, ADMIN_ROLE in caller.roles,
-                                caller.variables(utc_now()))
+                                {**caller.variables(utc_now()), **record_variables(rec)})
     if any(a["action"] == policy.batch.action for a in actions):
         return True
     if assigned:

@@ -42,6 +42,7 @@ def explain(caller: Caller, form_name: str, record_id: str, user_id: str | None)
               "why": "each role is checked on its own (grants, row rule, field grants); the results are combined"}
     if rec.workflow:
         from ..workflow import available_actions
+        from ..forms.engine import record_variables
         from .workflow import editable_now, running
         inst, wf = running(caller.tenant, rec)
         keys = {f"user:{user_id}"} | {f"role:{r}" for r in subject.roles}
@@ -50,7 +51,7 @@ def explain(caller: Caller, form_name: str, record_id: str, user_id: str | None)
                               "is_assignee": any(t.assignee in keys for t in inst.tasks),
                               "actions": [a["action"] for a in available_actions(
                                   wf, inst, rec.data, user_id, subject.roles, ADMIN_ROLE in subject.roles,
-                                  subject.variables(utc_now()))] if result["can"]["read"] else [],
+                                  {**subject.variables(utc_now()), **record_variables(rec)})] if result["can"]["read"] else [],
                               # what the state's edit rules let them change now (PATCH, uploads, parts, sync)
                               "editable": editable_now(subject, wf, inst, rec.data, access.writable_fields(rec.data))
                               if result["can"]["update"] else {"fields": [], "comment_required": []}}

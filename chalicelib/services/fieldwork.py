@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import jsonutil
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
-from ..forms.engine import validate_record
+from ..forms.engine import record_variables, validate_record
 from ..ids import is_valid_id, new_id
 from ..storage import inventory as stock_store
 from ..storage import listing
@@ -115,12 +115,12 @@ def commit(caller: Caller, rec, form, patch: dict, *, kind: str, action: str | N
     idempotent (offline sync): a replay writes nothing and returns the first `response`.
     Returns (new record, transition or None, replayed response or None)."""
     now = utc_now()
-    data = validate_record(form, patch, previous=rec.data, system=True).data
+    data = validate_record(form, patch, previous=rec.data, system=True, record=rec).data
     outcome, from_state = None, None
     if action and rec.workflow:
         from ..workflow import available_actions, take_action
         inst, wf = workflow.running(caller.tenant, rec)
-        variables = caller.variables(now)
+        variables = {**caller.variables(now), **record_variables(rec)}
         offered = {a["action"] for a in available_actions(wf, inst, data, caller.user_id, caller.roles,
                                                            ADMIN_ROLE in caller.roles, variables)}
         if action in offered:

@@ -171,16 +171,18 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
         raise BadRequest("Idempotency-Key must be 8-128 characters of letters, digits and _.:-",
                          details=[{"path": "headers.Idempotency-Key", "message": "malformed"}])
     now = utc_now()
-    with access.hiding(None, data):  # errors name only fields the creator may see (or sent)
-        validated = validate_record(form, data, variables=caller.variables(now))
-        from .fieldwork import guard_managed
-        guard_managed(caller.tenant, form_name, data)  # after validation: bad input is reported field by field first
-        outcome, _wf = workflow.start_for_create(caller, form, validated.data, now)
-        final = validate_record(form, {}, previous=outcome.data, system=True) if outcome else validated
     if record_id is not None and not is_valid_id(record_id):
         raise ValidationFailed("record_id must be a ULID (26 characters of Crockford base32)",
                                details=[{"path": "record_id", "message": "invalid id"}])
-    rec = store.StoredRecord(tenant=caller.tenant, id=client_record_id(caller, record_id) if record_id else new_id(),
+    # the id is known before the values are computed ($id); the number is drawn as it is stored ($number null)
+    identity = {"id": client_record_id(caller, record_id) if record_id else new_id(), "number": None}
+    with access.hiding(None, data):  # errors name only fields the creator may see (or sent)
+        validated = validate_record(form, data, variables=caller.variables(now), record=identity)
+        from .fieldwork import guard_managed
+        guard_managed(caller.tenant, form_name, data)  # after validation: bad input is reported field by field first
+        outcome, _wf = workflow.start_for_create(caller, form, validated.data, now, record_id=identity["id"])
+        final = validate_record(form, {}, previous=outcome.data, system=True, record=identity) if outcome else validated
+    rec = store.StoredRecord(tenant=caller.tenant, id=identity["id"],
                              form=form_name, form_version=version, version=1,
                              data=final.data, created_at=now, created_by=caller.user_id, updated_at=now,
                              updated_by=caller.user_id, workflow=outcome.instance.to_dict() if outcome else None)
@@ -328,7 +330,7 @@ def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: 
     comment = _comment_of(body)
     now = utc_now()
     with access.hiding(rec.data, data):  # errors name only fields this caller may see (or sent)
-        validated = validate_record(form, data, previous=rec.data, variables=caller.variables(now))
+        validated = validate_record(form, data, previous=rec.data, variables=caller.variables(now), record=rec)
         correction = False
         if rec.workflow:  # the state's edit rules judge what this write changes (an unchanged echo is no edit)
             inst, wf = workflow.running(caller.tenant, rec)

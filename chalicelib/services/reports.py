@@ -85,7 +85,7 @@ def _value(attr: dict | None) -> Any:
     return None
 
 
-def _record_view(image: dict | None) -> dict | None:
+def _record_view(image: dict | None, record_id: str | None = None) -> dict | None:
     """A record item's stream image → what the engine reads ({data, state, deleted, ...})."""
     if not image:
         return None
@@ -93,7 +93,8 @@ def _record_view(image: dict | None) -> dict | None:
     workflow = _value(image.get("workflow"))
     return {"data": jsonutil.loads(_value(image.get("data")) or "{}"), "deleted": bool(_value(image.get("deleted"))),
             "workflow": jsonutil.loads(workflow) if workflow else None,
-            "created_at": _value(image.get("created_at")), "updated_at": _value(image.get("updated_at"))}
+            "created_at": _value(image.get("created_at")), "updated_at": _value(image.get("updated_at")),
+            "id": record_id, "number": _value(image.get("number"))}
 
 
 def process_stream(records: list[dict]) -> dict:
@@ -114,7 +115,7 @@ def process_stream(records: list[dict]) -> dict:
         version = int(_value(new.get("version"))) if new else GONE
         key = (tenant, pk.rsplit("#R#", 1)[1])
         if key not in latest or latest[key][0] < version:
-            latest[key] = (version, form, _record_view(new) if new else None)
+            latest[key] = (version, form, _record_view(new, key[1]) if new else None)
     applied = skipped = 0
     by_tenant: dict[str, list] = {}
     for (tenant, record_id), (version, form, view) in latest.items():
@@ -246,7 +247,7 @@ def advance_backfill(tenant: str, name: str, version: int, budget_seconds: float
         applied = 0
         for rec in records:
             view = {"data": rec.data, "deleted": rec.deleted, "workflow": rec.workflow,
-                    "created_at": rec.created_at, "updated_at": rec.updated_at}
+                    "created_at": rec.created_at, "updated_at": rec.updated_at, "id": rec.id, "number": rec.number}
             applied += bool(store.apply_contribution(tenant, rec.id, name, version, rec.version,
                                                      _contribution(report, view), states.get((rec.id, name, version)),
                                                      known=True, final=rec.deleted))

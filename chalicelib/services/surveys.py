@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from ..errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
-from ..forms.engine import validate_record
+from ..forms.engine import record_variables, validate_record
 from ..storage import outbox
 from . import definitions, system_writes
 
@@ -115,10 +115,10 @@ def _workflow_step(tenant: str, claims: dict, survey, answers: dict) -> dict | N
         if survey.status_field:
             patch[survey.status_field] = "answered"
         patch = {k: v for k, v in patch.items() if form.field(k) is not None}
-        data = validate_record(form, patch, previous=rec.data, system=True).data
+        data = validate_record(form, patch, previous=rec.data, system=True, record=rec).data
         try:
             outcome = take_action(wf, inst, data, survey.action, user_id="customer", roles=(), is_admin=True, now=now,
-                                  ctx=ServiceContext(tenant, form), variables=workflow._variables(None, now))
+                                  ctx=ServiceContext(tenant, form), variables={**workflow._variables(None, now), **record_variables(rec)})
         except AppError as exc:  # the action is not available (e.g. its condition): record the answer only
             import logging
             logging.getLogger("aftersales.surveys").warning(

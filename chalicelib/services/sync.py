@@ -315,7 +315,7 @@ def _merge_update(caller: Caller, op: dict, key: tuple[str, str], device: str | 
     form = definitions.version_of(caller.tenant, "form", rec.form, rec.form_version)
     visible = access.visible_fields(rec.data)
     # compare like with like: the device's values as the form engine would store them
-    mine = validate_record(form, data, previous=rec.data, system=True).data
+    mine = validate_record(form, data, previous=rec.data, system=True, record=rec).data
     apply, conflicts = {}, []
 
     def conflict(name: str, value: Any, reason: str | None = None) -> dict:
@@ -332,7 +332,7 @@ def _merge_update(caller: Caller, op: dict, key: tuple[str, str], device: str | 
         elif jsonutil.dumps(mine.get(name), canonical=True) != jsonutil.dumps(rec.data.get(name), canonical=True):
             conflicts.append(conflict(name, value))
     if apply:  # a value the record's current state no longer keeps (e.g. visible_if now false) is not dropped
-        kept = validate_record(form, apply, previous=rec.data, system=True).data
+        kept = validate_record(form, apply, previous=rec.data, system=True, record=rec).data
         for name in [n for n, v in apply.items() if v is not None and kept.get(n) is None]:
             conflicts.append(conflict(name, apply.pop(name), "not stored: the record's current values hide this field"))
     extra = []

@@ -39,7 +39,7 @@ def write(tenant: str, record_id: str, build: Callable, *, actor: str, form_name
             return {"written": False}
         patch, entry_fields, extra = built
         patch = {k: v for k, v in patch.items() if form.field(k) is not None}
-        data = validate_record(form, patch, previous=rec.data, system=True).data
+        data = validate_record(form, patch, previous=rec.data, system=True, record=rec).data
         new = record_store.StoredRecord(**{**rec.__dict__, "data": data, "version": rec.version + 1,
                                            "updated_at": now, "updated_by": actor})
         changed = sorted(k for k in set(rec.data) | set(data) if rec.data.get(k) != data.get(k))

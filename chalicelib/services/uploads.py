@@ -215,7 +215,7 @@ def confirm(caller: Caller, form_name: str, record_id: str, upload_id: str, body
         value = attachment
     now = utc_now()
     from ..forms.engine import validate_record
-    validated = validate_record(form, {field.name: value}, previous=rec.data, variables=caller.variables(now),
+    validated = validate_record(form, {field.name: value}, previous=rec.data, variables=caller.variables(now), record=rec,
                                 server_written=(field.name,) if field.type == "signature" else ())
     stored = validated.data.get(field.name)
     if not any(isinstance(a, dict) and a.get("key") == p.key for a in (stored if isinstance(stored, list) else [stored])):

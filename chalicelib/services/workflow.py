@@ -9,7 +9,7 @@ from typing_extensions import NotRequired, TypedDict
 
 from ..errors import AppError, BadRequest, Conflict, NotFound, ValidationFailed
 from ..forms.definition import FormDefinition
-from ..forms.engine import validate_record
+from ..forms.engine import record_variables, validate_record
 from ..storage import listing
 from ..storage import records as record_store
 from ..storage import workflow as store
@@ -101,14 +101,16 @@ def _variables(caller_or_none: Caller | None, now: str) -> dict:
     return caller_or_none.variables(now)
 
 
-def start_for_create(caller: Caller, form: FormDefinition, data: dict, now: str):
-    """(outcome, workflow) for a new record, or (None, None) when the form has no workflow."""
+def start_for_create(caller: Caller, form: FormDefinition, data: dict, now: str, *, record_id: str | None = None):
+    """(outcome, workflow) for a new record, or (None, None) when the form has no workflow.
+    `record_id`: the new record's id, its `$id` ($number is null until the record is stored)."""
     found = published_workflow(caller.tenant, form.name)
     if found is None:
         return None, None
     from ..workflow import start
     version, wf = found
-    outcome = start(wf, version, data, now, ServiceContext(caller.tenant, form), _variables(caller, now))
+    variables = {**_variables(caller, now), **record_variables({"id": record_id})}
+    outcome = start(wf, version, data, now, ServiceContext(caller.tenant, form), variables)
     return outcome, wf
 
 
@@ -151,7 +153,7 @@ def list_actions(caller: Caller, form_name: str, record_id: str) -> ActionList:
     rec, form, inst, wf = _load(caller, form_name, record_id)
     now = utc_now()
     actions = available_actions(wf, inst, rec.data, caller.user_id, caller.roles, ADMIN_ROLE in caller.roles,
-                                caller.variables(now), language=caller.language)
+                                {**caller.variables(now), **record_variables(rec)}, language=caller.language)
     from .records import access_for
     visible = access_for(caller, published_form).visible_fields(rec.data)
     for a in actions:  # an action's field lists name only fields this caller may see
@@ -192,7 +194,7 @@ def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, 
         raise Conflict("record was changed by someone else", code="version_conflict",
                        details={"current_version": rec.version, "state": inst.state})
     now = utc_now()
-    variables = caller.variables(now)
+    variables = {**caller.variables(now), **record_variables(rec)}
     patch = body.get("data") or {}
     data = rec.data
     if patch:
@@ -243,7 +245,7 @@ def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, 
 def _next_record(rec, form: FormDefinition, outcome, now: str, actor: str):
     """The record after a workflow step: data re-validated (computed fields follow SetFields),
     version + 1, the new instance; plus the names of the fields that changed."""
-    validated = validate_record(form, {}, previous=outcome.data, system=True)
+    validated = validate_record(form, {}, previous=outcome.data, system=True, record=rec)
     new = record_store.StoredRecord(**{**rec.__dict__, "data": validated.data, "version": rec.version + 1,
                                        "updated_at": now, "updated_by": actor, "workflow": outcome.instance.to_dict()})
     changed = sorted(k for k in set(rec.data) | set(new.data) if rec.data.get(k) != new.data.get(k))
@@ -286,8 +288,9 @@ def related_creates(tenant: str, creates: list[dict], source, depth: int = 1) ->
         if target.auto_number_field is not None:
             raise ValidationFailed(f"CreateRecord into '{spec['form']}' is not supported: it has an auto_number field",
                                    details=[{"path": "CreateRecord.Form", "message": "auto-numbered forms are created through the API"}])
+        identity = {"id": new_id(), "number": None}  # $id of the new record ($number: none, as on an API create)
         try:
-            validated = validate_record(target, spec["data"], system=True)
+            validated = validate_record(target, spec["data"], system=True, record=identity)
         except ValidationFailed as exc:
             raise ValidationFailed(f"CreateRecord: the new {spec['form']} record is invalid",
                                    details=[{**d, "path": f"CreateRecord.{d['path']}"} for d in exc.details or []]) from exc
@@ -297,10 +300,11 @@ def related_creates(tenant: str, creates: list[dict], source, depth: int = 1) ->
         if found is not None:  # the new record starts its own form's workflow, as an API create would
             from ..workflow import start
             wf_version, wf = found
-            outcome = start(wf, wf_version, validated.data, now, ServiceContext(tenant, target), _variables(None, now))
-            validated = validate_record(target, {}, previous=outcome.data, system=True)
+            outcome = start(wf, wf_version, validated.data, now, ServiceContext(tenant, target),
+                            {**_variables(None, now), **record_variables(identity)})
+            validated = validate_record(target, {}, previous=outcome.data, system=True, record=identity)
             nested = outcome.creates
-        rec = record_store.StoredRecord(tenant=tenant, id=new_id(), form=spec["form"], form_version=version, version=1,
+        rec = record_store.StoredRecord(tenant=tenant, id=identity["id"], form=spec["form"], form_version=version, version=1,
                                        data=validated.data, created_at=now, created_by="workflow",
                                        updated_at=now, updated_by="workflow",
                                        workflow=outcome.instance.to_dict() if outcome else None)
@@ -552,7 +556,7 @@ def _fire_one(due: dict, now: str) -> bool:
         live = next((t for t in inst.timers if t.name == due["name"] and t.armed_at == due["armed_at"]), None)
         if live is not None:
             outcome = fire_timer(wf, inst, rec.data, due["name"], now, ServiceContext(due["tenant"], form),
-                                 _variables(None, now))
+                                 {**_variables(None, now), **record_variables(rec)})
     if outcome is None:  # stale: the state was left or the record is gone; drop the leftover item
         from ..storage.models import TimerItem
         from ..storage import keys

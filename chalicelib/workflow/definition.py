@@ -9,7 +9,11 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 
 from ..errors import DefinitionError, ExpressionError
-from ..forms.definition import EXPRESSION_VARIABLES, json_path
+from ..forms.definition import FIELD_VARIABLES, json_path
+
+# What a workflow's expressions may read besides the form's fields (checks.py adds $state): the
+# caller and clock, and the record's own $id and $number (null until an API create stores the record).
+EXPRESSION_VARIABLES = FIELD_VARIABLES
 from ..forms.fields import NAME_PATTERN
 from ..locales import TranslatablePascal
 

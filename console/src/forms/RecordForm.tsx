@@ -89,31 +89,34 @@ interface Props {
   busy?: boolean
   onSubmit: (data: Record<string, any>) => void
   children?: React.ReactNode
+  /** The stored record being edited: its id and number are `$id` / `$number` (null on a new record). */
+  record?: { id: string; number?: string | null }
 }
 
 /** The rules of the form applied live, in the browser, with the same expression language as the
  *  server (console/src/expressions): hidden fields leave the form, conditionally required ones are
  *  marked, read-only ones locked, computed values previewed. The server still decides on save. */
-function useLive(schema: JsonSchema, data: Record<string, any>, previous: Record<string, any> | undefined) {
+function useLive(schema: JsonSchema, data: Record<string, any>, previous: Record<string, any> | undefined, record?: Props['record']) {
   const nav = useNavigation()
   return useMemo(() => {
     const now = new Date().toISOString()
     const user = nav.data?.user
-    const variables = { $user: { id: user?.id ?? '', roles: user?.roles ?? [], name: user?.name ?? '', attributes: user?.attributes ?? {} }, $now: now, $today: now.slice(0, 10) }
+    const variables = { $user: { id: user?.id ?? '', roles: user?.roles ?? [], name: user?.name ?? '', attributes: user?.attributes ?? {} }, $now: now, $today: now.slice(0, 10),
+      $id: record?.id ?? null, $number: record?.number ?? null }
     try {
       return conditions(schema, { ...(previous ?? {}), ...data }, variables, { previous: previous ?? null })
     } catch {
       return null // the server decides
     }
-  }, [schema, data, previous, nav.data])
+  }, [schema, data, previous, nav.data, record?.id, record?.number])
 }
 
-export default function RecordForm({ schema, only, formData, problems, submitLabel, busy, onSubmit, children }: Props) {
+export default function RecordForm({ schema, only, formData, problems, submitLabel, busy, onSubmit, children, record }: Props) {
   const { t } = useTranslation()
   const base = useMemo(() => adaptSchema(schema, only), [schema, only])
   const initial = useMemo(() => Object.fromEntries(Object.entries(formData ?? {}).filter(([k]) => base.fields.includes(k))), [formData, base])
   const [data, setData] = useState<Record<string, any>>(initial)
-  const live = useLive(schema, data, only ? formData : undefined)
+  const live = useLive(schema, data, only ? formData : undefined, record)
   const adapted = useMemo(() => {
     if (!live) return base
     const properties = Object.fromEntries(Object.entries(base.schema.properties).filter(([k]) => !live.hidden.has(k)))

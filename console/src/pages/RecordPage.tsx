@@ -229,7 +229,7 @@ export default function RecordPage() {
           <p className="muted">{editable.length ? t('fieldsYouMayEdit', { fields: editable.map(label).join(', ') }) : t('nothingToEdit')}</p>
         )}
         {editing && schema.data ? (
-          <RecordForm schema={schema.data} only={editable} formData={rec.data} problems={save.error ? (save.error as ApiError).details : undefined}
+          <RecordForm schema={schema.data} only={editable} formData={rec.data} record={rec} problems={save.error ? (save.error as ApiError).details : undefined}
             submitLabel={t('save')} busy={save.isPending} onSubmit={(data) => save.mutate(data)}>
             <div className="row">
               <button type="submit" disabled={save.isPending}>{t('save')}</button>

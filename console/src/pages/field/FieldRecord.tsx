@@ -96,7 +96,7 @@ export default function FieldRecord() {
       {formFields.length > 0 && schema.data && (
         <section className="panel" aria-labelledby="report-title">
           <h2 id="report-title">{formFields.map(label).join(' · ')}</h2>
-          <RecordForm schema={schema.data} only={formFields} formData={rec.data} submitLabel={t('save')}
+          <RecordForm schema={schema.data} only={formFields} formData={rec.data} record={rec} submitLabel={t('save')}
             onSubmit={(data) => {
               const changed = changedFields(rec.data, data)
               if (Object.keys(changed).length) void change({ type: 'update', ...base, data: changed, base_version: server.version })
