@@ -1,5 +1,5 @@
-"""Workflow routes: actions on a record (list, take, dry-run), history, the task inbox, diagram
-data; and the scheduled Lambda that fires due timers."""
+"""Workflow routes: actions on a record (list, take, dry-run), history, incidents (a failed timer:
+list, retry, dismiss), the task inbox, diagram data; and the scheduled Lambda that fires due timers."""
 from chalice import Blueprint, Rate
 
 from ..errors import parse_count
@@ -34,6 +34,21 @@ def inbox(request, caller):
 def diagram(request, caller, name):
     version = query_params(request).get("version")
     return service.diagram(caller, name, parse_count(version, "query.version", minimum=1) if version is not None else None)
+
+
+@route(bp, "/forms/{form}/records/{record_id}/incidents", methods=["GET"])
+def incidents(request, caller, form, record_id):
+    return service.incidents(caller, form, record_id)
+
+
+@route(bp, "/forms/{form}/records/{record_id}/incidents/{name}/retry", methods=["POST"])
+def retry_incident(request, caller, form, record_id, name):
+    return service.retry_incident(caller, form, record_id, name)
+
+
+@route(bp, "/forms/{form}/records/{record_id}/incidents/{name}/dismiss", methods=["POST"])
+def dismiss_incident(request, caller, form, record_id, name):
+    return service.dismiss_incident(caller, form, record_id, name, body_of(request))
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))

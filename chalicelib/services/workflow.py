@@ -523,12 +523,114 @@ def fire_due_timers(now: str | None = None, page_size: int = 100, budget_seconds
                     done = _fire_one(due, now)
                 fired += done
                 skipped += not done
-            except Conflict:
-                skipped += 1  # someone else moved the record or fired this timer first
+            except Conflict as exc:
+                if exc.code in ("version_conflict", "transaction_conflict", "write_contention") or exc.code is None:
+                    skipped += 1  # someone else moved the record or fired this timer first
+                else:
+                    failed += 1
+                    _timer_incident(due, now, exc.code, _reason(exc))
             except AppError as exc:
                 failed += 1
-                log.error("timer %s on %s failed: %s", due["name"], due["record_id"], exc.message)
+                _timer_incident(due, now, exc.code or type(exc).__name__, _reason(exc))
+            except Exception as exc:  # noqa: BLE001 - one broken record must not stop the run, nor fail unseen
+                failed += 1
+                log.exception("timer %s on %s raised", due["name"], due["record_id"])
+                _timer_incident(due, now, "internal_error", f"{type(exc).__name__}: {exc}")
     return {"fired": fired, "skipped": skipped, "failed": failed}
+
+
+# A failed firing is an incident on the record: kept on the timer item (step, reason, since when, how
+# often), retried later and later — never every minute forever, never silently — until it fires, an
+# admin retries it or an admin dismisses it.
+INCIDENT_BACKOFF_SECONDS = (60, 300, 900, 3600, 6 * 3600)
+
+
+def _reason(exc: AppError) -> str:
+    """The error's message and its details' paths (which field of which step): what the admin fixes."""
+    details = exc.details if isinstance(exc.details, list) else []
+    parts = [f"{d.get('path') or '-'}: {d.get('message')}" for d in details[:5] if isinstance(d, dict)]
+    return exc.message + (" (" + "; ".join(parts) + ")" if parts else "")
+
+
+def _timer_incident(due: dict, now: str, code: str, message: str) -> None:
+    from datetime import datetime, timedelta
+    failures = int(due.get("failures") or 0) + 1
+    wait = INCIDENT_BACKOFF_SECONDS[min(failures, len(INCIDENT_BACKOFF_SECONDS)) - 1]
+    moment = datetime.fromisoformat(now.replace("Z", "+00:00")) + timedelta(seconds=wait)
+    next_try = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    log.error("timer %s on %s failed (%d time(s), next try %s): %s %s", due["name"], due["record_id"], failures,
+              next_try, code, message)
+    store.timer_failed(due["tenant"], due["record_id"], due["name"], due["armed_at"], now, next_try, code, message)
+
+
+class Incident(TypedDict):
+    source: str  # "timer"
+    name: str  # the timer: "sla:<name>", "deadline:<name>", "wait:<state>"…
+    state: str  # the state the record rests in
+    due_at: str
+    failures: int
+    failed_since: str
+    last_failed_at: str
+    next_try_at: str
+    error: dict
+
+
+def incidents(caller: Caller, form_name: str, record_id: str) -> dict:
+    """The record's open incidents (a timer whose step failed), for whoever may read the record."""
+    rec, _form, inst, _wf = _load(caller, form_name, record_id)
+    items: list[Incident] = [
+        {"source": "timer", "name": t["name"], "state": inst.state, "due_at": t["due_at"], "failures": t["failures"],
+         "failed_since": t["failed_since"], "last_failed_at": t["last_failed_at"], "next_try_at": t["next_try_at"],
+         "error": t["error"]} for t in store.record_timers(caller.tenant, rec.id) if t["failures"]]
+    return {"items": items}
+
+
+def _incident_timer(caller: Caller, form_name: str, record_id: str, name: str):
+    if ADMIN_ROLE not in caller.roles:
+        from ..errors import Forbidden
+        raise Forbidden("only an admin may retry or dismiss an incident", code="admin_only")
+    rec, form, inst, wf = _load(caller, form_name, record_id)
+    stored = next((t for t in store.record_timers(caller.tenant, rec.id) if t["name"] == name), None)
+    if stored is None or not stored["failures"]:
+        raise NotFound(f"no incident {name} on this record", details=[{"path": "name", "message": "no failed timer of that name"}])
+    return rec, form, inst, wf, stored
+
+
+def retry_incident(caller: Caller, form_name: str, record_id: str, name: str) -> dict:
+    """Fire the failed timer now (an admin's retry): the step's outcome, or its error again (recorded)."""
+    rec, _form, _inst, _wf, stored = _incident_timer(caller, form_name, record_id, name)
+    now = utc_now()
+    due = {"tenant": caller.tenant, "record_id": rec.id, "form": rec.form, "name": name, "due_at": stored["due_at"],
+           "armed_at": stored["armed_at"], "failures": stored["failures"]}
+    from ..expressions.budget import expression_budget
+    try:
+        with expression_budget(fresh=True):
+            fired = _fire_one(due, now)
+    except AppError as exc:
+        if not (isinstance(exc, Conflict) and exc.code in ("version_conflict", "transaction_conflict")):
+            _timer_incident(due, now, exc.code or type(exc).__name__, _reason(exc))
+        raise
+    return {"fired": fired, "record": _records.get(caller, form_name, record_id)}
+
+
+def dismiss_incident(caller: Caller, form_name: str, record_id: str, name: str, body: Any) -> dict:
+    """Move the record on without the failed timer: the timer is dropped (the record stays where it
+    is, its other timers and tasks untouched), with the admin's comment in the history."""
+    comment = (body or {}).get("comment") if isinstance(body, dict) else None
+    if not isinstance(comment, str) or not comment.strip():
+        raise ValidationFailed("dismissing an incident needs a comment", code="comment_required",
+                               details=[{"path": "comment", "message": "is required"}])
+    rec, form, inst, wf, stored = _incident_timer(caller, form_name, record_id, name)
+    now = utc_now()
+    workflow = dict(rec.workflow)
+    workflow["timers"] = [t for t in workflow.get("timers", []) if t.get("name") != name]
+    new = record_store.StoredRecord(**{**rec.__dict__, "version": rec.version + 1, "updated_at": now,
+                                       "updated_by": caller.user_id, "workflow": workflow})
+    entry = history_entry("incident", caller.user_id, action=f"dismiss {name}", comment=comment.strip())
+    entry["incident"] = {"name": name, "failures": stored["failures"], "error": stored["error"]}
+    plan = _plan_for(caller.tenant, form, rec, new, entry, fired=(name, stored["armed_at"]))
+    record_store.update_record(new, rec.version, plan)
+    return {"dismissed": name, "record": _records.get(caller, form_name, record_id)}
 
 
 def _due_pages(shard: int, now: str, page_size: int, stop_at: float):

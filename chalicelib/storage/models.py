@@ -212,8 +212,16 @@ class TimerItem(_Base):
     due_at = UnicodeAttribute()
     armed_at = UnicodeAttribute()
     opk = UnicodeAttribute()
-    lsk = UnicodeAttribute()
+    lsk = UnicodeAttribute()  # due_at, or after a failed firing the next try (the incident's back-off)
     due = ByOwner()
+    # an incident: the timer's step failed (how often, since when, why); cleared by a successful firing,
+    # which deletes the item
+    failures = NumberAttribute(null=True)
+    failed_since = UnicodeAttribute(null=True)
+    last_failed_at = UnicodeAttribute(null=True)
+    error_code = UnicodeAttribute(null=True)
+    error_message = UnicodeAttribute(null=True)
+    next_try_at = UnicodeAttribute(null=True)
 
 
 class MemberItem(_Base):

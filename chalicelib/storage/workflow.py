@@ -99,7 +99,49 @@ def due_timers(shard: int, now: str, limit: int = 100, start: dict | None = None
     result = TimerItem.due.query(timer_shard_pk(shard), TimerItem.lsk <= f"{now}~", limit=limit, page_size=limit,
                                  last_evaluated_key=start)
     items = [{"tenant": t.tenant, "record_id": t.record_id, "form": t.form, "name": t.name, "due_at": t.due_at,
-              "armed_at": t.armed_at} for t in result]
+              "armed_at": t.armed_at, "failures": int(t.failures or 0)} for t in result]
     return items, result.last_evaluated_key
+
+
+def timer_failed(tenant: str, record_id: str, name: str, armed_at: str, now: str, next_try_at: str,
+                 code: str, message: str) -> bool:
+    """Record a failed firing on the timer item (the record's incident) and move its place in the due
+    index to the next try. Conditional on the same arming: a timer re-armed or fired meanwhile is
+    left alone (False)."""
+    from pynamodb.exceptions import UpdateError
+    item = TimerItem(keys.record_pk(tenant, record_id), f"TIMER#{name}")
+    try:
+        item.update(actions=[TimerItem.failures.add(1), TimerItem.failed_since.set(TimerItem.failed_since | now),
+                             TimerItem.last_failed_at.set(now), TimerItem.error_code.set(code),
+                             TimerItem.error_message.set(message[:500]), TimerItem.next_try_at.set(next_try_at),
+                             TimerItem.lsk.set(f"{next_try_at}#{tenant}#{record_id}#{name}")],
+                    condition=TimerItem.armed_at == armed_at)
+    except UpdateError as exc:
+        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def retry_timer_now(tenant: str, record_id: str, name: str, armed_at: str, now: str) -> bool:
+    """Put a timer back at the head of the due index (an admin's retry); False if it is gone or re-armed."""
+    from pynamodb.exceptions import UpdateError
+    item = TimerItem(keys.record_pk(tenant, record_id), f"TIMER#{name}")
+    try:
+        item.update(actions=[TimerItem.next_try_at.set(now), TimerItem.lsk.set(f"{now}#{tenant}#{record_id}#{name}")],
+                    condition=TimerItem.armed_at == armed_at)
+    except UpdateError as exc:
+        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def record_timers(tenant: str, record_id: str) -> list[dict[str, Any]]:
+    """The record's armed timer items with their incident fields (one Query of the record's partition)."""
+    found = TimerItem.query(keys.record_pk(tenant, record_id), TimerItem.sk.startswith("TIMER#"), consistent_read=True)
+    return [{"name": t.name, "due_at": t.due_at, "armed_at": t.armed_at, "failures": int(t.failures or 0),
+             "failed_since": t.failed_since, "last_failed_at": t.last_failed_at, "next_try_at": t.next_try_at,
+             "error": {"code": t.error_code, "message": t.error_message} if t.failures else None} for t in found]
 
 
