@@ -626,7 +626,7 @@ def dismiss_incident(caller: Caller, form_name: str, record_id: str, name: str, 
     workflow["timers"] = [t for t in workflow.get("timers", []) if t.get("name") != name]
     new = record_store.StoredRecord(**{**rec.__dict__, "version": rec.version + 1, "updated_at": now,
                                        "updated_by": caller.user_id, "workflow": workflow})
-    entry = history_entry("incident", caller.user_id, action=f"dismiss {name}", comment=comment.strip())
+    entry = history_entry("incident", caller.user_id, comment=comment.strip())  # the timer: entry["incident"]["name"]
     entry["incident"] = {"name": name, "failures": stored["failures"], "error": stored["error"]}
     plan = _plan_for(caller.tenant, form, rec, new, entry, fired=(name, stored["armed_at"]))
     record_store.update_record(new, rec.version, plan)

@@ -5,6 +5,7 @@ import { Link, useParams } from 'react-router'
 import Attachments from '../forms/Attachments'
 import DispatchPanel from './DispatchPanel'
 import FieldWork from './FieldWork'
+import Incidents from './Incidents'
 
 const WorkflowDiagram = lazy(() => import('./WorkflowDiagram')) // @xyflow/react loads with it
 import RecordForm from '../forms/RecordForm'
@@ -178,6 +179,10 @@ export default function RecordPage() {
         <ul className="row sla" aria-label={t('deadlines')}>
           {clocks.map((timer) => <li key={timer.name}><Clock name={deadlineLabel(timer.name)} due={timer.due_at} /></li>)}
         </ul>
+      )}
+      {rec.workflow && (
+        <Incidents base={base} timers={rec.workflow.timers ?? []} admin={(nav.data?.user.roles ?? []).includes('admin')}
+          label={deadlineLabel} onChange={refresh} />
       )}
       {rec.workflow?.approval && <Approval approval={rec.workflow.approval} />}
       {problem && (
