@@ -144,16 +144,7 @@ class Run:
         return None
 
     def _timestamp_field(self, field: str) -> str:
-        value = self.data.get(field)
-        if not isinstance(value, str):
-            return self.now  # nothing to wait for
-        try:  # compared with `now` and stored as the timer's sort key: same UTC format as `now`
-            moment = _ts(value if "T" in value else value + "T00:00:00Z")
-        except ValueError:
-            return self.now
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        return _iso(moment)
+        return _timestamp_of(self.data, field, self.now)
 
     def _assign(self, keys: list[str], kind: str) -> None:
         self.inst.tasks = [Task(k, self.inst.state, kind, self.now) for k in dict.fromkeys(keys)]
@@ -500,9 +491,11 @@ def fire_timer(wf: WorkflowDefinition, inst: Instance, data: dict, timer_name: s
 
 def rearm_deadlines(wf: WorkflowDefinition, inst: Instance, old_data: dict, new_data: dict, started_at: str,
                     now: str) -> Instance | None:
-    """Deadlines sized by a field (SecondsBy, e.g. priority) follow an edit of that field: they are
-    recomputed from when they started (state entry, or the workflow's start for SLAs) with a fresh
-    `armed_at`, so a firing of the old timer is recognised as stale. None when nothing changed."""
+    """Timers that follow the data, after an edit: deadlines sized by a field (SecondsBy, e.g. priority)
+    are recomputed from when they started (state entry, or the workflow's start for SLAs) — resized,
+    dropped when the new value has none, and armed when the old value had none and the new one has; a
+    Wait on a date field (TimestampField) moves with the field. Each gets a fresh `armed_at`, so a
+    firing of the old timer is recognised as stale. None when nothing changed."""
     if inst.status != "running":
         return None
     state = wf.States.get(inst.state)
@@ -511,6 +504,11 @@ def rearm_deadlines(wf: WorkflowDefinition, inst: Instance, old_data: dict, new_
     timers = []
     for timer in new_inst.timers:
         kind, _, name = timer.name.partition(":")
+        if timer.name == "wait":
+            moved = _moved_wait(state, timer, old_data, new_data, now)
+            changed = changed or moved is not timer
+            timers.append(moved)
+            continue
         workflow_wide = kind in ("sla", "slaremind")
         deadlines = wf.Deadlines if workflow_wide else getattr(state, "Deadlines", [])
         deadline = next((d for d in deadlines if d.Name == name), None)
@@ -519,15 +517,27 @@ def rearm_deadlines(wf: WorkflowDefinition, inst: Instance, old_data: dict, new_
             timers.append(timer)
             continue
         changed = True
-        seconds = by.Map.get(str(new_data.get(by.Field_)), by.Default)
-        if not seconds:
-            continue  # the new value has no deadline: the timer goes
-        if kind in ("remind", "slaremind"):
-            if not deadline.RemindBefore or deadline.RemindBefore >= seconds:
+        armed = _deadline_timer(deadline, kind, timer.state, started_at if workflow_wide else inst.entered_at,
+                                new_data, now)
+        if armed is not None:
+            timers.append(armed)
+    names = {t.name for t in inst.timers}
+    for kind, remind, deadlines, owner, base in (
+            ("sla", "slaremind", wf.Deadlines, "*", started_at),
+            ("deadline", "remind", getattr(state, "Deadlines", []), inst.state, inst.entered_at)):
+        for deadline in deadlines:
+            by = deadline.SecondsBy
+            if by is None or f"{kind}:{deadline.Name}" in names or old_data.get(by.Field_) == new_data.get(by.Field_):
                 continue
-            seconds -= deadline.RemindBefore
-        base = started_at if workflow_wide else inst.entered_at
-        timers.append(Timer(timer.name, timer.state, _plus(base, seconds), now))
+            if kind == "sla" and inst.state in deadline.StopAt:
+                continue
+            if by.Map.get(str(old_data.get(by.Field_)), by.Default):
+                continue  # it had a duration before: it fired or stopped, and is not armed twice
+            for name in (kind, remind):
+                armed = _deadline_timer(deadline, name, owner, base, new_data, now)
+                if armed is not None:
+                    changed = True
+                    timers.append(armed)
     if not changed:
         return None
     new_inst.timers = timers
@@ -535,3 +545,38 @@ def rearm_deadlines(wf: WorkflowDefinition, inst: Instance, old_data: dict, new_
     for task in new_inst.tasks:
         task.due_at = min(state_due) if state_due else None
     return new_inst
+
+
+def _deadline_timer(deadline, kind: str, owner: str, base: str, data: dict, now: str) -> Timer | None:
+    """The timer `kind` ('sla'/'deadline' or its reminder) of `deadline` for `data`, counted from `base`."""
+    by = deadline.SecondsBy
+    seconds = by.Map.get(str(data.get(by.Field_)), by.Default) if by is not None else deadline.Seconds
+    if not seconds:
+        return None  # the new value has no deadline: the timer goes
+    if kind in ("remind", "slaremind"):
+        if not deadline.RemindBefore or deadline.RemindBefore >= seconds:
+            return None
+        seconds -= deadline.RemindBefore
+    return Timer(f"{kind}:{deadline.Name}", owner, _plus(base, seconds), now)
+
+
+def _timestamp_of(data: dict, field: str, now: str) -> str:
+    """When a Wait on `field` ends: its date or date-time in UTC (`now` when there is none to wait for)."""
+    value = data.get(field)
+    if not isinstance(value, str):
+        return now  # nothing to wait for
+    try:  # compared with `now` and stored as the timer's sort key: same UTC format as `now`
+        moment = _ts(value if "T" in value else value + "T00:00:00Z")
+    except ValueError:
+        return now
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return _iso(moment)
+
+
+def _moved_wait(state, timer: Timer, old_data: dict, new_data: dict, now: str) -> Timer:
+    """A Wait on a date field follows an edit of the field (a missing or past date: due now)."""
+    field_name = getattr(state, "TimestampField", None)
+    if not isinstance(state, WaitState) or not field_name or old_data.get(field_name) == new_data.get(field_name):
+        return timer
+    return Timer("wait", timer.state, max(_timestamp_of(new_data, field_name, now), now), now)

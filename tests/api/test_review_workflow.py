@@ -566,3 +566,39 @@ def test_history_has_one_entry_per_version_across_mixed_writes(flow_api):
     assert [h["seq"] for h in entries] == list(range(1, order.version + 1))
     assert [h["kind"] for h in entries] == ["create", "update", "action", "action"]
     assert_side_items_match("demo", order.get())
+
+
+# --------------------------------------------------------------------------- timers follow the data
+
+def test_raising_the_priority_arms_its_deadline_and_a_moved_date_moves_the_wait(api):
+    from chalicelib.services.workflow import fire_due_timers
+    ticket_form(api, fields=[{"name": "priority", "type": "select", "options": [{"value": "low"}, {"value": "urgent"}]},
+                             {"name": "visit_at", "type": "datetime"}])
+    by = {"Field": "priority", "Map": {"urgent": 3600}}
+    upload(api, "workflow", "ticket", {"StartAt": "Triage", "Deadlines": [{"Name": "sla", "SecondsBy": by}], "States": {
+        "Triage": {"Type": "Task", "Assignee": {"Users": ["ann"]}, "Editable": ["priority", "visit_at"],
+                   "Deadlines": [{"Name": "respond", "SecondsBy": by, "RemindBefore": 600}], "Actions": {"plan": {"Next": "Visit"}}},
+        "Visit": {"Type": "Wait", "TimestampField": "visit_at", "Next": "Done",
+                  "Edits": [{"Fields": ["visit_at"], "Roles": ["staff"]}]},
+        "Done": {"Type": "Succeed"}}})
+    made = api.call("POST", "/forms/ticket/records", body={"data": {"title": "Door", "priority": "low"}}, **STAFF("opener")).json
+    assert made["workflow"]["timers"] == []
+    path = f"/forms/ticket/records/{made['id']}"
+    raised = api.call("PATCH", path, body={"version": 1, "data": {"priority": "urgent"}}, **STAFF("ann"))
+    assert raised.status_code == 200, raised.json
+    timers = {t["name"]: t for t in raised.json["workflow"]["timers"]}
+    assert set(timers) == {"sla:sla", "deadline:respond", "remind:respond"}
+    assert_side_items_match("demo", raised.json)
+    visit = _later(days=3)
+    planned = api.call("PATCH", path, body={"version": 2, "data": {"visit_at": visit}}, **STAFF("ann")).json
+    act(api, planned, "plan", STAFF("ann"))
+    record = api.call("GET", path).json
+    assert record["workflow"]["state"] == "Visit"
+    assert [t["due_at"] for t in record["workflow"]["timers"] if t["name"] == "wait"] == [visit]
+    sooner = _later(hours=1)
+    moved = api.call("PATCH", path, body={"version": record["version"], "data": {"visit_at": sooner}}, **STAFF("opener"))
+    assert moved.status_code == 200, moved.json
+    assert [t["due_at"] for t in moved.json["workflow"]["timers"] if t["name"] == "wait"] == [sooner]
+    assert_side_items_match("demo", moved.json)
+    assert fire_due_timers(_later(hours=2))["fired"] >= 1  # the moved wait is due now, not in three days
+    assert api.call("GET", path).json["workflow"]["state"] == "Done"

@@ -2,6 +2,7 @@
 workflow_choice_cases.json), every state type at runtime, approvals, timers, and the instance
 round trip. No AWS: a fake context answers the engine's questions."""
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -841,3 +842,51 @@ def test_delegation_by_role_is_checked_on_the_member_and_exclusion_falls_back():
     assert assignees(begin(only_me)) == ["user:boss"]
     nobody_else = wf({"A": approval("single", Approvers={"Users": ["u1"]}), **ENDS})
     assert assignees(begin(nobody_else)) == ["role:admin"]
+
+
+# ------------------------------------------------------------------ timers follow the data
+
+BY = {"Field": "priority", "Map": {"urgent": 1800, "high": 7200}}
+
+
+def _rearm(definition, out, old, new, now=LATER):
+    from chalicelib.workflow.engine import rearm_deadlines
+    return rearm_deadlines(definition, out.instance if isinstance(out, Outcome) else out, old, new, NOW, now)
+
+
+def test_raising_the_priority_to_one_with_a_deadline_arms_it_with_its_reminder():
+    definition = wf({"A": task("B", Deadlines=[{"Name": "d", "SecondsBy": BY, "RemindBefore": 600}]), "B": SUCCEED},
+                    deadlines=[{"Name": "sla", "SecondsBy": BY}])
+    out = begin(definition, {"priority": "low"})
+    assert out.instance.timers == []
+    moved = _rearm(definition, out, {"priority": "low"}, {"priority": "urgent"})
+    assert {t.name: (t.due_at, t.armed_at) for t in moved.timers} == {
+        "sla:sla": ("2024-05-01T10:30:00.000Z", LATER),  # from the workflow's start, like an SLA armed then
+        "deadline:d": ("2024-05-01T10:30:00.000Z", LATER),  # from the state's entry
+        "remind:d": ("2024-05-01T10:20:00.000Z", LATER)}
+    assert moved.tasks[0].due_at == "2024-05-01T10:30:00.000Z"
+    # lowered again: the deadlines go; an edit of another field changes nothing
+    assert _rearm(definition, moved, {"priority": "urgent"}, {"priority": "low"}).timers == []
+    assert _rearm(definition, out, {"priority": "low", "x": 1}, {"priority": "low", "x": 2}) is None
+
+
+def test_a_deadline_that_had_a_duration_is_not_armed_twice_nor_an_sla_in_its_stop_state():
+    definition = wf({"A": task("B", Deadlines=[{"Name": "d", "SecondsBy": BY}]), "B": task("C"), "C": SUCCEED},
+                    deadlines=[{"Name": "sla", "SecondsBy": BY, "StopAt": ["B"]}])
+    out = begin(definition, {"priority": "urgent"})
+    fired = replace(out.instance, timers=[])  # both fired already
+    assert _rearm(definition, fired, {"priority": "urgent"}, {"priority": "high"}) is None
+    in_b = act(definition, begin(definition, {"priority": "low"}), "go", now=LATER)
+    assert in_b.instance.state == "B" and in_b.instance.timers == []
+    assert _rearm(definition, in_b, {"priority": "low"}, {"priority": "urgent"}) is None
+
+
+def test_a_wait_on_a_date_field_moves_with_the_field():
+    definition = wf({"A": {"Type": "Wait", "TimestampField": "visit_at", "Next": "B"}, "B": task("C"), "C": SUCCEED})
+    out = begin(definition, {"visit_at": "2024-05-03T09:00:00Z"})
+    assert timers(out)["wait"].due_at == "2024-05-03T09:00:00.000Z"
+    moved = _rearm(definition, out, {"visit_at": "2024-05-03T09:00:00Z"}, {"visit_at": "2024-05-04"})
+    assert [(t.name, t.due_at, t.armed_at) for t in moved.timers] == [("wait", "2024-05-04T00:00:00.000Z", LATER)]
+    cleared = _rearm(definition, out, {"visit_at": "2024-05-03T09:00:00Z"}, {"visit_at": None})
+    assert cleared.timers[0].due_at == LATER  # nothing to wait for any more: due at once
+    assert _rearm(definition, out, {"visit_at": "2024-05-03T09:00:00Z"}, {"visit_at": "2024-05-03T09:00:00Z"}) is None
