@@ -173,6 +173,7 @@ def semantic_problems(form: FormDefinition, previous: FormDefinition | None) -> 
 
     problems: list[dict] = []
     top_names = [f.name for f in form.fields]
+    by_top = {f.name: f for f in form.fields}
 
     def check_expr(path: str, source: str | None, known: list[str], variables: tuple[str, ...] = FIELD_VARIABLES) -> None:
         if source is None:
@@ -215,6 +216,14 @@ def semantic_problems(form: FormDefinition, previous: FormDefinition | None) -> 
                     problems.append({"path": f"{path}.options", "message": "option values must be unique"})
                 if f.type == "multiselect" and f.min_items > len(values):
                     problems.append({"path": f"{path}.min_items", "message": "min_items is more than the number of options"})
+            if f.fetch_from:
+                source = by_top.get(f.fetch_from.split(".", 1)[0])
+                if in_row or f.computed_by_server or f.type in ("subtable", "signature", "image", "file"):
+                    problems.append({"path": f"{path}.fetch_from", "message": f"fetch_from applies to top-level fields a "
+                                     f"value can be copied into, not to {'sub-table ' if in_row else ''}{f.type} fields"})
+                elif source is None or source.type != "lookup":
+                    problems.append({"path": f"{path}.fetch_from", "message": f"'{f.fetch_from.split('.', 1)[0]}' is not "
+                                     "a lookup field of this form (write <lookup field>.<field of its form>)"})
             if f.type == "signature":
                 for j, signed in enumerate(f.signs):
                     if signed not in top_names or signed == f.name:

@@ -66,6 +66,9 @@ class _FieldBase(Translatable, _Strict):
     required_if: str | None = Field(default=None, max_length=4000)
     readonly_if: str | None = Field(default=None, max_length=4000)
     default: Any = None
+    # "<lookup field>.<field of the looked-up form>": the platform copies that value in when the lookup
+    # is set or changes (unless the same write sets this field itself), as Frappe's fetch_from does
+    fetch_from: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,62}\.[a-z][a-z0-9_]{0,62}$")
 
     # Settings that only make sense for some types are rejected for the others in definition.py.
     supports_unique: ClassVar[bool] = False

@@ -73,7 +73,21 @@ class DefinitionVersions(TypedDict):
 
 
 def _parse_form(raw: Any, previous: FormDefinition | None, tenant: str | None) -> FormDefinition:
-    return parse_form_definition(raw, previous=previous)
+    form = parse_form_definition(raw, previous=previous)
+    if tenant is not None and any(f.fetch_from for f in form.fields):  # fields that follow a lookup
+        from .lookups import fetch_problems
+
+        def published_form(name: str):
+            if name == form.name:
+                return form
+            try:
+                return published(tenant, "form", name)[1]
+            except NotFound:
+                return None
+        problems = fetch_problems(form, published_form)
+        if problems:
+            raise DefinitionError("form definition is invalid", details=problems)
+    return form
 
 
 def form_named_by(raw: Any, tenant: str | None, what: str) -> FormDefinition | None:

@@ -180,6 +180,7 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
         validated = validate_record(form, data, variables=caller.variables(now), record=identity)
         from .fieldwork import guard_managed
         guard_managed(caller.tenant, form_name, data)  # after validation: bad input is reported field by field first
+        validated = _with_fetched(caller.tenant, form, data, validated, None, identity)
         outcome, _wf = workflow.start_for_create(caller, form, validated.data, now, record_id=identity["id"])
         final = validate_record(form, {}, previous=outcome.data, system=True, record=identity) if outcome else validated
     rec = store.StoredRecord(tenant=caller.tenant, id=identity["id"],
@@ -271,6 +272,17 @@ def client_record_id(caller: Caller, client_id: str) -> str:
     return client_id[:10] + "".join(_ALPHABET[(rand >> (5 * i)) & 31] for i in reversed(range(16)))
 
 
+def _with_fetched(tenant: str, form, written: dict, validated, previous: dict | None, record):
+    """`validated` with the values of fields that follow a changed lookup (services.lookups) copied in."""
+    from .lookups import fetched
+    copied = fetched(tenant, form, written, validated.data, previous)
+    if not copied:
+        return validated
+    merged = validate_record(form, copied, previous=validated.data, system=True, record=record)
+    merged.changed_fields = sorted(set(validated.changed_fields) | set(merged.changed_fields))
+    return merged
+
+
 def create_request_hash(user_id: str, form_name: str, data: dict, record_id: str | None = None) -> str:
     """What an Idempotency-Key of a create is bound to: its caller and body (and a client-chosen id)."""
     bound = [user_id, form_name, data] + ([record_id] if record_id is not None else [])
@@ -336,6 +348,7 @@ def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: 
             inst, wf = workflow.running(caller.tenant, rec)
             changes = {k: data[k] for k in data if k in set(validated.changed_fields)}
             correction = workflow.check_editable(caller, wf, inst, changes, record_data=rec.data, comment=comment)
+        validated = _with_fetched(caller.tenant, form, data, validated, rec.data, rec)  # the platform's copy, not the caller's edit
     new = store.StoredRecord(**{**rec.__dict__, "data": validated.data, "version": rec.version + 1,
                                 "updated_at": now, "updated_by": caller.user_id})
     if rec.workflow:
