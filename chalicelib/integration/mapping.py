@@ -25,15 +25,15 @@ class MappingDefinition(BaseModel):
     name: str
     title: str = ""
     form: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
-    mode: Literal["create", "upsert"] = "create"
+    mode: Literal["create", "upsert", "update"] = "create"  # update: an unknown key is a dead letter, never a create
     external_id: str = Field(min_length=1, max_length=4000, description="expression: the other system's id of the message's object")
-    key_field: str | None = Field(default=None, description="upsert: a unique text field of the form that stores the external id")
+    key_field: str | None = Field(default=None, description="upsert/update: a unique text field of the form that stores the external id")
     fields: dict[str, str] = Field(min_length=1, description="form field → expression over the message payload")
 
     @model_validator(mode="after")
     def _upsert_needs_key(self):
-        if self.mode == "upsert" and not self.key_field:
-            raise ValueError("mode 'upsert' needs key_field")
+        if self.mode in ("upsert", "update") and not self.key_field:
+            raise ValueError(f"mode '{self.mode}' needs key_field")
         if len(self.fields) > MAX_FIELDS:
             raise ValueError(f"at most {MAX_FIELDS} fields")
         return self

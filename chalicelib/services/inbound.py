@@ -5,7 +5,8 @@ Message body: {"tenant": "<tenant>", "mapping": "<integration_mapping name>", "d
 
 - Duplicates (the same message delivered 3 times) write once: creates carry an idempotency key
   derived from the mapping and the external id (the records API's Idempotency-Key mechanism); an
-  upsert of a record that already holds the mapped values writes nothing.
+  upsert of a record that already holds the mapped values writes nothing. An `update` mapping changes
+  only records that hold the key: an unknown key is a dead letter naming it, never a create.
 - Malformed or unmappable messages (bad JSON, unknown tenant/mapping, a payload that fails the
   mapping or the form's validation) go to the dead-letter queue with the reason and are not retried.
 - Anything else (throttling, a lost race) is reported in `batchItemFailures`, so SQS redelivers only
@@ -95,7 +96,7 @@ def idempotency_key(mapping_name: str, external_id: str) -> str:
 
 def _write(caller: Caller, mapping, external_id: str, data: dict) -> str:
     key = idempotency_key(mapping.name, external_id)
-    if mapping.mode == "upsert":
+    if mapping.mode in ("upsert", "update"):
         key_field = definitions.published(caller.tenant, "form", mapping.form)[1].field(mapping.key_field)
         claimed = key_field.unique_key(external_id) if key_field is not None else external_id  # as claims are keyed
         record_id = store.unique_owner(caller.tenant, mapping.form, mapping.key_field, claimed)
@@ -107,6 +108,9 @@ def _write(caller: Caller, mapping, external_id: str, data: dict) -> str:
                 return "duplicate"
             records.update(caller, mapping.form, record_id, {"version": current["version"], "data": changed}, None)
             return "written"
+        if mapping.mode == "update":  # only records that exist are changed: an unknown key is the sender's news
+            raise DeadLetter(f"unmappable: no {mapping.form} record with {mapping.key_field} {external_id}",
+                             [{"path": mapping.key_field, "message": "no record holds this value"}])
     try:
         _body, replayed = records.create(caller, mapping.form, {"data": data}, key)
     except AppError as exc:

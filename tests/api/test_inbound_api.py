@@ -78,6 +78,23 @@ def test_upsert_updates_changed_fields_only_once(inbound_api):
     assert history[-1]["changed_fields"] == ["name", "tier"]
 
 
+def test_an_update_mapping_changes_known_records_and_dead_letters_an_unknown_key(inbound_api):
+    from chalicelib.services import inbound
+    api = inbound_api
+    update_only = {**UPSERT, "mode": "update", "fields": {"tier": "if(account.vip, 'gold', 'basic')"}}
+    assert api.call("POST", "/definitions/integration_mapping/crm_tier/versions", body=update_only).status_code == 201
+    refused = api.call("POST", "/definitions/integration_mapping/crm_bad/versions", body={**update_only, "key_field": None})
+    assert refused.status_code == 422 and "needs key_field" in json.dumps(refused.json)
+    inbound.handle_batch(sqs_event(crm()))  # C-1 exists now (upsert mapping)
+    tier = lambda id_, vip: {"tenant": "demo", "mapping": "crm_tier", "data": {"id": id_, "account": {"vip": vip}}}  # noqa: E731
+    assert inbound.handle_batch(sqs_event(tier("C-1", True), tier("C-404", True))) == {"batchItemFailures": []}
+    [acme] = accounts(api)
+    assert acme["data"]["tier"] == "gold" and acme["version"] == 2
+    [(reason, body)] = dead_letters(api)
+    assert reason.startswith("unmappable: no account record with crm_id C-404") and json.loads(body)["data"]["id"] == "C-404"
+    assert len(accounts(api)) == 1  # never a create
+
+
 def test_bad_messages_go_to_the_dead_letter_queue_with_the_reason(inbound_api):
     from chalicelib.services import inbound
     api = inbound_api
