@@ -20,6 +20,14 @@ from ..errors import AppError, DefinitionError
 MAX_FIELDS = 200
 
 
+class ExternalLookup(BaseModel):
+    """A lookup field whose mapped value is the other system's id of the looked-up record (a CRM
+    account id): resolved through `key_field`, a unique field of `form`, to the record's id."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    form: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    key_field: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
+
+
 class MappingDefinition(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str
@@ -29,6 +37,8 @@ class MappingDefinition(BaseModel):
     external_id: str = Field(min_length=1, max_length=4000, description="expression: the other system's id of the message's object")
     key_field: str | None = Field(default=None, description="upsert/update: a unique text field of the form that stores the external id")
     fields: dict[str, str] = Field(min_length=1, description="form field → expression over the message payload")
+    lookups: dict[str, ExternalLookup] = Field(default_factory=dict, description="lookup field → how its mapped external id "
+                                               "finds the record (an unknown id is a dead letter)")
 
     @model_validator(mode="after")
     def _upsert_needs_key(self):
@@ -46,7 +56,7 @@ class MappingError(AppError):
     code = "unmappable_message"
 
 
-def parse_mapping(raw: Any, form=None) -> MappingDefinition:
+def parse_mapping(raw: Any, form=None, other_form=None) -> MappingDefinition:
     """Validated at upload with JSON paths: every expression parses, every target field exists on the
     form (when given) and is not computed/auto-numbered; the key field is unique."""
     from ..expressions import compile_expression
@@ -74,6 +84,20 @@ def parse_mapping(raw: Any, form=None) -> MappingDefinition:
             key = form.fields_by_name.get(mapping.key_field)
             if key is None or not getattr(key, "unique", False):
                 problems.append({"path": "key_field", "message": "must be a unique field of the form"})
+        for name, spec in mapping.lookups.items():
+            field = form.fields_by_name.get(name)
+            if name not in mapping.fields:
+                problems.append({"path": f"lookups.{name}", "message": f"'{name}' is not one of the mapping's fields"})
+            elif field is not None and (field.type != "lookup" or field.form != spec.form):
+                problems.append({"path": f"lookups.{name}.form", "message": f"'{name}' is not a lookup of form '{spec.form}'"})
+    if other_form is not None:
+        for name, spec in mapping.lookups.items():
+            theirs = other_form(spec.form)
+            key = theirs.fields_by_name.get(spec.key_field) if theirs is not None else None
+            if theirs is None:
+                problems.append({"path": f"lookups.{name}.form", "message": f"no published form '{spec.form}'"})
+            elif key is None or not getattr(key, "unique", False):
+                problems.append({"path": f"lookups.{name}.key_field", "message": f"must be a unique field of form '{spec.form}'"})
     if problems:
         raise DefinitionError("mapping definition is invalid", details=problems)
     return mapping

@@ -191,7 +191,12 @@ def _parse_integration_mapping(raw: Any, previous: Any, tenant: str | None):
         except NotFound as exc:
             raise DefinitionError(f"form '{name}' must exist before a mapping into it",
                                   details=[{"path": "form", "message": "no published form of this name"}]) from exc
-    return parse_mapping(raw, form)
+    def other_form(name: str):
+        try:
+            return published(tenant, "form", name)[1]
+        except NotFound:
+            return None
+    return parse_mapping(raw, form, other_form if tenant is not None else None)
 
 
 register_kind("integration_mapping", _parse_integration_mapping)

@@ -94,8 +94,30 @@ def idempotency_key(mapping_name: str, external_id: str) -> str:
     return f"ext.{mapping_name}.{hashlib.sha256(external_id.encode()).hexdigest()[:40]}"
 
 
+def _resolve_lookups(tenant: str, mapping, data: dict) -> dict:
+    """Lookup fields mapped from the other system's ids → the platform's record ids (one unique-claim
+    read each); an id no record holds is a dead letter naming it."""
+    if not mapping.lookups:
+        return data
+    out = dict(data)
+    for name, spec in mapping.lookups.items():
+        external = out.get(name)
+        if external is None:
+            continue
+        external = str(external)
+        key_field = definitions.published(tenant, "form", spec.form)[1].field(spec.key_field)
+        claimed = key_field.unique_key(external) if key_field is not None else external
+        record_id = store.unique_owner(tenant, spec.form, spec.key_field, claimed)
+        if record_id is None:
+            raise DeadLetter(f"unmappable: no {spec.form} record with {spec.key_field} {external}",
+                             [{"path": f"fields.{name}", "message": f"no {spec.form} record holds this {spec.key_field}"}])
+        out[name] = record_id
+    return out
+
+
 def _write(caller: Caller, mapping, external_id: str, data: dict) -> str:
     key = idempotency_key(mapping.name, external_id)
+    data = _resolve_lookups(caller.tenant, mapping, data)
     if mapping.mode in ("upsert", "update"):
         key_field = definitions.published(caller.tenant, "form", mapping.form)[1].field(mapping.key_field)
         claimed = key_field.unique_key(external_id) if key_field is not None else external_id  # as claims are keyed

@@ -95,6 +95,31 @@ def test_an_update_mapping_changes_known_records_and_dead_letters_an_unknown_key
     assert len(accounts(api)) == 1  # never a create
 
 
+def test_a_mapped_external_id_resolves_to_the_record_it_names(inbound_api):
+    from chalicelib.services import inbound
+    api = inbound_api
+    ticket = {"name": "ticket", "title": "Ticket", "permissions": FORM["permissions"], "fields": [
+        {"name": "title", "type": "text", "required": True}, {"name": "account", "type": "lookup", "form": "account"},
+        {"name": "erp_no", "type": "text", "unique": True}]}
+    assert api.call("POST", "/definitions/form/ticket/versions", body=ticket).status_code == 201
+    mapping = {"form": "ticket", "mode": "upsert", "key_field": "erp_no", "external_id": "no",
+               "fields": {"title": "title", "account": "crm"}, "lookups": {"account": {"form": "account", "key_field": "crm_id"}}}
+    for broken, where in (({"account": {"form": "account", "key_field": "name"}}, "lookups.account.key_field"),
+                          ({"account": {"form": "ticket", "key_field": "erp_no"}}, "lookups.account.form"),
+                          ({"title": {"form": "account", "key_field": "crm_id"}}, "lookups.title.form")):
+        refused = api.call("POST", "/definitions/integration_mapping/erp_ticket/versions", body={**mapping, "lookups": broken})
+        assert refused.status_code == 422 and where in [d["path"] for d in refused.json["error"]["details"]], refused.json
+    assert api.call("POST", "/definitions/integration_mapping/erp_ticket/versions", body=mapping).status_code == 201
+    inbound.handle_batch(sqs_event(crm()))
+    [acme] = accounts(api)
+    message = lambda no, account: {"tenant": "demo", "mapping": "erp_ticket", "data": {"no": no, "title": "Door", "crm": account}}  # noqa: E731
+    assert inbound.handle_batch(sqs_event(message("T-1", "C-1"), message("T-2", "C-404"))) == {"batchItemFailures": []}
+    [made] = api.call("GET", "/forms/ticket/records").json["items"]
+    assert made["data"]["account"] == acme["id"] and made["data"]["erp_no"] == "T-1"
+    [(reason, _body)] = dead_letters(api)
+    assert reason.startswith("unmappable: no account record with crm_id C-404")
+
+
 def test_bad_messages_go_to_the_dead_letter_queue_with_the_reason(inbound_api):
     from chalicelib.services import inbound
     api = inbound_api
