@@ -72,7 +72,7 @@ function SubTable({ prop, rows, label }: { prop: Record<string, any>; rows: Reco
   const units = { h: t('unitHour'), min: t('unitMinute'), s: t('unitSecond') }
   const totals = columnTotals(items, rows, i18n.language, units) // only the columns the form marks `total`
   return (
-    <table className="grid sub" aria-label={label}>
+    <table className="grid sub" aria-label={label} tabIndex={0}>
       <thead><tr>{columns.map((c) => <th scope="col" key={c}>{title(c)}</th>)}</tr></thead>
       <tbody>
         {rows.map((r, i) => (
