@@ -76,15 +76,7 @@ def _parse_form(raw: Any, previous: FormDefinition | None, tenant: str | None) -
     form = parse_form_definition(raw, previous=previous)
     if tenant is not None and any(f.fetch_from for f in form.fields):  # fields that follow a lookup
         from .lookups import fetch_problems
-
-        def published_form(name: str):
-            if name == form.name:
-                return form
-            try:
-                return published(tenant, "form", name)[1]
-            except NotFound:
-                return None
-        problems = fetch_problems(form, published_form)
+        problems = fetch_problems(form, lambda name: form if name == form.name else published_or_none(tenant, "form", name))
         if problems:
             raise DefinitionError("form definition is invalid", details=problems)
     return form
@@ -191,12 +183,8 @@ def _parse_integration_mapping(raw: Any, previous: Any, tenant: str | None):
         except NotFound as exc:
             raise DefinitionError(f"form '{name}' must exist before a mapping into it",
                                   details=[{"path": "form", "message": "no published form of this name"}]) from exc
-    def other_form(name: str):
-        try:
-            return published(tenant, "form", name)[1]
-        except NotFound:
-            return None
-    return parse_mapping(raw, form, other_form if tenant is not None else None)
+    other_form = (lambda name: published_or_none(tenant, "form", name)) if tenant is not None else None
+    return parse_mapping(raw, form, other_form)
 
 
 register_kind("integration_mapping", _parse_integration_mapping)
@@ -464,6 +452,14 @@ def published(tenant: str, kind: str, name: str) -> tuple[int, Any]:
     if head is None or head.published is None:
         raise NotFound(f"{kind} '{name}' does not exist or has no published version")
     return head.published, _load_version(tenant, kind, name, head.published)
+
+
+def published_or_none(tenant: str, kind: str, name: Any) -> Any:
+    """The published definition of that name, or None when there is none."""
+    try:
+        return published(tenant, kind, name)[1]
+    except NotFound:
+        return None
 
 
 def version_of(tenant: str, kind: str, name: str, version: int) -> Any:

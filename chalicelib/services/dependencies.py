@@ -18,16 +18,12 @@ import json
 from typing import Any
 
 from .. import jsonutil
-from ..errors import AppError, DefinitionError, NotFound
+from ..errors import AppError, DefinitionError
 from ..storage import definitions as store
 from . import definitions
 
 
-def _published(tenant: str, kind: str, name: Any):
-    try:
-        return definitions.published(tenant, kind, name)[1]
-    except NotFound:
-        return None
+_published = definitions.published_or_none
 
 
 # ---------------------------------------------------------------------------------- depends on

@@ -123,20 +123,6 @@ def timer_failed(tenant: str, record_id: str, name: str, armed_at: str, now: str
     return True
 
 
-def retry_timer_now(tenant: str, record_id: str, name: str, armed_at: str, now: str) -> bool:
-    """Put a timer back at the head of the due index (an admin's retry); False if it is gone or re-armed."""
-    from pynamodb.exceptions import UpdateError
-    item = TimerItem(keys.record_pk(tenant, record_id), f"TIMER#{name}")
-    try:
-        item.update(actions=[TimerItem.next_try_at.set(now), TimerItem.lsk.set(f"{now}#{tenant}#{record_id}#{name}")],
-                    condition=TimerItem.armed_at == armed_at)
-    except UpdateError as exc:
-        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
 def record_timers(tenant: str, record_id: str) -> list[dict[str, Any]]:
     """The record's armed timer items with their incident fields (one Query of the record's partition)."""
     found = TimerItem.query(keys.record_pk(tenant, record_id), TimerItem.sk.startswith("TIMER#"), consistent_read=True)
