@@ -228,8 +228,11 @@ def main() -> None:
         print("DynamoDB requests (moto, shipped app, warm definition cache; north + its neighbour east, 2 engineers):")
         for name, counts in reqs.items():
             print(f"  {name:14s} {sum(counts.values()):3d}  {dict(sorted(counts.items()))}")
-        print("  = GetItem (the order) + one Query per allowed region + BatchGetItem (engineer records) + one inbox")
-        print("    Query per engineer passing the static rules (load, concurrent) [+ the step's one TransactWriteItems]")
+        print("  = GetItem (the order) + one Query per allowed region + one BatchGetItem (all engineer records) + one")
+        print("    BatchGetItem (every engineer's load counter and last check-in), whatever the roster (100 keys a request)")
+        print("    [+ the step's notification preferences (BatchGetItem) and its one TransactWriteItems]")
+        print("  the load counters add one item per person whose task appears or goes (a dispatch from review: the")
+        print("  supervisor's -1 and the engineer's +1): 2 WCU each in a transaction, +4 WCU on the step")
 
 
 if __name__ == "__main__":

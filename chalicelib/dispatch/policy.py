@@ -70,6 +70,9 @@ class Rules(_Strict):
     honour_exclusions: bool = True
     require_available: bool = Field(default=True, description="no absence may overlap the order's time window")
     max_distance_km: float | None = Field(default=None, gt=0, le=20000)
+    rotation: bool = Field(default=False, description="round robin: among the eligible engineers, whoever was given "
+                                                      "work on this form least recently goes first (the cost breaks "
+                                                      "ties), however fast orders complete; batch plans stay min-cost")
     max_engineers_per_region: int = Field(default=200, ge=1, le=1000, description="bounds one dispatch's reads")
     last_checkin_hours: float | None = Field(default=12, gt=0, le=720,
                                              description="travel is measured from the engineer's last check-in "

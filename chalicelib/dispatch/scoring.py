@@ -89,7 +89,7 @@ def score_parts(policy: DispatchPolicy, order: dict, ctx: Context, engineer: Eng
         hours = max(0.0, (now_s - last) / 3600.0)
         fairness = (round(hours, 3), f"last dispatched {hours:.1f} h ago")
     else:
-        fairness = (None, "no open assignment")
+        fairness = (None, "not dispatched yet")
     neighbour = (engineer.region, f"helps from neighbouring region {engineer.region}" if values[5] else "same region")
     load = (engineer.load, f"{engineer.load} open of {engineer.capacity}")
     parts = {}
@@ -153,7 +153,10 @@ def rank(policy: DispatchPolicy, order: dict, engineers: list[Engineer], now: st
             continue
         seen.add(engineer.user)
         candidates.append(evaluate(policy, order, engineer, now, ctx))
-    candidates.sort(key=Candidate.sort_key)
+    if policy.rules.rotation:  # the rotation position is each engineer's last assignment (kept with their load)
+        candidates.sort(key=lambda c: (not c.eligible, c.engineer.last_assigned_at or "", *c.sort_key()[1:]))
+    else:
+        candidates.sort(key=Candidate.sort_key)
     for i, c in enumerate(c for c in candidates if c.eligible):
         c.rank = i + 1
     return candidates

@@ -100,8 +100,9 @@ def policy_for(tenant: str, form_name: str, spec: dict | None = None) -> tuple[i
     return None, DispatchPolicy.model_validate({"name": form_name, "engineer_form": engineer_form, "order": order})
 
 
-def roster(tenant: str, policy: DispatchPolicy, regions: list[str] | None) -> list[Engineer]:
-    """Engineers of these regions (all when None), without their loads yet."""
+def roster(tenant: str, policy: DispatchPolicy, regions: list[str] | None, form_name: str) -> list[Engineer]:
+    """Engineers of these regions (all when None), with their load on `form_name` and, while it is
+    recent (policy), where they last checked in: travel starts there, not at home."""
     from ..dispatch import engineer_from_record
     try:
         _v, form = definitions.published(tenant, "form", policy.engineer_form)
@@ -112,52 +113,38 @@ def roster(tenant: str, policy: DispatchPolicy, regions: list[str] | None) -> li
         regions = None  # region not indexed: read the form (bounded), the region rule still filters
     records = store.engineers(tenant, form.name, form.storage.shards, slot, regions,
                               policy.rules.max_engineers_per_region)
-    out = [e for e in (engineer_from_record(policy, r.id, r.data) for r in records) if e is not None]
-    return with_last_checkins(tenant, policy, out)
+    crew = [e for e in (engineer_from_record(policy, r.id, r.data) for r in records) if e is not None]
+    return with_state(tenant, policy, form_name, crew)
 
 
-def with_last_checkins(tenant: str, policy: DispatchPolicy, engineers: list[Engineer]) -> list[Engineer]:
-    """Travel starts where an engineer last checked in, while that is recent (policy), not at home."""
+def with_state(tenant: str, policy: DispatchPolicy, form_name: str, engineers: list[Engineer]) -> list[Engineer]:
+    """Loads (counters kept with the tasks) and fresh check-ins, read together in one BatchGetItem."""
     from dataclasses import replace
     from datetime import datetime, timedelta, timezone
-    hours = policy.rules.last_checkin_hours
-    if hours is None or not engineers:
+    if not engineers:
         return engineers
-    since = (datetime.now(timezone.utc) - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%S")
-    where = store.last_locations(tenant, [e.user for e in engineers], since)
-    return [replace(e, location=where[e.user]) if e.user in where else e for e in engineers]
+    hours = policy.rules.last_checkin_hours
+    since = None if hours is None else (datetime.now(timezone.utc) - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%S")
+    states = store.engineer_states(tenant, form_name, [e.user for e in engineers], since)
+    out = []
+    for e in engineers:
+        state = states[e.user]
+        changes = {"load": state.load, "last_assigned_at": state.last_assigned_at}
+        if state.location is not None:
+            changes["location"] = state.location
+        out.append(replace(e, **changes))
+    return out
 
 
-def with_loads(tenant: str, form_name: str, engineers: list[Engineer]) -> list[Engineer]:
-    from ..dispatch import Engineer
-    work = store.open_work(tenant, form_name, [e.user for e in engineers])
-    return [Engineer(**{**e.__dict__, "load": work[e.user].count, "last_assigned_at": work[e.user].newest_at})
-            for e in engineers]
-
-
-def _static_ok(policy: DispatchPolicy, ctx, data: dict, engineer: Engineer) -> bool:
-    """Passes every hard rule that does not depend on load: only these engineers' loads are read."""
-    from ..dispatch.rules import distance_km, violations
-    return all(v["rule"] == "capacity" for v in violations(policy, ctx, engineer, distance_km(policy, data, engineer)))
-
-
-def ranked(tenant: str, form_name: str, data: dict, spec: dict | None = None, *,
-           every_load: bool = False) -> tuple[int | None, DispatchPolicy, list]:
-    """(policy version, policy, candidates best first). Loads are read for the engineers that pass
-    the other hard rules (the only ones load can matter for), or for all when `every_load`."""
+def ranked(tenant: str, form_name: str, data: dict, spec: dict | None = None) -> tuple[int | None, DispatchPolicy, list]:
+    """(policy version, policy, candidates best first)."""
     from ..dispatch import rank
-    from ..dispatch.rules import Context, allowed_regions
+    from ..dispatch.rules import allowed_regions
     version, policy = policy_for(tenant, form_name, spec)
     regions = allowed_regions(policy, data)
     if regions == []:
         return version, policy, []
-    now = utc_now()
-    ctx = Context.of(policy, data, now)
-    crew = roster(tenant, policy, regions)
-    needed = crew if every_load else [e for e in crew if _static_ok(policy, ctx, data, e)]
-    loaded = {e.user: e for e in with_loads(tenant, form_name, needed)}
-    crew = [loaded.get(e.user, e) for e in crew]
-    return version, policy, rank(policy, data, crew, now)
+    return version, policy, rank(policy, data, roster(tenant, policy, regions, form_name), utc_now())
 
 
 def auto_dispatch(tenant: str, form: FormDefinition, spec: dict, data: dict) -> str:
@@ -191,7 +178,7 @@ def candidates(caller: Caller, form_name: str, record_id: str) -> Candidates:
     version, policy = policy_for(caller.tenant, form_name)
     _require_dispatcher(caller, policy, form_name)
     rec = load_visible(access_for(caller, form), caller.tenant, form_name, record_id)
-    version, policy, found = ranked(caller.tenant, form_name, rec.data, every_load=True)  # a person reads it: show all
+    version, policy, found = ranked(caller.tenant, form_name, rec.data)
     from ..dispatch.summary import candidate_summary, none_summary
     best = found[0] if found and found[0].eligible else None
     reason = None if best else (why_none(found) if allowed_regions(policy, rec.data) != [] else "the order has no region")
@@ -237,10 +224,7 @@ def batch(caller: Caller, request: Any) -> BatchPlan:
         regions.update(allowed)
     crew: list[Engineer] = []
     if pending and (regions is None or regions):
-        crew = roster(caller.tenant, policy, sorted(regions) if regions is not None else None)
-        available = [e for e in crew if e.on_duty or not policy.rules.require_on_duty]
-        off_duty = [e for e in crew if not (e.on_duty or not policy.rules.require_on_duty)]
-        crew = with_loads(caller.tenant, form_name, available) + off_duty  # off duty: excluded, load not read
+        crew = roster(caller.tenant, policy, sorted(regions) if regions is not None else None, form_name)
     planned = plan(policy, [(r.id, r.data) for r in pending], crew, now)
     by_id = {r.id: r for r in pending}
     for p in planned:

@@ -40,6 +40,15 @@ def counter_pk(tenant: str, form: str, period: str) -> str:
     return f"T#{tenant}#C#{form}#{period}"
 
 
+def engineer_pk(tenant: str, user_id: str) -> str:
+    """What dispatch reads about a user: last check-in (sk LOC) and open-task load per form (sk LOAD#<form>)."""
+    return f"T#{tenant}#ENG#{user_id}"
+
+
+def load_sk(form: str) -> str:
+    return f"LOAD#{form}"
+
+
 def idempotency_pk(tenant: str, scope: str, key: str) -> str:
     return f"T#{tenant}#K#{scope}#{key}"
 

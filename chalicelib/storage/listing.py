@@ -21,6 +21,13 @@ MAX_PAGES_PER_SHARD = 5  # bounds the work of one request when filters discard m
 
 def list_records(tenant: str, form: str, shards: int, *, primary: tuple[int, Any] | None,
                  extra: list[tuple[int, Any]], limit: int, cursor: str | None) -> tuple[list[StoredRecord], str | None]:
+    ids, next_cursor = list_ids(tenant, form, shards, primary=primary, extra=extra, limit=limit, cursor=cursor)
+    return get_records(tenant, ids), next_cursor
+
+
+def list_ids(tenant: str, form: str, shards: int, *, primary: tuple[int, Any] | None,
+             extra: list[tuple[int, Any]], limit: int, cursor: str | None) -> tuple[list[str], str | None]:
+    """One page of record ids, newest first, from the index alone (the caller fetches the records)."""
     query_id = _query_id(tenant, form, primary, extra)
     positions = decode_positions(cursor, query_id, {str(s) for s in range(shards)}) if cursor else {str(s): "" for s in range(shards)}
     index = RecordItem.list_index(primary[0] if primary else None)
@@ -45,7 +52,7 @@ def list_records(tenant: str, form: str, shards: int, *, primary: tuple[int, Any
         elif took:
             next_positions[shard] = took[-1]
     more = any(p is not None for p in next_positions.values())
-    return get_records(tenant, [lsk for lsk, _, _ in merged]), (encode_positions(next_positions, query_id) if more else None)
+    return [lsk for lsk, _, _ in merged], (encode_positions(next_positions, query_id) if more else None)
 
 
 def get_records(tenant: str, ids: list[str]) -> list[StoredRecord]:

@@ -336,16 +336,23 @@ class LedgerItem(_Base):
     entry = UnicodeAttribute()  # JSON: kind, quantity (signed), balance_after, record, line, actor, at, reason
 
 
-class LastLocationItem(_Base):
-    """Where an engineer last checked in: pk 'T#<t>#LOC#<user>', sk 'LOC'. Written in the check-in's
-    own transaction; dispatch measures travel from here while it is fresh, else from home."""
+class EngineerItem(_Base):
+    """What dispatch reads about an engineer (user), one partition 'T#<t>#ENG#<user>':
+    - sk 'LOC': where they last checked in (lat, lng, at), written in the check-in's own transaction;
+      dispatch measures travel from here while it is fresh, else from home;
+    - sk 'LOAD#<form>': their open tasks on that form (`open`) and when they were last given one
+      (`last_assigned_at`), moved by ADD in every transaction that adds or removes such a task
+      (storage.workflow.workflow_changes), so dispatch reads loads with one BatchGetItem, not a Query
+      per engineer. One model for both so that one BatchGetItem reads them together."""
 
     class Meta:
         table_name = "records"
 
-    lat = NumberAttribute()
-    lng = NumberAttribute()
-    at = UnicodeAttribute()
+    lat = NumberAttribute(null=True)
+    lng = NumberAttribute(null=True)
+    at = UnicodeAttribute(null=True)
+    open = NumberAttribute(null=True)
+    last_assigned_at = UnicodeAttribute(null=True)
 
 
 class ConflictItem(_Base):
@@ -363,7 +370,7 @@ from .messaging_models import MESSAGING_MODELS  # noqa: E402  (outbox, notificat
 from .integration_models import INTEGRATION_MODELS  # noqa: E402  (webhooks, deliveries, import jobs)
 
 RECORDS_TABLE_MODELS = (RecordItem, HistoryItem, TaskItem, TimerItem, MemberItem, RosterItem, UniqueItem, CounterItem, IdempotencyItem,
-                        PendingUploadItem, StockItem, LedgerItem, ConflictItem, LastLocationItem, *MESSAGING_MODELS,
+                        PendingUploadItem, StockItem, LedgerItem, ConflictItem, EngineerItem, *MESSAGING_MODELS,
                         *INTEGRATION_MODELS)
 ALL_MODELS = (DefinitionItem, *RECORDS_TABLE_MODELS)
 

@@ -239,6 +239,8 @@ def _add_extra(tx: "_Transaction", plan: WritePlan, rec: StoredRecord) -> None:
         elif op == "check":
             model, hash_key, range_key = item
             tx.check(model, hash_key, range_key, condition, label)
+        elif op == "count":  # ("count", item, {attribute: delta}, {attribute: value}): merged per item
+            tx.count(item, condition, label)
         else:
             tx.delete(item, condition, label)
 
@@ -366,6 +368,7 @@ class _Transaction:
         self._deletes: list = []
         self._puts: list = []
         self._updates: list = []
+        self._counts: dict[tuple, list] = {}  # item key → [item, {attribute: delta}, {attribute: value}]
 
     @staticmethod
     def _key_of(item) -> tuple:
@@ -390,8 +393,28 @@ class _Transaction:
     def update(self, item, actions, condition, label) -> None:
         self._updates.append((self._key_of(item), item, actions, condition, label))
 
+    def count(self, item, adds: dict[str, int], sets: dict[str, str]) -> None:
+        """ADD deltas to an item's counters (creating it), SET values (the latest wins); several counts
+        of one item in one change become one write, and a write that nets to nothing is dropped."""
+        key = self._key_of(item)
+        merged = self._counts.setdefault(key, [item, {}, {}])
+        for name, delta in adds.items():
+            merged[1][name] = merged[1].get(name, 0) + delta
+        for name, value in sets.items():
+            merged[2][name] = max(value, merged[2].get(name) or value)
+
+    def _count_updates(self) -> None:
+        for key, (item, adds, sets) in self._counts.items():
+            attributes = type(item).get_attributes()
+            actions = [attributes[n].add(d) for n, d in sorted(adds.items()) if d] + \
+                      [attributes[n].set(v) for n, v in sorted(sets.items())]
+            if actions:
+                self._updates.append((key, item, actions, None, f"count:{key[1]}#{key[2]}"))
+        self._counts = {}
+
     def _ordered(self) -> list[tuple[list, Callable]]:
         """(labels, add) in PynamoDB's wire order, each item once."""
+        self._count_updates()
         checks = dict(self._checks)
 
         def folded(key, condition):

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import jsonutil
 from . import keys
-from .models import HistoryItem, TaskItem, TimerItem
+from .models import EngineerItem, HistoryItem, TaskItem, TimerItem
 
 TIMER_SHARDS = 8  # the due-timer index is global (the scheduler serves every tenant): spread it
 
@@ -49,7 +49,10 @@ def workflow_changes(tenant: str, form: str, record_id: str, number: str | None,
     ops: list[tuple] = []
     for assignee in old_tasks.keys() - new_tasks.keys():
         ops.append(("delete", TaskItem(pk, f"TASK#{assignee}"), None, f"task-:{assignee}"))
+        ops += load_change(tenant, form, assignee, -1)
     for assignee, task in new_tasks.items():
+        if assignee not in old_tasks:
+            ops += load_change(tenant, form, assignee, +1, task["created_at"])
         if old_tasks.get(assignee) != task:
             ops.append(("put", TaskItem(pk, f"TASK#{assignee}", tenant=tenant, record_id=record_id, form=form, number=number,
                                         state=task["state"], kind=task["kind"], assignee=assignee,
@@ -71,6 +74,16 @@ def workflow_changes(tenant: str, form: str, record_id: str, number: str | None,
                         (TimerItem.armed_at == fired_armed) if name == fired_name else None,
                         "timer_fired" if name == fired_name else f"timer+:{name}"))
     return ops
+
+
+def load_change(tenant: str, form: str, assignee: str, delta: int, assigned_at: str | None = None) -> list[tuple]:
+    """The "count" op that moves a user's open-task load on `form` with their task item (roles carry
+    no load). The transaction merges the counts of one key (two records of one change may give the
+    same engineer a task), so each load item is written once, by ADD: concurrent steps never lose a count."""
+    if not assignee.startswith("user:"):
+        return []
+    item = EngineerItem(keys.engineer_pk(tenant, assignee[5:]), keys.load_sk(form))
+    return [("count", item, {"open": delta}, {"last_assigned_at": assigned_at} if assigned_at else {})]
 
 
 def list_history(tenant: str, record_id: str, limit: int = 100, after: int | None = None) -> list[dict]:

@@ -95,6 +95,33 @@ def test_published_policy_drives_auto_dispatch(flow_api, orders):
     assert candidates(flow_api, orders(service_location=CHEN_HOME))["policy"]["version"] == uploaded.json["version"]
 
 
+def _dispatch_and_finish(api, orders, count):
+    """Each order is dispatched, then closed (deleted by the admin) before the next arrives."""
+    chosen = []
+    for _ in range(count):
+        order = orders(service_location=CHEN_HOME)
+        moved = act(api, order["id"], "auto_dispatch", 1)
+        chosen.append(moved["record"]["data"]["assigned_engineer"])
+        assert api.call("DELETE", f"/forms/work_order/records/{order['id']}?version={moved['record']['version']}").status_code == 200
+    return chosen
+
+
+def test_rotation_takes_turns_however_fast_orders_complete(flow_api, orders):
+    # by cost alone (no fairness weight), the engineer nearest the sites wins every order
+    by_cost = {"weights": {"fairness": 0}, "rules": {"neighbours": {}}}
+    assert flow_api.call("POST", "/definitions/dispatch_policy/work_order/versions", body=by_cost).status_code == 201
+    assert _dispatch_and_finish(flow_api, orders, 2) == ["eng.chen", "eng.chen"]
+    policy = {"weights": {"fairness": 0}, "rules": {"rotation": True, "neighbours": {}}}
+    uploaded = flow_api.call("POST", "/definitions/dispatch_policy/work_order/versions", body=policy)
+    assert uploaded.status_code == 201, uploaded.json
+    # round robin: whoever was given work least recently goes first (the position is kept with the load)
+    chosen = _dispatch_and_finish(flow_api, orders, 6)
+    assert chosen == ["eng.zhang", "eng.chen"] * 3
+    listed = candidates(flow_api, orders(service_location=CHEN_HOME))["candidates"]
+    assert [c["user"] for c in listed if c["eligible"]] == ["eng.zhang", "eng.chen"]
+    assert all(c["load"] == 0 for c in listed)  # every order finished: nobody carries load
+
+
 def test_policy_upload_is_checked_against_the_forms(flow_api):
     bad = {"order": {"location": "service_address", "skill": "nope"}, "weights": {"load": -1}}
     response = flow_api.call("POST", "/definitions/dispatch_policy/work_order/versions", body=bad)

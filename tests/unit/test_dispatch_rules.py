@@ -149,3 +149,19 @@ def test_context_is_computed_once_per_order():
     ctx = Context.of(POLICY, order(rejected_engineers=" a , b,,"))
     assert ctx.excluded == frozenset({"a", "b"}) and ctx.regions == ["north", "east"] and ctx.has_site
     assert violations(POLICY, ctx, eng("a"), 0.0)[0]["rule"] == "excluded"
+
+
+def test_rotation_spreads_orders_that_complete_before_the_next_arrives():
+    """9 orders over 3 engineers, each finished before the next: by cost the nearest takes all 9
+    (load is back to 0 each time); in rotation they go 3/3/3, in turn, whoever was given work least
+    recently first. The position is each engineer's last assignment time, kept with the load."""
+    from dataclasses import replace
+    crew = [eng("near", location=(31.2304, 121.4737)), eng("mid", location=(31.30, 121.50)), eng("far", location=(31.40, 121.60))]
+    for rotation, expected in ((False, ["near"] * 9), (True, ["near", "mid", "far"] * 3)):
+        policy = parse_policy({"weights": {"fairness": 0}, "rules": {"rotation": rotation}})
+        team, chosen = list(crew), []
+        for i in range(9):
+            best = rank(policy, order(), team, NOW)[0]
+            chosen.append(best.user)
+            team = [replace(e, last_assigned_at=f"2026-11-25T11:{i:02d}:00.000Z") if e.user == best.user else e for e in team]
+        assert chosen == expected
