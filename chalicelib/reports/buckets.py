@@ -74,3 +74,33 @@ def seconds_between(start, end) -> float | None:
     if not isinstance(b, datetime):
         b = datetime(b.year, b.month, b.day, tzinfo=timezone.utc)
     return (b - a).total_seconds()
+
+
+_DAY_KEYS = {
+    "day": date.isoformat,
+    "week": lambda day: (day - timedelta(days=day.weekday())).isoformat(),
+    "month": lambda day: f"{day.year:04d}-{day.month:02d}",
+    "quarter": lambda day: f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}",
+    "year": lambda day: f"{day.year:04d}",
+}
+
+
+def bucketer(bucket: str, zone: ZoneInfo):
+    """bucket_key(·, bucket, zone) as one closure, built once per report dimension. It remembers the
+    last text it was given (the lines of one record usually share their timestamp)."""
+    if bucket == "hour":
+        return lambda value: bucket_key(value, "hour", zone)
+    of_day = _DAY_KEYS[bucket]
+    memo = [(None, None)]  # one tuple, swapped whole: threads sharing the closure never see half of it
+
+    def key(value) -> str | None:
+        last = memo[0]
+        if value.__class__ is str and value == last[0]:
+            return last[1]
+        instant = parse_instant(value)
+        if instant is None:
+            return None
+        result = of_day(instant.astimezone(zone).date() if instant.__class__ is datetime else instant)
+        memo[0] = (value, result)
+        return result
+    return key

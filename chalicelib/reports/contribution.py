@@ -9,21 +9,32 @@ record change is applied as (new − old) with additive updates (DynamoDB ADD). 
 - `v<i>#<value>` min/max: reference count per value (exact; the finishing step takes the extreme)
 
 Group key: JSON list of the dimension values then the scope values (None when missing).
+
+Each report definition (each version: a definition object) is compiled once into a `Plan` of closures
+— the row source, the filter, one key part per dimension (time buckets included) and scope field, one
+accumulator per measure, every expression compiled once (chalicelib.expressions) — so a record costs
+only those calls. A bare field name (`region`, `$state`) is read from the context directly, with the
+conversion the expression language applies to what it reads. tests/unit/reference_report_engine.py
+keeps the interpreter that read the definition per record; the tests hold the two to identical
+contributions.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ..errors import AppError
-from .buckets import bucket_key, seconds_between
+from .buckets import bucketer, seconds_between
 from .definition import ReportDefinition
 
 Contribution = dict[str, dict[str, Decimal]]
 _UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 ONE = Decimal(1)
+ZERO = Decimal(0)
+_EXACT = 10 ** 18  # ints below this are exact in the language's numbers (28 digits)
+_MEMO_LIMIT = 50_000  # entries per memo of a plan (group keys, distinct hashes) before it starts again
 
 
 def canonical(value: Any) -> str | None:
@@ -42,16 +53,6 @@ def canonical(value: Any) -> str | None:
 
 def group_key(values: list[str | None]) -> str:
     return json.dumps(values, separators=(",", ":"), ensure_ascii=False)
-
-
-def _eval(source: str | None, context: Mapping[str, Any]) -> Any:
-    if source is None:
-        return None
-    from ..expressions import compile_expression
-    try:
-        return compile_expression(source).evaluate(context)
-    except AppError:
-        return None  # a value that cannot be computed on this record counts as missing
 
 
 def _truthy(value: Any) -> bool:
@@ -75,72 +76,240 @@ def record_context(record: Mapping[str, Any]) -> dict:
             "$id": record.get("id"), "$number": record.get("number")}
 
 
-def row_contexts(report: ReportDefinition, record: Mapping[str, Any]) -> list[dict]:
-    base = record_context(record)
-    if report.rows is None:
-        return [base]
-    lines = base.get(report.rows)
-    if not isinstance(lines, list):
-        return []
-    return [{**base, **line} for line in lines if isinstance(line, Mapping)]
+# --- the compiled plan --------------------------------------------------------------------------------------
+
+Getter = Callable[[dict], Any]
+
+
+def _getter(source: str | None) -> Getter:
+    """context → the expression's value, None when it cannot be computed on this record (compiled once)."""
+    if source is None:
+        return lambda context: None
+    from ..expressions import compile_expression
+    try:
+        expression = compile_expression(source)
+    except AppError:
+        return lambda context: None  # as evaluating it per record would: missing everywhere
+    name = source.strip()
+    if expression.field_roots | expression.variables == {name}:
+        return _name_getter(name)  # a bare field or $variable: what its compiled closure returns
+    evaluate = expression.evaluate
+
+    def value(context: dict) -> Any:
+        try:
+            return evaluate(context)
+        except AppError:
+            return None  # a value that cannot be computed on this record counts as missing
+    return value
+
+
+def _name_getter(name: str) -> Getter:
+    from ..expressions.values import from_context
+
+    def value(context: dict) -> Any:
+        raw = context.get(name)
+        if raw is None or raw.__class__ is str or raw.__class__ is bool:
+            return raw
+        if raw.__class__ is int and -_EXACT < raw < _EXACT:
+            return Decimal(raw)  # = from_context(raw): well inside the language's precision and range
+        try:
+            return from_context(raw)  # numbers into the language's range, as an expression reads them
+        except AppError:
+            return None
+    return value
+
+
+def _predicate(source: str) -> Callable[[dict], bool]:
+    get = _getter(source)
+
+    def holds(context: dict) -> bool:
+        value = get(context)
+        if value is True:
+            return True
+        if value is None or value is False:
+            return False
+        return _truthy(value)
+    return holds
+
+
+def _text_of(get: Getter) -> Getter:
+    """canonical(get(context)), with strings (the usual group value) passed through."""
+    def text(context: dict) -> str | None:
+        value = get(context)
+        if value.__class__ is str:
+            return value
+        return canonical(value)
+    return text
+
+
+def _scope_text(name: str) -> Getter:
+    def text(context: dict) -> str | None:
+        value = context.get(name)
+        if value.__class__ is str:
+            return value
+        return canonical(value)
+    return text
+
+
+def _bucketed(get: Getter, bucket: str, zone) -> Getter:
+    key = bucketer(bucket, zone)
+    return lambda context: key(get(context))
+
+
+Accumulate = Callable[[dict, dict], None]
+
+
+def _accumulator(i: int, measure) -> Accumulate | None:
+    """(parts, context) → adds measure i's components for one row; None for a ratio (derived at read)."""
+    op = measure.op
+    if op == "ratio":
+        return None
+    s, n = f"s{i}", f"n{i}"
+    if op == "count":
+        if measure.field is None:
+            def add(parts: dict, context: dict) -> None:
+                parts[n] = parts.get(n, ZERO) + ONE
+        else:
+            present = _getter(measure.field)
+
+            def add(parts: dict, context: dict) -> None:
+                if present(context) is not None:
+                    parts[n] = parts.get(n, ZERO) + ONE
+    elif op == "duration":
+        start, end, unit = _getter(measure.start), _getter(measure.end), _UNIT_SECONDS[measure.unit]
+
+        def add(parts: dict, context: dict) -> None:
+            seconds = seconds_between(start(context), end(context))
+            if seconds is not None:
+                parts[s] = parts.get(s, ZERO) + Decimal(str(seconds)) / unit
+                parts[n] = parts.get(n, ZERO) + ONE
+    elif op == "distinct":
+        get, names = _getter(measure.field), {}
+        prefix = f"d{i}#"
+
+        def add(parts: dict, context: dict) -> None:
+            value = get(context)
+            if value is None:
+                return
+            text = canonical(value)
+            name = names.get(text)
+            if name is None:
+                if len(names) >= _MEMO_LIMIT:
+                    names.clear()
+                name = names[text] = prefix + hashlib.sha256(text.encode()).hexdigest()[:16]
+            parts[name] = parts.get(name, ZERO) + ONE
+    elif op in ("min", "max"):
+        get, prefix = _getter(measure.field), f"v{i}#"
+
+        def add(parts: dict, context: dict) -> None:
+            value = get(context)
+            if value is None:
+                return
+            number = _number(value)
+            text = canonical(number) if number is not None else (value if isinstance(value, str) else None)
+            if text is not None and len(text) <= 200:
+                name = prefix + text
+                parts[name] = parts.get(name, ZERO) + ONE
+    else:  # sum, avg
+        get = _getter(measure.field)
+
+        def add(parts: dict, context: dict) -> None:
+            value = get(context)
+            if value.__class__ is Decimal:  # what an expression gives for a number
+                if not value.is_finite():
+                    return
+            else:
+                value = _number(value)
+                if value is None:
+                    return
+            parts[s] = parts.get(s, ZERO) + value
+            parts[n] = parts.get(n, ZERO) + ONE
+    if measure.where is None:
+        return add
+    where, accumulate = _predicate(measure.where), add
+
+    def add_where(parts: dict, context: dict) -> None:
+        if where(context):
+            accumulate(parts, context)
+    return add_where
+
+
+class Plan:
+    """One report definition compiled for contributions (build with `plan_for`)."""
+
+    __slots__ = ("report", "_rows", "_filter", "_key_parts", "_measures", "_keys")
+
+    def __init__(self, report: ReportDefinition) -> None:
+        zone = report.zone
+        self.report = report
+        self._rows = report.rows
+        self._filter = _predicate(report.filter) if report.filter else None
+        parts: list[Getter] = []
+        for dim in report.dimensions:
+            get = _getter(dim.field)
+            parts.append(_bucketed(get, dim.bucket, zone) if dim.bucket else _text_of(get))
+        parts += [_scope_text(name) for name in report.scope]
+        self._key_parts = tuple(parts)
+        self._measures = tuple(a for i, m in enumerate(report.measures) if (a := _accumulator(i, m)) is not None)
+        self._keys: dict[tuple, str] = {}  # key part values → group key text
+
+    def contexts(self, record: Mapping[str, Any]) -> list[dict]:
+        if self._rows is None:
+            return [record_context(record)]
+        lines = (record.get("data") or {}).get(self._rows)  # = the context's: a sub-table is a form field
+        if not isinstance(lines, list) or not lines:
+            return []
+        base = record_context(record)
+        return [{**base, **line} for line in lines if line.__class__ is dict or isinstance(line, Mapping)]
+
+    def contribution(self, record: Mapping[str, Any] | None) -> Contribution:
+        if record is None or record.get("deleted"):
+            return {}
+        out: Contribution = {}
+        keep, key_parts, measures, keys = self._filter, self._key_parts, self._measures, self._keys
+        for context in (self.contexts(record) if self._rows is not None else (record_context(record),)):
+            if keep is not None and not keep(context):
+                continue
+            values = tuple([part(context) for part in key_parts])
+            key = keys.get(values)
+            if key is None:
+                if len(keys) >= _MEMO_LIMIT:
+                    keys.clear()
+                key = keys[values] = group_key(list(values))
+            parts = out.get(key)
+            if parts is None:
+                parts = out[key] = {"c": ONE}  # = Decimal(0) + 1
+            else:
+                parts["c"] += ONE
+            for accumulate in measures:
+                accumulate(parts, context)
+        return out  # every group holds c ≥ 1: none is all zeros
+
+
+_PLANS: dict[int, Plan] = {}
+_MAX_PLANS = 256
+
+
+def plan_for(report: ReportDefinition) -> Plan:
+    """The compiled plan of a definition object, built on first use (definition versions are parsed once
+    and cached by the definitions service, so this is once per report version per process)."""
+    found = _PLANS.get(id(report))
+    if found is not None and found.report is report:
+        return found
+    built = Plan(report)
+    if len(_PLANS) >= _MAX_PLANS:
+        _PLANS.clear()
+    _PLANS[id(report)] = built  # the plan holds the definition: its id cannot be reused while cached
+    return built
 
 
 def contribution(report: ReportDefinition, record: Mapping[str, Any] | None) -> Contribution:
     """The contribution of one record (None or deleted → nothing)."""
-    if record is None or record.get("deleted"):
-        return {}
-    out: Contribution = {}
-    zone = report.zone
-    for context in row_contexts(report, record):
-        if report.filter and not _truthy(_eval(report.filter, context)):
-            continue
-        values = []
-        for dim in report.dimensions:
-            raw = _eval(dim.field, context)
-            values.append(bucket_key(raw, dim.bucket, zone) if dim.bucket else canonical(raw))
-        values += [canonical(context.get(name)) for name in report.scope]
-        parts = out.setdefault(group_key(values), {})
-        _add(parts, "c", ONE)
-        for i, measure in enumerate(report.measures):
-            _measure_parts(parts, i, measure, context)
-    return {key: parts for key, parts in out.items() if any(parts.values())}
+    return plan_for(report).contribution(record)
 
 
-def _measure_parts(parts: dict, i: int, measure, context: dict) -> None:
-    if measure.op == "ratio":
-        return
-    if measure.where is not None and not _truthy(_eval(measure.where, context)):
-        return
-    if measure.op == "count":
-        if measure.field is None or _eval(measure.field, context) is not None:
-            _add(parts, f"n{i}", ONE)
-        return
-    if measure.op == "duration":
-        seconds = seconds_between(_eval(measure.start, context), _eval(measure.end, context))
-        if seconds is not None:
-            _add(parts, f"s{i}", Decimal(str(seconds)) / _UNIT_SECONDS[measure.unit])
-            _add(parts, f"n{i}", ONE)
-        return
-    value = _eval(measure.field, context)
-    if value is None:
-        return
-    if measure.op == "distinct":
-        text = canonical(value)
-        _add(parts, f"d{i}#{hashlib.sha256(text.encode()).hexdigest()[:16]}", ONE)
-    elif measure.op in ("min", "max"):
-        number = _number(value)
-        text = canonical(number) if number is not None else (value if isinstance(value, str) else None)
-        if text is not None and len(text) <= 200:
-            _add(parts, f"v{i}#{text}", ONE)
-    else:  # sum, avg
-        number = _number(value)
-        if number is not None:
-            _add(parts, f"s{i}", number)
-            _add(parts, f"n{i}", ONE)
-
-
-def _add(parts: dict, name: str, amount: Decimal) -> None:
-    parts[name] = parts.get(name, Decimal(0)) + amount
+def row_contexts(report: ReportDefinition, record: Mapping[str, Any]) -> list[dict]:
+    return plan_for(report).contexts(record)
 
 
 def delta(old: Contribution, new: Contribution) -> Contribution:
@@ -157,9 +326,12 @@ def delta(old: Contribution, new: Contribution) -> Contribution:
 
 def merge_into(total: Contribution, part: Contribution) -> Contribution:
     for key, parts in part.items():
-        target = total.setdefault(key, {})
+        target = total.get(key)
+        if target is None:
+            total[key] = {name: ZERO + amount for name, amount in parts.items()}
+            continue
         for name, amount in parts.items():
-            target[name] = target.get(name, Decimal(0)) + amount
+            target[name] = target.get(name, ZERO) + amount
     return total
 
 
