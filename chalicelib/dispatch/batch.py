@@ -42,10 +42,10 @@ class Planned:
 def slot_costs(policy: DispatchPolicy, engineer: Engineer, limit: int) -> list[float]:
     """Marginal load cost of the engineer's 1st, 2nd, ... new order (non-decreasing)."""
     free = engineer.remaining if policy.rules.respect_capacity else limit
-    free = min(free, limit)
+    free = min(free, limit, limit if engineer.open_room is None else engineer.open_room)
     if policy.rules.require_on_duty and not engineer.on_duty:
         free = 0
-    return [policy.weights.load * (engineer.load + k) / max(engineer.capacity, 1) for k in range(free)]
+    return [policy.weights.load * (engineer.used + k) / max(engineer.capacity, 1) for k in range(free)]
 
 
 def plan(policy: DispatchPolicy, orders: list[tuple[str, dict]], engineers: list[Engineer], now: str) -> list[Planned]:
@@ -97,8 +97,8 @@ class _Pairs:
         self.policy, self.roster, self.now = policy, roster, now
         now_s = epoch(now)
         self.fair = [w.fairness * fairness_score(policy, e, now_s) for e in roster]
-        self.open = [(e.on_duty or not rules.require_on_duty) and (e.load < e.capacity or not rules.respect_capacity)
-                     for e in roster]
+        self.open = [(e.on_duty or not rules.require_on_duty) and (e.used < e.capacity or not rules.respect_capacity)
+                     and e.open_room != 0 for e in roster]
         self.by_region: dict[str | None, list[int]] = {}
         for j, e in enumerate(roster):
             self.by_region.setdefault(e.region, []).append(j)

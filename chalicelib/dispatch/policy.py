@@ -12,9 +12,9 @@ tenant reshapes dispatch by uploading data. Pure: pydantic only; errors carry JS
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import DefinitionError
 
@@ -70,6 +70,12 @@ class Rules(_Strict):
     honour_exclusions: bool = True
     require_available: bool = Field(default=True, description="no absence may overlap the order's time window")
     max_distance_km: float | None = Field(default=None, gt=0, le=20000)
+    capacity_per: Literal["day", "open"] = Field(default="day", description="day: the engineer's capacity is orders "
+                                                  "assigned per working day (in `time_zone`); open: orders open at once")
+    time_zone: str = Field(default="UTC", max_length=64, description="the working day's zone: UTC, an offset such as "
+                                                                    "+08:00, or an IANA name such as Asia/Shanghai")
+    max_open_orders: int | None = Field(default=None, ge=0, le=1000,
+                                        description="its own rule beside the daily capacity: at most this many open at once")
     rotation: bool = Field(default=False, description="round robin: among the eligible engineers, whoever was given "
                                                       "work on this form least recently goes first (the cost breaks "
                                                       "ties), however fast orders complete; batch plans stay min-cost")
@@ -77,6 +83,40 @@ class Rules(_Strict):
     last_checkin_hours: float | None = Field(default=12, gt=0, le=720,
                                              description="travel is measured from the engineer's last check-in "
                                                          "while it is this recent (null = always from the record)")
+
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        zone_of(value)
+        return value
+
+
+def zone_of(name: str):
+    """tzinfo of a policy's time zone; ValueError naming what is accepted."""
+    import re
+    from datetime import timedelta, timezone
+    if name == "UTC":
+        return timezone.utc
+    fixed = re.fullmatch(r"([+-])(\d{2}):(\d{2})", name)
+    if fixed:
+        hours, minutes = int(fixed[2]), int(fixed[3])
+        if hours > 14 or minutes > 59:
+            raise ValueError("an offset is at most ±14:00")
+        offset = timedelta(hours=hours, minutes=minutes)
+        return timezone(-offset if fixed[1] == "-" else offset)
+    try:
+        from zoneinfo import ZoneInfo
+        return ZoneInfo(name)
+    except (ValueError, KeyError, OSError, ImportError) as exc:  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError("unknown time zone; use UTC, an offset such as +08:00, or an IANA name") from exc
+
+
+def work_day(policy: "DispatchPolicy", now: str) -> str:
+    """The policy's working day (YYYY-MM-DD) at the UTC instant `now` (RFC 3339)."""
+    from datetime import datetime
+    instant = datetime.fromisoformat(now.replace("Z", "+00:00"))
+    return instant.astimezone(zone_of(policy.rules.time_zone)).date().isoformat()
 
 
 class Weights(_Strict):

@@ -24,12 +24,24 @@ class Engineer:
     capacity: int = 5
     on_duty: bool = True
     load: int = 0  # open orders assigned now
-    last_assigned_at: str | None = None  # RFC 3339, newest open assignment (fairness)
+    last_assigned_at: str | None = None  # RFC 3339, when last given work (fairness, rotation)
     absences: tuple[tuple[str, str], ...] = ()  # (from, until) in UTC RFC 3339: away in [from, until)
+    today: int = 0  # orders assigned to them on the policy's working day
+    per_day: bool = False  # capacity counts today's orders (else open ones)
+    max_open: int | None = None  # at most this many open at once (its own rule)
+
+    @property
+    def used(self) -> int:
+        """What capacity is measured against: today's orders, or the open ones."""
+        return self.today if self.per_day else self.load
 
     @property
     def remaining(self) -> int:
-        return max(0, self.capacity - self.load)
+        return max(0, self.capacity - self.used)
+
+    @property
+    def open_room(self) -> int | None:
+        return None if self.max_open is None else max(0, self.max_open - self.load)
 
 
 def engineer_from_record(policy: DispatchPolicy, record_id: str | None, data: dict, *, load: int = 0,
@@ -54,7 +66,8 @@ def engineer_from_record(policy: DispatchPolicy, record_id: str | None, data: di
                      if isinstance(row, dict) and row.get(f.absence_from) and row.get(f.absence_until))
     return Engineer(absences=absences, user=user, record_id=record_id, name=str(data.get(f.name) or "") if f.name else "",
                     region=str(region) if region is not None else None, skills=skills, location=location,
-                    capacity=capacity, on_duty=on_duty, load=load, last_assigned_at=last_assigned_at)
+                    capacity=capacity, on_duty=on_duty, load=load, last_assigned_at=last_assigned_at,
+                    per_day=policy.rules.capacity_per == "day", max_open=policy.rules.max_open_orders)
 
 
 def _int(value: Any, default: int) -> int:
@@ -160,8 +173,11 @@ def violations(policy: DispatchPolicy, ctx: Context, engineer: Engineer, km: flo
             out.append({"rule": "skill", "message": f"{have} {ctx.skill} skill; needs level {need}"})
     if rules.require_on_duty and not engineer.on_duty:
         out.append({"rule": "on_duty", "message": "not on duty"})
-    if rules.respect_capacity and engineer.load >= engineer.capacity:
-        out.append({"rule": "capacity", "message": f"at capacity ({engineer.load} open of {engineer.capacity})"})
+    if rules.respect_capacity and engineer.used >= engineer.capacity:
+        counted = "today" if engineer.per_day else "open"
+        out.append({"rule": "capacity", "message": f"at capacity ({engineer.used} {counted} of {engineer.capacity})"})
+    if engineer.open_room == 0:
+        out.append({"rule": "open_limit", "message": f"{engineer.load} open orders; at most {engineer.max_open} at once"})
     if engineer.user in ctx.excluded:
         out.append({"rule": "excluded", "message": "excluded by the order (e.g. declined it before)"})
     if ctx.required is not None and engineer.user != ctx.required:

@@ -28,7 +28,7 @@ def epoch(text: str | None) -> float | None:
 
 def load_score(engineer: Engineer, extra: int = 0) -> float:
     """Share of the engineer's capacity in use once `extra` more orders are added."""
-    return (engineer.load + extra) / max(engineer.capacity, 1)
+    return (engineer.used + extra) / max(engineer.capacity, 1)
 
 
 def scores(policy: DispatchPolicy, order: dict, ctx: Context, engineer: Engineer, km: float | None,
@@ -91,7 +91,8 @@ def score_parts(policy: DispatchPolicy, order: dict, ctx: Context, engineer: Eng
     else:
         fairness = (None, "not dispatched yet")
     neighbour = (engineer.region, f"helps from neighbouring region {engineer.region}" if values[5] else "same region")
-    load = (engineer.load, f"{engineer.load} open of {engineer.capacity}")
+    load = ((engineer.today, f"{engineer.today} today of {engineer.capacity} ({engineer.load} open)") if engineer.per_day
+            else (engineer.load, f"{engineer.load} open of {engineer.capacity}"))
     parts = {}
     for name, score, (value, note) in zip(PARTS, values, (distance, load, skill, preferred, fairness, neighbour)):
         weight = getattr(policy.weights, name)
@@ -129,7 +130,7 @@ class Candidate:
         e = self.engineer
         return {"user": e.user, "record_id": e.record_id, "name": e.name, "region": e.region, "rank": self.rank,
                 "eligible": self.eligible, "cost": round(self.cost, 6), "parts": self.parts,
-                "excluded": self.excluded, "load": e.load, "capacity": e.capacity}
+                "excluded": self.excluded, "load": e.load, "today": e.today, "capacity": e.capacity}
 
 
 def evaluate(policy: DispatchPolicy, order: dict, engineer: Engineer, now: str, ctx: Context | None = None) -> Candidate:

@@ -3,7 +3,7 @@ skill level, open orders and region for an eligible engineer; the broken rules f
 the caller's language (en, zh-CN); built only from the candidate's own parts, nothing of the order."""
 from __future__ import annotations
 
-RULES_ZH = {"region": "不在可派区域", "skill": "技能不足", "on_duty": "未在岗", "capacity": "工单已满",
+RULES_ZH = {"region": "不在可派区域", "skill": "技能不足", "on_duty": "未在岗", "capacity": "工单已满", "open_limit": "在手工单已达上限",
             "excluded": "已被本单排除（如曾拒单）", "required_engineer": "本单指定了其他工程师",
             "availability": "休假中", "distance": "距离过远"}
 
@@ -30,6 +30,9 @@ def candidate_summary(candidate: dict, language: str | None = None) -> str:
         bits.append(f"技能 {skill['value']} 级" if zh else f"skill {skill['value']}")
     load = candidate.get("load") or 0
     bits.append(f"在手 {load} 单" if zh else f"{load} open order{'' if load == 1 else 's'}")
+    today = candidate.get("today") or 0
+    if today:
+        bits.append(f"今日已派 {today} 单" if zh else f"{today} assigned today")
     neighbour = parts.get("neighbour_region") or {}
     if neighbour.get("score"):
         bits.append(f"来自相邻区域 {neighbour.get('value')}" if zh else f"from neighbouring region {neighbour.get('value')}")

@@ -45,6 +45,7 @@ class CandidateOut(TypedDict):
     parts: dict[str, Any]
     excluded: list[Any]
     load: float
+    today: int  # orders assigned to them on the policy's working day
     capacity: float
     summary: str
 
@@ -118,18 +119,20 @@ def roster(tenant: str, policy: DispatchPolicy, regions: list[str] | None, form_
 
 
 def with_state(tenant: str, policy: DispatchPolicy, form_name: str, engineers: list[Engineer]) -> list[Engineer]:
-    """Loads (counters kept with the tasks) and fresh check-ins, read together in one BatchGetItem."""
+    """Loads (counters kept with the tasks), today's orders and fresh check-ins: one BatchGetItem."""
     from dataclasses import replace
     from datetime import datetime, timedelta, timezone
     if not engineers:
         return engineers
+    from ..dispatch.policy import work_day
     hours = policy.rules.last_checkin_hours
     since = None if hours is None else (datetime.now(timezone.utc) - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%S")
-    states = store.engineer_states(tenant, form_name, [e.user for e in engineers], since)
+    day = work_day(policy, utc_now()) if policy.rules.capacity_per == "day" else None
+    states = store.engineer_states(tenant, form_name, [e.user for e in engineers], since, day)
     out = []
     for e in engineers:
         state = states[e.user]
-        changes = {"load": state.load, "last_assigned_at": state.last_assigned_at}
+        changes = {"load": state.load, "last_assigned_at": state.last_assigned_at, "today": state.today}
         if state.location is not None:
             changes["location"] = state.location
         out.append(replace(e, **changes))
@@ -147,18 +150,49 @@ def ranked(tenant: str, form_name: str, data: dict, spec: dict | None = None) ->
     return version, policy, rank(policy, data, roster(tenant, policy, regions, form_name), utc_now())
 
 
-def auto_dispatch(tenant: str, form: FormDefinition, spec: dict, data: dict) -> str:
-    """The workflow's Dispatch step: the best eligible engineer's user id, or StepError
-    Dispatch.NoCandidate with the reason (the shipped workflow then asks the supervisor)."""
+def auto_dispatch(tenant: str, form: FormDefinition, spec: dict, data: dict) -> tuple[str, int | None]:
+    """The workflow's Dispatch step: (the best eligible engineer's user id, the daily capacity the
+    assignment must still fit when it is written, or None), or StepError Dispatch.NoCandidate with the
+    reason (the shipped workflow then asks the supervisor)."""
     from ..dispatch import why_none
     from ..dispatch.rules import allowed_regions
     from ..workflow import StepError
     _version, policy, candidates = ranked(tenant, form.name, data, spec)
     if candidates and candidates[0].eligible:
-        return candidates[0].user
+        return candidates[0].user, _guarded_capacity(policy, candidates[0].engineer)
     if policy.order.region and allowed_regions(policy, data) == []:
         raise StepError("Dispatch.NoCandidate", "the order has no region")
     raise StepError("Dispatch.NoCandidate", why_none(candidates))
+
+
+def _guarded_capacity(policy: DispatchPolicy, engineer: Engineer) -> int | None:
+    return engineer.capacity if policy.rules.respect_capacity and engineer.per_day else None
+
+
+def assignment_changes(tenant: str, form: FormDefinition, record_id: str, old: dict | None, new: dict, now: str,
+                       dispatched: dict[str, int] | None = None) -> list[tuple]:
+    """WritePlan ops that keep each engineer's orders of the working day: when the order's assigned
+    field (the form's dispatch policy) changes, the order joins the new engineer's day and leaves the
+    old one's. `dispatched` = {user: capacity} chosen by dispatch in this change: that join is
+    conditioned on the day not being full (exact under concurrent dispatchers); a person's own
+    assignment is counted, not refused."""
+    try:
+        _v, policy = definitions.published(tenant, "dispatch_policy", form.name)
+        field = policy.order.assigned
+    except NotFound:  # the built-in policy's field name, without building the policy for every write
+        policy, field = None, "assigned_engineer"
+    if form.field(field) is None:
+        return []
+    before, after = (old or {}).get(field), new.get(field)
+    if before == after:
+        return []
+    from ..dispatch.policy import work_day
+    if policy is None:
+        _v, policy = policy_for(tenant, form.name)
+    gained = after if isinstance(after, str) and after else None
+    lost = before if isinstance(before, str) and before else None
+    capacity = (dispatched or {}).get(gained) if gained else None
+    return store.assignment_ops(tenant, form.name, record_id, work_day(policy, now), gained, lost, capacity)
 
 
 def _require_dispatcher(caller: Caller, policy: DispatchPolicy, form_name: str) -> None:
@@ -226,6 +260,7 @@ def batch(caller: Caller, request: Any) -> BatchPlan:
     if pending and (regions is None or regions):
         crew = roster(caller.tenant, policy, sorted(regions) if regions is not None else None, form_name)
     planned = plan(policy, [(r.id, r.data) for r in pending], crew, now)
+    by_user = {e.user: e for e in crew}
     by_id = {r.id: r for r in pending}
     for p in planned:
         if p.engineer is None:
@@ -235,7 +270,8 @@ def batch(caller: Caller, request: Any) -> BatchPlan:
         outcome = {**p.to_dict(), "status": "planned" if request.dry_run else "assigned"}
         outcome.pop("assigned", None)
         if not request.dry_run:
-            outcome.update(_apply(caller, form_name, policy, by_id[p.order_id], p.engineer))
+            outcome.update(_apply(caller, form_name, policy, by_id[p.order_id], p.engineer,
+                                  _guarded_capacity(policy, by_user[p.engineer]) if p.engineer in by_user else None))
         results[p.order_id] = outcome
     ordered = [results[i] for i in dict.fromkeys(request.record_ids or [r.id for r in records]) if i in results]
     counts: dict[str, int] = {}
@@ -302,11 +338,12 @@ def _dispatchable(caller: Caller, policy: DispatchPolicy, rec) -> BatchResult | 
             "reason": f"action '{policy.batch.action}' is not available to you in state {inst.state}"}
 
 
-def _apply(caller: Caller, form_name: str, policy: DispatchPolicy, rec, engineer: str) -> dict:
+def _apply(caller: Caller, form_name: str, policy: DispatchPolicy, rec, engineer: str, capacity: int | None) -> dict:
     from .workflow import act
     body = {"version": rec.version, "data": {policy.order.assigned: engineer}, "comment": "batch dispatch"}
     try:
-        result = act(caller, form_name, rec.id, policy.batch.action, body)
+        result = act(caller, form_name, rec.id, policy.batch.action, body,
+                     dispatched={engineer: capacity} if capacity is not None else None)
     except Conflict as exc:
         return {"status": "conflict", "error": exc.code, "message": exc.message}
     except AppError as exc:
@@ -316,4 +353,4 @@ def _apply(caller: Caller, form_name: str, policy: DispatchPolicy, rec, engineer
     return {"version": result["record"].get("version"), "state": result["transition"]["to"]}
 
 
-__all__ = ["auto_dispatch", "candidates", "batch", "policy_for", "ranked", "MAX_BATCH"]
+__all__ = ["auto_dispatch", "assignment_changes", "candidates", "batch", "policy_for", "ranked", "MAX_BATCH"]

@@ -164,8 +164,24 @@ def list_actions(caller: Caller, form_name: str, record_id: str) -> ActionList:
             "editable": editable_now(caller, wf, inst, rec.data, visible)}
 
 
+CAPACITY_RETRIES = 2  # a Dispatch step whose engineer's day filled meanwhile dispatches again
+
+
 def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, *, dry_run: bool = False,
-        op: tuple[str, str] | None = None) -> ActionTaken:
+        op: tuple[str, str] | None = None, dispatched: dict[str, int] | None = None) -> ActionTaken:
+    """Take a workflow action. `dispatched` = {engineer: daily capacity} when the caller (batch
+    dispatch) chose the engineer in `body.data`: the assignment must still fit that day when written."""
+    for attempt in range(CAPACITY_RETRIES + 1):
+        try:
+            return _act(caller, form_name, record_id, action, body, dry_run=dry_run, op=op, dispatched=dispatched)
+        except Conflict as exc:  # nothing was written: the step re-ranks with the day's new counts
+            if exc.code != "capacity_reached" or dispatched or attempt == CAPACITY_RETRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, *, dry_run: bool,
+         op: tuple[str, str] | None, dispatched: dict[str, int] | None) -> ActionTaken:
     from ..workflow import take_action
     from .records import access_for, render_for
     _published, published_form = definitions.published(caller.tenant, "form", form_name)
@@ -222,7 +238,8 @@ def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, 
     if dry_run:
         related_creates(caller.tenant, outcome.creates, new)  # validated as the real step would be
         return {**result, "dry_run": True}
-    plan = _plan_for(caller.tenant, form, rec, new, entry, creates=outcome.creates)
+    plan = _plan_for(caller.tenant, form, rec, new, entry, creates=outcome.creates,
+                     dispatched={**ctx.dispatched, **(dispatched or {})})
     if action == "delegate" and delegate_to:
         # the new approver must be an active member: checked in the same transaction
         from ..forms.engine import Reference
@@ -253,17 +270,19 @@ def _next_record(rec, form: FormDefinition, outcome, now: str, actor: str):
 
 
 def _plan_for(tenant: str, form: FormDefinition, old, new, entry: dict, fired: tuple[str, str] | None = None,
-              creates: list[dict] | None = None):
+              creates: list[dict] | None = None, dispatched: dict[str, int] | None = None):
     from .records import _plan, reference_diff, unique_diff
     plan = _plan(form, new.data, tenant)
     plan.references = reference_diff(form, old.data, new.data)
     plan.unique_claims, plan.unique_releases = unique_diff(form, old.data, new.data)
+    from .dispatch import assignment_changes
     from .effects import step_effects
     effect_ops, made = step_effects(tenant, old, new, entry)  # outbox mail + notifications, same transaction
     plan.extra = [store.history_put(tenant, new.form, new.id, new.version, new.updated_at, {**entry, "notifications": made},
                                     new.data),
                   *store.workflow_changes(tenant, new.form, new.id, new.number, old.workflow, new.workflow, fired),
-                  *related_creates(tenant, creates or [], new), *effect_ops]
+                  *related_creates(tenant, creates or [], new), *effect_ops,
+                  *assignment_changes(tenant, form, new.id, old.data, new.data, new.updated_at, dispatched)]
     return plan
 
 
@@ -657,7 +676,8 @@ def _fire_one(due: dict, now: str) -> bool:
         wf = definitions.version_of(due["tenant"], "workflow", inst.workflow, inst.version)
         live = next((t for t in inst.timers if t.name == due["name"] and t.armed_at == due["armed_at"]), None)
         if live is not None:
-            outcome = fire_timer(wf, inst, rec.data, due["name"], now, ServiceContext(due["tenant"], form),
+            ctx = ServiceContext(due["tenant"], form)
+            outcome = fire_timer(wf, inst, rec.data, due["name"], now, ctx,
                                  {**_variables(None, now), **record_variables(rec)})
     if outcome is None:  # stale: the state was left or the record is gone; drop the leftover item
         from ..storage.models import TimerItem
@@ -670,6 +690,7 @@ def _fire_one(due: dict, now: str) -> bool:
         return False
     new, changed = _next_record(rec, form, outcome, now, "system")
     entry = history_entry("timer", "system", action=due["name"], from_state=inst.state, outcome=outcome, changed=changed)
-    plan = _plan_for(due["tenant"], form, rec, new, entry, fired=(due["name"], due["armed_at"]), creates=outcome.creates)
+    plan = _plan_for(due["tenant"], form, rec, new, entry, fired=(due["name"], due["armed_at"]), creates=outcome.creates,
+                     dispatched=ctx.dispatched)
     record_store.update_record(new, rec.version, plan)
     return True

@@ -23,6 +23,7 @@ class ServiceContext:
 
     def __init__(self, tenant: str, form: FormDefinition) -> None:
         self.tenant, self.form = tenant, form
+        self.dispatched: dict[str, int] = {}  # engineer chosen by a Dispatch step → the day's capacity to fit
 
     def resolve(self, rule: AssigneeRule, data: dict) -> list[str]:
         keys: list[str] = []
@@ -81,7 +82,10 @@ class ServiceContext:
         """The Dispatch step: the best engineer by the tenant's published dispatch policy (hard rules,
         then weighted objectives; see chalicelib.dispatch), or StepError Dispatch.NoCandidate with why."""
         from .dispatch import auto_dispatch
-        return auto_dispatch(self.tenant, self.form, spec, data)
+        user, capacity = auto_dispatch(self.tenant, self.form, spec, data)
+        if capacity is not None:
+            self.dispatched[user] = capacity
+        return user
 
     def apply_fields(self, data: dict, updates: dict) -> dict:
         return validate_record(self.form, updates, previous=data, system=True).data

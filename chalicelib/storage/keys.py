@@ -49,6 +49,11 @@ def load_sk(form: str) -> str:
     return f"LOAD#{form}"
 
 
+def day_sk(form: str, day: str) -> str:
+    """The orders of `form` assigned to the user on working day `day` (YYYY-MM-DD)."""
+    return f"DAY#{form}#{day}"
+
+
 def idempotency_pk(tenant: str, scope: str, key: str) -> str:
     return f"T#{tenant}#K#{scope}#{key}"
 

@@ -7,7 +7,7 @@ queries go through write-sharded GSIs (see docs/ARCHITECTURE.md).
 """
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
@@ -353,6 +353,10 @@ class EngineerItem(_Base):
     at = UnicodeAttribute(null=True)
     open = NumberAttribute(null=True)
     last_assigned_at = UnicodeAttribute(null=True)
+    # sk 'DAY#<form>#<YYYY-MM-DD>': the orders assigned to them on that working day (a set of record
+    # ids: re-assigning one order twice counts it once; taken back, it leaves); TTL expires_at
+    ids = UnicodeSetAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
 
 
 class ConflictItem(_Base):

@@ -107,19 +107,21 @@ def _dispatch_and_finish(api, orders, count):
 
 
 def test_rotation_takes_turns_however_fast_orders_complete(flow_api, orders):
-    # by cost alone (no fairness weight), the engineer nearest the sites wins every order
-    by_cost = {"weights": {"fairness": 0}, "rules": {"neighbours": {}}}
+    # by distance and skill alone (no fairness or load weight), the engineer nearest the sites wins every order
+    by_cost = {"weights": {"fairness": 0, "load": 0}, "rules": {"neighbours": {}}}
     assert flow_api.call("POST", "/definitions/dispatch_policy/work_order/versions", body=by_cost).status_code == 201
     assert _dispatch_and_finish(flow_api, orders, 2) == ["eng.chen", "eng.chen"]
-    policy = {"weights": {"fairness": 0}, "rules": {"rotation": True, "neighbours": {}}}
+    policy = {"weights": {"fairness": 0, "load": 0}, "rules": {"rotation": True, "neighbours": {}}}
     uploaded = flow_api.call("POST", "/definitions/dispatch_policy/work_order/versions", body=policy)
     assert uploaded.status_code == 201, uploaded.json
     # round robin: whoever was given work least recently goes first (the position is kept with the load)
     chosen = _dispatch_and_finish(flow_api, orders, 6)
     assert chosen == ["eng.zhang", "eng.chen"] * 3
-    listed = candidates(flow_api, orders(service_location=CHEN_HOME))["candidates"]
-    assert [c["user"] for c in listed if c["eligible"]] == ["eng.zhang", "eng.chen"]
-    assert all(c["load"] == 0 for c in listed)  # every order finished: nobody carries load
+    listed = {c["user"]: c for c in candidates(flow_api, orders(service_location=CHEN_HOME))["candidates"]}
+    assert listed["eng.zhang"]["rank"] == 1 and (listed["eng.zhang"]["load"], listed["eng.zhang"]["today"]) == (0, 3)
+    # nothing open, but 5 orders given today: the daily capacity (5) counts the day, not the open work
+    assert (listed["eng.chen"]["load"], listed["eng.chen"]["today"]) == (0, 5)
+    assert listed["eng.chen"]["excluded"] == [{"rule": "capacity", "message": "at capacity (5 today of 5)"}]
 
 
 def test_policy_upload_is_checked_against_the_forms(flow_api):
@@ -137,12 +139,12 @@ def test_policy_upload_is_checked_against_the_forms(flow_api):
     assert response.status_code == 403
 
 
-def test_capacity_counts_open_work_and_reject_excludes(flow_api, orders):
+def test_daily_capacity_counts_the_day_and_reject_excludes(flow_api, orders):
     set_capacity(flow_api, "eng.zhang", 1)
     first, second = orders(), orders()
     assert act(flow_api, first["id"], "auto_dispatch", 1)["record"]["data"]["assigned_engineer"] == "eng.zhang"
     listed = {c["user"]: c for c in candidates(flow_api, second)["candidates"]}
-    assert listed["eng.zhang"]["excluded"] == [{"rule": "capacity", "message": "at capacity (1 open of 1)"}]
+    assert listed["eng.zhang"]["excluded"] == [{"rule": "capacity", "message": "at capacity (1 today of 1)"}]
     assert listed["eng.chen"]["rank"] == 1
     assert act(flow_api, second["id"], "auto_dispatch", 1)["record"]["data"]["assigned_engineer"] == "eng.chen"
     # zhang declines the first order: it goes back to dispatch without him (and his load drops)
@@ -151,7 +153,8 @@ def test_capacity_counts_open_work_and_reject_excludes(flow_api, orders):
     assert record["data"]["assigned_engineer"] == "eng.chen" and record["data"]["rejected_engineers"] == "eng.zhang,"
     listed = {c["user"]: c for c in candidates(flow_api, first)["candidates"]}
     assert [r["rule"] for r in listed["eng.zhang"]["excluded"]] == ["excluded"]  # no longer at capacity
-    assert listed["eng.chen"]["load"] == 2
+    assert listed["eng.zhang"]["today"] == 0  # a declined order leaves his day
+    assert (listed["eng.chen"]["load"], listed["eng.chen"]["today"]) == (2, 2)
 
 
 def set_on_duty(api, user, on_duty):

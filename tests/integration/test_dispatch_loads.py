@@ -99,3 +99,30 @@ def test_counts_of_one_engineer_in_one_change_are_one_write(crew):
     states = dispatch_store.engineer_states("demo", "work_order", ["eng.lin", "eng.xu"], None)
     assert (states["eng.lin"].load, states["eng.lin"].last_assigned_at) == (2, "2026-12-07T09:00:00.000Z")
     assert (states["eng.xu"].load, states["eng.xu"].last_assigned_at) == (0, "2026-12-07T08:00:00.000Z")
+
+
+def _set_capacity(user, capacity):
+    engineer = records.list_records(ADMIN, "engineer", {"filter.user": user})["items"][0]
+    records.update(ADMIN, "engineer", engineer["id"], {"version": engineer["version"], "data": {"daily_capacity": capacity}}, None)
+
+
+def test_concurrent_dispatchers_never_exceed_a_daily_capacity(crew):
+    """Six orders dispatched at once while every engineer has one slot left today: the day item's
+    condition lets exactly one order into each slot; a dispatcher that lost the race re-ranks (the
+    next engineer, or manual dispatch when no slot is left), never over capacity."""
+    from datetime import datetime, timezone
+
+    from chalicelib.dispatch.policy import work_day
+    from chalicelib.services.dispatch import policy_for
+    for user in (u for u in USERS if u.startswith("eng.")):
+        _set_capacity(user, 1)
+    orders = [records.create(AGENT, "work_order", order_body(crew), None)[0] for _ in range(6)]
+    outcomes = run_parallel(lambda i: _dispatch(orders[i]), 6)
+    assert all(kind in ("ok", "Conflict") for kind, _ in outcomes), outcomes
+    assigned = [records.get(AGENT, "work_order", o["id"])["data"].get("assigned_engineer") for o in orders]
+    got = sorted(a for a in assigned if a)
+    _v, policy = policy_for("demo", "work_order")
+    day = work_day(policy, datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+    today = {u: s.today for u, s in dispatch_store.engineer_states("demo", "work_order", USERS, None, day).items()}
+    assert len(got) >= 2 and len(set(got)) == len(got), assigned  # one each: the capacity held under the race
+    assert {u: n for u, n in today.items() if n} == {u: 1 for u in got}

@@ -137,7 +137,10 @@ def test_engineer_from_record_reads_configured_fields():
             "skills": [{"product_line": "hvac", "level": 4}, {"product_line": "hvac", "level": 2}, {"level": 3}],
             "home_location": {"lat": 31.2, "lng": 121.5}}
     e = engineer_from_record(POLICY, "r1", data, load=2)
-    assert (e.user, e.skills, e.capacity, e.location, e.load, e.remaining) == ("eng.zhang", {"hvac": 4}, 6, (31.2, 121.5), 2, 4)
+    # capacity counts the orders assigned today (none yet), not the 2 open ones
+    assert (e.user, e.skills, e.capacity, e.location, e.load, e.remaining) == ("eng.zhang", {"hvac": 4}, 6, (31.2, 121.5), 2, 6)
+    by_open = engineer_from_record(parse_policy({"rules": {"capacity_per": "open"}}), "r1", data, load=2)
+    assert by_open.remaining == 4
     custom = DispatchPolicy(engineer={"location": "home_location", "current_location": "gps", "capacity": None})
     moved = engineer_from_record(custom, "r1", {**data, "gps": {"lat": 30.0, "lng": 120.0}})
     assert moved.location == (30.0, 120.0) and moved.capacity == custom.rules.default_capacity
@@ -165,3 +168,33 @@ def test_rotation_spreads_orders_that_complete_before_the_next_arrives():
             chosen.append(best.user)
             team = [replace(e, last_assigned_at=f"2026-11-25T11:{i:02d}:00.000Z") if e.user == best.user else e for e in team]
         assert chosen == expected
+
+
+def test_daily_capacity_and_the_open_order_limit_are_separate_rules():
+    policy = parse_policy({"rules": {"max_open_orders": 3}})
+    day = dict(per_day=True, max_open=3)  # as engineer_from_record sets them from this policy
+    fresh, busy_day, many_open = eng("a", load=0, **day), eng("b", today=5, load=0, **day), eng("c", today=1, load=3, **day)
+    assert rules_broken(fresh, policy=policy)[0] == []
+    broken, cand = rules_broken(busy_day, policy=policy)
+    assert broken == ["capacity"] and cand.excluded[0]["message"] == "at capacity (5 today of 5)"
+    broken, cand = rules_broken(many_open, policy=policy)
+    assert broken == ["open_limit"] and cand.excluded[0]["message"] == "3 open orders; at most 3 at once"
+    assert cand.parts["load"]["note"] == "1 today of 5 (3 open)"
+
+
+@pytest.mark.parametrize("zone, now, day", [
+    ("UTC", "2026-12-06T23:30:00.000Z", "2026-12-06"),
+    ("+08:00", "2026-12-06T16:30:00.000Z", "2026-12-07"),  # Shanghai's day starts at 16:00 UTC
+    ("-05:00", "2026-12-07T03:00:00.000Z", "2026-12-06"),
+    ("Asia/Shanghai", "2026-12-06T15:59:59.000Z", "2026-12-06"),
+])
+def test_the_working_day_is_the_policys_time_zone(zone, now, day):
+    from chalicelib.dispatch.policy import work_day
+    assert work_day(parse_policy({"rules": {"time_zone": zone}}), now) == day
+
+
+def test_an_unknown_time_zone_is_refused_at_its_path():
+    from chalicelib.errors import DefinitionError
+    with pytest.raises(DefinitionError) as raised:
+        parse_policy({"rules": {"time_zone": "Mars/Olympus"}})
+    assert raised.value.details[0]["path"] == "rules.time_zone"
