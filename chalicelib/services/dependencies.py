@@ -43,6 +43,7 @@ def workflow_problems(tenant: str, wf) -> tuple[list[dict], list[dict]]:
     """(problems, warnings) of a workflow against the published definitions its steps and rules name."""
     from ..workflow.definition import ActionState
     problems: list[dict] = []
+    warnings: list[dict] = []
 
     def form_at(path: str, name: Any):
         found = _published(tenant, "form", name)
@@ -74,15 +75,51 @@ def workflow_problems(tenant: str, wf) -> tuple[list[dict], list[dict]]:
                 problems += _create_record_problems(tenant, f"{path}.CreateRecord", step.CreateRecord)
             elif hasattr(step, "SendEmail"):
                 template = step.SendEmail.get("Template")
-                if template and _published(tenant, "email_template", template) is None:
+                found = _published(tenant, "email_template", template) if template else None
+                if template and found is None:
                     problems.append({"path": f"{path}.SendEmail.Template", "message": f"no published email_template '{template}'"})
+                elif found is not None:
+                    warnings += _placeholder_warnings(tenant, wf.name, step.SendEmail.get("ToField"), found,
+                                                      f"{path}.SendEmail.Template")
             elif hasattr(step, "Dispatch"):
                 policy = step.Dispatch.get("Policy")
                 if policy is not None and _published(tenant, "dispatch_policy", policy) is None:
                     problems.append({"path": f"{path}.Dispatch.Policy", "message": f"no published dispatch_policy '{policy}'"})
                 if step.Dispatch.get("Form") is not None:
                     form_at(f"{path}.Dispatch.Form", step.Dispatch["Form"])
-    return problems, []
+    return problems, warnings
+
+
+# What the mail worker (services.mail) puts beside the record's fields when it renders a SendEmail.
+MAIL_NAMES = {"number", "form"}
+SURVEY_NAMES = {"survey_url", "optout_url"}
+
+
+def _placeholder_warnings(tenant: str, form_name: str, to_field: Any, template, path: str) -> list[dict]:
+    """A placeholder naming nothing the mail will carry renders empty in every mail sent: the form's
+    fields, number and form, `customer.<field>` of the record ToField points to, a survey's links."""
+    from ..surveys.templates import PLACEHOLDER
+    form = _published(tenant, "form", form_name)
+    if form is None:
+        return []
+    known = set(form.fields_by_name) | MAIL_NAMES | SURVEY_NAMES  # a survey may be published after its workflow
+    recipient = form.fields_by_name.get(to_field) if isinstance(to_field, str) else None
+    target = _published(tenant, "form", recipient.form) if getattr(recipient, "form", None) else None
+    unknown: dict[str, str] = {}
+    for locale, body in template.locales.items():
+        for part in ("subject", "html", "text"):
+            for name in PLACEHOLDER.findall(getattr(body, part)):
+                head, _, rest = name.partition(".")
+                if head == "customer" and rest:
+                    ok = target is not None and rest.split(".")[0] in target.fields_by_name
+                else:
+                    ok = not rest and head in known
+                if not ok:
+                    unknown.setdefault(name, f"{locale}.{part}")
+    carried = f"the fields of {form_name}, number, form, survey_url, optout_url" + \
+        (f", customer.<a field of {target.name}>" if target is not None else "")
+    return [{"path": path, "message": f"email_template {template.name} uses {{{{{name}}}}} ({at}), which the mail does "
+             f"not carry ({carried}): it renders empty in every mail"} for name, at in sorted(unknown.items())]
 
 
 def _create_record_problems(tenant: str, path: str, spec: dict) -> list[dict]:

@@ -224,3 +224,22 @@ def test_field_service_is_checked_against_the_part_van_and_warehouse_forms_and_t
     engineer["fields"] = [f for f in engineer["fields"] if f["name"] != "van_warehouse"]
     details = refused(demo_api, "form", "engineer", engineer)
     assert {"kind": "field_service", "name": "work_order", "path": "parts.van.warehouse_field"} in [d["dependant"] for d in details]
+
+
+def test_an_email_placeholder_naming_nothing_the_mail_carries_is_warned_at_the_workflow_and_the_template(demo_api):
+    """{{order_number}} (the field is order_no) or {{customer.nickname}} would render empty in every
+    survey mail: the workflow sending it and the template itself are accepted with a warning each."""
+    template = shipped("email_templates", "satisfaction_survey")
+    template["locales"]["en"]["subject"] = "Order {{order_number}} for {{customer.nickname}} — {{customer.name}}"
+    warnings = upload(demo_api, "email_template", "satisfaction_survey", template)["warnings"]
+    messages = sorted(w["message"] for w in warnings if w["dependant"]["kind"] == "workflow")
+    assert len(messages) == 2 and "{{customer.nickname}} (en.subject)" in messages[0] and "{{order_number}}" in messages[1]
+    assert all(w["dependant"]["name"] == "work_order" and w["dependant"]["path"].endswith(".SendEmail.Template")
+               for w in warnings if w["dependant"]["kind"] == "workflow")
+    assert "renders empty in every mail" in messages[0]
+    # the workflow re-uploaded against that template gets the same warnings, at its SendEmail step
+    own = sorted(w["message"] for w in upload(demo_api, "workflow", "work_order", shipped("workflows", "work_order"))["warnings"]
+                 if w["path"].endswith(".SendEmail.Template"))
+    assert len(own) == 2 and all(mine in theirs for mine, theirs in zip(own, messages))
+    template["locales"]["en"]["subject"] = "Order {{order_no}} for {{customer.name}}"  # fixed: no warning left
+    assert upload(demo_api, "email_template", "satisfaction_survey", template)["warnings"] == []
