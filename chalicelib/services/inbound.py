@@ -5,7 +5,9 @@ Message body: {"tenant": "<tenant>", "mapping": "<integration_mapping name>", "d
 
 - Duplicates (the same message delivered 3 times) write once: creates carry an idempotency key
   derived from the mapping and the external id (the records API's Idempotency-Key mechanism); an
-  upsert of a record that already holds the mapped values writes nothing. An `update` mapping changes
+  upsert of a record that already holds the mapped values writes nothing; a `create` mapping with a
+  `key_field` (a unique field holding the external id) dedupes for as long as the record keeps the
+  value, past the idempotency window: the create's unique claim finds it. An `update` mapping changes
   only records that hold the key: an unknown key is a dead letter naming it, never a create.
 - Malformed or unmappable messages (bad JSON, unknown tenant/mapping, a payload that fails the
   mapping or the form's validation) go to the dead-letter queue with the reason and are not retried.
@@ -139,5 +141,11 @@ def _write(caller: Caller, mapping, external_id: str, data: dict) -> str:
         key_taken = any(d.get("path") == f"data.{mapping.key_field}" for d in exc.details or [] if isinstance(d, dict))
         if mapping.mode == "upsert" and (exc.code == "idempotency_key_reused" or key_taken):
             raise Conflict("record was created concurrently; retry as an update") from exc
+        if mapping.mode == "create" and key_taken:
+            # the unique external id outlives the idempotency window: a redelivery days later, or a
+            # replay of the sender's backlog, finds the record and writes nothing
+            log.info("inbound duplicate by key", extra={"tenant": caller.tenant, "mapping": mapping.name,
+                                                        "key_field": mapping.key_field})
+            return "duplicate"
         raise
     return "duplicate" if replayed else "written"

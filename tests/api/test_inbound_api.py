@@ -95,6 +95,33 @@ def test_an_update_mapping_changes_known_records_and_dead_letters_an_unknown_key
     assert len(accounts(api)) == 1  # never a create
 
 
+def expire_idempotency():
+    from chalicelib.storage.models import IdempotencyItem
+    for item in IdempotencyItem.scan(IdempotencyItem.pk.contains("#K#")):  # the table holds every item kind
+        item.delete()
+
+
+def test_a_create_mapping_with_a_unique_key_dedupes_past_the_idempotency_window(inbound_api):
+    """The idempotency item expires (TTL); the record's unique external id does not: the sender's
+    backlog replayed a week later writes nothing and dead-letters nothing."""
+    from chalicelib.services import inbound
+    api = inbound_api
+    keyed = {**CREATE, "key_field": "crm_id"}
+    assert api.call("POST", "/definitions/integration_mapping/erp_keyed/versions", body=keyed).status_code == 201
+    message = {"tenant": "demo", "mapping": "erp_keyed", "data": {"no": 8, "title": "Y"}}
+    assert inbound.handle_message(json.dumps(message)) == "written"
+    expire_idempotency()  # the window passed (moto has no TTL)
+    assert inbound.handle_message(json.dumps(message)) == "duplicate"
+    assert inbound.handle_message(json.dumps({**message, "data": {"no": 8, "title": "Y, edited"}})) == "duplicate"
+    [only] = accounts(api)
+    assert only["data"] == {"crm_id": "erp-8", "name": "Y"} and only["version"] == 1
+    # without a key field, the same replay past the window would have made a second account
+    assert inbound.handle_message(json.dumps({"tenant": "demo", "mapping": "erp_account", "data": {"no": 8, "title": "Y"}})) == "written"
+    expire_idempotency()
+    assert inbound.handle_message(json.dumps({"tenant": "demo", "mapping": "erp_account", "data": {"no": 8, "title": "Y"}})) == "written"
+    assert len(accounts(api)) == 3 and dead_letters(api) == []
+
+
 def test_a_mapped_external_id_resolves_to_the_record_it_names(inbound_api):
     from chalicelib.services import inbound
     api = inbound_api
