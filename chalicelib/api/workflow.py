@@ -1,5 +1,5 @@
 """Workflow routes: actions on a record (list, take, dry-run), history, incidents (a failed timer:
-list, retry, dismiss), the task inbox, diagram data; and the scheduled Lambda that fires due timers."""
+list, retry, dismiss), events another system delivers to waiting records, the task inbox, diagram data; and the scheduled Lambda that fires due timers."""
 from chalice import Blueprint, Rate
 
 from ..errors import parse_count
@@ -49,6 +49,11 @@ def retry_incident(request, caller, form, record_id, name):
 @route(bp, "/forms/{form}/records/{record_id}/incidents/{name}/dismiss", methods=["POST"])
 def dismiss_incident(request, caller, form, record_id, name):
     return service.dismiss_incident(caller, form, record_id, name, body_of(request))
+
+
+@route(bp, "/forms/{form}/events/{event}", methods=["POST"])
+def deliver_event(request, caller, form, event):
+    return service.receive_event_call(caller, form, event, body_of(request))
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))

@@ -33,7 +33,11 @@ class MappingDefinition(BaseModel):
     name: str
     title: str = ""
     form: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
-    mode: Literal["create", "upsert", "update"] = "create"  # update: an unknown key is a dead letter, never a create
+    # update: an unknown key is a dead letter, never a create; event: the message is the named event,
+    # correlated by external_id to the form's records that wait for it (fields = the event's data)
+    mode: Literal["create", "upsert", "update", "event"] = "create"
+    event: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,62}$",
+                              description="event mode: the event a Wait state's Events names")
     external_id: str = Field(min_length=1, max_length=4000, description="expression: the other system's id of the message's object")
     key_field: str | None = Field(default=None, description="upsert/update: a unique text field of the form that stores the external id")
     fields: dict[str, str] = Field(min_length=1, description="form field → expression over the message payload")
@@ -44,6 +48,10 @@ class MappingDefinition(BaseModel):
     def _upsert_needs_key(self):
         if self.mode in ("upsert", "update") and not self.key_field:
             raise ValueError(f"mode '{self.mode}' needs key_field")
+        if (self.mode == "event") != (self.event is not None):
+            raise ValueError("mode 'event' needs event (and only it takes one)")
+        if self.mode == "event" and (self.key_field or self.lookups):
+            raise ValueError("an event mapping correlates by external_id: no key_field or lookups")
         if len(self.fields) > MAX_FIELDS:
             raise ValueError(f"at most {MAX_FIELDS} fields")
         return self
@@ -74,7 +82,7 @@ def parse_mapping(raw: Any, form=None, other_form=None) -> MappingDefinition:
     if form is not None:
         if form.name != mapping.form:
             problems.append({"path": "form", "message": f"expected form '{form.name}'"})
-        for name in mapping.fields:
+        for name in (mapping.fields if mapping.mode != "event" else ()):  # an event's fields are its data
             field = form.fields_by_name.get(name)
             if field is None:
                 problems.append({"path": f"fields.{name}", "message": f"form '{mapping.form}' has no field '{name}'"})
@@ -136,4 +144,4 @@ def apply(mapping: MappingDefinition, payload: Any) -> tuple[str, dict]:
         raise MappingError("the message does not fit the mapping", details=problems)
     if mapping.key_field:
         data[mapping.key_field] = external
-    return external, data
+    return external.strip() if mapping.mode == "event" else external, data

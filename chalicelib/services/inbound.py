@@ -83,6 +83,8 @@ def handle_message(body: str) -> str:
         raise DeadLetter(f"unmappable: {exc.message}", exc.details) from exc
     caller = Caller(tenant, f"integration:{name}", frozenset({"admin"}), name=f"integration {name}")
     try:
+        if mapping.mode == "event":
+            return _deliver(caller, mapping, external_id, data, message.get("id"))
         return _write(caller, mapping, external_id, data)
     except (ServiceUnavailable, Conflict) as exc:
         if exc.code == "idempotency_key_reused":
@@ -115,6 +117,21 @@ def _resolve_lookups(tenant: str, mapping, data: dict) -> dict:
                              [{"path": f"fields.{name}", "message": f"no {spec.form} record holds this {spec.key_field}"}])
         out[name] = record_id
     return out
+
+
+def _deliver(caller: Caller, mapping, key: str, data: dict, message_id: Any) -> str:
+    """An event mapping: the message moves the form's records waiting for the event with this key."""
+    from . import workflow
+    delivery = workflow.event_delivery_id(mapping.event, key, data, message_id)
+    try:
+        done = workflow.deliver_event(caller.tenant, mapping.event, key, data, caller.user_id,
+                                      delivery, form_name=mapping.form)
+    except AppError as exc:
+        if exc.code == "no_waiting_record":
+            raise DeadLetter(f"unmappable: no {mapping.form} record waits for {mapping.event} with key {key}",
+                             [{"path": "external_id", "message": "no record waits for this key"}]) from exc
+        raise
+    return "duplicate" if done["duplicate"] else "written"
 
 
 def _write(caller: Caller, mapping, external_id: str, data: dict) -> str:

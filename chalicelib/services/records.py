@@ -405,7 +405,7 @@ def delete(caller: Caller, form_name: str, record_id: str, if_match: str | None,
                                  "updated_by": caller.user_id})
     if rec.workflow:  # a finished workflow keeps its outcome; a running one is cancelled
         status = "cancelled" if rec.workflow.get("status") == "running" else rec.workflow.get("status")
-        gone.workflow = {**rec.workflow, "tasks": [], "timers": [], "status": status}
+        gone.workflow = {**rec.workflow, "tasks": [], "timers": [], "waits": [], "status": status}
     plan = _plan(form, rec.data, caller.tenant)
     # Releasing unique values lets a new record reuse them; the old record keeps its data for audit.
     plan.unique_releases = {f.name: f.unique_key(rec.data[f.name]) for f in form.fields

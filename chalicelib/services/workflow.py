@@ -523,6 +523,8 @@ def _edge_text(wf, source: str, label: str, language: str) -> str:
     if kind in ("deadline", "sla"):
         deadlines = list(wf.Deadlines) if kind == "sla" else list(getattr(wf.States[source], "Deadlines", []))
         return next((d.text("Label", language) or d.Name for d in deadlines if d.Name == key), key)
+    if kind == "event":
+        return key  # the event's name (part_arrived)
     return label
 
 
@@ -694,3 +696,88 @@ def _fire_one(due: dict, now: str) -> bool:
                      dispatched=ctx.dispatched)
     record_store.update_record(new, rec.version, plan)
     return True
+
+
+# ---- events that move records ------------------------------------------------------------------
+
+EVENT_SCOPE = "_event"  # delivery markers (idempotency items); no form name starts with "_"
+EVENT_MARK_SECONDS = 30 * 86400  # a redelivery within this long is a duplicate, later an unknown key
+
+
+def event_delivery_id(event: str, key: str, payload: Any, given: Any = None) -> str:
+    """The delivery's identity: the sender's id when it gives one, else a digest of what it sent."""
+    import hashlib
+    from .. import jsonutil
+    if isinstance(given, str) and given.strip():
+        return f"id.{hashlib.sha256(given.strip().encode()).hexdigest()[:40]}"
+    body = jsonutil.dumps({"event": event, "key": key, "data": payload}, canonical=True)
+    return f"sha.{hashlib.sha256(body.encode()).hexdigest()[:40]}"
+
+
+def deliver_event(tenant: str, event: str, key: str, payload: dict, actor: str, delivery_id: str,
+                  form_name: str | None = None) -> dict:
+    """Move every record that waits for `event` with correlation `key` (a Wait state's Events), each
+    in its own transaction with its waiting item and a delivery marker. Exactly once: a record takes
+    the event only while it still waits for it at the version read; a redelivery finds nothing
+    waiting and the marker, so it is a duplicate. {"delivered": [ids], "duplicate": bool}; NotFound
+    when nothing waits and this delivery was never seen (an unknown correlation key)."""
+    from ..storage.models import IdempotencyItem
+    from ..storage import keys as storage_keys
+    from ..workflow.engine import receive_event
+    import time
+    now = utc_now()
+    marker = storage_keys.idempotency_pk(tenant, EVENT_SCOPE, delivery_id)
+    delivered = []
+    for waiting in store.waiting_for(tenant, event, key):
+        if form_name is not None and waiting["form"] != form_name:
+            continue
+        rec = record_store.get_record(tenant, waiting["record_id"], consistent=True)
+        if rec is None or rec.deleted or not rec.workflow:
+            continue
+        inst, wf = running(tenant, rec)
+        form = definitions.version_of(tenant, "form", rec.form, rec.form_version)
+        ctx = ServiceContext(tenant, form)
+        outcome = receive_event(wf, inst, rec.data, event, key, payload, now, ctx,
+                                {**_variables(None, now), **record_variables(rec)})
+        if outcome is None:
+            continue  # moved on meanwhile
+        new, changed = _next_record(rec, form, outcome, now, actor)
+        entry = history_entry("event", actor, action=event, from_state=inst.state, outcome=outcome, changed=changed)
+        plan = _plan_for(tenant, form, rec, new, entry, creates=outcome.creates, dispatched=ctx.dispatched)
+        plan.extra.append(("put", IdempotencyItem(marker, "K", request_hash=delivery_id, status_code=200,
+                                                  response="{}", expires_at=int(time.time()) + EVENT_MARK_SECONDS),
+                           None, "event-delivery"))
+        record_store.update_record(new, rec.version, plan)  # Conflict (a concurrent copy moved it): SQS retries
+        delivered.append(rec.id)
+    if delivered:
+        return {"delivered": delivered, "duplicate": False}
+    try:
+        IdempotencyItem.get(marker, "K", consistent_read=True)
+        return {"delivered": [], "duplicate": True}
+    except IdempotencyItem.DoesNotExist:
+        where = f" of form {form_name}" if form_name else ""
+        raise NotFound(f"no record{where} waits for event {event} with key {key}", code="no_waiting_record",
+                       details=[{"path": "key", "message": "no record waits for this key"}]) from None
+
+
+def receive_event_call(caller: Caller, form_name: str, event: str, body: Any) -> dict:
+    """POST /forms/{form}/events/{event}: another system tells that something happened (admins and
+    integration users). Body {key, data?, id?}."""
+    from ..workflow.engine import event_key
+    if ADMIN_ROLE not in caller.roles:
+        from ..errors import Forbidden
+        raise Forbidden("delivering events needs the admin role", code="forbidden")
+    if not isinstance(body, dict) or set(body) - {"key", "data", "id"}:
+        raise ValidationFailed("body must be {key, data?, id?}", details=[{"path": "", "message": "unexpected shape"}])
+    key = event_key(body.get("key")) if not isinstance(body.get("key"), bool) else None
+    if key is None:
+        raise ValidationFailed("key is required", details=[{"path": "key", "message": "the correlation value, text or number"}])
+    payload = body.get("data") or {}
+    if not isinstance(payload, dict):
+        raise ValidationFailed("data must be an object", details=[{"path": "data", "message": "expected object"}])
+    import re
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", event):
+        raise NotFound(f"unknown event '{event[:64]}'")
+    definitions.published(caller.tenant, "form", form_name)  # NotFound for an unknown form
+    return deliver_event(caller.tenant, event, key, payload, caller.user_id,
+                         event_delivery_id(event, key, payload, body.get("id")), form_name=form_name)

@@ -54,6 +54,11 @@ def day_sk(form: str, day: str) -> str:
     return f"DAY#{form}#{day}"
 
 
+def event_wait_pk(tenant: str, event: str, key: str) -> str:
+    import hashlib
+    return f"T#{tenant}#EVT#{event}#{hashlib.sha256(key.encode()).hexdigest()[:40]}"
+
+
 def idempotency_pk(tenant: str, scope: str, key: str) -> str:
     return f"T#{tenant}#K#{scope}#{key}"
 

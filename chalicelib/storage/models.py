@@ -198,6 +198,22 @@ class TaskItem(_Base):
     inbox = ByOwner()
 
 
+class EventWaitItem(_Base):
+    """A record waiting for an event: pk 'T#<t>#EVT#<event>#<sha256(key)[:40]>', sk 'R#<record id>'.
+    Put and deleted in the record's own transaction as it enters and leaves the waiting state, so an
+    event finds exactly the records that wait for it now with one Query."""
+
+    class Meta:
+        table_name = "records"
+
+    tenant = UnicodeAttribute()
+    record_id = UnicodeAttribute()
+    form = UnicodeAttribute()
+    state = UnicodeAttribute()
+    event = UnicodeAttribute()
+    key = UnicodeAttribute()
+
+
 class TimerItem(_Base):
     """An armed timer: pk = the record's pk, sk 'TIMER#<name>'; due timers via the by_owner GSI
     (opk 'TIMERS#<shard>', lsk '<due_at>#<tenant>#<record id>#<name>') — a Query, never a Scan."""
@@ -373,7 +389,7 @@ class ConflictItem(_Base):
 from .messaging_models import MESSAGING_MODELS  # noqa: E402  (outbox, notifications, survey answers)
 from .integration_models import INTEGRATION_MODELS  # noqa: E402  (webhooks, deliveries, import jobs)
 
-RECORDS_TABLE_MODELS = (RecordItem, HistoryItem, TaskItem, TimerItem, MemberItem, RosterItem, UniqueItem, CounterItem, IdempotencyItem,
+RECORDS_TABLE_MODELS = (RecordItem, HistoryItem, TaskItem, TimerItem, EventWaitItem, MemberItem, RosterItem, UniqueItem, CounterItem, IdempotencyItem,
                         PendingUploadItem, StockItem, LedgerItem, ConflictItem, EngineerItem, *MESSAGING_MODELS,
                         *INTEGRATION_MODELS)
 ALL_MODELS = (DefinitionItem, *RECORDS_TABLE_MODELS)

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import jsonutil
 from . import keys
-from .models import EngineerItem, HistoryItem, TaskItem, TimerItem
+from .models import EngineerItem, EventWaitItem, HistoryItem, TaskItem, TimerItem
 
 TIMER_SHARDS = 8  # the due-timer index is global (the scheduler serves every tenant): spread it
 
@@ -59,6 +59,15 @@ def workflow_changes(tenant: str, form: str, record_id: str, number: str | None,
                                         created_at=task["created_at"], due_at=task.get("due_at"),
                                         opk=inbox_pk(tenant, assignee), lsk=f"{task['created_at']}#{record_id}"),
                         None, f"task+:{assignee}"))
+    old_waits = {(w["event"], w["key"]) for w in (old or {}).get("waits", [])}
+    new_waits = {(w["event"], w["key"]) for w in (new or {}).get("waits", [])}
+    state = (new or {}).get("state") or ""
+    for event, key in sorted(old_waits - new_waits):
+        ops.append(("delete", EventWaitItem(keys.event_wait_pk(tenant, event, key), f"R#{record_id}"), None, f"wait-:{event}"))
+    for event, key in sorted(new_waits - old_waits):
+        ops.append(("put", EventWaitItem(keys.event_wait_pk(tenant, event, key), f"R#{record_id}", tenant=tenant,
+                                         record_id=record_id, form=form, state=state, event=event, key=key),
+                    None, f"wait+:{event}"))
     fired_name, fired_armed = fired if fired else (None, None)
     for name in old_timers.keys() - new_timers.keys():
         condition = TimerItem.armed_at == fired_armed if name == fired_name else None
@@ -84,6 +93,13 @@ def load_change(tenant: str, form: str, assignee: str, delta: int, assigned_at: 
         return []
     item = EngineerItem(keys.engineer_pk(tenant, assignee[5:]), keys.load_sk(form))
     return [("count", item, {"open": delta}, {"last_assigned_at": assigned_at} if assigned_at else {})]
+
+
+def waiting_for(tenant: str, event: str, key: str, limit: int = 100) -> list[dict]:
+    """The records that wait for this event with this correlation key now (one Query)."""
+    items = EventWaitItem.query(keys.event_wait_pk(tenant, event, key), EventWaitItem.sk.startswith("R#"),
+                                limit=limit, consistent_read=True)
+    return [{"record_id": i.record_id, "form": i.form, "state": i.state} for i in items if i.key == key]
 
 
 def list_history(tenant: str, record_id: str, limit: int = 100, after: int | None = None) -> list[dict]:

@@ -287,7 +287,9 @@ def _targets(state) -> list[tuple[str, str]]:
         if state.Default:
             out.append((state.Default, "Default"))
     elif isinstance(state, WaitState):
-        out.append((state.Next, "Next"))
+        if state.Next:
+            out.append((state.Next, "Next"))
+        out += [(e.Next, f"Events.{name}.Next") for name, e in state.Events.items()]
     elif isinstance(state, ActionState):
         if state.Next:
             out.append((state.Next, "Next"))
@@ -422,6 +424,14 @@ def _field_problems(wf: WorkflowDefinition, form) -> list[dict]:
                 choice(f"{base}.Choices[{i}]", c)
         elif isinstance(s, WaitState):
             need_field(f"{base}.TimestampField", s.TimestampField, ("datetime", "date"))
+            for event, spec in s.Events.items():
+                need_field(f"{base}.Events.{event}.Key", spec.Key)
+                for field_name, source in spec.SetFields.items():
+                    need_field(f"{base}.Events.{event}.SetFields.{field_name}", field_name)
+                    try:
+                        check_expression(source, known, (*EXTRA_VARIABLES, "$event"))
+                    except ExpressionError as exc:
+                        problems.append({"path": f"{base}.Events.{event}.SetFields.{field_name}", "message": exc.message})
         elif isinstance(s, ActionState):
             for i, step in enumerate(s.Steps):
                 path = f"{base}.Steps[{i}]"

@@ -240,17 +240,38 @@ class ChoiceState(_StateBase):
     Default: str | None = None
 
 
+class EventWait(_Strict):
+    """Wait for a named event from outside (an ERP message that a part arrived, another system's
+    call): it is correlated to this record by the value of the record's field `Key`; on arrival its
+    `SetFields` (expressions over the record and `$event`, the event's data) are applied and the
+    record moves to `Next`."""
+    Key: str
+    Next: str
+    SetFields: dict[str, str] = Field(default_factory=dict, max_length=50)
+
+
 class WaitState(_RestingState):
+    """Waits for a time (`Seconds` or `TimestampField`), for one of `Events`, or for an event with a
+    timeout: whichever comes first; `Next` is where the time leads."""
     Type: Literal["Wait"]
     Seconds: int | None = Field(default=None, ge=1, le=366 * 86400)
     TimestampField: str | None = None
-    Next: str
+    Events: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")], EventWait] = Field(default_factory=dict, max_length=10)
+    Next: str | None = None
 
     @model_validator(mode="after")
     def _one(self):
-        if (self.Seconds is None) == (self.TimestampField is None):
-            raise ValueError("give exactly one of Seconds, TimestampField")
+        if self.Seconds is not None and self.TimestampField is not None:
+            raise ValueError("give at most one of Seconds, TimestampField")
+        if not self.Events and self.Seconds is None and self.TimestampField is None:
+            raise ValueError("give one of Seconds, TimestampField, or Events to wait for")
+        if (self.Seconds is not None or self.TimestampField is not None) and not self.Next:
+            raise ValueError("Next is where the time leads: required with Seconds or TimestampField")
         return self
+
+    @property
+    def timed(self) -> bool:
+        return self.Seconds is not None or self.TimestampField is not None
 
 
 class SetFieldsStep(_Strict):
@@ -360,7 +381,9 @@ class WorkflowDefinition(TranslatablePascal, _Strict):
                 if s.Default:
                     out.append((name, s.Default, "default"))
             elif isinstance(s, WaitState):
-                out.append((name, s.Next, "wait"))
+                if s.Next:
+                    out.append((name, s.Next, "wait"))
+                out += [(name, e.Next, f"event:{event}") for event, e in s.Events.items()]
             elif isinstance(s, ActionState):
                 if s.Next:
                     out.append((name, s.Next, "next"))

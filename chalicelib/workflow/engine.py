@@ -68,7 +68,7 @@ class Run:
         for _ in range(MAX_AUTOMATIC_STEPS + 1):  # up to MAX automatic states, then where the run stops
             state = self.wf.States[name]
             self.inst.state, self.inst.entered_at = name, self.now
-            self.inst.tasks, self.inst.approval = [], None
+            self.inst.tasks, self.inst.approval, self.inst.waits = [], None, []
             self.inst.timers = [t for t in self.inst.timers if t.state == "*" and name not in self._stop_at(t.name)]
             self.outcome.path.append(name)
             self.outcome.events.append({"type": "workflow.entered", "state": name})
@@ -116,10 +116,17 @@ class Run:
             self._arm_deadlines(state)
             return None
         if isinstance(state, WaitState):
-            due = _plus(self.now, state.Seconds) if state.Seconds else self._timestamp_field(state.TimestampField)
-            if due <= self.now:
-                return state.Next
-            self.inst.timers.append(Timer("wait", self.inst.state, due, self.now))
+            if state.timed:
+                due = _plus(self.now, state.Seconds) if state.Seconds else self._timestamp_field(state.TimestampField)
+                if due <= self.now:
+                    return state.Next
+                self.inst.timers.append(Timer("wait", self.inst.state, due, self.now))
+            for event, spec in state.Events.items():
+                key = event_key(self.data.get(spec.Key))
+                if key is None:  # nothing can correlate to it: only the timeout (or a person) moves it on
+                    self.outcome.events.append({"type": "workflow.event_unkeyed", "event": event, "field": spec.Key})
+                else:
+                    self.inst.waits.append({"event": event, "key": key})
             return None
         if isinstance(state, ChoiceState):
             for rule in state.Choices:
@@ -442,6 +449,41 @@ def _approval(run: Run, state: ApprovalState, action: str, user_id: str, keys: s
         run.outcome.path = [run.inst.state]
         return run.outcome
     run.enter(state.OnApprove if decided == "approve" else state.OnReject)
+    return run.outcome
+
+
+def event_key(value: Any) -> str | None:
+    """The text an event is correlated by (a record field's value), or None when there is none."""
+    if value is None or isinstance(value, (dict, list, bool)) or value == "":
+        return None
+    from decimal import Decimal
+    if isinstance(value, Decimal):
+        value = format(value.normalize(), "f")
+    text = str(value).strip()
+    return text[:500] if text else None
+
+
+def receive_event(wf: WorkflowDefinition, inst: Instance, data: dict, event: str, key: str, payload: dict, now: str,
+                  ctx: WorkflowContext, variables: dict) -> Outcome | None:
+    """The record moves on an event it waits for in its current state: `SetFields` (with `$event`),
+    then `Next`. None when it no longer waits for this event and key (it moved, or it already took it)."""
+    if inst.status != "running" or {"event": event, "key": key} not in inst.waits:
+        return None
+    state = wf.States[inst.state]
+    spec = state.Events[event]
+    run = Run(wf, inst, data, now, ctx, variables)
+    context = {**run.expr_context(), "$event": payload}
+    updates = {}
+    for field_name, source in spec.SetFields.items():
+        try:
+            updates[field_name] = compile_expression(source).evaluate(context)
+        except AppError as exc:
+            raise ValidationFailed(f"the event's SetFields.{field_name} failed: {exc.message}", code="event_rejected",
+                                   details=[{"path": "data", "message": exc.message}]) from exc
+    if updates:
+        run.data = ctx.apply_fields(run.data, updates)  # ValidationFailed: the event's data does not fit the form
+    run.outcome.events.append({"type": "workflow.event_received", "event": event, "key": key})
+    run.enter(spec.Next)
     return run.outcome
 
 

@@ -37,6 +37,7 @@ class Instance:
     timers: list[Timer] = field(default_factory=list)
     approval: dict | None = None  # {"level", "votes": {user: "approve"|"reject"}, "eligible": [keys]}
     error: dict | None = None
+    waits: list[dict] = field(default_factory=list)  # [{"event", "key"}]: events the record waits for now
 
     def to_dict(self) -> dict:
         return asdict(self)

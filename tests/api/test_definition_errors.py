@@ -39,7 +39,7 @@ CASES = [
      {"locales.en.html": "is required", "locales.en.text": "is required"}),
     ("integration_mapping", "broken", {"form": "work_order", "fields": {}, "extra": 1},
      {"external_id": "is required", "fields": "must not be empty",
-      "extra": "unknown key (allowed: external_id, fields, form, key_field, lookups, mode, name, title)"}),
+      "extra": "unknown key (allowed: event, external_id, fields, form, key_field, lookups, mode, name, title)"}),
 ]
 
 
