@@ -10,7 +10,9 @@ two years) are bulk-loaded with BatchWriteItem together with the group aggregate
   permissions applied, Vega-Lite built): group items read, requests, RCU, and time per view;
 - `--writes` new orders are created through the service and then updated (priority + region: moves
   them between groups); each write's stream record is processed by the report stream handler on its
-  own (batch of one, the worst case) and metered separately from the record write itself;
+  own (batch of one, the worst case) and metered separately from the record write itself, with the
+  items it writes and what DynamoDB would charge for them (`wcu_priced`: 2 per item in a transaction,
+  1 alone; DynamoDB Local reports 2 per transaction whatever it holds);
 - retiring one replaced version of `orders_by_region_status` (its group items plus one contribution
   state per order, seeded as the stream would have left them) through the scheduled retirement step:
   requests, WCU/RCU and time for the N orders, and how many 20-second schedule runs that takes.
@@ -25,6 +27,7 @@ import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -150,7 +153,6 @@ def writes(meter, count: int) -> dict:
     from chalicelib.services import reports as service
     from chalicelib.services.caller import Caller
     from chalicelib.storage.models import RecordItem
-    admin = Caller(tenant="demo", user_id="admin", roles=frozenset({"admin"}))
     agent = Caller(tenant="demo", user_id="agent.li", roles=frozenset({"agent"}))
     customer, _ = records.create(agent, "customer", {"data": {"name": "Bench Hotel", "phone": "13800138000"}}, None)
     conn = RecordItem._get_connection().connection
@@ -172,22 +174,59 @@ def writes(meter, count: int) -> dict:
                     "region": REGIONS[i % 4], "priority": "normal", "reported_at": "2026-11-20T08:00:00Z"}}, None)
                 ids.append(rec["id"])
             else:
-                rec = records.update(admin, "work_order", ids[i], {"version": 1, "data": {"priority": "urgent", "region": REGIONS[(i + 1) % 4]}}, None)
+                # the order waits in Review, where its region's supervisor (the assignee) edits it
+                editor = Caller(tenant="demo", user_id=f"sup.{REGIONS[i % 4]}", roles=frozenset({"supervisor"}))
+                rec = records.update(editor, "work_order", ids[i], {"version": 1, "data": {"priority": "urgent", "region": REGIONS[(i + 1) % 4]}}, None)
             record_cost["requests"] += sum(meter.requests.values())
             record_cost["wcu"] += meter.write_units
             record_cost["rcu"] += meter.read_units
             events.append(event(ids[i]))
+        written = {"items": 0, "transactional_items": 0, "wcu_priced": 0, "largest_item_bytes": 0}
         for batch in events:
             meter.reset()
-            service.process_stream(batch)
+            with _items_written(written):
+                service.process_stream(batch)
             report_cost["requests"] += sum(meter.requests.values())
             report_cost["wcu"] += meter.write_units
             report_cost["rcu"] += meter.read_units
             ops = dict(meter.requests)
         result[phase] = {"record_write": {k: round(v / count, 2) for k, v in record_cost.items()},
                          "report_maintenance": {k: round(v / count, 2) for k, v in report_cost.items()},
+                         "maintenance_items_written": {k: (v if k == "largest_item_bytes" else round(v / count, 2))
+                                                       for k, v in written.items()},
                          "maintenance_requests_last": ops}
     return result
+
+
+@contextmanager
+def _items_written(totals: dict):
+    """Items the report maintenance writes, and what DynamoDB would charge for them: 1 WCU per item
+    (per KB) written alone, 2 inside a TransactWriteItems (DynamoDB Local reports 2 per transaction
+    whatever it holds, so its WCU figure understates transactions). Item size estimated from the request."""
+    from chalicelib.storage import reports as store
+    original = store._call
+
+    def counting(operation, request):
+        if operation == "TransactWriteItems":
+            ops = [next(iter(entry.values())) for entry in request["TransactItems"]]
+            factor = 2
+        elif operation in ("PutItem", "UpdateItem", "DeleteItem"):
+            ops, factor = [request], 1
+        else:
+            ops, factor = [], 0
+        for op in ops:
+            size = len(json.dumps(op.get("Item") or op.get("ExpressionAttributeValues") or {}))
+            totals["items"] += 1
+            totals["transactional_items"] += factor == 2
+            totals["wcu_priced"] += factor * max(1, -(-size // 1024))
+            totals["largest_item_bytes"] = max(totals["largest_item_bytes"], size)
+        return original(operation, request)
+
+    store._call = counting
+    try:
+        yield
+    finally:
+        store._call = original
 
 
 def retire(meter) -> dict:

@@ -2,7 +2,8 @@
 
 Write side: the records table's stream (NEW_AND_OLD_IMAGES) → `process_stream` → for each changed
 record and each report version the tenant maintains (the registry: serving + building), the
-record's new contribution is applied exactly once (storage.reports.apply_contribution).
+record's new contribution is applied exactly once — for the whole batch, one BatchGetItem and one
+TransactWriteItems while they fit DynamoDB's limits (storage.reports.read_states, apply_changes).
 Backfill: a new report version is registered as `building` (so the stream maintains it from then on),
 then a job pages the form's list index and applies every record's contribution with its version (a
 newer stream write wins; the job never double-counts); when done the version starts serving.
@@ -99,7 +100,12 @@ def _record_view(image: dict | None, record_id: str | None = None) -> dict | Non
 
 def process_stream(records: list[dict]) -> dict:
     """One stream batch. Only record items (sk 'R') matter; within a batch only each record's newest
-    image is applied (older ones would be skipped by their version anyway)."""
+    image is applied (older ones would be skipped by their version anyway). A batch costs two requests
+    whatever it holds, as long as it fits the limits: one BatchGetItem (the registries and every
+    (record, report version) contribution state; one more per 100 keys) and one TransactWriteItems with
+    every state update and every group delta, merged per group item (one more per 100 items; see
+    storage.reports.apply_changes). It applies each delta exactly once under redelivery, concurrent
+    copies of the batch and a racing backfill: each state update is conditioned on the state read."""
     latest: dict[tuple[str, str], tuple[int, str, dict | None]] = {}
     for raw in records:
         ddb = raw.get("dynamodb") or {}
@@ -116,33 +122,64 @@ def process_stream(records: list[dict]) -> dict:
         key = (tenant, pk.rsplit("#R#", 1)[1])
         if key not in latest or latest[key][0] < version:
             latest[key] = (version, form, _record_view(new, key[1]) if new else None)
-    applied = skipped = 0
     by_tenant: dict[str, list] = {}
     for (tenant, record_id), (version, form, view) in latest.items():
         by_tenant.setdefault(tenant, []).append((record_id, version, form, view))
-    for tenant, changes in by_tenant.items():
-        registry, _rev = store.get_registry(tenant)  # consistent: see backfill
-        targets = []
-        for name, entry in registry.items():
-            for report_version in {entry.get("serving"), entry.get("building")} - {None}:
-                try:
-                    report = definitions.version_of(tenant, "report", name, report_version)
-                except NotFound:
-                    continue
-                targets.append((name, report_version, report))
-        wanted = [(rid, name, rv) for rid, _v, form, _view in changes for name, rv, report in targets if report.form == form]
-        states = store.get_states(tenant, wanted) if wanted else {}
-        for record_id, version, form, view in changes:
-            for name, report_version, report in targets:
-                if report.form != form:
-                    continue
-                written = store.apply_contribution(tenant, record_id, name, report_version, version,
-                                                   _contribution(report, view),
-                                                   states.get((record_id, name, report_version)), known=True,
-                                                   final=view is None or bool(view.get("deleted")))
-                applied += bool(written)
-                skipped += not written
-    return {"records": len(latest), "applied": applied, "skipped": skipped}
+    if not by_tenant:
+        return {"records": 0, "applied": 0, "skipped": 0}
+
+    def wanted(tenant: str, targets: list) -> list[store.StateKey]:
+        return [(tenant, rid, name, rv) for rid, _v, form, _view in by_tenant[tenant]
+                for name, rv, report in targets if report.form == form]
+
+    # One BatchGetItem: every tenant's registry (consistent: see backfill) with the states of the report
+    # versions it listed when this container last read it; a registry that changed since (a version
+    # published or retired) costs one more BatchGetItem for the states it adds.
+    tenants = sorted(by_tenant)
+    guessed = [k for t in tenants for k in wanted(t, _targets(t, _seen_registries.get(t)))]
+    states, registries = store.read_states(guessed, tenants)
+    changes = []
+    for tenant in tenants:
+        registry = registries[tenant][0]
+        _remember_registry(tenant, registry)
+        targets = _targets(tenant, registry)
+        by_version = {(name, rv): report for name, rv, report in targets}
+        for _t, record_id, name, rv in wanted(tenant, targets):
+            changes.append((tenant, record_id, name, rv, by_version[(name, rv)]))
+    missing = [(t, rid, name, rv) for t, rid, name, rv, _r in changes if (t, rid, name, rv) not in states]
+    if missing:
+        states.update(store.read_states(missing)[0])
+    rows = {(tenant, rid): (version, view) for tenant, items in by_tenant.items() for rid, version, _f, view in items}
+    batch = []
+    for tenant, record_id, name, rv, report in changes:
+        version, view = rows[(tenant, record_id)]
+        batch.append(store.Change(tenant, record_id, name, rv, version, _contribution(report, view),
+                                  final=view is None or bool(view.get("deleted"))))
+    written = store.apply_changes(batch, states) if batch else {}
+    applied = sum(1 for n in written.values() if n)
+    return {"records": len(latest), "applied": applied, "skipped": len(written) - applied}
+
+
+_seen_registries: dict[str, dict] = {}  # tenant → its registry as this container last read it
+
+
+def _remember_registry(tenant: str, registry: dict) -> None:
+    if tenant not in _seen_registries and len(_seen_registries) > 1000:  # bounded: a warm Lambda serves many tenants
+        _seen_registries.clear()
+    _seen_registries[tenant] = registry
+
+
+def _targets(tenant: str, registry: dict | None) -> list[tuple[str, int, ReportDefinition]]:
+    """(report, version, definition) of every version the registry maintains (serving and building)."""
+    targets = []
+    for name, entry in sorted((registry or {}).items()):
+        for report_version in sorted({entry.get("serving"), entry.get("building")} - {None}):
+            try:
+                report = definitions.version_of(tenant, "report", name, report_version)
+            except NotFound:
+                continue
+            targets.append((name, report_version, report))
+    return targets
 
 
 def _contribution(report: ReportDefinition, view: dict | None):

@@ -16,7 +16,8 @@ import hashlib
 import json
 import random
 import time
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
 from typing import Any, Iterator
 
 from ..errors import Conflict, ServiceUnavailable
@@ -65,20 +66,46 @@ def _stored_from(item: dict | None) -> Stored | None:
 
 def get_states(tenant: str, wanted: list[tuple[str, str, int]]) -> dict[tuple[str, str, int], Stored | None]:
     """(record id, report, report version) → stored state; one consistent BatchGetItem per 100 keys."""
-    out: dict = {w: None for w in wanted}
-    by_key = {(f"T#{tenant}#R#{r}", f"RC#{n}#v{v}"): (r, n, v) for r, n, v in wanted}
-    keys_ = [state_key(tenant, r, n, v) for r, n, v in wanted]
+    states, _ = read_states([(tenant, r, n, v) for r, n, v in wanted])
+    return {(r, n, v): s for (_t, r, n, v), s in states.items()}
+
+
+StateKey = tuple[str, str, str, int]  # (tenant, record id, report, report version)
+
+
+def read_states(wanted: list[StateKey], registries: list[str] = ()) -> tuple[dict[StateKey, Stored | None], dict[str, tuple[dict, int]]]:
+    """The contribution states `wanted` (any tenants) and, in the same requests, the registries of the
+    tenants `registries`: consistent BatchGetItem, 100 keys per request (a stream batch of many records
+    and reports needs one more request per 100 keys). Returns ({key: state or None}, {tenant: (registry, rev)})."""
+    states: dict[StateKey, Stored | None] = {}
+    regs: dict[str, tuple[dict, int]] = {}
+    by_key: dict[tuple[str, str], tuple] = {}
+    for tenant in dict.fromkeys(registries):
+        key = _registry_key(tenant)
+        by_key[(key["pk"]["S"], key["sk"]["S"])] = ("registry", tenant)
+        regs[tenant] = ({}, 0)
+    for wanted_key in dict.fromkeys(wanted):
+        key = state_key(*wanted_key)
+        by_key[(key["pk"]["S"], key["sk"]["S"])] = ("state", wanted_key)
+        states[wanted_key] = None
+    keys_ = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in by_key]
     for i in range(0, len(keys_), 100):
         pending = {_table(): {"Keys": keys_[i:i + 100], "ConsistentRead": True}}
         for attempt in range(MAX_ATTEMPTS):
             response = _call("BatchGetItem", {"RequestItems": pending})
             for item in response.get("Responses", {}).get(_table(), []):
-                out[by_key[(item["pk"]["S"], item["sk"]["S"])]] = _stored_from(item)
+                kind, which = by_key[(item["pk"]["S"], item["sk"]["S"])]
+                if kind == "registry":
+                    regs[which] = (json.loads(item["body"]["S"]), int(item["rev"]["N"]))
+                else:
+                    states[which] = _stored_from(item)
             pending = response.get("UnprocessedKeys") or {}
             if not pending:
                 break
             _backoff(attempt)
-    return out
+        if pending:
+            raise ServiceUnavailable("the database is busy; the stream batch will be retried", code="throttled")
+    return states, regs
 
 
 def get_state(tenant: str, record_id: str, report: str, version: int) -> Stored | None:
@@ -93,9 +120,9 @@ def get_state(tenant: str, record_id: str, report: str, version: int) -> Stored 
 FINAL_STATE_TTL_SECONDS = 7 * 86400
 
 
-def apply_step(tenant: str, record_id: str, report: str, version: int, step: Step, final: bool = False) -> bool:
-    """One transaction (or one conditional put when no group changes). False: the state moved on.
-    `final`: the record is deleted — its completed state gets `expires_at`."""
+def _state_put(tenant: str, record_id: str, report: str, version: int, step: Step, final: bool = False) -> dict:
+    """The conditional Put of a step's contribution state: conditioned on the (version, step) the step
+    starts from (or on there being no state), which is what makes every delta count exactly once."""
     key = state_key(tenant, record_id, report, version)
     state_item = {**key, "v": {"N": str(step.state.version)}, "p": {"N": str(step.state.step)},
                   "c": {"S": to_json(step.state.contribution)}, "tenant": {"S": tenant}}
@@ -106,7 +133,13 @@ def apply_step(tenant: str, record_id: str, report: str, version: int, step: Ste
     else:
         condition = {"ConditionExpression": "v = :v AND p = :p",
                      "ExpressionAttributeValues": {":v": {"N": str(step.expected.version)}, ":p": {"N": str(step.expected.step)}}}
-    put = {"TableName": _table(), "Item": state_item, **condition}
+    return {"TableName": _table(), "Item": state_item, **condition}
+
+
+def apply_step(tenant: str, record_id: str, report: str, version: int, step: Step, final: bool = False) -> bool:
+    """One transaction (or one conditional put when no group changes). False: the state moved on.
+    `final`: the record is deleted — its completed state gets `expires_at`."""
+    put = _state_put(tenant, record_id, report, version, step, final)
     try:
         if not step.deltas:
             _call("PutItem", put)
@@ -120,10 +153,13 @@ def apply_step(tenant: str, record_id: str, report: str, version: int, step: Ste
         reasons = [getattr(r, "code", None) for r in (getattr(exc, "cancellation_reasons", None) or []) if r is not None]
         if code == "ConditionalCheckFailedException" or "ConditionalCheckFailed" in reasons:
             return False
-        if code in ("TransactionCanceledException", "TransactionConflictException", "ThrottlingException",
-                    "ProvisionedThroughputExceededException", "RequestLimitExceeded"):
+        if code in _TRANSIENT:
             raise Retry() from exc
         raise
+
+
+_TRANSIENT = ("TransactionCanceledException", "TransactionConflictException", "ThrottlingException",
+              "ProvisionedThroughputExceededException", "RequestLimitExceeded", "InternalServerError")
 
 
 class Retry(Exception):
@@ -167,6 +203,127 @@ def apply_contribution(tenant: str, record_id: str, report: str, version: int, r
         except Retry:
             _backoff(attempt)
     raise ServiceUnavailable("report aggregates are busy; the stream batch will be retried", code="aggregate_contention")
+
+
+@dataclass(frozen=True)
+class Change:
+    """Bring one (record, report version) to the contribution `new` of record version `record_version`."""
+
+    tenant: str
+    record_id: str
+    report: str
+    version: int
+    record_version: int
+    new: Contribution
+    final: bool = False  # the record is deleted
+
+    @property
+    def key(self) -> StateKey:
+        return (self.tenant, self.record_id, self.report, self.version)
+
+
+MAX_TRANSACTION_ITEMS = 100  # TransactWriteItems
+MAX_TRANSACTION_BYTES = 3_500_000  # of the 4 MB a transaction may carry, with room for attribute overhead
+
+
+def _pack(units: list[tuple[Change, Step]]) -> list[tuple[list[tuple[Change, Step]], dict]]:
+    """Units (one step of one state each; a state at most once) into transactions of at most 100 items:
+    each unit's state Put plus its groups' updates, the deltas to one group item merged (summed per
+    component, exactly) over the units of the transaction. A unit has at most 99 groups, so it always fits."""
+    out: list[tuple[list, dict]] = []
+    members: list = []
+    groups: dict[tuple, dict[str, Decimal]] = {}
+    size = 0
+    for change, step in sorted(units, key=lambda u: u[0].key):
+        unit_groups = [(change.tenant, change.report, change.version, g) for g in step.deltas]
+        fresh = [g for g in unit_groups if g not in groups]
+        unit_size = 300 + len(to_json(step.state.contribution)) + sum(200 + len(g[3]) + 40 * len(step.deltas[g[3]]) for g in unit_groups)
+        if members and (len(members) + len(groups) + 1 + len(fresh) > MAX_TRANSACTION_ITEMS
+                        or size + unit_size > MAX_TRANSACTION_BYTES):
+            out.append((members, groups))
+            members, groups, size = [], {}, 0
+        members.append((change, step))
+        size += unit_size
+        with localcontext() as exact:
+            exact.prec = 100  # a sum of deltas is exact (DynamoDB keeps 38 digits; the deltas have at most 28)
+            for group, parts in step.deltas.items():
+                target = groups.setdefault((change.tenant, change.report, change.version, group), {})
+                for component, amount in parts.items():
+                    target[component] = target.get(component, Decimal(0)) + amount
+    if members:
+        out.append((members, groups))
+    return out
+
+
+def _transaction_items(members: list[tuple[Change, Step]], groups: dict[tuple, dict[str, Decimal]]) -> list[dict]:
+    """The state Puts first (so cancellation reason i < len(members) is members[i]'s), then the group updates."""
+    items = [{"Put": _state_put(c.tenant, c.record_id, c.report, c.version, step, c.final)} for c, step in members]
+    items += [{"Update": _group_update(tenant, report, version, group, parts)}
+              for (tenant, report, version, group), parts in sorted(groups.items())]
+    return items
+
+
+def apply_changes(changes: list[Change], states: dict[StateKey, Stored | None]) -> dict[StateKey, int]:
+    """Bring the aggregates to every change's new contribution (see reports.maintenance), for any number of
+    records, reports and tenants, in as few TransactWriteItems as the limits allow — one for a stream
+    batch whose changes fit in 100 items (states + distinct group items), else one per 100 items —
+    each conditioned on every state it moves. `states`: the stored states as read (consistently).
+
+    A transaction cancelled by a state's condition (someone else moved it: a concurrent copy of the batch,
+    a backfill) wrote nothing: the states that failed are read again (one BatchGetItem) and the remaining
+    work planned afresh; the others are sent again as they were. A state that needs several steps (a record
+    changing more than 99 groups) takes one step per round. Returns {state key: transactions written}."""
+    from ..reports.maintenance import plan
+    stored = dict(states)
+    written = {c.key: 0 for c in changes}
+    pending = {c.key: c for c in changes}
+    reread: set[StateKey] = set()
+    failures = 0
+    while True:
+        if reread:
+            stored.update(read_states(sorted(reread))[0])
+            reread = set()
+        units = []
+        for key, change in list(pending.items()):
+            current = stored.get(key)
+            steps = plan(current, change.record_version, change.new)
+            if not steps:
+                del pending[key]
+                continue
+            units.append((change, steps[0]))
+        if not units:
+            return written
+        progressed = busy = False
+        for members, groups in _pack(units):
+            try:
+                _call("TransactWriteItems", {"TransactItems": _transaction_items(members, groups)})
+            except Exception as exc:  # noqa: BLE001 — classified below
+                code = _error_code(exc)
+                reasons = list(getattr(exc, "cancellation_reasons", None) or [])
+                failed = [members[i][0].key for i, r in enumerate(reasons[:len(members)])
+                          if r is not None and getattr(r, "code", None) == "ConditionalCheckFailed"]
+                if any(r is not None and getattr(r, "code", None) == "ValidationError" for r in reasons):
+                    raise
+                if code == "ConditionalCheckFailedException" or (code == "TransactionCanceledException" and not reasons):
+                    failed = [c.key for c, _s in members]  # no reasons to tell which: read them all again
+                if failed:
+                    reread.update(failed)
+                elif code in _TRANSIENT:
+                    busy = True
+                else:
+                    raise
+                continue
+            for change, step in members:
+                stored[change.key] = step.state
+                written[change.key] += 1
+            progressed = True
+        if not progressed:
+            failures += 1
+            if failures >= MAX_ATTEMPTS * 4:
+                raise ServiceUnavailable("report aggregates are busy; the stream batch will be retried",
+                                         code="aggregate_contention")
+            if busy and not reread:
+                _backoff(failures)
 
 
 def _backoff(attempt: int) -> None:
