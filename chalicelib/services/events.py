@@ -63,6 +63,7 @@ def handle_stream(records: list[dict], now: str | None = None) -> dict:
     """One stream batch: events to the FIFO queue, then to webhooks (first attempt inline; failures
     wait for `retry_due`). Safe to run twice: SQS dedupes on the event id, the delivery log too."""
     events = events_from_stream(records)
+    signals = deliver_signals(events)
     queued = queues.send_events(events)
     hooks_by_tenant: dict[str, list[store.Webhook]] = {}
     records: dict = {}  # record data read for row rules, once per batch
@@ -88,7 +89,30 @@ def handle_stream(records: list[dict], now: str | None = None) -> dict:
             if store.create_delivery(delivery):
                 deliveries += 1
                 attempt(hook, delivery)
-    return {"events": len(events), "queued": queued, "deliveries": deliveries}
+    return {"events": len(events), "queued": queued, "deliveries": deliveries, "signals": signals}
+
+
+def deliver_signals(events: list[dict]) -> int:
+    """A workflow's Signal steps (in the committed history entry's events) delivered to the records
+    waiting for them. At least once from the stream, once per record: the delivery id is the history
+    item's event id and the step's position, so a replayed batch is a duplicate. Nobody waiting is
+    normal (logged); a lost race raises, so the stream retries the batch."""
+    from . import workflow
+    moved = 0
+    for event in events:
+        steps = [e for e in ((event.get("workflow") or {}).get("events") or []) if e.get("type") == "workflow.signal"]
+        for i, signal in enumerate(steps):
+            payload = {"record_id": event["record_id"], "form": event["form"], "state": event["workflow"].get("to"),
+                       "data": event.get("data") or {}}
+            try:
+                done = workflow.deliver_event(event["tenant"], signal["event"], signal["key"], payload,
+                                              f"workflow:{event['form']}", f"sig.{event['id']}.{i}",
+                                              form_name=signal.get("form"))
+                moved += len(done["delivered"])
+            except NotFound:
+                log.info("signal %s (key %s) from %s %s: no record waits for it", signal["event"], signal["key"],
+                         event["form"], event["record_id"])
+    return moved
 
 
 def visible_to(hook: store.Webhook, event: dict, records: dict | None = None) -> dict | None:

@@ -445,6 +445,8 @@ def _field_problems(wf: WorkflowDefinition, form) -> list[dict]:
                             need_field(f"{path}.Dispatch.{key}", step.Dispatch[key])
                 if hasattr(step, "SendEmail"):
                     need_field(f"{path}.SendEmail.ToField", step.SendEmail.get("ToField"))
+                if hasattr(step, "Signal"):
+                    need_expr(f"{path}.Signal.Key", step.Signal.Key)
                 if hasattr(step, "CreateRecord"):
                     spec = step.CreateRecord
                     if not isinstance(spec.get("Form"), str) or not isinstance(spec.get("Data", {}), dict):

@@ -294,8 +294,22 @@ class SendEmailStep(_Strict):
     SendEmail: dict[str, str]  # {"Template": name, "ToField": field}
 
 
+class SignalSpec(_Strict):
+    Event: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    Key: str = Field(min_length=1, max_length=2000, description="expression over this record: the correlation value")
+    Form: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,62}$", description="only records of this form")
+
+
+class SignalStep(_Strict):
+    """Tell the records waiting for `Event` with this `Key` (a Wait state's Events, on any form of the
+    tenant) that this record got here: the repair order of a failed inspection item closes, the
+    inspection waiting for it moves on. Delivered after the step commits, from the records stream
+    (at least once; each record takes it once); `$event` there = {record_id, form, number, state, data}."""
+    Signal: SignalSpec
+
+
 _STEP_KINDS = {"SetFields": SetFieldsStep, "CreateRecord": CreateRecordStep, "EmitEvent": EmitEventStep,
-               "Dispatch": DispatchStep, "SendEmail": SendEmailStep}
+               "Dispatch": DispatchStep, "SendEmail": SendEmailStep, "Signal": SignalStep}
 
 
 def _step_kind(raw: Any) -> str | None:

@@ -211,6 +211,15 @@ class Run:
             self.outcome.events.append({"type": "workflow.dispatched", "field": field, "user": self.data.get(field)})
         elif hasattr(step, "EmitEvent"):
             self.outcome.events.append({"type": step.EmitEvent, "custom": True})
+        elif hasattr(step, "Signal"):
+            spec = step.Signal
+            try:
+                key = event_key(compile_expression(spec.Key).evaluate(context))
+            except AppError as exc:
+                raise StepError("States.ExpressionError", exc.message) from exc
+            if key is None:
+                raise StepError("States.DataError", f"Signal {spec.Event}: the key is empty")
+            self.outcome.events.append({"type": "workflow.signal", "event": spec.Event, "key": key, "form": spec.Form})
         elif hasattr(step, "SendEmail"):
             to = self.data.get(step.SendEmail.get("ToField", ""))
             self.outcome.emails.append({"template": step.SendEmail.get("Template"), "to": to})

@@ -144,3 +144,40 @@ def test_an_event_state_is_checked_at_upload(events_api):
     assert api.call("POST", "/definitions/workflow/repair/versions", body=only_events).status_code == 201  # no timeout
     refused = api.call("POST", "/definitions/integration_mapping/bad_event/versions", body={**ERP, "event": None})
     assert refused.status_code == 422 and "needs event" in json.dumps(refused.json)
+
+
+INSPECTION = {"title": "Inspection", "fields": [{"name": "inspection_no", "type": "text", "required": True},
+                                                {"name": "repaired_by", "type": "text"}],
+              "permissions": REPAIR["permissions"]}
+INSPECTION_FLOW = {"StartAt": "Inspect", "States": {
+    "Inspect": {"Type": "Task", "Assignee": {"Role": "agent"}, "Actions": {"fail_item": {"Next": "OpenRepair"}}},
+    "OpenRepair": {"Type": "Action", "Next": "WaitingForRepair", "Steps": [{"CreateRecord": {
+        "Form": "repair", "Data": {"title": "concat('Repair for ', inspection_no)", "parts_request_no": "inspection_no"}}}]},
+    "WaitingForRepair": {"Type": "Wait", "Events": {"repair_closed": {
+        "Key": "inspection_no", "Next": "Passed", "SetFields": {"repaired_by": "$event.record_id"}}}},
+    "Passed": {"Type": "Succeed"}}}
+REPAIR_FLOW = {"StartAt": "Repair", "States": {
+    "Repair": {"Type": "Task", "Assignee": {"Role": "agent"}, "Actions": {"done": {"Next": "Tell"}}},
+    "Tell": {"Type": "Action", "End": True, "Steps": [{"Signal": {"Event": "repair_closed", "Key": "parts_request_no",
+                                                                  "Form": "inspection"}}]}}}
+
+
+def test_another_record_reaching_a_state_moves_the_record_waiting_for_it(events_api):
+    """A failed inspection item opens a repair order and the inspection waits for it; the repair
+    order's Signal step, once committed, moves the inspection on (from the records stream, once)."""
+    from tests.api.test_events_api import run_stream
+    api = events_api
+    for kind, name, body in (("workflow", "repair", REPAIR_FLOW), ("form", "inspection", INSPECTION),
+                             ("workflow", "inspection", INSPECTION_FLOW)):
+        assert api.call("POST", f"/definitions/{kind}/{name}/versions", body=body).status_code == 201
+    created = api.call("POST", "/forms/inspection/records", body={"data": {"inspection_no": "INS-1"}}, **AGENT).json
+    moved = api.call("POST", f"/forms/inspection/records/{created['id']}/actions/fail_item", body={"version": 1}, **AGENT).json
+    assert moved["transition"]["to"] == "WaitingForRepair"
+    [order] = [r for r in api.call("GET", "/forms/repair/records", **AGENT).json["items"] if r["data"]["parts_request_no"] == "INS-1"]
+    assert api.call("POST", f"/forms/repair/records/{order['id']}/actions/done", body={"version": order["version"]},
+                    **AGENT).status_code == 200
+    assert run_stream(order["id"])["signals"] == 1
+    inspection = api.call("GET", f"/forms/inspection/records/{created['id']}", **AGENT).json
+    assert inspection["workflow"]["state"] == "Passed" and inspection["data"]["repaired_by"] == order["id"]
+    assert run_stream(order["id"])["signals"] == 0  # the stream retried the batch: nothing moves twice
+    assert api.call("GET", f"/forms/inspection/records/{created['id']}", **AGENT).json["version"] == inspection["version"]
