@@ -14,6 +14,7 @@ interface Candidate {
   parts: Record<string, Part>
   excluded: { rule: string; reason?: string; message?: string }[]
   load: number
+  today?: number // orders assigned on the policy's working day (what the daily capacity counts)
   capacity: number
 }
 
@@ -59,7 +60,7 @@ export default function DispatchPanel({ base, version, assignField, action, canE
           {found.data.candidates.map((c) => (
             <tr key={c.user}>
               <td>{c.rank ?? '—'}</td>
-              <td>{c.name || c.user} <span className="muted">({c.user}{c.region ? ` · ${c.region}` : ''} · {c.load}/{c.capacity})</span></td>
+              <td>{c.name || c.user} <span className="muted">({c.user}{c.region ? ` · ${c.region}` : ''} · {t('engineerLoad', { open: c.load, today: c.today ?? 0, capacity: c.capacity })})</span></td>
               <td>{c.eligible ? c.cost.toFixed(3) : t('excluded')}</td>
               <td>
                 {c.eligible ? (
