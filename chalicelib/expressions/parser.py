@@ -2,38 +2,46 @@
 
 Precedence, lowest first:  or | and | not | comparisons (== != < <= > >= in, not in) | + - |
 * / % | unary - | postfix (.name, [index]) | primary.  Every way of nesting (parentheses, unary
-operators, call arguments, list items, indexes) passes through _nested(), which counts depth and
+operators, call arguments, list items, indexes) passes through nested(), which counts depth and
 stops at MAX_AST_DEPTH long before Python's own recursion limit.  Function names and argument
 counts are checked here, so a stored expression can only fail at run time on its data.
+
+The grammar functions are closures over one parse's state (the token list, the current token and
+its index, the depth): locals instead of attributes, and `+ -` / `* / %` by precedence climbing,
+unary, postfix and primary in one function, so an operand costs a few calls, not one per level.
+Tokens are the lexer's (tag, value, position) tuples: one string compare tells an operator or keyword.
 """
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import ExpressionError, ExpressionLimitExceeded
 from .functions import FUNCTIONS
-from .lexer import Token, syntax_error, tokenize
+from .lexer import scan, syntax_error
 from .limits import MAX_AST_DEPTH, MAX_AST_NODES
 from .nodes import (Binary, Call, Field, GetAttr, Index, ListLiteral, Literal, Logical, Node, Unary,
                     Variable, children)
 
 COMPARISONS = frozenset({"==", "!=", "<", "<=", ">", ">="})
+_COMPARING = COMPARISONS | {"in"}  # tags that start a comparison operator by themselves ('not' needs 'in' next)
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "%": 2}  # of the arithmetic operators
 _CONSTANTS = {"true": True, "false": False, "null": None}
 
 
 def parse(source: str) -> Node:
     try:
-        parser = _Parser(source)
-        tree = parser.parse()
+        tokens = scan(source)
+        if tokens[0][0] == "eof":
+            raise syntax_error("empty expression", 0, source)
+        tree = _grammar(tokens, source)
     except RecursionError:
-        # Defence in depth: _nested() stops at MAX_AST_DEPTH, using ~15 frames per level, far
+        # Defence in depth: nested() stops at MAX_AST_DEPTH, using a few frames per level, far
         # below Python's limit unless the caller is already very deep.
         raise ExpressionLimitExceeded("expression nested too deeply", source=source) from None
     # Every node consumes at least one token of its own, so a tree of no more tokens than the depth
     # limit can exceed neither limit: the walk is needed only for longer sources.
-    if parser.last > MAX_AST_DEPTH:
+    if len(tokens) - 1 > MAX_AST_DEPTH:
         _check_size(tree, source)
     return tree
 
@@ -52,201 +60,202 @@ def _check_size(tree: Node, source: str) -> None:
         raise ExpressionLimitExceeded(f"expression has {count} parts; the limit is {MAX_AST_NODES}", source=source)
 
 
-class _Parser:
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.tokens = tokenize(source)
-        self.index = 0
-        self.last = len(self.tokens) - 1
-        self.token = self.tokens[0]  # the current token (kept as an attribute: read at every step)
-        self.depth = 0
+def _grammar(tokens: list[tuple[str, Any, int]], source: str) -> Node:
+    """The whole expression (not empty) from its tokens; raises at the first token that does not fit."""
+    index = 0
+    token = tokens[0]  # the current token: tokens[index]
+    depth = 0
 
-    # --- token helpers -------------------------------------------------------------------
-    def _advance(self) -> Token:
-        token = self.token
-        if self.index < self.last:
-            self.index += 1
-            self.token = self.tokens[self.index]
-        return token
+    # --- helpers -------------------------------------------------------------------------
+    def unexpected(hint: str = "") -> ExpressionError:
+        tag, value, position = token
+        what = "end of expression" if tag == "eof" else "string" if tag == "string" else repr(str(value))
+        return syntax_error(f"unexpected {what}{hint}", position, source)
 
-    def _at(self, kind: str, value: Any = None) -> bool:
-        token = self.token
-        return token.kind == kind and (value is None or token.value == value)
+    def expect(tag: str, purpose: str) -> None:
+        nonlocal index, token
+        if token[0] != tag:
+            raise unexpected(f" (expected '{tag}' {purpose})")
+        index += 1
+        token = tokens[index]
 
-    def _accept(self, kind: str, value: Any = None) -> Token | None:
-        return self._advance() if self._at(kind, value) else None
-
-    def _expect_op(self, value: str, purpose: str) -> Token:
-        if not self._at("op", value):
-            raise self._unexpected(f" (expected '{value}' {purpose})")
-        return self._advance()
-
-    def _unexpected(self, hint: str = "") -> ExpressionError:
-        token = self.token
-        what = "end of expression" if token.kind == "eof" else repr(str(token.value)) if token.kind != "string" \
-            else "string"
-        return syntax_error(f"unexpected {what}{hint}", token.position, self.source)
-
-    def _nested(self, position: int, parse_next: Any) -> Node:
+    def nested(position: int, parse_next: Callable[[], Node]) -> Node:
         """Parse one nested part, counting depth so hostile nesting stops long before Python's limit."""
-        self.depth += 1
-        if self.depth > MAX_AST_DEPTH:
+        nonlocal depth
+        depth += 1
+        if depth > MAX_AST_DEPTH:
             raise ExpressionLimitExceeded(f"expression nested deeper than {MAX_AST_DEPTH} levels at position "
-                                          f"{position}", position=position, source=self.source)
+                                          f"{position}", position=position, source=source)
         node = parse_next()
-        self.depth -= 1
+        depth -= 1
         return node
 
     # --- grammar, lowest precedence first ------------------------------------------------
-    def parse(self) -> Node:
-        if self._at("eof"):
-            raise syntax_error("empty expression", 0, self.source)
-        node = self._or()
-        if not self._at("eof"):
-            raise self._unexpected()
+    def or_() -> Node:
+        nonlocal index, token
+        node = and_()
+        while token[0] == "or":
+            position = token[2]
+            index += 1
+            token = tokens[index]
+            node = Logical("or", node, and_(), position)
         return node
 
-    def _or(self) -> Node:
-        node = self._and()
-        while token := self._accept("keyword", "or"):
-            node = Logical("or", node, self._and(), position=token.position)
+    def and_() -> Node:
+        nonlocal index, token
+        node = not_() if token[0] == "not" else comparison()
+        while token[0] == "and":
+            position = token[2]
+            index += 1
+            token = tokens[index]
+            node = Logical("and", node, not_() if token[0] == "not" else comparison(), position)
         return node
 
-    def _and(self) -> Node:
-        node = self._not()
-        while token := self._accept("keyword", "and"):
-            node = Logical("and", node, self._not(), position=token.position)
-        return node
+    def not_() -> Node:
+        nonlocal index, token
+        if token[0] == "not":
+            position = token[2]
+            index += 1
+            token = tokens[index]
+            return Unary("not", nested(position, not_), position)
+        return comparison()
 
-    def _not(self) -> Node:
-        if token := self._accept("keyword", "not"):
-            return Unary("not", self._nested(token.position, self._not), position=token.position)
-        return self._comparison()
-
-    def _comparison(self) -> Node:
-        node = self._additive()
-        operator, position = self._comparison_operator()
-        if operator is None:
-            return node
-        node = Binary(operator, node, self._additive(), position=position)
-        if self._comparison_operator(peek_only=True)[0] is not None:
-            raise syntax_error("comparisons cannot be chained; combine them with 'and'",
-                               self.token.position, self.source)
-        return node
-
-    def _comparison_operator(self, peek_only: bool = False) -> tuple[str | None, int]:
-        token = self.token
-        if token.kind == "op" and token.value in COMPARISONS:
-            operator = token.value
-        elif self._at("keyword", "in"):
-            operator = "in"
-        elif self._at("keyword", "not") and self.tokens[self.index + 1][:2] == ("keyword", "in"):
+    def comparison() -> Node:
+        nonlocal index, token
+        node = unary()
+        if token[0] in _PRECEDENCE:
+            node = climb(node, 1)
+        operator, position = token[0], token[2]
+        if operator in _COMPARING:
+            index += 1
+        elif operator == "not" and tokens[index + 1][0] == "in":
             operator = "not in"
+            index += 2
         else:
-            return None, token.position
-        if not peek_only:
-            self._advance()
-            if operator == "not in":
-                self._advance()
-        return operator, token.position
+            return node
+        token = tokens[index]
+        right = unary()
+        if token[0] in _PRECEDENCE:
+            right = climb(right, 1)
+        node = Binary(operator, node, right, position)
+        if token[0] in _COMPARING or (token[0] == "not" and tokens[index + 1][0] == "in"):
+            raise syntax_error("comparisons cannot be chained; combine them with 'and'", token[2], source)
+        return node
 
-    def _additive(self) -> Node:
-        """`+ -` and `* / %` (left-associative, `*` binding tighter) by precedence climbing: one loop
-        instead of a call per level for every operand (same trees as a level per precedence)."""
-        return self._climb(self._unary(), 1)
-
-    def _climb(self, left: Node, lowest: int) -> Node:
+    def climb(left: Node, lowest: int) -> Node:
+        """`+ -` and `* / %` (left-associative, `*` binding tighter) by precedence climbing (same trees
+        as a level per precedence)."""
+        nonlocal index, token
         while True:
-            token = self.token
-            precedence = _PRECEDENCE.get(token.value) if token.kind == "op" else None
+            operator, _, position = token
+            precedence = _PRECEDENCE.get(operator)
             if precedence is None or precedence < lowest:
                 return left
-            self._advance()
-            right = self._unary()
+            index += 1
+            token = tokens[index]
+            right = unary()
             while True:
-                ahead = self.token
-                tighter = _PRECEDENCE.get(ahead.value) if ahead.kind == "op" else None
+                tighter = _PRECEDENCE.get(token[0])
                 if tighter is None or tighter <= precedence:
                     break
-                right = self._climb(right, tighter)
-            left = Binary(token.value, left, right, position=token.position)
+                right = climb(right, tighter)
+            left = Binary(operator, left, right, position)
 
-    def _unary(self) -> Node:
-        token = self.token
-        if token.kind == "op" and token.value == "-":
-            self._advance()
-            return Unary("-", self._nested(token.position, self._unary), position=token.position)
-        return self._postfix()
-
-    def _postfix(self) -> Node:
-        node = self._primary()
+    def unary() -> Node:
+        """Unary minus, then a primary and its postfix parts (.name, [index])."""
+        nonlocal index, token
+        tag, value, position = token
+        if tag == "-":
+            index += 1
+            token = tokens[index]
+            return Unary("-", nested(position, unary), position)
+        # primary
+        if tag == "name":
+            index += 1
+            token = tokens[index]
+            node = call(value, position) if token[0] == "(" else Field(value, position)
+        elif tag == "string" or tag == "number":
+            index += 1
+            token = tokens[index]
+            node = Literal(value, position)
+        elif tag in _CONSTANTS:
+            index += 1
+            token = tokens[index]
+            node = Literal(_CONSTANTS[tag], position)
+        elif tag == "variable":
+            index += 1
+            token = tokens[index]
+            node = Variable(value, position)
+        elif tag == "(":
+            index += 1
+            token = tokens[index]
+            node = nested(position, or_)
+            expect(")", "to close the parenthesis")
+        elif tag == "[":
+            index += 1
+            token = tokens[index]
+            node = ListLiteral(sequence("]", position), position)
+        else:
+            raise unexpected()
+        # postfix
         while True:
-            token = self.token
-            if token.kind != "op":
-                return node
-            if token.value == ".":
-                self._advance()
-                if self.token.kind != "name":
-                    raise self._unexpected(" (expected a field name after '.')")
-                node = GetAttr(node, self._advance().value, position=token.position)
-            elif token.value == "[":
-                self._advance()
-                index = self._nested(token.position, self._or)
-                self._expect_op("]", "to close the index")
-                node = Index(node, index, position=token.position)
+            tag, _, position = token
+            if tag == ".":
+                index += 1
+                token = tokens[index]
+                if token[0] != "name":
+                    raise unexpected(" (expected a field name after '.')")
+                node = GetAttr(node, token[1], position)
+                index += 1
+                token = tokens[index]
+            elif tag == "[":
+                index += 1
+                token = tokens[index]
+                node = Index(node, nested(position, or_), position)
+                expect("]", "to close the index")
             else:
                 return node
 
-    def _primary(self) -> Node:
-        token = self.token
-        if token.kind == "number" or token.kind == "string":
-            self._advance()
-            return Literal(token.value, position=token.position)
-        if token.kind == "name":
-            self._advance()
-            if self.token.kind == "op" and self.token.value == "(":
-                return self._call(token)
-            return Field(token.value, position=token.position)
-        if token.kind == "keyword" and token.value in _CONSTANTS:
-            self._advance()
-            return Literal(_CONSTANTS[token.value], position=token.position)
-        if token.kind == "variable":
-            return Variable(self._advance().value, position=token.position)
-        if self._accept("op", "("):
-            node = self._nested(token.position, self._or)
-            self._expect_op(")", "to close the parenthesis")
-            return node
-        if self._accept("op", "["):
-            items = self._sequence("]", token.position)
-            return ListLiteral(items, position=token.position)
-        raise self._unexpected()
-
-    def _sequence(self, closing: str, position: int) -> tuple[Node, ...]:
+    def sequence(closing: str, position: int) -> tuple[Node, ...]:
         """Comma-separated expressions up to `closing` (the opening token is already consumed)."""
+        nonlocal index, token
         items: list[Node] = []
-        if not self._at("op", closing):
-            items.append(self._nested(position, self._or))
-            while self._accept("op", ","):
-                items.append(self._nested(position, self._or))
-        self._expect_op(closing, "to close the list" if closing == "]" else "to close the argument list")
+        if token[0] != closing:
+            items.append(nested(position, or_))
+            while token[0] == ",":
+                index += 1
+                token = tokens[index]
+                items.append(nested(position, or_))
+        expect(closing, "to close the list" if closing == "]" else "to close the argument list")
         return tuple(items)
 
-    def _call(self, name: Token) -> Node:
-        spec = FUNCTIONS.get(name.value)
+    def call(name: str, position: int) -> Node:
+        nonlocal index, token
+        spec = FUNCTIONS.get(name)
         if spec is None:
-            close = difflib.get_close_matches(name.value, FUNCTIONS, n=1)
+            close = difflib.get_close_matches(name, FUNCTIONS, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise syntax_error(f"unknown function '{name.value}'{hint}", name.position, self.source)
-        self._advance()  # '('
-        args = self._sequence(")", name.position)
+            raise syntax_error(f"unknown function '{name}'{hint}", position, source)
+        index += 1  # '('
+        token = tokens[index]
+        args = sequence(")", position)
         if problem := spec.arity_problem(len(args)):
-            raise syntax_error(problem, name.position, self.source)
-        for index, check in spec.literal_checks.items():
-            arg = args[index] if index < len(args) else None
+            raise syntax_error(problem, position, source)
+        for at, check in spec.literal_checks.items():
+            arg = args[at] if at < len(args) else None
             if isinstance(arg, Literal):
                 try:
                     check(arg.value)  # e.g. a regex literal is compiled (and screened) at upload time
                 except ExpressionError as exc:
                     raise type(exc)(f"{exc.message} at position {arg.position}",
-                                    position=arg.position, source=self.source) from None
-        return Call(name.value, args, position=name.position)
+                                    position=arg.position, source=source) from None
+        return Call(name, args, position)
+
+    try:
+        node = or_()
+        if token[0] != "eof":
+            raise unexpected()
+        return node
+    finally:  # the functions refer to each other through their cells: break the cycles, so the
+        # garbage collector has nothing to find after a parse
+        or_ = and_ = not_ = comparison = climb = unary = sequence = call = nested = None  # type: ignore[assignment]
