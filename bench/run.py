@@ -10,7 +10,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -64,25 +63,12 @@ def measure(name: str, n: int, action, meter) -> dict:
 
 
 def import_cost() -> dict:
-    def cost(code: str) -> float:
-        runs = []
-        for _ in range(5):
-            out = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=ROOT, capture_output=True, text=True,
-                                 env={**os.environ, "AUTH_MODE": "local"})
-            total = 0
-            for line in out.stderr.splitlines():
-                parts = line.split("|")
-                if len(parts) == 3 and parts[2].startswith(" ") and not parts[2].startswith("  "):
-                    try:
-                        total += int(parts[1])  # cumulative µs of top-level imports
-                    except ValueError:
-                        pass
-            runs.append(total / 1000)
-        return round(statistics.median(runs), 1)
-
-    deps = cost("import chalice, pydantic, pynamodb.models, boto3")
-    app = cost("import boto3, app")
-    return {"deps_only_ms": deps, "app_with_boto3_ms": app, "app_extra_ms": round(app - deps, 1)}
+    """`import app` next to the bare libraries, min of 5 fresh processes each (bench.cold_start)."""
+    from bench.cold_start import measure
+    r = measure(5)
+    return {"deps_only_ms": r["bare_imports_ms"], "app_with_boto3_ms": r["app_imports_ms"],
+            "app_extra_ms": r["imports_extra_ms"], "deps_only_wall_ms": r["bare_wall_ms"],
+            "app_wall_ms": r["app_wall_ms"], "app_extra_wall_ms": r["wall_extra_ms"]}
 
 
 def main() -> None:
@@ -159,8 +145,9 @@ def main() -> None:
           f"→ DynamoDB on-demand ${life['dynamodb_usd_per_million_orders']} per million orders; the same transitions on "
           f"Step Functions Standard: ${life['step_functions_usd_per_million_orders']} per million orders")
     imports = import_cost()
-    print(f"\nimport cost (median of 5, -X importtime): deps alone {imports['deps_only_ms']} ms, "
-          f"deps + app {imports['app_with_boto3_ms']} ms → app adds {imports['app_extra_ms']} ms")
+    print(f"\nimport cost (min of 5 fresh processes, -X importtime; bench.cold_start): deps alone "
+          f"{imports['deps_only_ms']} ms, deps + app {imports['app_with_boto3_ms']} ms → app adds {imports['app_extra_ms']} ms "
+          f"(whole process: {imports['deps_only_wall_ms']} → {imports['app_wall_ms']} ms, +{imports['app_extra_wall_ms']} ms)")
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "records.json").write_text(json.dumps({"actions": results, "imports": imports, "workflow": lifecycle,
