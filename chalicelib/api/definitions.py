@@ -3,9 +3,11 @@ JSON Schema."""
 from chalice import Blueprint
 
 from ..errors import BadRequest, parse_count
-from ..services import definition_schemas as schemas
-from ..services import definitions as service
-from .common import body_of, flag, header, json_response, query_params, route
+from .common import LazyModule, body_of, flag, header, json_response, query_params, route
+
+# imported on first use: a cold start that serves other routes does not load the definition engines
+schemas = LazyModule("chalicelib.services.definition_schemas")
+service = LazyModule("chalicelib.services.definitions")
 
 bp = Blueprint(__name__)
 

@@ -1,8 +1,9 @@
 """Dispatch routes: ranked candidates of one order ("why this engineer") and batch dispatch."""
 from chalice import Blueprint
 
-from ..services import dispatch as service
-from .common import body_of, route
+from .common import LazyModule, body_of, route
+
+service = LazyModule("chalicelib.services.dispatch")  # the dispatch engine loads on first use
 
 bp = Blueprint(__name__)
 

@@ -3,9 +3,10 @@ levels, and the offline sync endpoint."""
 from chalice import Blueprint
 
 from ..errors import parse_count
-from ..services import fieldwork as service
-from ..services import inventory
-from .common import body_of, header, json_response, query_params, route
+from .common import LazyModule, body_of, header, json_response, query_params, route
+
+service = LazyModule("chalicelib.services.fieldwork")  # loads on first use (cold start)
+inventory = LazyModule("chalicelib.services.inventory")
 
 bp = Blueprint(__name__)
 

@@ -1,8 +1,9 @@
 """Record routes: create (Idempotency-Key), get, partial update (version / If-Match), soft delete, list."""
 from chalice import Blueprint
 
-from ..services import records as service
-from .common import body_of, header, json_response, query_params, route
+from .common import LazyModule, body_of, header, json_response, query_params, route
+
+service = LazyModule("chalicelib.services.records")  # the form engine loads on first use (cold start)
 
 bp = Blueprint(__name__)
 

@@ -4,10 +4,11 @@ import os
 
 from chalice import Blueprint, Rate
 
-from ..services import notifications as notes
-from ..services import surveys as service
 from ..errors import PayloadTooLarge
-from .common import body_of, configure_once, handler, header, html_response, query_params, route
+from .common import LazyModule, body_of, configure_once, handler, header, html_response, query_params, route
+
+notes = LazyModule("chalicelib.services.notifications")  # loads on first use (cold start)
+service = LazyModule("chalicelib.services.surveys")
 
 bp = Blueprint(__name__)
 

@@ -2,8 +2,9 @@
 presigned GET for viewing, and the printable service report (HTML)."""
 from chalice import Blueprint, Response
 
-from ..services import uploads as service
-from .common import body_of, query_params, route
+from .common import LazyModule, body_of, query_params, route
+
+service = LazyModule("chalicelib.services.uploads")  # loads on first use (cold start)
 
 bp = Blueprint(__name__)
 

@@ -3,8 +3,9 @@ list, retry, dismiss), events another system delivers to waiting records, the ta
 from chalice import Blueprint, Rate
 
 from ..errors import parse_count
-from ..services import workflow as service
-from .common import body_of, configure_once, handler, flag, query_params, route
+from .common import LazyModule, body_of, configure_once, handler, flag, query_params, route
+
+service = LazyModule("chalicelib.services.workflow")  # the workflow engine loads on first use (cold start)
 
 bp = Blueprint(__name__)
 

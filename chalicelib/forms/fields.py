@@ -15,8 +15,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from ..errors import ExpressionError
 from ..expressions.patterns import compile_pattern, repeats_an_alternation
 from ..locales import Translatable
+from .names import NAME_PATTERN  # noqa: F401  (re-exported: forms.fields.NAME_PATTERN)
 
-NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"  # pydantic runs it with Rust regex: $ is the very end
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 MAX_SIGNIFICANT_DIGITS = 15  # values round-trip exactly through JSON doubles and DynamoDB numbers
 MAX_DURATION_SECONDS = 10**12  # ~31,700 years: any real duration, and int() stays cheap

@@ -10,18 +10,20 @@ import json
 import threading
 import time
 from contextvars import ContextVar
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from typing_extensions import TypedDict
 
 from .. import json_patch, jsonutil, mergepatch
 from ..config import get_settings
 from ..errors import AppError, BadRequest, Conflict, DefinitionError, NotFound, ValidationFailed
-from ..forms.definition import FormDefinition, parse_form_definition
-from ..forms.fields import NAME_PATTERN
+from ..forms.names import NAME_PATTERN
 from ..storage import definitions as store
 from .caller import Caller
 from .clock import utc_now
+
+if TYPE_CHECKING:  # the form engine is imported where a form is parsed (_parse_form), not at import
+    from ..forms.definition import FormDefinition
 
 import re
 
@@ -73,6 +75,7 @@ class DefinitionVersions(TypedDict):
 
 
 def _parse_form(raw: Any, previous: FormDefinition | None, tenant: str | None) -> FormDefinition:
+    from ..forms.definition import parse_form_definition
     form = parse_form_definition(raw, previous=previous)
     if tenant is not None and any(f.fetch_from for f in form.fields):  # fields that follow a lookup
         from .lookups import fetch_problems
