@@ -47,7 +47,7 @@ def _iso(t: int) -> str:
 
 
 def order_data(rng, n: int, engineers, parts, customers) -> tuple[dict, dict, str]:
-    """(data, workflow, created_at) of one work order, as bench.reports._order draws them."""
+    """(data, workflow, created_at) of one work order (bench.reports stores the same draws)."""
     reported = 1735689600 + rng.randrange(0, 700 * 86400)
     state = _pick(rng, STATES)
     priority = _pick(rng, PRIORITIES)

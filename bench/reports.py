@@ -36,44 +36,14 @@ sys.path.insert(0, str(ROOT))
 
 from bench.run import _env  # noqa: E402
 
-STATES = [("Review", 6), ("AwaitAcceptance", 4), ("Travelling", 3), ("OnSite", 5), ("CustomerFeedback", 6),
-          ("Closed", 70), ("Cancelled", 6)]
-PRIORITIES = [("urgent", 10), ("high", 20), ("normal", 55), ("low", 15)]
 REGIONS = ["north", "south", "east", "west"]
 
 
-def _pick(rng, weighted):
-    return rng.choices([v for v, _ in weighted], [w for _, w in weighted])[0]
-
-
 def _order(rng, n: int, engineers: list[str], parts: list[str], customers: list[str]):
+    from bench.report_backfill import order_data  # one generator for both benches
     from chalicelib import ids
     from chalicelib.storage.records import StoredRecord
-    reported = 1735689600 + rng.randrange(0, 700 * 86400)  # 2025-01-01 + up to ~23 months
-    state = _pick(rng, STATES)
-    priority = _pick(rng, PRIORITIES)
-    iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))  # noqa: E731
-    data = {"order_no": f"WO-B-{n:07d}", "customer": rng.choice(customers), "fault_description": "Compressor trips",
-            "service_address": "88 Century Avenue", "region": rng.choice(REGIONS), "priority": priority,
-            "product_line": rng.choice(["hvac", "elevator", "medical", "appliance"]), "reported_at": iso(reported),
-            "channel": "phone", "warranty_status": "in_warranty"}
-    if state not in ("Review", "Cancelled"):
-        data["assigned_engineer"] = rng.choice(engineers)
-    if state in ("CustomerFeedback", "Closed"):
-        hours = {"urgent": 5, "high": 20, "normal": 60, "low": 150}[priority] * rng.uniform(0.3, 1.6)
-        data["completed_at"] = iso(int(reported + hours * 3600))
-        data["first_checkin_at"] = iso(int(reported + hours * 1800))
-        data["first_time_fix"] = rng.random() < 0.78
-        lines = [{"line_id": f"l{i}", "part": rng.choice(parts), "quantity": Decimal(rng.randint(1, 4)),
-                  "unit_price": Decimal("25.5"), "line_total": Decimal("25.5") * rng.randint(1, 4)} for i in range(rng.randint(0, 3))]
-        if lines:
-            data["parts_used"] = lines
-            data["parts_total"] = sum(line["line_total"] for line in lines)
-        if state == "Closed" and rng.random() < 0.7:
-            data["satisfaction_rating"] = rng.choices([1, 2, 3, 4, 5], [3, 4, 10, 35, 48])[0]
-    created = data["reported_at"]
-    workflow = {"workflow": "work_order", "version": 1, "state": state, "entered_at": created,
-                "status": "succeeded" if state in ("Closed",) else "running", "tasks": [], "timers": []}
+    data, workflow, created = order_data(rng, n, engineers, parts, customers)
     return StoredRecord(tenant="demo", id=ids.new_id(), form="work_order", form_version=1, version=3, data=data,
                         created_at=created, created_by="agent.li", updated_at=created, updated_by="agent.li",
                         number=data["order_no"], workflow=workflow)
