@@ -6,6 +6,7 @@ from .health import bp as health_bp
 from .integration import bp as integration_bp
 from .members import bp as members_bp
 from .records import bp as records_bp
+from .schedules import bp as schedules_bp
 from .reports import bp as reports_bp
 from .surveys import bp as surveys_bp
 from .uploads import bp as uploads_bp
@@ -15,6 +16,6 @@ from .common import error_envelope_middleware
 
 health_bp.register_middleware(error_envelope_middleware, "http")  # blueprint middleware applies app-wide
 BLUEPRINTS = (health_bp, definitions_bp, records_bp, members_bp, workflow_bp, uploads_bp, fieldwork_bp, dispatch_bp,
-               integration_bp, surveys_bp, reports_bp)
+               integration_bp, surveys_bp, reports_bp, schedules_bp)
 
 __all__ = ["BLUEPRINTS"]

@@ -17,6 +17,7 @@ from typing import Any, Iterable, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import DefinitionError
+from ..zones import zone_of
 
 _NAME = r"^[a-z][a-z0-9_]{0,62}$"
 FieldName = Field(pattern=_NAME)
@@ -90,26 +91,6 @@ class Rules(_Strict):
     def _known_zone(cls, value: str) -> str:
         zone_of(value)
         return value
-
-
-def zone_of(name: str):
-    """tzinfo of a policy's time zone; ValueError naming what is accepted."""
-    import re
-    from datetime import timedelta, timezone
-    if name == "UTC":
-        return timezone.utc
-    fixed = re.fullmatch(r"([+-])(\d{2}):(\d{2})", name)
-    if fixed:
-        hours, minutes = int(fixed[2]), int(fixed[3])
-        if hours > 14 or minutes > 59:
-            raise ValueError("an offset is at most ±14:00")
-        offset = timedelta(hours=hours, minutes=minutes)
-        return timezone(-offset if fixed[1] == "-" else offset)
-    try:
-        from zoneinfo import ZoneInfo
-        return ZoneInfo(name)
-    except (ValueError, KeyError, OSError, ImportError) as exc:  # ZoneInfoNotFoundError is a KeyError
-        raise ValueError("unknown time zone; use UTC, an offset such as +08:00, or an IANA name") from exc
 
 
 def work_day(policy: "DispatchPolicy", now: str) -> str:

@@ -22,6 +22,7 @@ MODELS: dict[str, tuple[str, str]] = {
     "email_template": ("chalicelib.surveys.templates", "EmailTemplate"),
     "survey": ("chalicelib.surveys.definition", "SurveyDefinition"),
     "integration_mapping": ("chalicelib.integration.mapping", "MappingDefinition"),
+    "schedule": ("chalicelib.schedules.definition", "ScheduleDefinition"),
 }
 LOCAL_REFS = "#/$defs/{model}"
 

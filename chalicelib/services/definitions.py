@@ -210,7 +210,19 @@ def _parse_dashboard(raw: Any, previous: Any, tenant: str | None):
     return parse_dashboard_kind(raw, previous, tenant)
 
 
+def _parse_schedule(raw: Any, previous: Any, tenant: str | None):
+    """Recurring work: records of a form on a calendar (checked against the forms it names)."""
+    from .schedules import parse_schedule_kind
+    return parse_schedule_kind(raw, previous, tenant)
+
+
+def _schedule_published(tenant: str, name: str) -> None:
+    from .schedules import on_publish
+    on_publish(tenant, name)
+
+
 register_kind("report", _parse_report, on_publish=_report_published)
+register_kind("schedule", _parse_schedule, on_publish=_schedule_published)
 register_kind("dashboard", _parse_dashboard)
 
 

@@ -151,9 +151,12 @@ def _number_formatter(form: FormDefinition, now: str):
 
 
 def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | None,
-           *, record_id: str | None = None, idempotency_scope: str | None = None) -> tuple[RecordOut | RecordRef, bool]:
-    """`record_id`: a ULID the client made (offline sync: later operations of the same batch can name
-    the record before the server has seen it). The record is stored under `client_record_id` of it
+           *, record_id: str | None = None, idempotency_scope: str | None = None,
+           platform_id: str | None = None) -> tuple[RecordOut | RecordRef, bool]:
+    """`platform_id`: an id the platform chose, stored as is (a schedule's occurrence: the same id on
+    every run, so a second create is refused as `record_id_taken`). `record_id`: a ULID the client
+    made (offline sync: later operations of the same batch can name the record before the server has
+    seen it). The record is stored under `client_record_id` of it
     (bound to tenant + caller), so no client can aim at someone else's record; its time part must be
     near server time. `idempotency_scope`: the key space of `idempotency_key` (the form's when None)."""
     version, form = _form(caller.tenant, form_name)
@@ -175,7 +178,7 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
         raise ValidationFailed("record_id must be a ULID (26 characters of Crockford base32)",
                                details=[{"path": "record_id", "message": "invalid id"}])
     # the id is known before the values are computed ($id); the number is drawn as it is stored ($number null)
-    identity = {"id": client_record_id(caller, record_id) if record_id else new_id(), "number": None}
+    identity = {"id": platform_id or (client_record_id(caller, record_id) if record_id else new_id()), "number": None}
     with access.hiding(None, data):  # errors name only fields the creator may see (or sent)
         validated = validate_record(form, data, variables=caller.variables(now), record=identity)
         from .fieldwork import guard_managed

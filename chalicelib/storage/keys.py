@@ -59,6 +59,11 @@ def event_wait_pk(tenant: str, event: str, key: str) -> str:
     return f"T#{tenant}#EVT#{event}#{hashlib.sha256(key.encode()).hexdigest()[:40]}"
 
 
+def schedule_pk(tenant: str, name: str) -> str:
+    """A schedule's state item (sk 'STATE')."""
+    return f"T#{tenant}#SCH#{name}"
+
+
 def idempotency_pk(tenant: str, scope: str, key: str) -> str:
     return f"T#{tenant}#K#{scope}#{key}"
 

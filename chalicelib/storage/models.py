@@ -388,10 +388,11 @@ class ConflictItem(_Base):
 
 from .messaging_models import MESSAGING_MODELS  # noqa: E402  (outbox, notifications, survey answers)
 from .integration_models import INTEGRATION_MODELS  # noqa: E402  (webhooks, deliveries, import jobs)
+from .schedule_models import SCHEDULE_MODELS  # noqa: E402  (schedules' state)
 
 RECORDS_TABLE_MODELS = (RecordItem, HistoryItem, TaskItem, TimerItem, EventWaitItem, MemberItem, RosterItem, UniqueItem, CounterItem, IdempotencyItem,
                         PendingUploadItem, StockItem, LedgerItem, ConflictItem, EngineerItem, *MESSAGING_MODELS,
-                        *INTEGRATION_MODELS)
+                        *INTEGRATION_MODELS, *SCHEDULE_MODELS)
 ALL_MODELS = (DefinitionItem, *RECORDS_TABLE_MODELS)
 
 
