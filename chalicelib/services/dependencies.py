@@ -1,7 +1,7 @@
 """Cross-definition checks at upload and publish: a definition against the published definitions it
 depends on, and against the published definitions that depend on it.
 
-- Depends on: a workflow's `CreateRecord` forms (published, not auto-numbered, fields known and the
+- Depends on: a workflow's `CreateRecord` forms (published, fields known and the
   required ones given), `Lookup` forms (published; MatchField indexed; UserField a user field),
   `SendEmail` templates and `Dispatch` policies/engineer forms; a survey's e-mail templates.
 - Depended on: every published definition whose body names the candidate (`"<name>"` in its JSON)
@@ -130,9 +130,6 @@ def _create_record_problems(tenant: str, path: str, spec: dict) -> list[dict]:
     target = _published(tenant, "form", name)
     if target is None:
         return [{"path": f"{path}.Form", "message": f"no published form '{name}'"}]
-    if target.auto_number_field is not None:
-        return [{"path": f"{path}.Form", "message": f"form {name} is auto-numbered ({target.auto_number_field.name}): "
-                 "its records are created through the API, not by CreateRecord"}]
     problems = []
     fields = target.fields_by_name
     for key in data:

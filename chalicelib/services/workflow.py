@@ -236,7 +236,7 @@ def _act(caller: Caller, form_name: str, record_id: str, action: str, body: Any,
     result = {"record": shown, "transition": {"from": inst.state, "to": outcome.instance.state,
                                                       "path": outcome.path, "events": outcome.events}}
     if dry_run:
-        related_creates(caller.tenant, outcome.creates, new)  # validated as the real step would be
+        related_creates(caller.tenant, outcome.creates, new, numbered=False)  # validated as the real step would be
         return {**result, "dry_run": True}
     plan = _plan_for(caller.tenant, form, rec, new, entry, creates=outcome.creates,
                      dispatched={**ctx.dispatched, **(dispatched or {})})
@@ -289,11 +289,13 @@ def _plan_for(tenant: str, form: FormDefinition, old, new, entry: dict, fired: t
 MAX_CREATE_DEPTH = 3  # a created record's workflow may create records too, this many levels deep
 
 
-def related_creates(tenant: str, creates: list[dict], source, depth: int = 1) -> list[tuple]:
+def related_creates(tenant: str, creates: list[dict], source, depth: int = 1, *, numbered: bool = True) -> list[tuple]:
     """Records a workflow's CreateRecord steps make, validated by their own form and started on their
-    own form's workflow, written in the same transaction as the step (a failed step leaves no orphan)."""
+    own form's workflow, written in the same transaction as the step (a failed step leaves no orphan).
+    An auto-numbered form's record draws its number here, before the transaction, as an API create
+    does (a transaction that then fails leaves that number a gap); `numbered=False` (a dry run) draws none."""
     from ..ids import new_id
-    from .records import _plan
+    from .records import _number_formatter, _plan
     ops: list[tuple] = []
     if creates and depth > MAX_CREATE_DEPTH:
         raise ValidationFailed(f"CreateRecord steps nest deeper than {MAX_CREATE_DEPTH} levels",
@@ -304,9 +306,6 @@ def related_creates(tenant: str, creates: list[dict], source, depth: int = 1) ->
         except NotFound as exc:
             raise ValidationFailed(f"CreateRecord: form '{spec['form']}' does not exist",
                                    details=[{"path": "CreateRecord.Form", "message": "no published form"}]) from exc
-        if target.auto_number_field is not None:
-            raise ValidationFailed(f"CreateRecord into '{spec['form']}' is not supported: it has an auto_number field",
-                                   details=[{"path": "CreateRecord.Form", "message": "auto-numbered forms are created through the API"}])
         identity = {"id": new_id(), "number": None}  # $id of the new record ($number: none, as on an API create)
         try:
             validated = validate_record(target, spec["data"], system=True, record=identity)
@@ -323,11 +322,17 @@ def related_creates(tenant: str, creates: list[dict], source, depth: int = 1) ->
                             {**_variables(None, now), **record_variables(identity)})
             validated = validate_record(target, {}, previous=outcome.data, system=True, record=identity)
             nested = outcome.creates
+        data = validated.data
+        numbering = _number_formatter(target, now)
+        if numbering and numbered:
+            period, format_number, field_name = numbering
+            identity["number"] = format_number(record_store.take_number(record_store.counter_key(tenant, spec["form"], period)))
+            data = {**data, field_name: identity["number"]}
         rec = record_store.StoredRecord(tenant=tenant, id=identity["id"], form=spec["form"], form_version=version, version=1,
-                                       data=validated.data, created_at=now, created_by="workflow",
-                                       updated_at=now, updated_by="workflow",
+                                       data=data, created_at=now, created_by="workflow",
+                                       updated_at=now, updated_by="workflow", number=identity["number"],
                                        workflow=outcome.instance.to_dict() if outcome else None)
-        plan = _plan(target, validated.data, tenant)
+        plan = _plan(target, data, tenant)
         plan.unique_claims, plan.references = dict(validated.unique_values), validated.references
         ops += record_store.related_create_ops(rec, plan)
         ops.append(store.history_put(tenant, rec.form, rec.id, 1, rec.created_at,

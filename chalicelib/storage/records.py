@@ -330,6 +330,15 @@ def _take_number(counter_key: str) -> int:
     return int(counter.n)
 
 
+def take_number(counter_key: str) -> int:
+    """A number drawn outside a create (a workflow's CreateRecord into an auto-numbered form)."""
+    return _take_number(counter_key)
+
+
+def counter_key(tenant: str, form: str, period: str) -> str:
+    return keys.counter_pk(tenant, form, period)
+
+
 def _give_back_number(counter_key: str, seq: int) -> None:
     """Undo _take_number when the create wrote nothing and no later number was taken (no gap then)."""
     from pynamodb.exceptions import UpdateError

@@ -129,7 +129,7 @@ def test_create_record_into_a_form_that_cannot_take_it_is_refused(api):
         {"name": "no", "type": "auto_number", "format": "N{seq:4}"}, {"name": "text", "type": "text"}]})
     cases = {
         "nope": ({"Form": "nope", "Data": {"text": "title"}}, "States.Go.Steps[0].CreateRecord.Form"),
-        "numbered": ({"Form": "numbered", "Data": {"text": "title"}}, "States.Go.Steps[0].CreateRecord.Form"),
+        "number written": ({"Form": "numbered", "Data": {"text": "title", "no": "'N9'"}}, "States.Go.Steps[0].CreateRecord.Data.no"),
         "unknown field": ({"Form": "note", "Data": {"text": "title", "txet": "title"}}, "States.Go.Steps[0].CreateRecord.Data.txet"),
         "required missing": ({"Form": "note", "Data": {"extra": "title"}}, "States.Go.Steps[0].CreateRecord.Data"),
     }
@@ -142,7 +142,22 @@ def test_create_record_into_a_form_that_cannot_take_it_is_refused(api):
     assert {(d["dependant"]["kind"], d["dependant"]["name"], d["dependant"]["path"]) for d in details} == {
         ("workflow", "ticket", "States.Go.Steps[0].CreateRecord.Data.text")}
     numbered = {**NOTE, "fields": NOTE["fields"] + [{"name": "no", "type": "auto_number"}]}
-    assert refused(api, "form", "note", numbered)[0]["dependant"]["path"] == "States.Go.Steps[0].CreateRecord.Form"
+    upload(api, "form", "note", numbered)  # a numbered form takes CreateRecord too: the step draws the number
+
+
+def test_create_record_into_an_auto_numbered_form_draws_its_number(api):
+    upload(api, "form", "ticket", TICKET, query="?publish=true")
+    upload(api, "form", "numbered", {"title": "Numbered", "permissions": EVERYONE, "indexes": ["no"], "fields": [
+        {"name": "no", "type": "auto_number", "format": "N{seq:4}"}, {"name": "text", "type": "text"}]}, query="?publish=true")
+    upload(api, "workflow", "ticket", workflow(action({"CreateRecord": {"Form": "numbered", "Data": {"text": "title"}}})),
+           query="?publish=true")
+    for title in ("first", "second"):
+        assert api.call("POST", "/forms/ticket/records", body={"data": {"title": title}}, **ADMIN).status_code == 201
+    listed = api.call("GET", "/forms/numbered/records", **ADMIN).json["items"]
+    assert sorted((r["data"]["no"], r["number"], r["data"]["text"]) for r in listed) == [
+        ("N0001", "N0001", "first"), ("N0002", "N0002", "second")]
+    found = api.call("GET", "/forms/numbered/records?filter.no=N0002", **ADMIN).json["items"]
+    assert [r["data"]["text"] for r in found] == ["second"]  # indexed by the number it drew
 
 
 def test_send_email_lookup_and_dispatch_must_name_published_definitions(api):
