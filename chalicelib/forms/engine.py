@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from ..errors import AppError, ValidationFailed
 from ..expressions import compile_expression
 from .definition import FormDefinition, computed_order
-from .values import Invalid, computed_result, number_bound, value_check
+from .values import Invalid, computed_result, number_bound, value_check, value_settle
 
 
 @dataclass(frozen=True)
@@ -61,15 +61,39 @@ def _condition(expression: Any, context: dict, default: bool) -> bool:
         return False
 
 
+# Functions whose result depends only on the values of their arguments (numbers by value, not by how
+# they are written: 1280 and 1280.00 alike), never on the clock or on other fields read by name.
+_VALUE_FUNCTIONS = frozenset({"sum", "avg", "count", "min", "max", "abs", "floor", "ceil", "round", "is_empty",
+                              "coalesce", "if"})
+_AGAIN = object()  # Computed.settle: work the value out again
+
+
 class _Computed:
     """A computed field: its expression and how its result is cleaned."""
 
-    __slots__ = ("name", "expression", "boolean", "number", "bound", "step", "result", "scale")
+    __slots__ = ("name", "expression", "boolean", "number", "bound", "step", "result", "scale", "roots",
+                 "settleable")
 
     def __init__(self, f) -> None:
         self.name, self.expression, self.result, self.scale = f.name, _expression(f.expression), f.result, f.scale
         self.boolean, self.number = f.result == "boolean", f.result == "number"
         self.bound, self.step = number_bound(f.scale), Decimal(1).scaleb(-f.scale)
+        e = self.expression
+        self.roots = e.field_roots if e is not None and e is not _NEVER else frozenset()
+        # Its stored value can be taken again (settle) when the fields it reads hold the same values as
+        # when it was worked out: a number or boolean result of an expression over values alone (no
+        # $variable, no clock, no field read by name, no text made of a number).
+        self.settleable = e is not None and e is not _NEVER and not e.variables and self.result in ("number", "boolean") \
+            and e.functions <= _VALUE_FUNCTIONS
+
+    def settle(self, stored: Any) -> Any:
+        """value() again, from the value it gave before (as stored: a JSON round trip turns 445.10 into 445.1
+        and 136.00 into 136) over inputs equal in value; _AGAIN for a zero, whose sign the store drops."""
+        if stored is None or self.boolean:
+            return stored
+        if stored.__class__ is int:
+            return Decimal(stored).quantize(self.step) if stored else _AGAIN
+        return stored.quantize(self.step) if stored.__class__ is Decimal and stored else _AGAIN
 
     def value(self, context: dict) -> Any:
         if self.expression is _NEVER:
@@ -96,6 +120,7 @@ class _Field(NamedTuple):
     name: str
     path: str  # of a top-level field
     check: Any  # value -> normalised value, or raises Invalid; None for a sub-table
+    settle: Any  # a value check returned (and stored) -> what check returns for it again; None: the value itself
     rows: Any  # _Rows of a sub-table
     visible_if: Any
     may_be_required: bool  # required, or has a required_if
@@ -110,7 +135,8 @@ def _field(f) -> _Field:
     rows = _Rows(f) if f.type == "subtable" else None
     required_if = _expression(f.required_if)
     reference = ("user", None, f.role) if f.type == "user" else ("record", f.form, None) if f.type == "lookup" else None
-    return _Field(f.name, f"data.{f.name}", None if rows else value_check(f), rows, _expression(f.visible_if),
+    return _Field(f.name, f"data.{f.name}", None if rows else value_check(f), value_settle(f), rows,
+                  _expression(f.visible_if),
                   f.required or required_if is not None, f.required, required_if, f.read_only,
                   _expression(f.readonly_if), reference)
 
@@ -119,7 +145,7 @@ class _Rows:
     """A sub-table's row fields."""
 
     __slots__ = ("min_rows", "max_rows", "count", "names", "fields", "plain", "computed", "defaults", "conditional",
-                 "first_pass")
+                 "first_pass", "local", "reads_before", "settled")
 
     def __init__(self, f) -> None:
         self.min_rows, self.max_rows = f.min_rows, f.max_rows
@@ -134,14 +160,28 @@ class _Rows:
         conditions = [e for p in self.fields for e in (p.visible_if, p.required_if)]
         self.first_pass = bool(self.computed) and (bool(_reads(conditions) & {c.name for c in self.computed})
                                                    or _reads_by_name(conditions))
-        # Without conditions a new row's fields need only their checks: (name, check, required, reference).
-        self.plain = None if self.conditional else tuple((p.name, p.check, p.required, p.reference) for p in self.fields)
+        # Without conditions a new row's fields need only their checks: (name, check, settle, required, reference).
+        self.plain = None if self.conditional else tuple((p.name, p.check, p.settle, p.required, p.reference)
+                                                         for p in self.fields)
+        # The fields the row's computed values read, when they read nothing but the row's own checked fields
+        # and the computed values before them (no $variable, no field by name): a row holding all of those
+        # fields is their whole context.
+        checked, known, local = {p.name for p in self.fields}, set(), bool(self.computed)
+        for c in self.computed:
+            local = local and c.expression is not _NEVER and not c.expression.variables \
+                and "signature_valid" not in c.expression.source and c.roots <= checked | known
+            known.add(c.name)
+        self.local = frozenset(set().union(*(c.roots for c in self.computed)) & checked) if local else None
+        self.reads_before = any(p.readonly_if is not None for p in self.fields)
+        # Stored rows of a table without conditions, settled: (name, settle, reference) in field order.
+        self.settled = None if self.conditional else tuple((p.name, p.settle, p.reference) for p in self.fields)
 
 
 class FormPlan:
     """validate_record's checks for one form version, built once (FormDefinition.validation_plan)."""
 
-    __slots__ = ("fields", "kinds", "server_computed", "defaults", "computed_defaults", "computed", "preview", "unique")
+    __slots__ = ("fields", "kinds", "server_computed", "defaults", "computed_defaults", "computed", "preview", "unique",
+                 "reads_before")
 
     def __init__(self, form: FormDefinition) -> None:
         self.fields = tuple(_field(f) for f in form.fields if not f.computed_by_server)
@@ -160,6 +200,9 @@ class FormPlan:
                 readers += [c.expression for c in p.rows.computed]
         self.preview = bool(_reads(readers) & self.server_computed) or _reads_by_name(readers)
         self.unique = tuple(f for f in form.fields if f.unique)
+        # Whether a read-only condition anywhere needs the record as it was ({**previous, **variables}).
+        self.reads_before = any(p.readonly_if is not None or p.rows is not None and p.rows.reads_before
+                                for p in self.fields)
 
 
 def _reads(expressions) -> set[str]:
@@ -183,14 +226,20 @@ def record_variables(record: Any) -> dict:
 
 def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None = None,
                     variables: dict | None = None, system: bool = False,
-                    server_written: frozenset[str] | tuple[str, ...] = (), record: Any = None) -> ValidatedRecord:
+                    server_written: frozenset[str] | tuple[str, ...] = (), record: Any = None,
+                    previous_checked: bool = False) -> ValidatedRecord:
     """Create when previous is None, else a partial update: keys in patch replace, null clears.
     system=True is the workflow writing (SetFields): read-only rules, which guard users, do not apply.
     Server-owned fields (and signatures) are refused from anyone else, except those named in
     `server_written` (the platform's own write in a user's request, e.g. a confirmed signature upload);
     an update echoing a server-owned value unchanged is harmless and ignored.
     `record`: the record being written (its .id and .number become `$id` / `$number`); without it they
-    are null, as on a create whose number is not drawn yet."""
+    are null, as on a create whose number is not drawn yet.
+    `previous_checked`: `previous` is data this form version's validate_record returned (as stored: after
+    the JSON round trip too), so its values are valid as they are. The fields the patch leaves alone are
+    then not checked again, and the computed values that read none of what changed are taken over;
+    everything else — conditions, required rules, the patch's values, what depends on them — runs as on a
+    full check, with the same result (tests/unit/test_form_engine_compiled.py holds the two together)."""
     if not isinstance(patch, dict):
         raise ValidationFailed("record data must be an object", details=[{"path": "data", "message": "expected object"}])
     plan: FormPlan = form.validation_plan
@@ -230,51 +279,97 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
     else:  # merged is not changed below: the conditions may read it as it is
         context = {**merged, **variables} if variables else merged
     guarding = previous is not None and not system  # read-only rules apply to the fields in the patch
-    before = {**old_data, **variables} if guarding else None
-    for name, path, check, rows, visible_if, may_be_required, required, required_if, read_only, readonly_if, \
+    before = {**old_data, **variables} if guarding and plan.reads_before else None
+    # Settling (previous_checked): a field the patch leaves alone keeps its stored value, settled rather than
+    # checked; `dirty` gathers what may differ from the stored record (for the computed values after).
+    settling = previous_checked and bool(previous)
+    dirty: set | None = set(patch) if settling else None
+    get = merged.get
+    for name, path, check, settle, rows, visible_if, may_be_required, required, required_if, read_only, readonly_if, \
             reference in plan.fields:
+        value = get(name)
+        if settling and name not in patch:  # a stored value: valid as it is, but its conditions run again
+            if value is None:
+                if may_be_required and (visible_if is None or _condition(visible_if, context, True)) and (
+                        required or _condition(required_if, context, False)):
+                    problems.append({"path": path, "message": "is required"})
+                continue
+            if visible_if is not None and not _condition(visible_if, context, True):
+                dirty.add(name)  # a stored value the field's condition now hides
+                continue
+            if rows is not None:
+                try:
+                    normalized, exact = _settle_rows(rows, value, path, context, problems, references)
+                except Invalid as exc:
+                    problems.append({"path": path, "message": str(exc)})
+                    continue
+                if not exact:
+                    dirty.add(name)
+            else:
+                normalized = value if settle is None else settle(value)
+            if may_be_required and not value and (value == "" or value == []) and (
+                    required or _condition(required_if, context, False)):
+                problems.append({"path": path, "message": "is required"})
+                continue
+            out[name] = normalized
+            if reference is not None:
+                key = (reference[0], normalized, reference[1], reference[2])
+                if key not in references:
+                    references[key] = path
+            continue
+        fresh = guarding and name in patch
+        guarded = fresh
+        if value is None and not may_be_required and not guarded:
+            continue  # nothing there and nothing asked of it
         if visible_if is not None and not _condition(visible_if, context, True):
+            if settling and value is not None:
+                dirty.add(name)  # a stored value the field's condition now hides
             continue  # hidden fields keep no value and are never required
-        value = merged.get(name)
-        guarded = guarding and name in patch
-        locked = guarded and (read_only or _condition(readonly_if, before, False))
-        # `required` means "has a value": an empty text or list satisfies it no more than null does
-        # (`not value` first: a value equal to "" or [] is falsy, and most values are not).
-        missing = may_be_required and (value is None or not value and (value == "" or value == [])) and (
-            required or _condition(required_if, context, False))
+        locked = guarded and (read_only or readonly_if is not None and _condition(readonly_if, before, False))
         if value is None:
-            if locked and not _equal(old_data.get(name), None):
+            # `required` means "has a value": an empty text or list satisfies it no more than null does
+            if locked and old_data.get(name) is not None:
                 problems.append({"path": path, "message": "is read-only"})
-            elif missing:
+            elif required or _condition(required_if, context, False):  # may_be_required here
                 problems.append({"path": path, "message": "is required"})
             continue
         try:
-            if rows is None:
-                normalized = check(value)
-            else:
+            if rows is not None:
                 normalized = _check_rows(rows, value, path, context, before, previous.get(name) if guarded else None,
-                                         problems, references)
+                                         problems, references)[0]
+            else:
+                normalized = check(value)
         except Invalid as exc:
             # Normalised values are compared: the same instant in another offset is not a change.
             problems.append({"path": path, "message": "is read-only" if locked else str(exc)})
             continue
         if locked and not _equal(old_data.get(name), normalized):
             problems.append({"path": path, "message": "is read-only"})
-        elif missing:
+        # (`not value` first: a value equal to "" or [] is falsy, and most values are not)
+        elif may_be_required and not value and (value == "" or value == []) and (
+                required or _condition(required_if, context, False)):
             problems.append({"path": path, "message": "is required"})
         else:
             out[name] = normalized
             if reference is not None:
-                references.setdefault((reference[0], normalized, reference[1], reference[2]), path)
+                key = (reference[0], normalized, reference[1], reference[2])
+                if key not in references:
+                    references[key] = path
 
     if problems:
         raise ValidationFailed("record is invalid", details=problems)
-    _apply_computed(plan, out, variables)
-    unique = {f.name: f.unique_key(out[f.name]) for f in plan.unique if out.get(f.name) is not None}
-    if previous:
-        changed = sorted(k for k in set(out) | set(previous) if not _equal(previous.get(k), out.get(k)))
+    if settling:
+        _settle_computed(plan, out, variables, dirty)
+        # only what is dirty can differ from the stored record; a stored key no longer there is a change
+        changed = sorted({k for k in dirty if not _equal(previous.get(k), out.get(k))}
+                         | {k for k in previous.keys() - out.keys() if previous[k] is not None})
     else:
-        changed = sorted(k for k, v in out.items() if v is not None)  # _equal(None, v) only for None
+        _apply_computed(plan, out, variables)
+        if previous:
+            changed = sorted(k for k in set(out) | set(previous) if not _equal(previous.get(k), out.get(k)))
+        else:
+            changed = sorted(k for k, v in out.items() if v is not None)  # _equal(None, v) only for None
+    unique = {f.name: f.unique_key(out[f.name]) for f in plan.unique if out.get(f.name) is not None}
     return ValidatedRecord(data=out, references=[_reference(kind, target, target_form, role, path)
                                                  for (kind, target, target_form, role), path in references.items()],
                            unique_values=unique, changed_fields=changed)
@@ -292,20 +387,24 @@ def _reference(kind: str, target: Any, form: str | None, role: str | None, path:
 
 
 def _check_rows(rows_plan: _Rows, rows: Any, path: str, parent: dict, before: dict | None, old_rows: Any,
-                problems: list, references: dict) -> list:
-    """Rows have no ids: on an update row i is matched with previous row i, so a read-only row
-    field may not change at an existing position; rows beyond the previous count are new."""
+                problems: list, references: dict, settling: bool = False) -> tuple[list, bool]:
+    """(rows, exact). Rows have no ids: on an update row i is matched with previous row i, so a read-only
+    row field may not change at an existing position; rows beyond the previous count are new.
+    settling: `rows` are stored (checked) rows, not guarded: their values are settled, not checked, and a
+    computed value over the row's own fields alone is taken over; `exact` tells whether every row came
+    out holding the same fields, equal in value, as stored."""
     if not isinstance(rows, list):
         raise Invalid("must be a list of rows")
     if not rows_plan.min_rows <= len(rows) <= rows_plan.max_rows:
         raise Invalid(rows_plan.count)
-    old_rows = old_rows if isinstance(old_rows, list) else []
+    old_rows = old_rows if isinstance(old_rows, list) else ()
     out_rows = []
+    exact = settling
     row_names, computed, defaults = rows_plan.names, rows_plan.computed, rows_plan.defaults
-    conditional, first_pass, plain = rows_plan.conditional, rows_plan.first_pass, rows_plan.plain
+    conditional, first_pass, plain, local = rows_plan.conditional, rows_plan.first_pass, rows_plan.plain, rows_plan.local
     context = parent
     for i, row in enumerate(rows):
-        if not isinstance(row, dict):
+        if row.__class__ is not dict and not isinstance(row, dict):
             problems.append({"path": f"{path}[{i}]", "message": "must be an object"})
             continue
         if not defaults and row_names.issuperset(row) and None not in row.values():
@@ -324,17 +423,16 @@ def _check_rows(rows_plan: _Rows, rows: Any, path: str, parent: dict, before: di
                     context[c.name] = c.value(context)
         old = old_rows[i] if i < len(old_rows) and isinstance(old_rows[i], dict) else None
         out_row: dict[str, Any] = {}
-        rules = rows_plan.fields
         if old is None and plain is not None:
-            rules = ()  # a new row without conditions: its fields' checks are all there is
-            for name, check, required, reference in plain:
+            # a new (or settled) row without conditions: its fields' checks are all there is
+            for name, check, settle, required, reference in plain:
                 value = clean.get(name)
                 if value is None:
                     if required:
                         problems.append({"path": f"{path}[{i}].{name}", "message": "is required"})
                     continue
                 try:
-                    normalized = check(value)
+                    normalized = (value if settle is None else settle(value)) if settling else check(value)
                 except Invalid as exc:
                     problems.append({"path": f"{path}[{i}].{name}", "message": str(exc)})
                     continue
@@ -346,42 +444,118 @@ def _check_rows(rows_plan: _Rows, rows: Any, path: str, parent: dict, before: di
                         key = (reference[0], normalized, reference[1], reference[2])
                         if key not in references:
                             references[key] = f"{path}[{i}].{name}"
-        for name, _, check, _, visible_if, may_be_required, required, required_if, read_only, readonly_if, \
-                reference in rules:
-            if visible_if is not None and not _condition(visible_if, context, True):
-                continue
-            value = clean.get(name)
-            locked = old is not None and (read_only or readonly_if is not None
-                                          and _condition(readonly_if, {**before, **old}, False))
-            missing = may_be_required and (value is None or not value and (value == "" or value == [])) and (
-                required or _condition(required_if, context, False))
-            if value is None:
-                if locked and not _equal(old.get(name), None):
+        else:
+            for name, _, check, settle, _, visible_if, may_be_required, required, required_if, read_only, readonly_if, \
+                    reference in rows_plan.fields:
+                if visible_if is not None and not _condition(visible_if, context, True):
+                    continue
+                value = clean.get(name)
+                locked = old is not None and (read_only or readonly_if is not None
+                                              and _condition(readonly_if, {**before, **old}, False))
+                if value is None:
+                    if locked and old.get(name) is not None:
+                        problems.append({"path": f"{path}[{i}].{name}", "message": "is read-only"})
+                    elif may_be_required and (required or _condition(required_if, context, False)):
+                        problems.append({"path": f"{path}[{i}].{name}", "message": "is required"})
+                    continue
+                try:
+                    normalized = (value if settle is None else settle(value)) if settling else check(value)
+                except Invalid as exc:
+                    problems.append({"path": f"{path}[{i}].{name}", "message": "is read-only" if locked else str(exc)})
+                    continue
+                if locked and not _equal(old.get(name), normalized):
                     problems.append({"path": f"{path}[{i}].{name}", "message": "is read-only"})
-                elif missing:
+                elif may_be_required and not value and (value == "" or value == []) and (
+                        required or _condition(required_if, context, False)):
                     problems.append({"path": f"{path}[{i}].{name}", "message": "is required"})
-                continue
-            try:
-                normalized = check(value)
-            except Invalid as exc:
-                problems.append({"path": f"{path}[{i}].{name}", "message": "is read-only" if locked else str(exc)})
-                continue
-            if locked and not _equal(old.get(name), normalized):
-                problems.append({"path": f"{path}[{i}].{name}", "message": "is read-only"})
-            elif missing:
-                problems.append({"path": f"{path}[{i}].{name}", "message": "is required"})
+                else:
+                    out_row[name] = normalized
+                    if reference is not None:
+                        key = (reference[0], normalized, reference[1], reference[2])
+                        if key not in references:
+                            references[key] = f"{path}[{i}].{name}"
+        if computed:
+            # computed values over the row's own fields alone need no copy of the record around them
+            row_context = out_row if local is not None and local.issubset(out_row) else {**parent, **out_row}
+            if settling and row_context is out_row:
+                for c in computed:
+                    if c.settleable:
+                        value = c.settle(row.get(c.name))
+                        out_row[c.name] = c.value(out_row) if value is _AGAIN else value
+                    else:  # worked out again: what reads it may see another value than stored
+                        exact = False
+                        out_row[c.name] = c.value(out_row)
             else:
-                out_row[name] = normalized
+                exact = False
+                for c in computed:
+                    row_context[c.name] = out_row[c.name] = c.value(row_context)
+        if exact and len(out_row) != len(row):
+            exact = False  # a stored field the row no longer holds
+        out_rows.append(out_row)
+    return out_rows, exact
+
+
+def _settle_rows(rows_plan: _Rows, rows: Any, path: str, parent: dict, problems: list, references: dict) -> tuple[list, bool]:
+    """_check_rows(settling=True) of stored rows: a table without conditions takes each row's fields in
+    field order, settled, and its computed values over the row alone, without the checks a stored row
+    passed already (row count, objects, known fields, required ones)."""
+    settled, computed, local = rows_plan.settled, rows_plan.computed, rows_plan.local
+    if settled is None or rows.__class__ is not list or (computed and local is None):
+        return _check_rows(rows_plan, rows, path, parent, None, None, problems, references, True)
+    out_rows = []
+    exact = True
+    for i, row in enumerate(rows):
+        if row.__class__ is not dict:
+            return _check_rows(rows_plan, rows, path, parent, None, None, problems, references, True)
+        out_row: dict[str, Any] = {}
+        get = row.get
+        for name, settle, reference in settled:
+            value = get(name)
+            if value is not None:
+                out_row[name] = value = value if settle is None else settle(value)
                 if reference is not None:
-                    key = (reference[0], normalized, reference[1], reference[2])
+                    key = (reference[0], value, reference[1], reference[2])
                     if key not in references:
                         references[key] = f"{path}[{i}].{name}"
         if computed:
-            row_context = {**parent, **out_row}
-            for c in computed:
-                row_context[c.name] = out_row[c.name] = c.value(row_context)
+            if local.issubset(out_row):
+                for c in computed:
+                    if c.settleable:
+                        value = c.settle(get(c.name))
+                        out_row[c.name] = c.value(out_row) if value is _AGAIN else value
+                    else:
+                        exact = False
+                        out_row[c.name] = c.value(out_row)
+            else:
+                exact = False
+                row_context = {**parent, **out_row}
+                for c in computed:
+                    row_context[c.name] = out_row[c.name] = c.value(row_context)
+        if len(out_row) != len(row):
+            exact = False
         out_rows.append(out_row)
-    return out_rows
+    return out_rows, exact
+
+
+def _settle_computed(plan: FormPlan, data: dict, variables: dict, dirty: set) -> None:
+    """_apply_computed for settled data: a computed value that reads nothing dirty is taken over from the
+    stored one (in `data`), the others are worked out again (and are dirty themselves)."""
+    context = None
+    for c in plan.computed:
+        value = c.settle(data.get(c.name)) if c.settleable and c.roots.isdisjoint(dirty) else _AGAIN
+        if value is _AGAIN:
+            if context is None:
+                context = {**data, **variables}
+            value = c.value(context)
+            dirty.add(c.name)
+        if value is None:
+            data.pop(c.name, None)
+            if context is not None and c.name not in variables:
+                context.pop(c.name, None)
+        else:
+            data[c.name] = value
+            if context is not None and c.name not in variables:
+                context[c.name] = value
 
 
 def _apply_computed(plan: FormPlan, data: dict, variables: dict) -> dict:

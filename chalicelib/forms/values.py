@@ -224,6 +224,46 @@ def value_check(field) -> Check:
     return partial(_refuse, f"{t} fields are set by the server")
 
 
+def value_settle(field) -> Check | None:
+    """What value_check(field) returns for a value it already returned (a stored value, also after the
+    store's JSON round trip: an integral Decimal comes back as an int, trailing zeros dropped), without
+    checking it again: the incremental update (forms.engine) takes such values as valid. Each is
+    check(value) for every value check accepted; anything else is unspecified. None: the value itself."""
+    t = field.type
+    if t in ("number", "money", "percent", "rating"):
+        return _settle_number
+    if t == "geolocation":
+        return _settle_geolocation
+    if t in ("image", "file"):
+        return _settle_attachments if field.multiple else _settle_attachment
+    if t == "signature":
+        return _settle_attachment
+    return None  # text, dates, times, options, checkbox, duration, phone, e-mail, url, user, lookup: as stored
+
+
+def _settle_number(value: Any) -> Any:
+    # number_check: an int becomes its Decimal; a Decimal it returned is returned again as it is
+    # (scale 0: already quantized to exponent 0; the JSON round trip makes it an int)
+    return Decimal(value) if value.__class__ is int else value
+
+
+def _settle_geolocation(value: dict) -> dict:
+    lat, lng = value["lat"], value["lng"]
+    out = {"lat": Decimal(lat) if lat.__class__ is int else lat, "lng": Decimal(lng) if lng.__class__ is int else lng}
+    if "accuracy" in value:
+        accuracy = value["accuracy"]
+        out["accuracy"] = Decimal(accuracy) if accuracy.__class__ is int else accuracy
+    return out
+
+
+def _settle_attachment(value: dict) -> dict:
+    return dict(value)
+
+
+def _settle_attachments(value: list) -> list:
+    return [dict(v) for v in value]
+
+
 def _refuse(message: str, value: Any) -> Any:
     raise Invalid(message)
 

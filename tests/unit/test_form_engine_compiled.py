@@ -316,3 +316,168 @@ def test_a_date_time_before_year_one_in_utc_is_a_field_error_not_a_crash():
     with pytest.raises(Invalid, match="between years 0001 and 9999"):
         normalize_datetime("0001-01-01T00:00:00+01:00")
     assert normalize_datetime("0001-01-01T00:00:00-01:00") == "0001-01-01T01:00:00Z"
+
+
+# --- the incremental update (previous_checked=True) against the full check ---------------------------------
+# An update of a record this form version validated (as returned, or after the store's JSON round trip) may
+# settle the fields the patch leaves alone instead of checking them: it must answer exactly as the full check
+# — data, references, unique values, changed fields, errors — and never charge more expression steps.
+SETTLED = parse_form_definition({"name": "settled", "title": "Settled sub-tables and computed chains", "fields": [
+    {"name": "kind", "type": "select", "options": [{"value": "repair"}, {"value": "install"}, {"value": "visit"}],
+     "required": True, "default": "repair"},
+    {"name": "rate", "type": "money", "minimum": -100, "maximum": 1000},
+    {"name": "hours", "type": "number", "scale": 2, "required_if": "kind == 'install'"},
+    {"name": "labour", "type": "computed", "expression": "rate * hours", "scale": 2},
+    {"name": "labour_text", "type": "computed", "result": "text", "expression": "to_string(rate)"},
+    {"name": "when", "type": "datetime"},
+    {"name": "due", "type": "computed", "result": "date", "expression": "when"},
+    {"name": "late", "type": "computed", "result": "boolean", "expression": "not is_empty(when) and when < $now"},
+    {"name": "geo", "type": "geolocation"},
+    {"name": "pics", "type": "image", "multiple": True, "max_files": 2},
+    {"name": "who", "type": "user"},
+    {"name": "note", "type": "text", "visible_if": "labour > 100", "required_if": "total > 500"},
+    {"name": "bonus", "type": "money", "visible_if": "kind == 'install'"},
+    {"name": "digits", "type": "computed", "expression": "len(to_string(rate))", "scale": 0},
+    {"name": "signed_zero", "type": "computed", "expression": "rate * 0", "scale": 2},
+    {"name": "lines", "type": "subtable", "max_rows": 4, "fields": [
+        {"name": "part", "type": "lookup", "form": "part", "required": True},
+        {"name": "qty", "type": "number", "scale": 2, "required": True},
+        {"name": "price", "type": "money", "required": True, "minimum": -50},
+        {"name": "tag", "type": "select", "options": OPTIONS, "default": "a"},
+        {"name": "line", "type": "computed", "expression": "qty * price", "scale": 2},
+        {"name": "dear", "type": "computed", "result": "boolean", "expression": "line > 100"}]},
+    {"name": "labels", "type": "subtable", "max_rows": 2, "fields": [
+        {"name": "tag", "type": "select", "options": OPTIONS, "required": True},
+        {"name": "qty", "type": "number", "scale": 2},
+        {"name": "label", "type": "computed", "result": "text", "expression": "concat(tag, qty)"}]},
+    {"name": "shifts", "type": "subtable", "max_rows": 3, "fields": [
+        {"name": "start", "type": "datetime", "required": True},
+        {"name": "spent", "type": "duration"},
+        {"name": "paid", "type": "computed", "expression": "spent * rate / 3600", "scale": 2}]},
+    {"name": "parts", "type": "computed", "expression": "sum(lines.line)", "scale": 2},
+    {"name": "total", "type": "computed", "expression": "parts + coalesce(labour, 0) + coalesce(bonus, 0)", "scale": 2},
+    {"name": "big", "type": "computed", "result": "boolean", "expression": "total > 200"},
+]})
+INCREMENTAL_FORMS = FORMS + [SETTLED]
+
+
+def _condition_inputs(form) -> list[str]:
+    """Top-level fields some condition or computed value reads."""
+    from chalicelib.expressions import compile_expression
+    names: set[str] = set()
+    for f in form.fields:
+        for rf in [f] + list(getattr(f, "fields", [])):
+            for source in (rf.visible_if, rf.required_if, rf.readonly_if, getattr(rf, "expression", None)):
+                if source:
+                    names |= set(compile_expression(source).field_roots)
+    return sorted(names & {f.name for f in form.fields if not f.computed_by_server})
+
+
+def _update_patch(form, stored: dict, rnd: random.Random) -> dict:
+    """1–3 changes aimed at what the incremental path must follow: a condition's or computed value's input
+    (flipped, cleared), a sub-table (a row changed, added or dropped, or the table cleared), any field."""
+    inputs = _condition_inputs(form)
+    tables = [f.name for f in form.fields if f.type == "subtable"]
+    writable = [f.name for f in form.fields if not f.computed_by_server]
+    patch: dict = {}
+    for _ in range(rnd.randrange(1, 4)):
+        pick = rnd.random()
+        name = rnd.choice(inputs if inputs and pick < 0.4 else tables if tables and pick < 0.7 else writable)
+        f = form.fields_by_name[name]
+        roll = rnd.random()
+        if roll < 0.15:
+            patch[name] = None  # cleared
+        elif f.type == "subtable" and isinstance(stored.get(name), list) and roll < 0.8:
+            rows = [dict(r) for r in stored[name]]
+            if rows and rnd.random() < 0.6:
+                row = rnd.choice(rows)
+                rf = rnd.choice(f.fields)
+                row[rf.name] = valid_for(rf, rnd) if rnd.random() < 0.7 else value_for(rf, rnd)
+            elif rnd.random() < 0.5 and len(rows) < f.max_rows:
+                rows.append({rf.name: valid_for(rf, rnd) for rf in f.fields if rf.required or rnd.random() < 0.6})
+            elif rows:
+                rows.pop(rnd.randrange(len(rows)))
+            patch[name] = rows
+        else:
+            patch[name] = valid_for(f, rnd) if roll < 0.75 else value_for(f, rnd)
+    return patch
+
+
+def _padded(value, rnd: random.Random):
+    """Numbers now and then written with trailing zeros (5 → 5.00), as a client may: the store drops them."""
+    if isinstance(value, dict):
+        return {k: _padded(v, rnd) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_padded(v, rnd) for v in value]
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool) and rnd.random() < 0.3:
+        try:
+            return Decimal(value) + Decimal("0.00")
+        except ArithmeticError:
+            return value
+    return value
+
+
+def assert_incremental_same(form, patch, **kw) -> tuple:
+    expected, full_steps = outcome(form, patch, validate_record, **kw)
+    got, steps = outcome(form, patch, validate_record, previous_checked=True, **kw)
+    assert got == expected, (form.name, patch, kw)
+    assert steps <= full_steps
+    return expected
+
+
+@pytest.mark.parametrize("form", INCREMENTAL_FORMS, ids=lambda f: f.name)
+def test_incremental_updates_match_the_full_check(form):
+    from chalicelib import jsonutil
+    rnd = random.Random(f"incremental-{form.name}")
+    stored: list[dict] = []
+    while len(stored) < 40:  # records as this version stored them
+        data = _padded(payload(form, rnd), rnd)
+        try:
+            stored.append(validate_record(form, data, system=rnd.random() < 0.5,
+                                          server_written=tuple(f.name for f in form.fields if f.platform_written)).data)
+        except AppError:
+            continue
+    outcomes = {"ok": 0, "error": 0}
+    for i in range(1500):
+        previous = rnd.choice(stored)
+        if rnd.random() < 0.6:  # as read back from the store: 1280.00 → 1280, 445.10 → 445.1
+            previous = jsonutil.loads(jsonutil.dumps(previous))
+        kw: dict = {"previous": previous, "system": rnd.random() < 0.3}
+        if rnd.random() < 0.5:
+            kw["variables"] = {"$user": {"id": rnd.choice(["eng.zhang", "guest"]), "roles": ["agent"], "attributes": {}},
+                               "$now": rnd.choice(["2026-11-25T09:30:00Z", "2027-01-01T00:00:00Z"]), "$today": "2026-11-25"}
+        if rnd.random() < 0.2:
+            kw["record"] = {"id": ID, "number": rnd.choice([None, 7])}
+        patch = _update_patch(form, previous, rnd) if rnd.random() < 0.85 else {}
+        answer = assert_incremental_same(form, patch, **kw)
+        outcomes[answer[0]] += 1
+        if answer[0] == "ok" and rnd.random() < 0.3:
+            stored.append(validate_record(form, patch, **kw).data)  # later updates build on this one
+    assert outcomes["ok"] > 300 and outcomes["error"] > 30, outcomes
+
+
+def test_incremental_updates_of_a_full_work_order():
+    from bench.engines import UPDATE, WORK_ORDER_JSON
+
+    from chalicelib import jsonutil
+    form = next(f for f in FORMS if f.name == "work_order")
+    created = validate_record(form, jsonutil.loads(WORK_ORDER_JSON)).data
+    for previous in (created, jsonutil.loads(jsonutil.dumps(created))):
+        assert assert_incremental_same(form, UPDATE, previous=previous)[4] == sorted(UPDATE)
+        for patch in ({"warranty_status": "in_warranty"}, {"repair_quote": None}, {"parts_used": previous["parts_used"][:1]},
+                      {"parts_used": [{**previous["parts_used"][0], "quantity": 3}] + previous["parts_used"][1:]},
+                      {"visits": None}, {"satisfaction_rating": 1}, {"customer": None}, {"contract_price": "x"}):
+            for system in (False, True):
+                assert_incremental_same(form, patch, previous=previous, system=system)
+
+
+def test_incremental_updates_follow_hidden_inputs_and_stored_number_forms():
+    from chalicelib import jsonutil
+    lines = [{"part": ID, "qty": Decimal("2.00"), "price": Decimal("30.50")}, {"part": ID, "qty": 1, "price": -20}]
+    created = validate_record(SETTLED, {"kind": "install", "hours": Decimal("1.50"), "rate": Decimal("80.00"),
+                                        "bonus": 7, "lines": lines}).data
+    for previous in (created, jsonutil.loads(jsonutil.dumps(created))):
+        for patch in ({"kind": "repair"}, {"rate": None}, {"hours": 2}, {"lines": lines[:1]}, {"lines": None},
+                      {"bonus": 100}, {"kind": "visit", "note": "x"}, {}):
+            answer = assert_incremental_same(SETTLED, patch, previous=previous)
+            assert answer[0] == "ok", (patch, answer)
