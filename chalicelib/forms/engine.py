@@ -181,13 +181,14 @@ class FormPlan:
     """validate_record's checks for one form version, built once (FormDefinition.validation_plan)."""
 
     __slots__ = ("fields", "kinds", "server_computed", "defaults", "computed_defaults", "computed", "preview", "unique",
-                 "reads_before")
+                 "reads_before", "restamped", "written")
 
     def __init__(self, form: FormDefinition) -> None:
         self.fields = tuple(_field(f) for f in form.fields if not f.computed_by_server)
         self.kinds = {f.name: _COMPUTED if f.computed_by_server else _PLATFORM if f.platform_written else _WRITTEN
                       for f in form.fields}
         self.server_computed = frozenset(f.name for f in form.fields if f.computed_by_server)
+        self.written = frozenset(name for name, kind in self.kinds.items() if kind is _WRITTEN)
         self.defaults = tuple((f.name, f.default) for f in form.fields if f.default is not None)
         self.computed_defaults = any(name in self.server_computed for name, _ in self.defaults)
         self.computed = tuple(_Computed(f) for f in computed_order(form))
@@ -203,6 +204,10 @@ class FormPlan:
         # Whether a read-only condition anywhere needs the record as it was ({**previous, **variables}).
         self.reads_before = any(p.readonly_if is not None or p.rows is not None and p.rows.reads_before
                                 for p in self.fields)
+        # Fields a stored record may hold a later value of than its computed values were worked out from: a
+        # signature gets its signed_* keys after validation (services.uploads). The incremental update takes
+        # them as changed.
+        self.restamped = frozenset(f.name for f in form.fields if f.type == "signature")
 
 
 def _reads(expressions) -> set[str]:
@@ -249,8 +254,13 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
     problems: list[dict] = []
     kinds, server_computed = plan.kinds, plan.server_computed
     old_data = previous or {}
-    merged: dict[str, Any] = dict(old_data)
-    for key, value in patch.items():
+    if plan.written.issuperset(patch) and None not in patch.values():
+        merged: dict[str, Any] = {**old_data, **patch}  # every key a field a client writes, none cleared
+        patch_items = ()
+    else:
+        merged = dict(old_data)
+        patch_items = patch.items()
+    for key, value in patch_items:
         kind = kinds.get(key)
         if kind is None:
             problems.append({"path": f"data.{key}", "message": "unknown field"})
@@ -283,7 +293,7 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
     # Settling (previous_checked): a field the patch leaves alone keeps its stored value, settled rather than
     # checked; `dirty` gathers what may differ from the stored record (for the computed values after).
     settling = previous_checked and bool(previous)
-    dirty: set | None = set(patch) if settling else None
+    dirty: set | None = {*plan.restamped, *patch} if settling else None
     get = merged.get
     for name, path, check, settle, rows, visible_if, may_be_required, required, required_if, read_only, readonly_if, \
             reference in plan.fields:
@@ -367,8 +377,10 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
         _apply_computed(plan, out, variables)
         if previous:
             changed = sorted(k for k in set(out) | set(previous) if not _equal(previous.get(k), out.get(k)))
-        else:
+        elif None in out.values():
             changed = sorted(k for k, v in out.items() if v is not None)  # _equal(None, v) only for None
+        else:
+            changed = sorted(out)
     unique = {f.name: f.unique_key(out[f.name]) for f in plan.unique if out.get(f.name) is not None}
     return ValidatedRecord(data=out, references=[_reference(kind, target, target_form, role, path)
                                                  for (kind, target, target_form, role), path in references.items()],

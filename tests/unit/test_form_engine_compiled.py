@@ -481,3 +481,15 @@ def test_incremental_updates_follow_hidden_inputs_and_stored_number_forms():
                       {"bonus": 100}, {"kind": "visit", "note": "x"}, {}):
             answer = assert_incremental_same(SETTLED, patch, previous=previous)
             assert answer[0] == "ok", (patch, answer)
+
+
+def test_incremental_updates_take_a_signature_stamped_after_validation_as_changed():
+    form = parse_form_definition({"name": "stamped", "title": "Stamped", "fields": [
+        {"name": "note", "type": "text"},
+        {"name": "sign", "type": "signature", "signs": ["note"]},
+        {"name": "stamped", "type": "computed", "result": "boolean", "expression": "not is_empty(sign.signed_at)"}]})
+    sign = {"key": "t/x/stamped/1/sign/u", "content_type": "image/png", "size": 10}
+    data = validate_record(form, {"note": "n", "sign": sign}, server_written=("sign",)).data
+    assert data["stamped"] is False
+    data["sign"] = {**data["sign"], "signed_at": "2026-11-25T09:30:00Z", "signed_by": "eng.zhang"}  # as uploads.confirm does
+    assert assert_incremental_same(form, {"note": "m"}, previous=data)[1].count("'stamped': True") == 1
