@@ -18,6 +18,7 @@ from .storage import definitions as definition_store
 from .storage import members as member_store
 
 APP_DIR = Path(__file__).resolve().parent.parent / "definitions" / "after_sales"
+INSPECTION_DIR = APP_DIR.parent / "inspection"  # the second shipped app, installed beside it
 DEMO_TENANT = "demo"
 
 
@@ -47,7 +48,8 @@ def install_app(tenant: str, installer: str = "admin", app_dir: Path = APP_DIR) 
     # kinds that hang off a form, in install order (each is named after its form)
     # (e-mail templates and dispatch policies first: the workflow's steps name them)
     for kind, folder in (("email_template", "email_templates"), ("dispatch_policy", "dispatch_policies"),
-                         ("workflow", "workflows"), ("field_service", "field_services"), ("survey", "surveys")):
+                         ("workflow", "workflows"), ("field_service", "field_services"), ("survey", "surveys"),
+                         ("schedule", "schedules")):
         for name in manifest.get(folder, []):
             installed[f"{kind}:{name}"] = _install_definition(caller, tenant, kind, name,
                                                               jsonutil.loads((app_dir / folder / f"{name}.json").read_text()))
@@ -98,7 +100,10 @@ def install_demo_data(tenant: str, app_dir: Path = APP_DIR, forms: Collection[st
         if forms is not None and item["form"] not in forms:
             continue
         data = dict(item["data"])
-        for field, ref in (item.get("refs") or {}).items():
+        refs = item.get("refs") or {}
+        if any((ref["form"], ref["code"]) not in made and (forms is None or ref["form"] in forms) for ref in refs.values()):
+            continue  # what it points to was made by an earlier run, and so was it (a form left out leaves the field empty)
+        for field, ref in refs.items():
             if (ref["form"], ref["code"]) in made:
                 data[field] = made[(ref["form"], ref["code"])]
         try:
@@ -108,7 +113,7 @@ def install_demo_data(tenant: str, app_dir: Path = APP_DIR, forms: Collection[st
             if not any("already used" in d.get("message", "") for d in exc.details or []):
                 raise
             continue
-        code = data.get("code") or data.get("part_no") or data.get("user")
+        code = data.get("code") or data.get("part_no") or data.get("user") or data.get("external_id")
         if code:
             made[(item["form"], code)] = rec["id"]
     for line in demo.get("stock", []):
@@ -130,4 +135,6 @@ def bootstrap_local() -> list[dict]:
     create_tables()
     install_app(DEMO_TENANT)
     install_demo_data(DEMO_TENANT)
-    return demo_tokens()
+    install_app(DEMO_TENANT, app_dir=INSPECTION_DIR)
+    install_demo_data(DEMO_TENANT, app_dir=INSPECTION_DIR)
+    return demo_tokens() + demo_tokens(app_dir=INSPECTION_DIR)

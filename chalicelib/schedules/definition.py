@@ -61,7 +61,8 @@ class ScheduleDefinition(Translatable, _Strict):
     time_zone: str = Field(default="UTC", max_length=64)
     lead_days: int = Field(default=0, ge=0, le=366, description="make each occurrence's records this many days ahead")
     for_each: ForEach | None = None
-    values: dict[str, str] = Field(default_factory=dict, description="target field → expression")
+    values: dict[str, Any] = Field(default_factory=dict, description="target field → expression (a string) or a "
+                                   "literal value (number, boolean, list, object: e.g. a checklist's rows)")
     missed: Literal["catch_up", "latest"] = Field(
         default="catch_up", description="several occurrences due at once (runs were missed): make each of them "
         "(catch_up, the newest max_catch_up; older ones are skipped) or only the newest (latest)")

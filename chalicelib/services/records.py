@@ -192,11 +192,11 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
                              updated_by=caller.user_id, workflow=outcome.instance.to_dict() if outcome else None)
     plan = _plan(form, final.data, caller.tenant)
     plan.unique_claims = dict(final.unique_values)
-    plan.references = final.references
+    creates = outcome.creates if outcome else []
+    linked = {c["id"] for c in creates if c.get("id")}  # a CreateRecord's IdField: made in this transaction
+    plan.references = [r for r in final.references if r.target not in linked]
     entry = workflow.history_entry("create", caller.user_id, from_state=None, outcome=outcome,
                                    changed=sorted(final.data))
-
-    creates = outcome.creates if outcome else []
 
     def _extra(r: store.StoredRecord) -> list[tuple]:
         # built per attempt: the auto-number is known only then

@@ -62,7 +62,8 @@ def parse_schedule_kind(raw: Any, previous: Any, tenant: str | None):
                 problems.append({"path": f"values.{name}", "message": f"form {defn.form} has no field '{name}'"})
             elif field.computed_by_server:
                 problems.append({"path": f"values.{name}", "message": f"'{name}' is worked out by the platform ({field.type})"})
-            problems += _expression_problems(check_expression, f"values.{name}", expression, known, variables)
+            if isinstance(expression, str):
+                problems += _expression_problems(check_expression, f"values.{name}", expression, known, variables)
         for field in target.fields:
             if field.required and field.default is None and not field.computed_by_server and field.name not in defn.values \
                     and not field.visible_if and not getattr(field, "fetch_from", None):
@@ -244,7 +245,8 @@ def _make_page(tenant: str, name: str, defn: ScheduleDefinition, state: dict, no
         record_id = planning.record_id_for(tenant, name, head["key"], source["id"] if source else None,
                                            make_at(defn, original))
         try:
-            data = {field: _evaluate(expression, context) for field, expression in defn.values.items()}
+            data = {field: _evaluate(value, context) if isinstance(value, str) else value
+                    for field, value in defn.values.items()}
             records.create(caller, defn.form, {"data": data}, None, platform_id=record_id)
             made += 1
         except Conflict as exc:

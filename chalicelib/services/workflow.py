@@ -273,7 +273,8 @@ def _plan_for(tenant: str, form: FormDefinition, old, new, entry: dict, fired: t
               creates: list[dict] | None = None, dispatched: dict[str, int] | None = None):
     from .records import _plan, reference_diff, unique_diff
     plan = _plan(form, new.data, tenant)
-    plan.references = reference_diff(form, old.data, new.data)
+    linked = {c["id"] for c in creates or [] if c.get("id")}  # an IdField names a record this transaction makes
+    plan.references = [r for r in reference_diff(form, old.data, new.data) if r.target not in linked]
     plan.unique_claims, plan.unique_releases = unique_diff(form, old.data, new.data)
     from .dispatch import assignment_changes
     from .effects import step_effects
@@ -306,7 +307,8 @@ def related_creates(tenant: str, creates: list[dict], source, depth: int = 1, *,
         except NotFound as exc:
             raise ValidationFailed(f"CreateRecord: form '{spec['form']}' does not exist",
                                    details=[{"path": "CreateRecord.Form", "message": "no published form"}]) from exc
-        identity = {"id": new_id(), "number": None}  # $id of the new record ($number: none, as on an API create)
+        # $id of the new record (chosen by the step when its IdField keeps it); $number: none, as on an API create
+        identity = {"id": spec.get("id") or new_id(), "number": None}
         try:
             validated = validate_record(target, spec["data"], system=True, record=identity)
         except ValidationFailed as exc:

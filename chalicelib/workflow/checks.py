@@ -84,7 +84,7 @@ STEP_ERRORS = {"States.ALL": "any error", "States.DataError": "a field write the
                "Dispatch.NoCandidate": "no eligible engineer for a Dispatch step"}
 STEP_KEYS = {"Dispatch": {"Field", "Policy", "Exclude", "SkillField", "Form"},
              "SendEmail": {"Template", "ToField"},
-             "CreateRecord": {"Form", "Data"}}
+             "CreateRecord": {"Form", "Data", "IdField"}}
 STEP_REQUIRED = {"SendEmail": ("Template", "ToField")}
 
 
@@ -454,4 +454,11 @@ def _field_problems(wf: WorkflowDefinition, form) -> list[dict]:
                     else:
                         for field_name, source in spec.get("Data", {}).items():
                             need_expr(f"{path}.CreateRecord.Data.{field_name}", source if isinstance(source, str) else "null")
+                        id_field = spec.get("IdField")
+                        if id_field is not None:  # this record's lookup that takes the new record's id
+                            need_field(f"{path}.CreateRecord.IdField", id_field if isinstance(id_field, str) else "", ("lookup",))
+                            target = fields.get(id_field) if isinstance(id_field, str) else None
+                            if target is not None and target.type == "lookup" and target.form != spec["Form"]:
+                                problems.append({"path": f"{path}.CreateRecord.IdField", "message": f"'{id_field}' looks up "
+                                                 f"{target.form} records, not {spec['Form']}"})
     return problems

@@ -230,7 +230,12 @@ class Run:
                         for k, v in spec.get("Data", {}).items()}
             except AppError as exc:
                 raise StepError("States.ExpressionError", exc.message) from exc
-            self.outcome.creates.append({"form": spec["Form"], "data": data})
+            made = {"form": spec["Form"], "data": data}
+            if spec.get("IdField"):  # the new record's id, known now, kept on this record (a lookup to it)
+                from ..ids import new_id
+                made["id"] = new_id()
+                self._apply({spec["IdField"]: made["id"]})
+            self.outcome.creates.append(made)
 
     def _apply(self, updates: dict) -> None:
         try:

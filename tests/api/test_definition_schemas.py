@@ -6,15 +6,16 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-SHIPPED = Path(__file__).resolve().parents[2] / "definitions" / "after_sales"
+SHIPPED = Path(__file__).resolve().parents[2] / "definitions"  # every shipped app: after_sales, inspection
 FOLDERS = {"forms": "form", "workflows": "workflow", "field_services": "field_service", "dispatch_policies": "dispatch_policy",
-           "email_templates": "email_template", "surveys": "survey", "reports": "report", "dashboards": "dashboard"}
+           "email_templates": "email_template", "surveys": "survey", "reports": "report", "dashboards": "dashboard",
+           "schedules": "schedule"}
 MAPPING = {"name": "crm_orders", "form": "work_order", "external_id": "ref", "fields": {"fault_description": "text"}}
 
 
 def _shipped():
     for folder, kind in FOLDERS.items():
-        for path in sorted((SHIPPED / folder).glob("*.json")):
+        for path in sorted(SHIPPED.glob(f"*/{folder}/*.json")):
             yield kind, path.stem, json.loads(path.read_text())
 
 
