@@ -104,7 +104,7 @@ def on_publish(tenant: str, name: str) -> None:
                 return
             continue
         state = current["state"]
-        if store.save_state(tenant, name, state, rev=current["rev"], made=current["made"],
+        if store.save_state(tenant, name, state, rev=current["rev"],
                             next_at=_next_at(defn, state), ran_at=current["last_run_at"]):
             return
     raise Conflict("the schedule's state changed while it was published; publish again", code="write_contention")
@@ -125,11 +125,12 @@ def _definition(tenant: str, name: str) -> ScheduleDefinition:
 
 class RunResult(TypedDict):
     schedules: int
-    made: int
-    existed: int
-    failed: int
-    missed: int
-    skipped: int
+    made: int  # records made
+    existed: int  # found made already (a retry, a concurrent run)
+    failed: int  # refused by the target form (listed on the schedule's failures)
+    missed: int  # occurrences skipped by the missed-runs policy
+    skipped: int  # occurrences an admin skipped
+    busy: int  # schedules left to the run that holds their lease
 
 
 def run_due(now: str | None = None, budget_seconds: float = 40.0) -> RunResult:
@@ -137,7 +138,7 @@ def run_due(now: str | None = None, budget_seconds: float = 40.0) -> RunResult:
     waits for the next minute). Safe to run twice at once and to retry."""
     now = now or utc_now()
     stop_at = time.monotonic() + budget_seconds
-    total: RunResult = {"schedules": 0, "made": 0, "existed": 0, "failed": 0, "missed": 0, "skipped": 0}
+    total: RunResult = {"schedules": 0, "made": 0, "existed": 0, "failed": 0, "missed": 0, "skipped": 0, "busy": 0}
     for shard in range(store.SCHEDULE_SHARDS):
         start = None
         while time.monotonic() < stop_at:
@@ -151,7 +152,7 @@ def run_due(now: str | None = None, budget_seconds: float = 40.0) -> RunResult:
                     log.warning("schedule %s of %s stopped: %s", item["name"], item["tenant"], exc.message)
                     continue
                 total["schedules"] += 1
-                for key in ("made", "existed", "failed", "missed", "skipped"):
+                for key in ("made", "existed", "failed", "missed", "skipped", "busy"):
                     total[key] += counts[key]
             if start is None:
                 break
@@ -159,31 +160,45 @@ def run_due(now: str | None = None, budget_seconds: float = 40.0) -> RunResult:
 
 
 def run_one(tenant: str, name: str, now: str, stop_at: float) -> dict:
-    """Plan, then make the queued occurrences' records, storing progress after each page."""
-    counts = {"made": 0, "existed": 0, "failed": 0, "missed": 0, "skipped": 0}
+    """Plan, then make the queued occurrences' records, storing progress after each page. The run that
+    stores the plan (or finds the queue without a live lease) holds a lease on it, renewed with every
+    page; another run meanwhile leaves the schedule alone. The lease saves work, never correctness:
+    a record's id is fixed, so two runs that both make it make it once."""
+    import uuid
+    counts = {"made": 0, "existed": 0, "failed": 0, "missed": 0, "skipped": 0, "busy": 0}
     now_at = parse_iso(now)
+    me = uuid.uuid4().hex
     for _attempt in range(SAVE_ATTEMPTS * 4):
         current = store.get_state(tenant, name)
         if current is None:
             return counts
         defn = definitions.published_or_none(tenant, KIND, name)
-        state, rev, made = current["state"], current["rev"], current["made"]
+        state, rev = current["state"], current["rev"]
         if defn is None:  # no published version any more: leave the index
-            store.save_state(tenant, name, state, rev=rev, made=made, next_at=None, ran_at=now)
+            store.save_state(tenant, name, state, rev=rev, next_at=None, ran_at=now)
+            return counts
+        lease = state.get("lease") or {}
+        if state.get("queue") and lease.get("owner") not in (None, me) and lease.get("until", "") > utc_now():
+            counts["busy"] = 1  # another run is making these records now
             return counts
         if not state.get("queue"):
             decision = planning.plan_run(defn, state, now_at)
             if not decision.changed and decision.done_through == state.get("done_through"):
                 next_at = iso(decision.next_at) if decision.next_at else None
                 if next_at != current["next_at"]:
-                    store.save_state(tenant, name, state, rev=rev, made=made, next_at=next_at, ran_at=now)
+                    store.save_state(tenant, name, state, rev=rev, next_at=next_at, ran_at=now)
                 return counts
-            state = _applied(state, decision, now)
-            if not store.save_state(tenant, name, state, rev=rev, made=made, next_at=now, ran_at=now):
+            state = _leased(_applied(state, decision, now), me)
+            if not store.save_state(tenant, name, state, rev=rev, next_at=now, ran_at=now):
                 continue  # another run planned first: read its plan
             rev += 1
             counts["missed"] += sum(1 for e in decision.log_add if e["outcome"] == "missed")
             counts["skipped"] += sum(1 for e in decision.log_add if e["outcome"] == "skipped")
+        elif lease.get("owner") != me:  # a queue nobody works (its run stopped or ran out of time): take it
+            state = _leased(state, me)
+            if not store.save_state(tenant, name, state, rev=rev, next_at=now, ran_at=now):
+                continue
+            rev += 1
         lost = False
         while state.get("queue"):
             if time.monotonic() >= stop_at:
@@ -192,15 +207,27 @@ def run_one(tenant: str, name: str, now: str, stop_at: float) -> dict:
             for key in ("made", "existed", "failed"):
                 counts[key] += page[key]
             state = page["state"]
-            next_at = now if state.get("queue") else _next_at(defn, state)
-            if not store.save_state(tenant, name, state, rev=rev, made=made, made_add=page["made"], next_at=next_at, ran_at=now):
+            if state.get("queue"):
+                state, next_at = _leased(state, me), now
+            else:
+                state, next_at = {k: v for k, v in state.items() if k != "lease"}, _next_at(defn, state)
+            if not store.save_state(tenant, name, state, rev=rev, made_add=page["made"], next_at=next_at, ran_at=now):
+                store.count_made(tenant, name, page["made"])
                 lost = True  # another run moved on: what we made is made (ids are fixed); read where it is
                 break
             rev += 1
-            made += page["made"]
         if not lost:
             return counts
     return counts
+
+
+LEASE_SECONDS = 120  # longer than a page takes; a run that dies leaves the queue to the next run after it
+
+
+def _leased(state: dict, owner: str) -> dict:
+    from datetime import timedelta
+    until = iso(datetime.now(timezone.utc) + timedelta(seconds=LEASE_SECONDS))
+    return {**state, "lease": {"owner": owner, "until": until}}
 
 
 def _applied(state: dict, decision: planning.Decision, now: str) -> dict:
@@ -215,8 +242,24 @@ def _system(tenant: str, name: str) -> Caller:
     return Caller(tenant, f"schedule:{name}", frozenset({"admin"}), name=f"schedule {name}")
 
 
+SINGLE_PER_PAGE = 25  # occurrences of one record each made between two saves of the state
+
+
 def _make_page(tenant: str, name: str, defn: ScheduleDefinition, state: dict, now: str) -> dict:
-    """One page of the queue's head occurrence: its records made (or found made); the state after it."""
+    """One page: the next source records of the queue's head occurrence, or (one record per occurrence)
+    the next few occurrences; their records made (or found made) and the state after them."""
+    totals = {"made": 0, "existed": 0, "failed": 0}
+    for _ in range(1 if defn.for_each is not None else SINGLE_PER_PAGE):
+        page = _make_head(tenant, name, defn, state, now)
+        state = page["state"]
+        for key in totals:
+            totals[key] += page[key]
+        if not state.get("queue"):
+            break
+    return {"state": state, **totals}
+
+
+def _make_head(tenant: str, name: str, defn: ScheduleDefinition, state: dict, now: str) -> dict:
     from . import records
     caller = _system(tenant, name)
     head = dict(state["queue"][0])
@@ -264,7 +307,8 @@ def _make_page(tenant: str, name: str, defn: ScheduleDefinition, state: dict, no
     new = {**state, "failures": failures[-MAX_FAILURES:]}
     if cursor is None:
         queue.pop(0)
-        entry = {"key": head["key"], "outcome": "made", "made": head["made"], "existed": head["existed"],
+        # records = made by this run or found made: the stored chain of pages covers each source once
+        entry = {"key": head["key"], "outcome": "made", "records": head["made"] + head["existed"],
                  "failed": head["failed"], "at": now}
         if head["at"] != head["key"]:
             entry["postponed_to"] = head["at"]
@@ -431,7 +475,7 @@ def decide(caller: Caller, name: str, key: str, body: Any) -> ScheduleView:
                                        details=[{"path": "occurrence", "message": "too many decisions"}])
             overrides[key] = {"skip": True, **who} if body.get("skip") else {"to": to, **who}
         state = {**state, "deferred": deferred, "overrides": overrides}
-        if store.save_state(caller.tenant, name, state, rev=current["rev"], made=current["made"],
+        if store.save_state(caller.tenant, name, state, rev=current["rev"],
                             next_at=_next_at(defn, state), ran_at=current["last_run_at"]):
             return view(caller, name)
     raise Conflict("the schedule is running; try again", code="write_contention")

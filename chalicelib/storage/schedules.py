@@ -5,7 +5,7 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
 from .. import jsonutil
 from . import keys
@@ -19,15 +19,6 @@ def _shard(tenant: str, name: str) -> int:
     return zlib.crc32(f"{tenant}#{name}".encode()) % SCHEDULE_SHARDS
 
 
-def _index(item: ScheduleStateItem, next_at: str | None) -> None:
-    item.next_at = next_at
-    if next_at is None:  # paused or ended: out of the due index
-        item.opk = item.lsk = None
-    else:
-        item.opk = f"SCHEDULES#{_shard(item.tenant, item.name)}"
-        item.lsk = f"{next_at}#{item.tenant}#{item.name}"
-
-
 def get_state(tenant: str, name: str) -> dict[str, Any] | None:
     """{"state", "rev", "made", "next_at", "last_run_at"} read consistently, or None."""
     try:
@@ -39,20 +30,35 @@ def get_state(tenant: str, name: str) -> dict[str, Any] | None:
 
 
 def save_state(tenant: str, name: str, state: dict, *, rev: int | None, next_at: str | None,
-               made_add: int = 0, made: int = 0, ran_at: str | None = None) -> bool:
+               made_add: int = 0, ran_at: str | None = None) -> bool:
     """Write the state as revision rev + 1 if the stored one is still `rev` (None: only if there is
-    none yet). False when another run got there first."""
-    item = ScheduleStateItem(keys.schedule_pk(tenant, name), STATE_SK, tenant=tenant, name=name,
-                             body=jsonutil.dumps(state), rev=(rev or 0) + 1, made=made + made_add, last_run_at=ran_at)
-    _index(item, next_at)
+    none yet); `made_add` is ADDed to the records-made count. False when another run got there first."""
+    from pynamodb.exceptions import UpdateError
+    item = ScheduleStateItem(keys.schedule_pk(tenant, name), STATE_SK)
+    actions = [ScheduleStateItem.tenant.set(tenant), ScheduleStateItem.name.set(name),
+               ScheduleStateItem.body.set(jsonutil.dumps(state)), ScheduleStateItem.rev.set((rev or 0) + 1),
+               ScheduleStateItem.made.add(made_add)]
+    if ran_at is not None:
+        actions.append(ScheduleStateItem.last_run_at.set(ran_at))
+    if next_at is None:  # paused or ended: out of the due index
+        actions += [ScheduleStateItem.next_at.remove(), ScheduleStateItem.opk.remove(), ScheduleStateItem.lsk.remove()]
+    else:
+        actions += [ScheduleStateItem.next_at.set(next_at), ScheduleStateItem.opk.set(f"SCHEDULES#{_shard(tenant, name)}"),
+                    ScheduleStateItem.lsk.set(f"{next_at}#{tenant}#{name}")]
     condition = ScheduleStateItem.pk.does_not_exist() if rev is None else ScheduleStateItem.rev == rev
     try:
-        item.save(condition)
-    except PutError as exc:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise
     return True
+
+
+def count_made(tenant: str, name: str, made: int) -> None:
+    """Records a run made whose progress another run had already stored: counted all the same."""
+    if made:
+        ScheduleStateItem(keys.schedule_pk(tenant, name), STATE_SK).update(actions=[ScheduleStateItem.made.add(made)])
 
 
 def due_states(shard: int, now: str, limit: int = 50, start: dict | None = None) -> tuple[list[dict], dict | None]:
