@@ -24,7 +24,9 @@ def one_schedule(request, caller, name):
 
 @route(bp, "/schedules/{name}/occurrences/{occurrence}", methods=["POST"])
 def decide(request, caller, name, occurrence):
-    return service.decide(caller, name, occurrence, body_of(request))
+    from urllib.parse import unquote
+    # "2027-01-01T08:00": a client may send the colon percent-encoded, and not every server decodes it
+    return service.decide(caller, name, unquote(occurrence), body_of(request))
 
 
 @route(bp, "/schedules/{name}/run", methods=["POST"])

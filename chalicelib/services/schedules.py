@@ -384,7 +384,9 @@ def view(caller: Caller, name: str, count: int = 10) -> ScheduleView:
     _may_see(caller, caller.tenant, defn)
     current = store.get_state(caller.tenant, name) or {"state": {}, "made": 0, "next_at": None, "last_run_at": None}
     state = current["state"]
-    return {"name": name, "title": defn.title, "form": defn.form, "version": version, "enabled": defn.enabled,
+    from ..locales import localize
+    title = localize(defn, caller.language).title or name
+    return {"name": name, "title": title, "form": defn.form, "version": version, "enabled": defn.enabled,
             "rrule": defn.rrule, "time_zone": defn.time_zone, "made": current["made"], "next_at": current["next_at"],
             "last_run_at": current["last_run_at"], "upcoming": planning.upcoming(defn, state, count) if defn.enabled else [],
             "log": list(reversed(state.get("log") or [])), "failures": list(reversed(state.get("failures") or []))}

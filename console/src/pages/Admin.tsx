@@ -5,6 +5,7 @@ import { NavLink, Route, Routes } from 'react-router'
 import { ApiError, get, post, api } from '../lib/api'
 import { formatDateTime } from '../lib/i18n'
 import { useNavigation } from '../lib/queries'
+import Schedules from './Schedules'
 
 interface Member { user_id: string; display_name: string; email: string | null; roles: string[]; active: boolean; attributes: Record<string, string> }
 interface Head { kind: string; name: string; latest: number; published: number | null; updated_at: string | null }
@@ -139,12 +140,14 @@ export default function Admin() {
       <nav aria-label={t('admin')} className="row tabs">
         <NavLink to="/admin/members">{t('members')}</NavLink>
         <NavLink to="/admin/definitions">{t('definitions')}</NavLink>
+        <NavLink to="/admin/schedules">{t('schedules')}</NavLink>
         <NavLink to="/admin/audit">{t('audit')}</NavLink>
         <NavLink to="/admin/access">{t('accessQuestion')}</NavLink>
       </nav>
       <Routes>
         <Route path="members" element={<Members />} />
         <Route path="definitions" element={<Definitions />} />
+        <Route path="schedules" element={<Schedules />} />
         <Route path="audit" element={<Audit />} />
         <Route path="access" element={<Access />} />
         <Route path="*" element={<Members />} />
