@@ -8,8 +8,8 @@
   conflict, reported with both values and kept on the record (a conflict item), never dropped.
 - Workflow actions, check-in/out and parts use the record's current version: they are checked
   against the current state, not the device's stale copy.
-- The response carries per-operation results and what the user should pull since their cursor:
-  the records of their open tasks whose version differs from the one the cursor remembers, and
+- The response carries per-operation results and what the user should pull since their cursor (a
+  position in their change feed, storage.feed): the records of their open tasks changed since, and
   those no longer theirs.
 """
 from __future__ import annotations
@@ -25,6 +25,7 @@ from .. import cursors, jsonutil
 from ..errors import AppError, BadRequest, Conflict, NotFound, ValidationFailed
 from ..forms.fields import NAME_PATTERN
 from ..ids import is_valid_id
+from ..storage import feed as feed_store
 from ..storage import records as record_store
 from ..storage import sync as store
 from . import definitions, fieldwork, records, workflow
@@ -55,9 +56,10 @@ class OpResult(TypedDict):
 
 
 class Changes(TypedDict):
-    records: list[records.RecordOut]  # the caller's task records whose version the cursor does not hold
-    assigned: list[str]
-    unassigned: list[str]  # ids that were the caller's at the last sync and no longer are
+    records: list[records.RecordOut]  # the caller's task records changed since the cursor
+    assigned: list[str]  # full: every record the caller holds; else those of `records`
+    unassigned: list[str]  # ids that changed since the cursor and are no longer the caller's
+    full: bool  # a full resync (no cursor, an old or expired one): `assigned` is the whole set
 
 
 class Pulled(TypedDict):
@@ -101,7 +103,8 @@ def sync(caller: Caller, body: Any) -> SyncAnswer:
             made_id = (result.get("result") or {}).get("id") if result["status"] == "applied" else None
             made[op["record_id"]] = made_id or _would_be_id(caller, op["record_id"])
         results.append(result)
-    return {"results": results, **pull(caller, body.get("cursor"))}
+    replay_only = bool(results) and all(r.get("replayed") for r in results)
+    return {"results": results, **pull(caller, body.get("cursor"), ids, replay_only)}
 
 
 def _would_be_id(caller: Caller, client_id: str) -> str:
@@ -315,7 +318,8 @@ def _merge_update(caller: Caller, op: dict, key: tuple[str, str], device: str | 
     form = definitions.version_of(caller.tenant, "form", rec.form, rec.form_version)
     visible = access.visible_fields(rec.data)
     # compare like with like: the device's values as the form engine would store them
-    mine = validate_record(form, data, previous=rec.data, system=True, record=rec).data
+    # rec.data was validated by this version (form = the record's version): an incremental check
+    mine = validate_record(form, data, previous=rec.data, system=True, record=rec, previous_checked=True).data
     apply, conflicts = {}, []
 
     def conflict(name: str, value: Any, reason: str | None = None) -> dict:
@@ -332,7 +336,7 @@ def _merge_update(caller: Caller, op: dict, key: tuple[str, str], device: str | 
         elif jsonutil.dumps(mine.get(name), canonical=True) != jsonutil.dumps(rec.data.get(name), canonical=True):
             conflicts.append(conflict(name, value))
     if apply:  # a value the record's current state no longer keeps (e.g. visible_if now false) is not dropped
-        kept = validate_record(form, apply, previous=rec.data, system=True, record=rec).data
+        kept = validate_record(form, apply, previous=rec.data, system=True, record=rec, previous_checked=True).data
         for name in [n for n, v in apply.items() if v is not None and kept.get(n) is None]:
             conflicts.append(conflict(name, apply.pop(name), "not stored: the record's current values hide this field"))
     extra = []
@@ -355,46 +359,158 @@ def _merge_update(caller: Caller, op: dict, key: tuple[str, str], device: str | 
     return outcome
 
 
-# ---- pull ------------------------------------------------------------------------------------
+# ---- pull ----------------------------------------------------------------------------------
+#
+# The cursor is a position in the user's change feed (storage.feed): the last entry number read,
+# the numbers not yet visible then (holes: changes in flight, looked up again until they appear or
+# settle), the time of the pull, and a digest of the caller's roles and attributes (what a record's
+# visibility depends on besides the record). A pull is one Query of the entries after that position
+# (+ one BatchGetItem of the holes, if any) and one consistent BatchGetItem of the records they name,
+# each re-checked: still the user's task and readable → `records`, else → `unassigned`. Its reads
+# follow what changed, not how many open tasks the user has. A cursor of the old format (versions),
+# none, one older than the feed's TTL or one issued under other roles gets a full resync: every open
+# task's record, as before.
 
-def _encode_cursor(tenant: str, user: str, seen: dict[str, int]) -> str:
-    return cursors.seal("sync", {"t": tenant, "u": user, "v": seen})
+MAX_FEED_ENTRIES = 2000  # more changes than this since the cursor: a full resync reads less
+MAX_HOLES = 50  # numbers in flight the cursor keeps (the cursor stays under cursors.MAX_CURSOR_CHARS)
+RECENT_LIMIT = 2000  # a full resync looks at most this far back for changes in flight
 
 
-def _decode_cursor(caller: Caller, cursor: str) -> dict[str, int]:
+class _Feed(TypedDict):
+    n: int
+    h: list[list[int]]
+    a: int
+    r: str
+    o: NotRequired[str]
+
+
+def _identity(caller: Caller) -> str:
+    import hashlib
+    text = jsonutil.dumps([sorted(caller.roles), sorted(caller.attributes)], canonical=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _batch_digest(op_ids: list[str]) -> str:
+    import hashlib
+    return hashlib.sha256("\x00".join(sorted(op_ids)).encode()).hexdigest()[:16]
+
+
+def _encode_cursor(caller: Caller, position: int, holes: list[list[int]], at: int, batch: str | None = None) -> str:
+    body: dict[str, Any] = {"t": caller.tenant, "u": caller.user_id, "n": position, "h": holes, "a": at, "r": _identity(caller)}
+    if batch:
+        body["o"] = batch
+    return cursors.seal("sync", body)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _decode_cursor(caller: Caller, cursor: str) -> tuple[str, Any]:
+    """("versions", {record id: version}) for a cursor of the old format, ("feed", body) for a feed position."""
     body = cursors.open_("sync", cursor, "cursor")
-    versions = body.get("v")
-    if not isinstance(versions, dict) or not all(isinstance(v, int) and not isinstance(v, bool) for v in versions.values()):
-        raise cursors.invalid("cursor", "not a sync cursor of this API")
+    if "v" in body:
+        versions = body.get("v")
+        if not isinstance(versions, dict) or not all(isinstance(v, int) and not isinstance(v, bool) for v in versions.values()):
+            raise cursors.invalid("cursor", "not a sync cursor of this API")
+        parsed: Any = ("versions", {str(k): v for k, v in versions.items()})
+    else:
+        holes = body.get("h")
+        if not (_is_int(body.get("n")) and _is_int(body.get("a")) and isinstance(body.get("r"), str)
+                and isinstance(holes, list) and len(holes) <= MAX_HOLES
+                and all(isinstance(h, list) and len(h) == 2 and _is_int(h[0]) and _is_int(h[1]) for h in holes)
+                and isinstance(body.get("o", ""), str)):
+            raise cursors.invalid("cursor", "not a sync cursor of this API")
+        parsed = ("feed", body)
     if body.get("t") != caller.tenant or body.get("u") != caller.user_id:
         raise BadRequest("cursor belongs to another user", code="invalid_cursor", details=[{"path": "cursor", "message": "not yours"}])
-    return {str(k): v for k, v in versions.items()}
+    return parsed
 
 
-def pull(caller: Caller, cursor: str | None) -> Pulled:
-    """What changed for this user since `cursor`: the records of their open tasks whose version is not
-    the one the cursor says they have (all on a first sync), and ids that were theirs at the last sync
-    and no longer are. The cursor holds versions, not a time, so no clock skew or slow commit can
-    hide a change."""
-    seen = _decode_cursor(caller, cursor) if cursor else {}
-    tasks = store.open_task_records(caller.tenant, f"user:{caller.user_id}")
-    current = sorted({t["record_id"] for t in tasks})
-    changed, versions = [], {}
-    forms: dict[str, Any] = {}
-    for rec in store.get_records(caller.tenant, current):
-        if rec.form not in forms:
+class _Reader:
+    """Decides, per record, whether the caller holds it: an open task of theirs on the record (read
+    from the record itself) and a published form whose rules let them read it."""
+
+    def __init__(self, caller: Caller) -> None:
+        self.caller, self.forms = caller, {}
+
+    def access(self, rec) -> Any:
+        if f"user:{self.caller.user_id}" not in {t.get("assignee") for t in (rec.workflow or {}).get("tasks", [])}:
+            return None
+        if rec.form not in self.forms:
             try:
-                forms[rec.form] = records.access_for(caller, definitions.published(caller.tenant, "form", rec.form)[1])
+                self.forms[rec.form] = records.access_for(self.caller, definitions.published(self.caller.tenant, "form", rec.form)[1])
             except NotFound:
-                forms[rec.form] = None
-        access = forms[rec.form]
+                self.forms[rec.form] = None
+        access = self.forms[rec.form]
         if access is None or not access.can("read") or not access.row_visible(rec.data):
+            return None
+        return access
+
+
+def pull(caller: Caller, cursor: str | None, batch: list[str] | None = None, replay_only: bool = False) -> Pulled:
+    """What changed for this user since `cursor`. `batch`: the op ids of the call (its digest goes into
+    the cursor handed back); `replay_only`: every operation of the call was already applied — when the
+    cursor is the one this very batch's answer carried, the client has seen all of it: nothing is read
+    and the same cursor comes back (what changed meanwhile comes with the next sync, nothing is lost)."""
+    now = feed_store.now_ms()
+    kind, body = _decode_cursor(caller, cursor) if cursor else ("none", None)
+    digest = _batch_digest(batch) if batch else None
+    if kind == "feed" and body["r"] == _identity(caller) and now - body["a"] < (feed_store.FEED_TTL_SECONDS - 86400) * 1000:
+        if replay_only and digest and body.get("o") == digest:
+            return {"changes": {"records": [], "assigned": [], "unassigned": [], "full": False}, "cursor": cursor}
+        return _incremental(caller, body, now, digest)
+    return _full(caller, body if kind == "versions" else None, now, digest)
+
+
+def _incremental(caller: Caller, body: dict, now: int, digest: str | None) -> Pulled:
+    tenant, user = caller.tenant, caller.user_id
+    position = body["n"]
+    entries, complete = feed_store.after(tenant, user, position, MAX_FEED_ENTRIES)
+    if not complete:  # a lot changed: read every open task once, and still say what left among these
+        return _full(caller, None, now, digest, also={e["record_id"] for e in entries if e["kind"] != feed_store.VOID})
+    holes = body["h"]
+    found = feed_store.entries(tenant, user, [s for s, _ in holes])
+    seen = {e["seq"] for e in entries} | {e["seq"] for e in found}
+    top = max([position, *(e["seq"] for e in entries)])
+    settle = feed_store.SETTLE_SECONDS * 1000
+    keep = [[s, t] for s, t in holes if s not in seen and now - t < settle]
+    keep += [[s, now] for s in range(position + 1, top) if s not in seen]
+    ids = sorted({e["record_id"] for e in [*entries, *found] if e["kind"] != feed_store.VOID})
+    reader, changed, assigned = _Reader(caller), [], []
+    for rec in store.get_records(tenant, ids, consistent=True):  # an entry seen: its change has committed
+        access = reader.access(rec)
+        if access is not None:
+            assigned.append(rec.id)
+            changed.append(records.render_for(access, rec))
+    return {"changes": {"records": changed, "assigned": assigned, "unassigned": sorted(set(ids) - set(assigned)), "full": False},
+            "cursor": _encode_cursor(caller, top, sorted(keep)[-MAX_HOLES:], now, digest)}
+
+
+def _full(caller: Caller, seen: dict[str, int] | None, now: int, digest: str | None, also: set[str] = frozenset()) -> Pulled:
+    """Every open task's record (changed ones only for an old-format cursor, which names versions).
+    The feed position is taken first, and the changes of the last SETTLE_SECONDS are looked at: their
+    records are read consistently (the inbox index may lag them) and numbers not yet visible become holes."""
+    tenant, user = caller.tenant, caller.user_id
+    head, taken_at = feed_store.head(tenant, user)
+    since = now - feed_store.SETTLE_SECONDS * 1000
+    recent, floor = feed_store.recent(tenant, user, head, since, RECENT_LIMIT) if taken_at >= since else ([], head)
+    visible = {e["seq"] for e in recent}
+    holes = [[s, now] for s in range(max(floor, head - MAX_HOLES) + 1, head + 1) if s not in visible]
+    fresh = {e["record_id"] for e in recent if e["kind"] != feed_store.VOID} | set(also)
+    settled = sorted({t["record_id"] for t in store.open_task_records(tenant, f"user:{user}")} - fresh)
+    reader, changed, versions = _Reader(caller), [], {}
+    for rec in store.get_records(tenant, settled) + store.get_records(tenant, sorted(fresh), consistent=True):
+        access = reader.access(rec)
+        if access is None:
             continue
         versions[rec.id] = rec.version
-        if seen.get(rec.id) != rec.version:
+        if seen is None or seen.get(rec.id) != rec.version:
             changed.append(records.render_for(access, rec))
-    return {"changes": {"records": changed, "assigned": sorted(versions), "unassigned": sorted(set(seen) - set(versions))},
-            "cursor": _encode_cursor(caller.tenant, caller.user_id, versions)}
+    changed.sort(key=lambda r: r["id"])
+    gone = (set(seen or ()) | set(also)) - set(versions)
+    return {"changes": {"records": changed, "assigned": sorted(versions), "unassigned": sorted(gone), "full": True},
+            "cursor": _encode_cursor(caller, head, holes, now, digest)}
 
 
 def conflicts(caller: Caller, form_name: str, record_id: str) -> dict:

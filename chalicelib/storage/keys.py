@@ -54,6 +54,11 @@ def day_sk(form: str, day: str) -> str:
     return f"DAY#{form}#{day}"
 
 
+def feed_pk(tenant: str, user_id: str) -> str:
+    """A user's sync change feed (storage.feed): its head counter and its entries."""
+    return f"T#{tenant}#FEED#{user_id}"
+
+
 def event_wait_pk(tenant: str, event: str, key: str) -> str:
     import hashlib
     return f"T#{tenant}#EVT#{event}#{hashlib.sha256(key.encode()).hexdigest()[:40]}"

@@ -298,6 +298,23 @@ class IdempotencyItem(_Base):
     expires_at = NumberAttribute()
 
 
+class FeedItem(_Base):
+    """A user's sync change feed: pk 'T#<t>#FEED#<user>'. sk 'HEAD': `n`, the last sequence number
+    taken (an atomic ADD outside the change's transaction, never expires) and `at`, when. sk 'E#<seq:012d>': one
+    entry per (change, record) the user may see on the phone, written in the change's own transaction
+    (`r` record id, `k` '+' task added / '-' task removed / '~' record changed / 'x' void: the change
+    was not written), `at` epoch ms; TTL expires_at. See storage.feed."""
+
+    class Meta:
+        table_name = "records"
+
+    n = NumberAttribute(null=True)
+    r = UnicodeAttribute(null=True)
+    k = UnicodeAttribute(null=True)
+    at = NumberAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
+
+
 class PendingUploadItem(_Base):
     """An upload a caller declared (presigned POST issued): pk 'T#<t>#UP#<upload id>', sk 'UP'.
     status 'pending' until confirm attaches it ('attached', in the record's transaction). TTL expires_at."""
@@ -391,7 +408,7 @@ from .integration_models import INTEGRATION_MODELS  # noqa: E402  (webhooks, del
 from .schedule_models import SCHEDULE_MODELS  # noqa: E402  (schedules' state)
 
 RECORDS_TABLE_MODELS = (RecordItem, HistoryItem, TaskItem, TimerItem, EventWaitItem, MemberItem, RosterItem, UniqueItem, CounterItem, IdempotencyItem,
-                        PendingUploadItem, StockItem, LedgerItem, ConflictItem, EngineerItem, *MESSAGING_MODELS,
+                        PendingUploadItem, StockItem, LedgerItem, ConflictItem, EngineerItem, FeedItem, *MESSAGING_MODELS,
                         *INTEGRATION_MODELS, *SCHEDULE_MODELS)
 ALL_MODELS = (DefinitionItem, *RECORDS_TABLE_MODELS)
 

@@ -16,7 +16,8 @@ from pynamodb.transactions import TransactWrite
 from .. import jsonutil
 from ..errors import BadRequest, Conflict, PayloadTooLarge, ServiceUnavailable, ValidationFailed
 from . import keys
-from .models import CounterItem, IdempotencyItem, MemberItem, RecordItem, UniqueItem
+from . import feed as feed_store
+from .models import CounterItem, FeedItem, IdempotencyItem, MemberItem, RecordItem, TaskItem, UniqueItem
 
 MAX_TRANSACTION_ITEMS = 100
 MAX_RECORD_BYTES = 350 * 1024  # DynamoDB items hold 400 KB; the rest is keys, workflow state and headroom
@@ -231,7 +232,9 @@ def _replayed(stored: dict | None, rec: StoredRecord, plan: WritePlan) -> dict:
 
 
 def _add_extra(tx: "_Transaction", plan: WritePlan, rec: StoredRecord) -> None:
-    for op, item, condition, label in plan.extra + (plan.extra_for(rec) if plan.extra_for else []):
+    ops = plan.extra + (plan.extra_for(rec) if plan.extra_for else [])
+    _add_feed(tx, rec, ops)
+    for op, item, condition, label in ops:
         if op == "put":
             tx.put(item, condition, label)
         elif op == "update":
@@ -243,6 +246,27 @@ def _add_extra(tx: "_Transaction", plan: WritePlan, rec: StoredRecord) -> None:
             tx.count(item, condition, label)
         else:
             tx.delete(item, condition, label)
+
+
+_USER_TASK = "TASK#user:"
+
+
+def _add_feed(tx: "_Transaction", rec: StoredRecord, ops: list[tuple]) -> None:
+    """The sync feed entries of this change (storage.feed), one per (user, record): every task item of
+    a user the change puts or deletes (task added, changed or removed: `storage.workflow.workflow_changes`
+    writes every task item, and always into a record's transaction), and the record itself for each
+    user holding a task on it after the change."""
+    for op, item, _condition, _label in ops:
+        if isinstance(item, TaskItem) and op in ("put", "delete") and item.sk.startswith(_USER_TASK):
+            tx.feed(rec.tenant, item.sk[len(_USER_TASK):], item.pk.rsplit("#", 1)[1], "-" if op == "delete" else "+")
+    for user in task_users(rec.workflow):
+        tx.feed(rec.tenant, user, rec.id, "~")
+
+
+def task_users(workflow: dict | None) -> list[str]:
+    """Users (not roles) holding an open task in a workflow instance."""
+    return sorted({t["assignee"][5:] for t in (workflow or {}).get("tasks", [])
+                   if str(t.get("assignee", "")).startswith("user:")})
 
 
 def related_create_ops(rec: StoredRecord, plan: WritePlan) -> list[tuple]:
@@ -378,6 +402,7 @@ class _Transaction:
         self._puts: list = []
         self._updates: list = []
         self._counts: dict[tuple, list] = {}  # item key → [item, {attribute: delta}, {attribute: value}]
+        self._feed: dict[tuple[str, str], dict[str, str]] = {}  # (tenant, user) → {record id: kind}
 
     @staticmethod
     def _key_of(item) -> tuple:
@@ -411,6 +436,25 @@ class _Transaction:
             merged[1][name] = merged[1].get(name, 0) + delta
         for name, value in sets.items():
             merged[2][name] = max(value, merged[2].get(name) or value)
+
+    def feed(self, tenant: str, user: str, record_id: str, kind: str) -> None:
+        """A sync feed entry for `user` (storage.feed), numbered and written at commit; one per record."""
+        entries = self._feed.setdefault((tenant, user), {})
+        entries[record_id] = feed_store.merge_kind(entries.get(record_id), kind)
+
+    def _feed_entries(self) -> list[tuple[str, str, list[int]]]:
+        """Number the feed entries (one UpdateItem ADD per user, outside the transaction) and add their
+        puts, each conditioned on its number being free (see storage.feed)."""
+        taken = []
+        at = feed_store.now_ms()
+        for (tenant, user), records in sorted(self._feed.items()):
+            seqs = feed_store.take(tenant, user, len(records))
+            taken.append((tenant, user, seqs))
+            for seq, (record_id, kind) in zip(seqs, sorted(records.items())):
+                self.put(feed_store.entry(tenant, user, seq, record_id, kind, at), FeedItem.pk.does_not_exist(),
+                         f"feed:{user}:{seq}")
+        self._feed = {}
+        return taken
 
     def _count_updates(self) -> None:
         for key, (item, adds, sets) in self._counts.items():
@@ -449,7 +493,21 @@ class _Transaction:
         return check_ops + deletes + puts + updates
 
     def commit(self) -> dict:
-        """{} on success, else {label: old item as plain dict or None} for each item that failed its condition."""
+        """{} on success, else {label: old item as plain dict or None} for each item that failed its condition.
+        Feed numbers taken for a change that was not written are filled with voids (storage.feed)."""
+        taken = self._feed_entries() if self._feed else []
+        try:
+            failed = self._commit()
+        except BaseException:
+            for tenant, user, seqs in taken:  # conditional: an entry that did commit is never overwritten
+                feed_store.void(tenant, user, seqs)
+            raise
+        if failed:
+            for tenant, user, seqs in taken:
+                feed_store.void(tenant, user, seqs)
+        return failed
+
+    def _commit(self) -> dict:
         ordered = self._ordered()
         if len(ordered) > MAX_TRANSACTION_ITEMS:
             raise ValidationFailed(f"change touches {len(ordered)} items; the limit is {MAX_TRANSACTION_ITEMS}",

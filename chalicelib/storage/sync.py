@@ -1,6 +1,7 @@
 """Storage side of offline sync: which operations were already applied (one BatchGetItem), which
-fields changed since a version (one Query over the history items), conflict items, and the
-records of a user's open tasks (inbox Query + BatchGetItem)."""
+fields changed since a version (one Query over the history items), conflict items, the records of a
+user's open tasks (inbox Query + BatchGetItem) and records by id (BatchGetItem, consistent when
+asked); the user's change feed is storage.feed."""
 from __future__ import annotations
 
 import time
@@ -9,8 +10,8 @@ from .. import jsonutil
 from ..config import get_settings
 from . import keys
 from .listing import get_records as _get_page
-from .models import ConflictItem, HistoryItem, IdempotencyItem, TaskItem
-from .records import SYNC_SCOPE, StoredRecord, _Transaction
+from .models import ConflictItem, HistoryItem, IdempotencyItem, RecordItem, TaskItem
+from .records import SYNC_SCOPE, StoredRecord, _Transaction, from_item
 from .workflow import inbox_pk
 
 MAX_TASKS = 500  # a phone holds the user's open work, not their whole history
@@ -87,8 +88,14 @@ def open_task_records(tenant: str, assignee: str) -> list[dict]:
             for t in TaskItem.inbox.query(inbox_pk(tenant, assignee), limit=MAX_TASKS)]
 
 
-def get_records(tenant: str, ids: list[str]) -> list[StoredRecord]:
-    out: list[StoredRecord] = []
-    for start in range(0, len(ids), 100):  # BatchGetItem takes 100 keys
-        out += _get_page(tenant, ids[start:start + 100])
-    return out
+def get_records(tenant: str, ids: list[str], *, consistent: bool = False) -> list[StoredRecord]:
+    """The records with these ids that exist and are not deleted, in order. `consistent`: read after
+    every committed write (a feed entry seen means its change committed: the record must show it)."""
+    if not consistent:
+        out: list[StoredRecord] = []
+        for start in range(0, len(ids), 100):  # BatchGetItem takes 100 keys
+            out += _get_page(tenant, ids[start:start + 100])
+        return out
+    found = {item.pk.rsplit("#", 1)[1]: item for item in
+             RecordItem.batch_get([(keys.record_pk(tenant, i), "R") for i in ids], consistent_read=True)} if ids else {}
+    return [from_item(found[i]) for i in ids if i in found and not found[i].deleted]
