@@ -288,6 +288,17 @@ def _plan_for(tenant: str, form: FormDefinition, old, new, entry: dict, fired: t
 
 
 MAX_CREATE_DEPTH = 3  # a created record's workflow may create records too, this many levels deep
+def write_plan(tenant: str, form: FormDefinition, old, new, entry: dict):
+    """The transaction of a record moved by another service (a migration): the record, its history
+    entry, its tasks/timers/waits and their side effects, as a workflow step writes them."""
+    return _plan_for(tenant, form, old, new, entry)
+
+
+def step_variables(caller: Caller, rec, now: str) -> dict:
+    """Expression variables of a step taken on `rec` by `caller` ($user, $now, $today, $id, $number)."""
+    return {**_variables(caller, now), **record_variables(rec)}
+
+
 
 
 def related_creates(tenant: str, creates: list[dict], source, depth: int = 1, *, numbered: bool = True) -> list[tuple]:

@@ -406,10 +406,11 @@ class ConflictItem(_Base):
 from .messaging_models import MESSAGING_MODELS  # noqa: E402  (outbox, notifications, survey answers)
 from .integration_models import INTEGRATION_MODELS  # noqa: E402  (webhooks, deliveries, import jobs)
 from .schedule_models import SCHEDULE_MODELS  # noqa: E402  (schedules' state)
+from .job_models import JOB_MODELS  # noqa: E402  (record migrations)
 
 RECORDS_TABLE_MODELS = (RecordItem, HistoryItem, TaskItem, TimerItem, EventWaitItem, MemberItem, RosterItem, UniqueItem, CounterItem, IdempotencyItem,
                         PendingUploadItem, StockItem, LedgerItem, ConflictItem, EngineerItem, FeedItem, *MESSAGING_MODELS,
-                        *INTEGRATION_MODELS, *SCHEDULE_MODELS)
+                        *INTEGRATION_MODELS, *SCHEDULE_MODELS, *JOB_MODELS)
 ALL_MODELS = (DefinitionItem, *RECORDS_TABLE_MODELS)
 
 

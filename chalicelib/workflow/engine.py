@@ -636,3 +636,35 @@ def _moved_wait(state, timer: Timer, old_data: dict, new_data: dict, now: str) -
     if not isinstance(state, WaitState) or not field_name or old_data.get(field_name) == new_data.get(field_name):
         return timer
     return Timer("wait", timer.state, max(_timestamp_of(new_data, field_name, now), now), now)
+
+
+RESTING_TYPES = ("Task", "Approval", "Wait", "Succeed", "Fail")
+
+
+def migrate(wf: WorkflowDefinition, version: int, inst: Instance, data: dict, to_state: str, now: str,
+            ctx: WorkflowContext, variables: dict) -> Outcome:
+    """The record moved to version `version` of its workflow, resting in `to_state` (its state, or the
+    one a migration maps it to). A running record enters that state as the engine enters any state:
+    its tasks, waits and the state's deadlines are planned anew (assignees resolved now), the
+    workflow-wide deadlines keep running; a finished record keeps its status. `to_state` must be a
+    resting state of `wf` (the caller checks; an automatic one would run steps no one asked for)."""
+    state = wf.States[to_state]
+    moved = copy.deepcopy(inst)
+    moved.version = version
+    if inst.status != "running":
+        moved.state = to_state
+        run = Run(wf, moved, data, now, ctx, variables)
+        run.outcome.path = [inst.state, to_state] if to_state != inst.state else [inst.state]
+        run.outcome.events.append({"type": "workflow.migrated", "from": inst.state, "to": to_state, "version": version})
+        return run.outcome
+    if state.Type in ("Succeed", "Fail"):
+        raise ValidationFailed(f"a running record cannot be moved into the end state {to_state}",
+                               details=[{"path": f"state_map.{inst.state}", "message": "an end state; map it to a resting state"}])
+    run = Run(wf, moved, data, now, ctx, variables)
+    run.outcome.path = [inst.state]
+    run.outcome.events.append({"type": "workflow.migrated", "from": inst.state, "to": to_state, "version": version})
+    # workflow-wide deadlines of the old version that the new one no longer has stop here
+    names = {d.Name for d in wf.Deadlines}
+    run.inst.timers = [t for t in run.inst.timers if t.state == "*" and t.name.split(":", 1)[1] in names]
+    run.enter(to_state)
+    return run.outcome
