@@ -3,13 +3,14 @@ value checks, computed fields. Pure: returns what storage must check (references
 from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
+from itertools import compress
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 from ..errors import AppError, ValidationFailed
 from ..expressions import compile_expression
 from .definition import FormDefinition, computed_order
-from .values import Invalid, computed_result, number_bound, value_check, value_settle
+from .values import Invalid, computed_result, number_bound, settle_number, value_check, value_settle
 
 
 @dataclass(frozen=True)
@@ -280,7 +281,10 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
                 merged[name] = default
 
     # on a create only a default can have put a computed field in merged (definition.py refuses those)
-    out = {k: v for k, v in merged.items() if k in server_computed} if previous or plan.computed_defaults else {}
+    if previous or plan.computed_defaults:  # the stored computed values, in the record's order (filtered in C)
+        out = {k: merged[k] for k in compress(merged, map(server_computed.__contains__, merged))}
+    else:
+        out = {}
     references: dict[tuple, str] = {}  # (kind, target, form, role) -> the path it was first found at
     # Conditions see computed values as of this input (not absent on create nor stale on update);
     # the stored ones are computed again below from the checked values.
@@ -315,8 +319,12 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
                     continue
                 if not exact:
                     dirty.add(name)
+            elif settle is None:
+                normalized = value
+            elif settle is settle_number:
+                normalized = Decimal(value) if value.__class__ is int else value
             else:
-                normalized = value if settle is None else settle(value)
+                normalized = settle(value)
             if may_be_required and not value and (value == "" or value == []) and (
                     required or _condition(required_if, context, False)):
                 problems.append({"path": path, "message": "is required"})
@@ -332,9 +340,7 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
         if value is None and not may_be_required and not guarded:
             continue  # nothing there and nothing asked of it
         if visible_if is not None and not _condition(visible_if, context, True):
-            if settling and value is not None:
-                dirty.add(name)  # a stored value the field's condition now hides
-            continue  # hidden fields keep no value and are never required
+            continue  # hidden fields keep no value and are never required (a field of the patch: dirty already)
         locked = guarded and (read_only or readonly_if is not None and _condition(readonly_if, before, False))
         if value is None:
             # `required` means "has a value": an empty text or list satisfies it no more than null does
@@ -524,7 +530,12 @@ def _settle_rows(rows_plan: _Rows, rows: Any, path: str, parent: dict, problems:
         for name, settle, reference in settled:
             value = get(name)
             if value is not None:
-                out_row[name] = value = value if settle is None else settle(value)
+                if settle is None:
+                    out_row[name] = value
+                elif settle is settle_number:  # inline: most row values are numbers
+                    out_row[name] = value = Decimal(value) if value.__class__ is int else value
+                else:
+                    out_row[name] = value = settle(value)
                 if reference is not None:
                     key = (reference[0], value, reference[1], reference[2])
                     if key not in references:
@@ -532,9 +543,14 @@ def _settle_rows(rows_plan: _Rows, rows: Any, path: str, parent: dict, problems:
         if computed:
             if local.issubset(out_row):
                 for c in computed:
-                    if c.settleable:
-                        value = c.settle(get(c.name))
-                        out_row[c.name] = c.value(out_row) if value is _AGAIN else value
+                    if c.settleable:  # Computed.settle, inline
+                        stored = get(c.name)
+                        if stored is None or c.boolean:
+                            out_row[c.name] = stored
+                        elif stored and (stored.__class__ is Decimal or stored.__class__ is int):
+                            out_row[c.name] = (stored if stored.__class__ is Decimal else Decimal(stored)).quantize(c.step)
+                        else:
+                            out_row[c.name] = c.value(out_row)
                     else:
                         exact = False
                         out_row[c.name] = c.value(out_row)

@@ -231,7 +231,7 @@ def value_settle(field) -> Check | None:
     check(value) for every value check accepted; anything else is unspecified. None: the value itself."""
     t = field.type
     if t in ("number", "money", "percent", "rating"):
-        return _settle_number
+        return settle_number
     if t == "geolocation":
         return _settle_geolocation
     if t in ("image", "file"):
@@ -241,7 +241,7 @@ def value_settle(field) -> Check | None:
     return None  # text, dates, times, options, checkbox, duration, phone, e-mail, url, user, lookup: as stored
 
 
-def _settle_number(value: Any) -> Any:
+def settle_number(value: Any) -> Any:
     # number_check: an int becomes its Decimal; a Decimal it returned is returned again as it is
     # (scale 0: already quantized to exponent 0; the JSON round trip makes it an int)
     return Decimal(value) if value.__class__ is int else value
