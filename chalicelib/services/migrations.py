@@ -41,6 +41,8 @@ class MigrationRequest(BaseModel):
     state_map: dict[str, str] = Field(default_factory=dict, max_length=100, description="old state → new state")
     set: dict[str, str] = Field(default_factory=dict, max_length=50,
                                 description="field → expression over the record: the value a record without one gets")
+    notify: bool = Field(default=False, description="notify the assignees of the moved records' tasks "
+                         "(off: a migration moves work, it is not new work; the tasks are in their inboxes all the same)")
     dry_run: bool = False
 
 
@@ -55,6 +57,7 @@ class MigrationJob(TypedDict):
     states: list[str]
     state_map: dict[str, str]
     set: dict[str, str]
+    notify: bool
     counts: dict[str, int]  # seen, moved, already, needs_values, needs_state, skipped, conflict
     by_state: dict[str, dict[str, int]]  # old state → {new state: records moved (or that would move)}
     problems: list[dict]  # [{record, number, state, kind, details}] (the first MAX_REPORTED)
@@ -104,7 +107,7 @@ def start(caller: Caller, form_name: str, body: Any) -> MigrationJob:
     job_id, now = new_id(), utc_now()
     body_out = {"dry_run": request.dry_run, "to_version": to_version, "workflow_version": wf_version,
                 "filter": request.filter, "states": request.states, "state_map": request.state_map,
-                "set": request.set, "cursor": None, "counts": {k: 0 for k in COUNTS}, "by_state": {}, "problems": [],
+                "set": request.set, "notify": request.notify, "cursor": None, "counts": {k: 0 for k in COUNTS}, "by_state": {}, "problems": [],
                 "created_by": caller.user_id, "finished_at": None}
     store.save_job(caller.tenant, job_id, form_name, "running", body_out, now, rev=None)
     advance(caller.tenant, job_id, INLINE_SECONDS)
@@ -198,7 +201,7 @@ def _one(caller: Caller, job: dict, rec, target, wf) -> tuple[str, Any]:
         comment += f", workflow v{inst.version} → v{job['workflow_version']}"
     entry = workflow_service.history_entry("migrate", caller.user_id, from_state=inst.state if inst else None,
                                            outcome=outcome, changed=changed, comment=comment)
-    plan = workflow_service.write_plan(caller.tenant, target, rec, new, entry)
+    plan = workflow_service.write_plan(caller.tenant, target, rec, new, entry, notify=bool(job.get("notify")))
     try:
         record_store.update_record(new, rec.version, plan)
     except Conflict:

@@ -270,7 +270,7 @@ def _next_record(rec, form: FormDefinition, outcome, now: str, actor: str):
 
 
 def _plan_for(tenant: str, form: FormDefinition, old, new, entry: dict, fired: tuple[str, str] | None = None,
-              creates: list[dict] | None = None, dispatched: dict[str, int] | None = None):
+              creates: list[dict] | None = None, dispatched: dict[str, int] | None = None, notify: bool = True):
     from .records import _plan, reference_diff, unique_diff
     plan = _plan(form, new.data, tenant)
     linked = {c["id"] for c in creates or [] if c.get("id")}  # an IdField names a record this transaction makes
@@ -278,7 +278,8 @@ def _plan_for(tenant: str, form: FormDefinition, old, new, entry: dict, fired: t
     plan.unique_claims, plan.unique_releases = unique_diff(form, old.data, new.data)
     from .dispatch import assignment_changes
     from .effects import step_effects
-    effect_ops, made = step_effects(tenant, old, new, entry)  # outbox mail + notifications, same transaction
+    # outbox mail + notifications, same transaction
+    effect_ops, made = step_effects(tenant, old, new, entry) if notify else ([], [])
     plan.extra = [store.history_put(tenant, new.form, new.id, new.version, new.updated_at, {**entry, "notifications": made},
                                     new.data),
                   *store.workflow_changes(tenant, new.form, new.id, new.number, old.workflow, new.workflow, fired),
@@ -287,11 +288,10 @@ def _plan_for(tenant: str, form: FormDefinition, old, new, entry: dict, fired: t
     return plan
 
 
-MAX_CREATE_DEPTH = 3  # a created record's workflow may create records too, this many levels deep
-def write_plan(tenant: str, form: FormDefinition, old, new, entry: dict):
+def write_plan(tenant: str, form: FormDefinition, old, new, entry: dict, *, notify: bool = True):
     """The transaction of a record moved by another service (a migration): the record, its history
-    entry, its tasks/timers/waits and their side effects, as a workflow step writes them."""
-    return _plan_for(tenant, form, old, new, entry)
+    entry, its tasks/timers/waits and (`notify`) their notices, as a workflow step writes them."""
+    return _plan_for(tenant, form, old, new, entry, notify=notify)
 
 
 def step_variables(caller: Caller, rec, now: str) -> dict:
