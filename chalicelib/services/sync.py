@@ -374,6 +374,7 @@ def _merge_update(caller: Caller, op: dict, key: tuple[str, str], device: str | 
 MAX_FEED_ENTRIES = 2000  # more changes than this since the cursor: a full resync reads less
 MAX_HOLES = 50  # numbers in flight the cursor keeps (the cursor stays under cursors.MAX_CURSOR_CHARS)
 RECENT_LIMIT = 2000  # a full resync looks at most this far back for changes in flight
+FRESH_SECONDS = 60  # a full resync reads records changed this recently consistently, inbox index or not
 
 
 class _Feed(TypedDict):
@@ -489,15 +490,17 @@ def _incremental(caller: Caller, body: dict, now: int, digest: str | None) -> Pu
 
 def _full(caller: Caller, seen: dict[str, int] | None, now: int, digest: str | None, also: set[str] = frozenset()) -> Pulled:
     """Every open task's record (changed ones only for an old-format cursor, which names versions).
-    The feed position is taken first, and the changes of the last SETTLE_SECONDS are looked at: their
-    records are read consistently (the inbox index may lag them) and numbers not yet visible become holes."""
+    The feed position is taken first, then the entries of the last SETTLE_SECONDS are looked at: numbers
+    not yet visible become holes, and the records changed in the last FRESH_SECONDS are read
+    consistently, listed by the inbox index or not (it may lag them); the rest as before."""
     tenant, user = caller.tenant, caller.user_id
     head, taken_at = feed_store.head(tenant, user)
     since = now - feed_store.SETTLE_SECONDS * 1000
     recent, floor = feed_store.recent(tenant, user, head, since, RECENT_LIMIT) if taken_at >= since else ([], head)
     visible = {e["seq"] for e in recent}
     holes = [[s, now] for s in range(max(floor, head - MAX_HOLES) + 1, head + 1) if s not in visible]
-    fresh = {e["record_id"] for e in recent if e["kind"] != feed_store.VOID} | set(also)
+    just = now - FRESH_SECONDS * 1000
+    fresh = {e["record_id"] for e in recent if e["kind"] != feed_store.VOID and e["at"] >= just} | set(also)
     settled = sorted({t["record_id"] for t in store.open_task_records(tenant, f"user:{user}")} - fresh)
     reader, changed, versions = _Reader(caller), [], {}
     for rec in store.get_records(tenant, settled) + store.get_records(tenant, sorted(fresh), consistent=True):
