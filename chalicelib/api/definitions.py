@@ -8,6 +8,7 @@ from .common import LazyModule, body_of, flag, header, json_response, query_para
 # imported on first use: a cold start that serves other routes does not load the definition engines
 schemas = LazyModule("chalicelib.services.definition_schemas")
 service = LazyModule("chalicelib.services.definitions")
+drafts = LazyModule("chalicelib.services.drafts")
 
 bp = Blueprint(__name__)
 
@@ -73,7 +74,29 @@ def get_version(request, caller, kind, name, version):
 
 @route(bp, "/definitions/{kind}/{name}/versions/{version}/publish", methods=["POST"])
 def publish(request, caller, kind, name, version):
-    return service.publish(caller, kind, name, _int(version, "version"))
+    body = body_of(request) if request.raw_body else None
+    return service.publish(caller, kind, name, _int(version, "version"), (body or {}).get("migrate") if isinstance(body, dict) else None)
+
+
+@route(bp, "/definitions/{kind}/{name}/check", methods=["POST"])
+def check_draft(request, caller, kind, name):
+    """A draft checked as an upload would be, nothing stored: problems, warnings, preview"""
+    return service.check_draft(caller, kind, name, body_of(request))
+
+
+@route(bp, "/definitions/{kind}/{name}/diff", methods=["GET"])
+def diff_versions(request, caller, kind, name):
+    params = query_params(request)
+    for key in ("from", "to"):
+        if key not in params:
+            raise BadRequest("send ?from=<version>&to=<version>", details=[{"path": f"query.{key}", "message": "required"}])
+    return drafts.diff_versions(caller, kind, name, _int(params["from"], "query.from"), _int(params["to"], "query.to"))
+
+
+@route(bp, "/forms/{form}/expressions/check", methods=["POST"])
+def check_expression(request, caller, form):
+    """One expression against a form's fields (and its value on sample data)"""
+    return drafts.check_expression(caller, form, body_of(request))
 
 
 @route(bp, "/forms/{form}/schema", methods=["GET"])

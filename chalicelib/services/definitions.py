@@ -12,7 +12,7 @@ import time
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Callable
 
-from typing_extensions import TypedDict
+from typing_extensions import NotRequired, TypedDict
 
 from .. import json_patch, jsonutil, mergepatch
 from ..config import get_settings
@@ -45,6 +45,7 @@ class Published(TypedDict):
     kind: str
     name: str
     published: int
+    migration: NotRequired[dict]  # the migration job started with it (publish with `migrate`)
 
 
 class DefinitionHead(TypedDict):
@@ -358,6 +359,45 @@ def _add_version(caller: Caller, kind: str, name: str, parser: Callable, raw: An
             "checksum": checksum, "warnings": warnings}
 
 
+class DraftChecked(TypedDict):
+    valid: bool
+    problems: list[dict]  # [{path, message}] (and `dependant` when a published definition would break)
+    warnings: list[dict]
+    preview: dict | None  # form: {"json_schema"}; workflow: {"diagram"}
+
+
+def check_draft(caller: Caller, kind: str, name: str, raw: Any) -> DraftChecked:
+    """An upload's checks — the kind's parser against the tenant's published definitions, and the
+    published definitions that name it against the draft — without storing a version (a designer
+    checks as the author types). Problems come back as data (`valid: false`), not as a 422."""
+    from .dependencies import dependant_findings
+    caller.require_admin("checking definitions")
+    parser = _check_kind_and_name(kind, name)
+    head = store.get_head(caller.tenant, kind, name, consistent=True)
+    try:
+        raw, _text = _prepared(raw, name)
+        previous = _load_version(caller.tenant, kind, name, head.latest) if head is not None else None
+        parsed, warnings = _split(parser(raw, previous, caller.tenant))
+    except DefinitionError as exc:
+        return {"valid": False, "problems": list(exc.details or [{"path": "", "message": exc.message}]), "warnings": [],
+                "preview": None}
+    version = (head.latest if head is not None else 0) + 1
+    broken, more = dependant_findings(caller.tenant, kind, name, parsed, version)
+    return {"valid": not broken, "problems": broken, "warnings": list(warnings) + more,
+            "preview": _preview(caller, kind, name, parsed, version)}
+
+
+def _preview(caller: Caller, kind: str, name: str, parsed: Any, version: int) -> dict | None:
+    from ..locales import localize
+    if kind == "form":
+        from ..forms.schema import form_json_schema
+        return {"json_schema": form_json_schema(localize(parsed, caller.language), version, hidden=frozenset())}
+    if kind == "workflow":
+        from .workflow import diagram_of
+        return {"diagram": diagram_of(parsed, name, version, caller.language, set())}
+    return None
+
+
 def _dependants(tenant: str, kind: str, name: str, parsed: Any, version: int) -> list[dict]:
     """Published definitions that name this one, re-checked against it: refused if it breaks them."""
     from .dependencies import check_dependants
@@ -385,8 +425,14 @@ def _split(result: Any) -> tuple[Any, list]:
     return result if isinstance(result, tuple) else (result, [])
 
 
-def publish(caller: Caller, kind: str, name: str, version: int) -> Published:
+def publish(caller: Caller, kind: str, name: str, version: int, migrate: Any = None) -> Published:
+    """Publish a stored version. `migrate` (a form or workflow): the records to move onto it at once,
+    as POST /forms/{form}/migrations takes them (state_map, set, filter, states, dry_run, notify); the
+    job's first pages run in this request and its id comes back as `migration`."""
     caller.require_admin("publishing definitions")
+    if migrate is not None and (kind not in ("form", "workflow") or not isinstance(migrate, dict)):
+        raise ValidationFailed("migrate is an object, for a form or a workflow",
+                               details=[{"path": "migrate", "message": "an object; forms and workflows only"}])
     parser = _check_kind_and_name(kind, name)
     stored = store.get_version(caller.tenant, kind, name, version)
     if stored is not None:  # re-checked now: what it names, and what names it, may have changed since its upload
@@ -395,7 +441,12 @@ def publish(caller: Caller, kind: str, name: str, version: int) -> Published:
     store.publish(caller.tenant, kind, name, version, utc_now(), caller.user_id)
     _forget_head(caller.tenant, kind, name)
     _published_hook(caller.tenant, kind, name)
-    return {"kind": kind, "name": name, "published": version}
+    answer: Published = {"kind": kind, "name": name, "published": version}
+    if migrate is not None:
+        from .migrations import start
+        target = {"to_version": version} if kind == "form" else {"workflow_version": version}
+        answer["migration"] = start(caller, name, {**migrate, **target})
+    return answer
 
 
 def audit(caller: Caller, limit: int) -> dict:

@@ -510,6 +510,11 @@ def diagram(caller: Caller, name: str, version: int | None) -> dict:
     hidden = records.access_for(caller, form).hidden_everywhere() if form is not None else set()
     return {"workflow": name, "version": version, "start": wf.StartAt,
             "states": [{"name": n, "label": wf.state_label(n, caller.language), "type": s.Type, "comment": s.Comment,
+    return diagram_of(wf, name, version, caller.language, hidden)
+
+
+def diagram_of(wf: WorkflowDefinition, name: str, version: int, language: str, hidden: set[str]) -> dict:
+    """A workflow's states and transitions as the console draws them (also a designer's draft preview)."""
                         **_state_rules(s, caller.language, hidden)}
                        for n, s in wf.States.items()],
             "edges": [{"from": a, "to": b, "label": label, "text": _edge_text(wf, a, label, caller.language)}
