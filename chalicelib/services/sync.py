@@ -365,8 +365,8 @@ def _merge_update(caller: Caller, op: dict, key: tuple[str, str], device: str | 
 # the numbers not yet visible then (holes: changes in flight, looked up again until they appear or
 # settle), the time of the pull, and a digest of the caller's roles and attributes (what a record's
 # visibility depends on besides the record). A pull is one Query of the entries after that position
-# (+ one BatchGetItem of the holes, if any) and one consistent BatchGetItem of the records they name,
-# each re-checked: still the user's task and readable → `records`, else → `unassigned`. Its reads
+# (+ one BatchGetItem of the holes, if any) and one BatchGetItem of the records they name (read again
+# consistently only if one comes back older than the version its entry names), each re-checked: still the user's task and readable → `records`, else → `unassigned`. Its reads
 # follow what changed, not how many open tasks the user has. A cursor of the old format (versions),
 # none, one older than the feed's TTL or one issued under other roles gets a full resync: every open
 # task's record, as before.
@@ -374,7 +374,6 @@ def _merge_update(caller: Caller, op: dict, key: tuple[str, str], device: str | 
 MAX_FEED_ENTRIES = 2000  # more changes than this since the cursor: a full resync reads less
 MAX_HOLES = 50  # numbers in flight the cursor keeps (the cursor stays under cursors.MAX_CURSOR_CHARS)
 RECENT_LIMIT = 2000  # a full resync looks at most this far back for changes in flight
-FRESH_SECONDS = 60  # a full resync reads records changed this recently consistently, inbox index or not
 
 
 class _Feed(TypedDict):
@@ -464,12 +463,23 @@ def pull(caller: Caller, cursor: str | None, batch: list[str] | None = None, rep
     return _full(caller, body if kind == "versions" else None, now, digest)
 
 
+def _wanted(entries: list[dict], into: dict[str, int | None] | None = None) -> dict[str, int | None]:
+    """{record id: the newest version the entries name} (None: an entry without one, read consistently)."""
+    wanted = dict(into or {})
+    for e in entries:
+        if e["kind"] == feed_store.VOID:
+            continue
+        have = wanted.get(e["record_id"], 0)
+        wanted[e["record_id"]] = None if have is None or e["version"] is None else max(have, e["version"])
+    return wanted
+
+
 def _incremental(caller: Caller, body: dict, now: int, digest: str | None) -> Pulled:
     tenant, user = caller.tenant, caller.user_id
     position = body["n"]
     entries, complete = feed_store.after(tenant, user, position, MAX_FEED_ENTRIES)
     if not complete:  # a lot changed: read every open task once, and still say what left among these
-        return _full(caller, None, now, digest, also={e["record_id"] for e in entries if e["kind"] != feed_store.VOID})
+        return _full(caller, None, now, digest, also=_wanted(entries))
     holes = body["h"]
     found = feed_store.entries(tenant, user, [s for s, _ in holes])
     seen = {e["seq"] for e in entries} | {e["seq"] for e in found}
@@ -477,41 +487,40 @@ def _incremental(caller: Caller, body: dict, now: int, digest: str | None) -> Pu
     settle = feed_store.SETTLE_SECONDS * 1000
     keep = [[s, t] for s, t in holes if s not in seen and now - t < settle]
     keep += [[s, now] for s in range(position + 1, top) if s not in seen]
-    ids = sorted({e["record_id"] for e in [*entries, *found] if e["kind"] != feed_store.VOID})
+    wanted = _wanted([*entries, *found])
     reader, changed, assigned = _Reader(caller), [], []
-    for rec in store.get_records(tenant, ids, consistent=True):  # an entry seen: its change has committed
+    for rec in store.records_at_least(tenant, wanted):  # each at least at the version its entry names
         access = reader.access(rec)
         if access is not None:
             assigned.append(rec.id)
             changed.append(records.render_for(access, rec))
-    return {"changes": {"records": changed, "assigned": assigned, "unassigned": sorted(set(ids) - set(assigned)), "full": False},
+    return {"changes": {"records": changed, "assigned": assigned, "unassigned": sorted(set(wanted) - set(assigned)), "full": False},
             "cursor": _encode_cursor(caller, top, sorted(keep)[-MAX_HOLES:], now, digest)}
 
 
-def _full(caller: Caller, seen: dict[str, int] | None, now: int, digest: str | None, also: set[str] = frozenset()) -> Pulled:
+def _full(caller: Caller, seen: dict[str, int] | None, now: int, digest: str | None,
+          also: dict[str, int | None] | None = None) -> Pulled:
     """Every open task's record (changed ones only for an old-format cursor, which names versions).
     The feed position is taken first, then the entries of the last SETTLE_SECONDS are looked at: numbers
-    not yet visible become holes, and the records changed in the last FRESH_SECONDS are read
-    consistently, listed by the inbox index or not (it may lag them); the rest as before."""
+    not yet visible become holes, and their records are read too, each at least at the version its
+    entry names (the inbox index may lag them)."""
     tenant, user = caller.tenant, caller.user_id
     head, taken_at = feed_store.head(tenant, user)
     since = now - feed_store.SETTLE_SECONDS * 1000
     recent, floor = feed_store.recent(tenant, user, head, since, RECENT_LIMIT) if taken_at >= since else ([], head)
     visible = {e["seq"] for e in recent}
     holes = [[s, now] for s in range(max(floor, head - MAX_HOLES) + 1, head + 1) if s not in visible]
-    just = now - FRESH_SECONDS * 1000
-    fresh = {e["record_id"] for e in recent if e["kind"] != feed_store.VOID and e["at"] >= just} | set(also)
-    settled = sorted({t["record_id"] for t in store.open_task_records(tenant, f"user:{user}")} - fresh)
+    inbox = {t["record_id"]: 0 for t in store.open_task_records(tenant, f"user:{user}")}
+    wanted = _wanted(recent, _wanted([{"record_id": i, "version": v, "kind": "~"} for i, v in (also or {}).items()], inbox))
     reader, changed, versions = _Reader(caller), [], {}
-    for rec in store.get_records(tenant, settled) + store.get_records(tenant, sorted(fresh), consistent=True):
+    for rec in store.records_at_least(tenant, wanted):
         access = reader.access(rec)
         if access is None:
             continue
         versions[rec.id] = rec.version
         if seen is None or seen.get(rec.id) != rec.version:
             changed.append(records.render_for(access, rec))
-    changed.sort(key=lambda r: r["id"])
-    gone = (set(seen or ()) | set(also)) - set(versions)
+    gone = (set(seen or ()) | set(also or ())) - set(versions)
     return {"changes": {"records": changed, "assigned": sorted(versions), "unassigned": sorted(gone), "full": True},
             "cursor": _encode_cursor(caller, head, holes, now, digest)}
 

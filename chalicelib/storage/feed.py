@@ -1,8 +1,8 @@
 """A user's sync change feed: what a phone must pull, in an order no clock decides.
 
 Items live under `T#<tenant>#FEED#<user>` (keys.feed_pk). `HEAD` holds `n`, the last sequence number
-taken; each entry `E#<seq:012d>` says "record `r` changed for this user" (a task of theirs added or
-removed, or a record they hold a task on written). An entry is written in the SAME TransactWriteItems
+taken; each entry `E#<seq:012d>` says "record `r` changed for this user, to version `v`" (a task of theirs
+added or removed, or a record they hold a task on written). An entry is written in the SAME TransactWriteItems
 as the change (storage.records._Transaction.commit), so a change that commits always leaves its
 entry and one that fails leaves none.
 
@@ -53,9 +53,10 @@ def take(tenant: str, user: str, count: int) -> list[int]:
     return list(range(last - count + 1, last + 1))
 
 
-def entry(tenant: str, user: str, seq: int, record_id: str, kind: str, at: int | None = None) -> FeedItem:
+def entry(tenant: str, user: str, seq: int, record_id: str, kind: str, version: int | None = None,
+          at: int | None = None) -> FeedItem:
     at = now_ms() if at is None else at
-    return FeedItem(keys.feed_pk(tenant, user), entry_sk(seq), r=record_id, k=kind, at=at,
+    return FeedItem(keys.feed_pk(tenant, user), entry_sk(seq), r=record_id, v=version, k=kind, at=at,
                     expires_at=at // 1000 + FEED_TTL_SECONDS)
 
 
@@ -69,7 +70,8 @@ def void(tenant: str, user: str, seqs: Iterable[int]) -> None:
 
 
 def _plain(item: FeedItem) -> dict:
-    return {"seq": int(item.sk[2:]), "record_id": item.r or "", "kind": item.k or VOID, "at": int(item.at or 0)}
+    return {"seq": int(item.sk[2:]), "record_id": item.r or "", "kind": item.k or VOID, "at": int(item.at or 0),
+            "version": int(item.v) if item.v is not None else None}
 
 
 def head(tenant: str, user: str) -> tuple[int, int]:

@@ -302,14 +302,15 @@ class FeedItem(_Base):
     """A user's sync change feed: pk 'T#<t>#FEED#<user>'. sk 'HEAD': `n`, the last sequence number
     taken (an atomic ADD outside the change's transaction, never expires) and `at`, when. sk 'E#<seq:012d>': one
     entry per (change, record) the user may see on the phone, written in the change's own transaction
-    (`r` record id, `k` '+' task added / '-' task removed / '~' record changed / 'x' void: the change
-    was not written), `at` epoch ms; TTL expires_at. See storage.feed."""
+    (`r` record id, `v` its version after the change, `k` '+' task added / '-' task removed / '~' record
+    changed / 'x' void: the change was not written), `at` epoch ms; TTL expires_at. See storage.feed."""
 
     class Meta:
         table_name = "records"
 
     n = NumberAttribute(null=True)
     r = UnicodeAttribute(null=True)
+    v = NumberAttribute(null=True)
     k = UnicodeAttribute(null=True)
     at = NumberAttribute(null=True)
     expires_at = NumberAttribute(null=True)

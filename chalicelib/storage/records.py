@@ -258,9 +258,11 @@ def _add_feed(tx: "_Transaction", rec: StoredRecord, ops: list[tuple]) -> None:
     user holding a task on it after the change."""
     for op, item, _condition, _label in ops:
         if isinstance(item, TaskItem) and op in ("put", "delete") and item.sk.startswith(_USER_TASK):
-            tx.feed(rec.tenant, item.sk[len(_USER_TASK):], item.pk.rsplit("#", 1)[1], "-" if op == "delete" else "+")
+            record_id = item.pk.rsplit("#", 1)[1]  # this record, or one a workflow step creates with it
+            tx.feed(rec.tenant, item.sk[len(_USER_TASK):], record_id, "-" if op == "delete" else "+",
+                    rec.version if record_id == rec.id else 1)
     for user in task_users(rec.workflow):
-        tx.feed(rec.tenant, user, rec.id, "~")
+        tx.feed(rec.tenant, user, rec.id, "~", rec.version)
 
 
 def task_users(workflow: dict | None) -> list[str]:
@@ -402,7 +404,7 @@ class _Transaction:
         self._puts: list = []
         self._updates: list = []
         self._counts: dict[tuple, list] = {}  # item key → [item, {attribute: delta}, {attribute: value}]
-        self._feed: dict[tuple[str, str], dict[str, str]] = {}  # (tenant, user) → {record id: kind}
+        self._feed: dict[tuple[str, str], dict[str, tuple[str, int]]] = {}  # (tenant, user) → {record id: (kind, version)}
 
     @staticmethod
     def _key_of(item) -> tuple:
@@ -437,10 +439,11 @@ class _Transaction:
         for name, value in sets.items():
             merged[2][name] = max(value, merged[2].get(name) or value)
 
-    def feed(self, tenant: str, user: str, record_id: str, kind: str) -> None:
+    def feed(self, tenant: str, user: str, record_id: str, kind: str, version: int) -> None:
         """A sync feed entry for `user` (storage.feed), numbered and written at commit; one per record."""
         entries = self._feed.setdefault((tenant, user), {})
-        entries[record_id] = feed_store.merge_kind(entries.get(record_id), kind)
+        old = entries.get(record_id)
+        entries[record_id] = (feed_store.merge_kind(old[0] if old else None, kind), max(version, old[1] if old else 0))
 
     def _feed_entries(self) -> list[tuple[str, str, list[int]]]:
         """Number the feed entries (one UpdateItem ADD per user, outside the transaction) and add their
@@ -450,8 +453,8 @@ class _Transaction:
         for (tenant, user), records in sorted(self._feed.items()):
             seqs = feed_store.take(tenant, user, len(records))
             taken.append((tenant, user, seqs))
-            for seq, (record_id, kind) in zip(seqs, sorted(records.items())):
-                self.put(feed_store.entry(tenant, user, seq, record_id, kind, at), FeedItem.pk.does_not_exist(),
+            for seq, (record_id, (kind, version)) in zip(seqs, sorted(records.items())):
+                self.put(feed_store.entry(tenant, user, seq, record_id, kind, version, at), FeedItem.pk.does_not_exist(),
                          f"feed:{user}:{seq}")
         self._feed = {}
         return taken

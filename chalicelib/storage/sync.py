@@ -1,7 +1,7 @@
 """Storage side of offline sync: which operations were already applied (one BatchGetItem), which
 fields changed since a version (one Query over the history items), conflict items, the records of a
-user's open tasks (inbox Query + BatchGetItem) and records by id (BatchGetItem, consistent when
-asked); the user's change feed is storage.feed."""
+user's open tasks (inbox Query) and records by id at least at a version (BatchGetItem, again
+consistently for those that came back older); the user's change feed is storage.feed."""
 from __future__ import annotations
 
 import time
@@ -88,14 +88,27 @@ def open_task_records(tenant: str, assignee: str) -> list[dict]:
             for t in TaskItem.inbox.query(inbox_pk(tenant, assignee), limit=MAX_TASKS)]
 
 
-def get_records(tenant: str, ids: list[str], *, consistent: bool = False) -> list[StoredRecord]:
-    """The records with these ids that exist and are not deleted, in order. `consistent`: read after
-    every committed write (a feed entry seen means its change committed: the record must show it)."""
-    if not consistent:
-        out: list[StoredRecord] = []
-        for start in range(0, len(ids), 100):  # BatchGetItem takes 100 keys
-            out += _get_page(tenant, ids[start:start + 100])
-        return out
-    found = {item.pk.rsplit("#", 1)[1]: item for item in
-             RecordItem.batch_get([(keys.record_pk(tenant, i), "R") for i in ids], consistent_read=True)} if ids else {}
+def get_records(tenant: str, ids: list[str]) -> list[StoredRecord]:
+    out: list[StoredRecord] = []
+    for start in range(0, len(ids), 100):  # BatchGetItem takes 100 keys
+        out += _get_page(tenant, ids[start:start + 100])
+    return out
+
+
+def records_at_least(tenant: str, wanted: dict[str, int | None]) -> list[StoredRecord]:
+    """The records with these ids that exist and are not deleted, in id order, each at least at the
+    version wanted (a feed entry names the version its change wrote; None: unknown). One eventually
+    consistent BatchGetItem; only a record that comes back older (or absent) is read again consistently."""
+    ids = sorted(wanted)
+
+    def batch(chosen: list[str], consistent: bool) -> dict:
+        found = {}
+        for start in range(0, len(chosen), 100):
+            keys_ = [(keys.record_pk(tenant, i), "R") for i in chosen[start:start + 100]]
+            found.update({item.pk.rsplit("#", 1)[1]: item for item in RecordItem.batch_get(keys_, consistent_read=consistent)})
+        return found
+    found = batch(ids, False)
+    stale = [i for i in ids if i not in found or wanted[i] is None or int(found[i].version) < wanted[i]]
+    if stale:
+        found.update(batch(stale, True))
     return [from_item(found[i]) for i in ids if i in found and not found[i].deleted]

@@ -141,3 +141,25 @@ def test_a_reassigned_order_is_unassigned_and_the_new_engineer_gets_it(racing_te
     assert order["id"] not in phone.versions
     later = sync.sync(chen, {"operations": [], "cursor": chen_cursor})
     assert [r["id"] for r in later["changes"]["records"]] == [order["id"]] and not later["changes"]["full"]
+
+
+@pytest.mark.ddblocal
+def test_a_record_read_older_than_its_entry_is_read_again_consistently(racing_tenant, monkeypatch):
+    from chalicelib.storage import sync as sync_store
+    from chalicelib.storage.models import RecordItem
+    order = _on_site_order(racing_tenant)
+    reads = []
+    original = RecordItem.batch_get.__func__
+
+    def batch_get(cls, items, consistent_read=False, **kwargs):
+        items = list(items)
+        reads.append((len(items), consistent_read))
+        return original(cls, items, consistent_read=consistent_read, **kwargs)
+
+    monkeypatch.setattr(RecordItem, "batch_get", classmethod(batch_get))
+    current = order["version"]
+    assert [r.version for r in sync_store.records_at_least("demo", {order["id"]: current})] == [current]
+    assert reads == [(1, False)]  # as new as the entry: one eventually consistent read
+    reads.clear()
+    sync_store.records_at_least("demo", {order["id"]: current + 1})  # a replica behind the entry
+    assert reads == [(1, False), (1, True)]
