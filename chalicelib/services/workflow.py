@@ -299,9 +299,10 @@ def step_variables(caller: Caller, rec, now: str) -> dict:
     return {**_variables(caller, now), **record_variables(rec)}
 
 
-
+MAX_CREATE_DEPTH = 3  # a created record's workflow may create records too, this many levels deep
 
 def related_creates(tenant: str, creates: list[dict], source, depth: int = 1, *, numbered: bool = True) -> list[tuple]:
+
     """Records a workflow's CreateRecord steps make, validated by their own form and started on their
     own form's workflow, written in the same transaction as the step (a failed step leaves no orphan).
     An auto-numbered form's record draws its number here, before the transaction, as an API create
@@ -508,16 +509,16 @@ def diagram(caller: Caller, name: str, version: int | None) -> dict:
         wf = definitions.version_of(caller.tenant, "workflow", name, version)
     from . import records
     hidden = records.access_for(caller, form).hidden_everywhere() if form is not None else set()
-    return {"workflow": name, "version": version, "start": wf.StartAt,
-            "states": [{"name": n, "label": wf.state_label(n, caller.language), "type": s.Type, "comment": s.Comment,
     return diagram_of(wf, name, version, caller.language, hidden)
 
 
 def diagram_of(wf: WorkflowDefinition, name: str, version: int, language: str, hidden: set[str]) -> dict:
     """A workflow's states and transitions as the console draws them (also a designer's draft preview)."""
-                        **_state_rules(s, caller.language, hidden)}
+    return {"workflow": name, "version": version, "start": wf.StartAt,
+            "states": [{"name": n, "label": wf.state_label(n, language), "type": s.Type, "comment": s.Comment,
+                        **_state_rules(s, language, hidden)}
                        for n, s in wf.States.items()],
-            "edges": [{"from": a, "to": b, "label": label, "text": _edge_text(wf, a, label, caller.language)}
+            "edges": [{"from": a, "to": b, "label": label, "text": _edge_text(wf, a, label, language)}
                       for a, b, label in wf.edges]}
 
 
