@@ -301,8 +301,8 @@ def step_variables(caller: Caller, rec, now: str) -> dict:
 
 MAX_CREATE_DEPTH = 3  # a created record's workflow may create records too, this many levels deep
 
-def related_creates(tenant: str, creates: list[dict], source, depth: int = 1, *, numbered: bool = True) -> list[tuple]:
 
+def related_creates(tenant: str, creates: list[dict], source, depth: int = 1, *, numbered: bool = True) -> list[tuple]:
     """Records a workflow's CreateRecord steps make, validated by their own form and started on their
     own form's workflow, written in the same transaction as the step (a failed step leaves no orphan).
     An auto-numbered form's record draws its number here, before the transaction, as an API create
