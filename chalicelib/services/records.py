@@ -281,7 +281,7 @@ def _with_fetched(tenant: str, form, written: dict, validated, previous: dict | 
     copied = fetched(tenant, form, written, validated.data, previous)
     if not copied:
         return validated
-    merged = validate_record(form, copied, previous=validated.data, system=True, record=record)
+    merged = validate_record(form, copied, previous=validated.data, system=True, record=record, previous_checked=True)
     merged.changed_fields = sorted(set(validated.changed_fields) | set(merged.changed_fields))
     return merged
 
@@ -345,7 +345,10 @@ def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: 
     comment = _comment_of(body)
     now = utc_now()
     with access.hiding(rec.data, data):  # errors name only fields this caller may see (or sent)
-        validated = validate_record(form, data, previous=rec.data, variables=caller.variables(now), record=rec)
+        # rec.data is what validate_record returned for this version (a record keeps its form version):
+        # only what the patch changes, and what depends on it, is checked again
+        validated = validate_record(form, data, previous=rec.data, variables=caller.variables(now), record=rec,
+                                    previous_checked=True)
         correction = False
         if rec.workflow:  # the state's edit rules judge what this write changes (an unchanged echo is no edit)
             inst, wf = workflow.running(caller.tenant, rec)
@@ -379,7 +382,8 @@ def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: 
 def reference_diff(form: FormDefinition, old: dict, new: dict) -> list:
     """References in `new` that `old` did not already have (those were checked when written)."""
     before = set(validate_record_refs(form, old))
-    return [r for r in validate_record(form, {}, previous=new, system=True).references if r not in before]
+    return [r for r in validate_record(form, {}, previous=new, system=True, previous_checked=True).references
+            if r not in before]
 
 
 def unique_diff(form: FormDefinition, old: dict, new: dict) -> tuple[dict, dict]:
@@ -392,7 +396,7 @@ def unique_diff(form: FormDefinition, old: dict, new: dict) -> tuple[dict, dict]
 def validate_record_refs(form: FormDefinition, data: dict):
     """References a stored record already had (they were checked when written)."""
     try:
-        return validate_record(form, {}, previous=data, system=True).references
+        return validate_record(form, {}, previous=data, system=True, previous_checked=True).references
     except ValidationFailed:
         return []  # an old record that no longer validates: check every reference again
 
