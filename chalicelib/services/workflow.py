@@ -218,7 +218,8 @@ def _act(caller: Caller, form_name: str, record_id: str, action: str, body: Any,
         from .fieldwork import guard_managed
         guard_managed(caller.tenant, form_name, patch)
         with access_for(caller, published_form).hiding(rec.data, patch):
-            validated = validate_record(form, patch, previous=rec.data, variables=variables)
+            # rec.data was validated by this version (form = the record's version): an incremental check
+            validated = validate_record(form, patch, previous=rec.data, variables=variables, previous_checked=True)
         # the state's edit rules judge what the action's data changes (an unchanged echo is no edit)
         check_editable(caller, wf, inst, {k: patch[k] for k in patch if k in set(validated.changed_fields)},
                        record_data=rec.data, comment=comment)
