@@ -8,6 +8,7 @@ the DynamoDB requests of one automatic dispatch and of one candidate listing (mo
 
     .venv/bin/python -m bench.dispatch [--orders 1000] [--engineers 200] [--uniform] [--seed 7] [--no-ddb]
     .venv/bin/python -m bench.dispatch --orders 5000 --engineers 1000 --uniform --no-ddb
+    .venv/bin/python -m bench.dispatch --uniform --no-ddb --before   # + the exact solver alone, same run
 
 scipy is a dev/bench dependency only (requirements-dev.txt); the Lambda bundle solves in pure Python.
 """
@@ -185,6 +186,7 @@ def main() -> None:
     parser.add_argument("--uniform", action="store_true", help="one region, every engineer eligible, capacity 5")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-ddb", action="store_true")
+    parser.add_argument("--before", action="store_true", help="also time the exact solver alone on the same costs")
     args = parser.parse_args()
     rnd = random.Random(args.seed)
     pol = policy()
@@ -199,14 +201,14 @@ def main() -> None:
     def timed_solve(*inputs):
         t, cpu = time.perf_counter(), time.process_time()
         out = solver(*inputs)
-        calls.append((time.perf_counter() - t, time.process_time() - cpu, inputs))
+        calls.append((time.perf_counter() - t, time.process_time() - cpu, inputs, out))
         return out
     batch_module.solve = timed_solve
     start, start_cpu = time.perf_counter(), time.process_time()
     result = plan(pol, work, crew, NOW)
     elapsed, elapsed_cpu = time.perf_counter() - start, time.process_time() - start_cpu
     batch_module.solve = solver
-    flow_seconds, flow_cpu, inputs = calls[0]
+    flow_seconds, flow_cpu, inputs, solved = calls[0]
     ours = planned_cost(pol, work, crew, result)
     assigned = sum(p.engineer is not None for p in result)
     pairs = sum(p.eligible for p in result)
@@ -215,6 +217,21 @@ def main() -> None:
     print(f"      CPU time (what a shared machine's load does not inflate): whole plan {elapsed_cpu * 1000:.1f} ms = "
           f"rules + scoring {(elapsed_cpu - flow_cpu) * 1000:.1f} ms + flow {flow_cpu * 1000:.1f} ms")
     print(f"      total cost {ours:12.4f}   assigned {assigned}/{len(work)}")
+    if solved.lower_bound is None:
+        print("      solved exactly (the successive-shortest-path solver)")
+    else:
+        print(f"      by the auction, its proven lower bound {solved.lower_bound:12.4f}: gap <= {solved.gap * 100:.4f} %")
+    if args.before:
+        from chalicelib.dispatch import assignment
+        limit, assignment.AUCTION_MIN_ARCS = assignment.AUCTION_MIN_ARCS, 10 ** 12
+        try:
+            cpu = time.process_time()
+            exact = assignment.solve(*inputs)
+            cpu = time.process_time() - cpu
+        finally:
+            assignment.AUCTION_MIN_ARCS = limit
+        print(f"  before (same run, same costs): the exact pruned solver alone, CPU {cpu * 1000:.1f} ms, "
+              f"total cost {exact.total_cost:12.4f}; flow CPU ratio after / before {flow_cpu / cpu:.3f}")
     optimum, build_seconds, (lsa_seconds, lsa_cpu), dims = reference(*inputs)
     print(f"  scipy linear_sum_assignment on the {dims[0]}x{dims[1]} expanded matrix: {lsa_seconds * 1000:8.1f} ms "
           f"(CPU {lsa_cpu * 1000:.1f} ms; + {build_seconds * 1000:.0f} ms to build it)")

@@ -24,23 +24,49 @@ keep a negative reduced cost (the next shortest paths look past the sink for it,
 potential rises to the slot's cost and the orders this makes negative leave too). After `ROUNDS`
 unproven rounds it solves on every arc from scratch, as it does at once when the candidate lists
 are short (at most 2 × `CANDIDATES` arcs per order on average: pruning would not pay).
+
+Dense problems (more than `AUCTION_MIN_ARCS` eligible arcs per order on average, e.g. one region
+where everyone is eligible) go first to an epsilon-scaling auction (`_auction`), which is not exact
+but proves its own gap: its prices give a lower bound on the optimum (LP duality), and it answers
+only once the plan is within `AUCTION_GAP` (0.2 %) of that bound: `Assignment.lower_bound` and
+`Assignment.gap` say how close (None / 0 = the exact solver answered). When it cannot prove that
+(bids or phases run out, or short capacity leaves slots priced that nobody takes) the exact solver
+above answers instead.
 """
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from dataclasses import dataclass
+from itertools import compress
+from operator import add
 
 SCALE = 1_000_000
 CANDIDATES = 16   # cheapest arcs kept per order in the pruned graph
 PER_ENGINEER = 3  # and cheapest orders kept per free slot of each engineer
 ROUNDS = 20       # repair rounds before falling back to every arc
 UNASSIGNED = -1
+AUCTION_MIN_ARCS = 64   # dense problems (more eligible arcs per order on average) go to the auction
+AUCTION_CANDIDATES = 48  # about this many cheapest engineers per order in the auction's graph
+AUCTION_GAP = 0.002      # the auction stops once its dual bound proves it within this of the optimum
+AUCTION_PHASES = 14     # epsilon phases before falling back to the exact solver
+AUCTION_BIDS = 200      # and bids per order in one phase
 
 
 @dataclass
 class Assignment:
     engineer_of: list[int]  # per order: engineer index, or UNASSIGNED
     total_cost: float       # assignment + slot + unassigned costs (same units as the inputs)
+    lower_bound: float | None = None  # a proven lower bound on the optimum (None = total_cost: exact)
+
+    @property
+    def gap(self) -> float:
+        """Proven relative distance to the optimum: (total - lower bound) / lower bound (0 = exact)."""
+        bound = self.total_cost if self.lower_bound is None else self.lower_bound
+        over = self.total_cost - bound
+        if over <= 1e-6:  # the costs' resolution (they are compared to 1e-6 throughout)
+            return 0.0
+        return over / bound if bound > 0 else float("inf")
 
     def loads(self, n_engineers: int) -> list[int]:
         out = [0] * n_engineers
@@ -59,6 +85,12 @@ def solve(arcs: list[dict[int, float]], slots: list[list[float]], unassigned: li
     for j, s in enumerate(slots):
         if any(b < a for a, b in zip(s, s[1:])):
             raise ValueError(f"slot costs of engineer {j} must be non-decreasing")
+    if n and sum(map(len, arcs)) > AUCTION_MIN_ARCS * n:
+        found = _auction(arcs, slots, unassigned)
+        if found is None and sum(map(len, slots)) <= n:  # tight, scaling stuck: one phase from scratch
+            found = _auction(arcs, slots, unassigned, single=True)
+        if found is not None:
+            return found
     flow = _Flow(n, [[_i(c) for c in s] for s in slots], [_i(c) for c in unassigned])
     ranked: list[list[tuple[int, int, int]]] = []  # per order: (cost + first slot, engineer node, cost), cheapest first
     for a in arcs:
@@ -88,6 +120,162 @@ def solve(arcs: list[dict[int, float]], slots: list[list[float]], unassigned: li
         if not pending and not flow.loose:
             return _result(flow, arcs, slots, unassigned)
     return _result(_dense(flow, ranked), arcs, slots, unassigned)  # not proven in ROUNDS
+
+
+_INF = float("inf")
+_THETA = 5.0  # epsilon shrinks by this factor between phases
+_EPS0 = 1.0   # the first epsilon: the mean cheapest cost of an order / this
+
+
+def _auction(arcs: list[dict[int, float]], slots: list[list[float]], unassigned: list[float],
+             single: bool = False) -> Assignment | None:
+    """Epsilon-scaling forward auction (Bertsekas) for the dense case. Objects are the engineers' slots
+    (slot k of engineer j costs order i `arcs[i][j] + slots[j][k] + price[j][k]`) plus a private
+    "unassigned" object per order at `unassigned[i]` whose price never moves. An engineer's slots are
+    alike but for their slot cost, so an order only looks at the cheapest one (`q[j]`, a heap per
+    engineer) and the next (for its second best).
+
+    Sparse, grown when needed: each order bids among a few candidate engineers and keeps `floor[i]`,
+    a lower bound on what any other eligible engineer costs it (prices only rise, so a value seen
+    once stays a lower bound). While its best candidate is no dearer than that, the candidates are
+    enough (the floor also caps its second best: a smaller bid, still a valid one); otherwise it
+    scans all its arcs at today's prices and takes the cheapest in. So every bid is a bid on the full
+    problem, and epsilon-complementary slackness holds on every eligible arc.
+
+    The bound: any prices >= 0 give, by LP duality, a lower bound on the optimum: the sum over
+    orders of min(unassigned, min_j arcs[i][j] + q[j]) minus the sum of all prices; with
+    epsilon-complementary slackness the plan is within n x epsilon of it, less in practice.
+
+    Tight problems (no more slots than orders) scale: phases (epsilon / 5, prices kept, bids from
+    scratch) until the bound proves the plan within `AUCTION_GAP`. A slot left free at a phase's end
+    with a price from an earlier one would never come down (it stays in the bound): then, and for
+    loose problems (more slots than orders) from the start, one phase at the final epsilon from zero
+    prices (`single`), where a slot once bid for stays taken, so free slots keep price 0. None when
+    the bound is not reached within `AUCTION_PHASES` phases or `AUCTION_BIDS` bids per order and
+    phase: the caller solves exactly. Deterministic: fixed bidding order, ties to the first
+    candidate. Capacities are the slots; only eligible arcs are ever candidates."""
+    n, m = len(arcs), len(slots)
+    if any(c < 0 for c in unassigned) or any(s and s[0] < 0 for s in slots):
+        raise ValueError("costs must be >= 0")
+    first = [s[0] if s else _INF for s in slots]
+    clean: list[dict[int, float]] = []
+    for a in arcs:
+        if a:
+            if min(a.values()) < 0:
+                raise ValueError("costs must be >= 0")
+            if min(a) < 0 or max(a) >= m:
+                a = {j: c for j, c in a.items() if 0 <= j < m}
+        clean.append(a)
+    cand: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+    floor, span = [0.0] * n, [0.0] * n
+    heaps = [[(c, k) for k, c in enumerate(s)] for s in slots]  # (slot cost + price, slot): sorted = a heap
+    q = [h[0][0] if h else _INF for h in heaps]
+    qget = q.__getitem__
+    for i, a in enumerate(clean):
+        _grow(a, qget, i, cand, floor, span)
+    order = sorted(range(n), key=lambda i: (-unassigned[i], i))
+    best0 = [min((c + first[j] for j, c in row), default=unassigned[i]) for i, row in enumerate(cand)]
+    # The first epsilon: a typical order's cost, or a thousandth of the dearest way to leave one
+    # (a price war over short capacity climbs to the unassigned costs in steps of at least epsilon).
+    eps = max(sum(min(b, u) for b, u in zip(best0, unassigned)) / n / _EPS0, max(unassigned) / 1000, 1e-9)
+    if single or sum(map(len, slots)) > n:  # loose: one phase (see above), straight at the final epsilon
+        eps = max(AUCTION_GAP * sum(min(b, u) for b, u in zip(best0, unassigned)) / n / 2, 1e-9)
+        phases = 1
+    else:
+        phases = AUCTION_PHASES
+    budget = AUCTION_BIDS * n + 10_000  # bids per phase before giving up (the exact solver answers)
+    replace = heapq.heapreplace
+    for phase in range(phases):
+        holder = [[-1] * len(s) for s in slots]
+        where = [UNASSIGNED] * n
+        queue = deque(order)
+        pop, push = queue.popleft, queue.append
+        bids = 0
+        while queue:
+            i = pop()
+            bids += 1
+            if bids > budget:
+                return None
+            row, rest = cand[i], floor[i]
+            best = second = _INF
+            bj, bc = -1, 0.0
+            for j, c in row:
+                v = c + q[j]
+                if v < second:
+                    if v < best:
+                        second, best, bj, bc = best, v, j, c
+                    else:
+                        second = v
+            if best > rest:  # another engineer may be cheaper now: look at all of them
+                row, rest = _grow(clean[i], qget, i, cand, floor, span)
+                best = second = _INF
+                for j, c in row:
+                    v = c + q[j]
+                    if v < second:
+                        if v < best:
+                            second, best, bj, bc = best, v, j, c
+                        else:
+                            second = v
+            u = unassigned[i]
+            if u <= best:
+                where[i] = UNASSIGNED
+                continue
+            h = heaps[bj]
+            if len(h) > 2:
+                t2 = h[1][0] if h[1][0] < h[2][0] else h[2][0]
+            else:
+                t2 = h[1][0] if len(h) > 1 else _INF
+            w2 = bc + t2
+            if second < w2:
+                w2 = second
+            if rest < w2:
+                w2 = rest
+            if u < w2:
+                w2 = u
+            k = h[0][1]
+            replace(h, (w2 + eps - bc, k))
+            q[bj] = h[0][0]
+            prev = holder[bj][k]
+            holder[bj][k] = i
+            where[i] = bj
+            if prev >= 0:
+                push(prev)
+        total = _total(where, arcs, slots, unassigned)
+        idle = sum(t - s[k] for h, s, held in zip(heaps, slots, holder) for t, k in h if held[k] < 0)
+        if idle > AUCTION_GAP * total / 2:  # free slots priced by earlier phases: prices never come
+            return None                     # down, so the bound could not close; the exact solver answers
+        if n * eps > 2 * AUCTION_GAP * total and phase < phases - 1:  # the bound (about total - n eps / 2) cannot prove it yet
+            eps /= _THETA
+            continue
+        lb = 0.0
+        for i, a in enumerate(clean):
+            lb += min(unassigned[i], min(map(add, a.values(), map(qget, a))) if a else _INF)
+        lb -= sum(t - s[k] for h, s in zip(heaps, slots) for t, k in h)
+        if total - lb <= AUCTION_GAP * max(lb, 0.0) + 1e-6:
+            return Assignment(where, total, max(0.0, min(lb, total)))  # costs >= 0: so is the optimum
+        eps /= _THETA
+    return None
+
+
+def _grow(a: dict[int, float], qget, i: int, cand: list, floor: list, span: list) -> tuple[list, float]:
+    """Order i's candidates from all its arcs at today's prices: those up to a cut (its cheapest
+    value + the spread that gave about `AUCTION_CANDIDATES` last time, or exactly that many), the cut
+    its new floor (every other arc costs more, now and so later). Returns (candidates, floor)."""
+    vals = list(map(add, a.values(), map(qget, a)))
+    if len(vals) <= AUCTION_CANDIDATES:
+        row, cut = [(j, c) for j, c, v in zip(a, a.values(), vals) if v < _INF], _INF
+    else:
+        low = min(vals)
+        cut = low + span[i]
+        row = list(compress(a.items(), map(cut.__ge__, vals))) if cut > low else []
+        if not 2 <= len(row) <= 3 * AUCTION_CANDIDATES:
+            cut = sorted(vals)[AUCTION_CANDIDATES]
+            row = list(compress(a.items(), map(cut.__ge__, vals)))
+            span[i] = cut - low
+        if cut == _INF:
+            row = [(j, c) for j, c, v in zip(a, a.values(), vals) if v < _INF]
+    cand[i], floor[i] = row, cut
+    return row, cut
 
 
 def _dense(pruned: _Flow, ranked: list[list[tuple[int, int, int]]]) -> _Flow:

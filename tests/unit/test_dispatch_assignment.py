@@ -252,3 +252,75 @@ def test_bulk_pair_costs_equal_evaluate():
         seen += len(row)
         assert all(row[j] == pytest.approx(expected[j], abs=1e-9) for j in row)
     assert seen > 200  # eligible pairs compared
+
+
+def auction_problem(rnd: random.Random):
+    """Random instances for the auction: dense or sparse eligibility, ties, tight or loose capacity,
+    unassigned cheaper than any engineer, engineers without free slots."""
+    n, m = rnd.randint(1, 40), rnd.randint(1, 12)
+    density = rnd.choice([0.3, 0.7, 1.0, 1.0])
+    ties = rnd.random() < 0.4
+    cost = (lambda: rnd.choice([0.0, 0.5, 1.0, 1.5])) if ties else (lambda: round(rnd.uniform(0, 3), 4))
+    arcs = [{j: cost() for j in range(m) if rnd.random() < density} for _ in range(n)]
+    free = rnd.choice([[0, 1, 1, 2], [1, 2, 3, 5], [n], [0]])  # short, loose, plenty, none
+    slots = []
+    for _ in range(m):
+        step = rnd.choice([0.0, 0.2, 0.5])
+        base = 0.0 if ties else round(rnd.uniform(0, 0.5), 4)
+        slots.append([round(base + step * k, 4) for k in range(rnd.choice(free))])
+    cheap = rnd.random() < 0.2  # leaving an order is sometimes cheaper than any engineer
+    unassigned = [rnd.choice([0.1, 0.25] if cheap else [1.0, 2.5, 5.0, 50.0, 100.0]) for _ in range(n)]
+    return arcs, slots, unassigned
+
+
+@pytest.mark.parametrize("candidates", [1, 2, 16])
+def test_auction_is_within_its_proven_bound_of_the_reference(monkeypatch, candidates):
+    """Differential: the epsilon-scaling auction (forced on small instances) against the dense
+    exact solver. Its lower bound is a real one (<= the optimum), its total within AUCTION_GAP of
+    it, capacities and eligibility hold, and the same input gives the same plan."""
+    from chalicelib.dispatch import assignment
+    from tests.unit.reference_assignment import solve as reference
+
+    monkeypatch.setattr(assignment, "AUCTION_MIN_ARCS", 0)
+    monkeypatch.setattr(assignment, "AUCTION_CANDIDATES", candidates)
+    rnd = random.Random(100 + candidates)
+    auctioned = 0
+    for _ in range(400):
+        arcs, slots, unassigned = auction_problem(rnd)
+        ours, exact = solve(arcs, slots, unassigned), reference(arcs, slots, unassigned)
+        loads = ours.loads(len(slots))
+        assert all(loads[j] <= len(slots[j]) for j in range(len(slots)))
+        assert all(j == UNASSIGNED or j in arcs[i] for i, j in enumerate(ours.engineer_of))
+        assert solve(arcs, slots, unassigned).engineer_of == ours.engineer_of  # deterministic
+        assert ours.total_cost >= exact.total_cost - 1e-6  # it is a plan: never below the optimum
+        if ours.lower_bound is None:  # the auction gave up: the exact solver answered
+            assert ours.total_cost == pytest.approx(exact.total_cost, abs=1e-6)
+            continue
+        auctioned += 1
+        assert ours.lower_bound <= exact.total_cost + 1e-6  # the bound is sound
+        assert ours.total_cost <= exact.total_cost * (1 + assignment.AUCTION_GAP) + 1e-6
+        assert ours.total_cost - ours.lower_bound <= assignment.AUCTION_GAP * ours.lower_bound + 1e-6
+        assert ours.gap <= assignment.AUCTION_GAP + 1e-9
+    assert auctioned > 300  # the auction itself answered most instances
+
+
+def test_auction_takes_the_dense_bench_shape_and_proves_its_gap():
+    """All eligible and tight (capacity = orders), at a size above AUCTION_MIN_ARCS per order."""
+    from bench.dispatch import NOW as BENCH_NOW, engineers, orders, policy
+    from chalicelib.dispatch import assignment
+    from chalicelib.dispatch import batch as batch_module
+    from tests.unit.reference_assignment import solve as reference
+
+    rnd = random.Random(11)
+    crew, work = engineers(rnd, 80, True), orders(rnd, 400, 80, True)
+    seen = []
+    real = batch_module.solve
+    try:
+        batch_module.solve = lambda *inputs: seen.append(inputs) or real(*inputs)
+        plan(policy(), work, crew, BENCH_NOW)
+    finally:
+        batch_module.solve = real
+    ours, exact = solve(*seen[0]), reference(*seen[0])
+    assert ours.lower_bound is not None  # the auction answered
+    assert ours.lower_bound <= exact.total_cost + 1e-6 <= ours.total_cost + 2e-6
+    assert ours.total_cost <= exact.total_cost * (1 + assignment.AUCTION_GAP)
