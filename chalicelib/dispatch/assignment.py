@@ -47,7 +47,7 @@ PER_ENGINEER = 3  # and cheapest orders kept per free slot of each engineer
 ROUNDS = 20       # repair rounds before falling back to every arc
 UNASSIGNED = -1
 AUCTION_MIN_ARCS = 64   # dense problems (more eligible arcs per order on average) go to the auction
-AUCTION_CANDIDATES = 48  # about this many cheapest engineers per order in the auction's graph
+AUCTION_CANDIDATES = 48  # about this many cheapest engineers per order (or a fifth of them) in the auction's graph
 AUCTION_GAP = 0.002      # the auction stops once its dual bound proves it within this of the optimum
 AUCTION_PHASES = 14     # epsilon phases before falling back to the exact solver
 AUCTION_BIDS = 200      # and bids per order in one phase
@@ -171,8 +171,11 @@ def _auction(arcs: list[dict[int, float]], slots: list[list[float]], unassigned:
     heaps = [[(c, k) for k, c in enumerate(s)] for s in slots]  # (slot cost + price, slot): sorted = a heap
     q = [h[0][0] if h else _INF for h in heaps]
     qget = q.__getitem__
-    for i, a in enumerate(clean):
-        _grow(a, qget, i, cand, floor, span)
+    keys = [list(a) for a in clean]
+    costs = [list(a.values()) for a in clean]
+    size = max(AUCTION_CANDIDATES, m // 5)  # the engineers each order bids among
+    for i in range(n):
+        _grow(keys[i], costs[i], qget, i, cand, floor, span, size)
     order = sorted(range(n), key=lambda i: (-unassigned[i], i))
     best0 = [min((c + first[j] for j, c in row), default=unassigned[i]) for i, row in enumerate(cand)]
     # The first epsilon: a typical order's cost, or a thousandth of the dearest way to leave one
@@ -207,7 +210,7 @@ def _auction(arcs: list[dict[int, float]], slots: list[list[float]], unassigned:
                     else:
                         second = v
             if best > rest:  # another engineer may be cheaper now: look at all of them
-                row, rest = _grow(clean[i], qget, i, cand, floor, span)
+                row, rest = _grow(keys[i], costs[i], qget, i, cand, floor, span, size)
                 best = second = _INF
                 for j, c in row:
                     v = c + q[j]
@@ -248,8 +251,8 @@ def _auction(arcs: list[dict[int, float]], slots: list[list[float]], unassigned:
             eps /= _THETA
             continue
         lb = 0.0
-        for i, a in enumerate(clean):
-            lb += min(unassigned[i], min(map(add, a.values(), map(qget, a))) if a else _INF)
+        for i in range(n):
+            lb += min(unassigned[i], min(map(add, costs[i], map(qget, keys[i])), default=_INF))
         lb -= sum(t - s[k] for h, s in zip(heaps, slots) for t, k in h)
         if total - lb <= AUCTION_GAP * max(lb, 0.0) + 1e-6:
             return Assignment(where, total, max(0.0, min(lb, total)))  # costs >= 0: so is the optimum
@@ -257,26 +260,26 @@ def _auction(arcs: list[dict[int, float]], slots: list[list[float]], unassigned:
     return None
 
 
-def _grow(a: dict[int, float], qget, i: int, cand: list, floor: list, span: list) -> tuple[list, float]:
-    """Order i's candidates from all its arcs at today's prices: those up to a cut (its cheapest
-    value + the spread that gave about `AUCTION_CANDIDATES` last time, or exactly that many), the cut
-    its new floor (every other arc costs more, now and so later). Returns (candidates, floor)."""
-    vals = list(map(add, a.values(), map(qget, a)))
-    if len(vals) <= AUCTION_CANDIDATES:
-        row, cut = [(j, c) for j, c, v in zip(a, a.values(), vals) if v < _INF], _INF
+def _grow(keys: list[int], costs: list[float], qget, i: int, cand: list, floor: list, span: list, size: int) -> tuple[list, float]:
+    """Order i's candidates from all its arcs (engineers `keys` at `costs`) at today's prices: those
+    up to a cut (its cheapest value + the spread that gave about `size` last time, or exactly that
+    many), the cut its new floor (every other arc costs more, now and so later). Returns
+    (candidates, floor)."""
+    vals = list(map(add, costs, map(qget, keys)))
+    if len(vals) <= size:
+        row, cut = [(j, c) for j, c, v in zip(keys, costs, vals) if v < _INF], _INF
     else:
         low = min(vals)
         cut = low + span[i]
-        row = list(compress(a.items(), map(cut.__ge__, vals))) if cut > low else []
-        if not 2 <= len(row) <= 3 * AUCTION_CANDIDATES:
-            cut = sorted(vals)[AUCTION_CANDIDATES]
-            row = list(compress(a.items(), map(cut.__ge__, vals)))
+        row = list(compress(zip(keys, costs), map(cut.__ge__, vals))) if cut > low else []
+        if not 2 <= len(row) <= 3 * size:
+            cut = sorted(vals)[size]
+            row = list(compress(zip(keys, costs), map(cut.__ge__, vals)))
             span[i] = cut - low
         if cut == _INF:
-            row = [(j, c) for j, c, v in zip(a, a.values(), vals) if v < _INF]
+            row = [(j, c) for j, c, v in zip(keys, costs, vals) if v < _INF]
     cand[i], floor[i] = row, cut
     return row, cut
-
 
 def _dense(pruned: _Flow, ranked: list[list[tuple[int, int, int]]]) -> _Flow:
     """Every arc, from scratch: the plain exact algorithm."""
