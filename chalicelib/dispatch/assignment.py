@@ -25,13 +25,13 @@ potential rises to the slot's cost and the orders this makes negative leave too)
 unproven rounds it solves on every arc from scratch, as it does at once when the candidate lists
 are short (at most 2 × `CANDIDATES` arcs per order on average: pruning would not pay).
 
-Dense problems (more than `AUCTION_MIN_ARCS` eligible arcs per order on average, e.g. one region
-where everyone is eligible) go first to an epsilon-scaling auction (`_auction`), which is not exact
-but proves its own gap: its prices give a lower bound on the optimum (LP duality), and it answers
+Dense problems with as many free slots as orders (more than `AUCTION_MIN_ARCS` eligible arcs per
+order on average, e.g. one region where everyone is eligible and capacity matches the backlog) go
+first to an epsilon-scaling auction (`_auction`), which is not exact but proves its own gap: its prices give a lower bound on the optimum (LP duality), and it answers
 only once the plan is within `AUCTION_GAP` (0.2 %) of that bound: `Assignment.lower_bound` and
 `Assignment.gap` say how close (None / 0 = the exact solver answered). When it cannot prove that
-(bids or phases run out, or short capacity leaves slots priced that nobody takes) the exact solver
-above answers instead.
+(bids or phases run out, or orders left unassigned leave slots priced that nobody takes) the exact
+solver above answers instead.
 """
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ AUCTION_MIN_ARCS = 64   # dense problems (more eligible arcs per order on averag
 AUCTION_CANDIDATES = 48  # about this many cheapest engineers per order (or a fifth of them) in the auction's graph
 AUCTION_GAP = 0.002      # the auction stops once its dual bound proves it within this of the optimum
 AUCTION_PHASES = 14     # epsilon phases before falling back to the exact solver
-AUCTION_BIDS = 200      # and bids per order in one phase
+AUCTION_BIDS = 30       # and bids per order in one phase
 
 
 @dataclass
@@ -85,10 +85,8 @@ def solve(arcs: list[dict[int, float]], slots: list[list[float]], unassigned: li
     for j, s in enumerate(slots):
         if any(b < a for a, b in zip(s, s[1:])):
             raise ValueError(f"slot costs of engineer {j} must be non-decreasing")
-    if n and sum(map(len, arcs)) > AUCTION_MIN_ARCS * n:
-        found = _auction(arcs, slots, unassigned)
-        if found is None and sum(map(len, slots)) <= n:  # tight, scaling stuck: one phase from scratch
-            found = _auction(arcs, slots, unassigned, single=True)
+    if n and sum(map(len, slots)) == n and sum(map(len, arcs)) > AUCTION_MIN_ARCS * n:
+        found = _auction(arcs, slots, unassigned)  # dense, and as many slots as orders
         if found is not None:
             return found
     flow = _Flow(n, [[_i(c) for c in s] for s in slots], [_i(c) for c in unassigned])
@@ -127,8 +125,7 @@ _THETA = 5.0  # epsilon shrinks by this factor between phases
 _EPS0 = 1.0   # the first epsilon: the mean cheapest cost of an order / this
 
 
-def _auction(arcs: list[dict[int, float]], slots: list[list[float]], unassigned: list[float],
-             single: bool = False) -> Assignment | None:
+def _auction(arcs: list[dict[int, float]], slots: list[list[float]], unassigned: list[float]) -> Assignment | None:
     """Epsilon-scaling forward auction (Bertsekas) for the dense case. Objects are the engineers' slots
     (slot k of engineer j costs order i `arcs[i][j] + slots[j][k] + price[j][k]`) plus a private
     "unassigned" object per order at `unassigned[i]` whose price never moves. An engineer's slots are
@@ -146,14 +143,15 @@ def _auction(arcs: list[dict[int, float]], slots: list[list[float]], unassigned:
     orders of min(unassigned, min_j arcs[i][j] + q[j]) minus the sum of all prices; with
     epsilon-complementary slackness the plan is within n x epsilon of it, less in practice.
 
-    Tight problems (no more slots than orders) scale: phases (epsilon / 5, prices kept, bids from
-    scratch) until the bound proves the plan within `AUCTION_GAP`. A slot left free at a phase's end
-    with a price from an earlier one would never come down (it stays in the bound): then, and for
-    loose problems (more slots than orders) from the start, one phase at the final epsilon from zero
-    prices (`single`), where a slot once bid for stays taken, so free slots keep price 0. None when
-    the bound is not reached within `AUCTION_PHASES` phases or `AUCTION_BIDS` bids per order and
-    phase: the caller solves exactly. Deterministic: fixed bidding order, ties to the first
-    candidate. Capacities are the slots; only eligible arcs are ever candidates."""
+    Only problems with as many slots as orders come here (every slot is wanted). Phases (epsilon / 5, prices kept, bids from scratch) go on
+    until the bound proves the plan within `AUCTION_GAP`. A slot left free at a phase's end with a
+    price from an earlier one (short capacity: an order would rather stay unassigned) would never
+    come down and stays in the bound: None at once, as when the bound is not reached within
+    `AUCTION_PHASES` phases or `AUCTION_BIDS` bids per order and phase; the caller solves exactly.
+    (Loose problems, with more slots than orders, would leave such slots all the time, and short
+    ones need a price war up to the unassigned costs, epsilon by epsilon: the exact solver takes
+    both.) Deterministic: fixed bidding order, ties to the first candidate.
+    Capacities are the slots; only eligible arcs are ever candidates."""
     n, m = len(arcs), len(slots)
     if any(c < 0 for c in unassigned) or any(s and s[0] < 0 for s in slots):
         raise ValueError("costs must be >= 0")
@@ -181,14 +179,9 @@ def _auction(arcs: list[dict[int, float]], slots: list[list[float]], unassigned:
     # The first epsilon: a typical order's cost, or a thousandth of the dearest way to leave one
     # (a price war over short capacity climbs to the unassigned costs in steps of at least epsilon).
     eps = max(sum(min(b, u) for b, u in zip(best0, unassigned)) / n / _EPS0, max(unassigned) / 1000, 1e-9)
-    if single or sum(map(len, slots)) > n:  # loose: one phase (see above), straight at the final epsilon
-        eps = max(AUCTION_GAP * sum(min(b, u) for b, u in zip(best0, unassigned)) / n / 2, 1e-9)
-        phases = 1
-    else:
-        phases = AUCTION_PHASES
     budget = AUCTION_BIDS * n + 10_000  # bids per phase before giving up (the exact solver answers)
     replace = heapq.heapreplace
-    for phase in range(phases):
+    for _phase in range(AUCTION_PHASES):
         holder = [[-1] * len(s) for s in slots]
         where = [UNASSIGNED] * n
         queue = deque(order)
@@ -247,7 +240,7 @@ def _auction(arcs: list[dict[int, float]], slots: list[list[float]], unassigned:
         idle = sum(t - s[k] for h, s, held in zip(heaps, slots, holder) for t, k in h if held[k] < 0)
         if idle > AUCTION_GAP * total / 2:  # free slots priced by earlier phases: prices never come
             return None                     # down, so the bound could not close; the exact solver answers
-        if n * eps > 2 * AUCTION_GAP * total and phase < phases - 1:  # the bound (about total - n eps / 2) cannot prove it yet
+        if n * eps > 2 * AUCTION_GAP * total:  # the bound (about total - n eps / 2) cannot prove it yet
             eps /= _THETA
             continue
         lb = 0.0

@@ -258,16 +258,19 @@ def auction_problem(rnd: random.Random):
     """Random instances for the auction: dense or sparse eligibility, ties, tight or loose capacity,
     unassigned cheaper than any engineer, engineers without free slots."""
     n, m = rnd.randint(1, 40), rnd.randint(1, 12)
-    density = rnd.choice([0.3, 0.7, 1.0, 1.0])
+    free = rnd.choice([[0, 1, 1, 2], [1, 2, 3, 5], [n], [0], "exact", "exact"])  # short, loose, plenty, none, = n
+    density = 1.0 if free == "exact" and rnd.random() < 0.7 else rnd.choice([0.3, 0.7, 1.0, 1.0])
     ties = rnd.random() < 0.4
     cost = (lambda: rnd.choice([0.0, 0.5, 1.0, 1.5])) if ties else (lambda: round(rnd.uniform(0, 3), 4))
     arcs = [{j: cost() for j in range(m) if rnd.random() < density} for _ in range(n)]
-    free = rnd.choice([[0, 1, 1, 2], [1, 2, 3, 5], [n], [0]])  # short, loose, plenty, none
+    sizes = [rnd.choice(free) for _ in range(m)] if free != "exact" else [0] * m
+    for k in range(n if free == "exact" else 0):  # as many slots as orders: the auction's case
+        sizes[rnd.randrange(m)] += 1
     slots = []
-    for _ in range(m):
+    for size in sizes:
         step = rnd.choice([0.0, 0.2, 0.5])
         base = 0.0 if ties else round(rnd.uniform(0, 0.5), 4)
-        slots.append([round(base + step * k, 4) for k in range(rnd.choice(free))])
+        slots.append([round(base + step * k, 4) for k in range(size)])
     cheap = rnd.random() < 0.2  # leaving an order is sometimes cheaper than any engineer
     unassigned = [rnd.choice([0.1, 0.25] if cheap else [1.0, 2.5, 5.0, 50.0, 100.0]) for _ in range(n)]
     return arcs, slots, unassigned
@@ -275,8 +278,9 @@ def auction_problem(rnd: random.Random):
 
 @pytest.mark.parametrize("candidates", [1, 2, 16])
 def test_auction_is_within_its_proven_bound_of_the_reference(monkeypatch, candidates):
-    """Differential: the epsilon-scaling auction (forced on small instances) against the dense
-    exact solver. Its lower bound is a real one (<= the optimum), its total within AUCTION_GAP of
+    """Differential: the epsilon-scaling auction (forced on small instances; it takes those with as
+    many slots as orders, the rest and those it cannot prove go to the exact solver) against the
+    dense exact solver. Its lower bound is a real one (<= the optimum), its total within AUCTION_GAP of
     it, capacities and eligibility hold, and the same input gives the same plan."""
     from chalicelib.dispatch import assignment
     from tests.unit.reference_assignment import solve as reference
@@ -301,7 +305,7 @@ def test_auction_is_within_its_proven_bound_of_the_reference(monkeypatch, candid
         assert ours.total_cost <= exact.total_cost * (1 + assignment.AUCTION_GAP) + 1e-6
         assert ours.total_cost - ours.lower_bound <= assignment.AUCTION_GAP * ours.lower_bound + 1e-6
         assert ours.gap <= assignment.AUCTION_GAP + 1e-9
-    assert auctioned > 300  # the auction itself answered most instances
+    assert auctioned > 10  # the auction itself answered some (the bench shape: the next test)
 
 
 def test_auction_takes_the_dense_bench_shape_and_proves_its_gap():
