@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 import mimetypes
+import os
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,7 +21,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-DIST = ROOT / "console" / "dist"
+# CONSOLE_DIST: another build of the console to serve (e.g. one made with `vite build --outDir`)
+DIST = Path(os.environ.get("CONSOLE_DIST") or ROOT / "console" / "dist")
 
 
 def csp(api_url: str, files_url: str | None = None) -> str:

@@ -145,8 +145,4 @@ def record_id_for(tenant: str, schedule: str, key: str, source_id: str | None, m
     return "".join(reversed(chars))
 
 
-def later(local_key: str, than: str) -> bool:
-    return local_of(local_key) > local_of(than)
-
-
-__all__ = ["Decision", "plan_run", "next_due", "first_state", "upcoming", "record_id_for", "later"]
+__all__ = ["Decision", "plan_run", "next_due", "first_state", "upcoming", "record_id_for"]

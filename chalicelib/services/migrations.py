@@ -126,7 +126,6 @@ def advance(tenant: str, job_id: str, budget_seconds: float) -> None:
     """Go on with a job, page by page, within the time budget; each page's progress stored under the
     job's revision (a lost race means another run advances it: stop)."""
     stop_at = time.monotonic() + budget_seconds
-    system = Caller(tenant, "admin", frozenset({"admin"}), name="migration")
     while time.monotonic() < stop_at:
         job = store.get_job(tenant, job_id)
         if job is None or job["status"] != "running":

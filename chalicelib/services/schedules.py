@@ -20,7 +20,7 @@ from typing_extensions import TypedDict
 from ..errors import AppError, Conflict, DefinitionError, NotFound, ValidationFailed
 from ..schedules import plan as planning
 from ..schedules.definition import (VALUE_VARIABLES, ScheduleDefinition, is_occurrence, iso, local_of, make_at,
-                                    parse_iso, parse_schedule)
+                                    parse_iso, parse_schedule, utc_of)
 from ..storage import schedules as store
 from . import definitions
 from .caller import Caller
@@ -265,7 +265,7 @@ def _make_head(tenant: str, name: str, defn: ScheduleDefinition, state: dict, no
     head = dict(state["queue"][0])
     original = local_of(head["key"])
     effective = local_of(head["at"])
-    base = {"$occurrence": effective.date().isoformat(), "$occurrence_at": iso(planning_utc(defn, effective)),
+    base = {"$occurrence": effective.date().isoformat(), "$occurrence_at": iso(utc_of(defn, effective)),
             "$schedule": name, "$now": now, "$today": now[:10]}
     if defn.for_each is None:
         sources, cursor = [None], None
@@ -319,11 +319,6 @@ def _make_head(tenant: str, name: str, defn: ScheduleDefinition, state: dict, no
         new["cursor"] = cursor
     new["queue"] = queue
     return {"state": new, "made": made, "existed": existed, "failed": failed}
-
-
-def planning_utc(defn: ScheduleDefinition, local: datetime) -> datetime:
-    from ..schedules.definition import utc_of
-    return utc_of(defn, local)
 
 
 def _evaluate(source: str, context: dict) -> Any:
