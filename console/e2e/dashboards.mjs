@@ -5,8 +5,7 @@
 // status" opens the work-order list filtered by its region, and the CSV export downloads the report's rows.
 // Exit code 0 = every step passed; screenshots go to e2e/screenshots/ (ignored).
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { accessible as axeCheck, fail, labels, launch, shots } from './lib.mjs'
+import { accessible as axeCheck, fail, labels, walk } from './lib.mjs'
 
 const base = process.env.CONSOLE_URL ?? 'http://127.0.0.1:8003'
 const visited = []
@@ -29,10 +28,8 @@ async function allChartsDrawn(page) {
   return { charts: count, drawn }
 }
 
-const browser = await launch()
-let code = 0
 const summary = { ok: false, visited, charts: {} }
-try {
+await walk('dashboards', summary, async (browser) => {
   const context = await browser.newContext({ locale: 'en-US', timezoneId: 'America/Los_Angeles', viewport: { width: 1400, height: 1000 },
     acceptDownloads: true })
   const page = await context.newPage()
@@ -93,12 +90,4 @@ try {
   await accessible(page, 'dashboard-engineers-and-parts-zh')
 
   if (errors.length) fail(`page errors: ${errors.join(' | ')}`)
-  summary.ok = true
-} catch (e) {
-  code = 1
-  summary.error = String(e?.stack ?? e)
-} finally {
-  await browser.close()
-  console.log(JSON.stringify(summary, null, 2))
-  process.exit(code)
-}
+})

@@ -12,8 +12,7 @@
 // order B is shown with both values and settled by the engineer's choice (keep mine). The summary carries the
 // figures (sync requests, uploads, time from online to confirmed, photo sizes) for the test to check
 // against the API.
-import { join } from 'node:path'
-import { accessible as axeCheck, fail, labels, launch, shots, words } from './lib.mjs'
+import { accessible as axeCheck, fail, labels, walk, words } from './lib.mjs'
 
 const base = process.env.CONSOLE_URL ?? 'http://127.0.0.1:8003'
 const language = process.env.FIELD_LANGUAGE ?? 'zh-CN'
@@ -80,9 +79,7 @@ const queuedUploads = (page) => page.evaluate(() => new Promise((resolve, reject
   }
 }))
 
-const browser = await launch()
-let code = 0
-try {
+await walk('field', summary, async (browser) => {
   const context = await browser.newContext({ locale: language === 'en' ? 'en-US' : 'zh-CN', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true,
     geolocation: SITE, permissions: ['geolocation'] })
   let page = await context.newPage()
@@ -229,28 +226,14 @@ try {
   await axeCheck(sup, 'field-supervisor-view', visited)
   await desk.close()
   if (errors.length) fail(`browser errors: ${errors.join(' | ')}`)
-  summary.ok = true
-} catch (error) {
-  code = 1
-  summary.error = String(error?.stack ?? error)
-  console.error(summary.error)
-  try {
-    const pages = browser.contexts().flatMap((c) => c.pages())
-    if (pages[0]) {
-      await pages[0].screenshot({ path: join(shots, 'field-failure.png'), fullPage: true })
-      // what the device kept: the persisted queries' keys and states
-      summary.kept = await pages[0].evaluate(() => new Promise((resolve) => {
-        const open = indexedDB.open('aftersales-queries')
-        open.onsuccess = () => {
-          const r = open.result.transaction('clients').objectStore('clients').getAll()
-          r.onsuccess = () => resolve(r.result.map((v) => JSON.parse(v).clientState.queries.map((q) => `${JSON.stringify(q.queryKey)} ${q.state.status}`)))
-        }
-        open.onerror = () => resolve(String(open.error))
-      }))
+}, async (browser) => { // what the device kept: the persisted queries' keys and states
+  const [page] = browser.contexts().flatMap((c) => c.pages())
+  if (page) summary.kept = await page.evaluate(() => new Promise((resolve) => {
+    const open = indexedDB.open('aftersales-queries')
+    open.onsuccess = () => {
+      const r = open.result.transaction('clients').objectStore('clients').getAll()
+      r.onsuccess = () => resolve(r.result.map((v) => JSON.parse(v).clientState.queries.map((q) => `${JSON.stringify(q.queryKey)} ${q.state.status}`)))
     }
-  } catch (e) { summary.kept = String(e) }
-} finally {
-  await browser.close()
-}
-console.log(JSON.stringify(summary, null, 2))
-process.exit(code)
+    open.onerror = () => resolve(String(open.error))
+  }))
+})

@@ -4,17 +4,14 @@
 // why (the step's field path), how often and since when (axe-clean, en and zh-CN); Retry now runs the
 // fixed one's step (the record moves on, the panel goes); Dismiss with a comment drops the stuck one's
 // timer and the history says so. Exit code 0 = every step passed; screenshots go to e2e/screenshots/.
-import { accessible as axeCheck, fail, launch, shots } from './lib.mjs'
+import { accessible as axeCheck, fail, screenshot as shot, walk } from './lib.mjs'
 
 const base = process.env.CONSOLE_URL ?? 'http://127.0.0.1:8003'
 const visited = []
 const accessible = (page, name) => axeCheck(page, name, visited)
-const shot = (page, name) => page.screenshot({ path: `${shots}/${name}.png`, fullPage: true })
 
-const browser = await launch()
-let code = 0
 const summary = { ok: false, visited }
-try {
+await walk('incidents', summary, async (browser) => {
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } })
   const page = await context.newPage()
   const errors = []
@@ -57,12 +54,4 @@ try {
   await page.getByRole('region', { name: '历史' }).getByText('异常已忽略').waitFor()
   summary.stuck_dismissed = true
   if (errors.length) fail(`page errors: ${errors.join(' | ')}`)
-  summary.ok = true
-} catch (e) {
-  code = 1
-  summary.error = String(e?.stack ?? e)
-} finally {
-  await browser.close()
-  console.log(JSON.stringify(summary, null, 2))
-  process.exit(code)
-}
+})

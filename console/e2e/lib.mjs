@@ -30,6 +30,9 @@ export function launch() {
   })
 }
 
+/** A full-page screenshot under e2e/screenshots/. */
+export const screenshot = (page, name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
+
 /** axe-core on the page: no serious or critical violation, else fail; the page's figures go to `visited`. */
 export async function accessible(page, name, visited) {
   await page.evaluate(axeSource)
@@ -40,7 +43,7 @@ export async function accessible(page, name, visited) {
   const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical')
   visited.push({ page: name, violations: result.length, serious_or_critical: bad.length, ids: result.map((v) => v.id) })
   if (bad.length) fail(`axe on ${name}: ${JSON.stringify(bad)}`)
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
+  await screenshot(page, name)
 }
 
 const APP = join(here, '..', '..', 'definitions', 'after_sales')
@@ -68,4 +71,50 @@ export function labels(language) {
     dashboard: (name) => text(read(`dashboards/${name}.json`), 'title'),
     chart: (dashboard, id) => text(read(`dashboards/${dashboard}.json`).charts.find((c) => c.id === id) ?? fail(`no chart ${id}`), 'title'),
   }
+}
+
+/** Where each open page is and what it shows (its alerts, headings and buttons) — what a person
+ *  looking at the screen would report when a step waited in vain; `name-failure.png` beside it. */
+async function whatShows(browser, name) {
+  const pages = browser.contexts().flatMap((c) => c.pages())
+  const seen = []
+  for (const [i, page] of pages.entries()) {
+    try {
+      if (i === 0) await screenshot(page, `${name}-failure`)
+      seen.push({ url: page.url(), ...(await page.evaluate(() => {
+        const text = (e) => (e.innerText ?? e.textContent ?? '').trim().replace(/\s+/g, ' ').slice(0, 200)
+        const shown = (e) => !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length)
+        return {
+          alerts: [...document.querySelectorAll('[role=alert], [role=status], .error, .rjsf .text-danger')].filter(shown).map(text).filter(Boolean),
+          headings: [...document.querySelectorAll('h1, h2')].filter(shown).map(text).slice(0, 12),
+          buttons: [...document.querySelectorAll('button')].filter(shown).map((b) => `${text(b) || b.getAttribute('aria-label')}${b.disabled ? ' (disabled)' : ''}`).slice(0, 40),
+        }
+      })) })
+    } catch (error) {
+      seen.push({ url: page.url(), unreadable: String(error).slice(0, 200) })
+    }
+  }
+  return seen
+}
+
+/** One browser walk: chromium launched, `body(browser)` run, the browser closed, `summary` printed as
+ *  JSON with `ok`; on a failure also the error and what the pages showed (`onFailure` may add more),
+ *  and the process exits 1. */
+export async function walk(name, summary, body, onFailure) {
+  const browser = await launch()
+  let code = 0
+  try {
+    await body(browser)
+    summary.ok = true
+  } catch (error) {
+    code = 1
+    summary.error = String(error?.stack ?? error)
+    console.error(summary.error)
+    summary.page = await whatShows(browser, name)
+    if (onFailure) await onFailure(browser).catch((e) => { summary.on_failure = String(e) })
+  } finally {
+    await browser.close()
+  }
+  console.log(JSON.stringify(summary, null, 2))
+  process.exit(code)
 }

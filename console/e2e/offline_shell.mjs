@@ -6,7 +6,7 @@
 // shows the cached list (no error), and the record page — a lazily loaded chunk never fetched since
 // the reload — opens from the precache with the cached order. axe-core on both offline pages. Back
 // online, signing out leaves no entry on the device.
-import { accessible as axeCheck, fail, launch, words } from './lib.mjs'
+import { accessible as axeCheck, fail, walk, words } from './lib.mjs'
 
 const base = process.env.CONSOLE_URL ?? 'http://127.0.0.1:8003'
 const w = words('en')
@@ -48,8 +48,7 @@ async function until(what, probe, ms = 15_000) {
   }
 }
 
-const browser = await launch()
-try {
+await walk('offline-shell', summary, async (browser) => {
   const context = await browser.newContext({ locale: 'en-US' })
   const page = await context.newPage()
   summary.console = []
@@ -135,8 +134,4 @@ try {
   if (!shell.length || shell.some((r) => !r.sw || r.status !== 200)) fail(`offline, not all of the shell came from the service worker: ${JSON.stringify(shell)}`)
   if (!summary.offline_shell.record_chunk.includes(true)) fail('the record page chunk was not loaded offline')
   summary.rows = rows
-  summary.ok = true
-} finally {
-  await browser.close()
-  console.log(JSON.stringify(summary, null, 2))
-}
+})

@@ -4,17 +4,14 @@
 // skips the first one and restores it, is told at the field why a postponement earlier than the
 // occurrence is refused, postpones the second; then the same page in zh-CN. axe-clean; screenshots to
 // e2e/screenshots/. Exit code 0 = every step passed.
-import { accessible as axeCheck, fail, launch, shots } from './lib.mjs'
+import { accessible as axeCheck, fail, screenshot as shot, walk } from './lib.mjs'
 
 const base = process.env.CONSOLE_URL ?? 'http://127.0.0.1:8003'
 const visited = []
 const accessible = (page, name) => axeCheck(page, name, visited)
-const shot = (page, name) => page.screenshot({ path: `${shots}/${name}.png`, fullPage: true })
 
-const browser = await launch()
-let code = 0
 const summary = { ok: false, visited }
-try {
+await walk('schedules', summary, async (browser) => {
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } })
   const page = await context.newPage()
   const errors = []
@@ -71,12 +68,4 @@ try {
   await accessible(page, 'schedules-phone-zh')
   await shot(page, 'schedules-phone')
   if (errors.length) fail(`page errors: ${errors.join(' | ')}`)
-  summary.ok = true
-} catch (e) {
-  code = 1
-  summary.error = String(e?.stack ?? e)
-} finally {
-  await browser.close()
-  console.log(JSON.stringify(summary, null, 2))
-  process.exit(code)
-}
+})

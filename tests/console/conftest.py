@@ -40,7 +40,17 @@ def run_script(script: str, stack, **env) -> dict:
     run = subprocess.run(["node", f"e2e/{script}"], cwd=CONSOLE, capture_output=True, text=True, timeout=600,
                          env={**os.environ, "CONSOLE_URL": stack.console, "CHROMIUM": CHROMIUM, **env})
     print(run.stdout)
-    assert run.returncode == 0, f"{run.stdout[-3000:]}\n{run.stderr[-4000:]}\n--- local stack ---\n{stack.log.read_text()[-4000:]}"
+    if run.returncode != 0:
+        try:  # the walk's own account first: the error, where the page was and what it showed
+            told = json.loads(run.stdout[run.stdout.index("{"):])
+            told = {k: told.get(k) for k in ("error", "page")}
+        except ValueError:
+            told = run.stdout[-2000:]
+        # the worker's idle lines say nothing; the stack's last real lines do
+        log = "\n".join(line for line in stack.log.read_text().splitlines()
+                        if not line.rstrip().endswith(("INFO handler", "nothing to do")) and "nothing to do (" not in line)
+        pytest.fail(f"{script} failed: {json.dumps(told, ensure_ascii=False, indent=1)[:4000]}\n--- stderr ---\n"
+                    f"{run.stderr[-2500:]}\n--- local stack ---\n{log[-3000:]}", pytrace=False)
     summary = json.loads(run.stdout[run.stdout.index("{"):])
     assert summary["ok"] and all(v["serious_or_critical"] == 0 for v in summary["visited"])
     return summary
