@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+from ..forms.definition import MAX_INDEXES
 from ..services.definitions import DefinitionList, DefinitionVersions, Published, VersionUploaded
 from ..services.dispatch import BatchPlan, Candidates
 from ..services.members import MemberIn, MemberList, MemberOut
@@ -49,7 +50,7 @@ class BatchDispatchRequest(BaseModel):
     form: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$", description="the form whose records are dispatched")
     record_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(default=None, min_length=1, max_length=200)
     filter: dict[str, Annotated[str, Field(max_length=512)] | int | bool] | None = Field(
-        default=None, max_length=4, description="e.g. {\"region\": \"north\"}; only indexed fields")
+        default=None, max_length=MAX_INDEXES, description="e.g. {\"region\": \"north\"}; only indexed fields")
     limit: int = Field(default=100, ge=1, le=200, description="with filter: how many records to read at most")
     dry_run: bool = Field(default=False, description="plan and report, write nothing")
 

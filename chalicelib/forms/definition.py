@@ -10,7 +10,7 @@ from ..errors import DefinitionError, ExpressionError
 from ..locales import Translatable
 from .fields import INDEXABLE_TYPES, NAME_PATTERN, FormField, SubTableField
 
-MAX_INDEXES = 4  # one GSI slot per indexed field (see docs/ARCHITECTURE.md)
+MAX_INDEXES = 12  # the first 4 on GSIs, the rest as index entry items (see docs/ARCHITECTURE.md)
 EXPRESSION_VARIABLES = ("$user", "$now", "$today")
 # The record's own id and number, where expressions run over one record (field conditions, computed
 # fields; workflows and reports too). On a create `$id` is already assigned but `$number` is null: the
@@ -120,7 +120,7 @@ class FormDefinition(Translatable, BaseModel):
         return next((f for f in self.fields if f.type == "auto_number"), None)
 
     def index_slot(self, field_name: str) -> int | None:
-        """1-based GSI slot of an indexed field, or None."""
+        """1-based list-index slot of an indexed field (1-4: a GSI, 5+: index entry items), or None."""
         return self.indexes.index(field_name) + 1 if field_name in self.indexes else None
 
 

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import DefinitionError
+from ..forms.definition import MAX_INDEXES
 from ..forms.names import NAME_PATTERN
 from ..locales import Translatable
 from ..zones import zone_of
@@ -44,7 +45,7 @@ class ForEach(_Strict):
     """One record per occurrence for each record of `form` that passes `filter` (equality on the form's
     indexed fields: the list Query narrows to them) and `where` (an expression over the record)."""
     form: str = Field(pattern=NAME_PATTERN)
-    filter: dict[str, str | int | bool] = Field(default_factory=dict, max_length=4)
+    filter: dict[str, str | int | bool] = Field(default_factory=dict, max_length=MAX_INDEXES)
     where: str | None = Field(default=None, max_length=4000)
 
 

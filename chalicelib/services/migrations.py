@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from typing_extensions import TypedDict
 
 from ..errors import AppError, Conflict, NotFound, ValidationFailed
+from ..forms.definition import MAX_INDEXES
 from ..ids import new_id
 from ..storage import listing
 from ..storage import migrations as store
@@ -36,7 +37,7 @@ class MigrationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     to_version: int | None = Field(default=None, ge=1, description="form version (default: the published one)")
     workflow_version: int | None = Field(default=None, ge=1, description="workflow version (default: the published one)")
-    filter: dict[str, str] = Field(default_factory=dict, max_length=4, description="indexed field → value")
+    filter: dict[str, str] = Field(default_factory=dict, max_length=MAX_INDEXES, description="indexed field → value")
     states: list[str] = Field(default_factory=list, max_length=50, description="only records resting in these states")
     state_map: dict[str, str] = Field(default_factory=dict, max_length=100, description="old state → new state")
     set: dict[str, str] = Field(default_factory=dict, max_length=50,

@@ -141,6 +141,14 @@ def field_list_pk(tenant: str, form: str, slot: int, value: Any, shard: int) -> 
 MAX_KEY_VALUE_BYTES = 512  # DynamoDB keys hold 2,048 bytes; long values are hashed to stay well inside
 
 
+GSI_SLOTS = 4  # indexed-field slots served by the GSIs by_ix1..4; later slots are IndexEntryItems
+
+
+def entry_list_pk(tenant: str, form: str, slot: int, value: Any, shard: int) -> str:
+    """The partition of an IndexEntryItem: an indexed field past the GSI slots."""
+    return f"T#{tenant}#IX#{form}#I{slot}#{index_value(value)}#S{shard}"
+
+
 def index_value(value: Any) -> str:
     """Canonical text of an indexed/unique value, so 5, 5.0 and Decimal('5.00') share one key."""
     if isinstance(value, bool):

@@ -13,7 +13,6 @@ from pynamodb.models import Model
 
 from ..config import get_settings
 
-INDEX_SLOTS = 4  # matches forms.definition.MAX_INDEXES
 
 
 class _Base(Model):
@@ -150,6 +149,9 @@ class RecordItem(_Base):
     ix2pk = UnicodeAttribute(null=True)
     ix3pk = UnicodeAttribute(null=True)
     ix4pk = UnicodeAttribute(null=True)
+    # The IndexEntryItem keys (slots past the GSIs) this record holds: written with the record, so an
+    # update knows which entries to delete without reading them
+    xix = UnicodeSetAttribute(null=True)
 
     by_form = ByForm()
     by_ix1 = ByIx1()
@@ -162,6 +164,16 @@ class RecordItem(_Base):
     def list_index(cls, slot: int | None):
         """slot None → the form-wide index; 1..4 → the indexed-field slot."""
         return (cls.by_form, cls.by_ix1, cls.by_ix2, cls.by_ix3, cls.by_ix4)[slot or 0]
+
+
+class IndexEntryItem(_Base):
+    """A list-index entry of an indexed field past the GSI slots (5th and later `indexes` field):
+    pk 'T#<t>#IX#<form>#I<slot>#<value>#S<shard>', sk = the record id (time-ordered, so a Query
+    newest-first lists the form's records with that value as a GSI would). Keys only; put and deleted
+    in the record's own transaction (consistent, unlike a GSI), only when the value changes."""
+
+    class Meta:
+        table_name = "records"
 
 
 class HistoryItem(_Base):
@@ -409,7 +421,7 @@ from .integration_models import INTEGRATION_MODELS  # noqa: E402  (webhooks, del
 from .schedule_models import SCHEDULE_MODELS  # noqa: E402  (schedules' state)
 from .job_models import JOB_MODELS  # noqa: E402  (record migrations)
 
-RECORDS_TABLE_MODELS = (RecordItem, HistoryItem, TaskItem, TimerItem, EventWaitItem, MemberItem, RosterItem, UniqueItem, CounterItem, IdempotencyItem,
+RECORDS_TABLE_MODELS = (RecordItem, IndexEntryItem, HistoryItem, TaskItem, TimerItem, EventWaitItem, MemberItem, RosterItem, UniqueItem, CounterItem, IdempotencyItem,
                         PendingUploadItem, StockItem, LedgerItem, ConflictItem, EngineerItem, FeedItem, *MESSAGING_MODELS,
                         *INTEGRATION_MODELS, *SCHEDULE_MODELS, *JOB_MODELS)
 ALL_MODELS = (DefinitionItem, *RECORDS_TABLE_MODELS)

@@ -17,7 +17,7 @@ from .. import jsonutil
 from ..errors import BadRequest, Conflict, PayloadTooLarge, ServiceUnavailable, ValidationFailed
 from . import keys
 from . import feed as feed_store
-from .models import CounterItem, FeedItem, IdempotencyItem, MemberItem, RecordItem, TaskItem, UniqueItem
+from .models import CounterItem, FeedItem, IdempotencyItem, IndexEntryItem, MemberItem, RecordItem, TaskItem, UniqueItem
 
 MAX_TRANSACTION_ITEMS = 100
 MAX_RECORD_BYTES = 350 * 1024  # DynamoDB items hold 400 KB; the rest is keys, workflow state and headroom
@@ -41,6 +41,9 @@ class StoredRecord:
     number: str | None = None
     deleted: bool = False
     workflow: dict | None = None  # workflow.Instance as a dict
+    # the IndexEntryItem keys the stored item holds (slots past the GSIs): an update deletes those its
+    # new values no longer name; carried by `StoredRecord(**{**old.__dict__, ...})`, set after each write
+    index_entries: frozenset = frozenset()
 
 
 @dataclass
@@ -63,6 +66,7 @@ class WritePlan:
 
 
 def _to_item(rec: StoredRecord, plan: WritePlan) -> RecordItem:
+    """The record's item; `xix` names the index entries it must have (see _entry_ops)."""
     data_text = jsonutil.dumps(rec.data)
     if len(data_text.encode("utf-8")) > MAX_RECORD_BYTES:
         raise PayloadTooLarge(f"record data is larger than {MAX_RECORD_BYTES // 1024} KB once computed fields are added",
@@ -76,10 +80,29 @@ def _to_item(rec: StoredRecord, plan: WritePlan) -> RecordItem:
         shard = keys.shard_of(rec.id, plan.shards)
         item.lsk = rec.id
         item.gsi1pk = keys.form_list_pk(rec.tenant, rec.form, shard)
+        entries = set()
         for slot, value in plan.index_values.items():
-            if value is not None:
+            if value is None:
+                continue
+            if slot <= keys.GSI_SLOTS:
                 setattr(item, f"ix{slot}pk", keys.field_list_pk(rec.tenant, rec.form, slot, value, shard))
+            else:
+                entries.add(keys.entry_list_pk(rec.tenant, rec.form, slot, value, shard))
+        item.xix = entries or None
     return item
+
+
+def _entry_ops(rec: StoredRecord, item: RecordItem) -> list[tuple]:
+    """Index entries to put (values new to the record) and delete (values it no longer has): only
+    what changed, so an update that leaves indexed values alone writes no entry."""
+    now, before = set(item.xix or ()), set(rec.index_entries)
+    return ([("put", IndexEntryItem(pk, rec.id), None, f"index:{pk}") for pk in sorted(now - before)]
+            + [("delete", IndexEntryItem(pk, rec.id), None, f"unindex:{pk}") for pk in sorted(before - now)])
+
+
+def _add_entries(tx: "_Transaction", ops: list[tuple]) -> None:
+    for op, entry, condition, label in ops:
+        (tx.put if op == "put" else tx.delete)(entry, condition, label)
 
 
 def from_item(item: RecordItem) -> StoredRecord:
@@ -87,7 +110,8 @@ def from_item(item: RecordItem) -> StoredRecord:
                         form_version=int(item.form_version), version=int(item.version), data=jsonutil.loads(item.data),
                         created_at=item.created_at, created_by=item.created_by, updated_at=item.updated_at,
                         updated_by=item.updated_by, number=item.number, deleted=bool(item.deleted),
-                        workflow=jsonutil.loads(item.workflow) if item.workflow else None)
+                        workflow=jsonutil.loads(item.workflow) if item.workflow else None,
+                        index_entries=frozenset(item.xix or ()))
 
 
 # Within one unit of work (an offline-sync operation), a record read consistently is read once: the
@@ -138,7 +162,9 @@ def create_record(rec: StoredRecord, plan: WritePlan, render: Callable[[StoredRe
             if attempt:
                 _backoff(attempt)
             tx = _Transaction()
-            tx.put(_to_item(rec, plan), RecordItem.pk.does_not_exist(), "record")
+            item = _to_item(rec, plan)
+            tx.put(item, RecordItem.pk.does_not_exist(), "record")
+            _add_entries(tx, _entry_ops(rec, item))
             _add_unique_claims(tx, rec, plan)
             _add_reference_checks(tx, rec, plan.references)
             _add_extra(tx, plan, rec)
@@ -160,6 +186,7 @@ def create_record(rec: StoredRecord, plan: WritePlan, render: Callable[[StoredRe
                 raise
             if not failed:
                 done = True
+                rec.index_entries = frozenset(item.xix or ())
                 return body, False
             if "idempotency" in failed:
                 stored = failed["idempotency"]
@@ -196,7 +223,9 @@ def update_record(rec: StoredRecord, expected_version: int, plan: WritePlan) -> 
                                response=jsonutil.dumps(plan.idempotent_response or {}), expires_at=_expiry(rec.updated_at, plan)),
                IdempotencyItem.pk.does_not_exist(), "idempotency")
     condition = (RecordItem.version == expected_version) & (RecordItem.deleted == False)  # noqa: E712
-    tx.put(_to_item(rec, plan), condition, "record")
+    item = _to_item(rec, plan)
+    tx.put(item, condition, "record")
+    _add_entries(tx, _entry_ops(rec, item))
     _add_unique_claims(tx, rec, plan)
     for field_name, value in plan.unique_releases.items():
         tx.delete(UniqueItem(keys.unique_pk(rec.tenant, rec.form, field_name, value), "U"),
@@ -205,6 +234,7 @@ def update_record(rec: StoredRecord, expected_version: int, plan: WritePlan) -> 
     _add_extra(tx, plan, rec)
     failed = tx.commit()
     if not failed:
+        rec.index_entries = frozenset(item.xix or ())
         return None
     if "idempotency" in failed:
         return _replayed(failed["idempotency"], rec, plan)
@@ -274,7 +304,8 @@ def task_users(workflow: dict | None) -> list[str]:
 def related_create_ops(rec: StoredRecord, plan: WritePlan) -> list[tuple]:
     """Extra ops that create another record in the same transaction (a workflow's CreateRecord):
     the record, its unique claims and its reference checks."""
-    ops: list[tuple] = [("put", _to_item(rec, plan), RecordItem.pk.does_not_exist(), f"create:{rec.form}")]
+    item = _to_item(rec, plan)
+    ops: list[tuple] = [("put", item, RecordItem.pk.does_not_exist(), f"create:{rec.form}"), *_entry_ops(rec, item)]
     for field_name, value in plan.unique_claims.items():
         ops.append(("put", UniqueItem(keys.unique_pk(rec.tenant, rec.form, field_name, value), "U", record_id=rec.id),
                     UniqueItem.pk.does_not_exist(), f"related-unique:{rec.form}.{field_name}"))
