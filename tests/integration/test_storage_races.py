@@ -153,3 +153,25 @@ def test_concurrent_workflow_actions_exactly_one_applies(racing_tenant):
     assert [h["seq"] for h in history] == [1, 2]  # exactly one transition recorded, no gaps
     final = records.get(AGENT, "work_order", order["id"])
     assert final["version"] == 2 and final["workflow"]["state"] != "Review"
+
+
+@pytest.mark.ddblocal
+def test_racing_updates_leave_one_set_of_index_entries(ddblocal_backend):
+    """Eight writers move one record's 5th indexed field (an index entry item, not a GSI) to eight
+    values at once: one wins, and the record is listed under its value only — the losers' entry puts
+    went down with their transactions."""
+    from chalicelib.services import definitions
+    admin = Caller(tenant="demo", user_id="admin", roles=frozenset({"admin"}))
+    perms = {"create": ["admin"], "read": ["admin"], "update": ["admin"], "delete": ["admin"]}
+    fields = [{"name": n, "type": "text"} for n in ("a", "b", "c", "d", "owner")]
+    definitions.upload(admin, "form", "account", {"title": "A", "fields": fields, "indexes": ["a", "b", "c", "d", "owner"],
+                                                  "storage": {"shards": 2}, "permissions": perms}, publish=True)
+    rec, _ = records.create(admin, "account", {"data": {"owner": "first"}}, None)
+    outcomes = run_parallel(lambda i: records.update(admin, "account", rec["id"], {"version": 1, "data": {"owner": f"o{i}"}}, None), 8)
+    assert sorted(kind for kind, _ in outcomes) == ["Conflict"] * 7 + ["ok"]
+    winner = records.get(admin, "account", rec["id"])["data"]["owner"]
+
+    def listed(owner):
+        return [r["id"] for r in records.list_records(admin, "account", {"filter.owner": owner}, titles=False)["items"]]
+    assert listed(winner) == [rec["id"]]
+    assert all(listed(f"o{i}") == [] for i in range(8) if f"o{i}" != winner) and listed("first") == []
