@@ -3,6 +3,7 @@ import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { ApiError, get, post } from '../lib/api'
 import { formatDateTime } from '../lib/i18n'
+import { useFormMeta } from '../lib/queries'
 
 // Recurring work (the `schedule` definition kind): what each schedule will make next, what it made,
 // skipped or missed, and an admin's decisions on a coming occurrence. Everything here comes from
@@ -28,7 +29,7 @@ function OccurrenceRow({ schedule, occurrence }: { schedule: Schedule; occurrenc
   return (
     <tr>
       <td>{occurrence.key.replace('T', ' ')}{occurrence.at !== occurrence.key && <> → {occurrence.at.replace('T', ' ')}</>}</td>
-      <td>{t(`occurrence_${occurrence.status}`)}</td>
+      <td className="nowrap">{t(`occurrence_${occurrence.status}`)}</td>
       <td>{formatDateTime(occurrence.make_at)}</td>
       <td className="row">
         {occurrence.status === 'scheduled' && <button type="button" onClick={() => decide.mutate({ skip: true })}>{t('skipOccurrence')}<span className="sr-only"> {label}</span></button>}
@@ -61,11 +62,12 @@ function ScheduleCard({ schedule }: { schedule: Schedule }) {
     onSuccess: () => void queries.invalidateQueries({ queryKey: ['schedules'] }),
   })
   const headingId = `schedule-${schedule.name}`
+  const formTitle = useFormMeta(schedule.form)?.title ?? schedule.form // the form as its menu names it
   return (
     <section aria-labelledby={headingId} className="card">
       <h3 id={headingId}>{schedule.title}</h3>
       <p className="muted">
-        {schedule.form} · <code>{schedule.rrule}</code> · {schedule.time_zone} · v{schedule.version}
+        {formTitle} · <code>{schedule.rrule}</code> · {schedule.time_zone} · v{schedule.version}
         {!schedule.enabled && <> · {t('paused')}</>}
       </p>
       <p>{t('scheduleMade', { count: schedule.made })}
