@@ -5,7 +5,7 @@ import os
 
 from chalice import Blueprint, Rate, Response
 
-from .common import LazyModule, configure_once, handler, query_params, route
+from .common import LazyModule, body_of, configure_once, handler, query_params, route
 
 service = LazyModule("chalicelib.services.reports")  # the report engine loads on first use
 
@@ -27,6 +27,13 @@ def list_reports(request, caller):
 def run_report(request, caller, name):
     """Rows of the report from its group aggregates (`limit`, `dim.<dimension>=value` narrow it)."""
     return service.run(caller, name, query_params(request))
+
+
+@route(bp, "/reports/{name}/preview", methods=["POST"])
+def preview_report(request, caller, name):
+    """Admin: a draft report ({"definition", "chart"?}) computed over the form's newest 500 records at
+    most, stored nowhere (the report designer's live chart); `records_read`/`complete` say what it covers."""
+    return service.preview(caller, name, body_of(request))
 
 
 @route(bp, "/reports/{name}/csv", methods=["GET"])
