@@ -1,0 +1,134 @@
+// Change impact before publishing: a dry run of the record migration onto the saved version (where
+// the live records of removed or renamed states would go, by the mapping picked here; who would miss
+// a required value; the timers that change; what the job read), then publishing with that mapping and
+// the migration job's progress until it is done.
+import { useMutation, useQuery } from '@tanstack/react-query'
+import { useMemo, useState } from 'react'
+import { useTranslation } from 'react-i18next'
+import { ApiError, get, post } from '../../lib/api'
+import { RESTING, labelOf, timerChanges, type WorkflowDef } from './WorkflowModel'
+
+interface Job {
+  id: string
+  status: string
+  dry_run: boolean
+  counts: Record<string, number>
+  by_state: Record<string, Record<string, number>>
+  problems: { record: string; number?: string; state?: string; kind: string; details?: { path?: string; message?: string }[] }[]
+}
+
+interface Props {
+  name: string
+  base: WorkflowDef
+  baseVersion: number
+  saved: WorkflowDef
+  version: number
+  renames: Record<string, string>
+  onPublished: () => void
+}
+
+function useJob(form: string, job: Job | undefined) {
+  return useQuery({
+    queryKey: ['migration', form, job?.id],
+    queryFn: () => get<Job>(`/forms/${encodeURIComponent(form)}/migrations/${job!.id}`),
+    enabled: !!job && job.status !== 'done',
+    initialData: job,
+    refetchInterval: (q) => (q.state.data?.status === 'done' ? false : 1000),
+  })
+}
+
+export default function WorkflowImpact({ name, base, baseVersion, saved, version, renames, onPublished }: Props) {
+  const { t, i18n } = useTranslation()
+  const removed = useMemo(() => Object.keys(base.States).filter((s) => !saved.States[s]), [base, saved])
+  const targets = Object.keys(saved.States).filter((s) => RESTING.has(saved.States[s].Type))
+  const [mapping, setMapping] = useState<Record<string, string>>(() =>
+    Object.fromEntries(removed.map((s) => [s, renames[s] && saved.States[renames[s]] && RESTING.has(saved.States[renames[s]].Type) ? renames[s] : ''])))
+  const stateMap = Object.fromEntries(Object.entries(mapping).filter(([, v]) => v))
+  const timers = useMemo(() => timerChanges(base, saved, renames), [base, saved, renames])
+  const dry = useMutation({
+    mutationFn: () => post<Job>(`/forms/${encodeURIComponent(name)}/migrations`, { workflow_version: version, state_map: stateMap, dry_run: true }),
+  })
+  const dryJob = useJob(name, dry.data)
+  const publish = useMutation({
+    mutationFn: () => post<{ published: number; migration: Job }>(`/definitions/workflow/${encodeURIComponent(name)}/versions/${version}/publish`, { migrate: { state_map: stateMap } }),
+    onSuccess: onPublished,
+  })
+  const runJob = useJob(name, publish.data?.migration)
+  const report = dryJob.data
+  const label = (def: WorkflowDef, s: string) => (def.States[s] ? labelOf(def, s, i18n.language) : s)
+  const rows = report ? Object.entries(report.by_state).flatMap(([from, to]) => Object.entries(to).map(([into, count]) => ({ from, into, count }))) : []
+  const stranded = report ? report.problems.filter((p) => p.kind === 'needs_state') : []
+  const missing = report ? report.problems.filter((p) => p.kind === 'needs_values') : []
+  const done = runJob.data?.status === 'done'
+
+  return (
+    <section className="wf-impact" aria-labelledby="wf-impact-title">
+      <h3 id="wf-impact-title">{t('flowDesigner.impactTitle', { version, published: baseVersion })}</h3>
+      <fieldset>
+        <legend>{t('flowDesigner.mapping')}</legend>
+        {removed.length === 0 && <p className="muted">{t('flowDesigner.noneRemoved')}</p>}
+        {removed.map((s) => (
+          <label key={s} className="wf-map">
+            {t('flowDesigner.mapFrom', { state: `${s} (${label(base, s)})` })}
+            <select value={mapping[s] ?? ''} onChange={(e) => { setMapping({ ...mapping, [s]: e.target.value }); dry.reset() }}>
+              <option value="">{t('flowDesigner.unmapped')}</option>
+              {targets.map((n) => <option key={n} value={n}>{n} — {label(saved, n)}</option>)}
+            </select>
+          </label>
+        ))}
+      </fieldset>
+      <button type="button" onClick={() => dry.mutate()} disabled={dry.isPending || publish.isSuccess}>{t('flowDesigner.runDryRun')}</button>
+      {dry.error && <p role="alert" className="alert">{(dry.error as ApiError).message}{(dry.error as ApiError).details.map((d) => ` · ${d.path}: ${d.message}`).join('')}</p>}
+      <div role="status" aria-live="polite">{report && (report.status === 'done' ? t('flowDesigner.dryRunDone') : t('flowDesigner.dryRunRunning', { seen: report.counts.seen }))}</div>
+      {report && (
+        <>
+          <table className="grid" aria-label={t('flowDesigner.liveRecords')}>
+            <caption>{t('flowDesigner.liveRecords')}</caption>
+            <thead><tr><th scope="col">{t('flowDesigner.fromState')}</th><th scope="col">{t('flowDesigner.toState')}</th><th scope="col">{t('flowDesigner.records')}</th></tr></thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={`${r.from}>${r.into}`} className={removed.includes(r.from) ? 'wf-removed' : undefined}>
+                  <th scope="row">{r.from}{removed.includes(r.from) ? ` (${renames[r.from] ? t('flowDesigner.renamedTo', { name: renames[r.from] }) : t('flowDesigner.removedState')})` : ''}</th>
+                  <td>{r.into}</td>
+                  <td data-testid={`impact-${r.from}`}>{r.count}</td>
+                </tr>
+              ))}
+              {Object.entries(stranded.reduce<Record<string, number>>((acc, p) => ({ ...acc, [p.state ?? '']: (acc[p.state ?? ''] ?? 0) + 1 }), {})).map(([from, count]) => (
+                <tr key={`stranded-${from}`} className="wf-removed">
+                  <th scope="row">{from} ({t('flowDesigner.removedState')})</th><td>{t('flowDesigner.stays')}</td><td data-testid={`impact-${from}`}>{count}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <dl className="wf-figures">
+            <dt>{t('flowDesigner.wouldMove')}</dt><dd>{report.counts.moved}</dd>
+            <dt>{t('flowDesigner.needsState')}</dt><dd>{report.counts.needs_state}</dd>
+            <dt>{t('flowDesigner.needsValues')}</dt><dd>{report.counts.needs_values}</dd>
+            <dt>{t('flowDesigner.already')}</dt><dd>{report.counts.already}</dd>
+            <dt>{t('flowDesigner.readCost')}</dt><dd>{t('flowDesigner.recordsRead', { count: report.counts.seen })}</dd>
+          </dl>
+          {missing.length > 0 && (
+            <ul aria-label={t('flowDesigner.needsValues')}>
+              {missing.map((p) => <li key={p.record}>{p.number ?? p.record}: {(p.details ?? []).map((d) => `${d.path} ${d.message}`).join('; ')}</li>)}
+            </ul>
+          )}
+        </>
+      )}
+      <h4>{t('flowDesigner.timers')}</h4>
+      {timers.length === 0 ? <p className="muted">{t('flowDesigner.timersSame')}</p> : (
+        <ul>{timers.map((c, i) => <li key={i}>{c.state === '*' ? t('flowDesigner.wholeWorkflow') : c.state}: {c.deadline} — {t(`flowDesigner.timer_${c.change}`)}</li>)}</ul>
+      )}
+      <button type="button" className="primary" disabled={!report || report.status !== 'done' || publish.isPending || publish.isSuccess} onClick={() => publish.mutate()}>
+        {t('flowDesigner.publishWithMigration', { version })}
+      </button>
+      {publish.error && <p role="alert" className="alert">{(publish.error as ApiError).message}</p>}
+      {runJob.data && (
+        <div role="status" aria-live="polite" className="wf-progress">
+          <progress max={Math.max(1, runJob.data.counts.seen)} value={done ? runJob.data.counts.seen : runJob.data.counts.moved} aria-label={t('flowDesigner.migration')} />
+          {' '}{done ? t('flowDesigner.migrationDone', { moved: runJob.data.counts.moved, seen: runJob.data.counts.seen, left: runJob.data.counts.needs_state + runJob.data.counts.needs_values })
+            : t('flowDesigner.migrationRunning', { moved: runJob.data.counts.moved, seen: runJob.data.counts.seen })}
+        </div>
+      )}
+    </section>
+  )
+}

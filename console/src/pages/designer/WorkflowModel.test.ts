@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest'
+import {
+  addState, autoLayout, connect, deleteState, disconnect, edgeId, newState, problemsByTarget, renameState, setTarget,
+  targetOf, timerChanges, transitions, type WorkflowDef,
+} from './WorkflowModel'
+import shippedJson from '../../../../definitions/after_sales/workflows/work_order.json'
+
+const shipped = shippedJson as unknown as WorkflowDef
+
+describe('definition ↔ graph', () => {
+  it('draws every transition the engine knows, keyed by the slot that holds it', () => {
+    const all = transitions(shipped)
+    const ids = new Set(all.map((t) => t.id))
+    expect(ids).toContain('Review|action:assign')
+    expect(ids).toContain('PartsApproval|approve')
+    expect(ids).toContain('PartsCheck|choice:1')
+    expect(ids).toContain('PartsCheck|default')
+    expect(ids).toContain('AutoDispatch|catch:0')
+    expect(ids).toContain('AwaitAcceptance|deadline:0:1')
+    expect(all.find((t) => t.id === 'AutoDispatch|next')?.to).toBe('AwaitAcceptance')
+    expect(all.every((t) => t.to === '' || t.to in shipped.States)).toBe(true)
+    expect(all.find((t) => t.id === 'PartsCheck|choice:0')?.label).toBe('parts_total > 10000')
+    expect(all.find((t) => t.id === 'Review|action:assign')?.label).toBe('Assign engineer')
+    expect(transitions(shipped, 'zh-CN').find((t) => t.id === 'Review|action:assign')?.label).toBe('指派工程师')
+  })
+
+  it('sets a slot, connects into the first empty slot or a new one, disconnects', () => {
+    let def = addState(shipped, 'Inspect', newState('Task', 'Inspect'))
+    expect(transitions(def).find((t) => t.id === 'Inspect|action:done')?.to).toBe('')
+    const first = connect(def, 'Inspect', 'OnSite')
+    expect(first.slot).toBe('action:done')
+    def = first.def
+    expect(def.States.Inspect.Actions.done.Next).toBe('OnSite')
+    const second = connect(def, 'Inspect', 'Cancelled')
+    expect(second.slot).toBe('action:to_cancelled')
+    expect(second.def.States.Inspect.Actions.to_cancelled.Next).toBe('Cancelled')
+    def = setTarget(def, 'Travelling', 'action:arrive', 'Inspect')
+    expect(def.States.Travelling.Actions.arrive.Next).toBe('Inspect')
+    expect(shipped.States.Travelling.Actions.arrive.Next).toBe('OnSite') // never changed in place
+    const dropped = disconnect(second.def, 'Inspect', 'action:to_cancelled')
+    expect(Object.keys(dropped.States.Inspect.Actions)).toEqual(['done'])
+    const emptied = disconnect(dropped, 'Inspect', 'action:done') // the last action stays, dangling
+    expect(emptied.States.Inspect.Actions.done.Next).toBe('')
+    expect(connect(shipped, 'PartsCheck', 'OnSite').def.States.PartsCheck.Choices).toHaveLength(3)
+    expect(connect(shipped, 'Closed', 'OnSite').slot).toBeNull()
+  })
+})
+
+describe('rename and delete', () => {
+  it('renames a state with every reference: StartAt, actions, choices, catches, escalations, StopAt', () => {
+    const def = renameState(shipped, 'Review', 'Triage')
+    expect(def.StartAt).toBe('Triage')
+    expect(Object.keys(def.States)[0]).toBe('Triage') // the order kept
+    expect(def.States.Review).toBeUndefined()
+    const again = renameState(def, 'Declined', 'Refused')
+    expect(again.States.AwaitAcceptance.Actions.reject.Next).toBe('Refused')
+    expect(again.States.AwaitAcceptance.Deadlines[0].Escalate[1].Goto).toBe('Refused')
+    const onsite = renameState(shipped, 'OnSite', 'AtCustomer')
+    expect(onsite.States.PartsApproved.Next).toBe('AtCustomer')
+    expect(onsite.States.Travelling.Actions.arrive.Next).toBe('AtCustomer')
+    const done = renameState(shipped, 'Completed', 'Done')
+    expect(done.Deadlines![0].StopAt).toContain('Done')
+    const manual = renameState(shipped, 'ManualDispatch', 'ByHand')
+    expect(manual.States.AutoDispatch.Catch[0].Next).toBe('ByHand')
+    const parts = renameState(shipped, 'PartsApproved', 'Approved')
+    expect(parts.States.PartsCheck.Default).toBe('Approved')
+    expect(parts.States.PartsApproval.OnApprove).toBe('Approved')
+    expect(renameState(shipped, 'Review', 'OnSite')).toBe(shipped) // taken: nothing happens
+  })
+
+  it('deletes a state, leaving what led to it dangling for the check', () => {
+    const def = deleteState(shipped, 'Travelling')
+    expect(def.States.Travelling).toBeUndefined()
+    expect(def.States.Accepted.Next).toBe('')
+    const closed = deleteState(shipped, 'Closed')
+    expect(closed.Deadlines![0].StopAt).not.toContain('Closed')
+  })
+})
+
+describe('problem paths → nodes and edges', () => {
+  it('finds the node and the edge a JSON path concerns', () => {
+    expect(targetOf(shipped, 'States.Review.Actions.assign.Next')).toEqual({ node: 'Review', edge: edgeId('Review', 'action:assign') })
+    expect(targetOf(shipped, 'States.PartsCheck.Choices[1].Next')).toEqual({ node: 'PartsCheck', edge: 'PartsCheck|choice:1' })
+    expect(targetOf(shipped, 'States.PartsApproval.OnReject')).toEqual({ node: 'PartsApproval', edge: 'PartsApproval|reject' })
+    expect(targetOf(shipped, 'States.AwaitAcceptance.Deadlines[0].Escalate[1].Goto')).toEqual({ node: 'AwaitAcceptance', edge: 'AwaitAcceptance|deadline:0:1' })
+    expect(targetOf(shipped, 'States.OnSite.Editable[0]')).toEqual({ node: 'OnSite' })
+    expect(targetOf(shipped, 'States.Lost')).toEqual({})
+    expect(targetOf(shipped, 'StartAt')).toEqual({ node: 'Review' })
+    expect(targetOf(shipped, 'Fallback')).toEqual({})
+  })
+
+  it('groups problems: a dangling edge marks its state, a drawn one the edge too', () => {
+    const def = addState(shipped, 'Inspect', newState('Task', 'Inspect'))
+    const grouped = problemsByTarget(def, [
+      { path: 'States.Inspect.Actions.done.Next', message: "unknown state ''" },
+      { path: 'States.Inspect', message: 'unreachable from StartAt' },
+      { path: 'States.Review.Actions.assign.Next', message: 'x' },
+      { path: 'States.Accepted.Next', message: 'y' },
+      { path: 'Fallback', message: 'z' },
+    ])
+    expect(grouped.nodes.Inspect).toEqual(["unknown state ''", 'unreachable from StartAt'])
+    expect(grouped.edges['Inspect|action:done']).toBeUndefined()
+    expect(grouped.edges['Review|action:assign']).toEqual(['x'])
+    expect(grouped.edges['Accepted|next']).toEqual(['y'])
+    expect(grouped.general).toEqual([{ path: 'Fallback', message: 'z' }])
+  })
+})
+
+describe('layout and impact', () => {
+  it('lays the states out in ranks from the start, top to bottom, without overlaps', () => {
+    const at = autoLayout(shipped)
+    expect(Object.keys(at)).toHaveLength(Object.keys(shipped.States).length)
+    expect(at.Review.y).toBeLessThan(at.AwaitAcceptance.y)
+    expect(at.AwaitAcceptance.y).toBeLessThan(at.Travelling.y)
+    expect(at.Travelling.y).toBeLessThan(at.OnSite.y)
+    const boxes = Object.values(at)
+    for (const [i, a] of boxes.entries()) for (const b of boxes.slice(i + 1))
+      expect(Math.abs(a.x - b.x) >= 180 || Math.abs(a.y - b.y) >= 56).toBe(true)
+  })
+
+  it('tells the timers a version changes, following renames', () => {
+    const renamed = renameState(shipped, 'Review', 'Triage')
+    expect(timerChanges(shipped, renamed, { Review: 'Triage' })).toEqual([])
+    const faster = structuredClone(renamed)
+    faster.States.AwaitAcceptance.Deadlines[0].Seconds = 1800
+    delete faster.States.Triage.Deadlines
+    expect(timerChanges(shipped, faster, { Review: 'Triage' })).toEqual([
+      { state: 'Triage', deadline: 'response', change: 'removed' },
+      { state: 'AwaitAcceptance', deadline: 'acceptance', change: 'changed' },
+    ])
+  })
+})
