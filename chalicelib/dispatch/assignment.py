@@ -31,15 +31,19 @@ first to an epsilon-scaling auction (`_auction`), which is not exact but proves 
 only once the plan is within `AUCTION_GAP` (0.2 %) of that bound: `Assignment.lower_bound` and
 `Assignment.gap` say how close (None / 0 = the exact solver answered). When it cannot prove that
 (bids or phases run out, or orders left unassigned leave slots priced that nobody takes) the exact
-solver above answers instead.
+solver above answers instead. The bound is tightened before it is checked (each slot's price lowered
+as far as no order's cheapest option moves), so it usually proves the plan a phase earlier; the
+auction keeps each order's arcs as one contiguous row (`array`) and its candidates as two arrays, so
+the passes over them run in C.
 """
 from __future__ import annotations
 
 import heapq
+from array import array
 from collections import deque
 from dataclasses import dataclass
 from itertools import compress
-from operator import add
+from operator import add, itemgetter, sub
 
 SCALE = 1_000_000
 CANDIDATES = 16   # cheapest arcs kept per order in the pruned graph
@@ -121,8 +125,11 @@ def solve(arcs: list[dict[int, float]], slots: list[list[float]], unassigned: li
 
 
 _INF = float("inf")
-_THETA = 5.0  # epsilon shrinks by this factor between phases
+_THETA = 5.0  # epsilon shrinks by this factor between phases until the bound is worth computing
 _EPS0 = 1.0   # the first epsilon: the mean cheapest cost of an order / this
+_SAMPLE = 64  # values sorted to find a row's cut (every k-th of them)
+_SNAPSHOTS = 5  # price snapshots per n bids, for the drift that raises every floor
+_SHARE = 5      # each order bids among max(AUCTION_CANDIDATES, engineers // _SHARE) candidates
 
 
 def _auction(arcs: list[dict[int, float]], slots: list[list[float]], unassigned: list[float]) -> Assignment | None:
@@ -130,55 +137,84 @@ def _auction(arcs: list[dict[int, float]], slots: list[list[float]], unassigned:
     (slot k of engineer j costs order i `arcs[i][j] + slots[j][k] + price[j][k]`) plus a private
     "unassigned" object per order at `unassigned[i]` whose price never moves. An engineer's slots are
     alike but for their slot cost, so an order only looks at the cheapest one (`q[j]`, a heap per
-    engineer) and the next (for its second best).
+    engineer) and the next (for its second best). Gauss-Seidel: one bid at a time, prices at once.
 
-    Sparse, grown when needed: each order bids among a few candidate engineers and keeps `floor[i]`,
-    a lower bound on what any other eligible engineer costs it (prices only rise, so a value seen
-    once stays a lower bound). While its best candidate is no dearer than that, the candidates are
-    enough (the floor also caps its second best: a smaller bid, still a valid one); otherwise it
-    scans all its arcs at today's prices and takes the cheapest in. So every bid is a bid on the full
-    problem, and epsilon-complementary slackness holds on every eligible arc.
+    Sparse, grown when needed: each order bids among a few candidate engineers (two arrays: engineers
+    and costs, contiguous) and keeps `floor[i]`, a lower bound on what any other eligible engineer costs
+    it: its `cut` (every other arc was dearer when the candidates were chosen; prices only rise) plus
+    the drift, the least any engineer's price has risen since (snapshots of the prices every n / 5
+    bids: in a tight market every price climbs, so the floors climb with them). While its best
+    candidate is no dearer than that, the candidates are enough (the floor also caps its second best:
+    a smaller bid, still a valid one); otherwise it looks at all its arcs at today's prices (a full
+    row: one pass in C) and takes about `size` cheapest as candidates. So every bid is a bid on the
+    full problem, and epsilon-complementary slackness holds on every eligible arc.
 
-    The bound: any prices >= 0 give, by LP duality, a lower bound on the optimum: the sum over
-    orders of min(unassigned, min_j arcs[i][j] + q[j]) minus the sum of all prices; with
-    epsilon-complementary slackness the plan is within n x epsilon of it, less in practice.
+    The bound (`_bound`): any prices >= 0 give, by LP duality, a lower bound on the optimum: the sum
+    over orders of min(unassigned, min_j arcs[i][j] + q[j]) minus the sum of all prices; each slot's
+    price is first lowered as far as no order's minimum moves (its engineer's least reduced cost over
+    all orders, and the slot's own distance above q[j]), which tightens the bound several times over.
 
-    Only problems with as many slots as orders come here (every slot is wanted). Phases (epsilon / 5, prices kept, bids from scratch) go on
-    until the bound proves the plan within `AUCTION_GAP`. A slot left free at a phase's end with a
-    price from an earlier one (short capacity: an order would rather stay unassigned) would never
-    come down and stays in the bound: None at once, as when the bound is not reached within
-    `AUCTION_PHASES` phases or `AUCTION_BIDS` bids per order and phase; the caller solves exactly.
-    (Loose problems, with more slots than orders, would leave such slots all the time, and short
-    ones need a price war up to the unassigned costs, epsilon by epsilon: the exact solver takes
-    both.) Deterministic: fixed bidding order, ties to the first candidate.
+    Only problems with as many slots as orders come here (every slot is wanted). Phases (epsilon / 5,
+    prices kept, bids from scratch) go on until the bound proves the plan within `AUCTION_GAP`; once
+    the bound is computed, the next epsilon is aimed at half the gap still to close. A slot left free
+    at a phase's end with a price from an earlier one (short capacity: an order would rather stay
+    unassigned) would never come down and stays in the bound: None at once, as when the bound is not
+    reached within `AUCTION_PHASES` phases or `AUCTION_BIDS` bids per order and phase; the caller
+    solves exactly. (Loose problems, with more slots than orders, would leave such slots all the time,
+    and short ones need a price war up to the unassigned costs, epsilon by epsilon: the exact solver
+    takes both.) Deterministic: fixed bidding order, ties to the first candidate.
     Capacities are the slots; only eligible arcs are ever candidates."""
     n, m = len(arcs), len(slots)
     if any(c < 0 for c in unassigned) or any(s and s[0] < 0 for s in slots):
         raise ValueError("costs must be >= 0")
-    first = [s[0] if s else _INF for s in slots]
-    clean: list[dict[int, float]] = []
+    keys: list[list[int] | None] = []  # per order: None (a full row: costs[i][j] for every j, INF = not eligible) or its engineers
+    costs: list[array] = []
+    everyone = list(range(m))
+    blank = array("d", [_INF]) * m
     for a in arcs:
-        if a:
-            if min(a.values()) < 0:
-                raise ValueError("costs must be >= 0")
-            if min(a) < 0 or max(a) >= m:
-                a = {j: c for j, c in a.items() if 0 <= j < m}
-        clean.append(a)
-    cand: list[list[tuple[int, float]]] = [[] for _ in range(n)]
-    floor, span = [0.0] * n, [0.0] * n
+        if a and min(a.values()) < 0:
+            raise ValueError("costs must be >= 0")
+        ks = list(a)
+        if ks == everyone:
+            keys.append(None)
+            costs.append(array("d", a.values()))
+            continue
+        if ks and (min(ks) < 0 or max(ks) >= m):
+            a = {j: c for j, c in a.items() if 0 <= j < m}
+        if 2 * len(a) >= m:
+            row = array("d", blank)
+            for j, c in a.items():
+                row[j] = c
+            keys.append(None)
+            costs.append(row)
+        else:
+            keys.append(list(a))
+            costs.append(array("d", a.values()))
     heaps = [[(c, k) for k, c in enumerate(s)] for s in slots]  # (slot cost + price, slot): sorted = a heap
     q = [h[0][0] if h else _INF for h in heaps]
-    qget = q.__getitem__
-    keys = [list(a) for a in clean]
-    costs = [list(a.values()) for a in clean]
-    size = max(AUCTION_CANDIDATES, m // 5)  # the engineers each order bids among
+    size = max(AUCTION_CANDIDATES, m // _SHARE)  # the engineers each order bids among
+    cand_j: list[array] = [array("l")] * n
+    cand_c: list[array] = [array("d")] * n
+    cut = [0.0] * n
     for i in range(n):
-        _grow(keys[i], costs[i], qget, i, cand, floor, span, size)
+        cand_j[i], cand_c[i], cut[i] = _grow(keys[i], costs[i], q, size)
+    floor = list(cut)
+    live = [j for j in range(m) if slots[j]]  # engineers with a price (the others are never candidates)
+    view = itemgetter(*live) if len(live) > 1 else (lambda prices: tuple(prices[j] for j in live))
+    snaps: list[tuple] = []  # prices every `every` bids
+    drift: list[float] = []  # per snapshot: the least any price has risen since (as last computed: it only grows)
+    mark = [0] * n  # per order: the first snapshot taken after its candidates were chosen
+    every = max(50, n // _SNAPSHOTS)
     order = sorted(range(n), key=lambda i: (-unassigned[i], i))
-    best0 = [min((c + first[j] for j, c in row), default=unassigned[i]) for i, row in enumerate(cand)]
-    # The first epsilon: a typical order's cost, or a thousandth of the dearest way to leave one
-    # (a price war over short capacity climbs to the unassigned costs in steps of at least epsilon).
-    eps = max(sum(min(b, u) for b, u in zip(best0, unassigned)) / n / _EPS0, max(unassigned) / 1000, 1e-9)
+    best0 = 0.0
+    for i in range(n):
+        b = unassigned[i]
+        for j, c in zip(cand_j[i], cand_c[i]):
+            if c + q[j] < b:
+                b = c + q[j]
+        best0 += b
+    # The first epsilon: a typical order's cost (or a ten-thousandth of the dearest way to leave one).
+    eps = max(best0 / n / _EPS0, max(unassigned) / 10_000, 1e-9)
     budget = AUCTION_BIDS * n + 10_000  # bids per phase before giving up (the exact solver answers)
     replace = heapq.heapreplace
     for _phase in range(AUCTION_PHASES):
@@ -186,26 +222,37 @@ def _auction(arcs: list[dict[int, float]], slots: list[list[float]], unassigned:
         where = [UNASSIGNED] * n
         queue = deque(order)
         pop, push = queue.popleft, queue.append
-        bids = 0
+        bids, snap_at = 0, every
         while queue:
             i = pop()
             bids += 1
-            if bids > budget:
-                return None
-            row, rest = cand[i], floor[i]
+            if bids >= snap_at:
+                if bids > budget:
+                    return None
+                snap_at += every
+                now = view(q)
+                for e in range(max(0, len(snaps) - 30), len(snaps)):
+                    drift[e] = min(map(sub, now, snaps[e]))
+                snaps.append(now)
+                drift.append(0.0)
+            rest = floor[i]
             best = second = _INF
             bj, bc = -1, 0.0
-            for j, c in row:
+            for j, c in zip(cand_j[i], cand_c[i]):
                 v = c + q[j]
                 if v < second:
                     if v < best:
                         second, best, bj, bc = best, v, j, c
                     else:
                         second = v
+            if best > rest and mark[i] < len(drift):  # the prices' drift may have raised the floor
+                rest = floor[i] = cut[i] + drift[mark[i]]
             if best > rest:  # another engineer may be cheaper now: look at all of them
-                row, rest = _grow(keys[i], costs[i], qget, i, cand, floor, span, size)
+                js, cs, rest = cand_j[i], cand_c[i], cut[i] = _grow(keys[i], costs[i], q, size)
+                floor[i] = rest
+                mark[i] = len(snaps)
                 best = second = _INF
-                for j, c in row:
+                for j, c in zip(js, cs):
                     v = c + q[j]
                     if v < second:
                         if v < best:
@@ -240,39 +287,92 @@ def _auction(arcs: list[dict[int, float]], slots: list[list[float]], unassigned:
         idle = sum(t - s[k] for h, s, held in zip(heaps, slots, holder) for t, k in h if held[k] < 0)
         if idle > AUCTION_GAP * total / 2:  # free slots priced by earlier phases: prices never come
             return None                     # down, so the bound could not close; the exact solver answers
-        if n * eps > 2 * AUCTION_GAP * total:  # the bound (about total - n eps / 2) cannot prove it yet
+        if n * eps > 20 * AUCTION_GAP * total:  # the bound (about total - n eps / 2) cannot prove it yet
             eps /= _THETA
             continue
-        lb = 0.0
+        now = view(q)
+        for e, snap in enumerate(snaps):
+            drift[e] = min(map(sub, now, snap))
         for i in range(n):
-            lb += min(unassigned[i], min(map(add, costs[i], map(qget, keys[i])), default=_INF))
-        lb -= sum(t - s[k] for h, s in zip(heaps, slots) for t, k in h)
+            if mark[i] < len(drift):
+                floor[i] = cut[i] + drift[mark[i]]
+        lb = _bound(cand_j, cand_c, floor, unassigned, q, heaps, slots, eps)
         if total - lb <= AUCTION_GAP * max(lb, 0.0) + 1e-6:
             return Assignment(where, total, max(0.0, min(lb, total)))  # costs >= 0: so is the optimum
-        eps /= _THETA
+        # The gap shrinks about as fast as epsilon: aim at half the target.
+        eps *= min(0.5, max(0.1, AUCTION_GAP / 2 * max(lb, 1e-12) / (total - lb)))
     return None
 
 
-def _grow(keys: list[int], costs: list[float], qget, i: int, cand: list, floor: list, span: list, size: int) -> tuple[list, float]:
-    """Order i's candidates from all its arcs (engineers `keys` at `costs`) at today's prices: those
-    up to a cut (its cheapest value + the spread that gave about `size` last time, or exactly that
-    many), the cut its new floor (every other arc costs more, now and so later). Returns
-    (candidates, floor)."""
-    vals = list(map(add, costs, map(qget, keys)))
-    if len(vals) <= size:
-        row, cut = [(j, c) for j, c, v in zip(keys, costs, vals) if v < _INF], _INF
+def _grow(keys: list[int] | None, costs: array, q: list[float], size: int) -> tuple[array, array, float]:
+    """An order's candidates at today's prices: (engineers, their costs, cut), about `size` of its
+    cheapest arcs, all those up to the cut (the value of about the size-th cheapest, from every k-th
+    value sorted), every other arc dearer than the cut; all of them (cut INF) when it has few.
+    keys None: `costs` is a full row (INF where not eligible)."""
+    if keys is None:
+        vals = list(map(add, costs, q))
     else:
-        low = min(vals)
-        cut = low + span[i]
-        row = list(compress(zip(keys, costs), map(cut.__ge__, vals))) if cut > low else []
-        if not 2 <= len(row) <= 3 * size:
-            cut = sorted(vals)[size]
-            row = list(compress(zip(keys, costs), map(cut.__ge__, vals)))
-            span[i] = cut - low
-        if cut == _INF:
-            row = [(j, c) for j, c, v in zip(keys, costs, vals) if v < _INF]
-    cand[i], floor[i] = row, cut
-    return row, cut
+        vals = list(map(add, costs, map(q.__getitem__, keys)))
+    cut = _INF
+    if len(vals) > size:
+        step = len(vals) // _SAMPLE or 1
+        sample = sorted(vals[::step])
+        if size // step < len(sample):
+            cut = sample[size // step]
+    picked = compress(range(len(vals)), map(cut.__ge__ if cut < _INF else _INF.__gt__, vals))
+    if keys is None:
+        js = array("l", picked)
+        return js, array("d", map(costs.__getitem__, js)), cut
+    picked = list(picked)
+    return array("l", map(keys.__getitem__, picked)), array("d", map(costs.__getitem__, picked)), cut
+
+
+def _bound(cand_j: list[array], cand_c: list[array], floor: list[float], unassigned: list[float], q: list[float],
+           heaps: list[list[tuple[float, int]]], slots: list[list[float]], eps: float) -> float:
+    """A lower bound on the optimum from the prices (LP duality; any prices >= 0 give one): the sum
+    over orders of y[i] = min(unassigned, floor, its candidates at q) minus the sum of the slots' prices,
+    each first lowered as far as keeps every y[i] feasible: by its distance above its engineer's q[j]
+    plus d[j], the least reduced cost c[i][j] + q[j] - y[i] over all orders (at most eps: a candidate
+    of an order counts when within eps of its y; any other arc is at least floor - y above)."""
+    n, m = len(cand_j), len(slots)
+    ys = [0.0] * n
+    d = [eps] * m
+    total = 0.0
+    for i in range(n):
+        y = unassigned[i]
+        if floor[i] < y:
+            y = floor[i]
+        js, cs = cand_j[i], cand_c[i]
+        for j, c in zip(js, cs):
+            v = c + q[j]
+            if v < y:
+                y = v
+        top = y + eps
+        for j, c in zip(js, cs):
+            v = c + q[j]
+            if v < top:
+                v -= y
+                if v < d[j]:
+                    d[j] = v
+        ys[i] = y
+        total += y
+    # Engineers outside an order's candidates cost it at least its floor: d[j] <= floor - y for them.
+    open_ = set(range(m))
+    for g, i in sorted((floor[i] - ys[i], i) for i in range(n) if floor[i] - ys[i] < eps):
+        if not open_:
+            break
+        inside = set(cand_j[i])
+        for j in open_ - inside:
+            if g < d[j]:
+                d[j] = g
+        open_ &= inside
+    for j in range(m):
+        qj, dj, s = q[j], d[j], slots[j]
+        for t, k in heaps[j]:
+            price, lower = t - s[k], t - qj + dj
+            total -= price - lower if lower < price else 0.0
+    return total
+
 
 def _dense(pruned: _Flow, ranked: list[list[tuple[int, int, int]]]) -> _Flow:
     """Every arc, from scratch: the plain exact algorithm."""

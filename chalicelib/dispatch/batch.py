@@ -7,6 +7,10 @@ The pairs are costed in bulk with the same numbers as `scoring.evaluate`: what d
 engineer alone (static rules, fairness, location in radians) once per plan, what depends on the
 order's regions and skill (eligible engineers, skill and neighbour parts) once per such bucket, so
 per pair only exclusions, absences and the distance remain; only the chosen pairs are explained.
+When every engineer of the bucket has a location and the order names no preferred or required
+engineer, no distance limit applies and nobody in the bucket is away (or absences do not count), the
+order's row is worked out in bulk (one comprehension per order over the bucket's columns, the same
+arithmetic in the same order) and its exclusions are taken out after.
 """
 from __future__ import annotations
 
@@ -60,8 +64,10 @@ def plan(policy: DispatchPolicy, orders: list[tuple[str, dict]], engineers: list
     pairs = _Pairs(policy, roster, now)
     arcs: list[dict[int, float]] = []
     reasons: list[str | None] = []
+    contexts: list[Context] = []
     for _order_id, data in orders:
         ctx = Context.of(policy, data, now)
+        contexts.append(ctx)
         row = pairs.row(data, ctx)
         arcs.append(row)
         if row:
@@ -84,7 +90,7 @@ def plan(policy: DispatchPolicy, orders: list[tuple[str, dict]], engineers: list
                                     "(higher priority or lower total cost)")
             out.append(Planned(order_id, None, None, reason, len(arcs[i])))
         else:  # explained once, for the pair chosen
-            out.append(Planned(order_id, roster[j].user, evaluate(policy, data, roster[j], now), None, len(arcs[i])))
+            out.append(Planned(order_id, roster[j].user, evaluate(policy, data, roster[j], now, contexts[i]), None, len(arcs[i])))
     return out
 
 
@@ -103,6 +109,8 @@ class _Pairs:
         for j, e in enumerate(roster):
             self.by_region.setdefault(e.region, []).append(j)
         self.buckets: dict[tuple, list[tuple]] = {}
+        self.columns: dict[tuple, tuple] = {}  # per bucket whose engineers all have a location: (indices,
+        # {user: index}, fixed costs, (lat / 2, lng / 2, cos lat) in radians, whether any has absences)
 
     def bucket(self, regions: list[str] | None, skill: str | None) -> list[tuple]:
         """(index, user, fixed cost, lat, lng (radians), cos lat, engineer if it has absences) of
@@ -132,6 +140,9 @@ class _Pairs:
                 (math.radians(e.location[0]), math.radians(e.location[1]), math.cos(math.radians(e.location[0])))
             found.append((j, e.user, fixed, lat, lng, cos_lat, e if e.absences else None))
         self.buckets[key] = found
+        if all(f[3] is not None for f in found):  # everyone located: the columns of the fast path
+            self.columns[key] = ([f[0] for f in found], {f[1]: f[0] for f in found}, [f[2] for f in found],
+                                 [(f[3] / 2, f[4] / 2, f[5]) for f in found], any(f[6] is not None for f in found))
         return found
 
     def row(self, order: dict, ctx: Context) -> dict[int, float]:
@@ -150,8 +161,23 @@ class _Pairs:
             s_lat, s_lng = math.radians(site[0]), math.radians(site[1])
             s_cos = math.cos(s_lat)
         sin, asin, sqrt = math.sin, math.asin, math.sqrt
+        found = self.bucket(ctx.regions, ctx.skill)
+        columns = self.columns.get((tuple(ctx.regions) if ctx.regions is not None else None, ctx.skill))
+        if columns is not None and site is not None and required is None and wanted is None and limit is None \
+                and (window is None or not columns[4]):
+            # The common case, per order in bulk: the same arithmetic as below, in the same order.
+            index, users, fixed, where, _away = columns
+            s_lat2, s_lng2 = s_lat / 2, s_lng / 2
+            roots = [sqrt((a := sin(s_lat2 - lat2)) * a + cos_lat * s_cos * ((b := sin(s_lng2 - lng2)) * b))
+                     for lat2, lng2, cos_lat in where]
+            kms = [_KM_PER_RADIAN * asin(r if r < 1.0 else 1.0) for r in roots]
+            row = dict(zip(index, [f + wd * km / (km + scale) for f, km in zip(fixed, kms)]))
+            for user in excluded:
+                if user in users:
+                    row.pop(users[user], None)
+            return row
         row: dict[int, float] = {}
-        for j, user, fixed, lat, lng, cos_lat, away in self.bucket(ctx.regions, ctx.skill):
+        for j, user, fixed, lat, lng, cos_lat, away in found:
             if (excluded and user in excluded) or (required is not None and user != required):
                 continue
             if away is not None and window is not None and absent_during(away, window):
@@ -159,7 +185,8 @@ class _Pairs:
             if lat is None or site is None:
                 cost = fixed + unknown
             else:
-                km = _KM_PER_RADIAN * asin(min(1.0, sqrt(sin((s_lat - lat) / 2) ** 2 + cos_lat * s_cos * sin((s_lng - lng) / 2) ** 2)))
+                a, b = sin((s_lat - lat) / 2), sin((s_lng - lng) / 2)
+                km = _KM_PER_RADIAN * asin(min(1.0, sqrt(a * a + cos_lat * s_cos * (b * b))))
                 if limit is not None and km > limit:
                     continue
                 cost = fixed + wd * km / (km + scale)

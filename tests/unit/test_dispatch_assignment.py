@@ -3,6 +3,7 @@ respects capacities, trades scarce capacity by priority, and says why an order s
 import itertools
 import random
 import time
+from array import array
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -328,3 +329,110 @@ def test_auction_takes_the_dense_bench_shape_and_proves_its_gap():
     assert ours.lower_bound is not None  # the auction answered
     assert ours.lower_bound <= exact.total_cost + 1e-6 <= ours.total_cost + 2e-6
     assert ours.total_cost <= exact.total_cost * (1 + assignment.AUCTION_GAP)
+
+
+def test_bulk_pair_costs_fast_path_equals_evaluate_and_the_pair_loop():
+    """Differential: buckets whose engineers all have a location cost an order in bulk (no distance
+    limit, no preferred or required engineer, nobody away in them when windows count); exclusions are
+    taken out after. Same costs as `evaluate`, and exactly the pair-by-pair loop's (same arithmetic)."""
+    from chalicelib.dispatch.batch import _Pairs
+    from chalicelib.dispatch.rules import Context
+
+    class Never(dict):  # a cache that keeps nothing: every order takes the pair-by-pair loop
+        def __setitem__(self, key, value):
+            pass
+
+    policy = parse_policy({"rules": {"neighbours": {"north": ["east", "south"]}, "min_skill_level_by_skill": {"medical": 3}}})
+    rnd = random.Random(8)
+    crew = [eng(f"e{k}", region=rnd.choice(["north", "east", "south"]), capacity=rnd.randint(1, 3),
+                load=rnd.randint(0, 3), on_duty=rnd.random() > 0.2,
+                skills={s: rnd.randint(0, 5) for s in rnd.sample(["hvac", "medical"], rnd.randint(0, 2))},
+                location=(31 + rnd.random(), 121 + rnd.random()),
+                last_assigned_at=rnd.choice([None, "2026-11-25T09:30:00.000Z"]),
+                absences=(("2026-11-25T11:00:00Z", "2026-11-25T13:00:00Z"),) if k % 7 == 3 else ())
+            for k in range(30)]
+    roster = sorted(crew, key=lambda e: e.user)
+    fast, slow, seen = _Pairs(policy, roster, NOW), _Pairs(policy, roster, NOW), 0
+    slow.columns = Never()
+    for _ in range(300):
+        data = order(region=rnd.choice(["north", "east", "south"]), product_line=rnd.choice(["hvac", "medical", None]),
+                     service_location={"lat": 31 + rnd.random(), "lng": 121 + rnd.random()})
+        if rnd.random() < 0.3:
+            data["rejected_engineers"] = ",".join(rnd.sample([e.user for e in crew] + ["nobody"], 3))
+        ctx = Context.of(policy, data, NOW)
+        row = fast.row(data, ctx)
+        assert row == slow.row(data, ctx) and list(row) == list(slow.row(data, ctx))  # same values, same order
+        expected = {j: c.pair_cost for j, e in enumerate(roster) for c in [evaluate(policy, data, e, NOW)] if c.eligible}
+        assert row.keys() == expected.keys()
+        assert all(row[j] == pytest.approx(expected[j], abs=1e-9) for j in row)
+        seen += len(row)
+    assert fast.columns and seen > 200
+    # Without availability checks, a bucket with someone away takes the fast path too.
+    relaxed = parse_policy({"rules": {"neighbours": {"north": ["east", "south"]}, "require_available": False}})
+    pairs = _Pairs(relaxed, roster, NOW)
+    data = order(service_location={"lat": 31.5, "lng": 121.5})
+    row = pairs.row(data, Context.of(relaxed, data, NOW))
+    expected = {j: c.pair_cost for j, e in enumerate(roster) for c in [evaluate(relaxed, data, e, NOW)] if c.eligible}
+    assert row.keys() == expected.keys() and all(row[j] == pytest.approx(expected[j], abs=1e-9) for j in row)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_auction_on_partly_eligible_mid_size_problems(monkeypatch, seed):
+    """Differential, at a size where candidates are re-chosen and the price snapshots raise the floors:
+    rows with every engineer, full rows with ineligible gaps and sparse rows (fewer than half), as
+    many slots as orders. The auction's answer is within its proven bound of the exact optimum."""
+    from chalicelib.dispatch import assignment
+    from tests.unit.reference_assignment import solve as reference
+
+    monkeypatch.setattr(assignment, "AUCTION_MIN_ARCS", 0)
+    monkeypatch.setattr(assignment, "AUCTION_CANDIDATES", 4)  # 8 candidates (a fifth of the engineers)
+    rnd = random.Random(seed)
+    n, m = 240, 40
+    arcs = []
+    for i in range(n):
+        density = rnd.choice([1.0, 0.8, 0.3])
+        row = {j: round(rnd.uniform(0, 2), 4) for j in range(m) if density == 1.0 or rnd.random() < density}
+        arcs.append(row or {rnd.randrange(m): 1.0})
+    sizes = [0] * m
+    for _ in range(n):
+        sizes[rnd.randrange(m)] += 1
+    slots = [[round(0.1 * k, 4) for k in range(size)] for size in sizes]
+    unassigned = [rnd.choice([50.0, 100.0, 200.0]) for _ in range(n)]
+    ours, exact = solve(arcs, slots, unassigned), reference(arcs, slots, unassigned)
+    loads = ours.loads(m)
+    assert all(loads[j] <= len(slots[j]) for j in range(m))
+    assert all(j == UNASSIGNED or j in arcs[i] for i, j in enumerate(ours.engineer_of))
+    assert ours.total_cost >= exact.total_cost - 1e-6
+    if ours.lower_bound is not None:
+        assert ours.lower_bound <= exact.total_cost + 1e-6
+        assert ours.total_cost <= exact.total_cost * (1 + assignment.AUCTION_GAP) + 1e-6
+    else:
+        assert ours.total_cost == pytest.approx(exact.total_cost, abs=1e-6)
+
+
+def test_the_auction_bound_is_sound_for_any_prices():
+    """`_bound` gives a lower bound on the optimum whatever the prices and candidate lists, as long as
+    each floor is at most what the order's other arcs cost (here: random prices, random lists)."""
+    from chalicelib.dispatch.assignment import _bound, _grow
+    from tests.unit.reference_assignment import solve as reference
+
+    rnd = random.Random(21)
+    checked = 0
+    for _ in range(300):
+        n, m = rnd.randint(1, 14), rnd.randint(1, 6)
+        arcs = [{j: round(rnd.uniform(0, 3), 3) for j in range(m) if rnd.random() < 0.8} for _ in range(n)]
+        slots = [sorted(round(rnd.uniform(0, 1), 3) for _ in range(rnd.randint(0, 3))) for _ in range(m)]
+        unassigned = [rnd.choice([0.5, 2.0, 10.0]) for _ in range(n)]
+        heaps = [sorted((c + rnd.choice([0.0, 0.0, rnd.uniform(0, 2)]), k) for k, c in enumerate(s)) for s in slots]
+        q = [h[0][0] if h else float("inf") for h in heaps]
+        cand_j, cand_c, floor = [], [], []
+        for a in arcs:
+            js, cs, cut = _grow(list(a), array("d", a.values()), q, rnd.randint(1, 3))
+            cand_j.append(js)
+            cand_c.append(cs)
+            floor.append(cut)
+        eps = rnd.choice([0.001, 0.05, 0.5])
+        bound = _bound(cand_j, cand_c, floor, unassigned, q, heaps, slots, eps)
+        assert bound <= reference(arcs, slots, unassigned).total_cost + 1e-6
+        checked += 1
+    assert checked == 300
