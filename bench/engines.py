@@ -11,6 +11,13 @@ sub-table rows) and on an update of 3 fields of the stored record — ours runni
 reference in tests/unit) — beside a pydantic v2 model of the same fields (on an update: of the merged
 record) and the form's JSON Schema export compiled by fastjsonschema and by jsonschema. Prints a table (median of
 `--repeat` runs of many calls each) and the ratios.
+
+    python -m bench.engines --before [REV] [--forms-only]
+
+adds the form engine as it was at git revision REV (default: the commit before issue 19's last work on
+it), loaded from git into this process beside today's (`chalicelib.forms._before_engine`, nothing else
+uses it): its create and incremental update beside today's, with each one's ratio to pydantic.
+`--forms-only` skips the expression rows.
 """
 from __future__ import annotations
 
@@ -169,7 +176,42 @@ def pydantic_peer(form) -> type:
     return model(form.name, form.fields)
 
 
-def forms(repeat: int) -> list[tuple[str, str, float]]:
+FORMS_BEFORE = "0f3606ea37e026c0d074fd0a12b38db5d9926699"  # chalicelib/forms/engine.py and values.py before issue 19's last pass
+
+
+def _engine_at(rev: str):
+    """chalicelib/forms/engine.py (with its values.py) as it was at `rev`, read from git and loaded as
+    modules of chalicelib.forms, so its relative imports find today's definition, fields and errors."""
+    import importlib.util
+    import subprocess
+    import sys
+    import tempfile
+    root = Path(__file__).resolve().parent.parent
+
+    folder = Path(tempfile.mkdtemp(prefix="forms-before-"))
+
+    def load(name: str, source: str):
+        path = folder / f"{name}.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location(f"chalicelib.forms.{name}", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        return module
+
+    def show(path: str) -> str:
+        return subprocess.run(["git", "show", f"{rev}:{path}"], cwd=root, check=True, capture_output=True, text=True).stdout
+    import chalicelib.forms.definition  # noqa: F401 (the package the old modules join)
+    load("_before_values", show("chalicelib/forms/values.py"))
+    source = show("chalicelib/forms/engine.py").replace("from .values import", "from ._before_values import")
+    # its own plan per form (today's engine caches a different one on FormDefinition.validation_plan)
+    source = source.replace("form.validation_plan", "_plan(form)") + (
+        "\n\n_PLANS: dict = {}\n\n\ndef _plan(form):\n"
+        "    if id(form) not in _PLANS:\n        _PLANS[id(form)] = FormPlan(form)\n    return _PLANS[id(form)]\n")
+    return load("_before_engine", source)
+
+
+def forms(repeat: int, before: str | None = None) -> list[tuple[str, str, float]]:
     import fastjsonschema
     import jsonschema
 
@@ -200,12 +242,25 @@ def forms(repeat: int) -> list[tuple[str, str, float]]:
     merged = {**payload, **UPDATE}
     model.model_validate(merged)
     n = 2_000
-    return [
+    earlier: list[tuple[str, str, float]] = []
+    if before:
+        validate_before = _engine_at(before).validate_record
+        old_created = validate_before(form, payload)
+        assert repr(old_created.data) == repr(created), "the engine before answers otherwise"
+        old_update = validate_before(form, UPDATE, previous=stored, previous_checked=True)
+        assert (repr(old_update.data), old_update.changed_fields) == (repr(incremental.data), incremental.changed_fields)
+        earlier = [
+            ("work order create (27 fields)", "ours before", per_call_us(lambda: validate_before(form, payload), repeat, n)),
+            ("update of 3 fields", "ours before (PATCH)", per_call_us(
+                lambda: validate_before(form, UPDATE, previous=stored, previous_checked=True), repeat, n)),
+        ]
+    return earlier[:1] + [
         ("work order create (27 fields)", "ours: validate_record", per_call_us(lambda: validate_record(form, payload), repeat, n)),
         ("work order create (27 fields)", "ours: field walk (before)", per_call_us(lambda: walk_form(form, payload), repeat, n)),
         ("work order create (27 fields)", "pydantic v2 create_model", per_call_us(lambda: model.model_validate(payload), repeat, n)),
         ("work order create (27 fields)", "fastjsonschema (floats)", per_call_us(lambda: fast(floats), repeat, n)),
         ("work order create (27 fields)", "jsonschema", per_call_us(lambda: slow.validate(payload), repeat, n // 10)),
+    ] + earlier[1:] + [
         ("update of 3 fields", "ours: incremental (PATCH)", per_call_us(
             lambda: validate_record(form, UPDATE, previous=stored, previous_checked=True), repeat, n)),
         ("update of 3 fields", "ours: full check", per_call_us(lambda: validate_record(form, UPDATE, previous=stored), repeat, n)),
@@ -217,8 +272,11 @@ def forms(repeat: int) -> list[tuple[str, str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--before", nargs="?", const=FORMS_BEFORE, default=None, metavar="REV",
+                        help="also the form engine as it was at git revision REV (default: before issue 19's last pass)")
+    parser.add_argument("--forms-only", action="store_true", help="skip the expression rows")
     args = parser.parse_args()
-    rows = expressions(args.repeat) + forms(args.repeat)
+    rows = ([] if args.forms_only else expressions(args.repeat)) + forms(args.repeat, args.before)
     print(f"condition: {CONDITION}")
     print(f"{'what':30} {'engine':30} {'µs per call':>12} {'vs ours':>10}")
     ours: dict[str, float] = {}  # the first of ours in each group is what the others are set against
@@ -228,6 +286,12 @@ def main() -> None:
     for what, engine, us in rows:
         ratio = us / ours[what]
         print(f"{what:30} {engine:30} {us:12.2f} {ratio:9.1f}×")
+    peers = {what: us for what, engine, us in rows if engine.startswith("pydantic")}
+    if args.before:  # each of ours against pydantic, in this run
+        for what, engine, us in rows:
+            if what in peers and engine.startswith("ours") and ("issue 19" in engine or engine in (
+                    "ours: validate_record", "ours: incremental (PATCH)")):
+                print(f"{what:30} {engine:30} {us / peers[what]:9.2f}× pydantic")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 from ..errors import AppError, ValidationFailed
 from ..expressions import compile_expression
+from ..expressions.budget import expression_budget
 from .definition import FormDefinition, computed_order
 from .values import Invalid, computed_result, number_bound, settle_number, value_check, value_settle
 
@@ -33,6 +34,10 @@ class ValidatedRecord:
 
 
 def _truthy(value: Any) -> bool:
+    if value is True:  # a condition's usual answers first: the tests below compare with five values and 0
+        return True
+    if value is False or value is None:
+        return False
     return value not in (None, False, "", [], {}) and value != 0
 
 
@@ -73,7 +78,7 @@ class _Computed:
     """A computed field: its expression and how its result is cleaned."""
 
     __slots__ = ("name", "expression", "boolean", "number", "bound", "step", "result", "scale", "roots",
-                 "settleable")
+                 "settleable", "absent")
 
     def __init__(self, f) -> None:
         self.name, self.expression, self.result, self.scale = f.name, _expression(f.expression), f.result, f.scale
@@ -86,6 +91,16 @@ class _Computed:
         # $variable, no clock, no field read by name, no text made of a number).
         self.settleable = e is not None and e is not _NEVER and not e.variables and self.result in ("number", "boolean") \
             and e.functions <= _VALUE_FUNCTIONS
+        # Its value when none of the fields it reads has one (a context holding none of its roots): an
+        # expression over values alone gives the same answer for every such context, worked out once here
+        # (in a budget of its own). _AGAIN: not such an expression, evaluate it.
+        self.absent = _AGAIN
+        if e is not None and e is not _NEVER and not e.variables and e.functions <= _VALUE_FUNCTIONS:
+            try:
+                with expression_budget(fresh=True):
+                    self.absent = self.value({})
+            except AppError:  # (its budget exhausted: cannot happen for one evaluation, but then: evaluate it)
+                self.absent = _AGAIN
 
     def settle(self, stored: Any) -> Any:
         """value() again, from the value it gave before (as stored: a JSON round trip turns 445.10 into 445.1
@@ -142,11 +157,44 @@ def _field(f) -> _Field:
                   _expression(f.readonly_if), reference)
 
 
+class _Bulk(NamedTuple):
+    """A run of fields without conditions or rows, checked in one pass when nothing is wrong with them: every
+    required one holds a truthy value and no check raises. Then the careful walk would keep exactly each
+    value's check(value), in field order, and note the references in that order; on any doubt (a required
+    value missing or falsy, a value refused) it runs instead, over `fields`, for its exact problems."""
+
+    checks: tuple  # (name, check) of each field
+    required: tuple  # names of the required ones
+    references: tuple  # (name, path, kind, form, role) of the user and lookup fields, in field order
+    fields: tuple  # their _Field tuples
+
+
+def _bulk(fields) -> _Bulk:
+    return _Bulk(tuple((p.name, p.check) for p in fields), tuple(p.name for p in fields if p.required),
+                 tuple((p.name, p.path) + p.reference for p in fields if p.reference is not None), tuple(fields))
+
+
+def _steps(fields) -> tuple:
+    """A create's walk: runs of plain fields (no condition, no rows) as one _Bulk each, the others alone."""
+    steps, run = [], []
+    for p in fields:
+        if p.rows is None and p.visible_if is None and p.required_if is None:
+            run.append(p)
+            continue
+        if run:
+            steps.append(_bulk(run))
+            run = []
+        steps.append(p)
+    if run:
+        steps.append(_bulk(run))
+    return tuple(steps)
+
+
 class _Rows:
     """A sub-table's row fields."""
 
-    __slots__ = ("min_rows", "max_rows", "count", "names", "fields", "plain", "computed", "defaults", "conditional",
-                 "first_pass", "local", "reads_before", "settled")
+    __slots__ = ("min_rows", "max_rows", "count", "names", "fields", "computed", "defaults", "conditional",
+                 "first_pass", "local", "reads_before", "settled", "bulk")
 
     def __init__(self, f) -> None:
         self.min_rows, self.max_rows = f.min_rows, f.max_rows
@@ -161,9 +209,6 @@ class _Rows:
         conditions = [e for p in self.fields for e in (p.visible_if, p.required_if)]
         self.first_pass = bool(self.computed) and (bool(_reads(conditions) & {c.name for c in self.computed})
                                                    or _reads_by_name(conditions))
-        # Without conditions a new row's fields need only their checks: (name, check, settle, required, reference).
-        self.plain = None if self.conditional else tuple((p.name, p.check, p.settle, p.required, p.reference)
-                                                         for p in self.fields)
         # The fields the row's computed values read, when they read nothing but the row's own checked fields
         # and the computed values before them (no $variable, no field by name): a row holding all of those
         # fields is their whole context.
@@ -176,13 +221,15 @@ class _Rows:
         self.reads_before = any(p.readonly_if is not None for p in self.fields)
         # Stored rows of a table without conditions, settled: (name, settle, reference) in field order.
         self.settled = None if self.conditional else tuple((p.name, p.settle, p.reference) for p in self.fields)
+        # A new row of a table without conditions (nothing is read-only in it yet), checked in one pass.
+        self.bulk = None if self.conditional else _bulk(self.fields)
 
 
 class FormPlan:
     """validate_record's checks for one form version, built once (FormDefinition.validation_plan)."""
 
     __slots__ = ("fields", "kinds", "server_computed", "defaults", "computed_defaults", "computed", "preview", "unique",
-                 "reads_before", "restamped", "written")
+                 "reads_before", "restamped", "written", "optional_platform", "create_steps", "all_steps", "settle_steps")
 
     def __init__(self, form: FormDefinition) -> None:
         self.fields = tuple(_field(f) for f in form.fields if not f.computed_by_server)
@@ -209,6 +256,17 @@ class FormPlan:
         # signature gets its signed_* keys after validation (services.uploads). The incremental update takes
         # them as changed.
         self.restamped = frozenset(f.name for f in form.fields if f.type == "signature")
+        # A create asks nothing of a platform-written field it does not hold that is never required: while
+        # it holds none of those, its walk leaves them out.
+        optional = {p.name for p in self.fields if self.kinds[p.name] is _PLATFORM and not p.may_be_required}
+        self.optional_platform = frozenset(optional)
+        self.create_steps = _steps(p for p in self.fields if p.name not in optional)
+        self.all_steps = _steps(self.fields)
+        # The incremental update's walk: (name, settle, simple, field). `simple`: a stored value of the field
+        # is settled and kept as it is, with nothing else to check or note (no condition, never required, no
+        # rows, no reference).
+        self.settle_steps = tuple((p.name, p.settle, p.visible_if is None and not p.may_be_required and p.rows is None
+                                   and p.reference is None, p) for p in self.fields)
 
 
 def _reads(expressions) -> set[str]:
@@ -255,7 +313,7 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
     problems: list[dict] = []
     kinds, server_computed = plan.kinds, plan.server_computed
     old_data = previous or {}
-    if plan.written.issuperset(patch) and None not in patch.values():
+    if plan.written.issuperset(patch) and _no_none(patch):
         merged: dict[str, Any] = {**old_data, **patch}  # every key a field a client writes, none cleared
         patch_items = ()
     else:
@@ -292,17 +350,107 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
         context = _apply_computed(plan, dict(merged), variables)
     else:  # merged is not changed below: the conditions may read it as it is
         context = {**merged, **variables} if variables else merged
-    guarding = previous is not None and not system  # read-only rules apply to the fields in the patch
-    before = {**old_data, **variables} if guarding and plan.reads_before else None
-    # Settling (previous_checked): a field the patch leaves alone keeps its stored value, settled rather than
-    # checked; `dirty` gathers what may differ from the stored record (for the computed values after).
-    settling = previous_checked and bool(previous)
-    dirty: set | None = {*plan.restamped, *patch} if settling else None
+    if previous is None:
+        _check_created(plan, merged, context, out, problems, references)
+        settling = False
+    else:
+        settling = previous_checked and bool(previous)
+        dirty: set | None = {*plan.restamped, *patch} if settling else None
+        _check_updated(plan, patch, merged, previous, context, variables, system, settling, dirty, out, problems,
+                       references)
+
+    if problems:
+        raise ValidationFailed("record is invalid", details=problems)
+    if settling:
+        _settle_computed(plan, out, variables, dirty)
+        # only what is dirty can differ from the stored record; a stored key no longer there is a change
+        changed = {k for k in dirty if not _equal(previous.get(k), out.get(k))}
+        if not out.keys() >= previous.keys():  # (compared in C, no sets built)
+            changed |= {k for k in previous.keys() - out.keys() if previous[k] is not None}
+        changed = sorted(changed)
+    else:
+        _apply_computed(plan, out, variables)
+        if previous:
+            changed = sorted(k for k in set(out) | set(previous) if not _equal(previous.get(k), out.get(k)))
+        elif not _no_none(out):
+            changed = sorted(k for k, v in out.items() if v is not None)  # _equal(None, v) only for None
+        else:
+            changed = sorted(out)
+    unique = {f.name: f.unique_key(out[f.name]) for f in plan.unique if out.get(f.name) is not None}
+    return ValidatedRecord(data=out, references=[_reference(kind, target, target_form, role, path)
+                                                 for (kind, target, target_form, role), path in references.items()],
+                           unique_values=unique, changed_fields=changed)
+
+
+def _check_created(plan: FormPlan, merged: dict, context: dict, out: dict, problems: list, references: dict) -> None:
+    """validate_record's field walk on a create: every field's value checked (nothing is read-only yet)."""
     get = merged.get
-    for name, path, check, settle, rows, visible_if, may_be_required, required, required_if, read_only, readonly_if, \
-            reference in plan.fields:
+    for step in plan.create_steps if plan.optional_platform.isdisjoint(merged) else plan.all_steps:
+        if step.__class__ is _Bulk:
+            if all(map(get, step.required)):
+                try:
+                    checked = {name: check(value) for name, check in step.checks if (value := get(name)) is not None}
+                except Invalid:
+                    checked = None
+                if checked is not None:
+                    out.update(checked)
+                    for name, path, kind, form, role in step.references:
+                        value = checked.get(name)
+                        if value is not None and (kind, value, form, role) not in references:
+                            references[(kind, value, form, role)] = path
+                    continue
+            fields = step.fields  # the careful walk, for its problems
+        else:
+            fields = (step,)
+        for name, path, check, _, rows, visible_if, may_be_required, required, required_if, _, _, reference in fields:
+            value = get(name)
+            if value is None:
+                # hidden fields are never required; `required` means "has a value"
+                if may_be_required and (visible_if is None or _condition(visible_if, context, True)) and (
+                        required or _condition(required_if, context, False)):
+                    problems.append({"path": path, "message": "is required"})
+                continue
+            if visible_if is not None and not _condition(visible_if, context, True):
+                continue  # hidden fields keep no value
+            try:
+                normalized = check(value) if rows is None else \
+                    _check_rows(rows, value, path, context, None, None, problems, references)[0]
+            except Invalid as exc:
+                problems.append({"path": path, "message": str(exc)})
+                continue
+            # (`not value` first: a value equal to "" or [] is falsy, and most values are not)
+            if may_be_required and not value and (value == "" or value == []) and (
+                    required or _condition(required_if, context, False)):
+                problems.append({"path": path, "message": "is required"})
+            else:
+                out[name] = normalized
+                if reference is not None:
+                    key = (reference[0], normalized, reference[1], reference[2])
+                    if key not in references:
+                        references[key] = path
+
+
+def _check_updated(plan: FormPlan, patch: dict, merged: dict, previous: dict, context: dict, variables: dict,
+                   system: bool, settling: bool, dirty: set | None, out: dict, problems: list, references: dict) -> None:
+    """validate_record's field walk on an update: read-only rules guard the patch's fields (unless system);
+    settling (previous_checked): a field the patch leaves alone keeps its stored value, settled rather than
+    checked, and `dirty` gathers what may differ from the stored record (for the computed values after)."""
+    guarding = not system
+    before = {**previous, **variables} if guarding and plan.reads_before else None
+    get = merged.get
+    for name, settle, simple, field in plan.settle_steps:
         value = get(name)
         if settling and name not in patch:  # a stored value: valid as it is, but its conditions run again
+            if simple:  # nothing else to it
+                if value is not None:
+                    if settle is None:
+                        out[name] = value
+                    elif settle is settle_number:
+                        out[name] = Decimal(value) if value.__class__ is int else value
+                    else:
+                        out[name] = settle(value)
+                continue
+            _, path, _, _, rows, visible_if, may_be_required, required, required_if, _, _, reference = field
             if value is None:
                 if may_be_required and (visible_if is None or _condition(visible_if, context, True)) and (
                         required or _condition(required_if, context, False)):
@@ -335,8 +483,9 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
                 if key not in references:
                     references[key] = path
             continue
-        fresh = guarding and name in patch
-        guarded = fresh
+        _, path, check, _, rows, visible_if, may_be_required, required, required_if, read_only, readonly_if, \
+            reference = field
+        guarded = guarding and name in patch
         if value is None and not may_be_required and not guarded:
             continue  # nothing there and nothing asked of it
         if visible_if is not None and not _condition(visible_if, context, True):
@@ -344,7 +493,7 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
         locked = guarded and (read_only or readonly_if is not None and _condition(readonly_if, before, False))
         if value is None:
             # `required` means "has a value": an empty text or list satisfies it no more than null does
-            if locked and old_data.get(name) is not None:
+            if locked and previous.get(name) is not None:
                 problems.append({"path": path, "message": "is read-only"})
             elif required or _condition(required_if, context, False):  # may_be_required here
                 problems.append({"path": path, "message": "is required"})
@@ -359,7 +508,7 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
             # Normalised values are compared: the same instant in another offset is not a change.
             problems.append({"path": path, "message": "is read-only" if locked else str(exc)})
             continue
-        if locked and not _equal(old_data.get(name), normalized):
+        if locked and not _equal(previous.get(name), normalized):
             problems.append({"path": path, "message": "is read-only"})
         # (`not value` first: a value equal to "" or [] is falsy, and most values are not)
         elif may_be_required and not value and (value == "" or value == []) and (
@@ -371,26 +520,6 @@ def validate_record(form: FormDefinition, patch: Any, *, previous: dict | None =
                 key = (reference[0], normalized, reference[1], reference[2])
                 if key not in references:
                     references[key] = path
-
-    if problems:
-        raise ValidationFailed("record is invalid", details=problems)
-    if settling:
-        _settle_computed(plan, out, variables, dirty)
-        # only what is dirty can differ from the stored record; a stored key no longer there is a change
-        changed = sorted({k for k in dirty if not _equal(previous.get(k), out.get(k))}
-                         | {k for k in previous.keys() - out.keys() if previous[k] is not None})
-    else:
-        _apply_computed(plan, out, variables)
-        if previous:
-            changed = sorted(k for k in set(out) | set(previous) if not _equal(previous.get(k), out.get(k)))
-        elif None in out.values():
-            changed = sorted(k for k, v in out.items() if v is not None)  # _equal(None, v) only for None
-        else:
-            changed = sorted(out)
-    unique = {f.name: f.unique_key(out[f.name]) for f in plan.unique if out.get(f.name) is not None}
-    return ValidatedRecord(data=out, references=[_reference(kind, target, target_form, role, path)
-                                                 for (kind, target, target_form, role), path in references.items()],
-                           unique_values=unique, changed_fields=changed)
 
 
 _new = object.__new__
@@ -419,13 +548,14 @@ def _check_rows(rows_plan: _Rows, rows: Any, path: str, parent: dict, before: di
     out_rows = []
     exact = settling
     row_names, computed, defaults = rows_plan.names, rows_plan.computed, rows_plan.defaults
-    conditional, first_pass, plain, local = rows_plan.conditional, rows_plan.first_pass, rows_plan.plain, rows_plan.local
+    conditional, first_pass, local, fields = rows_plan.conditional, rows_plan.first_pass, rows_plan.local, rows_plan.fields
+    bulk = rows_plan.bulk
     context = parent
     for i, row in enumerate(rows):
         if row.__class__ is not dict and not isinstance(row, dict):
             problems.append({"path": f"{path}[{i}]", "message": "must be an object"})
             continue
-        if not defaults and row_names.issuperset(row) and None not in row.values():
+        if not defaults and row_names.issuperset(row) and _no_none(row):
             clean = row  # nothing to drop or add (and nothing below changes it)
         else:
             for key in set(row) - row_names:
@@ -440,58 +570,53 @@ def _check_rows(rows_plan: _Rows, rows: Any, path: str, parent: dict, before: di
                 for c in computed:  # row conditions see the row's computed values too
                     context[c.name] = c.value(context)
         old = old_rows[i] if i < len(old_rows) and isinstance(old_rows[i], dict) else None
-        out_row: dict[str, Any] = {}
-        if old is None and plain is not None:
-            # a new (or settled) row without conditions: its fields' checks are all there is
-            for name, check, settle, required, reference in plain:
-                value = clean.get(name)
-                if value is None:
-                    if required:
-                        problems.append({"path": f"{path}[{i}].{name}", "message": "is required"})
-                    continue
-                try:
-                    normalized = (value if settle is None else settle(value)) if settling else check(value)
-                except Invalid as exc:
-                    problems.append({"path": f"{path}[{i}].{name}", "message": str(exc)})
-                    continue
-                if required and not value and (value == "" or value == []):
-                    problems.append({"path": f"{path}[{i}].{name}", "message": "is required"})
-                else:
-                    out_row[name] = normalized
-                    if reference is not None:
-                        key = (reference[0], normalized, reference[1], reference[2])
-                        if key not in references:
-                            references[key] = f"{path}[{i}].{name}"
+        get = clean.get
+        out_row = None
+        if bulk is not None and old is None and not settling and all(map(get, bulk.required)):
+            try:
+                out_row = {name: check(value) for name, check in bulk.checks if (value := get(name)) is not None}
+            except Invalid:
+                pass  # the walk below says what
+        if out_row is not None:
+            for name, _, kind, form, role in bulk.references:
+                value = out_row.get(name)
+                if value is not None and (kind, value, form, role) not in references:
+                    references[(kind, value, form, role)] = f"{path}[{i}].{name}"
+            fields_left = ()
         else:
-            for name, _, check, settle, _, visible_if, may_be_required, required, required_if, read_only, readonly_if, \
-                    reference in rows_plan.fields:
-                if visible_if is not None and not _condition(visible_if, context, True):
-                    continue
-                value = clean.get(name)
-                locked = old is not None and (read_only or readonly_if is not None
-                                              and _condition(readonly_if, {**before, **old}, False))
-                if value is None:
-                    if locked and old.get(name) is not None:
-                        problems.append({"path": f"{path}[{i}].{name}", "message": "is read-only"})
-                    elif may_be_required and (required or _condition(required_if, context, False)):
-                        problems.append({"path": f"{path}[{i}].{name}", "message": "is required"})
-                    continue
-                try:
-                    normalized = (value if settle is None else settle(value)) if settling else check(value)
-                except Invalid as exc:
-                    problems.append({"path": f"{path}[{i}].{name}", "message": "is read-only" if locked else str(exc)})
-                    continue
-                if locked and not _equal(old.get(name), normalized):
+            out_row = {}
+            fields_left = fields
+        # The careful walk (every row the one pass above did not take): conditions, read-only rules against
+        # the row at the same position before (a new row, old None, is never locked), required fields.
+        for name, _, check, settle, _, visible_if, may_be_required, required, required_if, read_only, readonly_if, \
+                reference in fields_left:
+            if visible_if is not None and not _condition(visible_if, context, True):
+                continue
+            value = get(name)
+            locked = old is not None and (read_only or readonly_if is not None
+                                          and _condition(readonly_if, {**before, **old}, False))
+            if value is None:
+                if locked and old.get(name) is not None:
                     problems.append({"path": f"{path}[{i}].{name}", "message": "is read-only"})
-                elif may_be_required and not value and (value == "" or value == []) and (
-                        required or _condition(required_if, context, False)):
+                elif may_be_required and (required or _condition(required_if, context, False)):
                     problems.append({"path": f"{path}[{i}].{name}", "message": "is required"})
-                else:
-                    out_row[name] = normalized
-                    if reference is not None:
-                        key = (reference[0], normalized, reference[1], reference[2])
-                        if key not in references:
-                            references[key] = f"{path}[{i}].{name}"
+                continue
+            try:
+                normalized = check(value) if not settling else value if settle is None else settle(value)
+            except Invalid as exc:
+                problems.append({"path": f"{path}[{i}].{name}", "message": "is read-only" if locked else str(exc)})
+                continue
+            if locked and not _equal(old.get(name), normalized):
+                problems.append({"path": f"{path}[{i}].{name}", "message": "is read-only"})
+            elif may_be_required and not value and (value == "" or value == []) and (
+                    required or _condition(required_if, context, False)):
+                problems.append({"path": f"{path}[{i}].{name}", "message": "is required"})
+            else:
+                out_row[name] = normalized
+                if reference is not None:
+                    key = (reference[0], normalized, reference[1], reference[2])
+                    if key not in references:
+                        references[key] = f"{path}[{i}].{name}"
         if computed:
             # computed values over the row's own fields alone need no copy of the record around them
             row_context = out_row if local is not None and local.issubset(out_row) else {**parent, **out_row}
@@ -574,7 +699,7 @@ def _settle_computed(plan: FormPlan, data: dict, variables: dict, dirty: set) ->
         if value is _AGAIN:
             if context is None:
                 context = {**data, **variables}
-            value = c.value(context)
+            value = c.value(context) if c.absent is _AGAIN or not c.roots.isdisjoint(context) else c.absent
             dirty.add(c.name)
         if value is None:
             data.pop(c.name, None)
@@ -587,19 +712,27 @@ def _settle_computed(plan: FormPlan, data: dict, variables: dict, dirty: set) ->
 
 
 def _apply_computed(plan: FormPlan, data: dict, variables: dict) -> dict:
-    """Set (or drop) `data`'s computed fields in dependency order; returns {**data, **variables}."""
-    context = {**data, **variables}
+    """Set (or drop) `data`'s computed fields in dependency order; returns {**data, **variables} (`data`
+    itself without variables: the two would be changed alike)."""
+    context = {**data, **variables} if variables else data
     for c in plan.computed:
-        value = c.value(context)
+        # none of what it reads is there: its value over nothing (Computed.absent), if it has one
+        value = c.value(context) if c.absent is _AGAIN or not c.roots.isdisjoint(context) else c.absent
         if value is None:
             data.pop(c.name, None)
-            if c.name not in variables:
+            if context is not data and c.name not in variables:
                 context.pop(c.name, None)
         else:
             data[c.name] = value
-            if c.name not in variables:
+            if context is not data and c.name not in variables:
                 context[c.name] = value
     return context
+
+
+def _no_none(data: dict) -> bool:
+    """None not in data.values(), answered at once when every value is truthy (the `in` test compares each
+    value with None: a Decimal's comparison is slow)."""
+    return all(data.values()) or None not in data.values()
 
 
 def _equal(a: Any, b: Any) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import re
 from datetime import date, datetime, timezone
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from functools import partial
 from typing import Any, Callable
 
@@ -114,8 +114,9 @@ def normalize_datetime(value: Any) -> str:
         utc = moment.astimezone(timezone.utc)
     except OverflowError as exc:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
         raise Invalid("must be a date-time between years 0001 and 9999 in UTC") from exc
-    # isoformat() pads years before 1000 to four digits (glibc's strftime %Y did not: '1-01-01T…')
-    text = utc.replace(tzinfo=None, microsecond=0).isoformat()
+    # isoformat()'s text without microseconds or offset, years before 1000 padded to four digits as it does
+    # (glibc's strftime %Y did not: '1-01-01T…'), formatted directly: isoformat() costs twice as much
+    text = "%04d-%02d-%02dT%02d:%02d:%02d" % (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second)
     return text + (f".{moment.microsecond:06d}".rstrip("0") if moment.microsecond else "") + "Z"
 
 
@@ -126,22 +127,29 @@ ATTACHMENT_KEYS = {"key", "name", "content_type", "size", "sha256"}
 def attachment_check(accept: list[str], max_bytes: int, *, signature: bool = False) -> Check:
     """An attachment object {key, content_type, size[, name, sha256]} (and a signature's signed_* keys)."""
     allowed, accepted = frozenset(ATTACHMENT_KEYS | (SIGNATURE_KEYS if signature else set())), frozenset(accept)
+    # accepted types that are well-formed content types themselves: one of them needs no pattern match
+    wellformed = frozenset(t for t in accept if isinstance(t, str) and CONTENT_TYPE_RE.fullmatch(t))
     refused = f"({', '.join(accept)})"
     bad_size = f"attachment size must be an integer from 0 to {max_bytes}"
+    key_match, type_match = UPLOAD_KEY_RE.fullmatch, CONTENT_TYPE_RE.fullmatch
 
     def attachment(value: Any) -> dict:
-        if not isinstance(value, dict):
+        if value.__class__ is not dict and not isinstance(value, dict):
             raise Invalid("must be an attachment object {key, content_type, size}")
         if not allowed.issuperset(value):
             raise Invalid(f"unknown attachment keys: {', '.join(sorted(set(value) - allowed))}")
-        key, ctype, size = value.get("key"), value.get("content_type"), value.get("size")
-        if not isinstance(key, str) or not UPLOAD_KEY_RE.fullmatch(key):
+        get = value.get
+        key, ctype, size = get("key"), get("content_type"), get("size")
+        if key.__class__ is not str and not isinstance(key, str) or not key_match(key):
             raise Invalid("attachment key is missing or malformed")
-        if not isinstance(ctype, str) or not CONTENT_TYPE_RE.fullmatch(ctype):
-            raise Invalid("attachment content_type is missing or malformed")
-        if accepted and ctype not in accepted:
-            raise Invalid(f"content type {ctype} is not accepted {refused}")
-        if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= max_bytes:
+        if ctype.__class__ is str and ctype in wellformed:
+            pass  # well-formed and accepted
+        else:
+            if not isinstance(ctype, str) or not type_match(ctype):
+                raise Invalid("attachment content_type is missing or malformed")
+            if accepted and ctype not in accepted:
+                raise Invalid(f"content type {ctype} is not accepted {refused}")
+        if size.__class__ is not int and (not isinstance(size, int) or isinstance(size, bool)) or not 0 <= size <= max_bytes:
             raise Invalid(bad_size)
         name = value.get("name")
         if name is not None and (not isinstance(name, str) or len(name) > MAX_UPLOAD_NAME):
@@ -196,7 +204,7 @@ def value_check(field) -> Check:
     if t == "time":
         return _string_check(TIME_RE, "must be a time HH:MM or HH:MM:SS", 8)
     if t == "duration":
-        return partial(_duration, minimum=field.minimum, maximum=field.maximum)
+        return _duration_check(field.minimum, field.maximum)
     if t == "select":
         return _select_check([o.value for o in field.options])
     if t == "multiselect":
@@ -304,11 +312,36 @@ def number_check(scale: int, minimum: Decimal | None, maximum: Decimal | None) -
     out_of_range = f"must be between -{bound} and {bound} (exclusive)"
     too_precise = "must be a whole number" if scale == 0 else f"must have at most {scale} decimal places"
     too_low, too_high = f"must be at least {minimum}", f"must be at most {maximum}"
+    # The same bounds for a whole number, as integers (an int compares with an int several times faster than
+    # with a Decimal): the bound, the least whole number >= minimum and the greatest <= maximum. None for
+    # limits too large to turn into integers cheaply: then the Decimal comparisons.
+    whole = bound == bound.to_integral_value() and all(
+        limit is None or isinstance(limit, Decimal) and limit.is_finite() and limit.adjusted() < 30
+        for limit in (minimum, maximum))
+    whole_bound = int(bound) if whole else 0
+    whole_min = None if not whole or minimum is None else int(minimum.to_integral_value(rounding=ROUND_CEILING))
+    whole_max = None if not whole or maximum is None else int(maximum.to_integral_value(rounding=ROUND_FLOOR))
 
     def number(value: Any) -> Decimal:
         if value.__class__ is Decimal:
+            # The usual number, written with exactly `scale` decimals (a finite Decimal of that exponent):
+            # only the range applies, and it is returned as it is (quantize would give it back unchanged).
+            if value.same_quantum(step) and low < value < bound:
+                if minimum is not None and value < minimum:
+                    raise Invalid(too_low)
+                if maximum is not None and value > maximum:
+                    raise Invalid(too_high)
+                return value
             number = value
         elif value.__class__ is int:  # exact and whole: only the range applies
+            if whole:
+                if not -whole_bound < value < whole_bound:
+                    raise Invalid(out_of_range)
+                if whole_min is not None and value < whole_min:
+                    raise Invalid(too_low)
+                if whole_max is not None and value > whole_max:
+                    raise Invalid(too_high)
+                return Decimal(value)
             if not low < value < bound:
                 raise Invalid(out_of_range)
             if minimum is not None and value < minimum:
@@ -354,14 +387,19 @@ def _string_check(pattern: re.Pattern, message: str, max_length: int) -> Check:
     fullmatch = pattern.fullmatch
 
     def string(value: Any) -> str:
-        if not isinstance(value, str) or len(value) > max_length or not fullmatch(value):
+        if value.__class__ is not str and not isinstance(value, str) or len(value) > max_length or not fullmatch(value):
             raise Invalid(message)
         return value
     return string
 
 
-def _duration(value: Any, *, minimum: int | None, maximum: int | None) -> int:
-    return check_duration(value, minimum, maximum)
+def _duration_check(minimum: int | None, maximum: int | None) -> Check:
+    def duration(value: Any) -> int:
+        if value.__class__ is int and -MAX_DURATION_SECONDS <= value <= MAX_DURATION_SECONDS and (
+                minimum is None or value >= minimum) and (maximum is None or value <= maximum):
+            return value  # check_duration's answer for a whole number of seconds within every bound
+        return check_duration(value, minimum, maximum)
+    return duration
 
 
 def _select_check(values: list[str]) -> Check:
@@ -404,13 +442,12 @@ def _geolocation_check() -> Check:
 
     def geolocation(value: Any) -> dict:
         # exactly lat and lng, or lat, lng and accuracy
-        if not isinstance(value, dict) or "lat" not in value or "lng" not in value or not (
+        if value.__class__ is not dict and not isinstance(value, dict) or "lat" not in value or "lng" not in value or not (
                 len(value) == 2 or len(value) == 3 and "accuracy" in value):
             raise Invalid("must be an object {lat, lng[, accuracy]}")
-        out = {"lat": lat(value["lat"]), "lng": lng(value["lng"])}
-        if "accuracy" in value:
-            out["accuracy"] = accuracy(value["accuracy"])
-        return out
+        if len(value) == 2:
+            return {"lat": lat(value["lat"]), "lng": lng(value["lng"])}
+        return {"lat": lat(value["lat"]), "lng": lng(value["lng"]), "accuracy": accuracy(value["accuracy"])}
     return geolocation
 
 

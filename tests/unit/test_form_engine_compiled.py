@@ -493,3 +493,114 @@ def test_incremental_updates_take_a_signature_stamped_after_validation_as_change
     assert data["stamped"] is False
     data["sign"] = {**data["sign"], "signed_at": "2026-11-25T09:30:00Z", "signed_by": "eng.zhang"}  # as uploads.confirm does
     assert assert_incremental_same(form, {"note": "m"}, previous=data)[1].count("'stamped': True") == 1
+
+
+# --- the plan's fast paths (issue 19): each answers as the careful walk or the full evaluation would --------
+# One pass over a run of plain fields (top level on a create, a new row of a table without conditions) when
+# nothing is wrong with them, the careful walk on any doubt; computed values over fields that are all absent
+# taken from the plan; numbers already written at their scale, whole durations, accepted content types and
+# date-times in UTC checked on a short path.
+FAST = parse_form_definition({"name": "fast", "title": "Fast paths", "fields": [
+    {"name": "title", "type": "text", "required": True, "max_length": 5},
+    {"name": "who", "type": "user", "required": True},
+    {"name": "count", "type": "number", "required": True, "minimum": -5, "maximum": 100},
+    {"name": "price", "type": "money", "minimum": Decimal("0.01"), "maximum": Decimal("99.99")},
+    {"name": "done", "type": "checkbox", "required": True},
+    {"name": "tags", "type": "multiselect", "options": OPTIONS, "required": True, "min_items": 0},
+    {"name": "spent", "type": "duration", "minimum": 0, "maximum": 7200},
+    {"name": "photo", "type": "image", "accept": ["image/png", "image/jpeg"]},
+    {"name": "when", "type": "datetime"},
+    {"name": "ref", "type": "lookup", "form": "other"},
+    {"name": "shown", "type": "text", "visible_if": "done"},
+    {"name": "owned", "type": "number", "server_owned": True},
+    {"name": "lines", "type": "subtable", "max_rows": 4, "fields": [
+        {"name": "part", "type": "lookup", "form": "part", "required": True, "read_only": True},
+        {"name": "qty", "type": "number", "scale": 2, "required": True},
+        {"name": "who", "type": "user"},
+        {"name": "note", "type": "text", "max_length": 3},
+        {"name": "line", "type": "computed", "expression": "qty * 2", "scale": 2}]},
+    {"name": "after", "type": "text", "max_length": 3},
+    {"name": "low", "type": "computed", "result": "boolean", "expression": "not is_empty(owned) and owned <= 2"},
+    {"name": "owned_twice", "type": "computed", "expression": "coalesce(owned, 5) * 2", "scale": 2},
+    {"name": "total", "type": "computed", "expression": "sum(lines.line)", "scale": 2},
+]})
+GOOD = {"title": "abc", "who": "eng.zhang", "count": 3, "price": Decimal("12.50"), "done": True, "tags": ["a"],
+        "spent": 60, "photo": {**ATTACHMENT, "content_type": "image/png"}, "when": "2026-11-25T09:30:00Z", "ref": ID,
+        "shown": "x", "lines": [{"part": ID, "qty": Decimal("1.50"), "who": "eng.li"}, {"part": ID, "qty": 2}],
+        "after": "abc"}
+
+
+@pytest.mark.parametrize("change", [
+    {}, {"count": 0}, {"done": False}, {"tags": []}, {"title": ""}, {"title": None}, {"who": None}, {"count": True},
+    {"count": Decimal("1.0")}, {"count": Decimal("-0")}, {"count": Decimal("100.0")}, {"count": 101}, {"count": -6},
+    {"price": Decimal("0.00")}, {"price": Decimal("-0.00")}, {"price": Decimal("99.99")}, {"price": Decimal("100.00")},
+    {"price": Decimal("12.5")}, {"price": Decimal("12.505")}, {"price": Decimal("9999999999999.99")},
+    {"price": Decimal("NaN")}, {"price": Decimal("Infinity")}, {"price": 1.25},
+    {"spent": 0}, {"spent": 7200}, {"spent": 7201}, {"spent": -1}, {"spent": True}, {"spent": Decimal("60")},
+    {"spent": Decimal("60.5")}, {"spent": 10**12},
+    {"photo": {**ATTACHMENT, "content_type": "image/jpeg"}}, {"photo": {**ATTACHMENT, "content_type": "image/gif"}},
+    {"photo": {**ATTACHMENT, "content_type": "IMAGE/PNG"}}, {"photo": {**ATTACHMENT, "content_type": ["image/png"]}},
+    {"photo": {**ATTACHMENT, "key": "bad key!"}}, {"photo": {**ATTACHMENT, "size": True}},
+    {"photo": {**ATTACHMENT, "content_type": "image/png", "size": -1}},
+    {"when": "2026-02-30T00:00:00Z"}, {"when": "0999-01-01T00:30:00+01:00"}, {"when": "0001-01-01T00:00:00+01:00"},
+    {"when": "2026-11-25t09:30:00z"}, {"when": "2026-11-25T23:30:00.250-02:00"}, {"ref": "x"},
+    {"done": False, "shown": "x"}, {"owned": 1}, {"after": "abcd"}, {"zzz": 1},
+    {"lines": [{"part": ID, "qty": 0}]}, {"lines": [{"part": ID, "qty": Decimal("1.505")}]},
+    {"lines": [{"part": ID, "qty": 1, "note": ""}, {"qty": 1}]}, {"lines": [{"part": ID, "qty": 1, "zzz": 1}]},
+    {"lines": [{"part": "", "qty": 1}]}, {"lines": [{"part": ID, "qty": 1, "who": "bad user!"}]},
+    {"lines": [{"part": ID, "qty": 1, "note": "long"}, {"part": ID, "qty": "x"}]}, {"lines": []}, {"lines": None},
+])
+def test_one_pass_checks_answer_as_the_careful_walk(change):
+    data = {**GOOD, **change}
+    data = {k: v for k, v in data.items() if v is not None or k in change}
+    assert_same(FAST, data)
+    assert_same(FAST, data, system=True)
+    assert_same(FAST, data, server_written=("owned",))
+    stored = validate_record(FAST, GOOD).data
+    assert_same(FAST, change, previous=stored)
+    assert_incremental_same(FAST, change, previous=stored)
+
+
+def test_computed_values_over_absent_fields_come_from_the_plan_and_charge_nothing():
+    created = assert_same(FAST, GOOD)
+    assert "'low': False" in created[1] and "'owned_twice': Decimal('10.00')" in created[1]
+    _, steps_absent = outcome(FAST, GOOD, validate_record)
+    _, steps_there = outcome(FAST, {**GOOD, "owned": 1}, validate_record, server_written=("owned",))
+    assert steps_absent < steps_there  # the two over `owned` were evaluated only when it had a value
+    with_owned = assert_same(FAST, {**GOOD, "owned": 1}, server_written=("owned",))
+    assert "'low': True" in with_owned[1] and "'owned_twice': Decimal('2.00')" in with_owned[1]
+    no_lines = assert_same(FAST, {k: v for k, v in GOOD.items() if k != "lines"})
+    assert "'total': Decimal('0.00')" in no_lines[1]  # sum() of nothing, as the expression says
+    stored = validate_record(FAST, {**GOOD, "owned": 1}, server_written=("owned",)).data
+    for patch in ({"owned": None}, {"lines": None}, {"owned": 3}):
+        assert_same(FAST, patch, previous=stored, system=True)
+        assert_incremental_same(FAST, patch, previous=stored, system=True)
+
+
+def test_value_checks_match_the_reference_checks_on_their_short_paths():
+    from chalicelib.forms.values import Invalid, value_check
+
+    def answer(check, value):
+        try:
+            return "ok", repr(check(value))
+        except (Invalid, reference.Invalid) as exc:
+            return "invalid", str(exc)
+
+    values = NUMBERS + [Decimal("12.50"), Decimal("-0.00"), Decimal("9999999999999.99"), Decimal("10000000000000.00"),
+                        Decimal("0.01"), Decimal("99.99"), Decimal("100.00"), Decimal("31.23456789"), 7200, 7201, -7200,
+                        10**12, -10**12] + DATETIMES + ["0999-01-01T00:30:00+01:00", "2026-11-25T23:30:00.250-02:00"]
+    for f in FAST.fields + RULES.fields + [rf for rf in FAST.fields_by_name["lines"].fields if rf.type != "computed"]:
+        if f.computed_by_server or f.type == "subtable":
+            continue
+        check = value_check(f)
+        samples = values + [valid_for(f, random.Random(f.name))]
+        if f.type in ("image", "file", "signature"):
+            samples = [{**ATTACHMENT, "content_type": t} for t in ("image/png", "image/jpeg", "application/pdf",
+                                                                    "Image/png", "image/png\n")]
+            samples += [attachment(random.Random(i), f.type == "signature") for i in range(60)]
+        for value in samples:
+            assert answer(check, value) == answer(partial_reference(f), value), (f.name, value)
+
+
+def partial_reference(f):
+    return lambda value: reference.check_value(f, value)
