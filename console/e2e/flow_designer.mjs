@@ -27,7 +27,7 @@ await walk('flow_designer', summary, async (browser) => {
   await page.getByRole('link', { name: 'Design workflow work_order' }).click()
   await page.getByRole('heading', { name: 'Workflow designer: work_order' }).waitFor()
   const status = page.locator('.wf-designer > p[role=status]')
-  await status.getByText("The server's checks find no problem").waitFor({ timeout: 15000 })
+  await status.getByText("The server's checks find no problem").waitFor({ timeout: 45_000 })
   const node = (id) => page.locator(`.react-flow__node[data-id="${id}"]`)
   await node('Review').waitFor()
   await accessible(page, 'flow-designer-en')
@@ -41,7 +41,7 @@ await walk('flow_designer', summary, async (browser) => {
   await node('Inspection').waitFor()
   // the server's check, on the node it concerns
   const badge = node('Inspection').locator('.wf-badge')
-  await badge.waitFor({ timeout: 15000 })
+  await badge.waitFor({ timeout: 45_000 })
   summary.node_problem = (await node('Inspection').getAttribute('aria-label')) ?? ''
   if (!/unreachable|unknown state/.test(summary.node_problem)) fail(`the node's problem: ${summary.node_problem}`)
   await page.getByRole('heading', { name: 'Problems' }).waitFor()
@@ -58,15 +58,15 @@ await walk('flow_designer', summary, async (browser) => {
   await page.mouse.move((from.x + to.x) / 2, (from.y + to.y) / 2, { steps: 8 })
   await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 8 })
   await page.mouse.up()
-  await page.locator('.react-flow__edge[data-id="Inspection|action:done"]').waitFor({ timeout: 5000 })
+  await page.locator('.react-flow__edge[data-id="Inspection|action:done"]').waitFor({ timeout: 30_000 })
     .catch(() => fail('the dragged edge Inspection → OnSite did not appear'))
   // Travelling's "arrive" now leads to Inspection: set in the table, by keyboard
   const arrive = page.getByLabel('Travelling: Arrived on site leads to')
   await arrive.focus()
   await arrive.selectOption('Inspection')
   await page.locator('.react-flow__edge[data-id="Travelling|action:arrive"]').waitFor()
-  await badge.waitFor({ state: 'detached', timeout: 15000 })
-  await status.getByText("The server's checks find no problem").waitFor({ timeout: 15000 })
+  await badge.waitFor({ state: 'detached', timeout: 45_000 })
+  await status.getByText("The server's checks find no problem").waitFor({ timeout: 45_000 })
 
   // Review holds live records: renamed Triage, every reference follows (StartAt too)
   await page.getByRole('button', { name: 'Review (Review)' }).click()
@@ -74,9 +74,9 @@ await walk('flow_designer', summary, async (browser) => {
   await panel.getByRole('button', { name: 'Rename' }).click()
   await node('Triage').waitFor()
   await page.getByRole('row', { name: /Triage/ }).getByText('start').waitFor()
-  await status.getByText("The server's checks find no problem").waitFor({ timeout: 15000 })
+  await status.getByText("The server's checks find no problem").waitFor({ timeout: 45_000 })
   await page.getByRole('button', { name: 'Save as new version' }).click()
-  const saved = await status.getByText(/saved as version (\d+)/).textContent({ timeout: 15000 })
+  const saved = await status.getByText(/saved as version (\d+)/).textContent({ timeout: 45_000 })
   summary.version = Number(/saved as version (\d+)/.exec(saved)[1])
 
   // the impact: the records in Review, mapped to Triage, before anything is published

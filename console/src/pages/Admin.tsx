@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { lazy, Suspense, useState } from 'react'
 import { useTranslation } from 'react-i18next'
-import { NavLink, Route, Routes } from 'react-router'
+import { NavLink, Route, Routes, useSearchParams } from 'react-router'
 import { ApiError, get, post, api } from '../lib/api'
 import { formatDateTime } from '../lib/i18n'
 import { useNavigation } from '../lib/queries'
@@ -9,6 +9,9 @@ import Schedules from './Schedules'
 import WorkflowDesignerRoute from './designer/WorkflowDesignerRoute'
 // the form designer carries the record form (RJSF) for its preview and drag and drop: loaded with it
 const FormDesigner = lazy(() => import('./designer/FormDesigner'))
+const Permissions = lazy(() => import('./designer/Permissions')) // the permissions designer (issue 15)
+const ReportDesigner = lazy(() => import('./designer/ReportDesigner')) // report and dashboard designers (issue 15)
+const DashboardDesigner = lazy(() => import('./designer/DashboardDesigner'))
 
 interface Member { user_id: string; display_name: string; email: string | null; roles: string[]; active: boolean; attributes: Record<string, string> }
 interface Head { kind: string; name: string; latest: number; published: number | null; updated_at: string | null }
@@ -65,6 +68,7 @@ function Definitions() {
       <h2 id="defs-title">{t('definitions')}</h2>
       {publish.error && <p role="alert" className="alert">{(publish.error as ApiError).message}</p>}
       <p><NavLink to="/admin/forms/new">{t('formDesigner.newFormLink')}</NavLink></p>
+      <p className="row"><NavLink to="/admin/reports/new">{t('reportDesigner.newReport')}</NavLink> <NavLink to="/admin/dashboards/new">{t('reportDesigner.newDashboard')}</NavLink></p>
       <table className="grid">
         <thead><tr><th scope="col">{t('kind')}</th><th scope="col">{t('name')}</th><th scope="col">{t('published')}</th><th scope="col">{t('latest')}</th><th scope="col"><span className="sr-only">{t('actions')}</span></th></tr></thead>
         <tbody>
@@ -75,6 +79,7 @@ function Definitions() {
                 <button type="button" onClick={() => setOpen({ kind: h.kind, name: h.name, version: h.latest })}>{t('viewJson')} {h.name}</button>
                 {h.kind === 'workflow' && <NavLink to={`/admin/workflows/${encodeURIComponent(h.name)}`}>{t('flowDesigner.design')} {h.name}</NavLink>}
                 {h.kind === 'form' && <NavLink to={`/admin/forms/${encodeURIComponent(h.name)}`}>{t('formDesigner.design')}<span className="sr-only"> {h.name}</span></NavLink>}
+                {(h.kind === 'report' || h.kind === 'dashboard') && <NavLink to={`/admin/${h.kind}s/${encodeURIComponent(h.name)}`}>{t('reportDesigner.design')}<span className="sr-only"> {h.name}</span></NavLink>}
                 {h.published !== h.latest && <button type="button" onClick={() => publish.mutate(h)}>{t('publish')} {h.name} v{h.latest}</button>}
               </td>
             </tr>
@@ -112,7 +117,8 @@ function Audit() {
 function Access() {
   const { t } = useTranslation()
   const nav = useNavigation()
-  const [ask, setAsk] = useState({ user: '', form: '', record: '' })
+  const [params] = useSearchParams() // ?form= preselects the form (the permissions designer links here)
+  const [ask, setAsk] = useState({ user: '', form: params.get('form') ?? '', record: '' })
   const [asked, setAsked] = useState<typeof ask | null>(null)
   const answer = useQuery({
     queryKey: ['access', asked],
@@ -147,6 +153,7 @@ export default function Admin() {
         <NavLink to="/admin/members">{t('members')}</NavLink>
         <NavLink to="/admin/definitions">{t('definitions')}</NavLink>
         <NavLink to="/admin/schedules">{t('schedules')}</NavLink>
+        <NavLink to="/admin/permissions">{t('permissionsGrid.tab')}</NavLink>
         <NavLink to="/admin/audit">{t('audit')}</NavLink>
         <NavLink to="/admin/access">{t('accessQuestion')}</NavLink>
       </nav>
@@ -156,6 +163,9 @@ export default function Admin() {
         <Route path="schedules" element={<Schedules />} />
         <Route path="workflows/:name" element={<WorkflowDesignerRoute />} />
         <Route path="forms/:name" element={<Suspense fallback={<p role="status">{t('loading')}</p>}><FormDesigner /></Suspense>} />
+        <Route path="reports/:name" element={<Suspense fallback={<p role="status">{t('loading')}</p>}><ReportDesigner /></Suspense>} />
+        <Route path="dashboards/:name" element={<Suspense fallback={<p role="status">{t('loading')}</p>}><DashboardDesigner /></Suspense>} />
+        <Route path="permissions" element={<Suspense fallback={<p role="status">{t('loading')}</p>}><Permissions /></Suspense>} />
         <Route path="audit" element={<Audit />} />
         <Route path="access" element={<Access />} />
         <Route path="*" element={<Members />} />
