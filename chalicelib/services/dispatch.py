@@ -213,12 +213,14 @@ def candidates(caller: Caller, form_name: str, record_id: str) -> Candidates:
     _require_dispatcher(caller, policy, form_name)
     rec = load_visible(access_for(caller, form), caller.tenant, form_name, record_id)
     version, policy, found = ranked(caller.tenant, form_name, rec.data)
-    from ..dispatch.summary import candidate_summary, none_summary
+    from ..dispatch.summary import candidate_summary, localize_candidate, none_summary, note_in
     best = found[0] if found and found[0].eligible else None
     reason = None if best else (why_none(found) if allowed_regions(policy, rec.data) != [] else "the order has no region")
     listed = [c.to_dict() for c in found]
     for c in listed:
         c["summary"] = candidate_summary(c, caller.language)  # one line beside the cost parts
+        localize_candidate(c, caller.language)
+    reason = note_in(reason, caller.language) if reason else reason
     return {"record_id": rec.id, "version": rec.version, "policy": {"name": policy.name, "version": version},
             "best": best.user if best else None, "reason": reason,
             "summary": listed[0]["summary"] if best else none_summary(reason, caller.language),

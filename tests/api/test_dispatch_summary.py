@@ -45,3 +45,19 @@ def test_nobody_eligible_has_a_summary_too(flow_api):
     body = _candidates(flow_api, order)
     assert body["best"] is None and body["summary"] == f"No eligible engineer: {body['reason']}"
     assert _candidates(flow_api, order, "zh-CN")["summary"].startswith("没有合格的工程师")
+
+
+def test_a_chinese_reader_gets_every_factor_note_and_rule_in_chinese(flow_api):
+    """The cost parts' notes and the rules that exclude an engineer are the engine's English templates;
+    a zh-CN reader gets each of them in Chinese (none left in English), an English reader unchanged."""
+    import re
+    order = _order(flow_api, service_location=CHEN_HOME)
+    en, zh = _candidates(flow_api, order), _candidates(flow_api, order, "zh-CN")
+    chinese = re.compile(r"[\u4e00-\u9fff]")  # what stays Latin is data: a skill or region code, a user id
+    for c_zh in zh["candidates"]:
+        for name, part in c_zh["parts"].items():
+            assert chinese.search(part["note"]), (name, part["note"])
+        for rule in c_zh["excluded"]:
+            assert chinese.search(rule["message"]), rule
+    assert any(not c["eligible"] for c in zh["candidates"])
+    assert en["candidates"][0]["parts"]["distance"]["note"].endswith("km to the site")
