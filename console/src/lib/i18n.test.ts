@@ -16,6 +16,13 @@ describe('the console in the reader\'s language', () => {
     expect(formatDateTime(undefined)).toBe('')
   })
 
+  it('writes a timestamp in a named zone when given one, the browser\'s own for a zone it does not know', () => {
+    chooseLanguage('en')
+    expect(formatDateTime('2026-12-31T16:30:00Z', 'Asia/Shanghai')).toMatch(/Jan 1, 2027.*12:30/)
+    expect(formatDateTime('2026-12-31T16:30:00Z', 'UTC')).toMatch(/Dec 31, 2026.*4:30/)
+    expect(formatDateTime('2026-12-31T16:30:00Z', 'Not/A_Zone')).toBe(formatDateTime('2026-12-31T16:30:00Z'))
+  })
+
   it('names a state by its label, else by its name', () => {
     const meta = { states: [{ name: 'OnSite', label: '现场服务' }, { name: 'Closed' }] }
     expect(stateLabel(meta, 'OnSite')).toBe('现场服务')

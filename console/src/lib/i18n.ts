@@ -28,10 +28,15 @@ export function initialLanguage(): string {
 }
 
 /** A timestamp as people of the console's language write it (2026年12月3日 11:29 / 3 Dec 2026, 11:29). */
-export function formatDateTime(iso: string | null | undefined): string {
+export function formatDateTime(iso: string | null | undefined, timeZone?: string): string {
   if (!iso) return ''
   const date = new Date(iso)
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(i18n.language, { dateStyle: 'medium', timeStyle: 'short' })
+  if (Number.isNaN(date.getTime())) return iso
+  try { // in a named zone (e.g. a schedule's) when given one the browser knows, else the browser's own
+    return date.toLocaleString(i18n.language, { dateStyle: 'medium', timeStyle: 'short', ...(timeZone ? { timeZone } : {}) })
+  } catch {
+    return date.toLocaleString(i18n.language, { dateStyle: 'medium', timeStyle: 'short' })
+  }
 }
 
 export function chooseLanguage(code: string): void {

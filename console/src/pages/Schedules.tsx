@@ -30,7 +30,7 @@ function OccurrenceRow({ schedule, occurrence }: { schedule: Schedule; occurrenc
     <tr>
       <td>{occurrence.key.replace('T', ' ')}{occurrence.at !== occurrence.key && <> → {occurrence.at.replace('T', ' ')}</>}</td>
       <td className="nowrap">{t(`occurrence_${occurrence.status}`)}</td>
-      <td>{formatDateTime(occurrence.make_at)}</td>
+      <td>{formatDateTime(occurrence.make_at, schedule.time_zone)}</td>
       <td className="row">
         {occurrence.status === 'scheduled' && <button type="button" onClick={() => decide.mutate({ skip: true })}>{t('skipOccurrence')}<span className="sr-only"> {label}</span></button>}
         {(occurrence.status === 'skipped' || (occurrence.status === 'postponed' && occurrence.make_at > new Date().toISOString())) && (
@@ -71,8 +71,8 @@ function ScheduleCard({ schedule }: { schedule: Schedule }) {
         {!schedule.enabled && <> · {t('paused')}</>}
       </p>
       <p>{t('scheduleMade', { count: schedule.made })}
-        {schedule.next_at && <> · {t('nextRun')} {formatDateTime(schedule.next_at)}</>}
-        {schedule.last_run_at && <> · {t('lastRun')} {formatDateTime(schedule.last_run_at)}</>}
+        {schedule.next_at && <> · {t('nextRun')} {formatDateTime(schedule.next_at, schedule.time_zone)}</>}
+        {schedule.last_run_at && <> · {t('lastRun')} {formatDateTime(schedule.last_run_at, schedule.time_zone)}</>}
       </p>
       <button type="button" onClick={() => run.mutate()} disabled={run.isPending}>{t('runNow')}<span className="sr-only"> {schedule.title}</span></button>
       {run.error && <p role="alert" className="alert">{(run.error as ApiError).message}</p>}
@@ -90,7 +90,7 @@ function ScheduleCard({ schedule }: { schedule: Schedule }) {
               <tr key={`${e.key}-${i}`}>
                 <td>{e.key.replace('T', ' ')}</td>
                 <td>{t(`outcome_${e.outcome}`)}</td>
-                <td>{formatDateTime(e.at)}</td>
+                <td>{formatDateTime(e.at, schedule.time_zone)}</td>
                 <td>{e.outcome === 'made' ? t('recordsMade', { count: e.records ?? 0, failed: e.failed ?? 0 }) : [e.reason, e.by].filter(Boolean).join(' · ')}</td>
               </tr>
             ))}
