@@ -3,19 +3,13 @@ import { useEffect, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { post } from '../../lib/api'
 import { positionOf, textOf, withKey, withText, type DraftField, type FieldJson, type Json, type Language, type Placed } from './formDraft'
+import { useDebounced } from '../../lib/useDebounced'
 
 // The property panel of the selected field: its name, labels in both languages, rules, options,
 // lookup target, expressions (checked as they are typed) and every other setting its type has in the
 // served JSON Schema. Problems of the draft are shown at the input they concern.
 
-export function useDebounced<T>(value: T, ms: number): T {
-  const [debounced, setDebounced] = useState(value)
-  useEffect(() => {
-    const timer = setTimeout(() => setDebounced(value), ms)
-    return () => clearTimeout(timer)
-  }, [value, ms])
-  return debounced
-}
+export { useDebounced } from '../../lib/useDebounced'
 
 export interface ExpressionContext {
   form: string

@@ -9,6 +9,7 @@ import { useTranslation } from 'react-i18next'
 import { Link, useSearchParams } from 'react-router'
 import { ApiError, get, post, type Problem } from '../../lib/api'
 import './Permissions.css'
+import { useDebounced } from '../../lib/useDebounced'
 import {
   ACTIONS, ADMIN, EVERYONE, RECORD_ACTIONS, RESERVED_ACTIONS, cellKey, changesOf, fieldKey, fieldList, grantableFields,
   hasGrant, problemsByTarget, rebase, rolesOf, rowKey, rowRule, setFieldFlag, setGrant, setRowRule, stillSeen, toSave,
@@ -21,14 +22,6 @@ interface Checked { valid: boolean; problems: Problem[] }
 interface ExpressionChecked { valid: boolean; error: { message: string; position: number | null } | null; fields: string[] }
 interface Loaded { name: string; version: number; definition: Definition }
 
-function useDebounced<T>(value: T, ms: number): T {
-  const [debounced, setDebounced] = useState(value)
-  useEffect(() => {
-    const timer = setTimeout(() => setDebounced(value), ms)
-    return () => clearTimeout(timer)
-  }, [value, ms])
-  return debounced
-}
 
 const textOf = (node: Definition | undefined, key: string, language: string): string =>
   node?.translations?.[language]?.[key] ?? node?.[key] ?? ''

@@ -10,6 +10,7 @@ import {
   usedNames, type ChartType, type DraftDimension, type DraftMeasure, type Json, type ReportDraft,
 } from './ReportDraft'
 import './ReportDesigner.css'
+import { useDebounced } from '../../lib/useDebounced'
 
 // The report designer (issue 15): a report built from controls — its form, dimensions (a field and, for
 // a date, a time bucket), measures (op + field), filter, scope, sort and limit, labels in en and zh-CN. As
@@ -21,14 +22,7 @@ interface FormField { name: string; type: string; label?: string }
 interface Head { latest: number; published: number | null }
 const RECORD_FIELDS = ['$state', '$created_at', '$updated_at']
 
-export function useDebounced<T>(value: T, ms: number): T {
-  const [debounced, setDebounced] = useState(value)
-  useEffect(() => {
-    const timer = setTimeout(() => setDebounced(value), ms)
-    return () => clearTimeout(timer)
-  }, [value, ms])
-  return debounced
-}
+export { useDebounced } from '../../lib/useDebounced'
 
 /** The published form's top-level fields (name, type, label) the pickers offer. */
 export function useFormFields(form: string) {
