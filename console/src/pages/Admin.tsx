@@ -79,6 +79,9 @@ function Definitions() {
                 <button type="button" onClick={() => setOpen({ kind: h.kind, name: h.name, version: h.latest })}>{t('viewJson')} {h.name}</button>
                 {h.kind === 'workflow' && <NavLink to={`/admin/workflows/${encodeURIComponent(h.name)}`}>{t('flowDesigner.design')} {h.name}</NavLink>}
                 {h.kind === 'form' && <NavLink to={`/admin/forms/${encodeURIComponent(h.name)}`}>{t('formDesigner.design')}<span className="sr-only"> {h.name}</span></NavLink>}
+                {h.kind === 'form' && h.published && !heads.data?.items.some((w) => w.kind === 'workflow' && w.name === h.name) && (
+                  <NavLink to={`/admin/workflows/${encodeURIComponent(h.name)}`}>{t('flowDesigner.design')} {h.name}</NavLink>
+                )}
                 {(h.kind === 'report' || h.kind === 'dashboard') && <NavLink to={`/admin/${h.kind}s/${encodeURIComponent(h.name)}`}>{t('reportDesigner.design')}<span className="sr-only"> {h.name}</span></NavLink>}
                 {h.published !== h.latest && <button type="button" onClick={() => publish.mutate(h)}>{t('publish')} {h.name} v{h.latest}</button>}
               </td>

@@ -205,7 +205,7 @@ export default function RecordPage() {
                 {actions.data.actions.map((a) => (
                   <span key={a.action} className="action">
                     <button type="button" disabled={act.isPending || (a.comment_required && !comment.trim())} onClick={() => act.mutate(a.action)}>
-                      {a.label}
+                      {a.label === a.action ? actionLabel(a.action) : a.label /* an approval's votes come unlabelled: the console's words */}
                     </button>
                     {a.missing.length > 0 && <small className="muted"> {t('requires', { fields: a.missing.map(label).join(', ') })}</small>}
                     {a.comment_required && !comment.trim() && <small className="muted"> {t('commentRequired')}</small>}

@@ -384,6 +384,7 @@ function FormDesigner({ onCreated }: { onCreated: (name: string) => void }) {
         <h2 id="fd-title">{t('formDesigner.title', { name: title || t('formDesigner.newForm') })}</h2>
         <span className="spacer" />
         <Link to="/admin/definitions">{t('formDesigner.back')}</Link>
+        {stored && !!published && NAME.test(name) && <Link to={`/admin/workflows/${encodeURIComponent(name)}`}>{t('formDesigner.workflowLink')}</Link>}
         <button type="button" onClick={() => save.mutate()} disabled={!canSave || (!dirty && stored)}>{t('formDesigner.save')}</button>
         <button type="button" onClick={() => publish.mutate()} disabled={!latest || dirty || published === latest || publish.isPending}
           title={dirty ? t('formDesigner.saveFirst') : undefined}>{latest ? t('formDesigner.publish', { version: latest }) : t('formDesigner.publishNone')}</button>

@@ -15,8 +15,8 @@ import { ApiError, get, post, type Problem } from '../../lib/api'
 import './WorkflowDesigner.css'
 import WorkflowImpact from './WorkflowImpact'
 import {
-  STATE_TYPES, addState, autoLayout, connect, deleteState, disconnect, freeName, labelOf, newState,
-  problemsByTarget, renameState, setTarget, transitions, type StateType, type Transition, type WorkflowDef,
+  STATE_TYPES, addState, autoLayout, connect, deleteState, disconnect, freeName, labelOf, newState, newWorkflow,
+  problemsByTarget, renameState, setTarget, transitions, type Json, type StateType, type Transition, type WorkflowDef,
 } from './WorkflowModel'
 import WorkflowStatePanel, { validName, type FormField } from './WorkflowStatePanel'
 
@@ -38,7 +38,13 @@ function StateNode({ data }: NodeProps<Node<StateData>>) {
 const nodeTypes = { state: StateNode }
 
 async function loadVersion(kind: string, name: string): Promise<{ version: number; definition: any } | null> {
-  const head = await get<Head>(`/definitions/${kind}/${encodeURIComponent(name)}`)
+  let head: Head
+  try {
+    head = await get<Head>(`/definitions/${kind}/${encodeURIComponent(name)}`)
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return null // none yet: a form without a workflow starts a new one
+    throw e
+  }
   const version = head.published ?? head.latest
   if (!version) return null
   const body = await get<{ definition: any }>(`/definitions/${kind}/${encodeURIComponent(name)}/versions/${version}`)
@@ -51,7 +57,8 @@ export default function WorkflowDesigner() {
   const queries = useQueryClient()
   const base = useQuery({ queryKey: ['designer', 'workflow', name], queryFn: () => loadVersion('workflow', name), staleTime: Infinity })
   const form = useQuery({ queryKey: ['designer', 'form', name], queryFn: () => loadVersion('form', name), staleTime: Infinity, retry: false })
-  const fields: FormField[] = useMemo(() => (form.data?.definition?.fields ?? []).filter((f: FormField) => f.type !== 'subtable'), [form.data])
+  // every top-level field: a sub-table (a checklist) may be editable in a state and required by an action too
+  const fields: FormField[] = useMemo(() => form.data?.definition?.fields ?? [], [form.data])
   const [def, setDef] = useState<WorkflowDef | null>(null)
   const [origin, setOrigin] = useState<{ version: number; definition: WorkflowDef } | null>(null) // what the draft started from
   const [renames, setRenames] = useState<Record<string, string>>({}) // published name → name now
@@ -67,12 +74,14 @@ export default function WorkflowDesigner() {
   const [flow, setFlow] = useState<ReactFlowInstance<Node<StateData>, Edge> | null>(null)
 
   useEffect(() => {
-    if (base.data && !def) {
-      layout.current = autoLayout(base.data.definition)
-      setOrigin(base.data)
-      setDef(base.data.definition)
+    if (base.isSuccess && !def) {
+      // a form without a workflow: a minimal valid draft (version 0: nothing published, no record follows it)
+      const start = base.data ?? { version: 0, definition: newWorkflow(name) }
+      layout.current = autoLayout(start.definition)
+      setOrigin(start)
+      setDef(start.definition)
     }
-  }, [base.data, def])
+  }, [base.isSuccess, base.data, def, name])
 
   // the server's checks, debounced: the newest answer wins
   const seq = useRef(0)
@@ -185,16 +194,17 @@ export default function WorkflowDesigner() {
     if (why) return t(`flowDesigner.name_${why}`)
     const from = selected
     const start = justPublished.current ?? origin // the draft's origin, a new one after a publish
+    const publishedStates: Record<string, Json> = start && start.version > 0 ? start.definition.States : {} // a first draft: nothing published
     const known = justPublished.current ? {} : renames
     const original = Object.entries(known).find(([, now]) => now === from)?.[0] ?? from
     setNodes((ns) => ns.map((n) => (n.id === from ? { ...n, id: to } : n)))
     layout.current[to] = layout.current[from]
     edit((d) => {
       const next = renameState(d, from, to)
-      if (next !== d && !start?.definition.States[original] && next.States[to].Label === from) next.States[to].Label = to // a new state's placeholder label follows
+      if (next !== d && !publishedStates[original] && next.States[to].Label === from) next.States[to].Label = to // a new state's placeholder label follows
       return next
     })
-    setRenames((r) => ({ ...Object.fromEntries(Object.entries(r).filter(([k]) => k !== original)), ...(start?.definition.States[original] ? { [original]: to } : {}) }))
+    setRenames((r) => ({ ...Object.fromEntries(Object.entries(r).filter(([k]) => k !== original)), ...(publishedStates[original] ? { [original]: to } : {}) }))
     setSelected(to)
     return null
   }
@@ -208,8 +218,17 @@ export default function WorkflowDesigner() {
     if (!def) return
     setSaveError(null)
     try {
-      const answer = await post<{ version: number }>(`/definitions/workflow/${encodeURIComponent(name)}/versions?publish=false`, def)
+      // the first version has no live records to move: it is published as it is saved (no impact step)
+      const first = origin?.version === 0
+      const answer = await post<{ version: number }>(`/definitions/workflow/${encodeURIComponent(name)}/versions?publish=${first}`, def)
       setSaved({ version: answer.version, def })
+      if (first) {
+        const now = { version: answer.version, definition: def }
+        setOrigin(now)
+        justPublished.current = now
+        setPublished(true)
+        void queries.invalidateQueries({ queryKey: ['designer', 'workflow', name] })
+      }
       void queries.invalidateQueries({ queryKey: ['definitions'] })
     } catch (e) {
       setSaveError(e as ApiError)
@@ -221,11 +240,12 @@ export default function WorkflowDesigner() {
   const problemCount = checked?.problems.length ?? 0
   const states = Object.keys(def.States)
   const all = transitions(def, i18n.language)
+  const fresh = origin.version === 0 // no workflow yet: this draft is the form's first
 
   return (
     <section aria-labelledby="wf-designer-title" className="wf-designer">
-      <h2 id="wf-designer-title">{t('flowDesigner.title', { name })}</h2>
-      <p className="muted">{t('flowDesigner.basedOn', { version: origin.version })} · <Link to="/admin/definitions">{t('definitions')}</Link></p>
+      <h2 id="wf-designer-title">{fresh ? t('flowDesigner.newTitle', { name }) : t('flowDesigner.title', { name })}</h2>
+      <p className={fresh ? undefined : 'muted'}>{fresh ? t('flowDesigner.newNote') : t('flowDesigner.basedOn', { version: origin.version })} · <Link to="/admin/definitions">{t('definitions')}</Link></p>
       <div className="row wf-toolbar">
         <div role="group" aria-label={t('flowDesigner.palette')} className="row">
           {STATE_TYPES.map((type) => (
@@ -233,12 +253,12 @@ export default function WorkflowDesigner() {
           ))}
         </div>
         <button type="button" onClick={relayout}>{t('flowDesigner.autoLayout')}</button>
-        <button type="button" className="primary" onClick={save} disabled={checking || !checked?.valid || !!saved}>{t('flowDesigner.save')}</button>
+        <button type="button" className="primary" onClick={save} disabled={checking || !checked?.valid || !!saved}>{fresh ? t('flowDesigner.saveFirst') : t('flowDesigner.save')}</button>
       </div>
       <p role="status" aria-live="polite" className={problemCount ? 'error' : 'muted'}>
         {checking ? t('flowDesigner.checking') : checked ? (problemCount ? t('flowDesigner.problemCount', { count: problemCount }) : t('flowDesigner.noProblems')) : ''}
-        {saved && ` · ${t('flowDesigner.saved', { version: saved.version })}`}
-        {published && ` · ${t('flowDesigner.publishedNow')}`}
+        {saved && saved.version !== origin.version && ` · ${t('flowDesigner.saved', { version: saved.version })}`}
+        {published && ` · ${saved && saved.version === origin.version ? t('flowDesigner.publishedFirst', { version: saved.version }) : t('flowDesigner.publishedNow')}`}
       </p>
       {saveError && <p role="alert" className="alert">{saveError.message}{saveError.details.map((d) => ` · ${d.path}: ${d.message}`).join('')}</p>}
 
@@ -321,7 +341,7 @@ export default function WorkflowDesigner() {
         </table>
       </section>
 
-      {saved && (
+      {saved && saved.version !== origin.version && (
         <WorkflowImpact key={saved.version} name={name} base={origin.definition} baseVersion={origin.version} saved={saved.def}
           version={saved.version} renames={renames} onPublished={() => {
             justPublished.current = { version: saved.version, definition: saved.def }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  addState, autoLayout, connect, deleteState, disconnect, edgeId, newState, problemsByTarget, renameState, setTarget,
+  addState, autoLayout, connect, deleteState, disconnect, edgeId, newState, newWorkflow, problemsByTarget, renameState, setTarget,
   targetOf, timerChanges, transitions, type WorkflowDef,
 } from './WorkflowModel'
 import shippedJson from '../../../../definitions/after_sales/workflows/work_order.json'
@@ -128,5 +128,33 @@ describe('layout and impact', () => {
       { state: 'Triage', deadline: 'response', change: 'removed' },
       { state: 'AwaitAcceptance', deadline: 'acceptance', change: 'changed' },
     ])
+  })
+})
+
+describe('a new workflow for a form without one', () => {
+  it('starts from a minimal valid draft: a Task with one action to a Succeed state, assigned to a role', () => {
+    const def = newWorkflow('site_check')
+    expect(def.name).toBe('site_check')
+    expect(def.StartAt).toBe('Start')
+    expect(def.States.Start.Type).toBe('Task')
+    expect(def.States.Start.Assignee).toEqual({ Role: 'admin' })
+    expect(def.States.Done.Type).toBe('Succeed')
+    expect(def.Fallback).toEqual({ Role: 'admin' })
+    expect(transitions(def)).toEqual([{ id: 'Start|action:done', from: 'Start', slot: 'action:done', to: 'Done', label: 'Done' }])
+    expect(newWorkflow('x', 'engineer').States.Start.Assignee).toEqual({ Role: 'engineer' })
+    expect(newWorkflow('x')).not.toBe(newWorkflow('x')) // a fresh object each time
+  })
+
+  it('grows into Inspect → Review (approval) → Done with the usual edits', () => {
+    let def = renameState(newWorkflow('site_check', 'engineer'), 'Start', 'Inspect')
+    def = addState(def, 'Review', newState('Approval', 'Review'))
+    def = setTarget(def, 'Inspect', 'action:done', 'Review')
+    def = setTarget(def, 'Review', 'approve', 'Done')
+    def = setTarget(def, 'Review', 'reject', 'Inspect')
+    expect(def.StartAt).toBe('Inspect')
+    expect(transitions(def).map((t) => `${t.id}>${t.to}`)).toEqual(['Inspect|action:done>Review', 'Review|approve>Done', 'Review|reject>Inspect'])
+    const layout = autoLayout(def)
+    expect(layout.Inspect.y).toBeLessThan(layout.Review.y)
+    expect(layout.Review.y).toBeLessThan(layout.Done.y)
   })
 })

@@ -148,6 +148,21 @@ export function newState(type: StateType, label: string): Json {
   }
 }
 
+/** The draft a form without a workflow starts from: the smallest workflow the server accepts — a
+ *  Task (assigned to `role`, the tenant's admins by default) whose one action leads to a Succeed state,
+ *  with the admins as the workflow's Fallback so a task never lacks an assignee. */
+export function newWorkflow(form: string, role = 'admin'): WorkflowDef {
+  return {
+    name: form,
+    StartAt: 'Start',
+    Fallback: { Role: 'admin' },
+    States: {
+      Start: { Type: 'Task', Label: 'Start', Assignee: { Role: role }, Editable: [], Actions: { done: { Label: 'Done', Next: 'Done' } } },
+      Done: { Type: 'Succeed', Label: 'Done' },
+    },
+  }
+}
+
 /** A name not used yet: `Task`, `Task2`, … */
 export function freeName(def: WorkflowDef, base: string): string {
   if (!def.States[base]) return base

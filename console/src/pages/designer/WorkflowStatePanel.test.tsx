@@ -11,7 +11,7 @@ const DEF: WorkflowDef = { name: 'note', StartAt: 'Open', States: {
   Open: { Type: 'Task', Label: 'Open', Assignee: { Role: 'agent' }, Editable: ['text'], Actions: { close: { Label: 'Close', Next: 'Done' } } },
   Check: { Type: 'Choice', Choices: [{ Variable: '$.level', StringEquals: 'a', Next: 'Done' }], Default: 'Open' },
   Done: { Type: 'Succeed' } } }
-const FIELDS = [{ name: 'text', type: 'text', label: 'Text' }, { name: 'level', type: 'select', label: 'Level' }]
+const FIELDS = [{ name: 'text', type: 'text', label: 'Text' }, { name: 'level', type: 'select', label: 'Level' }, { name: 'checklist', type: 'subtable', label: 'Checklist' }]
 
 afterEach(cleanup)
 
@@ -39,6 +39,17 @@ describe('the state panel', () => {
     fireEvent.change(screen.getByLabelText('State name'), { target: { value: 'Working' } })
     fireEvent.click(screen.getByRole('button', { name: 'Rename' }))
     expect(onRename).toHaveBeenCalledWith('Working')
+  })
+
+  it('offers a sub-table as an editable field and a required one, never as a choice variable', async () => {
+    await i18n.changeLanguage('en')
+    const { onChange } = show('Open')
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Checklist' }))
+    expect(onChange.mock.calls[0][0].States.Open.Editable).toEqual(['text', 'checklist'])
+    expect(screen.getByRole('option', { name: 'Checklist' })).toBeTruthy() // in the action's Requires
+    cleanup()
+    show('Check')
+    expect(screen.queryByRole('option', { name: 'Checklist' })).toBeNull()
   })
 
   it('edits a choice rule and the Default', async () => {

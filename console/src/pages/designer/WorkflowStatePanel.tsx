@@ -159,7 +159,7 @@ export default function WorkflowStatePanel({ def, name, fields, problems, onChan
                   <>
                     <label>{t('flowDesigner.variable')} <select value={String(rule.Variable ?? '').replace(/^\$\./, '')} onChange={(e) => update((x) => { x.Choices[i].Variable = e.target.value ? `$.${e.target.value}` : '' })}>
                       <option value="">{t('flowDesigner.chooseField')}</option>
-                      {fields.map((f) => <option key={f.name} value={f.name}>{fieldLabel(f)}</option>)}
+                      {fields.filter((f) => f.type !== 'subtable').map((f) => <option key={f.name} value={f.name}>{fieldLabel(f)}</option>)}
                     </select></label>
                     <label>{t('flowDesigner.operator')} <select value={op} onChange={(e) => update((x) => {
                       const old = x.Choices[i][op]
