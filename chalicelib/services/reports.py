@@ -283,10 +283,8 @@ def advance_backfill(tenant: str, name: str, version: int, budget_seconds: float
         states = store.get_states(tenant, [(r.id, name, version) for r in records])
         applied = 0
         for rec in records:
-            view = {"data": rec.data, "deleted": rec.deleted, "workflow": rec.workflow,
-                    "created_at": rec.created_at, "updated_at": rec.updated_at, "id": rec.id, "number": rec.number}
             applied += bool(store.apply_contribution(tenant, rec.id, name, version, rec.version,
-                                                     _contribution(report, view), states.get((rec.id, name, version)),
+                                                     _contribution(report, _stored_view(rec)), states.get((rec.id, name, version)),
                                                      known=True, final=rec.deleted))
         positions = {**job["positions"], shard: next_position}
         updated = {**job, "positions": positions, "processed": job["processed"] + len(records),
@@ -295,6 +293,12 @@ def advance_backfill(tenant: str, name: str, version: int, budget_seconds: float
         job = {**updated, "rev": job["rev"] + 1}
     registry, _ = store.get_registry(tenant)
     return _job_view(name, version, job, registry.get(name, {}))
+
+
+def _stored_view(rec) -> dict:
+    """A stored record → what the engine reads (as _record_view makes it from a stream image)."""
+    return {"data": rec.data, "deleted": rec.deleted, "workflow": rec.workflow, "created_at": rec.created_at,
+            "updated_at": rec.updated_at, "id": rec.id, "number": rec.number}
 
 
 def _finish_backfill(tenant: str, name: str, version: int) -> None:
@@ -722,9 +726,7 @@ def preview(caller: Caller, name: str, body: Any) -> dict:
             break
     total: dict = {}
     for rec in records:
-        view = {"data": rec.data, "deleted": rec.deleted, "workflow": rec.workflow, "created_at": rec.created_at,
-                "updated_at": rec.updated_at, "id": rec.id, "number": rec.number}
-        merge_into(total, record_contribution(report, view))
+        merge_into(total, record_contribution(report, _stored_view(rec)))
     groups = [(json.loads(key), parts) for key, parts in total.items()]
     rows = finish(report, merge_groups(report, groups, _allow(caller, report)), limit=PREVIEW_ROWS)
     titles = _add_titles(caller, report, form, rows)

@@ -6,7 +6,7 @@
 // on the diagram, Travelling's "arrive" pointed at it in the keyboard table; Review (live records) is
 // renamed Triage; Save as new version; the impact's dry run counts the records in Review, mapped to
 // Triage; Publish with the mapping and wait for the migration job. en, then zh-CN; axe-clean.
-import { accessible as axeCheck, fail, screenshot as shot, walk } from './lib.mjs'
+import { accessible as axeCheck, fail, screenshot as shot, signIn, walk } from './lib.mjs'
 
 const base = process.env.CONSOLE_URL ?? 'http://127.0.0.1:8003'
 const visited = []
@@ -19,10 +19,7 @@ await walk('flow_designer', summary, async (browser) => {
   const page = await context.newPage()
   const errors = []
   page.on('pageerror', (e) => errors.push(String(e)))
-  await page.goto(`${base}/login`)
-  await page.getByRole('combobox', { name: /Language|语言/ }).selectOption('en')
-  await page.getByRole('button', { name: /Ada Admin/ }).click()
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor()
+  await signIn(page, base, 'Ada Admin')
   await page.goto(`${base}/admin/definitions`)
   await page.getByRole('link', { name: 'Design workflow work_order' }).click()
   await page.getByRole('heading', { name: 'Workflow designer: work_order' }).waitFor()

@@ -6,7 +6,7 @@
 // then corrected; reorders two fields by drag and drop and one by keyboard; saves, sees the changes,
 // publishes. Then, in zh-CN, the shipped work_order form: one label changed, saved, the diff shows just
 // that change, not published. axe on each designer page; screenshots to e2e/screenshots/.
-import { accessible as axeCheck, fail, screenshot as shot, walk } from './lib.mjs'
+import { accessible as axeCheck, fail, screenshot as shot, signIn, walk } from './lib.mjs'
 
 const base = process.env.CONSOLE_URL ?? 'http://127.0.0.1:8003'
 const visited = []
@@ -19,10 +19,7 @@ await walk('form_designer', summary, async (browser) => {
   const errors = []
   page.on('pageerror', (e) => errors.push(String(e)))
   const started = Date.now()
-  await page.goto(`${base}/login`)
-  await page.getByRole('combobox', { name: /Language|语言/ }).selectOption('en')
-  await page.getByRole('button', { name: /Ada Admin/ }).click()
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor()
+  await signIn(page, base, 'Ada Admin')
   await page.goto(`${base}/admin/definitions`)
   await page.getByRole('link', { name: 'Design a new form', exact: true }).click()
   await page.getByRole('heading', { name: /Form designer/ }).waitFor()

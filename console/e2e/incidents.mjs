@@ -4,7 +4,7 @@
 // why (the step's field path), how often and since when (axe-clean, en and zh-CN); Retry now runs the
 // fixed one's step (the record moves on, the panel goes); Dismiss with a comment drops the stuck one's
 // timer and the history says so. Exit code 0 = every step passed; screenshots go to e2e/screenshots/.
-import { accessible as axeCheck, fail, screenshot as shot, walk } from './lib.mjs'
+import { accessible as axeCheck, fail, screenshot as shot, signIn, walk } from './lib.mjs'
 
 const base = process.env.CONSOLE_URL ?? 'http://127.0.0.1:8003'
 const visited = []
@@ -16,10 +16,7 @@ await walk('incidents', summary, async (browser) => {
   const page = await context.newPage()
   const errors = []
   page.on('pageerror', (e) => errors.push(String(e)))
-  await page.goto(`${base}/login`)
-  await page.getByRole('combobox', { name: /Language|语言/ }).selectOption('en')
-  await page.getByRole('button', { name: /Ada Admin/ }).click()
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor()
+  await signIn(page, base, 'Ada Admin')
 
   // the fixed one: the definition its step needs was corrected after it failed; the admin retries
   await page.goto(`${base}/forms/ticket/records/${process.env.FIXED}`)

@@ -30,6 +30,15 @@ export function launch() {
   })
 }
 
+/** Sign in on the local stack's login page as the demo user named `who`, in `language`, and wait for
+ *  the inbox. */
+export async function signIn(page, base, who, language = 'en') {
+  await page.goto(`${base}/login`)
+  await page.getByRole('combobox', { name: /Language|语言/ }).selectOption(language)
+  await page.getByRole('button', { name: new RegExp(who) }).click()
+  await page.getByRole('heading', { name: words(language).inbox }).waitFor()
+}
+
 /** A full-page screenshot under e2e/screenshots/. */
 export const screenshot = (page, name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
 

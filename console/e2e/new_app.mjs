@@ -11,7 +11,7 @@
 // count) and the dashboard designer "site_checks" with a bar chart of it. Then the engineer (Zhang San)
 // creates a site check from the menu, fills the checklist, adds a photo and submits; the supervisor
 // (Wang Wei, in zh-CN) approves it on the record page; the record reaches Done. axe on each new page.
-import { accessible as axeCheck, fail, words, walk } from './lib.mjs'
+import { accessible as axeCheck, fail, signIn, walk, words } from './lib.mjs'
 
 const base = process.env.CONSOLE_URL ?? 'http://127.0.0.1:8003'
 const visited = []
@@ -24,12 +24,6 @@ const summary = { ok: false, visited, timings: {} }
 const started = Date.now()
 const lap = (name) => { summary.timings[name] = Math.round((Date.now() - started) / 1000) }
 
-async function signIn(page, language, who) {
-  await page.goto(`${base}/login`)
-  await page.getByRole('combobox', { name: /Language|语言/ }).selectOption(language)
-  await page.getByRole('button', { name: new RegExp(who) }).click()
-  await page.getByRole('heading', { name: words(language).inbox }).waitFor()
-}
 async function signOut(page, language) {
   await page.getByRole('button', { name: words(language).signOut }).click()
   await page.waitForURL(/\/login$/)
@@ -41,7 +35,7 @@ await walk('new_app', summary, async (browser) => {
   const page = await context.newPage()
   const errors = []
   page.on('pageerror', (e) => errors.push(String(e)))
-  await signIn(page, 'en', 'Ada Admin')
+  await signIn(page, base, 'Ada Admin', 'en')
 
   // --- the form ---------------------------------------------------------------------------------------
   await page.goto(`${base}/admin/definitions`)
@@ -199,7 +193,7 @@ await walk('new_app', summary, async (browser) => {
   await signOut(page, 'en')
 
   // --- the engineer: a site check from the menu, its checklist, a photo, submitted -----------------------
-  await signIn(page, 'en', 'Zhang San')
+  await signIn(page, base, 'Zhang San', 'en')
   const menu = page.getByRole('navigation', { name: words('en').forms })
   await menu.getByRole('link', { name: 'Site check', exact: true }).click()
   await page.getByRole('heading', { name: 'Site check' }).waitFor()
@@ -226,7 +220,7 @@ await walk('new_app', summary, async (browser) => {
   await signOut(page, 'en')
 
   // --- the supervisor, in Chinese: approves it on the record page ----------------------------------------
-  await signIn(page, 'zh-CN', 'Wang Wei')
+  await signIn(page, base, 'Wang Wei', 'zh-CN')
   // the approval task in the inbox (a form without an auto number names the record by its id)
   const recordId = summary.record_url.split('/').pop()
   await page.getByRole('row').filter({ hasText: '现场检查' }).getByRole('link', { name: recordId }).click()

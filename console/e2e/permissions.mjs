@@ -5,7 +5,7 @@
 // reads it); E-mail is hidden from the engineer; the manager's row rule is typed with a typo (the problem
 // shown at the input), then fixed; the summary says what changes; Check, then Save publishes the form.
 // Then the same page in zh-CN. axe-clean; screenshots to e2e/screenshots/. Exit code 0 = every step passed.
-import { accessible as axeCheck, fail, screenshot as shot, walk } from './lib.mjs'
+import { accessible as axeCheck, fail, screenshot as shot, signIn, walk } from './lib.mjs'
 
 const base = process.env.CONSOLE_URL ?? 'http://127.0.0.1:8003'
 const visited = []
@@ -20,10 +20,7 @@ await walk('permissions', summary, async (browser) => {
   page.setDefaultTimeout(TIMEOUT)
   const errors = []
   page.on('pageerror', (e) => errors.push(String(e)))
-  await page.goto(`${base}/login`)
-  await page.getByRole('combobox', { name: /Language|语言/ }).selectOption('en')
-  await page.getByRole('button', { name: /Ada Admin/ }).click()
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor()
+  await signIn(page, base, 'Ada Admin')
   await page.goto(`${base}/admin/permissions`)
   const grid = page.getByRole('table', { name: 'Roles per form and action' })
   await grid.waitFor()

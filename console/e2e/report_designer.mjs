@@ -6,7 +6,7 @@
 // field), fixes it, saves; the designer in zh-CN once; then a new dashboard "ops" with a bar chart of the
 // report placed on the grid by its inputs and keyboard buttons, saved; then /dashboards/ops draws it.
 // axe-clean; screenshots to e2e/screenshots/. Exit code 0 = every step passed.
-import { accessible as axeCheck, fail, walk } from './lib.mjs'
+import { accessible as axeCheck, fail, signIn, walk } from './lib.mjs'
 
 const base = process.env.CONSOLE_URL ?? 'http://127.0.0.1:8003'
 const visited = []
@@ -20,10 +20,7 @@ await walk('report_designer', summary, async (browser) => {
   page.setDefaultTimeout(45_000) // a shared CI machine runs this beside other tests
   const errors = []
   page.on('pageerror', (e) => errors.push(String(e)))
-  await page.goto(`${base}/login`)
-  await page.getByRole('combobox', { name: /Language|语言/ }).selectOption('en')
-  await page.getByRole('button', { name: /Ada Admin/ }).click()
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor()
+  await signIn(page, base, 'Ada Admin')
 
   // --- the report ---------------------------------------------------------------------------------------
   await page.goto(`${base}/admin/definitions`)

@@ -4,7 +4,7 @@
 // skips the first one and restores it, is told at the field why a postponement earlier than the
 // occurrence is refused, postpones the second; then the same page in zh-CN. axe-clean; screenshots to
 // e2e/screenshots/. Exit code 0 = every step passed.
-import { accessible as axeCheck, fail, screenshot as shot, walk } from './lib.mjs'
+import { accessible as axeCheck, fail, screenshot as shot, signIn, walk } from './lib.mjs'
 
 const base = process.env.CONSOLE_URL ?? 'http://127.0.0.1:8003'
 const visited = []
@@ -16,10 +16,7 @@ await walk('schedules', summary, async (browser) => {
   const page = await context.newPage()
   const errors = []
   page.on('pageerror', (e) => errors.push(String(e)))
-  await page.goto(`${base}/login`)
-  await page.getByRole('combobox', { name: /Language|语言/ }).selectOption('en')
-  await page.getByRole('button', { name: /Ada Admin/ }).click()
-  await page.getByRole('heading', { name: 'Inbox' }).waitFor()
+  await signIn(page, base, 'Ada Admin')
   await page.goto(`${base}/admin/schedules`)
   const card = page.getByRole('region', { name: 'Monthly equipment inspection' })
   await card.waitFor()
