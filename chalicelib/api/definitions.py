@@ -95,7 +95,7 @@ def diff_versions(request, caller, kind, name):
 
 @route(bp, "/forms/{form}/expressions/check", methods=["POST"])
 def check_expression(request, caller, form):
-    """One expression against a form's fields (and its value on sample data)"""
+    """One expression against a form's fields (the published form's, or a draft's sent as `definition`) and its value on sample data"""
     return drafts.check_expression(caller, form, body_of(request))
 
 

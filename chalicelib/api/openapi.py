@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from ..forms.definition import MAX_INDEXES
 from ..services.definitions import DefinitionList, DefinitionVersions, Published, VersionUploaded
 from ..services.dispatch import BatchPlan, Candidates
+from ..services.drafts import ExpressionChecked
 from ..services.members import MemberIn, MemberList, MemberOut
 from ..services.navigation import Navigation
 from ..services.notifications import MarkedRead, NotificationPage, NotificationPreferencesOut
@@ -166,6 +167,19 @@ class NotificationPreferences(BaseModel):
     email: list[Literal["task.assigned", "approval.requested", "sla.reminder", "sla.breached", "order.completed"]]
 
 
+class ExpressionCheck(BaseModel):
+    """One expression checked against a form's fields: the published form's, or a draft's (`definition`)."""
+    model_config = ConfigDict(extra="forbid")
+    expression: str = Field(description="the expression as typed")
+    rows: str | None = Field(default=None, description="a sub-table: the expression is one of its columns' (reads its row, then the record)")
+    data: dict[str, Any] | None = Field(default=None, description="sample values: the answer carries the expression's value on them")
+    definition: dict[str, Any] | None = Field(default=None, description=(
+        "a draft form definition (the `form` kind's document, e.g. the designer's unsaved draft): the expression is "
+        "checked against its fields instead of the published form's, so a form never published is checked as it is "
+        "drawn; the same errors and positions. Only its field names are read (entries without a text `name` are "
+        "left out); the draft's other problems are for POST /definitions/form/{name}/check"))
+
+
 class ErrorDetail(BaseModel):
     code: str
     message: str
@@ -248,6 +262,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/surveys/{token}"): SurveyAnswer,
     ("POST", "/notifications/read"): NotificationsRead,
     ("PUT", "/notifications/preferences"): NotificationPreferences,
+    ("POST", "/forms/{form}/expressions/check"): ExpressionCheck,
 }
 # (METHOD, path) → (status, name, the service's return type): the answer's schema is built from the type the
 # service is declared to return, so the document cannot describe another shape than the code builds.
@@ -281,6 +296,7 @@ RESPONSE_TYPES: dict[tuple[str, str], tuple[str, str, Any]] = {
     ("GET", "/definitions/{kind}/{name}"): ("200", "DefinitionVersions", DefinitionVersions),
     ("GET", "/navigation"): ("200", "Navigation", Navigation),
     ("POST", "/sync"): ("200", "SyncAnswer", SyncAnswer),
+    ("POST", "/forms/{form}/expressions/check"): ("200", "ExpressionChecked", ExpressionChecked),
 }
 PUBLIC = {"/health", "/openapi.json", "/surveys/{token}", "/surveys/{token}/opt-out",  # surveys: the signed token
           "/definitions/schemas", "/definitions/schemas/{kind}"}  # the platform's formats: no tenant data

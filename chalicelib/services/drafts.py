@@ -23,31 +23,33 @@ VARIABLES = ("$user", "$now", "$today", "$state", "$id", "$number")
 
 
 def check_expression(caller: Caller, form_name: str, body: Any) -> ExpressionChecked:
-    """{"expression", "rows"?: a sub-table (the expression is one of its columns'), "data"?: sample values}
-    → whether it parses and names only known fields and variables (the first problem with its position),
-    what it reads, and its value on the sample (within the platform's expression budget)."""
+    """{"expression", "rows"?: a sub-table (the expression is one of its columns'), "data"?: sample values,
+    "definition"?: a draft form definition} → whether it parses and names only known fields and variables
+    (the first problem with its position), what it reads, and its value on the sample (within the
+    platform's expression budget). The fields are the published form's, or the draft's when one is sent
+    (a form never published is checked as it is drawn; the draft's own problems are its check's business:
+    fields without a text name are simply not known here)."""
     from ..expressions import check_expression as check
     from ..expressions import compile_expression
     from ..expressions.budget import expression_budget
     from ..jsonutil import to_plain
-    from . import definitions
     caller.require_admin("checking expressions")
     if not isinstance(body, dict) or not isinstance(body.get("expression"), str):
         raise BadRequest("send {\"expression\": \"...\"}", details=[{"path": "expression", "message": "required text"}])
-    unknown = set(body) - {"expression", "rows", "data"}
+    unknown = set(body) - {"expression", "rows", "data", "definition"}
     if unknown:
         raise ValidationFailed("unknown keys in body", details=[{"path": k, "message": "unknown key"} for k in sorted(unknown)])
-    try:
-        _version, form = definitions.published(caller.tenant, "form", form_name)
-    except NotFound as exc:
-        raise NotFound(f"no form '{form_name}'", details=[{"path": "form", "message": "unknown form"}]) from exc
-    fields = [f.name for f in form.fields]
+    if body.get("definition") is not None:
+        top, tables = _draft_fields(body["definition"])
+    else:
+        top, tables = _published_fields(caller, form_name)
+    fields = top
     rows = body.get("rows")
     if rows is not None:
-        table = form.fields_by_name.get(rows) if isinstance(rows, str) else None
-        if table is None or table.type != "subtable":
+        columns = tables.get(rows) if isinstance(rows, str) else None
+        if columns is None:
             raise ValidationFailed(f"'{rows}' is not a sub-table of {form_name}", details=[{"path": "rows", "message": "not a sub-table"}])
-        fields = [f.name for f in table.fields] + fields  # a column's expression reads its row, then the record
+        fields = columns + fields  # a column's expression reads its row, then the record
     source = body["expression"]
     out: ExpressionChecked = {"valid": True, "error": None, "fields": [], "variables": [], "value": None}
     try:
@@ -64,6 +66,36 @@ def check_expression(caller: Caller, form_name: str, body: Any) -> ExpressionChe
         except AppError as exc:
             return {**out, "valid": False, "error": {"message": exc.message, "position": getattr(exc, "position", None)}}
     return out
+
+
+def _published_fields(caller: Caller, form_name: str) -> tuple[list[str], dict[str, list[str]]]:
+    """The published form's field names, and each sub-table's column names."""
+    from . import definitions
+    try:
+        _version, form = definitions.published(caller.tenant, "form", form_name)
+    except NotFound as exc:
+        raise NotFound(f"no form '{form_name}'", details=[{"path": "form", "message": "unknown form"}]) from exc
+    tables = {f.name: [c.name for c in f.fields] for f in form.fields if f.type == "subtable"}
+    return [f.name for f in form.fields], tables
+
+
+def _draft_fields(raw: Any) -> tuple[list[str], dict[str, list[str]]]:
+    """A draft form definition's field names and sub-table columns, read as far as the draft goes: an
+    entry that is not an object with a text `name` is left out (the draft's check names it)."""
+    if not isinstance(raw, dict):
+        raise ValidationFailed("definition must be a form definition (a JSON object)",
+                               details=[{"path": "definition", "message": "expected object"}])
+    listed = raw.get("fields", [])
+    if not isinstance(listed, list):
+        raise ValidationFailed("definition.fields must be a list of fields",
+                               details=[{"path": "definition.fields", "message": "expected list"}])
+
+    def named(items: Any) -> list[dict]:
+        return [f for f in items if isinstance(f, dict) and isinstance(f.get("name"), str)] if isinstance(items, list) else []
+
+    top = named(listed)
+    tables = {f["name"]: [c["name"] for c in named(f.get("fields"))] for f in top if f.get("type") == "subtable"}
+    return [f["name"] for f in top], tables
 
 
 def _now() -> str:

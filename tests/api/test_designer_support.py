@@ -66,6 +66,35 @@ def test_an_expression_is_checked_as_you_type(api):
     assert api.call("POST", "/forms/nope/expressions/check", body={"expression": "1"}).status_code == 404
 
 
+def test_an_expression_is_checked_against_a_draft_form_never_published(api):
+    """The designer checks as the author types before the form's first version: the draft rides along."""
+    def check(status=200, **body):
+        r = api.call("POST", "/forms/fresh/expressions/check", body=body)
+        assert r.status_code == status, r.json
+        return r.json
+
+    assert check(404, expression="level == 'a'")["error"]["details"][0]["path"] == "form"  # no draft: the published form
+    draft = {**NOTE, "fields": NOTE["fields"] + [{"type": "number"}, {"name": 7}, "junk"]}  # half-drawn fields are left out
+    ok = check(expression="sum(lines.qty) > 2 and level == 'a'", definition=draft,
+               data={"lines": [{"qty": 2}, {"qty": 1}], "level": "a"})
+    assert ok == {"valid": True, "error": None, "fields": ["level", "lines"], "variables": [], "value": True}
+    typo = check(expression="text != '' and levle == 'a'", definition=draft)
+    # the same error and position as against a published form
+    assert not typo["valid"] and typo["error"]["position"] == 15 and "did you mean 'level'" in typo["error"]["message"]
+    row = check(expression="qty * price", rows="lines", definition=draft)
+    assert row["valid"] and row["fields"] == ["price", "qty"]
+    assert check(422, expression="1", rows="level", definition=draft)["error"]["details"][0]["path"] == "rows"
+    assert check(422, expression="1", definition=[])["error"]["details"][0]["path"] == "definition"
+    assert check(422, expression="1", definition={"fields": {}})["error"]["details"][0]["path"] == "definition.fields"
+    # a published form: the draft wins (a field the draft adds is known, one it drops is not)
+    upload(api, "form", "note", NOTE)
+    added = {**NOTE, "fields": [{"name": "urgent", "type": "checkbox"}]}
+    assert api.call("POST", "/forms/note/expressions/check", body={"expression": "urgent", "definition": added}).json["valid"]
+    dropped = api.call("POST", "/forms/note/expressions/check", body={"expression": "level", "definition": added}).json
+    assert not dropped["valid"] and dropped["error"]["position"] == 0
+    assert api.call("POST", "/forms/fresh/expressions/check", body={"expression": "1", "definition": NOTE}, **AGENT).status_code == 403
+
+
 def test_the_changes_between_two_versions(api):
     upload(api, "form", "note", NOTE)
     changed = {**NOTE, "fields": [{"name": "title", "type": "text"}, {**NOTE["fields"][0], "max_length": 80},

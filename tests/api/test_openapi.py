@@ -157,6 +157,11 @@ def test_the_answers_are_what_the_document_says(demo_api):
     conforms("PUT", "/members/{user_id}", put)
     conforms("GET", "/members/{user_id}", demo_api.call("GET", "/members/ann.lee"))
     conforms("GET", "/members", demo_api.call("GET", "/members"))
+    draft = {"title": "Draft", "fields": [{"name": "qty", "type": "number"}]}
+    assert conforms("POST", "/forms/{form}/expressions/check", demo_api.call(
+        "POST", "/forms/draft_only/expressions/check", body={"expression": "qty > 1", "definition": draft, "data": {"qty": 2}}))["value"] is True
+    assert conforms("POST", "/forms/{form}/expressions/check", demo_api.call(
+        "POST", "/forms/draft_only/expressions/check", body={"expression": "qyt", "definition": draft}))["error"]["position"] == 0
     flow_answers(demo_api, conforms)
     from chalicelib.api.openapi import RESPONSE_TYPES
     assert set(checked) == set(RESPONSE_TYPES)  # every typed answer is checked against a real one
