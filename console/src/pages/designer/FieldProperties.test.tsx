@@ -18,16 +18,19 @@ const SETTINGS = {
   unique: { type: 'boolean', default: false }, minimum: { anyOf: [{ type: 'number' }, { type: 'string' }, { type: 'null' }] },
 }
 
-function show(field: FieldJson, problems: Placed[] = []) {
+const TYPES = { settings: { select: SETTINGS, text: { name: {}, type: {}, label: {}, required: {}, visible_if: {}, max_length: {} } }, top: ['text', 'select'], rows: ['text'] }
+
+function show(field: FieldJson, problems: Placed[] = [], definition: Record<string, unknown> | null = null) {
   const onChange = vi.fn()
+  const onReplace = vi.fn()
   const client = new QueryClient({ defaultOptions: { queries: { retry: false } } })
   render(
     <QueryClientProvider client={client}>
-      <FieldProperties item={{ key: 'k1', field }} parent={null} settings={SETTINGS} problems={problems} forms={[]}
-        expression={{ form: 'equipment_check', published: false, names: ['condition'] }} onChange={onChange} />
+      <FieldProperties item={{ key: 'k1', field }} parent={null} settings={SETTINGS} types={TYPES} problems={problems} forms={[]}
+        expression={{ form: 'equipment_check', definition, names: ['condition'] }} onChange={onChange} onReplace={onReplace} />
     </QueryClientProvider>,
   )
-  return onChange
+  return Object.assign(onChange, { onReplace })
 }
 
 afterEach(() => {
@@ -79,6 +82,27 @@ describe('the property panel', () => {
     expect(problem.textContent).toContain("unknown field 'conditon'")
     expect(problem.textContent).toContain('^')
     expect(screen.getByText('duplicate value')).toBeTruthy()
-    expect(post).not.toHaveBeenCalled() // nothing published: the draft's check speaks
+    expect(post).not.toHaveBeenCalled() // no draft to check against yet: the draft's check speaks
+  })
+
+  it('changes the type, says what was left out, and undoes it', async () => {
+    await i18n.changeLanguage('en')
+    const field = { ...select, label: 'Condition', required: true, visible_if: 'true', default: 'good' }
+    const { onReplace } = show(field)
+    fireEvent.change(screen.getByLabelText('Field type'), { target: { value: 'text' } })
+    expect(onReplace.mock.lastCall![0]).toEqual({ key: 'k1', field: { name: 'condition', type: 'text', label: 'Condition', required: true, visible_if: 'true' } })
+    const note = screen.getByRole('status')
+    expect(note.textContent).toContain('x_kept, options, default')
+    fireEvent.click(screen.getByRole('button', { name: /Undo/ }))
+    expect(onReplace.mock.lastCall![0]).toEqual({ key: 'k1', field })
+  })
+
+  it('checks an expression against the draft sent along, published or not', async () => {
+    const definition = { name: 'equipment_check', fields: [{ name: 'condition', type: 'select' }] }
+    post.mockResolvedValue({ valid: false, error: { message: "unknown field 'conditon' (did you mean 'condition'?) at position 0", position: 0 }, fields: [], variables: [] })
+    show({ ...select, visible_if: "conditon == 'x'" }, [], definition)
+    await screen.findByText(/did you mean 'condition'/, undefined, { timeout: 3000 })
+    expect(post).toHaveBeenCalledWith('/forms/equipment_check/expressions/check', { expression: "conditon == 'x'", definition })
+    expect(screen.getByLabelText('Visible when').getAttribute('aria-invalid')).toBe('true')
   })
 })

@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query'
 import { useEffect, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { post } from '../../lib/api'
-import { positionOf, textOf, withKey, withText, type DraftField, type FieldJson, type Json, type Language, type Placed } from './formDraft'
+import { changeType, positionOf, textOf, withKey, withText, type DraftField, type FieldJson, type Json, type Language, type Placed, type TypeInfo } from './formDraft'
 import { useDebounced } from '../../lib/useDebounced'
 
 // The property panel of the selected field: its name, labels in both languages, rules, options,
@@ -13,8 +13,9 @@ export { useDebounced } from '../../lib/useDebounced'
 
 export interface ExpressionContext {
   form: string
-  /** the form has a published version the check endpoint can read */
-  published: boolean
+  /** the draft form definition the expression is checked against (sent with it: a form never published
+   *  is checked as it is drawn, and a field the draft adds is known) */
+  definition: Record<string, Json> | null
   /** the sub-table the expression is a column of */
   rows?: string
   /** the names of the draft's fields the expression may read (its row's, then the record's) */
@@ -23,24 +24,25 @@ export interface ExpressionContext {
 
 interface ExpressionChecked { valid: boolean; error: { message: string; position: number | null } | null; fields: string[]; variables: string[] }
 
-/** An expression input checked as it is typed: POST /forms/{form}/expressions/check (debounced) against
- *  the published form, and the whole draft's check (the problems passed in) for what the draft changed. */
+/** An expression input checked as it is typed: POST /forms/{form}/expressions/check (debounced) with the
+ *  draft's definition — its fields decide, published or not — and the whole draft's check (the problems
+ *  passed in) for the rest. */
 export function ExpressionInput({ id, label, value, onChange, problems, context }: {
   id: string; label: string; value: string; onChange: (v: string) => void; problems: Placed[]; context: ExpressionContext
 }) {
   const { t } = useTranslation()
   const typed = useDebounced(value, 350)
+  // the check answers for the names the expression may read: asked again only when they change
+  const names = context.names.join(',')
   const check = useQuery({
-    queryKey: ['formDesigner', 'expression', context.form, context.rows ?? null, typed],
-    queryFn: () => post<ExpressionChecked>(`/forms/${encodeURIComponent(context.form)}/expressions/check`, { expression: typed, ...(context.rows ? { rows: context.rows } : {}) }),
-    enabled: context.published && typed.trim() !== '',
+    queryKey: ['formDesigner', 'expression', context.form, context.rows ?? null, names, typed],
+    queryFn: () => post<ExpressionChecked>(`/forms/${encodeURIComponent(context.form)}/expressions/check`,
+      { expression: typed, definition: context.definition, ...(context.rows ? { rows: context.rows } : {}) }),
+    enabled: context.definition !== null && typed.trim() !== '',
     retry: false,
     staleTime: 60_000,
   })
-  const own = check.data && typed === value && !check.data.valid && check.data.error ? check.data.error : null
-  // a field the draft adds is unknown to the published form: the draft's check decides on it
-  const unknown = own ? /unknown field '([^']+)'/.exec(own.message)?.[1] : undefined
-  const local = own && !(unknown && context.names.includes(unknown)) ? own : null
+  const local = check.data && typed === value && !check.data.valid && check.data.error ? check.data.error : null
   const server = problems[0] ? { message: problems[0].message, position: positionOf(problems[0].message) } : null
   const shown = local ?? server
   const problemId = `${id}-problem`
@@ -99,14 +101,20 @@ interface Props {
   item: DraftField
   parent: DraftField | null
   settings: Record<string, Json> | undefined
+  /** the types this field may take (a sub-table column's are fewer) and every type's settings */
+  types?: TypeInfo
   problems: Placed[]
   forms: { name: string; title: string }[]
   expression: ExpressionContext
   onChange: (field: FieldJson) => void
+  /** the field replaced whole (its type changed: a sub-table's columns come or go with it) */
+  onReplace?: (item: DraftField) => void
 }
 
-export default function FieldProperties({ item, parent, settings, problems, forms, expression, onChange }: Props) {
+export default function FieldProperties({ item, parent, settings, types, problems, forms, expression, onChange, onReplace }: Props) {
   const { t } = useTranslation()
+  // the last type change, for its note and its undo (the panel stays while the field is selected)
+  const [changed, setChanged] = useState<{ before: DraftField; from: string; dropped: string[] } | null>(null)
   const field = item.field
   const base = `fd-${item.key}`
   const at = (prop: string | null) => problems.filter((p) => p.prop === prop)
@@ -197,6 +205,29 @@ export default function FieldProperties({ item, parent, settings, problems, form
   return (
     <div className="fd-props" data-field={field.name}>
       <p className="muted">{t(`formDesigner.types.${field.type}`, { defaultValue: field.type })}{parent && <> · {t('formDesigner.columnOf', { table: textOf(parent.field, 'label', 'en') || parent.field.name })}</>}</p>
+      {types && onReplace && (() => {
+        const offered = parent ? types.rows : types.top
+        const typeLabel = (ty: string) => t(`formDesigner.types.${ty}`, { defaultValue: ty })
+        return (
+          <div className="fd-prop">
+            <label htmlFor={`${base}-type`}>{t('formDesigner.fieldType')}</label>
+            <select id={`${base}-type`} value={field.type} aria-describedby={changed ? `${base}-type-note` : undefined} onChange={(e) => {
+              const next = changeType(item, e.target.value, types.settings, forms.map((f) => f.name))
+              setChanged({ before: item, from: field.type, dropped: next.dropped })
+              onReplace(next.item)
+            }}>
+              {[...offered, ...(offered.includes(field.type) ? [] : [field.type])].map((ty) => <option key={ty} value={ty}>{typeLabel(ty)}</option>)}
+            </select>
+            {changed && (
+              <p id={`${base}-type-note`} className="muted fd-hint" role="status">
+                {t('formDesigner.typeChanged', { from: typeLabel(changed.from), to: typeLabel(field.type) })}{' '}
+                {changed.dropped.length > 0 && t('formDesigner.typeDropped', { settings: changed.dropped.join(', ') })}{' '}
+                <button type="button" onClick={() => { onReplace(changed.before); setChanged(null) }}>{t('formDesigner.typeUndo', { type: typeLabel(changed.from) })}</button>
+              </p>
+            )}
+          </div>
+        )
+      })()}
       <Problems id={`${base}-problems`} problems={loose} />
       {text('name', t('formDesigner.name'), field.name ?? '', (v) => set('name', v), { problems: at('name') })}
       {text('label-en', t('formDesigner.labelEn'), textOf(field, 'label', 'en'), (v) => setText('label', 'en', v), { problems: at('label') })}

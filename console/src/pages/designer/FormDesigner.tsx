@@ -442,13 +442,14 @@ function FormDesigner({ onCreated }: { onCreated: (name: string) => void }) {
         <section aria-labelledby="fd-props-title" className="fd-properties">
           <h3 id="fd-props-title">{chosen ? t('formDesigner.propertiesOf', { field: label(chosen.field, language) }) : t('formDesigner.formSettings')}</h3>
           {chosen ? (
-            <FieldProperties key={chosen.field.key} item={chosen.field} parent={chosen.parent} settings={types.settings[chosen.field.field.type]}
+            <FieldProperties key={chosen.field.key} item={chosen.field} parent={chosen.parent} settings={types.settings[chosen.field.field.type]} types={types}
               problems={problems.filter((p) => p.key === chosen.field.key)} forms={(nav.data?.forms ?? []).map((f) => ({ name: f.name, title: f.title }))}
               expression={{
-                form: name, published: !!published && NAME.test(name), rows: chosen.parent ? chosen.parent.field.name : undefined,
+                form: checkName, definition, rows: chosen.parent ? chosen.parent.field.name : undefined,
                 names: chosen.parent ? [...(chosen.parent.children ?? []).map((c) => c.field.name), ...names] : names,
               }}
-              onChange={(field) => edit(updateField(draft, chosen.field.key, (x) => ({ ...x, field })))} />
+              onChange={(field) => edit(updateField(draft, chosen.field.key, (x) => ({ ...x, field })))}
+              onReplace={(next) => edit(updateField(draft, chosen.field.key, () => next))} />
           ) : (
             <FormSettings draft={draft} isNew={isNew && !created} name={name} setName={setName} problems={problems} language={language}
               onChange={(form) => edit({ ...draft, form })} />

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  describePath, fieldTypes, FIELD_TYPES, findField, moveItem, newField, pathParts, placeProblems, positionOf,
+  changeType, describePath, fieldTypes, FIELD_TYPES, findField, moveItem, newField, pathParts, placeProblems, positionOf,
   removeField, targetOf, textOf, toDefinition, toDraft, updateField, withKey, withText,
 } from './formDraft'
 
@@ -115,5 +115,58 @@ describe('problem paths → fields', () => {
     expect(describePath('/fields/11/label', workOrder)).toBe('priority · label')
     expect(describePath('/fields/1/options/1/label', workOrder)).toBe('channel · web · label')
     expect(describePath('/title', workOrder)).toBe('title')
+  })
+})
+
+describe('a field changes its type after it was placed', () => {
+  // the settings of a few types, as the served schema gives them (their `properties`)
+  const props = (...keys: string[]) => Object.fromEntries(['name', 'type', 'label', 'translations', 'description', 'required',
+    'visible_if', 'required_if', 'readonly_if', 'default', 'unique', ...keys].map((k) => [k, {}]))
+  const settings = {
+    text: props('min_length', 'max_length', 'pattern'), number: props('minimum', 'maximum', 'scale'), money: props('minimum', 'maximum', 'scale', 'currency'),
+    select: props('options'), multiselect: props('options', 'min_items', 'max_items'), date: props('minimum', 'maximum'),
+    lookup: props('form'), subtable: props('fields', 'min_rows'), computed: props('expression', 'result'),
+  }
+  const rules = { visible_if: "kind == 'x'", required_if: 'qty > 1', readonly_if: '$state == "Done"' }
+
+  it('keeps the name, labels, required and the visibility rules, in their places', () => {
+    const item = { key: 'k', field: { name: 'serial', type: 'text', label: 'Serial', translations: { 'zh-CN': { label: '序列号' } }, required: true, ...rules, max_length: 20, pattern: '^[A-Z]+$' } }
+    const { item: out, dropped } = changeType(item, 'number', settings)
+    expect(out.key).toBe('k')
+    expect(out.field).toEqual({ name: 'serial', type: 'number', label: 'Serial', translations: { 'zh-CN': { label: '序列号' } }, required: true, ...rules })
+    expect(Object.keys(out.field).slice(0, 2)).toEqual(['name', 'type'])
+    expect(dropped).toEqual(['max_length', 'pattern'])
+    expect(item.field.type).toBe('text') // a copy
+  })
+
+  it('keeps a default and limits only between types whose values are alike', () => {
+    const qty = { key: 'q', field: { name: 'qty', type: 'number', default: 2, minimum: 0, maximum: 10, scale: 0 } }
+    expect(changeType(qty, 'money', settings)).toEqual({ item: { key: 'q', field: { name: 'qty', type: 'money', default: 2, minimum: 0, maximum: 10, scale: 0 } }, dropped: [] })
+    expect(changeType(qty, 'date', settings).dropped).toEqual(['default', 'minimum', 'maximum', 'scale'])
+    const kind = { key: 's', field: { name: 'kind', type: 'select', default: 'a', options: [{ value: 'a' }, { value: 'b' }] } }
+    const many = changeType(kind, 'multiselect', settings)
+    expect(many.item.field).toEqual({ name: 'kind', type: 'multiselect', options: [{ value: 'a' }, { value: 'b' }] })
+    expect(many.dropped).toEqual(['default'])
+    expect(changeType(kind, 'text', settings).dropped).toEqual(['default', 'options'])
+  })
+
+  it('adds what the new type needs and drops a sub-table’s columns when it stops being one', () => {
+    const plain = { key: 'p', field: { name: 'site', type: 'text', label: 'Site' } }
+    expect(changeType(plain, 'select', settings).item.field).toEqual({ name: 'site', type: 'select', label: 'Site', options: [{ value: 'option_1', label: 'Option 1' }] })
+    expect(changeType(plain, 'lookup', settings, ['site']).item.field.form).toBe('site')
+    expect(changeType(plain, 'computed', settings).item.field.expression).toBe('0')
+    const table = changeType(plain, 'subtable', settings).item
+    expect(table.children?.map((c) => c.field)).toEqual([{ name: 'text_1', type: 'text' }])
+    expect(toDefinition({ form: {}, fields: [table] }).fields[0].fields).toEqual([{ name: 'text_1', type: 'text' }])
+    const back = changeType(table, 'textarea', settings)
+    expect(back.item.children).toBeUndefined()
+    expect(back.dropped).toEqual(['fields'])
+    expect(toDefinition({ form: {}, fields: [back.item] }).fields[0]).toEqual({ name: 'site', type: 'textarea', label: 'Site' })
+  })
+
+  it('without the served schema keeps only what every type has', () => {
+    const item = { key: 'k', field: { name: 'a', type: 'text', label: 'A', required: true, unique: true, max_length: 5 } }
+    expect(changeType(item, 'email', {})).toEqual({ item: { key: 'k', field: { name: 'a', type: 'email', label: 'A', required: true } }, dropped: ['unique', 'max_length'] })
+    expect(changeType(item, 'text', settings).item).toBe(item)
   })
 })

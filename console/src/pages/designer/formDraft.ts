@@ -121,6 +121,51 @@ export function newField(type: string, taken: Iterable<string>, forms: string[] 
   return field
 }
 
+// ---- a field's type changed after it was placed ------------------------------------------------------
+
+/** What every field type has: carried over whatever the new type is. */
+const COMMON = ['name', 'type', 'label', 'translations', 'description', 'required', 'visible_if', 'required_if', 'readonly_if']
+/** Types whose values are alike: a default or a limit of one still means the same in another. */
+const VALUE_FAMILY: Record<string, string> = {
+  text: 'text', textarea: 'text', phone: 'text', email: 'text', url: 'text',
+  number: 'number', money: 'number', percent: 'number', duration: 'number', rating: 'number',
+}
+/** Settings whose value is a value of the field (a default, a bound): kept only within a value family. */
+const VALUED = new Set(['default', 'minimum', 'maximum'])
+
+export interface TypeChanged {
+  item: DraftField
+  /** the settings the new type lacks (or whose values no longer fit it), left out */
+  dropped: string[]
+}
+
+/** The field `item` turned into a `type`: the name, labels, description, required and the visible /
+ *  required / read-only rules carry over, and every other setting the new type also has (from the served
+ *  schema's `settings`; when it has not loaded, only those common ones); a default or a limit only between
+ *  types whose values are alike (number → money, text → e-mail). The new type's own needs are added as a
+ *  new field of that type has them (options, a lookup's form, an expression, a sub-table's first column); a
+ *  sub-table's columns go when it stops being one. The draft's check then names anything left invalid. */
+export function changeType(item: DraftField, type: string, settings: TypeInfo['settings'], forms: string[] = []): TypeChanged {
+  const old = item.field
+  if (old.type === type) return { item, dropped: [] }
+  const allowed = settings[type]
+  const has = (key: string) => (allowed ? key in allowed || key === 'type' || key === 'name' : COMMON.includes(key))
+  const alike = VALUE_FAMILY[old.type] !== undefined && VALUE_FAMILY[old.type] === VALUE_FAMILY[type]
+  const field: FieldJson = {}
+  const dropped: string[] = []
+  for (const [key, value] of Object.entries(old)) {
+    if (key === 'type') field.type = type
+    else if (key === 'fields' && type === 'subtable') continue // the columns are the draft's children
+    else if (!has(key) || (VALUED.has(key) && !alike)) dropped.push(key)
+    else field[key] = value
+  }
+  const fresh = newField(type, [], forms)
+  for (const [key, value] of Object.entries(fresh)) if (!(key in field) && key !== 'name') field[key] = value
+  if (type !== 'subtable') return { item: { key: item.key, field }, dropped }
+  const children = item.children ?? (field.fields as FieldJson[]).map((c) => ({ key: newKey(), field: c }))
+  return { item: { key: item.key, field, children }, dropped }
+}
+
 // ---- problems → fields ----------------------------------------------------------------------------
 
 export interface Target {
