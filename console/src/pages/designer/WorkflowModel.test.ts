@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import {
-  addState, autoLayout, connect, deleteState, disconnect, edgeId, newState, newWorkflow, problemsByTarget, renameState, setTarget,
-  targetOf, timerChanges, transitions, type WorkflowDef,
+  addRuleChild, addState, assigneeKind, assigneeText, autoLayout, blankComparison, connect, deleteState, disconnect, edgeId, newState,
+  newWorkflow, operandOf, operatorOf, problemsByTarget, removeRuleChild, renameState, ruleAt, ruleFields, ruleKind, ruleText, setTarget,
+  targetOf, timerChanges, transitions, updateRule, userList, withApprovalMode, withAssigneeKind, withKind, withOperator,
+  type RuleStep, type WorkflowDef,
 } from './WorkflowModel'
 import shippedJson from '../../../../definitions/after_sales/workflows/work_order.json'
 
@@ -156,5 +158,71 @@ describe('a new workflow for a form without one', () => {
     const layout = autoLayout(def)
     expect(layout.Inspect.y).toBeLessThan(layout.Review.y)
     expect(layout.Review.y).toBeLessThan(layout.Done.y)
+  })
+})
+
+describe('a Choice rule as a tree', () => {
+  const compare = { Variable: '$.priority', StringEquals: 'urgent' }
+  const top = { ...compare, Next: 'Fast' }
+
+  it('turns a comparison into And / Or / Not and back, Next staying on the top-level rule', () => {
+    const and = withKind(top, 'And', true)
+    expect(and).toEqual({ And: [compare, blankComparison()], Next: 'Fast' })
+    expect(withKind(and, 'Or', true)).toEqual({ Or: [compare, blankComparison()], Next: 'Fast' })
+    expect(withKind(top, 'Not', true)).toEqual({ Not: compare, Next: 'Fast' })
+    expect(withKind(and, 'compare', true)).toEqual(top) // the first comparison found
+    expect(withKind({ Not: { Or: [{ Condition: 'a > 1' }] } }, 'Condition')).toEqual({ Condition: 'a > 1' })
+    expect(withKind({ And: [{ Condition: 'x' }] }, 'compare')).toEqual(blankComparison())
+    expect(ruleKind(and)).toBe('And')
+    expect(ruleKind({ Condition: '' })).toBe('Condition')
+  })
+
+  it('edits, adds and removes nested rules by path, never in place', () => {
+    const rule = { And: [compare, { Not: { Variable: '$.warranty', BooleanEquals: true } }], Next: 'Fast' }
+    const frozen = structuredClone(rule)
+    const notWarranty: RuleStep[] = [1, 'Not']
+    expect(ruleAt(rule, notWarranty)).toEqual({ Variable: '$.warranty', BooleanEquals: true })
+    const deeper = updateRule(rule, notWarranty, (n) => withKind(n, 'Or'))
+    expect(deeper.And[1]).toEqual({ Not: { Or: [{ Variable: '$.warranty', BooleanEquals: true }, blankComparison()] } })
+    const three = addRuleChild(deeper, [1, 'Not'])
+    expect(ruleAt(three, [1, 'Not']).Or).toHaveLength(3)
+    const two = removeRuleChild(three, [1, 'Not', 0])
+    expect(ruleAt(two, [1, 'Not']).Or).toEqual([blankComparison(), blankComparison()])
+    const one = removeRuleChild(removeRuleChild(two, [1, 'Not', 0]), [1, 'Not', 0])
+    expect(ruleAt(one, [1, 'Not']).Or).toHaveLength(1) // an empty Or is invalid: the last one stays
+    expect(ruleFields(rule)).toEqual(['priority', 'warranty'])
+    expect(ruleText(rule)).toBe('and(priority = "urgent", not warranty = true)')
+    expect(rule).toEqual(frozen)
+  })
+
+  it('changes an operator, the value following as far as it fits', () => {
+    expect(withOperator({ Variable: '$.qty', StringEquals: '12', Next: 'A' }, 'NumericGreaterThan')).toEqual({ Variable: '$.qty', Next: 'A', NumericGreaterThan: 12 })
+    expect(withOperator({ Variable: '$.qty', NumericEquals: 3 }, 'IsPresent')).toEqual({ Variable: '$.qty', IsPresent: false })
+    expect(withOperator({ Variable: '$.at', StringEquals: '2026-01-01T00:00:00Z' }, 'TimestampLessThan').TimestampLessThan).toBe('2026-01-01T00:00:00Z')
+    expect(operandOf('NumericLessThan', 'x')).toBe(0)
+    expect(operatorOf({ Variable: '$.a', StringMatches: 'A-*' })).toBe('StringMatches')
+  })
+})
+
+describe('assignee rules and approval modes', () => {
+  it('switches kinds, keeping the Fallback', () => {
+    const rule = { Role: 'supervisor', Fallback: { Role: 'admin' } }
+    expect(assigneeKind(rule)).toBe('Role')
+    expect(withAssigneeKind(rule, 'Field')).toEqual({ Field: '', Fallback: { Role: 'admin' } })
+    expect(withAssigneeKind(rule, 'Lookup')).toEqual({ Lookup: { Form: '', MatchField: '', ValueField: '', UserField: '' }, Fallback: { Role: 'admin' } })
+    expect(withAssigneeKind({ Users: ['ann'] }, 'Users')).toEqual({ Users: ['ann'] })
+    expect(assigneeKind({ Lookup: { Form: 'region' } })).toBe('Lookup')
+    expect(userList(' ann.lee, ,bo.chen ,')).toEqual(['ann.lee', 'bo.chen'])
+    expect(assigneeText({ Lookup: { Form: 'region', UserField: 'supervisor' }, Fallback: { Role: 'admin' } })).toBe('lookup region.supervisor else role admin')
+  })
+
+  it('a chain takes levels, the other modes one Approvers rule', () => {
+    const single = { Type: 'Approval', Mode: 'single', Approvers: { Field: 'manager' }, OnApprove: 'A', OnReject: 'B' }
+    const chain = withApprovalMode(single, 'chain')
+    expect(chain).toEqual({ Type: 'Approval', Mode: 'chain', Levels: [{ Field: 'manager' }], OnApprove: 'A', OnReject: 'B' })
+    expect(withApprovalMode({ ...chain, Levels: [{ Role: 'a' }, { Role: 'b' }] }, 'threshold')).toEqual({
+      Type: 'Approval', Mode: 'threshold', Approvers: { Role: 'a' }, ThresholdPercent: 50, OnApprove: 'A', OnReject: 'B' })
+    expect(withApprovalMode({ ...single, Mode: 'threshold', ThresholdPercent: 60 }, 'any')).not.toHaveProperty('ThresholdPercent')
+    expect(single.Mode).toBe('single')
   })
 })

@@ -15,8 +15,11 @@ export interface WorkflowDef {
 export const STATE_TYPES = ['Task', 'Approval', 'Choice', 'Wait', 'Action', 'Succeed', 'Fail'] as const
 export type StateType = (typeof STATE_TYPES)[number]
 export const RESTING = new Set(['Task', 'Approval', 'Wait', 'Succeed', 'Fail'])
+/** Every comparison a Choice rule may make (chalicelib/workflow/definition.py `ChoiceRule`), the common ones first. */
 export const OPERATORS = ['StringEquals', 'NumericEquals', 'NumericGreaterThan', 'NumericLessThan', 'NumericGreaterThanEquals',
-  'NumericLessThanEquals', 'BooleanEquals', 'IsPresent', 'IsNull'] as const
+  'NumericLessThanEquals', 'BooleanEquals', 'IsPresent', 'IsNull', 'StringMatches', 'StringLessThan', 'StringGreaterThan',
+  'StringLessThanEquals', 'StringGreaterThanEquals', 'TimestampEquals', 'TimestampLessThan', 'TimestampGreaterThan',
+  'TimestampLessThanEquals', 'TimestampGreaterThanEquals'] as const
 
 /** One transition: where it starts, the slot of the definition that holds its target, the target. */
 export interface Transition {
@@ -64,7 +67,9 @@ export function ruleText(rule: Json): string {
   if (rule.Not) return `not ${ruleText(rule.Not)}`
   const op = OPERATORS.find((o) => o in rule) ?? Object.keys(rule).find((k) => !['Variable', 'Next'].includes(k))
   const sign: Record<string, string> = { StringEquals: '=', NumericEquals: '=', NumericGreaterThan: '>', NumericLessThan: '<',
-    NumericGreaterThanEquals: '≥', NumericLessThanEquals: '≤', BooleanEquals: '=' }
+    NumericGreaterThanEquals: '≥', NumericLessThanEquals: '≤', BooleanEquals: '=', StringMatches: '~', TimestampEquals: '=',
+    TimestampLessThan: '<', TimestampGreaterThan: '>', TimestampLessThanEquals: '≤', TimestampGreaterThanEquals: '≥',
+    StringLessThan: '<', StringGreaterThan: '>', StringLessThanEquals: '≤', StringGreaterThanEquals: '≥' }
   return `${String(rule.Variable ?? '').replace(/^\$\./, '')} ${op ? sign[op] ?? op : ''} ${op && rule[op] !== undefined ? JSON.stringify(rule[op]) : ''}`.trim()
 }
 
@@ -308,5 +313,159 @@ export function timerChanges(before: WorkflowDef, after: WorkflowDef, renames: R
   const a = wide(before), b = wide(after)
   for (const n of new Set([...Object.keys(a), ...Object.keys(b)]))
     if (a[n] !== b[n]) out.push({ state: '*', deadline: n, change: !a[n] ? 'added' : !b[n] ? 'removed' : 'changed' })
+  return out
+}
+
+// ---- Choice rules as a tree ---------------------------------------------------------------------------
+// A rule is a comparison (Variable + one operator), a Condition (an expression), or And / Or (a list of
+// rules) / Not (one rule), nested as deep as needed; only a top-level rule has Next. A node of the tree is
+// reached by a path: the index in an And/Or list, or 'Not'.
+
+export type RuleKind = 'compare' | 'Condition' | 'And' | 'Or' | 'Not'
+export type RuleStep = number | 'Not'
+export const RULE_KINDS: RuleKind[] = ['compare', 'And', 'Or', 'Not', 'Condition']
+
+export function ruleKind(rule: Json): RuleKind {
+  if (rule && typeof rule === 'object') {
+    if (Array.isArray(rule.And)) return 'And'
+    if (Array.isArray(rule.Or)) return 'Or'
+    if (rule.Not && typeof rule.Not === 'object') return 'Not'
+    if ('Condition' in rule) return 'Condition'
+  }
+  return 'compare'
+}
+
+/** A comparison still to be filled in (the draft check names what is missing). */
+export const blankComparison = (): Json => ({ Variable: '', StringEquals: '' })
+
+/** The operator of a comparison (the first one it has), StringEquals when it has none yet. */
+export const operatorOf = (rule: Json): string => OPERATORS.find((o) => rule && o in rule) ?? 'StringEquals'
+
+const numericOp = (op: string) => op.startsWith('Numeric')
+const booleanOp = (op: string) => ['BooleanEquals', 'IsPresent', 'IsNull'].includes(op)
+
+/** A value typed for an operator: a number for Numeric*, true/false for the boolean ones, else the text. */
+export function operandOf(op: string, text: string): Json {
+  if (numericOp(op)) return text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : 0
+  if (booleanOp(op)) return text === 'true'
+  return text
+}
+
+/** The comparison with another operator: the value carried over as far as it fits the new one. */
+export function withOperator(rule: Json, op: string): Json {
+  const old = operatorOf(rule)
+  const out: Json = {}
+  for (const [k, v] of Object.entries(rule ?? {})) if (!(OPERATORS as readonly string[]).includes(k)) out[k] = v
+  out[op] = operandOf(op, rule?.[old] === undefined ? (booleanOp(op) ? 'true' : '') : String(rule[old]))
+  return out
+}
+
+export function ruleAt(rule: Json, path: RuleStep[]): Json {
+  return path.reduce((node, step) => (step === 'Not' ? node?.Not : (node?.And ?? node?.Or)?.[step]), rule)
+}
+
+/** The rule with the node at `path` replaced by `change(node)` (a copy; `rule` is left as it was). */
+export function updateRule(rule: Json, path: RuleStep[], change: (node: Json) => Json): Json {
+  if (!path.length) return change(rule)
+  const [step, ...rest] = path
+  if (step === 'Not') return { ...rule, Not: updateRule(rule.Not, rest, change) }
+  const key = Array.isArray(rule.And) ? 'And' : 'Or'
+  return { ...rule, [key]: rule[key].map((child: Json, i: number) => (i === step ? updateRule(child, rest, change) : child)) }
+}
+
+/** A node turned into another kind: a comparison becomes the first rule of a new And / Or, or what a Not
+ *  negates; And ↔ Or keep their rules; a compound node asked to be a comparison or a condition becomes
+ *  its first comparison (or condition) found, else a blank one. `top`: the node is a top-level rule, whose
+ *  Next stays with it. */
+export function withKind(node: Json, kind: RuleKind, top = false): Json {
+  const current = ruleKind(node)
+  if (current === kind) return node
+  const next = top && node && 'Next' in node ? { Next: node.Next } : {}
+  const { Next: _next, ...inner } = node ?? {}
+  if ((kind === 'And' || kind === 'Or') && (current === 'And' || current === 'Or')) return { [kind]: inner[current], ...next }
+  if (kind === 'And' || kind === 'Or') return { [kind]: [inner, blankComparison()], ...next }
+  if (kind === 'Not') return { Not: inner, ...next }
+  const found = firstLeaf(inner, kind)
+  return { ...(found ?? (kind === 'Condition' ? { Condition: '' } : blankComparison())), ...next }
+}
+
+function firstLeaf(rule: Json, kind: 'compare' | 'Condition'): Json | null {
+  const k = ruleKind(rule)
+  if (k === kind) return rule
+  if (k === 'Not') return firstLeaf(rule.Not, kind)
+  if (k === 'And' || k === 'Or') for (const child of rule[k]) { const hit = firstLeaf(child, kind); if (hit) return hit }
+  return null
+}
+
+/** A blank comparison added to the And / Or at `path`. */
+export const addRuleChild = (rule: Json, path: RuleStep[]): Json =>
+  updateRule(rule, path, (node) => { const key = ruleKind(node); return key === 'And' || key === 'Or' ? { ...node, [key]: [...node[key], blankComparison()] } : node })
+
+/** The rule at `path` (a member of an And / Or) removed; the last member of a list stays (an empty And /
+ *  Or is invalid: change the list's kind instead). */
+export function removeRuleChild(rule: Json, path: RuleStep[]): Json {
+  const index = path[path.length - 1]
+  if (typeof index !== 'number') return rule
+  return updateRule(rule, path.slice(0, -1), (node) => {
+    const key = ruleKind(node)
+    if ((key !== 'And' && key !== 'Or') || node[key].length < 2) return node
+    return { ...node, [key]: node[key].filter((_: Json, i: number) => i !== index) }
+  })
+}
+
+/** Every comparison's field in a rule, as `$.field` → `field` (for the check's messages and the list). */
+export function ruleFields(rule: Json): string[] {
+  const k = ruleKind(rule)
+  if (k === 'And' || k === 'Or') return [...new Set(rule[k].flatMap(ruleFields))] as string[]
+  if (k === 'Not') return ruleFields(rule.Not)
+  if (k === 'compare' && rule?.Variable) return [String(rule.Variable).replace(/^\$\./, '')]
+  return []
+}
+
+// ---- assignee rules ----------------------------------------------------------------------------------
+// chalicelib/workflow/definition.py `AssigneeRule`: exactly one of Role (anyone holding it), Field (the user
+// in a user field of the record), Users (named users), Lookup (the user in `UserField` of the `Form` record
+// whose `MatchField` equals this record's `ValueField`), and an optional Fallback rule when it finds nobody.
+
+export const ASSIGNEE_KINDS = ['Role', 'Field', 'Users', 'Lookup'] as const
+export type AssigneeKind = (typeof ASSIGNEE_KINDS)[number]
+
+export function assigneeKind(rule: Json): AssigneeKind {
+  return ASSIGNEE_KINDS.find((k) => rule && typeof rule === 'object' && rule[k] !== undefined && rule[k] !== null) ?? 'Role'
+}
+
+/** The rule as another kind, its Fallback kept; what the kinds share (nothing) starts blank. */
+export function withAssigneeKind(rule: Json, kind: AssigneeKind): Json {
+  if (assigneeKind(rule) === kind && rule?.[kind] !== undefined) return rule
+  const blank: Record<AssigneeKind, Json> = { Role: '', Field: '', Users: [], Lookup: { Form: '', MatchField: '', ValueField: '', UserField: '' } }
+  return { [kind]: blank[kind], ...(rule?.Fallback ? { Fallback: rule.Fallback } : {}) }
+}
+
+/** "ann, bob ,, cy" → ["ann", "bob", "cy"] */
+export const userList = (text: string): string[] => text.split(',').map((u) => u.trim()).filter(Boolean)
+
+/** An assignee rule in a few words: `role agent`, `field engineer`, `users ann, bob`, `lookup region.supervisor`, `… else …`. */
+export function assigneeText(rule: Json): string {
+  if (!rule || typeof rule !== 'object') return ''
+  const kind = assigneeKind(rule)
+  const own = kind === 'Role' ? `role ${rule.Role}` : kind === 'Field' ? `field ${rule.Field}` : kind === 'Users' ? `users ${(rule.Users ?? []).join(', ')}`
+    : `lookup ${rule.Lookup?.Form ?? ''}.${rule.Lookup?.UserField ?? ''}`
+  return rule.Fallback ? `${own} else ${assigneeText(rule.Fallback)}` : own
+}
+
+/** An approval's mode changed: a chain takes its levels (the group's rule as level 1 when there are
+ *  none yet), the other modes one Approvers rule (a chain's first level when there is none). */
+export function withApprovalMode(state: Json, mode: string): Json {
+  const out: Json = { ...state, Mode: mode }
+  if (mode === 'chain') {
+    if (!Array.isArray(out.Levels) || !out.Levels.length) out.Levels = [out.Approvers ?? { Role: '' }]
+    delete out.Approvers
+    delete out.ThresholdPercent
+  } else {
+    if (!out.Approvers) out.Approvers = Array.isArray(out.Levels) && out.Levels.length ? out.Levels[0] : { Role: '' }
+    delete out.Levels
+    if (mode === 'threshold') out.ThresholdPercent = out.ThresholdPercent ?? 50
+    else delete out.ThresholdPercent
+  }
   return out
 }

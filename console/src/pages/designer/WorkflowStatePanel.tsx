@@ -2,7 +2,8 @@
 // (so the whole definition is editable by keyboard as well as on the diagram).
 import { useEffect, useState } from 'react'
 import { useTranslation } from 'react-i18next'
-import { NAME, OPERATORS, labelOf, ruleText, type Json, type WorkflowDef } from './WorkflowModel'
+import { NAME, labelOf, withApprovalMode, type Json, type WorkflowDef } from './WorkflowModel'
+import { AssigneeEditor, ChoiceRuleEditor } from './WorkflowRuleEditors'
 
 export interface FormField { name: string; label?: string; type: string; required?: boolean; translations?: Record<string, { label?: string }> }
 
@@ -16,9 +17,6 @@ interface Props {
   onDelete: () => void
 }
 
-const numeric = (op: string) => op.startsWith('Numeric')
-const boolean = (op: string) => ['BooleanEquals', 'IsPresent', 'IsNull'].includes(op)
-const valueOf = (op: string, text: string) => (numeric(op) ? (Number.isFinite(Number(text)) ? Number(text) : 0) : boolean(op) ? text === 'true' : text)
 
 export default function WorkflowStatePanel({ def, name, fields, problems, onChange, onRename, onDelete }: Props) {
   const { t, i18n } = useTranslation()
@@ -78,9 +76,8 @@ export default function WorkflowStatePanel({ def, name, fields, problems, onChan
         <>
           <fieldset>
             <legend>{t('flowDesigner.assignee')}</legend>
-            {s.Assignee && !s.Assignee.Role && <p className="muted">{t('flowDesigner.assigneeRule')}: <code>{JSON.stringify(s.Assignee)}</code></p>}
-            <label>{t('flowDesigner.assigneeRole')} <input value={s.Assignee?.Role ?? ''} placeholder={s.Assignee?.Role ? undefined : t('flowDesigner.roleReplaces')}
-              onChange={(e) => update((x) => { x.Assignee = e.target.value ? { Role: e.target.value } : s.Assignee?.Role ? { Role: '' } : x.Assignee })} /></label>
+            <AssigneeEditor rule={s.Assignee ?? { Role: '' }} what={t('flowDesigner.assignee')} roleLabel={t('flowDesigner.assigneeRole')} fields={fields}
+              onChange={(rule) => update((x) => { x.Assignee = rule })} />
           </fieldset>
           <fieldset className="wf-fields">
             <legend>{t('flowDesigner.editable')}</legend>
@@ -132,14 +129,52 @@ export default function WorkflowStatePanel({ def, name, fields, problems, onChan
       {s.Type === 'Approval' && (
         <fieldset>
           <legend>{t('flowDesigner.approval')}</legend>
-          <label>{t('flowDesigner.mode')} <select value={s.Mode} onChange={(e) => update((x) => { x.Mode = e.target.value })}>
+          <label>{t('flowDesigner.mode')} <select value={s.Mode} onChange={(e) => update((x, all) => { all.States[name] = withApprovalMode(x, e.target.value) })}>
             {['single', 'chain', 'all', 'any', 'threshold'].map((m) => <option key={m} value={m}>{t(`flowDesigner.mode_${m}`)}</option>)}
           </select></label>
           {s.Mode === 'threshold' && <label>{t('flowDesigner.threshold')} <input type="number" min={1} max={100} value={s.ThresholdPercent ?? ''}
             onChange={(e) => update((x) => { x.ThresholdPercent = Number(e.target.value) || undefined })} /></label>}
-          {s.Mode !== 'chain' && <label>{t('flowDesigner.approversRole')} <input value={s.Approvers?.Role ?? ''} placeholder={s.Approvers && !s.Approvers.Role ? JSON.stringify(s.Approvers) : ''}
-            onChange={(e) => update((x) => { x.Approvers = { Role: e.target.value } })} /></label>}
-          {s.Mode === 'chain' && <p className="muted">{t('flowDesigner.levels')}: <code>{JSON.stringify(s.Levels ?? [])}</code></p>}
+          {s.Mode !== 'chain' && (
+            <AssigneeEditor rule={s.Approvers ?? { Role: '' }} what={t('flowDesigner.approvers')} roleLabel={t('flowDesigner.approversRole')} fields={fields}
+              onChange={(rule) => update((x) => { x.Approvers = rule })} />
+          )}
+          {['all', 'threshold'].includes(s.Mode) && <p className="muted">{t('flowDesigner.countedVotes')}</p>}
+          {s.Mode === 'chain' && (
+            <fieldset className="wf-levels">
+              <legend>{t('flowDesigner.levels')}</legend>
+              <ol>
+                {(s.Levels ?? []).map((level: Json, li: number) => {
+                  const n = li + 1
+                  const what = t('flowDesigner.level', { n })
+                  return (
+                    <li key={li} className="wf-item">
+                      <AssigneeEditor rule={level} what={what} fields={fields} onChange={(rule) => update((x) => { x.Levels[li] = rule })} />
+                      <div className="row">
+                        <button type="button" disabled={li === 0} onClick={() => update((x) => { const [l] = x.Levels.splice(li, 1); x.Levels.splice(li - 1, 0, l) })}>{t('flowDesigner.levelUp', { n })}</button>
+                        <button type="button" disabled={(s.Levels ?? []).length < 2} onClick={() => update((x) => { x.Levels.splice(li, 1) })}>{t('flowDesigner.removeLevel', { n })}</button>
+                      </div>
+                    </li>
+                  )
+                })}
+              </ol>
+              <button type="button" disabled={(s.Levels ?? []).length >= 10} onClick={() => update((x) => { x.Levels = [...(x.Levels ?? []), { Role: '' }] })}>{t('flowDesigner.addLevel')}</button>
+            </fieldset>
+          )}
+          <fieldset className="wf-sod">
+            <legend>{t('flowDesigner.sod')}</legend>
+            <label className="wf-check"><input type="checkbox" checked={s.SeparationOfDuties?.Enabled !== false} onChange={(e) => update((x) => {
+              x.SeparationOfDuties = { ...(x.SeparationOfDuties ?? {}), Enabled: e.target.checked }
+            })} /> {t('flowDesigner.sodEnabled')}</label>
+            {s.Mode === 'chain' && <label className="wf-check"><input type="checkbox" checked={s.SeparationOfDuties?.OneLevelPerPerson !== false} onChange={(e) => update((x) => {
+              x.SeparationOfDuties = { ...(x.SeparationOfDuties ?? {}), OneLevelPerPerson: e.target.checked }
+            })} /> {t('flowDesigner.sodOneLevel')}</label>}
+            {fields.filter((f) => f.type === 'user').map((f) => (
+              <label key={f.name} className="wf-check"><input type="checkbox" checked={(s.SeparationOfDuties?.ExcludeFields ?? []).includes(f.name)} onChange={(e) => update((x) => {
+                const now: string[] = x.SeparationOfDuties?.ExcludeFields ?? []
+                x.SeparationOfDuties = { ...(x.SeparationOfDuties ?? {}), ExcludeFields: e.target.checked ? [...now, f.name] : now.filter((n) => n !== f.name) }
+              })} /> {t('flowDesigner.sodExclude', { field: fieldLabel(f) })}</label>
+            ))}
+          </fieldset>
           <label>{t('flowDesigner.onApprove')} {target(s.OnApprove, t('flowDesigner.onApproveOf', { name }), (v) => update((x) => { x.OnApprove = v }))}</label>
           <label>{t('flowDesigner.onReject')} {target(s.OnReject, t('flowDesigner.onRejectOf', { name }), (v) => update((x) => { x.OnReject = v }))}</label>
         </fieldset>
@@ -149,28 +184,11 @@ export default function WorkflowStatePanel({ def, name, fields, problems, onChan
         <fieldset>
           <legend>{t('flowDesigner.rules')}</legend>
           {(s.Choices ?? []).map((rule: Json, i: number) => {
-            const op = OPERATORS.find((o) => o in rule) ?? 'StringEquals'
-            const simple = !rule.And && !rule.Or && !rule.Not && !rule.Condition
             const n = i + 1
             return (
               <fieldset key={i} className="wf-item">
                 <legend>{t('flowDesigner.rule', { n })}</legend>
-                {simple ? (
-                  <>
-                    <label>{t('flowDesigner.variable')} <select value={String(rule.Variable ?? '').replace(/^\$\./, '')} onChange={(e) => update((x) => { x.Choices[i].Variable = e.target.value ? `$.${e.target.value}` : '' })}>
-                      <option value="">{t('flowDesigner.chooseField')}</option>
-                      {fields.filter((f) => f.type !== 'subtable').map((f) => <option key={f.name} value={f.name}>{fieldLabel(f)}</option>)}
-                    </select></label>
-                    <label>{t('flowDesigner.operator')} <select value={op} onChange={(e) => update((x) => {
-                      const old = x.Choices[i][op]
-                      delete x.Choices[i][op]
-                      x.Choices[i][e.target.value] = valueOf(e.target.value, String(old ?? ''))
-                    })}>
-                      {OPERATORS.map((o) => <option key={o} value={o}>{t(`flowDesigner.op_${o}`)}</option>)}
-                    </select></label>
-                    <label>{t('flowDesigner.value')} <input value={rule[op] === undefined ? '' : String(rule[op])} onChange={(e) => update((x) => { x.Choices[i][op] = valueOf(op, e.target.value) })} /></label>
-                  </>
-                ) : <p><code>{ruleText(rule)}</code></p>}
+                <ChoiceRuleEditor rule={rule} n={String(n)} fields={fields} onChange={(next) => update((x) => { x.Choices[i] = next })} />
                 <label>{t('flowDesigner.next')} {target(rule.Next, t('flowDesigner.nextOfRule', { n }), (v) => update((x) => { x.Choices[i].Next = v }))}</label>
                 <button type="button" onClick={() => update((x) => { x.Choices.splice(i, 1) })} disabled={(s.Choices ?? []).length < 2}>{t('flowDesigner.removeRule', { n })}</button>
               </fieldset>
