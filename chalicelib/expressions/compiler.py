@@ -27,7 +27,7 @@ from typing import Any
 from ..errors import ExpressionError, ExpressionLimitExceeded
 from .budget import BudgetExhausted, current_budget
 from .functions import FUNCTIONS
-from .limits import MAX_EVALUATION_STEPS, NUMBER_MAX_EXPONENT
+from .limits import MAX_EVALUATION_STEPS, MAX_LIST_LENGTH, NUMBER_MAX_EXPONENT
 from .nodes import Binary, Call, Field, GetAttr, Index, ListLiteral, Literal, Logical, Node, Unary, Variable
 from .values import (LIST_TYPES, NUMBER_CONTEXT, check_list, check_list_length, check_string_length, contains_item,
                      from_context, truthy, type_name, values_equal)
@@ -336,6 +336,30 @@ def _binary(node: Binary) -> tuple[Compiled, int]:
     return binary, steps
 
 
+def _arithmetic_direct(node: Binary, left: Compiled, symbol: str, position: int) -> Compiled:
+    """`quantity * unit_price`: two fields holding finite numbers read and combined inline; any other
+    values (null, text, out of range) and any arithmetic error take the general operator, for its answer
+    and error (reading the context has no side effects, so reading it again is the same)."""
+    (left_name, _), (right_name, _) = _direct(node.left), _direct(node.right)
+    right = _compile(node.right)[0]
+    operate, general = _NUMBER_OPERATIONS[symbol], _OPERATORS[symbol]
+
+    def arithmetic_direct(run: Run) -> Any:
+        context = run.context
+        a, b = context.get(left_name), context.get(right_name)
+        if a.__class__ is Decimal and b.__class__ is Decimal and a.is_finite() and b.is_finite():
+            try:
+                return operate(create_decimal(a), create_decimal(b))
+            except ArithmeticError:
+                pass
+        a, b = left(run), right(run)
+        try:
+            return general(run, a, b)
+        except (ExpressionError, ArithmeticError) as exc:
+            raise _positioned(exc, position, run.source) from None
+    return arithmetic_direct
+
+
 def _specialised(node: Binary, left: Compiled, symbol: str, position: int) -> Compiled | None:
     """Fast paths for a comparison or membership test against a literal (the common condition shape);
     each gives exactly the general operator's answer and error."""
@@ -377,6 +401,8 @@ def _specialised(node: Binary, left: Compiled, symbol: str, position: int) -> Co
                 found = False
             return found is not negate
         return membership
+    if symbol in _NUMBER_OPERATIONS and _direct(node.left) is not None and _direct(right) is not None:
+        return _arithmetic_direct(node, left, symbol, position)
     if not isinstance(right, Literal) or right.value is None or isinstance(right.value, bool):
         return None
     literal = right.value
@@ -461,6 +487,9 @@ def _call(node: Call) -> tuple[Compiled, int]:
             raise _positioned(ExpressionError(message), position, run.source)
         return invalid, 1
     implementation = spec.implementation
+    if node.name == "sum" and len(node.args) == 1 and isinstance(node.args[0], GetAttr) \
+            and _direct(node.args[0].target) is not None:
+        return _sum_of_projection(node, implementation)
     if spec.lazy:
         regions = tuple(_region(arg) for arg in node.args)
 
@@ -470,6 +499,53 @@ def _call(node: Call) -> tuple[Compiled, int]:
             except (ExpressionError, ArithmeticError) as exc:
                 raise _positioned(exc, position, run.source) from None
         return lazy_call, 1
+    return _call_general(node, implementation)
+
+
+def _sum_of_projection(node: Call, implementation: Callable[..., Any]) -> tuple[Compiled, int]:
+    """`sum(rows.field)`, a sub-table's total: one pass over the rows when each is an object whose `field` is
+    null or a finite number, charged as the projection (the rows) and then sum() (its items) charge, with
+    the same result; any other shape (nested lists, other values, numbers out of range) takes the general
+    projection and call, for their exact values and errors."""
+    projection = node.args[0]
+    general, steps = _call_general(node, implementation)
+    root, name, at = projection.target.name, projection.name, projection.position
+    position = node.position
+
+    def sum_of_projection(run: Run) -> Any:
+        rows = run.context.get(root)
+        if rows.__class__ is not list or len(rows) > MAX_LIST_LENGTH:
+            return general(run)
+        numbers = []
+        for row in rows:
+            if row.__class__ is not dict:
+                return general(run)
+            value = row.get(name)
+            if value is not None:
+                if value.__class__ is not Decimal or not value.is_finite():
+                    return general(run)
+                try:
+                    numbers.append(create_decimal(value))  # from_context's number, as the projection reads it
+                except ArithmeticError:
+                    return general(run)
+        try:
+            run.charge(len(rows))  # the projection's, as _member charges it
+        except ExpressionError as exc:
+            raise _positioned(exc, at, run.source) from None
+        try:
+            run.charge(len(rows))  # sum()'s, over the projected list (nulls included)
+            total = Decimal(0)
+            for value in numbers:
+                total = add(total, value)
+            return total
+        except (ExpressionError, ArithmeticError) as exc:
+            raise _positioned(exc, position, run.source) from None
+    return sum_of_projection, steps
+
+
+def _call_general(node: Call, implementation: Callable[..., Any]) -> tuple[Compiled, int]:
+    """An eager function call: its arguments evaluated, then the function."""
+    position = node.position
     parts = [_compile(arg) for arg in node.args]
     args = tuple(fn for fn, _ in parts)
 
@@ -480,6 +556,9 @@ def _call(node: Call) -> tuple[Compiled, int]:
         except (ExpressionError, ArithmeticError) as exc:
             raise _positioned(exc, position, run.source) from None
     return call, 1 + sum(steps for _, steps in parts)
+
+
+add = NUMBER_CONTEXT.add
 
 
 _COMPILERS: dict[type, Callable[[Any], tuple[Compiled, int]]] = {
@@ -542,3 +621,6 @@ _OPERATORS: dict[str, Callable[[Run, Any, Any], Any]] = {
     "in": lambda run, left, right: contains_item(right, left, run.charge),
     "not in": lambda run, left, right: not contains_item(right, left, run.charge),
 }
+# The operators that only ever combine two numbers into a number (no zero to refuse): `+` of two numbers too.
+_NUMBER_OPERATIONS: dict[str, Callable[[Any, Any], Any]] = {"+": NUMBER_CONTEXT.add, "-": NUMBER_CONTEXT.subtract,
+                                                           "*": NUMBER_CONTEXT.multiply}

@@ -413,8 +413,7 @@ def _check_created(plan: FormPlan, merged: dict, context: dict, out: dict, probl
             if visible_if is not None and not _condition(visible_if, context, True):
                 continue  # hidden fields keep no value
             try:
-                normalized = check(value) if rows is None else \
-                    _check_rows(rows, value, path, context, None, None, problems, references)[0]
+                normalized = check(value) if rows is None else _new_rows(rows, value, path, context, problems, references)
             except Invalid as exc:
                 problems.append({"path": path, "message": str(exc)})
                 continue
@@ -636,6 +635,42 @@ def _check_rows(rows_plan: _Rows, rows: Any, path: str, parent: dict, before: di
             exact = False  # a stored field the row no longer holds
         out_rows.append(out_row)
     return out_rows, exact
+
+
+def _new_rows(rows_plan: _Rows, rows: Any, path: str, parent: dict, problems: list, references: dict) -> list:
+    """_check_rows(...)[0] of a create's rows: a table without conditions or defaults takes each row in one
+    pass (its fields' checks in field order, then its computed values) while every row is an object of known
+    fields without nulls whose required fields hold truthy values and no check refuses one; then the
+    references in row and field order, as the walk notes them. On any doubt the walk itself, for its problems."""
+    bulk = rows_plan.bulk
+    if bulk is None or rows_plan.defaults or rows.__class__ is not list or \
+            not rows_plan.min_rows <= len(rows) <= rows_plan.max_rows:
+        return _check_rows(rows_plan, rows, path, parent, None, None, problems, references)[0]
+    checks, required, names, computed, local = bulk.checks, bulk.required, rows_plan.names, rows_plan.computed, \
+        rows_plan.local
+    out_rows = []
+    try:
+        for row in rows:
+            if row.__class__ is not dict or not names.issuperset(row) or not _no_none(row):
+                raise Invalid("")  # (caught below: the walk says what)
+            get = row.get
+            if required and not all(map(get, required)):
+                raise Invalid("")
+            out_row = {name: check(value) for name, check in checks if (value := get(name)) is not None}
+            if computed:
+                context = out_row if local is not None and local.issubset(out_row) else {**parent, **out_row}
+                for c in computed:
+                    context[c.name] = out_row[c.name] = c.value(context)
+            out_rows.append(out_row)
+    except Invalid:
+        return _check_rows(rows_plan, rows, path, parent, None, None, problems, references)[0]
+    if bulk.references:
+        for i, out_row in enumerate(out_rows):
+            for name, _, kind, form, role in bulk.references:
+                value = out_row.get(name)
+                if value is not None and (kind, value, form, role) not in references:
+                    references[(kind, value, form, role)] = f"{path}[{i}].{name}"
+    return out_rows
 
 
 def _settle_rows(rows_plan: _Rows, rows: Any, path: str, parent: dict, problems: list, references: dict) -> tuple[list, bool]:

@@ -78,3 +78,35 @@ def test_the_fast_paths_keep_the_general_rules():
         assert compile_expression(source).evaluate(context) == expected, source
     with pytest.raises(ExpressionError, match=r"cannot compare string and number with '>' at position 2"):
         compile_expression("a > 2").evaluate({"a": "x"})
+
+
+@pytest.mark.parametrize("rows", [
+    [{"t": Decimal("1.50")}, {"t": None}, {}, {"t": Decimal("-0.5")}],  # the one pass
+    [], [{"t": 2}, {"t": Decimal("1")}], [{"t": 1.5}], [{"t": "3"}], [{"t": True}],  # the general call
+    [[{"t": Decimal(1)}], {"t": Decimal(2)}], ({"t": Decimal(1)},), [{"t": Decimal("NaN")}], [{"t": Decimal("Infinity")}],
+    [{"t": Decimal("9E+999")}], [{"t": Decimal("1E+1000")}], [{"t": Decimal("9.99999999999999999999999999E+999")}] * 2,
+    [{"t": Decimal("1.0000000000000000000000000000000000001")}], [{"u": Decimal(1)}], ["x", {"t": Decimal(1)}],
+    [{"t": {"x": 1}}], [{"t": [Decimal(1)]}], "rows", None, {"t": Decimal(1)},
+])
+def test_a_sub_table_total_runs_as_the_walker_sums_it(rows):
+    for source in ("sum(rows.t)", "sum(rows.t) + 1", "if(true, sum(rows.t), 0)"):
+        assert_same(parse(source), {"rows": rows}, source)
+
+
+def test_a_sub_table_total_over_the_step_limit_fails_as_the_walker_does():
+    from chalicelib.expressions.limits import MAX_EVALUATION_STEPS, MAX_LIST_LENGTH
+    rows = [{"t": Decimal(1)}] * min(MAX_LIST_LENGTH, MAX_EVALUATION_STEPS // 2 + 1)
+    assert_same(parse("sum(rows.t)"), {"rows": rows}, "sum(rows.t)")
+    assert_same(parse("sum(rows.t)"), {"rows": [{"t": Decimal(1)}] * (MAX_LIST_LENGTH + 1)}, "sum(rows.t)")
+
+
+@pytest.mark.parametrize("a, b", [
+    (Decimal("2"), Decimal("45.50")), (Decimal("0.5"), Decimal("-88.20")), (None, Decimal(1)), (Decimal(1), None),
+    (2, Decimal("1.5")), (1.5, 2), ("2", Decimal(1)), ("a", "b"), ([Decimal(1)], [Decimal(2)]), (True, Decimal(1)),
+    (Decimal("NaN"), Decimal(1)), (Decimal("9E+999"), Decimal("9E+999")), (Decimal("1E+1000"), Decimal(1)),
+    (Decimal("1.00000000000000000000000000000000001"), Decimal(3)), ({"x": 1}, Decimal(1)),
+])
+def test_arithmetic_of_two_fields_runs_as_the_walker_does(a, b):
+    for symbol in ("+", "-", "*", "/", "%"):
+        source = f"a {symbol} b"
+        assert_same(parse(source), {"a": a, "b": b}, source)

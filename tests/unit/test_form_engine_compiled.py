@@ -549,6 +549,11 @@ GOOD = {"title": "abc", "who": "eng.zhang", "count": 3, "price": Decimal("12.50"
     {"lines": [{"part": ID, "qty": 1, "note": ""}, {"qty": 1}]}, {"lines": [{"part": ID, "qty": 1, "zzz": 1}]},
     {"lines": [{"part": "", "qty": 1}]}, {"lines": [{"part": ID, "qty": 1, "who": "bad user!"}]},
     {"lines": [{"part": ID, "qty": 1, "note": "long"}, {"part": ID, "qty": "x"}]}, {"lines": []}, {"lines": None},
+    # a create's rows in one pass (forms.engine._new_rows) or, on any doubt, the walk
+    {"lines": [{"part": ID, "qty": 1, "who": None}, {"part": ID, "qty": 2, "who": "eng.li"}]},
+    {"lines": [{"part": ID, "qty": 1, "who": "eng.li"}, {"part": ID, "qty": 2, "who": "eng.li"}, {"part": ID, "qty": 0}]},
+    {"lines": [{"part": ID, "qty": 1}] * 5}, {"lines": ({"part": ID, "qty": 1},)}, {"lines": [{"part": ID, "qty": 1}, "row"]},
+    {"lines": [{"part": ID, "qty": Decimal("1E+14")}]}, {"lines": [{"part": ID, "qty": 1, "line": 9}]},
 ])
 def test_one_pass_checks_answer_as_the_careful_walk(change):
     data = {**GOOD, **change}
