@@ -1,9 +1,11 @@
 // Browser walk of the form designer on the real local stack (Debian's chromium, playwright-core), started by
 // tests/console/test_console_form_designer.py with CONSOLE_URL. The admin builds the form "equipment_check"
 // in the designer only: a text field (click), a number with min/max (dragged from the palette), a select
-// with three options labelled in both languages, a sub-table "checklist" (a pass/fail select and a notes
-// text), a photo; a visibility rule typed with a typo (the problem shows at the field, with its position)
-// then corrected; reorders two fields by drag and drop and one by keyboard; saves, sees the changes,
+// with three options labelled in both languages (placed as a required text with a maximum length first,
+// then turned into a select: label and required kept, the length left out and named), a sub-table
+// "checklist" (a pass/fail select and a notes text), a photo; a visibility rule typed with a typo (the
+// expression endpoint checks it against the draft — the form was never published — and the problem shows
+// at the field, with its position) then corrected; reorders two fields by drag and drop and one by keyboard; saves, sees the changes,
 // publishes. Then, in zh-CN, the shipped work_order form: one label changed, saved, the diff shows just
 // that change, not published. axe on each designer page; screenshots to e2e/screenshots/.
 import { accessible as axeCheck, fail, screenshot as shot, signIn, walk } from './lib.mjs'
@@ -89,9 +91,19 @@ await walk('form_designer', summary, async (browser) => {
   await named('pressure', 'Pressure', '压力')
   await field('Minimum').fill('0')
   await field('Maximum').fill('10')
-  // a select with three options in both languages
-  await page.getByRole('button', { name: 'Add Single select', exact: true }).click()
+  // a select with three options in both languages: placed as a required text first, its type changed after
+  await page.getByRole('button', { name: 'Add Text', exact: true }).click()
   await named('condition', 'Condition', '状况')
+  await props.getByLabel('Required', { exact: true }).check()
+  await field('Maximum length').fill('20')
+  await props.getByLabel('Field type', { exact: true }).selectOption('select')
+  const typeNote = props.locator('[id$="-type-note"]')
+  await typeNote.waitFor()
+  summary.type_change = (await typeNote.innerText()).trim()
+  if (!/Changed from Text to Single select/.test(summary.type_change) || !summary.type_change.includes('max_length')) fail(`the type change's note: ${summary.type_change}`)
+  if ((await field('Label (English)').inputValue()) !== 'Condition' || !(await props.getByLabel('Required', { exact: true }).isChecked())) fail('the label or required did not carry over')
+  if (await field('Maximum length').count()) fail('a select still offers a maximum length')
+  await item('condition').getByText('Single select').waitFor()
   await options([['good', 'Good', '良好'], ['worn', 'Worn', '磨损'], ['broken', 'Broken', '损坏']])
   // a sub-table: its first column becomes the notes, a pass/fail select is added
   await page.getByRole('button', { name: 'Add Sub-table', exact: true }).click()
@@ -107,13 +119,18 @@ await walk('form_designer', summary, async (browser) => {
   await page.getByRole('button', { name: 'Add Image / photo', exact: true }).click()
   await named('photo', 'Photo', '照片')
   const rule = field('Visible when')
+  // checked as it is typed by the expression endpoint, against the draft sent along (nothing is published)
+  const draftAsked = page.waitForResponse((r) => r.url().includes('/forms/equipment_check/expressions/check') && r.request().postData()?.includes('conditon'))
   await rule.fill("conditon == 'broken'")
+  const draftAnswer = await draftAsked
+  summary.draft_expression_check = { status: draftAnswer.status(), sent_definition: !!JSON.parse(draftAnswer.request().postData()).definition, answer: await draftAnswer.json() }
   const problem = props.locator('[data-problem-for$="-visible_if"]')
   await problem.waitFor()
   summary.typo = (await problem.innerText()).trim()
   if (!/unknown field 'conditon'/.test(summary.typo) || !summary.typo.includes('^')) fail(`the typo's problem: ${summary.typo}`)
   if ((await rule.getAttribute('aria-invalid')) !== 'true') fail('the expression input is not marked invalid')
-  if (!(await item('photo').locator('.fd-problem').count())) fail('the field list does not mark the field with the problem')
+  // the whole draft's check marks the field in the list too (it may answer after the expression's own check)
+  await item('photo').locator('.fd-problem').waitFor({ timeout: 45_000 }).catch(() => fail('the field list does not mark the field with the problem'))
   await accessible(page, 'form-designer-typo-en')
   // saved as it is, the server refuses: its problem shown at the path (the photo's rule)
   await page.getByRole('button', { name: 'Save as new version' }).click()

@@ -1,6 +1,7 @@
 """The form designer in a real browser on the real local stack (tools.localstack; Debian's chromium driven by
 `console/e2e/form_designer.mjs`): the admin builds the form "equipment_check" without writing JSON — a text,
-a number with min/max, a select of three options labelled in both languages, a sub-table "checklist" (a
+a number with min/max, a select of three options labelled in both languages (placed as a required text,
+its type changed after: label and required kept), a sub-table "checklist" (a
 pass/fail select and notes), a photo, a visibility rule typed first with a typo (the problem at the field,
 the server's refusal of a save at its path) — reorders fields by drag and drop and by keyboard, saves, sees
 the changes, publishes; then changes one label of the shipped work order, sees just that change, does not
@@ -35,6 +36,14 @@ def test_an_admin_designs_publishes_and_changes_forms(tmp_path, browser_ready):
         assert fields["photo"]["type"] == "image" and fields["photo"]["visible_if"] == "condition == 'broken'"
         assert "unknown field 'conditon'" in summary["typo"] and "visible_if" in summary["refused"]
         assert summary["expression_check"]["error"]["position"] == 0  # the work order's typo, from the endpoint
+        # the new form was never published: its typo checked against the draft the designer sent along
+        draft_check = summary["draft_expression_check"]
+        assert draft_check["status"] == 200 and draft_check["sent_definition"], draft_check
+        assert draft_check["answer"]["error"]["position"] == 0 and "did you mean 'condition'" in draft_check["answer"]["error"]["message"]
+        # condition was placed as a required text with a maximum length, then turned into a select
+        assert fields["condition"]["type"] == "select" and fields["condition"]["required"] is True
+        assert "max_length" not in fields["condition"] and "max_length" in summary["type_change"]
+        assert fields["condition"]["label"] == "Condition" and fields["condition"]["translations"]["zh-CN"]["label"] == "状况"
 
         record = localstack.call(stack, "POST", "/forms/equipment_check/records", "admin", {"data": {
             "serial": "EQ-0001", "pressure": 7, "condition": "worn",
