@@ -40,29 +40,35 @@ function RuleNode({ root, path, n, fields, onChange, onRemove }: {
       </div>
       {kind === 'compare' && (
         <div className="row wf-compare">
-          <label>{t('flowDesigner.ruleFieldOf', { n })} <select value={String(node.Variable ?? '').replace(/^\$\./, '')}
+          <label htmlFor={`${id}-field`}>{t('flowDesigner.ruleFieldOf', { n })}</label>
+          <select id={`${id}-field`} value={String(node.Variable ?? '').replace(/^\$\./, '')}
             onChange={(e) => set((x) => ({ ...x, Variable: e.target.value ? `$.${e.target.value}` : '' }))}>
             <option value="">{t('flowDesigner.chooseField')}</option>
             {fields.filter((f) => f.type !== 'subtable').map((f) => <option key={f.name} value={f.name}>{fieldLabel(f)}</option>)}
-          </select></label>
-          <label>{t('flowDesigner.ruleOperatorOf', { n })} <select value={op} onChange={(e) => set((x) => withOperator(x, e.target.value))}>
+          </select>
+          <label htmlFor={`${id}-op`}>{t('flowDesigner.ruleOperatorOf', { n })}</label>
+          <select id={`${id}-op`} value={op} onChange={(e) => set((x) => withOperator(x, e.target.value))}>
             {OPERATORS.map((o) => <option key={o} value={o}>{t(`flowDesigner.op_${o}`)}</option>)}
-          </select></label>
+          </select>
+          <label htmlFor={`${id}-value`}>{t('flowDesigner.ruleValueOf', { n })}</label>
           {boolish ? (
-            <label>{t('flowDesigner.ruleValueOf', { n })} <select value={node[op] === false ? 'false' : 'true'} onChange={(e) => set((x) => ({ ...x, [op]: e.target.value === 'true' }))}>
+            <select id={`${id}-value`} value={node[op] === false ? 'false' : 'true'} onChange={(e) => set((x) => ({ ...x, [op]: e.target.value === 'true' }))}>
               <option value="true">{t('flowDesigner.yes')}</option>
               <option value="false">{t('flowDesigner.no')}</option>
-            </select></label>
+            </select>
           ) : (
-            <label>{t('flowDesigner.ruleValueOf', { n })} <input value={node[op] === undefined ? '' : String(node[op])} inputMode={op.startsWith('Numeric') ? 'decimal' : undefined}
+            <input id={`${id}-value`} value={node[op] === undefined ? '' : String(node[op])} inputMode={op.startsWith('Numeric') ? 'decimal' : undefined}
               placeholder={op.startsWith('Timestamp') ? '2026-01-31T00:00:00Z' : op === 'StringMatches' ? 'A-*' : undefined}
-              onChange={(e) => set((x) => ({ ...x, [op]: operandOf(op, e.target.value) }))} /></label>
+              onChange={(e) => set((x) => ({ ...x, [op]: operandOf(op, e.target.value) }))} />
           )}
         </div>
       )}
       {kind === 'Condition' && (
-        <label className="wf-condition">{t('flowDesigner.ruleExpressionOf', { n })} <input className="wf-expression" value={node.Condition ?? ''} spellCheck={false}
-          onChange={(e) => set((x) => ({ ...x, Condition: e.target.value }))} /></label>
+        <div className="row wf-condition">
+          <label htmlFor={`${id}-expression`}>{t('flowDesigner.ruleExpressionOf', { n })}</label>
+          <input id={`${id}-expression`} className="wf-expression" value={node.Condition ?? ''} spellCheck={false}
+            onChange={(e) => set((x) => ({ ...x, Condition: e.target.value }))} />
+        </div>
       )}
       {(kind === 'And' || kind === 'Or') && (
         <>
