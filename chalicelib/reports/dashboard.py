@@ -47,6 +47,16 @@ class DashboardDefinition(Translatable, _Strict):
     title: str | None = Field(default=None, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     charts: list[Chart] = Field(min_length=1, max_length=30)
+    columns: Literal[12, 24] | None = Field(default=None, description=(
+        "the grid's columns, which every chart's layout (x + w) fits in; default: 12 when every chart fits in 12, "
+        "else 24"))
+
+    @property
+    def grid_columns(self) -> int:
+        """The columns the console draws the dashboard on, in the designer as on the dashboard page."""
+        if self.columns is not None:
+            return self.columns
+        return 12 if all(c.layout.x + c.layout.w <= 12 for c in self.charts) else 24
 
 
 def parse_dashboard(raw: Any, reports: dict[str, ReportDefinition] | None = None) -> DashboardDefinition:
@@ -65,6 +75,9 @@ def parse_dashboard(raw: Any, reports: dict[str, ReportDefinition] | None = None
             problems.append({"path": f"charts[{i}].id", "message": f"'{chart.id}' is used twice"})
         if chart.type in ("bar", "line", "pie") and (chart.x is None or chart.y is None):
             problems.append({"path": f"charts[{i}]", "message": f"a {chart.type} chart needs x and y"})
+        if chart.layout.x + chart.layout.w > board.grid_columns:
+            problems.append({"path": f"charts[{i}].layout.w", "message": f"the chart reaches column {chart.layout.x + chart.layout.w}"
+                             f" of a {board.grid_columns}-column grid (x + w must be at most {board.grid_columns})"})
         if chart.type in ("number", "ranking") and chart.y is None:
             problems.append({"path": f"charts[{i}].y", "message": f"a {chart.type} chart needs y"})
         if reports is not None:
@@ -162,6 +175,14 @@ def _measure_format(report: ReportDefinition, name: str) -> str:
     if measure is None or measure.op in ("count", "distinct"):
         return ",d"
     return f",.{measure.digits}~f"
+
+
+def _measure_axis(report: ReportDefinition, name: str) -> dict:
+    """A measure's axis: its format, and for a measure of whole numbers (counts, no decimals) ticks a whole
+    step apart — a small count (0..3) would otherwise get ticks at 0.5 drawn as 0, 1, 1, 2, 2, 3."""
+    measure = next((m for m in report.measures if m.name == name), None)
+    whole = measure is None or measure.op in ("count", "distinct") or measure.digits == 0
+    return {"format": _measure_format(report, name), **({"tickMinStep": 1} if whole else {})}
 
 
 def _nominal(report: ReportDefinition, name: str, labels: dict[str, str], **extra) -> dict:
@@ -268,7 +289,7 @@ def vega_lite(chart: Chart, report: ReportDefinition, rows: list[dict], labels: 
         spec["mark"] = {"type": "line", "point": True} if chart.type == "line" else {"type": "bar"}
         spec["encoding"] = {"x": _x_encoding(chart, report, rows, labels),
                             "y": {"field": chart.y, "type": "quantitative", "title": _title(report, chart.y),
-                                  "axis": {"format": _measure_format(report, chart.y)}},  # 0, not 0.000000
+                                  "axis": _measure_axis(report, chart.y)},  # 0, not 0.000000
                             "tooltip": _tooltip(report, [chart.x, chart.color], chart.y, labels, parsed)}
         if chart.color:
             spec["encoding"]["color"] = _nominal(report, chart.color, labels)
@@ -288,7 +309,7 @@ def vega_lite(chart: Chart, report: ReportDefinition, rows: list[dict], labels: 
         spec["mark"] = {"type": "bar"}
         spec["encoding"] = {"y": _nominal(report, label, labels, sort="-x") if label else {"value": 0},
                             "x": {"field": chart.y, "type": "quantitative", "title": _title(report, chart.y),
-                                  "axis": {"format": _measure_format(report, chart.y)}},
+                                  "axis": _measure_axis(report, chart.y)},
                             "tooltip": _tooltip(report, [label], chart.y, labels)}
     elif chart.type == "number":
         spec["mark"] = {"type": "text", "fontSize": 40}

@@ -773,7 +773,7 @@ def dashboard(caller: Caller, name: str) -> dict:
         charts.append(entry)
     read = sum(r["groups_read"] for r in results.values() if isinstance(r, dict))
     return {"dashboard": name, "title": board.title, "description": board.description, "version": version,
-            "charts": charts, "groups_read": read,
+            "columns": board.grid_columns, "charts": charts, "groups_read": read,
             "groups_read_by_report": {n: r["groups_read"] for n, r in results.items() if isinstance(r, dict)}}
 
 

@@ -96,6 +96,9 @@ await walk('report_designer', summary, async (browser) => {
   await page.getByLabel('Name', { exact: true }).fill('ops')
   await page.getByLabel('Title (English)').fill('Operations')
   await page.getByLabel('Title (Chinese)').fill('运营')
+  // a new dashboard is on 12 columns, as the shipped ones; this one on the finer grid of 24
+  if (await page.getByLabel('Grid columns').inputValue() !== '12') fail('a new dashboard is not on 12 columns')
+  await page.getByLabel('Grid columns').selectOption('24')
   await page.getByLabel('Report', { exact: true }).selectOption('orders_by_priority')
   await page.getByRole('button', { name: 'Add chart' }).click()
   await page.getByLabel('Title of chart 1 (English)').fill(TITLE)
@@ -137,6 +140,10 @@ await walk('report_designer', summary, async (browser) => {
     await page.reload()
     await figure.waitFor()
   }
+  // drawn where the designer placed it: 14 of the grid's 24 columns wide, from column 2
+  const grid = await page.locator('.dash-grid').boundingBox()
+  const drawn = await figure.boundingBox()
+  summary.drawn = { width: drawn.width / grid.width, left: (drawn.x - grid.x) / grid.width }
   await accessible(page, 'dashboard-ops-en')
   if (errors.length) fail(`page errors: ${errors.join(' | ')}`)
 })

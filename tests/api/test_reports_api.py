@@ -216,3 +216,29 @@ def test_lookup_dimensions_carry_titles_and_charts_say_how_to_drill_down(demo_ap
     assert api.call("POST", "/definitions/form/spare_part/versions", body=raw, **ADMIN).status_code == 201
     rows = api.call("GET", "/reports/part_consumption", **MANAGER).json["rows"]
     assert {r["part_title"] for r in rows} == set(parts.values())
+
+
+def test_a_dashboard_says_its_grid_and_keeps_every_chart_inside_it(demo_api):
+    """The designer and the dashboard page draw one grid: 12 columns when every chart fits in 12 (the
+    shipped dashboards), else 24, or the `columns` written; a chart reaching past it is refused at its path.
+    Counts get whole-number ticks (a count of 0..3 was drawn with ticks at 0.5 labelled 0, 1, 1, 2, 2, 3)."""
+    api = demo_api
+    board = api.call("GET", "/dashboards/service_overview", **MANAGER).json
+    assert board["columns"] == 12
+    sla = next(c for c in board["charts"] if c["id"] == "orders_by_region")
+    assert sla["vega_lite"]["encoding"]["y"]["axis"] == {"format": ",d", "tickMinStep": 1}
+    chart = {"id": "a", "type": "bar", "report": "orders_by_region_status", "x": "region", "y": "orders"}
+    wide = {"charts": [{**chart, "layout": {"x": 0, "y": 0, "w": 6, "h": 4}}, {**chart, "id": "b", "layout": {"x": 12, "y": 0, "w": 12, "h": 4}}]}
+    r = api.call("POST", "/definitions/dashboard/wide/versions?publish=true", body=wide, **ADMIN)
+    assert r.status_code == 201, r.json
+    assert api.call("GET", "/dashboards/wide", **MANAGER).json["columns"] == 24
+    r = api.call("POST", "/definitions/dashboard/wide/versions", body={**wide, "columns": 12}, **ADMIN)
+    assert r.status_code == 422
+    assert r.json["error"]["details"] == [{"path": "charts[1].layout.w", "message":
+                                           "the chart reaches column 24 of a 12-column grid (x + w must be at most 12)"}]
+    r = api.call("POST", "/definitions/dashboard/narrow/versions?publish=true",
+                 body={"columns": 24, "charts": [{**chart, "layout": {"x": 0, "y": 0, "w": 12, "h": 4}}]}, **ADMIN)
+    assert r.status_code == 201 and api.call("GET", "/dashboards/narrow", **MANAGER).json["columns"] == 24
+    over = {"charts": [{**chart, "layout": {"x": 20, "y": 0, "w": 6, "h": 4}}]}
+    r = api.call("POST", "/definitions/dashboard/over/versions", body=over, **ADMIN)
+    assert r.status_code == 422 and r.json["error"]["details"][0]["path"] == "charts[0].layout.w"

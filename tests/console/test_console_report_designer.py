@@ -61,5 +61,7 @@ def test_an_admin_designs_a_report_and_a_dashboard(tmp_path, browser_ready):
         [chart] = definition["charts"]
         assert (chart["type"], chart["report"], chart["x"], chart["y"]) == ("bar", "orders_by_priority", "priority", "orders")
         assert chart["layout"] == summary["layout"] == {"x": 2, "y": 0, "w": 14, "h": 6}
+        # the dashboard page draws the designer's grid (24 columns here): 14/24 wide from 2/24 (gaps aside)
+        assert abs(summary["drawn"]["width"] - 14 / 24) < 0.03 and abs(summary["drawn"]["left"] - 2 / 24) < 0.03, summary
         drawn = call("GET", "/dashboards/ops", "admin")["charts"][0]
         assert {r["priority"]: Decimal(str(r["orders"])) for r in drawn["rows"]} == expected

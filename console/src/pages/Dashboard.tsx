@@ -47,6 +47,7 @@ export interface DashboardBody {
   title: string | null
   description?: string | null
   version: number
+  columns?: number
   charts: ChartBody[]
 }
 
@@ -284,7 +285,8 @@ export default function Dashboard() {
     staleTime: 60_000,
   })
   const charts = board.data?.charts ?? []
-  const columns = Math.max(12, ...charts.map((c) => c.layout.x + c.layout.w))
+  // the grid the dashboard's designer placed the charts on (the server's grid_columns)
+  const columns = board.data?.columns ?? Math.max(12, ...charts.map((c) => c.layout.x + c.layout.w))
   return (
     <section aria-labelledby="dashboard-title" className="dashboard">
       <h1 id="dashboard-title">{board.data?.title || nav.data?.dashboards.find((d) => d.name === name)?.title || name}</h1>

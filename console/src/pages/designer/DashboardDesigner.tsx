@@ -6,20 +6,21 @@ import { ApiError, get, post } from '../../lib/api'
 import { ChartView, RowsTable, type Preview } from './ReportChart'
 import { useDebounced } from './ReportDesigner'
 import {
-  CHART_TYPES, NAME, chartBinding, clampLayout, freeName, moveLayout, nextPlace, newKey, placeChartProblem, resizeLayout, toDashDefinition,
-  toDashDraft, type ChartType, type DashDraft, type DraftChart, type Json, type Layout,
+  CHART_TYPES, NAME, chartBinding, clampLayout, freeName, moveLayout, nextPlace, newKey, placeChartProblem, regrid, resizeLayout, toDashDefinition,
+  toDashDraft, type ChartType, type Columns, type DashDraft, type DraftChart, type Json, type Layout,
 } from './ReportDraft'
 import './ReportDesigner.css'
 
 // The dashboard designer (issue 15): a dashboard's charts, each bound to a published report (type, x, y,
-// color, title in en and zh-CN), placed on the 24-column grid (x, y, w, h inputs, and buttons that move
+// color, title in en and zh-CN), placed on the dashboard's grid of 12 or 24 columns — the grid the dashboard
+// page draws (x, y, w, h inputs, and buttons that move
 // and resize by one cell), each previewed with POST /reports/{report}/preview of the report's published
 // definition; save = a new version, published. The server's problems are shown at the chart's control.
 
 interface Head { latest: number; published: number | null }
 interface ReportDef { dimensions?: { name: string; label?: string }[]; measures?: { name: string; label?: string }[]; title?: string; [key: string]: Json | undefined }
 
-const EMPTY: DashDraft = { title: '', titleZh: '', charts: [], rest: {} }
+const EMPTY: DashDraft = { title: '', titleZh: '', columns: 12, charts: [], rest: {} }
 
 async function publishedReport(name: string): Promise<{ version: number; definition: ReportDef }> {
   const head = await get<Head>(`/definitions/report/${encodeURIComponent(name)}`)
@@ -33,7 +34,8 @@ const useReport = (name: string) =>
 
 /** Pointer handlers that move (or resize) a chart by whole grid cells as it is dragged; the buttons and
  *  inputs of its editor do the same from the keyboard. */
-function useGridDrag(chart: DraftChart, grid: RefObject<HTMLDivElement | null>, onLayout: (l: Layout) => void, mode: 'move' | 'resize') {
+function useGridDrag(chart: DraftChart, grid: RefObject<HTMLDivElement | null>, onLayout: (l: Layout) => void, mode: 'move' | 'resize',
+  columns: number) {
   const start = useRef<{ x: number; y: number; layout: Layout } | null>(null)
   return {
     onPointerDown: (e: ReactPointerEvent<HTMLElement>) => {
@@ -45,10 +47,10 @@ function useGridDrag(chart: DraftChart, grid: RefObject<HTMLDivElement | null>, 
     onPointerMove: (e: ReactPointerEvent<HTMLElement>) => {
       const from = start.current
       if (!from || !grid.current) return
-      const column = grid.current.clientWidth / 24
+      const column = grid.current.clientWidth / columns
       const dx = Math.round((e.clientX - from.x) / column)
       const dy = Math.round((e.clientY - from.y) / ROW_PX)
-      const next = mode === 'move' ? moveLayout(from.layout, dx, dy) : resizeLayout(from.layout, dx, dy)
+      const next = mode === 'move' ? moveLayout(from.layout, dx, dy, columns) : resizeLayout(from.layout, dx, dy, columns)
       if (JSON.stringify(next) !== JSON.stringify(chart.layout)) onLayout(next)
     },
     onPointerUp: () => { start.current = null },
@@ -58,12 +60,13 @@ function useGridDrag(chart: DraftChart, grid: RefObject<HTMLDivElement | null>, 
 
 const ROW_PX = 62 // a grid row (56 px) and its gap
 
-function ChartCell({ chart, selected, onSelect, grid, onLayout }: {
+function ChartCell({ chart, selected, onSelect, grid, onLayout, columns }: {
   chart: DraftChart; selected: boolean; onSelect: () => void; grid: RefObject<HTMLDivElement | null>; onLayout: (l: Layout) => void
+  columns: number
 }) {
   const { t } = useTranslation()
-  const drag = useGridDrag(chart, grid, onLayout, 'move')
-  const resize = useGridDrag(chart, grid, onLayout, 'resize')
+  const drag = useGridDrag(chart, grid, onLayout, 'move', columns)
+  const resize = useGridDrag(chart, grid, onLayout, 'resize', columns)
   const report = useReport(chart.report)
   const binding = useDebounced(JSON.stringify(chartBinding(chart)), 400)
   const preview = useQuery({
@@ -94,8 +97,9 @@ function ChartCell({ chart, selected, onSelect, grid, onLayout }: {
   )
 }
 
-function ChartEditor({ chart, index, problems, onChange, onRemove }: {
+function ChartEditor({ chart, index, problems, onChange, onRemove, columns }: {
   chart: DraftChart; index: number; problems: Record<string, string[]>; onChange: (patch: Partial<DraftChart>) => void; onRemove: () => void
+  columns: number
 }) {
   const { t } = useTranslation()
   const report = useReport(chart.report)
@@ -116,9 +120,9 @@ function ChartEditor({ chart, index, problems, onChange, onRemove }: {
     const a = at(name)
     return <div className="rd-prop"><label htmlFor={a.props.id}>{label}</label>{control(a.props)}{a.message}</div>
   }
-  const setLayout = (layout: Layout) => onChange({ layout: clampLayout(layout) })
+  const setLayout = (layout: Layout) => onChange({ layout: clampLayout(layout, columns) })
   const layoutInput = (key: keyof Layout) => prop(`layout-${key}`, t(`reportDesigner.layout.${key}`, { title }), (p) => (
-    <input {...p} type="number" min={key === 'w' || key === 'h' ? 1 : 0} max={key === 'x' ? 23 : key === 'w' ? 24 : key === 'h' ? 50 : 1000}
+    <input {...p} type="number" min={key === 'w' || key === 'h' ? 1 : 0} max={key === 'x' ? columns - 1 : key === 'w' ? columns : key === 'h' ? 50 : 1000}
       value={chart.layout[key]} onChange={(e) => e.target.value !== '' && setLayout({ ...chart.layout, [key]: Number(e.target.value) })} />
   ))
   const move = (label: string, next: Layout) => (
@@ -174,14 +178,14 @@ function ChartEditor({ chart, index, problems, onChange, onRemove }: {
         {layoutInput('x')}{layoutInput('y')}{layoutInput('w')}{layoutInput('h')}
       </div>
       <div className="dd-moves" role="group" aria-label={t('reportDesigner.placeChart', { title })}>
-        {move('left', moveLayout(chart.layout, -1, 0))}
-        {move('right', moveLayout(chart.layout, 1, 0))}
-        {move('up', moveLayout(chart.layout, 0, -1))}
-        {move('down', moveLayout(chart.layout, 0, 1))}
-        {move('narrower', resizeLayout(chart.layout, -1, 0))}
-        {move('wider', resizeLayout(chart.layout, 1, 0))}
-        {move('shorter', resizeLayout(chart.layout, 0, -1))}
-        {move('taller', resizeLayout(chart.layout, 0, 1))}
+        {move('left', moveLayout(chart.layout, -1, 0, columns))}
+        {move('right', moveLayout(chart.layout, 1, 0, columns))}
+        {move('up', moveLayout(chart.layout, 0, -1, columns))}
+        {move('down', moveLayout(chart.layout, 0, 1, columns))}
+        {move('narrower', resizeLayout(chart.layout, -1, 0, columns))}
+        {move('wider', resizeLayout(chart.layout, 1, 0, columns))}
+        {move('shorter', resizeLayout(chart.layout, 0, -1, columns))}
+        {move('taller', resizeLayout(chart.layout, 0, 1, columns))}
       </div>
       <button type="button" onClick={onRemove}>{t('reportDesigner.removeChart', { title })}</button>
     </fieldset>
@@ -253,7 +257,7 @@ export default function DashboardDesigner() {
     const chart: DraftChart = {
       key, id: freeName(adding, draft.charts.map((c) => c.id)), type: 'bar', report: adding, title: String(report.definition.title ?? ''), titleZh: '',
       x: report.definition.dimensions?.[0]?.name ?? '', y: report.definition.measures?.[0]?.name ?? '', color: '', limit: '',
-      layout: nextPlace(draft.charts), rest: {},
+      layout: nextPlace(draft.charts, draft.columns / 2, 5, draft.columns), rest: {},
     }
     set({ ...draft, charts: [...draft.charts, chart] })
     setSelected(key)
@@ -292,6 +296,15 @@ export default function DashboardDesigner() {
               <div className="rd-prop"><label htmlFor="dd-title-zh">{t('reportDesigner.titleZh')}</label>
                 <input id="dd-title-zh" lang="zh-CN" value={draft.titleZh} onChange={(e) => set({ ...draft, titleZh: e.target.value })} /></div>
             </div>
+            <div className="rd-prop">
+              <label htmlFor="dd-columns">{t('reportDesigner.columns')}</label>
+              <select id="dd-columns" value={draft.columns} aria-describedby="dd-columns-hint"
+                onChange={(e) => set(regrid(draft, Number(e.target.value) as Columns))}>
+                <option value={12}>12</option>
+                <option value={24}>24</option>
+              </select>
+              <p id="dd-columns-hint" className="muted rd-hint">{t('reportDesigner.columnsHint')}</p>
+            </div>
             <div className="row rd-add">
               <label htmlFor="dd-add-report">{t('reportDesigner.addChartOf')}</label>
               <select id="dd-add-report" value={adding} onChange={(e) => setAdding(e.target.value)}>
@@ -302,7 +315,7 @@ export default function DashboardDesigner() {
             </div>
           </fieldset>
           {draft.charts.map((c, i) => (selected === null || selected === c.key || draft.charts.length <= 2) && (
-            <ChartEditor key={c.key} chart={c} index={i} problems={problems}
+            <ChartEditor key={c.key} chart={c} index={i} problems={problems} columns={draft.columns}
               onChange={(patch) => set({ ...draft, charts: draft.charts.map((x) => (x.key === c.key ? { ...x, ...patch } : x)) })}
               onRemove={() => { set({ ...draft, charts: draft.charts.filter((x) => x.key !== c.key) }); setSelected(null) }} />
           ))}
@@ -310,8 +323,11 @@ export default function DashboardDesigner() {
         <section aria-labelledby="dd-grid-title">
           <h3 id="dd-grid-title">{t('reportDesigner.grid')}</h3>
           {draft.charts.length === 0 && <p className="muted">{t('reportDesigner.noCharts')}</p>}
-          <div className="dd-grid" ref={grid} style={{ gridTemplateRows: `repeat(${rows}, 56px)` }}>
-            {draft.charts.map((c) => <ChartCell key={c.key} chart={c} selected={selected === c.key} grid={grid}
+          <div className="dd-grid" ref={grid} data-columns={draft.columns} style={{
+            gridTemplateRows: `repeat(${rows}, 56px)`, gridTemplateColumns: `repeat(${draft.columns}, minmax(0, 1fr))`,
+            backgroundSize: `calc(100% / ${draft.columns}) 100%`,
+          }}>
+            {draft.charts.map((c) => <ChartCell key={c.key} chart={c} selected={selected === c.key} grid={grid} columns={draft.columns}
               onSelect={() => setSelected(selected === c.key ? null : c.key)}
               onLayout={(layout) => set({ ...draft, charts: draft.charts.map((x) => (x.key === c.key ? { ...x, layout } : x)) })} />)}
           </div>

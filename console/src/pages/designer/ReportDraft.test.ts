@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  clampLayout, emptyDraft, moveLayout, newDimension, nextPlace, placeChartProblem, placeProblem, problemsByControl, resizeLayout,
+  clampLayout, emptyDraft, gridColumns, regrid, moveLayout, newDimension, nextPlace, placeChartProblem, placeProblem, problemsByControl, resizeLayout,
   toDashDefinition, toDashDraft, toDefinition, toDraft, type Json,
 } from './ReportDraft'
 
@@ -121,5 +121,37 @@ describe('chart and title problems', () => {
     const draft = emptyDraft('work_order')
     expect(problemsByControl([{ path: 'chart.x', message: 'x' }, { path: 'title', message: 't' }], draft))
       .toEqual({ 'rd-chart-x': ['x'], 'rd-titleEn': ['t'] })
+  })
+})
+
+
+describe('the dashboard grid', () => {
+  const board = (columns: number | undefined, ...layouts: { x: number; w: number }[]) => ({
+    name: 'b', ...(columns ? { columns } : {}),
+    charts: layouts.map((l, i) => ({ id: `c${i}`, type: 'table', report: 'r', layout: { y: 0, h: 4, ...l } })),
+  })
+  it('is the dashboard page\'s grid: columns as written, else 12 when every chart fits, else 24', () => {
+    expect(gridColumns(board(undefined, { x: 0, w: 8 }, { x: 8, w: 4 }))).toBe(12)
+    expect(gridColumns(board(undefined, { x: 8, w: 6 }))).toBe(24)
+    expect(gridColumns(board(24, { x: 0, w: 6 }))).toBe(24)
+  })
+  it('keeps a 12-column dashboard on 12 columns through the draft, and writes the grid out', () => {
+    const draft = toDashDraft(board(undefined, { x: 8, w: 4 }))
+    expect(draft.columns).toBe(12)
+    expect(draft.charts[0].layout).toEqual({ x: 8, y: 0, w: 4, h: 4 })
+    const out = toDashDefinition(draft, 'b') as { columns?: number; charts: { layout: unknown }[] }
+    expect(out.columns).toBeUndefined() // the charts say it
+    expect((toDashDefinition(regrid(toDashDraft(board(undefined, { x: 0, w: 6 })), 24), 'b') as { columns?: number }).columns).toBe(24)
+    expect((toDashDefinition(toDashDraft(board(24, { x: 0, w: 6 })), 'b') as { columns?: number }).columns).toBe(24)
+    expect(out.charts[0].layout).toEqual({ x: 8, y: 0, w: 4, h: 4 })
+    expect(clampLayout({ x: 10, y: 0, w: 6, h: 4 }, 12)).toEqual({ x: 6, y: 0, w: 6, h: 4 })
+  })
+  it('scales every chart when the grid changes, so the picture stays the same', () => {
+    const draft = toDashDraft(board(undefined, { x: 0, w: 8 }, { x: 8, w: 4 }))
+    const fine = regrid(draft, 24)
+    expect(fine.columns).toBe(24)
+    expect(fine.charts.map((c) => [c.layout.x, c.layout.w])).toEqual([[0, 16], [16, 8]])
+    expect(regrid(fine, 12).charts.map((c) => [c.layout.x, c.layout.w])).toEqual([[0, 8], [8, 4]])
+    expect(regrid(draft, 12)).toBe(draft)
   })
 })

@@ -1,7 +1,7 @@
 // The report and dashboard designers' pure parts (issue 15): a report definition (chalicelib/reports/
 // definition.py) ↔ the designer's draft (every control a string, each list item with a stable key), a
 // server problem's path (`dimensions[0].field`) → the control it concerns, and a dashboard's charts on the
-// 24-column grid (chalicelib/reports/dashboard.py: Layout) moved and resized within its bounds.
+// dashboard's grid of 12 or 24 columns (chalicelib/reports/dashboard.py: Layout, columns) moved and resized within its bounds.
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 type Obj = { [key: string]: Json }
@@ -207,27 +207,50 @@ export interface DraftChart {
   key: string; id: string; type: ChartType; report: string; title: string; titleZh: string
   x: string; y: string; color: string; limit: string; layout: Layout; rest: Obj
 }
-export interface DashDraft { title: string; titleZh: string; charts: DraftChart[]; rest: Obj }
+export interface DashDraft { title: string; titleZh: string; columns: Columns; charts: DraftChart[]; rest: Obj }
+export type Columns = 12 | 24
 
-/** A layout kept on the grid: 1 ≤ w ≤ 24, x + w ≤ 24, 1 ≤ h ≤ 50, 0 ≤ y ≤ 1000. */
-export function clampLayout(l: Layout): Layout {
+/** A layout kept on a grid of `columns`: 1 ≤ w ≤ columns, x + w ≤ columns, 1 ≤ h ≤ 50, 0 ≤ y ≤ 1000. */
+export function clampLayout(l: Layout, columns: number = COLUMNS): Layout {
   const int = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, Math.round(Number.isFinite(v) ? v : lo)))
-  const w = int(l.w, 1, COLUMNS)
-  return { x: int(l.x, 0, COLUMNS - w), y: int(l.y, 0, 1000), w, h: int(l.h, 1, 50) }
+  const w = int(l.w, 1, columns)
+  return { x: int(l.x, 0, columns - w), y: int(l.y, 0, 1000), w, h: int(l.h, 1, 50) }
 }
 
-export const moveLayout = (l: Layout, dx: number, dy: number) => clampLayout({ ...l, x: l.x + dx, y: l.y + dy })
-export const resizeLayout = (l: Layout, dw: number, dh: number) => {
-  const w = Math.min(COLUMNS, Math.max(1, l.w + dw))
-  return clampLayout({ ...l, w, x: Math.min(l.x, COLUMNS - w), h: l.h + dh })
+export const moveLayout = (l: Layout, dx: number, dy: number, columns: number = COLUMNS) =>
+  clampLayout({ ...l, x: l.x + dx, y: l.y + dy }, columns)
+export const resizeLayout = (l: Layout, dw: number, dh: number, columns: number = COLUMNS) => {
+  const w = Math.min(columns, Math.max(1, l.w + dw))
+  return clampLayout({ ...l, w, x: Math.min(l.x, columns - w), h: l.h + dh }, columns)
+}
+
+/** The grid a dashboard is drawn on, as the server says (reports/dashboard.py grid_columns): its `columns`,
+ *  else 12 when every chart fits in 12, else 24. */
+export function gridColumns(definition: Obj): Columns {
+  if (definition.columns === 12 || definition.columns === 24) return definition.columns
+  const charts = (definition.charts as Obj[] | undefined) ?? []
+  const fits = charts.every((c) => { const l = (c.layout ?? {}) as unknown as Partial<Layout>; return (l.x ?? 0) + (l.w ?? 6) <= 12 })
+  return fits ? 12 : 24
+}
+
+/** The same picture on the other grid: every chart's x and w scaled (12 → 24 doubles them, 24 → 12 halves them). */
+export function regrid(draft: DashDraft, columns: Columns): DashDraft {
+  if (columns === draft.columns) return draft
+  const scale = columns / draft.columns
+  return {
+    ...draft, columns,
+    charts: draft.charts.map((c) => ({
+      ...c, layout: clampLayout({ ...c.layout, x: Math.floor(c.layout.x * scale), w: Math.max(1, Math.round(c.layout.w * scale)) }, columns),
+    })),
+  }
 }
 
 /** The first free place for a new chart of w × h: below every chart already placed. */
-export function nextPlace(charts: DraftChart[], w = 12, h = 5): Layout {
+export function nextPlace(charts: DraftChart[], w = 12, h = 5, columns: number = COLUMNS): Layout {
   const bottom = Math.max(0, ...charts.map((c) => c.layout.y + c.layout.h))
   const last = charts.filter((c) => c.layout.y + c.layout.h === bottom)
   const right = Math.max(0, ...last.map((c) => c.layout.x + c.layout.w))
-  if (charts.length && right + w <= COLUMNS) {
+  if (charts.length && right + w <= columns) {
     const row = Math.min(...last.map((c) => c.layout.y))
     return { x: right, y: row, w, h }
   }
@@ -235,15 +258,16 @@ export function nextPlace(charts: DraftChart[], w = 12, h = 5): Layout {
 }
 
 export function toDashDraft(definition: Obj): DashDraft {
+  const columns = gridColumns(definition)
   return {
-    title: str(definition.title), titleZh: zh(definition, 'title'),
+    title: str(definition.title), titleZh: zh(definition, 'title'), columns,
     charts: ((definition.charts as Obj[] | undefined) ?? []).map((c) => ({
       key: newKey('c'), id: str(c.id), type: (str(c.type) || 'bar') as ChartType, report: str(c.report), title: str(c.title), titleZh: zh(c, 'title'),
       x: str(c.x), y: str(c.y), color: str(c.color), limit: c.limit === undefined || c.limit === null ? '' : String(c.limit),
-      layout: clampLayout({ x: 0, y: 0, w: 6, h: 4, ...((c.layout as unknown as Partial<Layout>) ?? {}) }),
+      layout: clampLayout({ x: 0, y: 0, w: 6, h: 4, ...((c.layout as unknown as Partial<Layout>) ?? {}) }, columns),
       rest: without(c, ['id', 'type', 'report', 'title', 'x', 'y', 'color', 'limit', 'layout']),
     })),
-    rest: without(definition, ['name', 'title', 'charts']),
+    rest: without(definition, ['name', 'title', 'charts', 'columns']),
   }
 }
 
@@ -262,11 +286,13 @@ export function toDashDefinition(draft: DashDraft, name: string): Obj {
   if (draft.title.trim()) out.title = draft.title.trim()
   Object.assign(out, withTranslation({}, draft.rest, 'title', draft.titleZh))
   out.charts = draft.charts.map((c) => {
-    const node: Obj = { ...without(c.rest, ['translations']), id: c.id, report: c.report, ...chartBinding(c), layout: { ...clampLayout(c.layout) } }
+    const node: Obj = { ...without(c.rest, ['translations']), id: c.id, report: c.report, ...chartBinding(c), layout: { ...clampLayout(c.layout, draft.columns) } }
     if (c.title.trim()) node.title = c.title.trim()
     return withTranslation(node, c.rest, 'title', c.titleZh)
   })
   for (const [k, v] of Object.entries(draft.rest)) if (k !== 'translations' && !(k in out)) out[k] = v
+  // the grid, written when the charts alone would not say it (every chart within 12 columns of a 24-column grid)
+  if (gridColumns({ charts: out.charts }) !== draft.columns) out.columns = draft.columns
   return out
 }
 
