@@ -9,6 +9,7 @@ import {
   userList, withAssigneeKind, withKind, withOperator, type AssigneeKind, type Json, type RuleKind, type RuleStep,
 } from './WorkflowModel'
 import type { FormField } from './WorkflowStatePanel'
+import './WorkflowRuleEditors.css'
 
 const fieldLabelOf = (language: string) => (f: FormField) => f.translations?.[language]?.label || f.label || f.name
 

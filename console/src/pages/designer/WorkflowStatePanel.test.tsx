@@ -109,6 +109,16 @@ describe('the state panel', () => {
     expect((screen.getByLabelText('Assignee: users (comma-separated)') as HTMLInputElement).value).toBe('ann.lee, bo.chen,') // as typed
   })
 
+  it('an escalation notifies or reassigns by any assignee kind', async () => {
+    await i18n.changeLanguage('en')
+    const def = structuredClone(DEF)
+    def.States.Open.Deadlines = [{ Name: 'respond', Seconds: 3600, Escalate: [{ Notify: { Role: 'manager' } }] }]
+    const { last } = show('Open', def)
+    fireEvent.change(screen.getByLabelText('Escalation 1 of respond: who'), { target: { value: 'Field' } })
+    fireEvent.change(screen.getByLabelText('Escalation 1 of respond: user field'), { target: { value: 'engineer' } })
+    expect(last().States.Open.Deadlines[0].Escalate[0]).toEqual({ Notify: { Field: 'engineer' } })
+  })
+
   it('edits a chain approval: levels of any assignee kind, their order, separation of duties', async () => {
     await i18n.changeLanguage('en')
     const { last } = show('Sign')

@@ -248,8 +248,8 @@ export default function WorkflowStatePanel({ def, name, fields, problems, onChan
                       <option value="goto">{t('flowDesigner.goto')}</option>
                     </select></label>
                     {'Goto' in e ? target(e.Goto, t('flowDesigner.gotoOf', { n }), (v) => update((x) => { x.Deadlines[di].Escalate[ei] = { Goto: v } }))
-                      : <label>{t('flowDesigner.role')} <input value={(e.Notify ?? e.Reassign)?.Role ?? ''} placeholder={JSON.stringify(e.Notify ?? e.Reassign)}
-                        onChange={(ev) => update((x) => { x.Deadlines[di].Escalate[ei] = { [e.Notify ? 'Notify' : 'Reassign']: { Role: ev.target.value } } })} /></label>}
+                      : <AssigneeEditor rule={e.Notify ?? e.Reassign ?? { Role: '' }} what={t('flowDesigner.escalationOf', { n, deadline: d.Name })} roleLabel={t('flowDesigner.role')}
+                        fields={fields} onChange={(rule) => update((x) => { x.Deadlines[di].Escalate[ei] = { [e.Notify ? 'Notify' : 'Reassign']: rule } })} />}
                     <button type="button" onClick={() => update((x) => { x.Deadlines[di].Escalate.splice(ei, 1) })}>{t('flowDesigner.removeEscalation', { n })}</button>
                   </div>
                 )
