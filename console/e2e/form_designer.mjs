@@ -104,6 +104,7 @@ await walk('form_designer', summary, async (browser) => {
   if ((await field('Label (English)').inputValue()) !== 'Condition' || !(await props.getByLabel('Required', { exact: true }).isChecked())) fail('the label or required did not carry over')
   if (await field('Maximum length').count()) fail('a select still offers a maximum length')
   await item('condition').getByText('Single select').waitFor()
+  await accessible(page, 'form-designer-type-change-en')
   await options([['good', 'Good', '良好'], ['worn', 'Worn', '磨损'], ['broken', 'Broken', '损坏']])
   // a sub-table: its first column becomes the notes, a pass/fail select is added
   await page.getByRole('button', { name: 'Add Sub-table', exact: true }).click()
