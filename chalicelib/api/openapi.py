@@ -12,6 +12,7 @@ from ..services.definitions import DefinitionList, DefinitionVersions, Published
 from ..services.dispatch import BatchPlan, Candidates
 from ..services.drafts import ExpressionChecked
 from ..services.members import MemberIn, MemberList, MemberOut
+from ..services.migrations import MigrationJob, MigrationRequest
 from ..services.navigation import Navigation
 from ..services.notifications import MarkedRead, NotificationPage, NotificationPreferencesOut
 from ..services.records import Deleted, RecordChanged, RecordChangedRef, RecordOut, RecordPage, RecordRef
@@ -246,6 +247,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/forms/{form}/records"): RecordCreate,
     ("PATCH", "/forms/{form}/records/{record_id}"): RecordUpdate,
     ("POST", "/forms/{form}/records/{record_id}/actions/{action}"): ActionRequest,
+    ("POST", "/forms/{form}/migrations"): MigrationRequest,
     ("PUT", "/members/{user_id}"): MemberIn,
     ("POST", "/definitions/{kind}/{name}/versions"): "definition",
     ("PATCH", "/definitions/{kind}/{name}"): "merge-patch",
@@ -277,6 +279,8 @@ RESPONSE_TYPES: dict[tuple[str, str], tuple[str, str, Any]] = {
     ("GET", "/members"): ("200", "MemberList", MemberList),
     ("GET", "/forms/{form}/records/{record_id}/actions"): ("200", "ActionList", ActionList),
     ("POST", "/forms/{form}/records/{record_id}/actions/{action}"): ("200", "ActionTaken", ActionTaken),
+    ("POST", "/forms/{form}/migrations"): ("200", "MigrationJob", MigrationJob),
+    ("GET", "/forms/{form}/migrations/{job_id}"): ("200", "MigrationJob", MigrationJob),
     ("GET", "/tasks"): ("200", "TaskPage", TaskPage),
     ("GET", "/notifications"): ("200", "NotificationPage", NotificationPage),
     ("POST", "/notifications/read"): ("200", "MarkedRead", MarkedRead),

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import ExpressionError
 from .limits import MAX_CACHED_EXPRESSIONS
-from .nodes import Call, Field, Variable, children
+from .nodes import Call, Field, Literal, Variable, children
 
 # parser and evaluator are imported on first use: importing this package (e.g. for .patterns, which the
 # form field models need) stays cheap at Lambda cold start.
@@ -31,17 +31,19 @@ DEFAULT_VARIABLES = ("$user", "$now", "$today")
 class Expression:
     """A parsed expression: immutable, shared through the compile cache, safe to reuse."""
 
-    __slots__ = ("source", "field_roots", "variables", "functions", "_tree", "_first_positions", "_program")
+    __slots__ = ("source", "field_roots", "variables", "functions", "strings", "_tree", "_first_positions", "_program")
 
     def __init__(self, source: str, tree) -> None:
 
         positions: dict[str, int] = {}
-        functions = set()
+        functions, strings = set(), set()
         for node in _walk(tree):
             if isinstance(node, (Field, Variable)):
                 positions[node.name] = min(node.position, positions.get(node.name, node.position))
             elif isinstance(node, Call):
                 functions.add(node.name)
+            elif isinstance(node, Literal) and isinstance(node.value, str):
+                strings.add(node.value)
         self.source = source
         self._tree = tree
         self._program = None  # the tree compiled into closures (compiler.py), on the first evaluation
@@ -49,6 +51,7 @@ class Expression:
         self.field_roots = frozenset(name for name in positions if not name.startswith("$"))
         self.variables = frozenset(name for name in positions if name.startswith("$"))
         self.functions = frozenset(functions)  # the functions it calls, by name (e.g. whether it reads the clock)
+        self.strings = frozenset(strings)  # its text literals (e.g. the state names a `$state` test compares with)
 
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         """Decimal, str, bool, None, list or dict; lists/dicts taken from the context come back as-is."""

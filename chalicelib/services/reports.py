@@ -153,7 +153,7 @@ def process_stream(records: list[dict]) -> dict:
     batch = []
     for tenant, record_id, name, rv, report in changes:
         version, view = rows[(tenant, record_id)]
-        batch.append(store.Change(tenant, record_id, name, rv, version, _contribution(report, view),
+        batch.append(store.Change(tenant, record_id, name, rv, version, contribution_of(report, view),
                                   final=view is None or bool(view.get("deleted"))))
     written = store.apply_changes(batch, states) if batch else {}
     applied = sum(1 for n in written.values() if n)
@@ -182,7 +182,7 @@ def _targets(tenant: str, registry: dict | None) -> list[tuple[str, int, ReportD
     return targets
 
 
-def _contribution(report: ReportDefinition, view: dict | None):
+def contribution_of(report: ReportDefinition, view: dict | None):
     """record_contribution with an expression budget of its own per record (stream batches and backfill
     pages hold many): a record whose expressions run out of it counts in no group (logged), instead of
     stopping the batch (a stream batch that always fails would block its shard)."""
@@ -284,7 +284,7 @@ def advance_backfill(tenant: str, name: str, version: int, budget_seconds: float
         applied = 0
         for rec in records:
             applied += bool(store.apply_contribution(tenant, rec.id, name, version, rec.version,
-                                                     _contribution(report, _stored_view(rec)), states.get((rec.id, name, version)),
+                                                     contribution_of(report, stored_view(rec)), states.get((rec.id, name, version)),
                                                      known=True, final=rec.deleted))
         positions = {**job["positions"], shard: next_position}
         updated = {**job, "positions": positions, "processed": job["processed"] + len(records),
@@ -295,10 +295,29 @@ def advance_backfill(tenant: str, name: str, version: int, budget_seconds: float
     return _job_view(name, version, job, registry.get(name, {}))
 
 
-def _stored_view(rec) -> dict:
+def stored_view(rec) -> dict:
     """A stored record → what the engine reads (as _record_view makes it from a stream image)."""
     return {"data": rec.data, "deleted": rec.deleted, "workflow": rec.workflow, "created_at": rec.created_at,
             "updated_at": rec.updated_at, "id": rec.id, "number": rec.number}
+
+
+def maintained_over(tenant: str, form: str) -> list[tuple[str, int, ReportDefinition]]:
+    """(report, version, definition) per report over `form` whose aggregates the stream keeps: the version
+    views read (serving), else the one being built (what views will read). A report never built yet has
+    no numbers to change (its first view builds it from the records as they are then): not listed. Costs
+    one consistent GetItem (the registry) and each version's definition from the definitions cache (one
+    GetItem each when the process has not read it yet)."""
+    registry, _rev = store.get_registry(tenant)
+    out = []
+    for name, entry in sorted(registry.items()):
+        version = entry.get("serving") or entry.get("building")
+        if entry.get("form") != form or version is None:
+            continue
+        try:
+            out.append((name, version, definitions.version_of(tenant, "report", name, version)))
+        except NotFound:
+            continue
+    return out
 
 
 def _finish_backfill(tenant: str, name: str, version: int) -> None:
@@ -726,7 +745,7 @@ def preview(caller: Caller, name: str, body: Any) -> dict:
             break
     total: dict = {}
     for rec in records:
-        merge_into(total, record_contribution(report, _stored_view(rec)))
+        merge_into(total, record_contribution(report, stored_view(rec)))
     groups = [(json.loads(key), parts) for key, parts in total.items()]
     rows = finish(report, merge_groups(report, groups, _allow(caller, report)), limit=PREVIEW_ROWS)
     titles = _add_titles(caller, report, form, rows)

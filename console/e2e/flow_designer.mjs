@@ -5,7 +5,8 @@
 // new node (unreachable, its action leading nowhere) until it is connected — its edge to OnSite dragged
 // on the diagram, Travelling's "arrive" pointed at it in the keyboard table; Review (live records) is
 // renamed Triage; Save as new version; the impact's dry run counts the records in Review, mapped to
-// Triage; Publish with the mapping and wait for the migration job; then PartsCheck's first rule made a
+// Triage, and lists the report whose numbers they would rebuild; Publish with the mapping and wait for
+// the migration job; then PartsCheck's first rule made a
 // compound rule (And with a nested Not) in the panel's rule tree and saved. en, then zh-CN; axe-clean.
 import { accessible as axeCheck, fail, screenshot as shot, signIn, walk } from './lib.mjs'
 
@@ -88,6 +89,17 @@ await walk('flow_designer', summary, async (browser) => {
   if (summary.impact_review !== 2) fail(`records in Review: ${summary.impact_review}`)
   summary.impact_rows = await live.locator('tbody tr').allInnerTexts()
   await live.getByRole('rowheader', { name: 'Review (renamed Triage)' }).waitFor()
+  // ---- the reports whose numbers would be rebuilt (before publishing) -----------------------------------
+  // the shipped per-region-and-status report counts the two orders of Review under Triage; a report that
+  // reads the state but keeps its numbers (the backlog: Review and Triage are both open) is not listed.
+  const rebuilt = impact.getByRole('list', { name: 'Reports whose numbers would be rebuilt' })
+  const byStatus = rebuilt.getByRole('listitem').filter({ hasText: 'Work orders per region and status' })
+  summary.report_impact = await byStatus.getByTestId('report-impact-orders_by_region_status').innerText()
+  if (!summary.report_impact.startsWith('2 records would count elsewhere')) fail(`the report's line: ${summary.report_impact}`)
+  await byStatus.getByText(/^reads the state \(dimension status\): Review .*→ Triage .*\(2 records\)$/).waitFor()
+  summary.reports_listed = await rebuilt.locator(':scope > li').evaluateAll((items) => items.map((li) => li.dataset.report))
+  if (summary.reports_listed.includes('backlog_ageing')) fail(`listed: ${summary.reports_listed}`)
+  // ---- end of the reports part ----------------------------------------------------------------------------
   await accessible(page, 'flow-designer-impact-en')
   await impact.getByRole('button', { name: `Publish version ${summary.version} and move the records` }).click()
   const done = impact.getByText(/Migration done: (\d+) of (\d+) records moved/)

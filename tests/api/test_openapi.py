@@ -204,6 +204,22 @@ def flow_answers(api, conforms):
         assert conforms("GET", "/navigation", api.call("GET", "/navigation", **who))["forms"]
     uploads_answers(api, conforms)
     dispatch_answers(api, conforms)
+    migration_answers(api, conforms)
+
+
+def migration_answers(api, conforms):
+    """A migration's dry run (the impact, a report's line in it) and the job read again."""
+    from tests.api.helpers import MANAGER
+    assert api.call("GET", "/reports/orders_by_region_status", **MANAGER).status_code == 200  # built: the stream keeps it
+    wf = api.call("GET", "/definitions/workflow/work_order").json
+    body = api.call("GET", f"/definitions/workflow/work_order/versions/{wf['published']}").json["definition"]
+    renamed = json.loads(json.dumps(body).replace('"Review"', '"Triage"'))
+    version = api.call("POST", "/definitions/workflow/work_order/versions?publish=false", body=renamed).json["version"]
+    dry = conforms("POST", "/forms/{form}/migrations", api.call("POST", "/forms/work_order/migrations", body={
+        "workflow_version": version, "state_map": {"Review": "Triage"}, "dry_run": True}))
+    assert dry["reports"] and dry["reports"][0]["why"], dry
+    job = conforms("GET", "/forms/{form}/migrations/{job_id}", api.call("GET", f"/forms/work_order/migrations/{dry['id']}"))
+    assert job["counts"] == dry["counts"]
 
 
 def dispatch_answers(api, conforms):

@@ -4,7 +4,8 @@ dispatched (AwaitAcceptance), two left in Review. The admin opens the shipped wo
 designer, adds an Inspection task between Travelling and OnSite (one edge dragged on the diagram, one
 set in the keyboard table), sees the server's check on the new node until it is connected, renames
 Review (which holds live records) to Triage, saves a new version, reads its impact (the 2 records in
-Review, mapped to Triage), publishes with that mapping and waits for the migration job; then makes PartsCheck's first rule a
+Review, mapped to Triage; the per-region-and-status report, whose numbers those 2 would rebuild),
+publishes with that mapping and waits for the migration job; then makes PartsCheck's first rule a
 compound one (And with a nested Not) in the panel's rule tree and saves it; en and zh-CN,
 axe-clean. The API then holds what the page did. Needs the console built (CONSOLE_DIST or console/dist)."""
 from __future__ import annotations
@@ -33,6 +34,7 @@ def test_an_admin_designs_a_workflow_and_publishes_it_with_a_migration(tmp_path,
 
         summary = run_script("flow_designer.mjs", stack)
         assert summary["impact_review"] == 2, summary
+        assert summary["report_impact"].startswith("2 records") and "orders_by_region_status" in summary["reports_listed"], summary
         assert "unreachable" in summary["node_problem"] or "unknown state" in summary["node_problem"], summary
 
         head = call("GET", "/definitions/workflow/work_order", "admin")

@@ -1,11 +1,13 @@
 // Change impact before publishing: a dry run of the record migration onto the saved version (where
 // the live records of removed or renamed states would go, by the mapping picked here; who would miss
-// a required value; the timers that change; what the job read), then publishing with that mapping and
-// the migration job's progress until it is done.
+// a required value; the timers that change; the reports whose numbers would be rebuilt; what the job
+// read), then publishing with that mapping and the migration job's progress until it is done.
 import { useMutation, useQuery } from '@tanstack/react-query'
 import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { ApiError, get, post } from '../../lib/api'
+import ReportImpactList from './ReportImpactList'
+import type { ReportImpact } from './reportImpact'
 import { RESTING, labelOf, timerChanges, type WorkflowDef } from './WorkflowModel'
 
 interface Job {
@@ -15,6 +17,8 @@ interface Job {
   counts: Record<string, number>
   by_state: Record<string, Record<string, number>>
   problems: { record: string; number?: string; state?: string; kind: string; details?: { path?: string; message?: string }[] }[]
+  reports?: ReportImpact[]
+  reads?: { records: number; reports: number }
 }
 
 interface Props {
@@ -112,6 +116,8 @@ export default function WorkflowImpact({ name, base, baseVersion, saved, version
               {missing.map((p) => <li key={p.record}>{p.number ?? p.record}: {(p.details ?? []).map((d) => `${d.path} ${d.message}`).join('; ')}</li>)}
             </ul>
           )}
+          <ReportImpactList reports={report.reports} compared={report.reads?.reports}
+            stateLabel={(s) => (saved.States[s] ? `${s} (${label(saved, s)})` : base.States[s] ? `${s} (${label(base, s)})` : s)} />
         </>
       )}
       <h4>{t('flowDesigner.timers')}</h4>
