@@ -64,7 +64,9 @@ class FormDefinition(Translatable, BaseModel):
     description: str = Field(default="", max_length=4000)
     title_field: str | None = None
     fields: list[FormField] = Field(min_length=1, max_length=200)
-    indexes: list[str] = Field(default_factory=list, max_length=MAX_INDEXES)
+    indexes: list[str] = Field(default_factory=list, max_length=MAX_INDEXES, description=(
+        "fields records can be filtered by in lists (?filter.<field>=value); once published, an index keeps "
+        "its place: new ones are appended"), json_schema_extra={"x-indexable-types": sorted(INDEXABLE_TYPES)})
     storage: StorageOptions = Field(default_factory=StorageOptions)
     permissions: FormPermissions = Field(default_factory=FormPermissions)
 

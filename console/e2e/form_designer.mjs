@@ -164,6 +164,18 @@ await walk('form_designer', summary, async (browser) => {
   await preview.getByText('Checklist').first().waitFor()
   await accessible(page, 'form-designer-new-en')
 
+  // the form's settings: lists filterable by serial number and by condition (the form's indexes)
+  await page.getByRole('button', { name: 'Form settings' }).click()
+  const filterable = page.getByLabel('Filter lists by')
+  await filterable.selectOption({ label: 'Serial number' })
+  await page.getByRole('button', { name: 'Add filterable field' }).click()
+  await filterable.selectOption({ label: 'Condition' })
+  await page.getByRole('button', { name: 'Add filterable field' }).click()
+  summary.filterable = await page.locator('.fd-indexes li').evaluateAll((items) => items.map((li) => li.dataset.index))
+  if (summary.filterable.join() !== 'serial,condition') fail(`filterable fields: ${summary.filterable}`)
+  await page.locator('.fd-status', { hasText: 'no problems' }).waitFor()
+  await accessible(page, 'form-designer-settings-en')
+
   await page.getByRole('button', { name: 'Save as new version' }).click()
   await page.locator('.fd-status', { hasText: 'Saved as version 1' }).waitFor()
   const changes = page.locator('.fd-changes')

@@ -50,6 +50,11 @@ def test_an_admin_designs_publishes_and_changes_forms(tmp_path, browser_ready):
             "checklist": [{"result": "pass", "notes": "valve ok"}, {"result": "fail", "notes": "seal worn"}]}})
         stored = localstack.call(stack, "GET", f"/forms/equipment_check/records/{record['id']}", "admin")
         assert stored["data"]["pressure"] == 7 and [r["result"] for r in stored["data"]["checklist"]] == ["pass", "fail"]
+        # the filterable fields set in the form's settings: the list filters by them
+        assert form["indexes"] == summary["filterable"] == ["serial", "condition"]
+        worn = localstack.call(stack, "GET", "/forms/equipment_check/records?filter.condition=worn", "admin")
+        assert [r["id"] for r in worn["items"]] == [record["id"]]
+        assert localstack.call(stack, "GET", "/forms/equipment_check/records?filter.condition=good", "admin")["items"] == []
 
         # the work order: version 2 saved with the one label changed, not published
         work_order = localstack.call(stack, "GET", "/definitions/form/work_order", "admin")

@@ -14,8 +14,9 @@ import { ApiError, get, post, type Problem } from '../../lib/api'
 import { useNavigation } from '../../lib/queries'
 import FieldProperties, { Problems, useDebounced } from './FieldProperties'
 import {
-  describePath, fieldTypes, findField, moveItem, newField, newKey, pathParts, placeProblems, removeField, textOf, toDefinition, toDraft,
-  updateField, withKey, withText, type Draft, type DraftField, type Json, type Language, type Placed,
+  describePath, fieldTypes, findField, indexCandidates, indexableTypes, indexesOf, moveItem, newField, newKey, pathParts, placeProblems,
+  removeField, textOf, toDefinition, toDraft, updateField, withIndex, withKey, withoutIndex, withText, type Draft, type DraftField, type Json,
+  type Language, type Placed,
 } from './formDraft'
 import './FormDesigner.css'
 
@@ -132,14 +133,21 @@ function Canvas({ children, empty }: { children: ReactNode; empty: boolean }) {
   )
 }
 
-function FormSettings({ draft, isNew, name, setName, problems, onChange, language }: {
+function FormSettings({ draft, isNew, name, setName, problems, onChange, language, indexable, publishedIndexes }: {
   draft: Draft; isNew: boolean; name: string; setName: (n: string) => void; problems: Placed[]
-  onChange: (form: Record<string, Json>) => void; language: Language
+  onChange: (form: Record<string, Json>) => void; language: Language; indexable: string[]; publishedIndexes: string[]
 }) {
   const { t } = useTranslation()
   const form = draft.form
   const at = (prop: string) => problems.filter((p) => p.key === null && p.prop === prop)
-  const kept = Object.keys(form).filter((k) => !['name', 'title', 'description', 'translations', 'title_field', 'fields'].includes(k))
+  const kept = Object.keys(form).filter((k) => !['name', 'title', 'description', 'translations', 'title_field', 'fields', 'indexes'].includes(k))
+  const [adding, setAdding] = useState('')
+  const indexes = indexesOf(form)
+  const candidates = indexCandidates(draft, indexable)
+  const fieldLabel = (fieldName: string) => {
+    const f = draft.fields.find((x) => x.field.name === fieldName)
+    return f ? label(f, language) : fieldName
+  }
   const input = (id: string, text: string, value: string, change: (v: string) => void, own: Placed[], extra: Record<string, Json> = {}) => (
     <div className="fd-prop">
       <label htmlFor={id}>{text}</label>
@@ -164,7 +172,34 @@ function FormSettings({ draft, isNew, name, setName, problems, onChange, languag
         </select>
         <Problems id="fd-form-title-field-problem" problems={at('title_field')} />
       </div>
-      <Problems id="fd-form-problems" problems={problems.filter((p) => p.key === null && !['name', 'title', 'translations', 'description', 'title_field'].includes(p.prop ?? ''))} />
+      <fieldset className="fd-indexes" aria-describedby="fd-indexes-hint">
+        <legend>{t('formDesigner.indexes')}</legend>
+        <p id="fd-indexes-hint" className="muted">{t('formDesigner.indexesHint', { max: 12 })}</p>
+        {indexes.length > 0 && (
+          <ol>
+            {indexes.map((n) => (
+              <li key={n} data-index={n}>
+                {fieldLabel(n)} <code>{n}</code>
+                {publishedIndexes.includes(n)
+                  ? <span className="muted"> — {t('formDesigner.indexPublished')}</span>
+                  : <> <button type="button" onClick={() => onChange(withoutIndex(form, n, publishedIndexes))}
+                    aria-label={t('formDesigner.indexRemove', { field: fieldLabel(n) })}>{t('formDesigner.indexRemoveShort')}</button></>}
+              </li>
+            ))}
+          </ol>
+        )}
+        <div className="row">
+          <label htmlFor="fd-index-add">{t('formDesigner.indexAdd')}</label>
+          <select id="fd-index-add" value={adding} onChange={(e) => setAdding(e.target.value)}>
+            <option value="">—</option>
+            {candidates.map((f) => <option key={f.key} value={String(f.field.name)}>{label(f, language)}</option>)}
+          </select>
+          <button type="button" disabled={!adding || indexes.length >= 12}
+            onClick={() => { onChange(withIndex(form, adding)); setAdding('') }}>{t('formDesigner.indexAddButton')}</button>
+        </div>
+        <Problems id="fd-indexes-problem" problems={problems.filter((p) => p.key === null && p.prop === 'indexes')} />
+      </fieldset>
+      <Problems id="fd-form-problems" problems={problems.filter((p) => p.key === null && !['name', 'title', 'translations', 'description', 'title_field', 'indexes'].includes(p.prop ?? ''))} />
       {kept.length > 0 && <p className="muted">{t('formDesigner.kept', { keys: kept.join(', ') })}</p>}
     </div>
   )
@@ -452,6 +487,7 @@ function FormDesigner({ onCreated }: { onCreated: (name: string) => void }) {
               onReplace={(next) => edit(updateField(draft, chosen.field.key, () => next))} />
           ) : (
             <FormSettings draft={draft} isNew={isNew && !created} name={name} setName={setName} problems={problems} language={language}
+              indexable={indexableTypes(served.data)} publishedIndexes={indexesOf(publishedBody.data?.definition ?? {})}
               onChange={(form) => edit({ ...draft, form })} />
           )}
         </section>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
+  indexCandidates, indexableTypes, withIndex, withoutIndex,
   changeType, describePath, fieldTypes, FIELD_TYPES, findField, moveItem, newField, pathParts, placeProblems, positionOf,
   removeField, targetOf, textOf, toDefinition, toDraft, updateField, withKey, withText,
 } from './formDraft'
@@ -168,5 +169,28 @@ describe('a field changes its type after it was placed', () => {
     const item = { key: 'k', field: { name: 'a', type: 'text', label: 'A', required: true, unique: true, max_length: 5 } }
     expect(changeType(item, 'email', {})).toEqual({ item: { key: 'k', field: { name: 'a', type: 'email', label: 'A', required: true } }, dropped: ['unique', 'max_length'] })
     expect(changeType(item, 'text', settings).item).toBe(item)
+  })
+})
+
+describe('filterable fields', () => {
+  const draft = toDraft({
+    name: 'f', title: 'F', indexes: ['status'],
+    fields: [{ name: 'status', type: 'select' }, { name: 'notes', type: 'textarea' }, { name: 'due', type: 'date' }, { name: 'who', type: 'user' }],
+  })
+  it('reads the indexable types from the served schema', () => {
+    expect(indexableTypes({ properties: { indexes: { 'x-indexable-types': ['date', 'select', 7] } } })).toEqual(['date', 'select'])
+    expect(indexableTypes(undefined)).toEqual([])
+  })
+  it('offers the top-level fields of indexable types not indexed yet, and appends', () => {
+    const offered = indexCandidates(draft, ['select', 'date', 'user'])
+    expect(offered.map((f) => f.field.name)).toEqual(['due', 'who'])
+    expect(withIndex(draft.form, 'due').indexes).toEqual(['status', 'due'])
+    expect(withIndex(draft.form, 'status')).toBe(draft.form)
+  })
+  it('keeps a published index and drops a new one (the key too when none is left)', () => {
+    const two = withIndex(draft.form, 'due')
+    expect(withoutIndex(two, 'status', ['status'])).toBe(two)
+    expect(withoutIndex(two, 'due', ['status']).indexes).toEqual(['status'])
+    expect('indexes' in withoutIndex(draft.form, 'status', [])).toBe(false)
   })
 })

@@ -273,3 +273,30 @@ export function describePath(path: string, definition: Record<string, Json> | un
   }
   return words.filter((w) => w !== 'fields' || words.length === 1).join(' · ') || '/'
 }
+
+// --- filterable fields (the form's `indexes`) ------------------------------------------------------------
+/** The field types the server indexes (the served schema's `indexes` x-indexable-types). */
+export function indexableTypes(schema: Json | undefined): string[] {
+  const types = schema?.properties?.indexes?.['x-indexable-types']
+  return Array.isArray(types) ? types.filter((t): t is string => typeof t === 'string') : []
+}
+
+export const indexesOf = (form: Record<string, Json>): string[] =>
+  Array.isArray(form.indexes) ? form.indexes.filter((n): n is string => typeof n === 'string') : []
+
+/** The top-level fields a list could be filtered by that are not yet (in field order). */
+export function indexCandidates(draft: Draft, indexable: string[]): DraftField[] {
+  const taken = new Set(indexesOf(draft.form))
+  return draft.fields.filter((f) => indexable.includes(String(f.field.type)) && !taken.has(String(f.field.name)))
+}
+
+/** The form with `name` appended to its indexes (a published index keeps its place: new ones go last). */
+export const withIndex = (form: Record<string, Json>, name: string): Record<string, Json> =>
+  indexesOf(form).includes(name) ? form : { ...form, indexes: [...indexesOf(form), name] }
+
+/** The form without the index on `name`; an index the published version has stays (the server keeps them). */
+export function withoutIndex(form: Record<string, Json>, name: string, published: string[]): Record<string, Json> {
+  if (published.includes(name)) return form
+  const left = indexesOf(form).filter((n) => n !== name)
+  return withKey(form, 'indexes', left.length ? left : undefined)
+}
