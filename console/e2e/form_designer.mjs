@@ -214,7 +214,16 @@ await walk('form_designer', summary, async (browser) => {
   await diff.first().waitFor()
   summary.work_order_diff = await diff.evaluateAll((items) => items.map((li) => ({ op: li.dataset.op, path: li.dataset.path, text: li.innerText })))
   if (summary.work_order_diff.length !== 1 || !summary.work_order_diff[0].text.includes('紧急程度')) fail(`the work order's changes: ${JSON.stringify(summary.work_order_diff)}`)
-  if (!(await page.getByRole('button', { name: '发布版本 2' }).isEnabled())) fail('publishing version 2 is not offered')
+  if (!(await page.getByRole('button', { name: '发布版本 2', exact: true }).isEnabled())) fail('publishing version 2 is not offered')
+  // the change impact on the live orders before publishing: a dry run, nothing written
+  await page.getByRole('button', { name: '查看影响（试运行）' }).click()
+  await page.getByRole('status').filter({ hasText: '试运行完成：未写入任何数据。' }).waitFor()
+  summary.form_impact = {
+    moved: Number(await page.getByTestId('form-impact-moved').innerText()),
+    needs_values: Number(await page.getByTestId('form-impact-needs-values').innerText()),
+    reports: await page.locator('.fd-impact').getByText('没有报表的数字会变化').count(),
+  }
+  if (!(await page.getByRole('button', { name: '发布版本 2 并迁移记录' }).isEnabled())) fail('publish and move is not offered')
   await accessible(page, 'form-designer-diff-zh')
   await shot(page, 'form-designer-diff-zh')
   summary.seconds = Math.round((Date.now() - started) / 1000)

@@ -19,6 +19,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
 def test_an_admin_designs_publishes_and_changes_forms(tmp_path, browser_ready):
     with localstack.running(tmp_path) as stack:
+        # two live work orders, for the work order's change impact
+        customer = localstack.call(stack, "POST", "/forms/customer/records", "agent.li", {"data": {
+            "name": "Harbour Hotel", "phone": "13800138000", "region": "north"}})
+        for fault in ("The chiller is noisy", "No cooling"):
+            localstack.call(stack, "POST", "/forms/work_order/records", "agent.li", {"data": {
+                "customer": customer["id"], "fault_description": fault, "region": "north", "product_line": "hvac",
+                "priority": "high", "service_address": "1 Harbour Road, Shanghai"}})
         summary = run_script("form_designer.mjs", stack)
         head = localstack.call(stack, "GET", "/definitions/form/equipment_check", "admin")
         assert head["published"] == head["latest"] == 1
@@ -59,5 +66,10 @@ def test_an_admin_designs_publishes_and_changes_forms(tmp_path, browser_ready):
         # the work order: version 2 saved with the one label changed, not published
         work_order = localstack.call(stack, "GET", "/definitions/form/work_order", "admin")
         assert work_order["latest"] == 2 and work_order["published"] == 1
+        # its change impact was a dry run over the live orders: every one would move (a label changed: nothing
+        # newly required, no report's numbers), and none did
+        orders = localstack.call(stack, "GET", "/forms/work_order/records?limit=100", "admin")["items"]
+        assert summary["form_impact"] == {"moved": len(orders), "needs_values": 0, "reports": 1}, summary["form_impact"]
+        assert len(orders) == 2 and {o["form_version"] for o in orders} == {1}
         diff = localstack.call(stack, "GET", "/definitions/form/work_order/diff?from=1&to=2", "admin")
         assert diff["changes"] == [{"op": "replace", "path": "/fields/11/translations/zh-CN/label", "value": "紧急程度", "old_value": "优先级"}]

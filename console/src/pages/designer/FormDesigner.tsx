@@ -18,6 +18,7 @@ import {
   removeField, textOf, toDefinition, toDraft, updateField, withIndex, withKey, withoutIndex, withText, type Draft, type DraftField, type Json,
   type Language, type Placed,
 } from './formDraft'
+import FormImpact from './FormImpact'
 import './FormDesigner.css'
 
 // The form designer (issue 15): a service director builds or changes a form without writing JSON.
@@ -320,14 +321,15 @@ function FormDesigner({ onCreated }: { onCreated: (name: string) => void }) {
     },
     onError: (error) => setRefusal(error as ApiError),
   })
+  const published_ = (version: number | undefined) => {
+    setNotice(t('formDesigner.publishedVersion', { version }))
+    void queries.invalidateQueries({ queryKey: ['formDesigner', 'head', name] })
+    for (const key of [['definitions'], ['navigation'], ['schema', name]]) void queries.invalidateQueries({ queryKey: key })
+  }
   const publish = useMutation({
     mutationFn: () => post(`/definitions/form/${encodeURIComponent(name)}/versions/${latest}/publish`, {}),
     onMutate: () => setRefusal(null),
-    onSuccess: () => {
-      setNotice(t('formDesigner.publishedVersion', { version: latest }))
-      void queries.invalidateQueries({ queryKey: ['formDesigner', 'head', name] })
-      for (const key of [['definitions'], ['navigation'], ['schema', name]]) void queries.invalidateQueries({ queryKey: key })
-    },
+    onSuccess: () => published_(latest),
     onError: (error) => setRefusal(error as ApiError),
   })
 
@@ -530,6 +532,7 @@ function FormDesigner({ onCreated }: { onCreated: (name: string) => void }) {
                         </li>
                       ))}
                     </ul>
+                    {!dirty && <FormImpact key={latest} name={name} version={latest} published={published} onPublished={() => published_(latest)} />}
                   </>
                 )}
         </section>

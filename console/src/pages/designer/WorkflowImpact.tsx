@@ -2,24 +2,13 @@
 // the live records of removed or renamed states would go, by the mapping picked here; who would miss
 // a required value; the timers that change; the reports whose numbers would be rebuilt; what the job
 // read), then publishing with that mapping and the migration job's progress until it is done.
-import { useMutation, useQuery } from '@tanstack/react-query'
+import { useMutation } from '@tanstack/react-query'
 import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
-import { ApiError, get, post } from '../../lib/api'
+import { ApiError, post } from '../../lib/api'
+import { useMigrationJob as useJob, type MigrationJob as Job } from './migrationJob'
 import ReportImpactList from './ReportImpactList'
-import type { ReportImpact } from './reportImpact'
 import { RESTING, labelOf, timerChanges, type WorkflowDef } from './WorkflowModel'
-
-interface Job {
-  id: string
-  status: string
-  dry_run: boolean
-  counts: Record<string, number>
-  by_state: Record<string, Record<string, number>>
-  problems: { record: string; number?: string; state?: string; kind: string; details?: { path?: string; message?: string }[] }[]
-  reports?: ReportImpact[]
-  reads?: { records: number; reports: number }
-}
 
 interface Props {
   name: string
@@ -29,16 +18,6 @@ interface Props {
   version: number
   renames: Record<string, string>
   onPublished: () => void
-}
-
-function useJob(form: string, job: Job | undefined) {
-  return useQuery({
-    queryKey: ['migration', form, job?.id],
-    queryFn: () => get<Job>(`/forms/${encodeURIComponent(form)}/migrations/${job!.id}`),
-    enabled: !!job && job.status !== 'done',
-    initialData: job,
-    refetchInterval: (q) => (q.state.data?.status === 'done' ? false : 1000),
-  })
 }
 
 export default function WorkflowImpact({ name, base, baseVersion, saved, version, renames, onPublished }: Props) {
