@@ -83,6 +83,12 @@ _NOTES_ZH = [(re.compile(pattern), zh) for pattern, zh in (
     (r"the order requires (.+)", r"本单指定由 \1 处理"),
     (r"away from (.+) until (.+)", r"\1 至 \2 不在岗"),
     (r"(\d+(?:\.\d+)?) km away; at most (.+) km", r"距离 \1 公里；最远 \2 公里"),
+    # batch dispatch (dispatch.batch.plan, services.dispatch.batch)
+    (r"no engineers in region\(s\) (.*)", r"区域 \1 没有工程师"),
+    (r"its eligible engineers' free capacity went to other orders \(higher priority or lower total cost\)",
+     "合格工程师的余量已分给其他工单（优先级更高或总成本更低）"),
+    (r"the record has no workflow", "记录没有流程"),
+    (r"action '(.+)' is not available to you in state (.+)", r"在状态 \2 下您不能执行操作“\1”"),
 )]
 
 

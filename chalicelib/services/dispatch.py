@@ -276,6 +276,10 @@ def batch(caller: Caller, request: Any) -> BatchPlan:
                                   _guarded_capacity(policy, by_user[p.engineer]) if p.engineer in by_user else None))
         results[p.order_id] = outcome
     ordered = [results[i] for i in dict.fromkeys(request.record_ids or [r.id for r in records]) if i in results]
+    from ..dispatch.summary import note_in
+    for r in ordered:  # the reasons in the reader's language
+        if r.get("reason"):
+            r["reason"] = note_in(r["reason"], caller.language)
     counts: dict[str, int] = {}
     for r in ordered:
         counts[r["status"]] = counts.get(r["status"], 0) + 1

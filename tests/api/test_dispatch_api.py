@@ -192,6 +192,10 @@ def test_batch_assigns_globally_within_capacity_and_is_idempotent(flow_api, orde
     ids = [low["id"], urgent["id"], normal["id"], "01ARZ3NDEKTSV4RRFFQ69G5FAV"]
     planned = batch(flow_api, {"form": "work_order", "record_ids": ids, "dry_run": True})
     assert planned["summary"] == {"planned": 2, "unassigned": 1, "not_found": 1}
+    in_chinese = flow_api.call("POST", "/dispatch/batch", body={"form": "work_order", "record_ids": ids, "dry_run": True},
+                               headers={"Accept-Language": "zh-CN"}, **SUP).json["results"]
+    assert [r["reason"] for r in in_chinese if r["status"] == "unassigned"] == [
+        "合格工程师的余量已分给其他工单（优先级更高或总成本更低）"], in_chinese  # the reasons in the reader's language
     assert all(get(flow_api, i)["version"] == 1 for i in ids[:3])  # a dry run writes nothing
     done = batch(flow_api, {"form": "work_order", "record_ids": ids})
     results = {r["record_id"]: r for r in done["results"]}

@@ -16,6 +16,10 @@ MESSAGES = [
     "3 open orders; at most 3 at once", "excluded by the order (e.g. declined it before)",
     "the order requires eng.chen", "away from 2026-12-01 until 2026-12-09", "42.0 km away; at most 30 km",
     "no engineers to consider", "no eligible engineer among 4 (excluded by skill: 2, region: 1)",
+    # batch dispatch's reasons (dispatch.batch.plan, services.dispatch.batch)
+    "no engineers in region(s) north, east", "no engineers in region(s) ",
+    "its eligible engineers' free capacity went to other orders (higher priority or lower total cost)",
+    "the record has no workflow", "action 'assign' is not available to you in state Review",
 ]
 
 
