@@ -19,6 +19,7 @@ from ..services.records import Deleted, RecordChanged, RecordChangedRef, RecordO
 from ..services.sync import SyncAnswer
 from ..services.uploads import FileLink, UploadConfirmed, UploadConfirmedRef, UploadDeclared
 from ..services.workflow import ActionList, ActionTaken, TaskPage
+from ..services.workflow_dry_run import DryRun, DryRunRequest
 from .health import Health
 
 ERROR_STATUSES = {"400": "Bad input", "401": "No or bad token", "403": "Not allowed", "404": "Not found (in your tenant)",
@@ -247,6 +248,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/forms/{form}/records"): RecordCreate,
     ("PATCH", "/forms/{form}/records/{record_id}"): RecordUpdate,
     ("POST", "/forms/{form}/records/{record_id}/actions/{action}"): ActionRequest,
+    ("POST", "/workflows/{name}/dry-run"): DryRunRequest,
     ("POST", "/forms/{form}/migrations"): MigrationRequest,
     ("PUT", "/members/{user_id}"): MemberIn,
     ("POST", "/definitions/{kind}/{name}/versions"): "definition",
@@ -279,6 +281,7 @@ RESPONSE_TYPES: dict[tuple[str, str], tuple[str, str, Any]] = {
     ("GET", "/members"): ("200", "MemberList", MemberList),
     ("GET", "/forms/{form}/records/{record_id}/actions"): ("200", "ActionList", ActionList),
     ("POST", "/forms/{form}/records/{record_id}/actions/{action}"): ("200", "ActionTaken", ActionTaken),
+    ("POST", "/workflows/{name}/dry-run"): ("200", "DryRun", DryRun),
     ("POST", "/forms/{form}/migrations"): ("200", "MigrationJob", MigrationJob),
     ("GET", "/forms/{form}/migrations/{job_id}"): ("200", "MigrationJob", MigrationJob),
     ("GET", "/tasks"): ("200", "TaskPage", TaskPage),

@@ -1,11 +1,14 @@
 """Workflow routes: actions on a record (list, take, dry-run), history, incidents (a failed timer:
-list, retry, dismiss), events another system delivers to waiting records, the task inbox, diagram data; and the scheduled Lambda that fires due timers."""
+list, retry, dismiss), events another system delivers to waiting records, the task inbox, diagram data,
+the designer's dry run of an action on a record (on a draft, a stored or the published version); and
+the scheduled Lambda that fires due timers."""
 from chalice import Blueprint, Rate
 
 from ..errors import parse_count
 from .common import LazyModule, body_of, configure_once, handler, flag, query_params, route
 
 service = LazyModule("chalicelib.services.workflow")  # the workflow engine loads on first use (cold start)
+dry_runs = LazyModule("chalicelib.services.workflow_dry_run")
 
 bp = Blueprint(__name__)
 
@@ -35,6 +38,12 @@ def inbox(request, caller):
 def diagram(request, caller, name):
     version = query_params(request).get("version")
     return service.diagram(caller, name, parse_count(version, "query.version", minimum=1) if version is not None else None)
+
+
+@route(bp, "/workflows/{name}/dry-run", methods=["POST"])
+def workflow_dry_run(request, caller, name):
+    """What an action on a record would do on a workflow draft (or a stored version), nothing written"""
+    return dry_runs.dry_run(caller, name, body_of(request))
 
 
 @route(bp, "/forms/{form}/records/{record_id}/incidents", methods=["GET"])

@@ -370,6 +370,12 @@ def check_draft(caller: Caller, kind: str, name: str, raw: Any) -> DraftChecked:
     """An upload's checks — the kind's parser against the tenant's published definitions, and the
     published definitions that name it against the draft — without storing a version (a designer
     checks as the author types). Problems come back as data (`valid: false`), not as a 422."""
+    return checked_draft(caller, kind, name, raw)[1]
+
+
+def checked_draft(caller: Caller, kind: str, name: str, raw: Any, *, preview: bool = True) -> tuple[Any, DraftChecked]:
+    """(the parsed draft, or None when it has problems; the check's answer) — check_draft's work, for
+    whoever runs a draft too (a workflow's dry run on a record)."""
     from .dependencies import dependant_findings
     caller.require_admin("checking definitions")
     parser = _check_kind_and_name(kind, name)
@@ -379,12 +385,13 @@ def check_draft(caller: Caller, kind: str, name: str, raw: Any) -> DraftChecked:
         previous = _load_version(caller.tenant, kind, name, head.latest) if head is not None else None
         parsed, warnings = _split(parser(raw, previous, caller.tenant))
     except DefinitionError as exc:
-        return {"valid": False, "problems": list(exc.details or [{"path": "", "message": exc.message}]), "warnings": [],
-                "preview": None}
+        return None, {"valid": False, "problems": list(exc.details or [{"path": "", "message": exc.message}]),
+                      "warnings": [], "preview": None}
     version = (head.latest if head is not None else 0) + 1
     broken, more = dependant_findings(caller.tenant, kind, name, parsed, version)
-    return {"valid": not broken, "problems": broken, "warnings": list(warnings) + more,
-            "preview": _preview(caller, kind, name, parsed, version)}
+    return (None if broken else parsed), {
+        "valid": not broken, "problems": broken, "warnings": list(warnings) + more,
+        "preview": _preview(caller, kind, name, parsed, version) if preview else None}
 
 
 def _preview(caller: Caller, kind: str, name: str, parsed: Any, version: int) -> dict | None:

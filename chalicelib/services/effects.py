@@ -42,6 +42,13 @@ def step_effects(tenant: str, old, new, entry: dict) -> tuple[list[tuple], list[
     return ops, made
 
 
+def planned_notifications(old, new, entry: dict) -> list[dict]:
+    """The in-app notifications a step would send, as a dry run tells them: kind, recipient
+    (`user:…`/`role:…`), title, and at most MAX_TARGETS_PER_STEP of them, as the step sends."""
+    return [{"kind": kind, "to": target, "title": title}
+            for target, kind, title in _notifications(old, new, entry)[:MAX_TARGETS_PER_STEP]]
+
+
 def _notifications(old, new, entry: dict) -> list[tuple[str, str, str]]:
     """(target, kind, title) without repeats."""
     number = new.number or new.id

@@ -3,6 +3,7 @@ inbox, diagram data, and firing due timers. Every step is ONE transaction with t
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from typing_extensions import NotRequired, TypedDict
@@ -23,7 +24,7 @@ from .workflow_context import ServiceContext
 from . import records as _records  # the module (it imports this one): its RecordOut is read when a schema is built
 
 if TYPE_CHECKING:  # annotations only: the engine itself is imported where used (cold start)
-    from ..workflow import Instance, WorkflowDefinition
+    from ..workflow import Instance, Outcome, WorkflowDefinition
 
 log = logging.getLogger("aftersales.workflow")
 MAX_INBOX_PAGE = 100
@@ -129,14 +130,21 @@ def history_entry(kind: str, actor: str, *, action: str | None = None, from_stat
 
 
 def _load(caller: Caller, form_name: str, record_id: str):
+    rec, form, inst = load_running(caller, form_name, record_id)
+    return rec, form, inst, definitions.version_of(caller.tenant, "workflow", inst.workflow, inst.version)
+
+
+def load_running(caller: Caller, form_name: str, record_id: str):
+    """(record, its form version, its workflow instance) of a record the caller may read (404 as if
+    it did not exist otherwise, or when it has no workflow); read consistently."""
+    from ..workflow import Instance
     from .records import access_for, load_visible
     _published, published_form = definitions.published(caller.tenant, "form", form_name)
     rec = load_visible(access_for(caller, published_form), caller.tenant, form_name, record_id, consistent=True)
     if not rec.workflow:
         raise NotFound(f"{form_name} record {record_id} has no workflow")
     form = definitions.version_of(caller.tenant, "form", form_name, rec.form_version)
-    inst, wf = running(caller.tenant, rec)
-    return rec, form, inst, wf
+    return rec, form, Instance.from_dict(rec.workflow)
 
 
 def running(tenant: str, rec):
@@ -182,8 +190,6 @@ def act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, 
 
 def _act(caller: Caller, form_name: str, record_id: str, action: str, body: Any, *, dry_run: bool,
          op: tuple[str, str] | None, dispatched: dict[str, int] | None) -> ActionTaken:
-    from ..workflow import take_action
-    from .records import access_for, render_for
     _published, published_form = definitions.published(caller.tenant, "form", form_name)
     caller.require_any(published_form.permissions.read, f"reading {form_name} records")
     if not isinstance(body, dict):
@@ -209,33 +215,9 @@ def _act(caller: Caller, form_name: str, record_id: str, action: str, body: Any,
     if rec.version != expected:
         raise Conflict("record was changed by someone else", code="version_conflict",
                        details={"current_version": rec.version, "state": inst.state})
-    now = utc_now()
-    variables = {**caller.variables(now), **record_variables(rec)}
-    patch = body.get("data") or {}
-    data = rec.data
-    if patch:
-        access_for(caller, published_form).require_writable(patch, rec.data)
-        from .fieldwork import guard_managed
-        guard_managed(caller.tenant, form_name, patch)
-        with access_for(caller, published_form).hiding(rec.data, patch):
-            # rec.data was validated by this version (form = the record's version): an incremental check
-            validated = validate_record(form, patch, previous=rec.data, variables=variables, previous_checked=True)
-        # the state's edit rules judge what the action's data changes (an unchanged echo is no edit)
-        check_editable(caller, wf, inst, {k: patch[k] for k in patch if k in set(validated.changed_fields)},
-                       record_data=rec.data, comment=comment)
-        data = validated.data
-    ctx = ServiceContext(caller.tenant, form)
-    with access_for(caller, published_form).hiding(rec.data, patch):  # e.g. "missing: <hidden field>" stays unnamed
-        outcome = take_action(wf, inst, data, action, user_id=caller.user_id, roles=caller.roles,
-                              is_admin=ADMIN_ROLE in caller.roles, now=now, ctx=ctx, variables=variables,
-                              comment=comment, delegate_to=body.get("delegate_to"))
-    new, changed = _next_record(rec, form, outcome, now, caller.user_id)
-    entry = history_entry("action", caller.user_id, action=action, from_state=inst.state, outcome=outcome,
-                          changed=changed, comment=comment)
-    access = access_for(caller, published_form)
-    shown = render_for(access, new) if access.row_visible(new.data) else {"id": new.id, "version": new.version}
-    result = {"record": shown, "transition": {"from": inst.state, "to": outcome.instance.state,
-                                                      "path": outcome.path, "events": outcome.events}}
+    step = plan_action(caller, published_form, rec, form, inst, wf, action, patch=body.get("data") or {},
+                       comment=comment, delegate_to=delegate_to, now=utc_now())
+    outcome, new, entry, ctx, result = step.outcome, step.new, step.entry, step.ctx, step.result
     if dry_run:
         related_creates(caller.tenant, outcome.creates, new, numbered=False)  # validated as the real step would be
         return {**result, "dry_run": True}
@@ -258,6 +240,57 @@ def _act(caller: Caller, form_name: str, record_id: str, action: str, body: Any,
     if op:  # offline sync: applied once however often the operation is replayed
         plan.idempotency, plan.idempotency_scope, plan.idempotent_response = op, record_store.SYNC_SCOPE, result
     return record_store.update_record(new, expected, plan) or result
+
+
+@dataclass
+class PlannedStep:
+    """What an action on a record would do, nothing written: the engine's outcome, the record after it
+    (and which fields changed), its history entry, the engine's context (who dispatch chose) and the
+    answer the action route gives."""
+    outcome: Outcome
+    new: record_store.StoredRecord
+    changed: list[str]
+    entry: dict
+    ctx: ServiceContext
+    result: dict
+
+
+def plan_action(caller: Caller, published_form: FormDefinition, rec, form: FormDefinition, inst: Instance,
+                wf: WorkflowDefinition, action: str, *, patch: dict, comment: str, delegate_to: str | None,
+                now: str) -> PlannedStep:
+    """The step `caller` takes with `action` on `rec` (resting in `inst` of `wf`), planned: the action's
+    data checked as a write of the caller's (field grants, managed fields, the form, the state's edit
+    rules), then the pure engine's take_action. Raises what the action route answers (403 not yours,
+    409 not available now, 422 required fields or bad data); writes nothing. The action route writes
+    the plan; a dry run (services.workflow_dry_run, possibly on a draft `wf`) describes it."""
+    from ..workflow import take_action
+    from .records import access_for, render_for
+    variables = {**caller.variables(now), **record_variables(rec)}
+    data = rec.data
+    if patch:
+        access_for(caller, published_form).require_writable(patch, rec.data)
+        from .fieldwork import guard_managed
+        guard_managed(caller.tenant, rec.form, patch)
+        with access_for(caller, published_form).hiding(rec.data, patch):
+            # rec.data was validated by this version (form = the record's version): an incremental check
+            validated = validate_record(form, patch, previous=rec.data, variables=variables, previous_checked=True)
+        # the state's edit rules judge what the action's data changes (an unchanged echo is no edit)
+        check_editable(caller, wf, inst, {k: patch[k] for k in patch if k in set(validated.changed_fields)},
+                       record_data=rec.data, comment=comment)
+        data = validated.data
+    ctx = ServiceContext(caller.tenant, form)
+    with access_for(caller, published_form).hiding(rec.data, patch):  # e.g. "missing: <hidden field>" stays unnamed
+        outcome = take_action(wf, inst, data, action, user_id=caller.user_id, roles=caller.roles,
+                              is_admin=ADMIN_ROLE in caller.roles, now=now, ctx=ctx, variables=variables,
+                              comment=comment, delegate_to=delegate_to)
+    new, changed = _next_record(rec, form, outcome, now, caller.user_id)
+    entry = history_entry("action", caller.user_id, action=action, from_state=inst.state, outcome=outcome,
+                          changed=changed, comment=comment)
+    access = access_for(caller, published_form)
+    shown = render_for(access, new) if access.row_visible(new.data) else {"id": new.id, "version": new.version}
+    result = {"record": shown, "transition": {"from": inst.state, "to": outcome.instance.state,
+                                              "path": outcome.path, "events": outcome.events}}
+    return PlannedStep(outcome, new, changed, entry, ctx, result)
 
 
 def _next_record(rec, form: FormDefinition, outcome, now: str, actor: str):

@@ -127,3 +127,34 @@ def _instant(value: Any) -> datetime | None:
 def _compare(op: str, a: Any, b: Any) -> bool:
     return {"Equals": a == b, "LessThan": a < b, "GreaterThan": a > b,
             "LessThanEquals": a <= b, "GreaterThanEquals": a >= b}[op]
+
+
+_SYMBOLS = {"Equals": "==", "LessThan": "<", "GreaterThan": ">", "LessThanEquals": "<=", "GreaterThanEquals": ">="}
+
+
+def describe_rule(rule) -> str:
+    """A Choice rule as one line a designer reads (`parts_total > 2000 or warranty_status == "x"`);
+    a Condition is its own expression."""
+    import json
+    if rule.And is not None or rule.Or is not None:
+        parts = rule.And if rule.And is not None else rule.Or
+        joined = (" and " if rule.And is not None else " or ").join(
+            f"({describe_rule(r)})" if (r.And or r.Or) else describe_rule(r) for r in parts)
+        return joined
+    if rule.Not is not None:
+        return f"not ({describe_rule(rule.Not)})"
+    if rule.Condition is not None:
+        return rule.Condition
+    (operator, expected), = rule.comparisons.items()
+    name = rule.Variable[2:] if rule.Variable.startswith("$.") else rule.Variable
+    if operator == "IsPresent":
+        return f"{name} is {'present' if expected else 'absent'}"
+    if operator == "IsNull":
+        return f"{name} is {'empty' if expected else 'not empty'}"
+    if operator == "StringMatches":
+        return f"{name} matches {json.dumps(expected, ensure_ascii=False)}"
+    kind = next(k for k in ("String", "Numeric", "Boolean", "Timestamp") if operator.startswith(k))
+    symbol = _SYMBOLS.get(operator[len(kind):], operator)
+    shown = json.dumps(expected, ensure_ascii=False) if kind in ("String", "Timestamp") else (
+        str(expected).lower() if kind == "Boolean" else (f"{expected:g}" if isinstance(expected, float) else str(expected)))
+    return f"{name} {symbol} {shown}"

@@ -72,6 +72,7 @@ class Run:
             self.inst.timers = [t for t in self.inst.timers if t.state == "*" and name not in self._stop_at(t.name)]
             self.outcome.path.append(name)
             self.outcome.events.append({"type": "workflow.entered", "state": name})
+            self.outcome.trace.append({"state": name, "type": state.Type})
             following = self._on_enter(state)
             if following is None:
                 self.outcome.data = self.data
@@ -129,9 +130,11 @@ class Run:
                     self.inst.waits.append({"event": event, "key": key})
             return None
         if isinstance(state, ChoiceState):
-            for rule in state.Choices:
+            for i, rule in enumerate(state.Choices):
                 if evaluate_choice(rule, self.expr_context()):
+                    self.outcome.trace[-1]["choice"] = {"rule": i, "next": rule.Next}
                     return rule.Next
+            self.outcome.trace[-1]["choice"] = {"rule": None, "next": state.Default}
             if state.Default:
                 return state.Default
             return self._fail("States.NoChoiceMatched", f"no choice matched in {self.inst.state}")
@@ -185,6 +188,8 @@ class Run:
                         continue
                     catch = next((c for c in state.Catch if _matches(c.ErrorEquals, exc.error)), None)
                     self.outcome.events.append({"type": "workflow.step_failed", "error": exc.error, "cause": exc.cause})
+                    self.outcome.trace[-1]["caught"] = {"error": exc.error, "cause": exc.cause,
+                                                        "next": catch.Next if catch else None}
                     if catch:
                         return catch.Next
                     return self._fail(exc.error, exc.cause)

@@ -62,6 +62,10 @@ class Outcome:
     # a delegation to a user the rule names only by role: the service checks, in the write's
     # transaction, that the member holds one of these roles
     delegate_roles: list[str] = field(default_factory=list)
+    # how the step went, state by state, for a dry run to show (never stored): {"state", "type"} and,
+    # for a Choice, the rule that matched ({"choice": {"rule": i | None, "next"}}), for an Action whose
+    # step failed, {"caught": {"error", "cause", "next"}}
+    trace: list[dict] = field(default_factory=list)
 
     @property
     def transitions(self) -> int:

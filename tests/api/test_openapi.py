@@ -179,6 +179,12 @@ def flow_answers(api, conforms):
     act = "/forms/{form}/records/{record_id}/actions/{action}"
     tried = conforms("POST", act, api.call("POST", f"{base}/actions/auto_dispatch?dry_run=true", body={"version": 1}, **SUPERVISOR))
     assert tried["dry_run"] is True
+    designed = conforms("POST", "/workflows/{name}/dry-run", api.call("POST", "/workflows/work_order/dry-run", body={
+        "record_id": order["id"], "action": "auto_dispatch", "as_user": "sup.north"}))
+    assert designed["allowed"] and designed["path"] and designed["written"] is False
+    refused = conforms("POST", "/workflows/{name}/dry-run", api.call("POST", "/workflows/work_order/dry-run", body={
+        "record_id": order["id"], "action": "assign", "as_user": "sup.north"}))
+    assert refused["problems"][0]["path"] == "data.assigned_engineer"
     moved = conforms("POST", act, api.call("POST", f"{base}/actions/auto_dispatch", body={"version": 1}, **SUPERVISOR))
     assert moved["record"]["data"]["assigned_engineer"] == "eng.zhang"
     tasks = conforms("GET", "/tasks", api.call("GET", "/tasks", **ENGINEER))

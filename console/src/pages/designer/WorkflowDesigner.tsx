@@ -1,7 +1,8 @@
 // The workflow designer (/admin/workflows/:name): the published workflow as an editable diagram
 // (@xyflow/react, laid out by dagre), a palette, a side panel for the selected state, the server's
 // checks on the nodes and edges they concern (debounced as the author edits), a table of states and
-// transitions that edits the same definition by keyboard, Save as a new version, then its impact.
+// transitions that edits the same definition by keyboard, a dry run of an action on a chosen record
+// (WorkflowDryRun, on the draft), Save as a new version, then its impact.
 import { useQuery, useQueryClient } from '@tanstack/react-query'
 import {
   Background, Controls, Handle, MarkerType, Position, ReactFlow, applyEdgeChanges, applyNodeChanges,
@@ -14,6 +15,7 @@ import { Link, useParams } from 'react-router'
 import { ApiError, get, post, type Problem } from '../../lib/api'
 import './WorkflowDesigner.css'
 import WorkflowImpact from './WorkflowImpact'
+import WorkflowDryRun from './WorkflowDryRun'
 import {
   STATE_TYPES, addState, autoLayout, connect, deleteState, disconnect, freeName, labelOf, newState, newWorkflow,
   problemsByTarget, renameState, setTarget, transitions, type Json, type StateType, type Transition, type WorkflowDef,
@@ -340,6 +342,8 @@ export default function WorkflowDesigner() {
           </tbody>
         </table>
       </section>
+
+      {!fresh && <WorkflowDryRun name={name} def={def} fields={fields} titleField={form.data?.definition?.title_field} />}
 
       {saved && saved.version !== origin.version && (
         <WorkflowImpact key={saved.version} name={name} base={origin.definition} baseVersion={origin.version} saved={saved.def}
