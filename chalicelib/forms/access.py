@@ -40,7 +40,7 @@ class Access:
     def can(self, action: str) -> bool:
         return bool(self.roles_for(action))
 
-    def _admits(self, role: str, data: dict) -> bool:
+    def admits(self, role: str, data: dict) -> bool:
         rule = self.form.permissions.rows.get(role)
         if rule is None or role == ADMIN_ROLE:
             return True
@@ -51,7 +51,7 @@ class Access:
             return False  # a rule that cannot be evaluated on this record does not admit it
 
     def admitting_roles(self, action: str, data: dict) -> list[str]:
-        return [r for r in self.roles_for(action) if self._admits(r, data)]
+        return [r for r in self.roles_for(action) if self.admits(r, data)]
 
     def _hidden(self, role: str, grant) -> set[str]:
         """What `role` may not see: its grant's hidden fields and every computed field derived from one."""

@@ -172,7 +172,7 @@ def form_problems(report: ReportDefinition, form: Any) -> list[dict]:
 
 def grouped_fields(report: ReportDefinition) -> set[str]:
     """Form fields whose raw value is part of every group key (plain, unbucketed dimensions + scope)."""
-    return {d.field for d in report.dimensions if d.bucket is None and _is_name(d.field)} | set(report.scope)
+    return {d.field for d in report.dimensions if d.bucket is None and is_name(d.field)} | set(report.scope)
 
 
 def scope_problems(report: ReportDefinition, form: Any) -> list[dict]:
@@ -190,7 +190,7 @@ def scope_problems(report: ReportDefinition, form: Any) -> list[dict]:
     return problems
 
 
-def _is_name(source: str) -> bool:
+def is_name(source: str) -> bool:
     import re
     return re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", source) is not None
 

@@ -345,7 +345,7 @@ def _add_version(caller: Caller, kind: str, name: str, parser: Callable, raw: An
         # Compared with the newest version, not the published one: index slots and shards must
         # stay compatible with every version records may have been written under.
         previous = _load_version(caller.tenant, kind, name, head.latest)
-    parsed, warnings = _split(parser(raw, previous, caller.tenant))
+    parsed, warnings = split_warnings(parser(raw, previous, caller.tenant))
     warnings = warnings + _dependants(caller.tenant, kind, name, parsed, (head.latest if head else 0) + 1)
     canonical = json.dumps(parsed.model_dump(mode="json", exclude_defaults=False), sort_keys=True, separators=(",", ":"))
     checksum = hashlib.sha256(canonical.encode()).hexdigest()
@@ -383,7 +383,7 @@ def checked_draft(caller: Caller, kind: str, name: str, raw: Any, *, preview: bo
     try:
         raw, _text = _prepared(raw, name)
         previous = _load_version(caller.tenant, kind, name, head.latest) if head is not None else None
-        parsed, warnings = _split(parser(raw, previous, caller.tenant))
+        parsed, warnings = split_warnings(parser(raw, previous, caller.tenant))
     except DefinitionError as exc:
         return None, {"valid": False, "problems": list(exc.details or [{"path": "", "message": exc.message}]),
                       "warnings": [], "preview": None}
@@ -428,7 +428,7 @@ def _check_numbers(raw: Any) -> None:
         raise DefinitionError("definition has numbers that cannot be stored exactly", details=problems)
 
 
-def _split(result: Any) -> tuple[Any, list]:
+def split_warnings(result: Any) -> tuple[Any, list]:
     return result if isinstance(result, tuple) else (result, [])
 
 
@@ -443,7 +443,7 @@ def publish(caller: Caller, kind: str, name: str, version: int, migrate: Any = N
     parser = _check_kind_and_name(kind, name)
     stored = store.get_version(caller.tenant, kind, name, version)
     if stored is not None:  # re-checked now: what it names, and what names it, may have changed since its upload
-        parsed, _warnings = _split(parser(jsonutil.loads(stored.body), None, caller.tenant))
+        parsed, _warnings = split_warnings(parser(jsonutil.loads(stored.body), None, caller.tenant))
         _dependants(caller.tenant, kind, name, parsed, version)
     store.publish(caller.tenant, kind, name, version, utc_now(), caller.user_id)
     _forget_head(caller.tenant, kind, name)
@@ -556,7 +556,7 @@ def _remember(tenant: str, kind: str, name: str, version: int, body: str) -> Any
     with _lock:
         if key in _versions:
             return _versions[key]
-    parsed, _warnings = _split(PARSERS[kind](jsonutil.loads(body), None, None))
+    parsed, _warnings = split_warnings(PARSERS[kind](jsonutil.loads(body), None, None))
     with _lock:
         if len(_versions) > 2000:  # bounded: a warm Lambda serves many tenants
             _versions.clear()

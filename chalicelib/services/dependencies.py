@@ -30,8 +30,8 @@ _published = definitions.published_or_none
 
 def _lookup_sites(wf):
     """(path, LookupRule) of every assignee rule of the workflow, Fallbacks included."""
-    from ..workflow.checks import _rule_sites
-    sites = list(_rule_sites(wf)) + ([("Fallback", wf.Fallback, "fallback")] if wf.Fallback is not None else [])
+    from ..workflow.checks import rule_sites
+    sites = list(rule_sites(wf)) + ([("Fallback", wf.Fallback, "fallback")] if wf.Fallback is not None else [])
     for path, rule, _what in sites:
         while rule is not None:
             if rule.Lookup is not None:
@@ -217,7 +217,7 @@ def _findings(tenant: str, kind: str, raw: Any, candidates: dict | None) -> tupl
     standing in for the published versions they name."""
     token = definitions._candidates.set(candidates)
     try:
-        _parsed, warnings = definitions._split(definitions.PARSERS[kind](raw, None, tenant))
+        _parsed, warnings = definitions.split_warnings(definitions.PARSERS[kind](raw, None, tenant))
         return set(), {(w.get("path", ""), w.get("message", "")) for w in warnings}
     except DefinitionError as exc:
         return {(d.get("path", ""), d.get("message", "")) for d in exc.details or []} or {("", exc.message)}, set()

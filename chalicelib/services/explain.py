@@ -11,7 +11,7 @@ from .clock import utc_now
 
 
 def explain(caller: Caller, form_name: str, record_id: str, user_id: str | None) -> dict:
-    from .records import _load
+    from .records import read_record
     caller.require_admin("explaining permissions")
     if not user_id:
         from ..errors import BadRequest
@@ -20,7 +20,7 @@ def explain(caller: Caller, form_name: str, record_id: str, user_id: str | None)
     if member is None:
         raise NotFound(f"member {user_id} does not exist")
     _version, form = definitions.published(caller.tenant, "form", form_name)
-    rec = _load(caller.tenant, form_name, record_id)
+    rec = read_record(caller.tenant, form_name, record_id)
     subject = Caller(tenant=caller.tenant, user_id=user_id, roles=frozenset(member.roles) if member.active else frozenset(),
                      attributes=tuple(sorted((member.attributes or {}).items())))
     access = Access(form, subject.roles, subject.variables(utc_now()))
@@ -32,7 +32,7 @@ def explain(caller: Caller, form_name: str, record_id: str, user_id: str | None)
         rule = perms.rows.get(role)
         grant = perms.fields.get(role)
         per_role.append({"role": role, "grants": grants, "row_rule": rule,
-                         "row_admits": access._admits(role, rec.data) if grants else False,
+                         "row_admits": access.admits(role, rec.data) if grants else False,
                          "hidden": sorted(form.hidden_closure(grant.hidden)) if grant else [], "readonly": list(grant.readonly) if grant else []})
     result = {"user": user_id, "active": member.active, "roles": sorted(subject.roles),
               "attributes": member.attributes or {}, "record": record_id,

@@ -129,14 +129,14 @@ def commit(caller: Caller, rec, form, patch: dict, *, kind: str, action: str | N
                                   is_admin=ADMIN_ROLE in caller.roles, now=now,
                                   ctx=workflow.ServiceContext(caller.tenant, form), variables=variables, comment=comment)
     if outcome is not None:
-        new, changed = workflow._next_record(rec, form, outcome, now, caller.user_id)
+        new, changed = workflow.next_record(rec, form, outcome, now, caller.user_id)
     else:
         new = record_store.StoredRecord(**{**rec.__dict__, "data": data, "version": rec.version + 1,
                                            "updated_at": now, "updated_by": caller.user_id})
         changed = sorted(k for k in set(rec.data) | set(data) if rec.data.get(k) != data.get(k))
     entry = workflow.history_entry(kind, caller.user_id, action=action if outcome else None, from_state=from_state,
                                    outcome=outcome, changed=changed, comment=comment)
-    plan = workflow._plan_for(caller.tenant, form, rec, new, entry, creates=outcome.creates if outcome else None)
+    plan = workflow.plan_for(caller.tenant, form, rec, new, entry, creates=outcome.creates if outcome else None)
     plan.extra += list(extra)
     transition = {"from": from_state, "to": outcome.instance.state, "path": outcome.path} if outcome else None
     if op:
@@ -192,7 +192,7 @@ def _visit_result(access, new, transition, facts: dict) -> dict:
 
 # ---- spare parts ----------------------------------------------------------------------------
 
-def _quantity(raw: Any, path: str = "quantity") -> Decimal:
+def parse_quantity(raw: Any, path: str = "quantity") -> Decimal:
     try:
         value = Decimal(str(raw)) if isinstance(raw, (int, float, Decimal)) and not isinstance(raw, bool) else None
     except InvalidOperation:
@@ -235,7 +235,7 @@ def requisition(caller: Caller, form_name: str, record_id: str, body: Any, *, op
         return {"record": render_for(access, rec), "line_id": line_id, "replayed": True}
     _require_version(rec, body["version"])
     _require_line_editor(caller, form_name, rec, access, parts.lines_field)
-    quantity = _quantity(body.get("quantity"))
+    quantity = parse_quantity(body.get("quantity"))
     part_id = body.get("part")
     named = body.get("warehouse")
     # part and named warehouse in one BatchGetItem (deleted records drop out)
@@ -274,7 +274,7 @@ def return_part(caller: Caller, form_name: str, record_id: str, line_id: str, bo
     _require_line_editor(caller, form_name, rec, access, parts.lines_field)
     line = rows[index]
     on_line = Decimal(str(line[cols.quantity]))
-    quantity = _quantity(body["quantity"]) if body.get("quantity") is not None else on_line
+    quantity = parse_quantity(body["quantity"]) if body.get("quantity") is not None else on_line
     if quantity > on_line:
         raise ValidationFailed(f"only {on_line} on this line", details=[{"path": "quantity", "message": "more than the line holds"}])
     if quantity == on_line:

@@ -16,7 +16,7 @@ from ..storage import inventory as store
 from . import definitions
 from .caller import Caller
 from .clock import utc_now
-from .fieldwork import _quantity
+from .fieldwork import parse_quantity
 from .records import access_for, load_visible
 
 WAREHOUSE_FORM = "warehouse"
@@ -51,9 +51,9 @@ def move(caller: Caller, body: Any, idempotency_key: str | None) -> tuple[dict, 
         raise ValidationFailed("an adjustment needs a reason (at most 500 characters)", details=[{"path": "reason", "message": "required"}])
     raw = body.get("quantity")
     if kind == "adjustment" and isinstance(raw, (int, float, Decimal)) and not isinstance(raw, bool) and raw < 0:
-        delta = -_quantity(-raw)
+        delta = -parse_quantity(-raw)
     else:
-        delta = _quantity(raw)
+        delta = parse_quantity(raw)
     warehouse, part = body.get("warehouse"), body.get("part")
     _warehouse(caller, warehouse, "update", "warehouse")
     if not is_valid_id(part):

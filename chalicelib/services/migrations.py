@@ -264,7 +264,7 @@ def _one(caller: Caller, job: dict, rec, target, wf) -> tuple[str, Any, Any]:
         comment += f", workflow v{inst.version} → v{job['workflow_version']}"
     entry = workflow_service.history_entry("migrate", caller.user_id, from_state=inst.state if inst else None,
                                            outcome=outcome, changed=changed, comment=comment)
-    plan = workflow_service.write_plan(caller.tenant, target, rec, new, entry, notify=bool(job.get("notify")))
+    plan = workflow_service.plan_for(caller.tenant, target, rec, new, entry, notify=bool(job.get("notify")))
     try:
         record_store.update_record(new, rec.version, plan)
     except Conflict:

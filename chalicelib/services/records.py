@@ -129,12 +129,12 @@ def _workflow_view(instance: dict | None) -> WorkflowView | None:
             "approval": instance.get("approval"), "error": instance.get("error")}
 
 
-def _plan(form: FormDefinition, data: dict, tenant: str) -> store.WritePlan:
+def record_plan(form: FormDefinition, data: dict, tenant: str) -> store.WritePlan:
     return store.WritePlan(shards=form.storage.shards,
                            index_values={i + 1: data.get(name) for i, name in enumerate(form.indexes)})
 
 
-def _number_formatter(form: FormDefinition, now: str):
+def number_formatter(form: FormDefinition, now: str):
     field = form.auto_number_field
     if field is None:
         return None
@@ -190,7 +190,7 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
                              form=form_name, form_version=version, version=1,
                              data=final.data, created_at=now, created_by=caller.user_id, updated_at=now,
                              updated_by=caller.user_id, workflow=outcome.instance.to_dict() if outcome else None)
-    plan = _plan(form, final.data, caller.tenant)
+    plan = record_plan(form, final.data, caller.tenant)
     plan.unique_claims = dict(final.unique_values)
     creates = outcome.creates if outcome else []
     linked = {c["id"] for c in creates if c.get("id")}  # a CreateRecord's IdField: made in this transaction
@@ -206,7 +206,7 @@ def create(caller: Caller, form_name: str, body: Any, idempotency_key: str | Non
                 *workflow.related_creates(r.tenant, creates, r), *effect_ops]
     from . import effects
     plan.extra_for = _extra
-    numbering = _number_formatter(form, now)
+    numbering = number_formatter(form, now)
     if numbering:
         period, format_number, field_name = numbering
         plan.counter = (period, format_number)
@@ -302,7 +302,7 @@ def get(caller: Caller, form_name: str, record_id: str) -> RecordOut:
 def load_visible(access: Access, tenant: str, form_name: str, record_id: str, *, consistent: bool = False,
                  action: str = "read") -> store.StoredRecord:
     """The record if a row rule of the caller admits it; else 404, exactly as if it did not exist."""
-    rec = _load(tenant, form_name, record_id, consistent=consistent)
+    rec = read_record(tenant, form_name, record_id, consistent=consistent)
     if not access.row_visible(rec.data):
         raise NotFound(f"{form_name} record {record_id} does not exist")
     if action != "read" and not access.admitting_roles(action, rec.data):
@@ -311,7 +311,7 @@ def load_visible(access: Access, tenant: str, form_name: str, record_id: str, *,
     return rec
 
 
-def _load(tenant: str, form_name: str, record_id: str, *, consistent: bool = False) -> store.StoredRecord:
+def read_record(tenant: str, form_name: str, record_id: str, *, consistent: bool = False) -> store.StoredRecord:
     rec = store.get_record(tenant, record_id, consistent=consistent) if is_valid_id(record_id) else None
     if rec is None or rec.form != form_name or rec.deleted:
         raise NotFound(f"{form_name} record {record_id} does not exist")
@@ -329,7 +329,7 @@ def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: 
     expected = _expected_version(body, if_match)
     access = access_for(caller, published_form)
     can_read = access.can("read")
-    rec = _load(caller.tenant, form_name, record_id, consistent=True)
+    rec = read_record(caller.tenant, form_name, record_id, consistent=True)
     if can_read and not access.row_visible(rec.data) or not access.admitting_roles("update", rec.data):
         raise NotFound(f"{form_name} record {record_id} does not exist")
     if rec.version != expected:
@@ -367,7 +367,7 @@ def update(caller: Caller, form_name: str, record_id: str, body: Any, if_match: 
         entry["device"] = device
     if correction:
         entry["correction"] = True  # changed after the workflow finished, under the end state's edit rules
-    plan = workflow._plan_for(caller.tenant, form, rec, new, entry)
+    plan = workflow.plan_for(caller.tenant, form, rec, new, entry)
     plan.extra += list(extra)
     if not can_read or not access.row_visible(new.data):
         result = {"id": new.id, "version": new.version, "changed_fields": validated.changed_fields}
@@ -413,7 +413,7 @@ def delete(caller: Caller, form_name: str, record_id: str, if_match: str | None,
     if rec.workflow:  # a finished workflow keeps its outcome; a running one is cancelled
         status = "cancelled" if rec.workflow.get("status") == "running" else rec.workflow.get("status")
         gone.workflow = {**rec.workflow, "tasks": [], "timers": [], "waits": [], "status": status}
-    plan = _plan(form, rec.data, caller.tenant)
+    plan = record_plan(form, rec.data, caller.tenant)
     # Releasing unique values lets a new record reuse them; the old record keeps its data for audit.
     plan.unique_releases = {f.name: f.unique_key(rec.data[f.name]) for f in form.fields
                             if f.unique and rec.data.get(f.name) is not None}

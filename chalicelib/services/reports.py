@@ -580,8 +580,8 @@ MAX_TITLES = 500  # distinct linked values resolved per dimension and view
 
 def _dimension_field(report: ReportDefinition, form: Any, dim) -> Any:
     """The form field a plain, unbucketed dimension reads (a sub-table line's own field first), or None."""
-    from ..reports.definition import _is_name
-    if dim.bucket is not None or not _is_name(dim.field):
+    from ..reports.definition import is_name
+    if dim.bucket is not None or not is_name(dim.field):
         return None
     if report.rows is not None:
         table = form.fields_by_name.get(report.rows)

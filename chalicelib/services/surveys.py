@@ -118,17 +118,17 @@ def _workflow_step(tenant: str, claims: dict, survey, answers: dict) -> dict | N
         data = validate_record(form, patch, previous=rec.data, system=True, record=rec).data
         try:
             outcome = take_action(wf, inst, data, survey.action, user_id="customer", roles=(), is_admin=True, now=now,
-                                  ctx=ServiceContext(tenant, form), variables={**workflow._variables(None, now), **record_variables(rec)})
+                                  ctx=ServiceContext(tenant, form), variables={**workflow.actor_variables(None, now), **record_variables(rec)})
         except AppError as exc:  # the action is not available (e.g. its condition): record the answer only
             import logging
             logging.getLogger("aftersales.surveys").warning(
                 "survey answer took no workflow step", extra={"tenant": tenant, "record_id": rec.id,
                                                               "action": survey.action, "code": exc.code, "reason": exc.message})
             return None
-        new, changed = workflow._next_record(rec, form, outcome, now, "customer")
+        new, changed = workflow.next_record(rec, form, outcome, now, "customer")
         entry = workflow.history_entry("action", "customer", action=survey.action, from_state=inst.state, outcome=outcome,
                                        changed=changed, comment="satisfaction survey answered")
-        plan = workflow._plan_for(tenant, form, rec, new, entry, creates=outcome.creates)
+        plan = workflow.plan_for(tenant, form, rec, new, entry, creates=outcome.creates)
         plan.extra.append(outbox.answer_put(tenant, claims["survey_id"], rec.id, now))
         try:
             record_store.update_record(new, rec.version, plan)

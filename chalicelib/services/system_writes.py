@@ -44,7 +44,7 @@ def write(tenant: str, record_id: str, build: Callable, *, actor: str, form_name
                                            "updated_at": now, "updated_by": actor})
         changed = sorted(k for k in set(rec.data) | set(data) if rec.data.get(k) != data.get(k))
         entry = {**workflow.history_entry(entry_fields.pop("kind", "update"), actor, changed=changed), **entry_fields}
-        plan = workflow._plan_for(tenant, form, rec, new, entry)
+        plan = workflow.plan_for(tenant, form, rec, new, entry)
         plan.extra += extra
         if idempotency:
             plan.idempotency_scope, key, request_hash = idempotency

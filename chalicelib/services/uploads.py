@@ -237,7 +237,7 @@ def confirm(caller: Caller, form_name: str, record_id: str, upload_id: str, body
             new.workflow = rearmed.to_dict()
     entry = workflow.history_entry("update", caller.user_id, changed=validated.changed_fields,
                                    comment=f"attached upload {upload_id}")
-    plan = workflow._plan_for(caller.tenant, form, rec, new, entry)
+    plan = workflow.plan_for(caller.tenant, form, rec, new, entry)
     plan.extra.append(pending_store.attach_op(p, new.version))
     files.mark_attached(p.key)  # before the write: an attached object must never be expired as pending
     try:

@@ -96,7 +96,7 @@ def published_workflow(tenant: str, form_name: str) -> tuple[int, WorkflowDefini
         return None
 
 
-def _variables(caller_or_none: Caller | None, now: str) -> dict:
+def actor_variables(caller_or_none: Caller | None, now: str) -> dict:
     if caller_or_none is None:
         return {"$user": {"id": "system", "roles": [], "name": "scheduler"}, "$now": now, "$today": now[:10]}
     return caller_or_none.variables(now)
@@ -110,7 +110,7 @@ def start_for_create(caller: Caller, form: FormDefinition, data: dict, now: str,
         return None, None
     from ..workflow import start
     version, wf = found
-    variables = {**_variables(caller, now), **record_variables({"id": record_id})}
+    variables = {**actor_variables(caller, now), **record_variables({"id": record_id})}
     outcome = start(wf, version, data, now, ServiceContext(caller.tenant, form), variables)
     return outcome, wf
 
@@ -221,7 +221,7 @@ def _act(caller: Caller, form_name: str, record_id: str, action: str, body: Any,
     if dry_run:
         related_creates(caller.tenant, outcome.creates, new, numbered=False)  # validated as the real step would be
         return {**result, "dry_run": True}
-    plan = _plan_for(caller.tenant, form, rec, new, entry, creates=outcome.creates,
+    plan = plan_for(caller.tenant, form, rec, new, entry, creates=outcome.creates,
                      dispatched={**ctx.dispatched, **(dispatched or {})})
     if action == "delegate" and delegate_to:
         # the new approver must be an active member: checked in the same transaction
@@ -283,7 +283,7 @@ def plan_action(caller: Caller, published_form: FormDefinition, rec, form: FormD
         outcome = take_action(wf, inst, data, action, user_id=caller.user_id, roles=caller.roles,
                               is_admin=ADMIN_ROLE in caller.roles, now=now, ctx=ctx, variables=variables,
                               comment=comment, delegate_to=delegate_to)
-    new, changed = _next_record(rec, form, outcome, now, caller.user_id)
+    new, changed = next_record(rec, form, outcome, now, caller.user_id)
     entry = history_entry("action", caller.user_id, action=action, from_state=inst.state, outcome=outcome,
                           changed=changed, comment=comment)
     access = access_for(caller, published_form)
@@ -293,7 +293,7 @@ def plan_action(caller: Caller, published_form: FormDefinition, rec, form: FormD
     return PlannedStep(outcome, new, changed, entry, ctx, result)
 
 
-def _next_record(rec, form: FormDefinition, outcome, now: str, actor: str):
+def next_record(rec, form: FormDefinition, outcome, now: str, actor: str):
     """The record after a workflow step: data re-validated (computed fields follow SetFields),
     version + 1, the new instance; plus the names of the fields that changed."""
     validated = validate_record(form, {}, previous=outcome.data, system=True, record=rec)
@@ -303,10 +303,14 @@ def _next_record(rec, form: FormDefinition, outcome, now: str, actor: str):
     return new, changed
 
 
-def _plan_for(tenant: str, form: FormDefinition, old, new, entry: dict, fired: tuple[str, str] | None = None,
-              creates: list[dict] | None = None, dispatched: dict[str, int] | None = None, notify: bool = True):
-    from .records import _plan, reference_diff, unique_diff
-    plan = _plan(form, new.data, tenant)
+def plan_for(tenant: str, form: FormDefinition, old, new, entry: dict, fired: tuple[str, str] | None = None,
+             creates: list[dict] | None = None, dispatched: dict[str, int] | None = None, notify: bool = True):
+    """The transaction of a record moved from `old` to `new` (a workflow step, or another service's write
+    of a running record: an upload, a survey answer, a migration): the record, its history entry, its
+    tasks/timers/waits and (`notify`) their notices; `fired` the timer it consumes, `creates` the
+    records a step makes, `dispatched` the load counters an automatic dispatch moves."""
+    from .records import record_plan, reference_diff, unique_diff
+    plan = record_plan(form, new.data, tenant)
     linked = {c["id"] for c in creates or [] if c.get("id")}  # an IdField names a record this transaction makes
     plan.references = [r for r in reference_diff(form, old.data, new.data) if r.target not in linked]
     plan.unique_claims, plan.unique_releases = unique_diff(form, old.data, new.data)
@@ -322,15 +326,9 @@ def _plan_for(tenant: str, form: FormDefinition, old, new, entry: dict, fired: t
     return plan
 
 
-def write_plan(tenant: str, form: FormDefinition, old, new, entry: dict, *, notify: bool = True):
-    """The transaction of a record moved by another service (a migration): the record, its history
-    entry, its tasks/timers/waits and (`notify`) their notices, as a workflow step writes them."""
-    return _plan_for(tenant, form, old, new, entry, notify=notify)
-
-
 def step_variables(caller: Caller, rec, now: str) -> dict:
     """Expression variables of a step taken on `rec` by `caller` ($user, $now, $today, $id, $number)."""
-    return {**_variables(caller, now), **record_variables(rec)}
+    return {**actor_variables(caller, now), **record_variables(rec)}
 
 
 MAX_CREATE_DEPTH = 3  # a created record's workflow may create records too, this many levels deep
@@ -342,7 +340,7 @@ def related_creates(tenant: str, creates: list[dict], source, depth: int = 1, *,
     An auto-numbered form's record draws its number here, before the transaction, as an API create
     does (a transaction that then fails leaves that number a gap); `numbered=False` (a dry run) draws none."""
     from ..ids import new_id
-    from .records import _number_formatter, _plan
+    from .records import number_formatter, record_plan
     ops: list[tuple] = []
     if creates and depth > MAX_CREATE_DEPTH:
         raise ValidationFailed(f"CreateRecord steps nest deeper than {MAX_CREATE_DEPTH} levels",
@@ -367,11 +365,11 @@ def related_creates(tenant: str, creates: list[dict], source, depth: int = 1, *,
             from ..workflow import start
             wf_version, wf = found
             outcome = start(wf, wf_version, validated.data, now, ServiceContext(tenant, target),
-                            {**_variables(None, now), **record_variables(identity)})
+                            {**actor_variables(None, now), **record_variables(identity)})
             validated = validate_record(target, {}, previous=outcome.data, system=True, record=identity)
             nested = outcome.creates
         data = validated.data
-        numbering = _number_formatter(target, now)
+        numbering = number_formatter(target, now)
         if numbering and numbered:
             period, format_number, field_name = numbering
             identity["number"] = format_number(record_store.take_number(record_store.counter_key(tenant, spec["form"], period)))
@@ -380,7 +378,7 @@ def related_creates(tenant: str, creates: list[dict], source, depth: int = 1, *,
                                        data=data, created_at=now, created_by="workflow",
                                        updated_at=now, updated_by="workflow", number=identity["number"],
                                        workflow=outcome.instance.to_dict() if outcome else None)
-        plan = _plan(target, data, tenant)
+        plan = record_plan(target, data, tenant)
         plan.unique_claims, plan.references = dict(validated.unique_values), validated.references
         ops += record_store.related_create_ops(rec, plan)
         ops.append(store.history_put(tenant, rec.form, rec.id, 1, rec.created_at,
@@ -707,7 +705,7 @@ def dismiss_incident(caller: Caller, form_name: str, record_id: str, name: str, 
                                        "updated_by": caller.user_id, "workflow": workflow})
     entry = history_entry("incident", caller.user_id, comment=comment.strip())  # the timer: entry["incident"]["name"]
     entry["incident"] = {"name": name, "failures": stored["failures"], "error": stored["error"]}
-    plan = _plan_for(caller.tenant, form, rec, new, entry, fired=(name, stored["armed_at"]))
+    plan = plan_for(caller.tenant, form, rec, new, entry, fired=(name, stored["armed_at"]))
     record_store.update_record(new, rec.version, plan)
     return {"dismissed": name, "record": _records.get(caller, form_name, record_id)}
 
@@ -724,7 +722,7 @@ def _due_pages(shard: int, now: str, page_size: int, stop_at: float):
 
 def _fire_one(due: dict, now: str) -> bool:
     from ..workflow import Instance, fire_timer
-    from .records import _load as load_record
+    from .records import read_record as load_record
     try:
         rec = load_record(due["tenant"], due["form"], due["record_id"], consistent=True)
     except NotFound:
@@ -738,7 +736,7 @@ def _fire_one(due: dict, now: str) -> bool:
         if live is not None:
             ctx = ServiceContext(due["tenant"], form)
             outcome = fire_timer(wf, inst, rec.data, due["name"], now, ctx,
-                                 {**_variables(None, now), **record_variables(rec)})
+                                 {**actor_variables(None, now), **record_variables(rec)})
     if outcome is None:  # stale: the state was left or the record is gone; drop the leftover item
         from ..storage.models import TimerItem
         from ..storage import keys
@@ -748,9 +746,9 @@ def _fire_one(due: dict, now: str) -> bool:
         except Exception:  # already gone
             pass
         return False
-    new, changed = _next_record(rec, form, outcome, now, "system")
+    new, changed = next_record(rec, form, outcome, now, "system")
     entry = history_entry("timer", "system", action=due["name"], from_state=inst.state, outcome=outcome, changed=changed)
-    plan = _plan_for(due["tenant"], form, rec, new, entry, fired=(due["name"], due["armed_at"]), creates=outcome.creates,
+    plan = plan_for(due["tenant"], form, rec, new, entry, fired=(due["name"], due["armed_at"]), creates=outcome.creates,
                      dispatched=ctx.dispatched)
     record_store.update_record(new, rec.version, plan)
     return True
@@ -796,12 +794,12 @@ def deliver_event(tenant: str, event: str, key: str, payload: dict, actor: str, 
         form = definitions.version_of(tenant, "form", rec.form, rec.form_version)
         ctx = ServiceContext(tenant, form)
         outcome = receive_event(wf, inst, rec.data, event, key, payload, now, ctx,
-                                {**_variables(None, now), **record_variables(rec)})
+                                {**actor_variables(None, now), **record_variables(rec)})
         if outcome is None:
             continue  # moved on meanwhile
-        new, changed = _next_record(rec, form, outcome, now, actor)
+        new, changed = next_record(rec, form, outcome, now, actor)
         entry = history_entry("event", actor, action=event, from_state=inst.state, outcome=outcome, changed=changed)
-        plan = _plan_for(tenant, form, rec, new, entry, creates=outcome.creates, dispatched=ctx.dispatched)
+        plan = plan_for(tenant, form, rec, new, entry, creates=outcome.creates, dispatched=ctx.dispatched)
         plan.extra.append(("put", IdempotencyItem(marker, "K", request_hash=delivery_id, status_code=200,
                                                   response="{}", expires_at=int(time.time()) + EVENT_MARK_SECONDS),
                            None, "event-delivery"))

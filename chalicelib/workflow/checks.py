@@ -202,7 +202,7 @@ def typing_problems(wf: WorkflowDefinition, form) -> tuple[list[dict], list[dict
     return problems, warnings
 
 
-def _rule_sites(wf: WorkflowDefinition):
+def rule_sites(wf: WorkflowDefinition):
     """(path, rule, what) of every assignee rule: tasks, approval seats, reassignments, notices."""
     for d_i, d in enumerate(wf.Deadlines):
         for e_i, e in enumerate(d.Escalate):
@@ -249,7 +249,7 @@ def assignee_warnings(wf: WorkflowDefinition, form) -> list[dict]:
             link = link.Fallback
         return True
 
-    sites = list(_rule_sites(wf))
+    sites = list(rule_sites(wf))
     if wf.Fallback is not None:
         sites.append(("Fallback", wf.Fallback, "fallback"))
         if may_be_empty(wf.Fallback):
