@@ -23,11 +23,6 @@ def batch(request, caller):
 
 def _model(model, body):
     """The body as the route's pydantic model; 422 naming each bad field."""
-    from pydantic import ValidationError
-
     from ..errors import ValidationFailed
-    from ..forms.definition import pydantic_problems
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        raise ValidationFailed("request body is invalid", details=pydantic_problems(exc)) from exc
+    from ..forms.definition import validated
+    return validated(model, body, "request body", ValidationFailed)

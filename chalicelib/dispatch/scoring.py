@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from .policy import DispatchPolicy
 from .rules import Context, Engineer, distance_km, violations

@@ -155,14 +155,20 @@ def pydantic_problems(exc: ValidationError, prefix: str = "", model: Any = None)
     return problems
 
 
+def validated(model: Any, raw: Any, what: str, error: type = DefinitionError) -> Any:
+    """`model.model_validate(raw)`; else `error` ("<what> is invalid") listing every problem with its JSON
+    path, in plain words (pydantic_problems). The one way a definition or a request body is read."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise error(f"{what} is invalid", details=pydantic_problems(exc, model=model)) from exc
+
+
 def parse_form_definition(raw: Any, *, previous: FormDefinition | None = None) -> FormDefinition:
     """Validate a form definition; raise DefinitionError listing every problem with its path."""
     if not isinstance(raw, dict):
         raise DefinitionError("a form definition must be a JSON object", details=[{"path": "", "message": "expected object"}])
-    try:
-        form = FormDefinition.model_validate(raw)
-    except ValidationError as exc:
-        raise DefinitionError("form definition is invalid", details=pydantic_problems(exc, model=FormDefinition)) from exc
+    form = validated(FormDefinition, raw, "form definition")
     problems = semantic_problems(form, previous)
     if problems:
         raise DefinitionError("form definition is invalid", details=problems)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import AppError, DefinitionError
 
@@ -68,11 +68,8 @@ def parse_mapping(raw: Any, form=None, other_form=None) -> MappingDefinition:
     """Validated at upload with JSON paths: every expression parses, every target field exists on the
     form (when given) and is not computed/auto-numbered; the key field is unique."""
     from ..expressions import compile_expression
-    from ..forms.definition import pydantic_problems
-    try:
-        mapping = MappingDefinition.model_validate(raw)
-    except ValidationError as exc:
-        raise DefinitionError("mapping definition is invalid", details=pydantic_problems(exc, model=MappingDefinition)) from exc
+    from ..forms.definition import validated
+    mapping = validated(MappingDefinition, raw, "mapping definition")
     problems = []
     for path, source in [("external_id", mapping.external_id), *((f"fields.{k}", v) for k, v in mapping.fields.items())]:
         try:

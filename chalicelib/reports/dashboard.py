@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import DefinitionError
 from ..locales import Translatable
@@ -63,11 +63,8 @@ def parse_dashboard(raw: Any, reports: dict[str, ReportDefinition] | None = None
     """`reports` (name → published report) checks each chart's bindings at upload."""
     if not isinstance(raw, dict):
         raise DefinitionError("a dashboard definition must be a JSON object", details=[{"path": "", "message": "expected object"}])
-    try:
-        board = DashboardDefinition.model_validate(raw)
-    except ValidationError as exc:
-        from ..forms.definition import pydantic_problems
-        raise DefinitionError("dashboard definition is invalid", details=pydantic_problems(exc, model=DashboardDefinition)) from exc
+    from ..forms.definition import validated
+    board = validated(DashboardDefinition, raw, "dashboard definition")
     problems = []
     ids = [c.id for c in board.charts]
     for i, chart in enumerate(board.charts):

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import AppError, DefinitionError
 from ..locales import Translatable
@@ -198,11 +198,8 @@ def is_name(source: str) -> bool:
 def parse_report(raw: Any, form: Any = None) -> ReportDefinition:
     if not isinstance(raw, dict):
         raise DefinitionError("a report definition must be a JSON object", details=[{"path": "", "message": "expected object"}])
-    try:
-        report = ReportDefinition.model_validate(raw)
-    except ValidationError as exc:
-        from ..forms.definition import pydantic_problems
-        raise DefinitionError("report definition is invalid", details=pydantic_problems(exc, model=ReportDefinition)) from exc
+    from ..forms.definition import validated
+    report = validated(ReportDefinition, raw, "report definition")
     problems = _semantic_problems(report)
     if form is not None and not problems:
         problems = form_problems(report, form)

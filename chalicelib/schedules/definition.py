@@ -20,7 +20,7 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import DefinitionError
 from ..forms.definition import MAX_INDEXES
@@ -191,11 +191,8 @@ def parse_schedule(raw: Any) -> ScheduleDefinition:
     """Parse a schedule definition: DefinitionError with every problem's path in plain words."""
     if not isinstance(raw, dict):
         raise DefinitionError("schedule definition must be a JSON object", details=[{"path": "", "message": "not an object"}])
-    try:
-        defn = ScheduleDefinition.model_validate(raw)
-    except ValidationError as exc:
-        from ..forms.definition import pydantic_problems
-        raise DefinitionError("schedule definition is invalid", details=pydantic_problems(exc, model=ScheduleDefinition)) from exc
+    from ..forms.definition import validated
+    defn = validated(ScheduleDefinition, raw, "schedule definition")
     if first_occurrence(defn) is None:
         raise DefinitionError("schedule definition is invalid", details=[{
             "path": "rrule", "message": f"the rule has no occurrence on or after start (within {HORIZON_YEARS} years)"}])

@@ -14,11 +14,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from pydantic import ValidationError
 
 from ..errors import AppError, BadRequest, Conflict, NotFound, PayloadTooLarge, ValidationFailed
 from ..expressions.budget import expression_budget
-from ..forms.definition import pydantic_problems
+from ..forms.definition import validated
 from ..ids import new_id
 from ..integration.bodies import ImportRequest
 from ..storage import imports as store
@@ -58,10 +57,7 @@ def start_import(caller: Caller, form_name: str, body: Any, *, budget: float = I
     Sending the same job_id again resumes that job (its rows are not written twice). → (job view, HTTP status)."""
     deadline = time.monotonic() + budget
     form = _importable_form(caller, form_name)
-    try:
-        request = ImportRequest.model_validate(body)
-    except ValidationError as exc:
-        raise ValidationFailed("import request is invalid", details=pydantic_problems(exc)) from exc
+    request = validated(ImportRequest, body, "import request", ValidationFailed)
     if (request.content is None) == (request.upload_id is None):
         path = "upload_id" if request.content is not None else "content"
         raise ValidationFailed("send the file as content or name an upload with upload_id (exactly one)",
@@ -179,10 +175,7 @@ def presign_upload(caller: Caller, form_name: str, body: Any) -> dict:
     from ..integration.bodies import ImportUploadRequest
     from ..storage import files
     _importable_form(caller, form_name)
-    try:
-        request = ImportUploadRequest.model_validate(body)
-    except ValidationError as exc:
-        raise ValidationFailed("upload request is invalid", details=pydantic_problems(exc)) from exc
+    request = validated(ImportUploadRequest, body, "upload request", ValidationFailed)
     settings = get_settings()
     limit = settings.import_upload_max_bytes
     if request.size is not None and request.size > limit:

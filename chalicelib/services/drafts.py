@@ -7,7 +7,7 @@ from typing import Any
 
 from typing_extensions import TypedDict
 
-from ..errors import AppError, BadRequest, DefinitionError, NotFound, ValidationFailed
+from ..errors import AppError, BadRequest, NotFound, ValidationFailed
 from .caller import Caller
 
 

@@ -5,10 +5,10 @@ from typing import Any
 
 from typing_extensions import TypedDict  # pydantic reads TypedDicts from typing_extensions on 3.11
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import NotFound, ValidationFailed
-from ..forms.definition import pydantic_problems
+from ..forms.definition import validated
 from ..forms.values import USER_ID_PATTERN, USER_ID_RE
 from ..storage import members as store
 from .caller import Caller
@@ -43,10 +43,7 @@ def put(caller: Caller, user_id: str, body: Any) -> MemberOut:
     caller.require_admin("managing members")
     if not USER_ID_RE.fullmatch(user_id):
         raise ValidationFailed("user id is malformed", details=[{"path": "user_id", "message": f"must match {USER_ID_PATTERN}"}])
-    try:
-        member = MemberIn.model_validate(body)
-    except ValidationError as exc:
-        raise ValidationFailed("member is invalid", details=pydantic_problems(exc)) from exc
+    member = validated(MemberIn, body, "member", ValidationFailed)
     before = store.get_member(caller.tenant, user_id)
     store.put_member(store.Member(caller.tenant, user_id, member.display_name, member.email, member.roles, member.active,
                                   member.attributes or None), by=caller.user_id, at=utc_now())

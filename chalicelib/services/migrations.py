@@ -22,7 +22,7 @@ import copy
 import time
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import NotRequired, TypedDict
 
 from ..errors import AppError, Conflict, NotFound, ValidationFailed
@@ -120,11 +120,8 @@ COUNTS = ("seen", "moved", "already", "needs_values", "needs_state", "skipped", 
 
 def start(caller: Caller, form_name: str, body: Any) -> MigrationJob:
     caller.require_admin("migrating records")
-    try:
-        request = MigrationRequest.model_validate(body if body is not None else {})
-    except ValidationError as exc:
-        from ..forms.definition import pydantic_problems
-        raise ValidationFailed("migration request is invalid", details=pydantic_problems(exc, model=MigrationRequest)) from exc
+    from ..forms.definition import validated
+    request = validated(MigrationRequest, body if body is not None else {}, "migration request", ValidationFailed)
     published_version, published = _published_form(caller.tenant, form_name)
     to_version = request.to_version or published_version
     _form_version(caller.tenant, form_name, to_version)

@@ -184,7 +184,7 @@ def _verify_object(p: pending_store.PendingUpload, field, caller: Caller) -> Non
 def confirm(caller: Caller, form_name: str, record_id: str, upload_id: str, body: Any) -> UploadConfirmed | UploadConfirmedRef:
     """Verify the uploaded object and attach it to the record field (append for `multiple`).
     Idempotent: confirming an attached upload again writes nothing and returns the record."""
-    from .records import access_for, render_for
+    from .records import render_for
     if not isinstance(body, dict) or set(body) - {"version"}:
         raise _problem("", "body must be an object {version}", "body must be {version}")
     expected = body.get("version")

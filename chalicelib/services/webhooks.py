@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
 
 from ..errors import NotFound, ValidationFailed
-from ..forms.definition import pydantic_problems
+from ..forms.definition import validated
 from ..ids import is_valid_id, new_id
 from ..integration import signing
 from ..integration.bodies import WebhookRequest
@@ -18,10 +17,7 @@ MAX_WEBHOOKS = 50
 
 
 def _parse(body: Any) -> WebhookRequest:
-    try:
-        request = WebhookRequest.model_validate(body)
-    except ValidationError as exc:
-        raise ValidationFailed("webhook is invalid", details=pydantic_problems(exc)) from exc
+    request = validated(WebhookRequest, body, "webhook", ValidationFailed)
     from . import outbound
     try:  # the static half of the SSRF guard; delivery resolves and checks again where it connects
         outbound.check_url(request.url)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict
 
 from .. import jsonutil
@@ -111,13 +111,10 @@ class DryRun(TypedDict):
 
 
 def _request(body: Any) -> DryRunRequest:
-    from ..forms.definition import pydantic_problems
+    from ..forms.definition import validated
     if not isinstance(body, dict):
         raise ValidationFailed("body must be an object", details=[{"path": "", "message": "expected object"}])
-    try:
-        request = DryRunRequest.model_validate(body)
-    except ValidationError as exc:
-        raise ValidationFailed("the dry run's body is invalid", details=pydantic_problems(exc, model=DryRunRequest)) from exc
+    request = validated(DryRunRequest, body, "the dry run's body", ValidationFailed)
     if request.definition is not None and request.version is not None:
         raise ValidationFailed("send a draft definition or a stored version, not both",
                                details=[{"path": "version", "message": "not with definition"}])

@@ -6,6 +6,7 @@ import { useMutation } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
 import { ApiError, post } from '../../lib/api'
 import { useMigrationJob, type MigrationJob } from './migrationJob'
+import MigrationProgress from './MigrationProgress'
 import ReportImpactList from './ReportImpactList'
 
 interface Props {
@@ -29,7 +30,6 @@ export default function FormImpact({ name, version, published, onPublished }: Pr
   const runJob = useMigrationJob(name, publish.data?.migration)
   const report = dryJob.data
   const missing = report ? report.problems.filter((p) => p.kind === 'needs_values') : []
-  const done = runJob.data?.status === 'done'
   return (
     <section className="fd-impact" aria-labelledby="fd-impact-title">
       <h4 id="fd-impact-title">{t('formDesigner.impactTitle', { version, published })}</h4>
@@ -56,13 +56,7 @@ export default function FormImpact({ name, version, published, onPublished }: Pr
       <button type="button" className="primary" disabled={!report || report.status !== 'done' || publish.isPending || publish.isSuccess}
         onClick={() => publish.mutate()}>{t('formDesigner.publishAndMove', { version })}</button>
       {publish.error && <p role="alert" className="alert">{(publish.error as ApiError).message}</p>}
-      {runJob.data && (
-        <div role="status" aria-live="polite" className="fd-progress">
-          <progress max={Math.max(1, runJob.data.counts.seen)} value={done ? runJob.data.counts.seen : runJob.data.counts.moved} aria-label={t('flowDesigner.migration')} />
-          {' '}{done ? t('flowDesigner.migrationDone', { moved: runJob.data.counts.moved, seen: runJob.data.counts.seen, left: runJob.data.counts.needs_state + runJob.data.counts.needs_values })
-            : t('flowDesigner.migrationRunning', { moved: runJob.data.counts.moved, seen: runJob.data.counts.seen })}
-        </div>
-      )}
+      {runJob.data && <MigrationProgress job={runJob.data} className="fd-progress" />}
     </section>
   )
 }

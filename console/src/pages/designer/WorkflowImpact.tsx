@@ -7,6 +7,7 @@ import { useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { ApiError, post } from '../../lib/api'
 import { useMigrationJob as useJob, type MigrationJob as Job } from './migrationJob'
+import MigrationProgress from './MigrationProgress'
 import ReportImpactList from './ReportImpactList'
 import { RESTING, labelOf, timerChanges, type WorkflowDef } from './WorkflowModel'
 
@@ -42,7 +43,6 @@ export default function WorkflowImpact({ name, base, baseVersion, saved, version
   const rows = report ? Object.entries(report.by_state).flatMap(([from, to]) => Object.entries(to).map(([into, count]) => ({ from, into, count }))) : []
   const stranded = report ? report.problems.filter((p) => p.kind === 'needs_state') : []
   const missing = report ? report.problems.filter((p) => p.kind === 'needs_values') : []
-  const done = runJob.data?.status === 'done'
 
   return (
     <section className="wf-impact" aria-labelledby="wf-impact-title">
@@ -107,13 +107,7 @@ export default function WorkflowImpact({ name, base, baseVersion, saved, version
         {t('flowDesigner.publishWithMigration', { version })}
       </button>
       {publish.error && <p role="alert" className="alert">{(publish.error as ApiError).message}</p>}
-      {runJob.data && (
-        <div role="status" aria-live="polite" className="wf-progress">
-          <progress max={Math.max(1, runJob.data.counts.seen)} value={done ? runJob.data.counts.seen : runJob.data.counts.moved} aria-label={t('flowDesigner.migration')} />
-          {' '}{done ? t('flowDesigner.migrationDone', { moved: runJob.data.counts.moved, seen: runJob.data.counts.seen, left: runJob.data.counts.needs_state + runJob.data.counts.needs_values })
-            : t('flowDesigner.migrationRunning', { moved: runJob.data.counts.moved, seen: runJob.data.counts.seen })}
-        </div>
-      )}
+      {runJob.data && <MigrationProgress job={runJob.data} className="wf-progress" />}
     </section>
   )
 }
